@@ -1,0 +1,1 @@
+"""Settings and default policy files. Imports nothing else of duban's."""

@@ -1,0 +1,44 @@
+"""Errors that mean "the user gave us something wrong", as opposed to a bug.
+
+The CLI prints them without a traceback and exits with status 2. Each problem names where it is:
+the file, the line (when known) and the field path, so a coordinator can fix it in an editor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as we can."""
+
+    file: Path | None
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+@dataclass
+class InputError(Exception):
+    """Bad input: nothing was written. Carries every problem found, not only the first."""
+
+    summary: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [self.summary, *(f"  {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+class NotFoundError(Exception):
+    """A name the user typed (plan, item, unit) does not exist."""

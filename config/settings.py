@@ -1,0 +1,94 @@
+"""One source of truth for settings: environment variables with the prefix ``DUBAN_``.
+
+``DUBAN_HOME`` is the data directory. It holds the SQLite database of the embedded default and,
+as later parts land, the inbox, outbox, briefings and the local Prefect server's files.
+``DUBAN_DATABASE_URL`` selects another database (e.g. ``postgresql+psycopg://user@host/db``).
+A ``.env`` file in the working directory is read too (git ignores it): secrets never go in git.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG = PACKAGE_ROOT / "tasks_catalog" / "shidian"
+
+
+def default_home() -> Path:
+    """The data directory when ``DUBAN_HOME`` is unset: ``$XDG_DATA_HOME/duban``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "duban"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about duban, read from ``DUBAN_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str | None = None
+    catalog: Path = DEFAULT_CATALOG
+    yellow_workdays: int = Field(
+        default=5,
+        ge=0,
+        description="an open item this many working days or fewer before its due date is yellow",
+    )
+    calendar_overrides: Path | None = Field(
+        default=None,
+        description="YAML file of local working-day overrides; default "
+        "<home>/calendar_overrides.yaml when that file exists",
+    )
+    sql_echo: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'duban.db'}"
+
+    @property
+    def resolved_calendar_overrides(self) -> Path | None:
+        """The override file in force, if any."""
+        if self.calendar_overrides is not None:
+            return self.calendar_overrides
+        local = self.home / "calendar_overrides.yaml"
+        return local if local.exists() else None
+
+
+@lru_cache(maxsize=1)
+def _from_environment() -> Settings:
+    return Settings()
+
+
+_overrides: list[Settings] = []
+
+
+def get_settings() -> Settings:
+    """Settings in force: the innermost :func:`temporary_settings`, else the environment's."""
+    return _overrides[-1] if _overrides else _from_environment()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached environment settings (after changing ``os.environ``)."""
+    _from_environment.cache_clear()
+    return get_settings()
+
+
+@contextmanager
+def temporary_settings(**updates: Any) -> Iterator[Settings]:
+    """Override some settings inside a ``with`` block (tests, the demo)."""
+    patched = get_settings().model_copy(update=updates)
+    _overrides.append(patched)
+    try:
+        yield patched
+    finally:
+        _overrides.remove(patched)

@@ -1,0 +1,123 @@
+"""The work-item lifecycle as data: a small state machine with named transition rules.
+
+交办 assigned → 签收 acknowledged → 推进中 in_progress → 办结申请 submitted → 核验销号 closed,
+with 退回 returned (back to work, with a reason), 受阻 blocked and 已延期 extended on the side,
+and 撤销 retired when the catalogue drops a milestone. Every move that happens is stored with
+time, actor and reason (:mod:`domain.items`); this module only says which moves are allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.enums import ItemState as S
+
+OPEN_STATES = frozenset(
+    {S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED, S.BLOCKED, S.EXTENDED}
+)
+DONE_STATES = frozenset({S.SUBMITTED, S.CLOSED})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One allowed kind of move."""
+
+    name: str
+    from_states: frozenset[S]
+    to_state: S
+    needs_reason: bool = False
+    description: str = ""
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "acknowledge",
+        frozenset({S.ASSIGNED}),
+        S.ACKNOWLEDGED,
+        description="签收: the unit confirms it has the item",
+    ),
+    Rule(
+        "start",
+        frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.RETURNED, S.BLOCKED, S.EXTENDED}),
+        S.IN_PROGRESS,
+        description="推进: work is under way",
+    ),
+    Rule(
+        "submit",
+        OPEN_STATES,
+        S.SUBMITTED,
+        description="办结申请: the unit reports the item done, with its evidence",
+    ),
+    Rule(
+        "verify",
+        frozenset({S.SUBMITTED}),
+        S.CLOSED,
+        description="核验销号: the coordinator checks the evidence and closes the item",
+    ),
+    Rule(
+        "return",
+        frozenset({S.SUBMITTED}),
+        S.RETURNED,
+        needs_reason=True,
+        description="退回: the coordinator sends it back, saying why",
+    ),
+    Rule(
+        "block",
+        OPEN_STATES - {S.BLOCKED},
+        S.BLOCKED,
+        needs_reason=True,
+        description="受阻: the unit cannot proceed, saying why",
+    ),
+    Rule(
+        "extend",
+        OPEN_STATES,
+        S.EXTENDED,
+        needs_reason=True,
+        description="延期: an approved new deadline",
+    ),
+    Rule(
+        "reopen",
+        frozenset({S.CLOSED}),
+        S.IN_PROGRESS,
+        needs_reason=True,
+        description="重新打开: a closed item turned out not to be done",
+    ),
+    Rule(
+        "retire",
+        OPEN_STATES | {S.SUBMITTED},
+        S.RETIRED,
+        needs_reason=True,
+        description="撤销: its milestone left the catalogue",
+    ),
+    Rule(
+        "restore",
+        frozenset({S.RETIRED}),
+        S.ASSIGNED,
+        needs_reason=True,
+        description="恢复: its milestone came back to the catalogue",
+    ),
+)
+
+
+class TransitionError(ValueError):
+    """A move the lifecycle does not allow, or one missing its reason."""
+
+
+def find_rule(from_state: S, to_state: S) -> Rule:
+    """The rule that allows moving from one state to another, or TransitionError."""
+    for rule in RULES:
+        if rule.to_state == to_state and from_state in rule.from_states:
+            return rule
+    allowed = sorted({r.to_state.value for r in RULES if from_state in r.from_states})
+    raise TransitionError(
+        f"cannot move from {from_state.value} to {to_state.value}; "
+        f"from {from_state.value} an item can go to: {', '.join(allowed) or 'nowhere'}"
+    )
+
+
+def check_transition(from_state: S, to_state: S, reason: str | None) -> Rule:
+    """Validate one move; returns the rule that allows it."""
+    rule = find_rule(from_state, to_state)
+    if rule.needs_reason and not (reason and reason.strip()):
+        raise TransitionError(f"moving to {to_state.value} ({rule.name}) needs a reason")
+    return rule

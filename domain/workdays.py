@@ -1,0 +1,127 @@
+"""Working-day calendar: which days are working days, and a running count (ordinal) of them.
+
+China moves working days around holidays (调休): 2026-10-10 is a Saturday and a working day;
+2026-10-01 is a Thursday and a holiday. ``chinesecalendar`` knows the State Council's notices
+for 2004–2026; for other years we fall back to Monday–Friday and say so loudly. A local override
+file can correct or extend any day.
+
+The ordinal of a day is the number of working days from the first day of the calendar up to and
+including it, so "N working days between a and b" is ``ordinal(b) - ordinal(a)`` — a subtraction
+that also works inside SQL once the calendar is a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from config.errors import InputError, Problem
+from config.yaml_lines import format_loc, read_yaml
+
+SATURDAY = 5
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of the calendar."""
+
+    day: date
+    is_workday: bool
+    ordinal: int
+    source: str  # chinesecalendar | override | fallback
+    note: str | None
+
+
+class Override(BaseModel):
+    """A local correction: this date is (or is not) a working day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: date
+    workday: bool
+    note: str | None = None
+
+
+class OverrideFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Override] = Field(default_factory=list)
+
+
+def official_day(day: date) -> tuple[bool, str | None] | None:
+    """(is working day, holiday name) from chinesecalendar, or None if it lacks the year."""
+    try:
+        workday = chinese_calendar.is_workday(day)
+        _, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return bool(workday), name
+
+
+def build_calendar(
+    first: date, last: date, overrides: Mapping[date, Override] | None = None
+) -> tuple[list[Day], list[int]]:
+    """Every day from ``first`` to ``last`` with its ordinal; also the years that fell back."""
+    overrides = overrides or {}
+    days: list[Day] = []
+    fallback_years: set[int] = set()
+    ordinal = 0
+    current = first
+    while current <= last:
+        if current in overrides:
+            o = overrides[current]
+            workday, source, note = o.workday, "override", o.note
+        elif (official := official_day(current)) is not None:
+            workday, source, note = official[0], "chinesecalendar", official[1]
+        else:
+            workday, source, note = current.weekday() < SATURDAY, "fallback", None
+            fallback_years.add(current.year)
+        ordinal += workday
+        days.append(Day(current, workday, ordinal, source, note))
+        current += timedelta(days=1)
+    return days, sorted(fallback_years)
+
+
+def fallback_warning(years: list[int]) -> str:
+    """The warning printed whenever a fallback year is in use."""
+    listed = ", ".join(str(y) for y in years)
+    return (
+        f"working-day calendar: chinesecalendar has no holiday data for {listed}; using "
+        "Monday–Friday. Add that year's State Council holiday notice to the calendar "
+        "override file (DUBAN_CALENDAR_OVERRIDES) or upgrade chinesecalendar."
+    )
+
+
+def load_overrides(path: Path | None) -> dict[date, Override]:
+    """Read a YAML override file (``days: [{date, workday, note}]``); InputError if invalid."""
+    if path is None:
+        return {}
+    if not path.exists():
+        raise InputError(
+            f"calendar override file not found: {path}", [Problem(path, None, "", "no such file")]
+        )
+    data, index, problems = read_yaml(path)
+    if not problems:
+        try:
+            parsed = OverrideFile.model_validate(data or {})
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                loc = tuple(detail["loc"])
+                problems.append(Problem(path, index.line(loc), format_loc(loc), detail["msg"]))
+    if problems:
+        raise InputError(f"calendar override file {path} is invalid", problems)
+    result: dict[date, Override] = {}
+    for i, override in enumerate(parsed.days):
+        if override.date in result:
+            loc = ("days", i, "date")
+            raise InputError(
+                f"calendar override file {path} is invalid",
+                [Problem(path, index.line(loc), format_loc(loc), f"{override.date} listed twice")],
+            )
+        result[override.date] = override
+    return result

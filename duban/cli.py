@@ -1,0 +1,215 @@
+"""The ``duban`` command line. Thin: it parses options, opens a session and calls the library.
+
+User mistakes (bad catalogue, unknown item, impossible move) print a message and exit with
+status 2, without a traceback and without changing the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from config.errors import InputError, NotFoundError
+from config.settings import get_settings
+from domain.calendar import ensure_calendar
+from domain.items import history
+from domain.lifecycle import TransitionError
+from domain.status import resolve_plan, status_view
+from duban import render
+from duban.database import display_url, ready_engine
+from duban.dates import parse_date
+from duban.demo import DEMO_AS_OF, run_demo
+from models import clock
+from models.db import get_engine, session_scope
+from models.migrate import upgrade
+from models.orm import CalendarDay, Milestone, Unit, WorkItem
+from tasks_catalog.expand import plan_items
+from tasks_catalog.loader import load_catalog
+from tasks_catalog.sync import sync_catalog
+
+app = typer.Typer(
+    help="督办 duban: track a government plan's key tasks, milestones and deadlines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="Check and load plan catalogues (YAML).", no_args_is_help=True)
+item_app = typer.Typer(help="Look at single work items.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(item_app, name="item")
+
+out = render.make_console()
+err = render.make_console(stderr=True)
+
+CatalogPath = Annotated[
+    Path | None,
+    typer.Argument(help="Plan folder or YAML file (default: DUBAN_CATALOG, the Shidian plan)."),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Date YYYY-MM-DD (default: today in the plan's timezone)."),
+]
+PlanOpt = Annotated[
+    str | None,
+    typer.Option("--plan", help="Plan id (needed only when the database holds several plans)."),
+]
+
+
+def _warn(messages: list[str]) -> None:
+    for message in messages:
+        err.print(f"[yellow]warning:[/] {message}", markup=True)
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to the newest schema (Alembic)."""
+    engine = get_engine()
+    before, after = upgrade(engine)
+    where = display_url(engine)
+    if before == after:
+        out.print(f"database {where} is up to date (schema {after})")
+    else:
+        out.print(f"database {where}: schema {before or 'empty'} → {after}")
+
+
+@catalog_app.command("validate")
+def catalog_validate(path: CatalogPath = None) -> None:
+    """Check a catalogue: schema, unique ids, references, cycles, dates, RRULEs, fan-outs."""
+    catalog, warnings = load_catalog(path or get_settings().catalog)
+    _warn([str(w) for w in warnings])
+    out.print(render.catalog_summary(catalog, len(plan_items(catalog))))
+
+
+@catalog_app.command("sync")
+def catalog_sync(path: CatalogPath = None) -> None:
+    """Load a catalogue into the database in one transaction; prints what changed."""
+    catalog, warnings = load_catalog(path or get_settings().catalog)
+    _warn([str(w) for w in warnings])
+    with session_scope(ready_engine()) as session:
+        report = sync_catalog(session, catalog)
+    render.sync_report(out, report)
+
+
+@app.command()
+def status(
+    as_of: AsOf = None,
+    task: Annotated[
+        str | None, typer.Option(help="Only this task: number (3) or id (T03).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit and the units under it.")] = None,
+    plan: PlanOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (docs/status-json.md).")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Items to list when filtered; 0 = all.")] = 50,
+) -> None:
+    """Each task with its items counted by light on a date; with --task/--unit, each item."""
+    day = parse_date(as_of)
+    settings = get_settings()
+    with session_scope(ready_engine()) as session:
+        plan_row = resolve_plan(session, plan)
+        view = status_view(
+            session,
+            plan_id=plan_row.id,
+            as_of=day or clock.today(plan_row.timezone),
+            yellow_workdays=settings.yellow_workdays,
+            task=task,
+            unit=unit,
+            with_items=as_json,
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        sys.stdout.write("\n")
+        return
+    render.status(out, view, item_limit=limit or None)
+
+
+@item_app.command("show")
+def item_show(
+    item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
+) -> None:
+    """One work item: its milestone, unit, deadlines and full history (留痕)."""
+    with session_scope(ready_engine()) as session:
+        row = session.execute(
+            select(WorkItem, Milestone.code, Milestone.title, Unit.name)
+            .join(Milestone, Milestone.id == WorkItem.milestone_id)
+            .join(Unit, Unit.id == WorkItem.unit_id)
+            .where(WorkItem.id == item_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no work item {item_id}")
+        item, code, title, unit_name = row
+        out.print(f"[bold]#{item.id} {code} {title}[/] — {unit_name}")
+        out.print(
+            f"occurrence {item.occurrence} · window {item.start} → due {item.due} "
+            f"(original {item.original_due}) · state {item.state} · {item.percent}%"
+        )
+        for t in history(session, item_id):
+            reason = f" — {t.reason}" if t.reason else ""
+            out.print(
+                f"  {t.at:%Y-%m-%d %H:%M}Z {t.from_state or '∅'} → {t.to_state} "
+                f"by {t.actor}{reason}",
+                markup=False,
+            )
+
+
+@app.command("calendar")
+def calendar(
+    day: Annotated[str, typer.Argument(help="Date YYYY-MM-DD.")],
+    until: Annotated[str | None, typer.Option(help="Count working days up to this date.")] = None,
+) -> None:
+    """Whether a date is a working day (调休 included), and working days between two dates."""
+    first = parse_date(day, "DAY")
+    last = parse_date(until, "--until")
+    assert first is not None
+    with session_scope(ready_engine()) as session:
+        ensure_calendar(session, first, *([last] if last else []))
+        rows = {
+            r.day: r
+            for r in session.scalars(
+                select(CalendarDay).where(CalendarDay.day.in_([d for d in (first, last) if d]))
+            )
+        }
+    r = rows[first]
+    kind = "working day" if r.is_workday else "day off"
+    note = f" ({r.note})" if r.note else ""
+    out.print(f"{first} ({first:%A}) is a {kind}{note}; source: {r.source}")
+    if last is not None:
+        out.print(f"working days from {first} to {last}: {rows[last].ordinal - r.ordinal}")
+
+
+@app.command()
+def demo(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the demo's data (default: "
+            "<DUBAN_HOME>/demo); its database is "
+            "recreated."
+        ),
+    ] = None,
+    as_of: Annotated[str, typer.Option("--as-of", help="Date to show the status for.")] = (
+        DEMO_AS_OF.isoformat()
+    ),
+) -> None:
+    """The main job: a fresh embedded database, the default plan synced, its status."""
+    run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user mistakes into exit status 2 without a traceback."""
+    try:
+        app()
+    except InputError as exc:
+        err.print(f"[red]error:[/] {exc.summary}")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        sys.exit(2)
+    except (NotFoundError, TransitionError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)

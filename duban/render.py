@@ -1,0 +1,140 @@
+"""How results look in a terminal (rich). JSON output does not go through here."""
+
+from __future__ import annotations
+
+import shutil
+
+from rich.console import Console
+from rich.table import Table
+
+from domain.status import StatusView
+from duban.dates import zh_date
+from models.enums import Light
+from tasks_catalog.schema import Catalog
+from tasks_catalog.sync import SyncReport
+
+LIGHT_STYLE = {
+    Light.GRAY: ("灰", "grey58"),
+    Light.GREEN: ("绿", "green"),
+    Light.YELLOW: ("黄", "yellow"),
+    Light.RED: ("红", "red"),
+    Light.DONE_LATE: ("逾期完成", "magenta"),
+}
+
+LEGEND = (
+    "灯色说明: 灰=未到办理期或等待前置事项 · 绿=正常推进或按期完成 · "
+    "黄={n}个工作日内到期 · 红=已逾期未完成 · 逾期完成=超期后完成(单列统计)"
+)
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that stays readable when piped: 140 columns unless the terminal says otherwise."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.width = max(shutil.get_terminal_size((140, 40)).columns, 140)
+    return console
+
+
+def catalog_summary(catalog: Catalog, items: int) -> str:
+    """The one-line summary of a valid catalogue."""
+    milestones = sum(len(t.milestones) for t in catalog.tasks)
+    return (
+        f"catalogue {catalog.plan.id} is valid: {len(catalog.tasks)} tasks, {milestones} "
+        f"milestones, {items} work items, {len(catalog.units)} units, "
+        f"{len(catalog.indicators)} indicators"
+    )
+
+
+def sync_report(console: Console, report: SyncReport, limit: int = 20) -> None:
+    """What a sync added, changed and retired."""
+    if report.unchanged:
+        console.print(
+            f"sync {report.plan_id}: the database already matches the catalogue; nothing changed"
+        )
+        return
+    for label, counter in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("retired", report.retired),
+        ("restored", report.restored),
+    ):
+        if counter:
+            parts = ", ".join(f"{n} {kind}" for kind, n in counter.items())
+            console.print(f"sync {report.plan_id}: {label} {parts}")
+    for line in report.details[:limit]:
+        console.print(f"  {line}", markup=False)
+    if len(report.details) > limit:
+        console.print(f"  … and {len(report.details) - limit} more")
+
+
+def _light_cell(light: Light, n: int) -> str:
+    style = LIGHT_STYLE[light][1]
+    return f"[{style}]{n}[/]" if n else "[grey42]·[/]"
+
+
+def status(console: Console, view: StatusView, item_limit: int | None) -> None:
+    """The task table, then the items when filtered."""
+    console.print(f"[bold]{view.plan_title}[/] — 截至 {zh_date(view.as_of)} ({view.as_of})")
+    table = Table(show_lines=False, header_style="bold")
+    table.add_column("任务")
+    table.add_column("重点任务")
+    table.add_column("牵头单位")
+    table.add_column("事项", justify="right")
+    for light in Light:
+        table.add_column(LIGHT_STYLE[light][0], justify="right")
+    for t in view.tasks:
+        table.add_row(
+            t.task,
+            t.title,
+            t.lead_name,
+            str(t.items),
+            *(_light_cell(light, t.lights[light]) for light in Light),
+        )
+    table.add_section()
+    table.add_row(
+        "",
+        "合计",
+        "",
+        str(sum(view.summary.values())),
+        *(_light_cell(light, view.summary[light]) for light in Light),
+    )
+    console.print(table)
+    console.print(LEGEND.format(n=view.yellow_workdays), style="grey62")
+    for warning in view.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    if view.items and view.filters:
+        items(console, view, item_limit)
+
+
+def _workdays(left: int) -> str:
+    return f"逾期{-left}" if left < 0 else f"剩{left}"
+
+
+def items(console: Console, view: StatusView, limit: int | None) -> None:
+    """A table of work items with their lights."""
+    shown = view.items if limit is None else view.items[:limit]
+    table = Table(header_style="bold")
+    for name, justify in (
+        ("ID", "right"),
+        ("事项", "left"),
+        ("单位", "left"),
+        ("到期", "left"),
+        ("状态", "left"),
+        ("灯", "left"),
+        ("工作日", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for i in shown:
+        word, style = LIGHT_STYLE[i.light]
+        table.add_row(
+            str(i.id),
+            f"{i.milestone} {i.title}",
+            i.unit_name,
+            str(i.due),
+            i.state.value,
+            f"[{style}]{word}[/]",
+            _workdays(i.workdays_left),
+        )
+    console.print(table)
+    if len(shown) < len(view.items):
+        console.print(f"… {len(view.items) - len(shown)} more items (use --limit 0 or --json)")

@@ -1,0 +1,1 @@
+"""Data model: SQLAlchemy ORM, database engine/session, Alembic migrations, shared enums."""

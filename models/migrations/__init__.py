@@ -1,0 +1,1 @@
+"""Alembic migration scripts (run through :mod:`models.migrate`, no alembic.ini needed)."""

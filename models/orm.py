@@ -1,0 +1,300 @@
+"""The database schema as SQLAlchemy 2 ORM classes.
+
+History is never deleted: catalogue entities that disappear get ``retired_at``; work items that
+lose their milestone move to the ``retired`` state; every state change is a row of
+``item_transition`` and every deadline change a row of ``deadline_change`` (留痕).
+Per-item work is done with set-based SQL over these tables, so there are few relationships here
+and those that exist raise on lazy loading.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable Alembic migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
+
+
+class Plan(Base):
+    """One catalogue: a plan with its period and the units that coordinate and lead it."""
+
+    __tablename__ = "plan"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    issuing_body: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    coordinator_code: Mapped[str] = mapped_column(String(64))
+    leadership_code: Mapped[str] = mapped_column(String(64))
+    declared_village_units: Mapped[int | None] = mapped_column(Integer)
+    catalog_checksum: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime]
+
+
+class Unit(Base):
+    """A responsible body: county department, township, village or community."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    urban: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_at: Mapped[datetime | None]
+
+
+class Contact(Base):
+    """A person to notify at a unit, by role (head, liaison, ...)."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Task(Base):
+    """A key task (重点任务) of the plan, in the plan's own words."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    responsibility: Mapped[str] = mapped_column(String(16))
+    retired_at: Mapped[datetime | None]
+
+
+class TaskUnit(Base):
+    """A unit's role in a task: lead (牵头) or cooperating (配合)."""
+
+    __tablename__ = "task_unit"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Milestone(Base):
+    """A dated deliverable of a task: one-off or recurring, optionally fanned out to units."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    deliverable: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due: Mapped[date | None] = mapped_column(Date)
+    rrule: Mapped[str | None] = mapped_column(Text)
+    rrule_start: Mapped[date | None] = mapped_column(Date)
+    rrule_end: Mapped[date | None] = mapped_column(Date)
+    start: Mapped[date | None] = mapped_column(Date)
+    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    fan_out: Mapped[list[str] | None] = mapped_column(JSON)
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_at: Mapped[datetime | None]
+
+
+class MilestoneDependency(Base):
+    """Milestone ``milestone_id`` cannot start before ``depends_on_id`` is closed."""
+
+    __tablename__ = "milestone_dependency"
+
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True
+    )
+    depends_on_id: Mapped[int] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class WorkItem(Base):
+    """One milestone occurrence for one responsible unit: the thing that is tracked."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (
+        UniqueConstraint("milestone_id", "unit_id", "occurrence"),
+        Index("ix_work_item_plan_id_due", "plan_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    occurrence: Mapped[int] = mapped_column(Integer)
+    start: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    original_due: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ItemDependency(Base):
+    """Work item ``item_id`` waits for ``depends_on_item_id`` (derived from milestones at sync)."""
+
+    __tablename__ = "item_dependency"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True
+    )
+    depends_on_item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ItemTransition(Base):
+    """One lifecycle move of a work item, with when, who and why: the audit trail (留痕)."""
+
+    __tablename__ = "item_transition"
+    __table_args__ = (Index("ix_item_transition_item_id_on_date", "item_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    on_date: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DeadlineChange(Base):
+    """A work item's due date moved (catalogue edit or approved extension); the old one is kept."""
+
+    __tablename__ = "deadline_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), index=True)
+    old_due: Mapped[date] = mapped_column(Date)
+    new_due: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    on_date: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarDay(Base):
+    """One calendar day: working or not, and the running count of working days (ordinal)."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Measure(Base):
+    """A quantity each unit in a set reports (facility area, households, ...)."""
+
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    unit_of_measure: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(16))
+    reported_by: Mapped[list[str]] = mapped_column(JSON)
+    retired_at: Mapped[datetime | None]
+
+
+class Indicator(Base):
+    """A plan target computed as (sum of numerator measures × factor) / sum of denominators."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    unit_of_measure: Mapped[str] = mapped_column(String(16))
+    target_op: Mapped[str] = mapped_column(String(2))
+    target_value: Mapped[float] = mapped_column(Float)
+    aspirational: Mapped[bool] = mapped_column(Boolean, default=False)
+    due: Mapped[date] = mapped_column(Date)
+    numerator: Mapped[list[str]] = mapped_column(JSON)
+    denominator: Mapped[list[str]] = mapped_column(JSON)
+    factor: Mapped[float] = mapped_column(Float, default=1.0)
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_at: Mapped[datetime | None]

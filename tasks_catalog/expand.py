@@ -1,0 +1,163 @@
+"""Turn milestones into work items: fan-out × recurrence. Pure functions over catalogue models.
+
+* A one-off milestone has one occurrence; a recurring one has one per RRULE date.
+* Without a fan-out, each occurrence belongs to the milestone's owner (default: the task's lead);
+  with one, each occurrence is repeated for every unit of the fan-out set.
+* An occurrence's window opens on the milestone's ``start`` (default: the plan's start) for the
+  first occurrence and the day after the previous due date for the next ones.
+* An item depends on, for each prerequisite milestone, that milestone's item for the same unit
+  when there is one (else all of its units), taking the latest occurrence due on or before the
+  item's own due date (else the first occurrence).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateutil.rrule import rrulestr
+
+from models.enums import UnitKind, UnitSet
+from tasks_catalog.schema import Catalog, MilestoneSpec, Recurrence, UnitSelector, UnitSpec
+
+SET_NAMES = frozenset(s.value for s in UnitSet)
+MAX_OCCURRENCES = 400
+"""A recurrence producing more than this is surely a mistake (e.g. FREQ=DAILY for five years)."""
+
+
+@dataclass(frozen=True, order=True)
+class ItemKey:
+    """What identifies a work item across syncs: milestone, unit and occurrence number (1-based)."""
+
+    milestone: str
+    unit: str
+    occurrence: int
+
+    def __str__(self) -> str:
+        return f"{self.milestone}/{self.unit}/{self.occurrence}"
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """A work item as the catalogue wants it."""
+
+    key: ItemKey
+    task: str
+    start: date
+    due: date
+
+
+def selector_list(selector: UnitSelector | None) -> list[str]:
+    """A selector as a list of names (unit ids or set names)."""
+    if selector is None:
+        return []
+    return [selector] if isinstance(selector, str) else list(selector)
+
+
+def units_in_set(name: UnitSet, units: Iterable[UnitSpec]) -> list[str]:
+    """The ids of the units that a named set covers."""
+    village_level = {UnitKind.VILLAGE, UnitKind.COMMUNITY}
+    match name:
+        case UnitSet.TOWNSHIPS:
+            return [u.id for u in units if u.kind == UnitKind.TOWNSHIP]
+        case UnitSet.VILLAGES:
+            return [u.id for u in units if u.kind in village_level]
+        case UnitSet.COMMUNITIES:
+            return [u.id for u in units if u.kind == UnitKind.COMMUNITY]
+        case UnitSet.URBAN_COMMUNITIES:
+            return [u.id for u in units if u.kind == UnitKind.COMMUNITY and u.urban]
+        case UnitSet.DEPARTMENTS:
+            return [u.id for u in units if u.kind == UnitKind.DEPARTMENT]
+
+
+def resolve(selector: UnitSelector | None, units: Sequence[UnitSpec]) -> list[str]:
+    """Unit ids a selector names, in catalogue order, without duplicates. Unknown names drop."""
+    known = {u.id for u in units}
+    out: dict[str, None] = {}
+    for name in selector_list(selector):
+        if name in SET_NAMES:
+            out.update(dict.fromkeys(units_in_set(UnitSet(name), units)))
+        elif name in known:
+            out[name] = None
+    return list(out)
+
+
+def occurrences(recurrence: Recurrence) -> list[date]:
+    """The dates an RRULE produces between its start and end (inclusive).
+
+    Raises ValueError for an invalid rule, a rule with its own DTSTART, or too many dates.
+    """
+    if "DTSTART" in recurrence.rrule.upper():
+        raise ValueError("put the start in `recurrence.start`, not DTSTART inside the rule")
+    if recurrence.end < recurrence.start:
+        raise ValueError(f"end {recurrence.end} is before start {recurrence.start}")
+    start = datetime.combine(recurrence.start, datetime.min.time())
+    end = datetime.combine(recurrence.end, datetime.min.time())
+    rule = rrulestr(recurrence.rrule, dtstart=start)
+    dates: list[date] = []
+    for moment in rule.xafter(start, inc=True):
+        if moment > end:
+            break
+        dates.append(moment.date())
+        if len(dates) > MAX_OCCURRENCES:
+            raise ValueError(f"produces more than {MAX_OCCURRENCES} dates; check FREQ/INTERVAL")
+    return dates
+
+
+def due_dates(milestone: MilestoneSpec) -> list[date]:
+    """The due date of each occurrence of a milestone."""
+    if milestone.recurrence is not None:
+        return occurrences(milestone.recurrence)
+    assert milestone.due is not None
+    return [milestone.due]
+
+
+def windows(milestone: MilestoneSpec, plan_start: date) -> list[tuple[date, date]]:
+    """(start, due) of each occurrence: see the module docstring for the rule."""
+    dues = due_dates(milestone)
+    first = milestone.start or (milestone.recurrence.start if milestone.recurrence else plan_start)
+    starts = [first, *(d + timedelta(days=1) for d in dues[:-1])]
+    return [(min(s, d), d) for s, d in zip(starts, dues, strict=True)]
+
+
+def item_units(milestone: MilestoneSpec, task_lead: str, units: Sequence[UnitSpec]) -> list[str]:
+    """The units that get an item of this milestone."""
+    if milestone.fan_out is not None:
+        return resolve(milestone.fan_out, units)
+    return [milestone.owner or task_lead]
+
+
+def plan_items(catalog: Catalog) -> list[PlannedItem]:
+    """Every work item the catalogue asks for, in a stable order."""
+    items: list[PlannedItem] = []
+    for task in catalog.tasks:
+        for milestone in task.milestones:
+            spans = windows(milestone, catalog.plan.period.start)
+            for unit in item_units(milestone, task.lead, catalog.units):
+                for n, (start, due) in enumerate(spans, start=1):
+                    items.append(PlannedItem(ItemKey(milestone.id, unit, n), task.code, start, due))
+    return items
+
+
+def item_dependencies(
+    catalog: Catalog, items: Sequence[PlannedItem]
+) -> set[tuple[ItemKey, ItemKey]]:
+    """(item, prerequisite item) pairs derived from milestone dependencies."""
+    by_milestone: dict[str, list[PlannedItem]] = defaultdict(list)
+    for item in items:
+        by_milestone[item.key.milestone].append(item)
+    depends = {m.id: m.depends_on for t in catalog.tasks for m in t.milestones}
+    pairs: set[tuple[ItemKey, ItemKey]] = set()
+    for item in items:
+        for prerequisite in depends.get(item.key.milestone, []):
+            candidates = by_milestone.get(prerequisite, [])
+            same_unit = [c for c in candidates if c.key.unit == item.key.unit]
+            pool = same_unit or candidates
+            for unit in sorted({c.key.unit for c in pool}):
+                mine = sorted((c for c in pool if c.key.unit == unit), key=lambda c: c.due)
+                before = [c for c in mine if c.due <= item.due]
+                chosen = before[-1] if before else mine[0]
+                pairs.add((item.key, chosen.key))
+    return pairs

@@ -1,0 +1,193 @@
+"""The catalogue format as pydantic models: what a coordinator may write in a plan's YAML files.
+
+Every model forbids unknown keys, so a typo (``lead_unit`` for ``lead``) is an error with a line
+number instead of a silently ignored field. A plan folder may split its content over several
+files; each file is a :class:`CatalogFile` and the loader merges them into a :class:`Catalog`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from models.enums import UnitKind, UnitSet
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+UNIT_SET_NAMES = frozenset(s.value for s in UnitSet)
+
+
+class Strict(BaseModel):
+    """Base for catalogue models: unknown keys are errors; instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class PlanSpec(Strict):
+    """The plan itself: what it is, who issued it, when it runs, who coordinates and leads."""
+
+    id: Id
+    title: Text
+    issuing_body: Text
+    period: Period
+    timezone: str = "Asia/Shanghai"
+    coordinator: Id = Field(description="unit id of the coordinating office (督办牵头单位)")
+    leadership: Id = Field(description="unit id of the leadership the ladder ends at")
+    declared_village_units: int | None = Field(
+        default=None, ge=0, description="how many villages/communities the plan text says"
+    )
+    source: str | None = None
+
+
+class Contact(Strict):
+    """A person at a unit to notify, by role."""
+
+    name: Text
+    role: Literal["head", "deputy", "liaison", "staff"]
+    email: str | None = None
+    phone: str | None = None
+    notify: list[str] = Field(default_factory=list, description="apprise-style URLs")
+
+
+class UnitSpec(Strict):
+    """A responsible body. ``id`` is what the rest of the catalogue refers to."""
+
+    id: Id
+    name: Text
+    kind: UnitKind
+    parent: Id | None = None
+    division_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = (
+        None
+    )
+    urban: bool = False
+    proposed: bool = False
+    contacts: list[Contact] = Field(default_factory=list)
+
+
+UnitSelector = Id | list[Id]
+"""A unit id, a unit-set name (townships, villages, ...) or a list mixing both."""
+
+
+class Recurrence(Strict):
+    """An RFC 5545 RRULE (without DTSTART) expanded between ``start`` and ``end`` inclusive."""
+
+    rrule: Text
+    start: date
+    end: date
+
+
+class MilestoneSpec(Strict):
+    """A dated deliverable: one due date or a recurrence; one owner or a fan-out to units."""
+
+    id: Id
+    title: Text
+    deliverable: str = ""
+    evidence: list[Text] = Field(default_factory=list, description="evidence required to close")
+    due: date | None = None
+    recurrence: Recurrence | None = None
+    start: date | None = Field(default=None, description="when work on it may begin (window)")
+    owner: Id | None = Field(default=None, description="default: the task's lead unit")
+    fan_out: UnitSelector | None = None
+    depends_on: list[Id] = Field(default_factory=list)
+    proposed: bool = False
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> MilestoneSpec:
+        if (self.due is None) == (self.recurrence is None):
+            raise ValueError("give exactly one of `due` or `recurrence`")
+        return self
+
+
+class TaskSpec(Strict):
+    """A key task (重点任务), with the plan's wording and its responsible units."""
+
+    number: int = Field(ge=1)
+    id: Id | None = Field(default=None, description="default: T followed by the 2-digit number")
+    title: Text
+    description: str = ""
+    lead: Id
+    cooperating: list[Id] = Field(default_factory=list)
+    weight: float = Field(default=1.0, gt=0)
+    responsibility: Literal["plan", "proposed"] = Field(
+        default="plan", description="whether lead/cooperating come from the plan or are proposed"
+    )
+    milestones: list[MilestoneSpec] = Field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.id or f"T{self.number:02d}"
+
+
+class MeasureSpec(Strict):
+    """A quantity reported per unit, the raw material of indicators."""
+
+    id: Id
+    name: Text
+    unit_of_measure: str = ""
+    type: Literal["number", "boolean"] = "number"
+    reported_by: UnitSelector
+
+
+class Target(Strict):
+    op: Literal[">=", "<=", ">", "<", "=="]
+    value: float
+
+
+class Formula(Strict):
+    """County value = sum(numerator measures) × factor / sum(denominator measures).
+
+    The pseudo-measure ``units`` counts the units in scope (for coverage rates).
+    """
+
+    numerator: list[Id] = Field(min_length=1)
+    denominator: list[Id] = Field(min_length=1)
+    factor: float = 1.0
+
+
+class IndicatorSpec(Strict):
+    """A plan indicator with its target and how it is computed from unit measures."""
+
+    id: Id
+    name: Text
+    unit_of_measure: str = ""
+    target: Target
+    aspirational: bool = Field(default=False, description="力争: a goal to strive for")
+    due: date
+    scope: UnitSelector
+    formula: Formula
+    proposed: bool = False
+
+
+class CatalogFile(Strict):
+    """What one YAML file of a plan folder may hold; every section is optional."""
+
+    plan: PlanSpec | None = None
+    units: list[UnitSpec] = Field(default_factory=list)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    measures: list[MeasureSpec] = Field(default_factory=list)
+    indicators: list[IndicatorSpec] = Field(default_factory=list)
+
+
+class Catalog(Strict):
+    """A whole plan, merged from its files and checked for consistency."""
+
+    plan: PlanSpec
+    units: list[UnitSpec]
+    tasks: list[TaskSpec]
+    measures: list[MeasureSpec]
+    indicators: list[IndicatorSpec]
+    checksum: str

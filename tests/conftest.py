@@ -1,0 +1,3 @@
+"""Fixtures are grouped by concern in tests/fixtures/."""
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.catalog", "tests.fixtures.time"]

@@ -1,0 +1,89 @@
+"""The status picture: counts per light and task, filters, and time travel through history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.items import move_item
+from domain.status import status_view
+from models.clock import frozen_time
+from models.enums import ItemState, Light, Status
+from models.orm import Milestone, WorkItem
+from tasks_catalog.loader import load_catalog
+from tasks_catalog.sync import sync_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+
+def synced(session: Session, write_catalog: CatalogWriter) -> None:
+    with frozen_time(datetime(2021, 1, 4, 1, tzinfo=UTC)):
+        sync_catalog(session, load_catalog(write_catalog())[0])
+
+
+def item_of(session: Session, milestone: str) -> int:
+    return (
+        session.scalars(
+            select(WorkItem.id)
+            .join(Milestone)
+            .where(Milestone.code == milestone)
+            .order_by(WorkItem.id)
+        ).first()
+        or 0
+    )
+
+
+def test_counts_per_light_add_up_per_task(session: Session, write_catalog: CatalogWriter) -> None:
+    """On 2021-06-28, M1 (due 06-30) is yellow, M2/M3 wait on it, M4 (due 09-30) is green."""
+    synced(session, write_catalog)
+    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5)
+    assert view.summary[Light.YELLOW] == 1
+    assert view.statuses[Status.WAITING] == 10
+    assert view.summary[Light.GREEN] == 4
+    assert sum(view.summary.values()) == 15
+    t1, t2 = view.tasks
+    assert (t1.task, t1.lead, t1.items, t1.lights[Light.GRAY]) == ("T01", "zzb", 11, 10)
+    assert (t2.task, t2.items, t2.lights[Light.GREEN]) == ("T02", 4, 4)
+    assert view.items == []  # unfiltered and not asked for
+
+
+def test_history_after_the_date_is_ignored(session: Session, write_catalog: CatalogWriter) -> None:
+    """M1 submitted on 07-05 is red on 07-02 and done late from 07-05 on."""
+    synced(session, write_catalog)
+    item = item_of(session, "M1")
+    with frozen_time(datetime(2021, 7, 5, 2, tzinfo=UTC)):
+        move_item(session, item, ItemState.SUBMITTED, actor="zzb", reason=None)
+    before = status_view(session, plan_id=None, as_of=date(2021, 7, 2), yellow_workdays=5, task="1")
+    after = status_view(
+        session, plan_id=None, as_of=date(2021, 7, 5), yellow_workdays=5, task="T01"
+    )
+    m1_before = next(i for i in before.items if i.id == item)
+    m1_after = next(i for i in after.items if i.id == item)
+    assert (m1_before.state, m1_before.light) == (ItemState.ASSIGNED, Light.RED)
+    assert (m1_after.state, m1_after.light) == (ItemState.SUBMITTED, Light.DONE_LATE)
+
+
+def test_closing_a_prerequisite_releases_waiting_items(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Once M1 is closed, the townships' M2 items are no longer waiting."""
+    synced(session, write_catalog)
+    item = item_of(session, "M1")
+    with frozen_time(datetime(2021, 6, 20, 2, tzinfo=UTC)):
+        move_item(session, item, ItemState.SUBMITTED, actor="zzb", reason=None)
+        move_item(session, item, ItemState.CLOSED, actor="mzj", reason=None)
+    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, task="1")
+    m2 = [i for i in view.items if i.milestone == "M2"]
+    assert [i.status for i in m2] == [Status.ON_TRACK, Status.ON_TRACK]
+    m1 = next(i for i in view.items if i.milestone == "M1")
+    assert m1.status == Status.DONE_ON_TIME
+
+
+def test_unit_filter_includes_units_below(session: Session, write_catalog: CatalogWriter) -> None:
+    """--unit t1 shows the township's own items and those of its villages."""
+    synced(session, write_catalog)
+    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, unit="t1")
+    assert {i.unit for i in view.items} == {"t1", "v11", "v12"}
+    assert len(view.items) == 1 + 4 + 2
+    assert view.filters == {"unit": "t1"}

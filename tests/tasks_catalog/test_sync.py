@@ -1,0 +1,157 @@
+"""Syncing a catalogue: idempotent, deadline changes kept on record, history never deleted."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.items import move_item
+from models.enums import ItemState
+from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
+from tasks_catalog.loader import load_catalog
+from tasks_catalog.sync import sync_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+
+def sync(session: Session, write_catalog: CatalogWriter, edit: Any = None) -> Any:
+    catalog, _ = load_catalog(write_catalog(edit=edit))
+    report = sync_catalog(session, catalog)
+    session.flush()
+    return report
+
+
+def items_by_key(session: Session) -> dict[tuple[str, int], WorkItem]:
+    rows = session.execute(
+        select(WorkItem, Milestone.code).join(Milestone, Milestone.id == WorkItem.milestone_id)
+    ).all()
+    return {(code, item.id): item for item, code in rows}
+
+
+def m1_item(session: Session) -> WorkItem:
+    return session.execute(
+        select(WorkItem)
+        .join(Milestone, Milestone.id == WorkItem.milestone_id)
+        .where(Milestone.code == "M1")
+    ).scalar_one()
+
+
+def test_first_sync_creates_every_item_with_an_audit_entry(
+    session: Session, write_catalog: CatalogWriter, frozen_now: object
+) -> None:
+    """15 items, each assigned with a logged transition dated in the plan's timezone."""
+    report = sync(session, write_catalog)
+    assert report.added["work items"] == 15
+    assert report.added["item dependencies"] == 10
+    assert session.scalar(select(func.count()).select_from(WorkItem)) == 15
+    transitions = session.scalars(select(ItemTransition)).all()
+    assert len(transitions) == 15
+    assert {(t.from_state, t.to_state, t.on_date, t.actor) for t in transitions} == {
+        (None, "assigned", date(2021, 12, 27), "catalog-sync")
+    }
+
+
+def test_resync_of_unchanged_catalogue_changes_nothing(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """The second sync of the same catalogue reports nothing and writes nothing."""
+    sync(session, write_catalog)
+    before = session.scalar(select(func.count()).select_from(ItemTransition))
+    report = sync(session, write_catalog)
+    assert report.unchanged, report
+    assert session.scalar(select(func.count()).select_from(ItemTransition)) == before
+
+
+def test_changed_deadline_moves_open_items_and_keeps_the_original(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """M1 due 06-30 → 07-31: the item's due moves, original_due stays, the change is logged."""
+    sync(session, write_catalog)
+
+    def later(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+
+    report = sync(session, write_catalog, later)
+    assert report.changed["work item deadlines"] == 1
+    assert report.changed["milestones"] == 1
+    item = m1_item(session)
+    assert (item.due, item.original_due) == (date(2021, 7, 31), date(2021, 6, 30))
+    change = session.scalars(select(DeadlineChange)).one()
+    assert (change.old_due, change.new_due, change.kind) == (
+        date(2021, 6, 30),
+        date(2021, 7, 31),
+        "catalog",
+    )
+
+
+def test_done_items_keep_their_deadline(session: Session, write_catalog: CatalogWriter) -> None:
+    """A closed item is history: a later catalogue edit does not move its due date."""
+    sync(session, write_catalog)
+    item = m1_item(session)
+    move_item(session, item.id, ItemState.SUBMITTED, actor="zzb", reason=None)
+    move_item(session, item.id, ItemState.CLOSED, actor="mzj", reason=None)
+
+    def later(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+
+    report = sync(session, write_catalog, later)
+    assert "work item deadlines" not in report.changed
+    session.refresh(item)
+    assert item.due == date(2021, 6, 30)
+
+
+def test_removed_milestone_retires_open_items_and_restoring_brings_them_back(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Dropping M4 retires its 4 items (history kept); putting it back restores them."""
+    sync(session, write_catalog)
+
+    def drop(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"] = [{"id": "M5", "title": "另一节点", "due": date(2021, 10, 31)}]
+
+    report = sync(session, write_catalog, drop)
+    assert report.retired["work items"] == 4
+    assert report.retired["milestones"] == 1
+    assert report.added["work items"] == 1
+    states = session.execute(select(WorkItem.state, func.count()).group_by(WorkItem.state)).all()
+    assert dict(states) == {"assigned": 12, "retired": 4}
+    retired_log = session.scalars(
+        select(ItemTransition).where(ItemTransition.to_state == "retired")
+    ).all()
+    assert len(retired_log) == 4
+    assert all(t.reason and "no longer in the catalogue" in t.reason for t in retired_log)
+
+    report = sync(session, write_catalog)
+    assert report.restored["work items"] == 4
+    assert report.restored["milestones"] == 1
+    assert report.retired["work items"] == 1  # M5's item
+
+
+def test_removing_a_dependency_removes_the_item_edges(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Item dependencies are derived: they follow the milestones' depends_on exactly."""
+    sync(session, write_catalog)
+
+    def independent(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["depends_on"] = []
+
+    report = sync(session, write_catalog, independent)
+    assert report.retired["item dependencies"] == 8
+    assert session.scalar(select(func.count()).select_from(ItemDependency)) == 2
+
+
+def test_fewer_occurrences_retire_the_surplus(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Shortening a recurrence to half a year retires the last two quarters of each township."""
+    sync(session, write_catalog)
+
+    def shorter(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["end"] = date(2022, 6, 30)
+
+    report = sync(session, write_catalog, shorter)
+    assert report.retired["work items"] == 4
+    assert items_by_key(session)

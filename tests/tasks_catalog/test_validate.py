@@ -1,0 +1,237 @@
+"""Catalogue validation: every kind of mistake is reported with its file, line and field."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.errors import InputError, Problem
+from tasks_catalog.loader import load_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+
+def problems_of(path: Path) -> list[Problem]:
+    with pytest.raises(InputError) as caught:
+        load_catalog(path)
+    return caught.value.problems
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based line of the first line of plan.yaml containing ``needle``."""
+    lines = (path / "plan.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+def only_problem(path: Path) -> Problem:
+    found = problems_of(path)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_minimal_catalogue_is_valid(write_catalog: CatalogWriter) -> None:
+    """The fixture catalogue validates, with no warnings (its village count matches)."""
+    catalog, warnings = load_catalog(write_catalog())
+    assert catalog.plan.id == "demo-plan"
+    assert warnings == []
+
+
+def test_unknown_key_is_rejected_with_its_line(write_catalog: CatalogWriter) -> None:
+    """A typo'd key is an error naming file, line and field path, with the allowed keys."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][1]["lead_unit"] = "zzb"
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.file == path / "plan.yaml"
+    assert problem.field == "tasks[0].milestones[1].lead_unit"
+    assert problem.line == line_of(path, "lead_unit")
+    assert "unknown key" in problem.message
+    assert "depends_on" in problem.message  # lists the allowed keys
+
+
+def test_duplicate_milestone_id(write_catalog: CatalogWriter) -> None:
+    """Two milestones with one id: the second is reported, pointing back at the first."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["id"] = "M1"
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.field == "tasks[1].milestones[0].id"
+    assert "duplicate milestone id 'M1'" in problem.message
+    assert problem.line == line_of(path, "设施摸底") - 1 or problem.line == line_of(path, "id: M1")
+
+
+def test_unknown_unit_reference(write_catalog: CatalogWriter) -> None:
+    """A lead unit that does not exist is named with the line it is written on."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["lead"] = "nosuch"
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.field == "tasks[1].lead"
+    assert problem.line == line_of(path, "lead: nosuch")
+    assert "unknown unit 'nosuch'" in problem.message
+
+
+def test_unknown_dependency(write_catalog: CatalogWriter) -> None:
+    """depends_on must name an existing milestone."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][1]["depends_on"] = ["M9"]
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert problem.field == "tasks[0].milestones[1].depends_on[0]"
+    assert "unknown milestone 'M9'" in problem.message
+
+
+def test_dependency_cycle(write_catalog: CatalogWriter) -> None:
+    """M1 → M3 → M2 → M1 is a cycle and the message spells it out."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["depends_on"] = ["M3"]
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert "dependency cycle" in problem.message
+    assert problem.line is not None
+    for milestone in ("M1", "M2", "M3"):
+        assert milestone in problem.message
+
+
+def test_due_date_outside_plan_period(write_catalog: CatalogWriter) -> None:
+    """A due date after the plan ends is an error at that line."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["due"] = date(2026, 3, 1)
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.field == "tasks[1].milestones[0].due"
+    assert problem.line == line_of(path, "2026-03-01")
+    assert "outside the plan period" in problem.message
+
+
+def test_invalid_rrule(write_catalog: CatalogWriter) -> None:
+    """An RRULE that dateutil cannot parse is reported at recurrence.rrule."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = "FREQ=FORTNIGHTLY"
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.field == "tasks[0].milestones[2].recurrence.rrule"
+    assert problem.line == line_of(path, "FORTNIGHTLY")
+    assert "invalid RRULE" in problem.message
+
+
+def test_rrule_with_too_many_dates(write_catalog: CatalogWriter) -> None:
+    """A daily rule over four years is surely a mistake and is refused."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = "FREQ=DAILY"
+        c["tasks"][0]["milestones"][2]["recurrence"]["end"] = date(2025, 12, 31)
+
+    assert "more than 400 dates" in only_problem(write_catalog(edit=edit)).message
+
+
+def test_empty_fan_out_set(write_catalog: CatalogWriter) -> None:
+    """Fanning out to a set that is empty in this plan (no urban community) is an error."""
+
+    def edit(c: dict[str, Any]) -> None:
+        for unit in c["units"]:
+            unit["urban"] = False
+        c["tasks"][1]["milestones"][0]["fan_out"] = "urban_communities"
+
+    path = write_catalog(edit=edit)
+    problem = only_problem(path)
+    assert problem.field == "tasks[1].milestones[0].fan_out"
+    assert "selects no units" in problem.message
+
+
+def test_unknown_fan_out_name(write_catalog: CatalogWriter) -> None:
+    """A fan-out naming neither a unit nor a set lists the sets that exist."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["fan_out"] = ["v11", "hamlets"]
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert problem.field == "tasks[1].milestones[0].fan_out[1]"
+    assert "urban_communities" in problem.message
+
+
+def test_due_and_recurrence_are_exclusive(write_catalog: CatalogWriter) -> None:
+    """A milestone gives a due date or a recurrence, not both."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["due"] = date(2022, 1, 1)
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert problem.field == "tasks[0].milestones[2]"
+    assert "exactly one of `due` or `recurrence`" in problem.message
+
+
+def test_wrong_type_and_missing_key(write_catalog: CatalogWriter) -> None:
+    """Schema errors: a non-date due and a missing title are both reported, each located."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["due"] = "next spring"
+        del c["tasks"][0]["title"]
+
+    found = {p.field: p for p in problems_of(write_catalog(edit=edit))}
+    assert "date" in found["tasks[1].milestones[0].due"].message
+    assert found["tasks[0].title"].message == "required key is missing"
+    assert found["tasks[0].title"].line is not None
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    """YAML would silently keep the last of two equal keys; we refuse it."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "plan.yaml").write_text("plan:\n  id: a\n  id: b\n", encoding="utf-8")
+    problem = problems_of(folder)[0]
+    assert (problem.line, problem.field) == (3, "plan.id")
+    assert "duplicate key (first on line 2)" in problem.message
+
+
+def test_broken_yaml_syntax(tmp_path: Path) -> None:
+    """A syntax error names the line where the parser stopped."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "tasks.yaml").write_text("tasks:\n  - title: a: b\n", encoding="utf-8")
+    problem = problems_of(folder)[0]
+    assert problem.file == folder / "tasks.yaml"
+    assert problem.line == 2
+    assert "invalid YAML" in problem.message
+
+
+def test_errors_from_several_files_are_all_reported(write_catalog: CatalogWriter) -> None:
+    """A plan split over files is merged; a unit defined twice across files is caught."""
+    path = write_catalog()
+    (path / "units_extra.yaml").write_text(
+        "units:\n  - {id: mzj, name: 重复, kind: department}\n", encoding="utf-8"
+    )
+    problem = only_problem(path)
+    assert problem.file == path / "units_extra.yaml"
+    assert problem.line == 2
+    assert "duplicate unit id 'mzj' (first defined in plan.yaml" in problem.message
+
+
+def test_village_count_mismatch_is_a_warning(write_catalog: CatalogWriter) -> None:
+    """The plan's own count of villages differing from the units listed warns, not fails."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["plan"]["declared_village_units"] = 5
+
+    _, warnings = load_catalog(write_catalog(edit=edit))
+    assert len(warnings) == 1
+    assert "counts 5 villages/communities; the catalogue lists 4" in warnings[0].message
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    """A catalogue path that does not exist is an input error, not a crash."""
+    assert problems_of(tmp_path / "nowhere")[0].message == "no such path"
