@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         description="YAML file of local working-day overrides; default "
         "<home>/calendar_overrides.yaml when that file exists",
     )
+    actor: str = Field(
+        default_factory=lambda: os.environ.get("USER") or "coordinator",
+        description="who is recorded in the audit trail for changes made from the CLI",
+    )
     sql_echo: bool = False
 
     @property

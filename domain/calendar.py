@@ -54,12 +54,12 @@ def ensure_calendar(session: Session, *days: date) -> None:
 
 def fallback_warnings(session: Session, first: date, last: date) -> list[str]:
     """A warning if any day between first and last uses the Monday–Friday fallback."""
-    years = session.scalars(
-        select(func.distinct(CalendarDay.day)).where(
+    days = session.scalars(
+        select(CalendarDay.day).where(
             CalendarDay.source == "fallback", CalendarDay.day.between(first, last)
         )
     ).all()
-    found = sorted({d.year for d in years})
+    found = sorted({d.year for d in days})
     return [fallback_warning(found)] if found else []
 
 

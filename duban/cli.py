@@ -17,7 +17,7 @@ from sqlalchemy import select
 from config.errors import InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
-from domain.items import history
+from domain.items import history, move_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from duban import render
@@ -26,6 +26,7 @@ from duban.dates import parse_date
 from duban.demo import DEMO_AS_OF, run_demo
 from models import clock
 from models.db import get_engine, session_scope
+from models.enums import ItemState
 from models.migrate import upgrade
 from models.orm import CalendarDay, Milestone, Unit, WorkItem
 from tasks_catalog.expand import plan_items
@@ -156,6 +157,27 @@ def item_show(
                 f"by {t.actor}{reason}",
                 markup=False,
             )
+
+
+@item_app.command("move")
+def item_move(
+    item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
+    to: Annotated[ItemState, typer.Option("--to", help="The state to move to.")],
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why (required for returned, blocked, extended, retired, reopening)."),
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="Who does it (default: DUBAN_ACTOR, else the login name).")
+    ] = None,
+) -> None:
+    """Move one item along its lifecycle (签收, 推进, 办结申请, 销号, 退回 …); it is logged."""
+    with session_scope(ready_engine()) as session:
+        if session.get(WorkItem, item_id) is None:
+            raise NotFoundError(f"no work item {item_id}")
+        move = move_item(session, item_id, to, actor=actor or get_settings().actor, reason=reason)
+    assert move.from_state is not None
+    out.print(f"#{item_id}: {move.from_state.value} → {move.to_state.value}")
 
 
 @app.command("calendar")

@@ -87,3 +87,14 @@ def test_unit_filter_includes_units_below(session: Session, write_catalog: Catal
     assert {i.unit for i in view.items} == {"t1", "v11", "v12"}
     assert len(view.items) == 1 + 4 + 2
     assert view.filters == {"unit": "t1"}
+
+
+def test_a_year_without_holiday_data_warns(session: Session, write_catalog: CatalogWriter) -> None:
+    """Asking about 2027 (beyond chinesecalendar) works on Monday–Friday and says so."""
+    synced(session, write_catalog)
+    view = status_view(session, plan_id=None, as_of=date(2027, 3, 1), yellow_workdays=5)
+    assert len(view.warnings) == 1
+    assert "no holiday data for 2027" in view.warnings[0]
+    assert (view.summary[Light.RED], view.statuses[Status.WAITING]) == (5, 10)
+    quiet = status_view(session, plan_id=None, as_of=date(2025, 3, 3), yellow_workdays=5)
+    assert quiet.warnings == []

@@ -171,3 +171,25 @@ def test_calendar_command(settings: Settings) -> None:
     assert "is a working day" in result.stdout
     assert "working days from 2026-10-10 to 2026-10-12: 1" in result.stdout
     assert "is a day off (National Day)" in run("calendar", "2026-10-01").stdout
+
+
+def test_item_move_follows_the_lifecycle_and_logs_the_actor(
+    settings: Settings,
+    write_catalog: CatalogWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Allowed moves are logged with actor and reason; a disallowed one exits 2 and says why."""
+    run("catalog", "sync", str(write_catalog()))
+    assert (
+        "#1: assigned → submitted"
+        in run("item", "move", "1", "--to", "submitted", "--actor", "zzb-liaison").stdout
+    )
+    assert run_main(monkeypatch, "item", "move", "1", "--to", "returned") == 2
+    assert "needs a reason" in capsys.readouterr().err
+    run("item", "move", "1", "--to", "returned", "--reason", "缺印发文件", "--actor", "mzj")
+    history = run("item", "show", "1").stdout
+    assert "assigned → submitted by zzb-liaison" in history
+    assert "submitted → returned by mzj — 缺印发文件" in history
+    assert run_main(monkeypatch, "item", "move", "1", "--to", "closed") == 2
+    assert "cannot move from returned to closed" in capsys.readouterr().err
