@@ -9,7 +9,7 @@ from rich.table import Table
 
 from domain.status import StatusView
 from duban.dates import zh_date
-from models.enums import Light
+from models.enums import Light, Status
 from tasks_catalog.schema import Catalog
 from tasks_catalog.sync import SyncReport
 
@@ -19,6 +19,16 @@ LIGHT_STYLE = {
     Light.YELLOW: ("黄", "yellow"),
     Light.RED: ("红", "red"),
     Light.DONE_LATE: ("逾期完成", "magenta"),
+}
+
+STATUS_WORD = {
+    Status.NOT_STARTED: "未开始",
+    Status.WAITING: "等待前置",
+    Status.ON_TRACK: "正常推进",
+    Status.DUE_SOON: "临近到期",
+    Status.OVERDUE: "逾期",
+    Status.DONE_ON_TIME: "按期完成",
+    Status.DONE_LATE: "逾期完成",
 }
 
 LEGEND = (
@@ -83,6 +93,8 @@ def status(console: Console, view: StatusView, item_limit: int | None) -> None:
     for light in Light:
         table.add_column(LIGHT_STYLE[light][0], justify="right")
     for t in view.tasks:
+        if view.filters.get("unit") and not t.items:
+            continue  # a unit's picture lists only the tasks it has items in
         table.add_row(
             t.task,
             t.title,
@@ -125,7 +137,8 @@ def items(console: Console, view: StatusView, limit: int | None) -> None:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for i in shown:
-        word, style = LIGHT_STYLE[i.light]
+        style = LIGHT_STYLE[i.light][1]
+        word = STATUS_WORD[i.status]
         table.add_row(
             str(i.id),
             f"{i.milestone} {i.title}",
