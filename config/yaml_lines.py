@@ -66,6 +66,21 @@ def _walk(
             _walk(path, item, (*loc, index), lines, problems)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose impossible dates (2021-06-31) are marked errors, not bare ValueErrors."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+            ) from exc
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path) -> tuple[Any, LineIndex, list[Problem]]:
     """Parse one YAML file; returns (data, line index, problems). Data is None if unparsable."""
     try:
@@ -73,8 +88,8 @@ def read_yaml(path: Path) -> tuple[Any, LineIndex, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, LineIndex({}), [Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

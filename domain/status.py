@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
@@ -19,6 +19,7 @@ from domain.lights import light_expression, status_expression
 from models.enums import STATUS_LIGHT, ItemState, Light, Status, TaskRole
 from models.orm import (
     CalendarDay,
+    DeadlineChange,
     ItemDependency,
     ItemTransition,
     Milestone,
@@ -144,6 +145,18 @@ def state_as_of(as_of: date) -> Select[int, str, date | None]:
     )
 
 
+def due_as_of(as_of: date) -> ColumnElement[date]:
+    """An item's due date as it stood on ``as_of``: before a logged change, the old date."""
+    earliest_later_change = (
+        select(DeadlineChange.old_due)
+        .where(DeadlineChange.item_id == WorkItem.id, DeadlineChange.on_date > as_of)
+        .order_by(DeadlineChange.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(earliest_later_change, WorkItem.due)
+
+
 def item_status_select(
     plan_id: str, as_of: date, as_of_ordinal: int, yellow_workdays: int
 ) -> Select[*tuple[Any, ...]]:
@@ -152,6 +165,7 @@ def item_status_select(
     pred = aliased(WorkItem)
     pred_history = aliased(history)
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
+    due = due_as_of(as_of)
     waiting = exists(
         select(literal(1))
         .select_from(ItemDependency)
@@ -159,6 +173,7 @@ def item_status_select(
         .outerjoin(pred_history, pred_history.c.item_id == pred.id)
         .where(
             ItemDependency.item_id == WorkItem.id,
+            or_(ItemDependency.retired_on.is_(None), ItemDependency.retired_on > as_of),
             func.coalesce(pred_history.c.state, ItemState.ASSIGNED.value).not_in(
                 [ItemState.CLOSED.value, ItemState.RETIRED.value]
             ),
@@ -168,7 +183,7 @@ def item_status_select(
         state=state,
         done_on=history.c.done_on,
         start=WorkItem.start,
-        due=WorkItem.due,
+        due=due,
         due_ordinal=CalendarDay.ordinal,
         waiting=waiting,
         as_of=as_of,
@@ -180,7 +195,7 @@ def item_status_select(
             WorkItem.id,
             WorkItem.occurrence,
             WorkItem.start,
-            WorkItem.due,
+            due.label("due"),
             WorkItem.original_due,
             WorkItem.percent,
             WorkItem.unit_id,
@@ -198,7 +213,7 @@ def item_status_select(
         .join(Milestone, Milestone.id == WorkItem.milestone_id)
         .join(Task, Task.id == Milestone.task_id)
         .join(Unit, Unit.id == WorkItem.unit_id)
-        .join(CalendarDay, CalendarDay.day == WorkItem.due)
+        .join(CalendarDay, CalendarDay.day == due)
         .outerjoin(history, history.c.item_id == WorkItem.id)
         .where(WorkItem.plan_id == plan_id, state != ItemState.RETIRED.value)
     )
@@ -289,7 +304,7 @@ def status_view(
 
 def _task_code(session: Session, plan_id: str, task: str) -> str:
     """Accept a task number (3), a code (T03) or a code in any case."""
-    query = select(Task.code).where(Task.plan_id == plan_id, Task.retired_at.is_(None))
+    query = select(Task.code).where(Task.plan_id == plan_id)
     query = (
         query.where(Task.number == int(task))
         if task.isdigit()
@@ -306,16 +321,18 @@ def _task_rows(
 ) -> list[TaskStatus]:
     lead = aliased(Unit)
     query = (
-        select(Task.code, Task.number, Task.title, lead.code, lead.name)
+        select(Task.code, Task.number, Task.title, lead.code, lead.name, Task.retired_at)
         .join(TaskUnit, and_(TaskUnit.task_id == Task.id, TaskUnit.role == TaskRole.LEAD.value))
         .join(lead, lead.id == TaskUnit.unit_id)
-        .where(Task.plan_id == plan_id, Task.retired_at.is_(None))
+        .where(Task.plan_id == plan_id)
         .order_by(Task.number)
     )
     if only is not None:
         query = query.where(Task.code == only)
     out = []
-    for code, number, title, lead_code, lead_name in session.execute(query):
+    for code, number, title, lead_code, lead_name, retired_at in session.execute(query):
+        if retired_at is not None and code not in per_task:
+            continue  # a retired task shows only on dates when it still had items
         lights = per_task.get(code, _empty_lights())
         out.append(
             TaskStatus(

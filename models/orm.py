@@ -205,7 +205,11 @@ class WorkItem(Base):
 
 
 class ItemDependency(Base):
-    """Work item ``item_id`` waits for ``depends_on_item_id`` (derived from milestones at sync)."""
+    """Work item ``item_id`` waits for ``depends_on_item_id`` (derived from milestones at sync).
+
+    A dependency the catalogue drops is not deleted but gets ``retired_on``, so the status for an
+    earlier date still sees it.
+    """
 
     __tablename__ = "item_dependency"
 
@@ -215,6 +219,7 @@ class ItemDependency(Base):
     depends_on_item_id: Mapped[int] = mapped_column(
         ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    retired_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ItemTransition(Base):

@@ -449,16 +449,36 @@ class _Syncer:
         pairs = item_dependencies(self.c, planned)
         ids = self._item_ids(sorted({k for pair in pairs for k in pair}), units, milestones)
         want = {(ids[a], ids[b]) for a, b in pairs}
-        have = _rows(
-            self.s.execute(
-                select(ItemDependency.item_id, ItemDependency.depends_on_item_id)
-                .join(WorkItem, WorkItem.id == ItemDependency.item_id)
-                .where(WorkItem.plan_id == self.plan_id)
+        rows = self.s.execute(
+            select(
+                ItemDependency.item_id, ItemDependency.depends_on_item_id, ItemDependency.retired_on
             )
-        )
-        self._replace_pairs(
-            ItemDependency, ("item_id", "depends_on_item_id"), have, want, "item dependencies"
-        )
+            .join(WorkItem, WorkItem.id == ItemDependency.item_id)
+            .where(WorkItem.plan_id == self.plan_id)
+        ).all()
+        live = {(a, b) for a, b, retired in rows if retired is None}
+        dormant = {(a, b) for a, b, retired in rows if retired is not None}
+        new, back, gone = want - live - dormant, want & dormant, live - want
+        if new:
+            self.s.execute(
+                insert(ItemDependency),
+                [{"item_id": a, "depends_on_item_id": b} for a, b in sorted(new)],
+            )
+        for pairs_, value in ((back, None), (gone, self.today)):
+            if pairs_:
+                self.s.execute(
+                    update(ItemDependency)
+                    .where(
+                        tuple_(ItemDependency.item_id, ItemDependency.depends_on_item_id).in_(
+                            sorted(pairs_)
+                        )
+                    )
+                    .values(retired_on=value)
+                )
+        _bump(self.report.added, "item dependencies", len(new))
+        _bump(self.report.restored, "item dependencies", len(back))
+        _bump(self.report.retired, "item dependencies", len(gone))
+        self.s.flush()
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,3 +99,37 @@ def test_a_year_without_holiday_data_warns(session: Session, write_catalog: Cata
     assert (view.summary[Light.RED], view.statuses[Status.WAITING]) == (5, 10)
     quiet = status_view(session, plan_id=None, as_of=date(2025, 3, 3), yellow_workdays=5)
     assert quiet.warnings == []
+
+
+def test_a_past_date_looks_the_same_after_later_catalogue_edits(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Removing everything, restoring it and moving a deadline later leaves 2021-06-28 as it was."""
+    synced(session, write_catalog)
+    before = status_view(
+        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
+    )
+
+    def emptied(c: dict[str, object]) -> None:
+        c["tasks"] = []
+
+    def later(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 9, 30)
+
+    with frozen_time(datetime(2021, 8, 2, 2, tzinfo=UTC)):
+        sync_catalog(session, load_catalog(write_catalog(edit=emptied))[0])
+        sync_catalog(session, load_catalog(write_catalog())[0])
+        sync_catalog(session, load_catalog(write_catalog(edit=later))[0])
+    after = status_view(
+        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
+    )
+    assert after.model_dump() == before.model_dump(), [
+        (a, b) for a, b in zip(after.items, before.items, strict=True) if a != b
+    ][:3]
+    moved = status_view(session, plan_id=None, as_of=date(2021, 8, 2), yellow_workdays=5, task="1")
+    m1 = next(i for i in moved.items if i.milestone == "M1")
+    assert (m1.due, m1.original_due, m1.light) == (
+        date(2021, 9, 30),
+        date(2021, 6, 30),
+        Light.GREEN,
+    )

@@ -132,7 +132,7 @@ def test_removed_milestone_retires_open_items_and_restoring_brings_them_back(
 def test_removing_a_dependency_removes_the_item_edges(
     session: Session, write_catalog: CatalogWriter
 ) -> None:
-    """Item dependencies are derived: they follow the milestones' depends_on exactly."""
+    """Item dependencies follow depends_on; dropped ones are kept, dated, for past views."""
     sync(session, write_catalog)
 
     def independent(c: dict[str, Any]) -> None:
@@ -140,7 +140,14 @@ def test_removing_a_dependency_removes_the_item_edges(
 
     report = sync(session, write_catalog, independent)
     assert report.retired["item dependencies"] == 8
-    assert session.scalar(select(func.count()).select_from(ItemDependency)) == 2
+    live = (
+        select(func.count()).select_from(ItemDependency).where(ItemDependency.retired_on.is_(None))
+    )
+    assert session.scalar(live) == 2
+    assert session.scalar(select(func.count()).select_from(ItemDependency)) == 10
+    report = sync(session, write_catalog)
+    assert report.restored["item dependencies"] == 8
+    assert session.scalar(live) == 10
 
 
 def test_fewer_occurrences_retire_the_surplus(

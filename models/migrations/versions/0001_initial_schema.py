@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:15:08.080483
+Create Date: 2026-11-29 16:30:58.698237
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 
 
@@ -202,6 +203,7 @@ def upgrade() -> None:
     op.create_table('item_dependency',
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('depends_on_item_id', sa.Integer(), nullable=False),
+    sa.Column('retired_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['depends_on_item_id'], ['work_item.id'], name=op.f('fk_item_dependency_depends_on_item_id_work_item'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['work_item.id'], name=op.f('fk_item_dependency_item_id_work_item'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id', 'depends_on_item_id', name=op.f('pk_item_dependency'))
