@@ -31,7 +31,7 @@ from models.migrate import upgrade
 from models.orm import CalendarDay, Milestone, Unit, WorkItem
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
+from tasks_catalog.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 
 app = typer.Typer(
     help="督办 duban: track a government plan's key tasks, milestones and deadlines.",
@@ -87,13 +87,37 @@ def catalog_validate(path: CatalogPath = None) -> None:
 
 
 @catalog_app.command("sync")
-def catalog_sync(path: CatalogPath = None) -> None:
+def catalog_sync(
+    path: CatalogPath = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    allow_retire: Annotated[
+        bool,
+        typer.Option(
+            "--allow-retire",
+            help=f"Allow retiring more than {MASS_RETIRE_SHARE:.0%} of the open work items.",
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List every change.")] = False,
+) -> None:
     """Load a catalogue into the database in one transaction; prints what changed."""
     catalog, warnings = load_catalog(path or get_settings().catalog)
     _warn([str(w) for w in warnings])
-    with session_scope(ready_engine()) as session:
-        report = sync_catalog(session, catalog)
-    render.sync_report(out, report)
+    try:
+        with session_scope(ready_engine()) as session:
+            report = sync_catalog(session, catalog)
+            if not allow_retire:
+                refuse_mass_retirement(report)
+            if dry_run:
+                raise _DryRunError
+    except _DryRunError:
+        out.print("dry run: nothing was written. This sync would do:")
+    render.sync_report(out, report, limit=None if verbose else 20)
+
+
+class _DryRunError(Exception):
+    """Raised inside the transaction to roll it back."""
 
 
 @app.command()

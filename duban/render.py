@@ -55,8 +55,8 @@ def catalog_summary(catalog: Catalog, items: int) -> str:
     )
 
 
-def sync_report(console: Console, report: SyncReport, limit: int = 20) -> None:
-    """What a sync added, changed and retired."""
+def sync_report(console: Console, report: SyncReport, limit: int | None = 20) -> None:
+    """What a sync added, changed and retired; catalogue-level lines first, then item lines."""
     if report.unchanged:
         console.print(
             f"sync {report.plan_id}: the database already matches the catalogue; nothing changed"
@@ -71,10 +71,14 @@ def sync_report(console: Console, report: SyncReport, limit: int = 20) -> None:
         if counter:
             parts = ", ".join(f"{n} {kind}" for kind, n in counter.items())
             console.print(f"sync {report.plan_id}: {label} {parts}")
-    for line in report.details[:limit]:
-        console.print(f"  {line}", markup=False)
-    if len(report.details) > limit:
-        console.print(f"  … and {len(report.details) - limit} more")
+    for lines in (report.details, report.item_details):
+        shown = lines if limit is None else lines[:limit]
+        for line in shown:
+            console.print(f"  {line}", markup=False)
+        if len(shown) < len(lines):
+            console.print(
+                f"  … and {len(lines) - len(shown)} more like these (--verbose lists all)"
+            )
 
 
 def _light_cell(light: Light, n: int) -> str:

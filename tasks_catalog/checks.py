@@ -33,6 +33,12 @@ def check(sources: Sources) -> tuple[list[Problem], list[Problem]]:
     if plan is not None:
         _check_dates(plan, sources, errors)
     _check_indicators(sources, unit_ids, errors)
+    if plan is not None and not sources.tasks:
+        warnings.append(
+            sources.plans[0][1].problem(
+                "the catalogue defines no tasks: syncing it would retire every work item"
+            )
+        )
     return errors, warnings
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from config.errors import InputError
 from domain.calendar import rebuild_calendar
 from domain.items import Move, record_moves
 from domain.lifecycle import DONE_STATES
@@ -41,6 +42,8 @@ from tasks_catalog.expand import ItemKey, item_dependencies, plan_items, resolve
 from tasks_catalog.schema import Catalog
 
 ACTOR = "catalog-sync"
+MASS_RETIRE_SHARE = 0.2
+"""A sync retiring more than this share of the open items is refused unless explicitly allowed."""
 
 
 @dataclass
@@ -53,6 +56,11 @@ class SyncReport:
     retired: Counter[str] = field(default_factory=Counter)
     restored: Counter[str] = field(default_factory=Counter)
     details: list[str] = field(default_factory=list)
+    """Catalogue-level changes (plan, units, tasks, milestones, …), one line each."""
+    item_details: list[str] = field(default_factory=list)
+    """Item-level changes: moved deadlines first, then retired and restored items."""
+    live_items_before: int = 0
+    new_plan: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -69,11 +77,16 @@ def _bump(counter: Counter[str], kind: str, n: int) -> None:
 
 
 def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
-    """Set attributes that differ; return the names of those changed."""
-    changed = [k for k, v in values.items() if getattr(obj, k) != v]
-    for k in changed:
-        setattr(obj, k, values[k])
-    return changed
+    """Set attributes that differ; return a description of each change (``due 6-30 → 9-30``)."""
+    changes = []
+    for key, new in values.items():
+        old = getattr(obj, key)
+        if old == new:
+            continue
+        setattr(obj, key, new)
+        short = len(str(old)) + len(str(new)) <= 60
+        changes.append(f"{key} {old} → {new}" if short else key)
+    return changes
 
 
 class _Syncer:
@@ -98,6 +111,8 @@ class _Syncer:
                 self.s.add(row)
                 rows[code] = row
                 self.report.added[kind] += 1
+                if not self.report.new_plan:
+                    self.report.details.append(f"added {kind[:-1]} {code}")
                 continue
             if row.retired_at is not None:
                 row.retired_at = None
@@ -132,8 +147,9 @@ class _Syncer:
         if row is None:
             self.s.add(Plan(id=self.plan_id, synced_at=self.now, **values))
             self.report.added["plan"] += 1
+            self.report.new_plan = True
         else:
-            fields = [f for f in _apply(row, values) if f != "catalog_checksum"]
+            fields = [f for f in _apply(row, values) if not f.startswith("catalog_checksum")]
             if fields:
                 self.report.changed["plan"] += 1
                 self.report.details.append(f"changed plan {self.plan_id}: {', '.join(fields)}")
@@ -325,6 +341,9 @@ class _Syncer:
         ):
             key = ItemKey(milestone_code[row.milestone_id], unit_code[row.unit_id], row.occurrence)
             existing[key] = row
+        self.report.live_items_before = sum(
+            1 for r in existing.values() if r.state != ItemState.RETIRED.value
+        )
         wanted = {p.key: p for p in planned}
 
         new = [p for p in planned if p.key not in existing]
@@ -386,10 +405,14 @@ class _Syncer:
         _bump(self.report.retired, "work items", len(retired))
         _bump(self.report.restored, "work items", len(restored))
         retired_ids = {m.item_id for m in retired}
-        self.report.details += [
-            f"retired item {k}" for k, r in existing.items() if r.id in retired_ids
-        ][:50]
         self._move_deadlines(moved, {p.key: p.start for p in planned})
+        restored_ids = {m.item_id for m in restored}
+        self.report.item_details += [
+            f"retired item {k}" for k, r in existing.items() if r.id in retired_ids
+        ]
+        self.report.item_details += [
+            f"restored item {k}" for k, r in existing.items() if r.id in restored_ids
+        ]
         if reshaped:
             self.s.execute(update(WorkItem), [{"id": i, "start": s} for i, s in reshaped])
             _bump(self.report.changed, "item windows", len(reshaped))
@@ -424,7 +447,7 @@ class _Syncer:
             ],
         )
         _bump(self.report.changed, "work item deadlines", len(moved))
-        self.report.details += [f"deadline {k}: {old} → {new}" for _, k, old, new in moved][:50]
+        self.report.item_details += [f"deadline of {k}: {old} → {new}" for _, k, old, new in moved]
 
     def _item_ids(
         self, keys: list[ItemKey], units: dict[str, Unit], milestones: dict[str, Milestone]
@@ -493,3 +516,15 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     period = catalog.plan.period
     rebuild_calendar(session, period.start.year, period.end.year + 1)
     return syncer.report
+
+
+def refuse_mass_retirement(report: SyncReport) -> None:
+    """Raise InputError if the sync retires a large share of the open items (a truncated file?)."""
+    retired = report.retired.get("work items", 0)
+    if retired > max(10, MASS_RETIRE_SHARE * report.live_items_before):
+        raise InputError(
+            f"sync of {report.plan_id} refused: it would retire {retired} of "
+            f"{report.live_items_before} open work items. If a catalogue file was emptied or "
+            "cut short by mistake, restore it; if the removal is intended, run again with "
+            "--allow-retire. Nothing was written."
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,45 @@ def test_item_move_follows_the_lifecycle_and_logs_the_actor(
     assert "submitted → returned by mzj — 缺印发文件" in history
     assert run_main(monkeypatch, "item", "move", "1", "--to", "closed") == 2
     assert "cannot move from returned to closed" in capsys.readouterr().err
+
+
+def test_sync_refuses_to_retire_most_items_unless_allowed(
+    settings: Settings,
+    write_catalog: CatalogWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An emptied task list would retire everything: refused (exit 2) until --allow-retire."""
+    path = write_catalog()
+    run("catalog", "sync", str(path))
+    before = run("status", "--as-of", "2021-06-28", "--json").stdout
+
+    def emptied(c: dict[str, Any]) -> None:
+        c["tasks"] = []
+
+    write_catalog(edit=emptied)
+    assert run_main(monkeypatch, "catalog", "sync", str(path)) == 2
+    captured = capsys.readouterr().err
+    assert "defines no tasks" in captured
+    assert "would retire 15 of 15 open work items" in captured
+    assert run("status", "--as-of", "2021-06-28", "--json").stdout == before
+    result = run("catalog", "sync", str(path), "--allow-retire")
+    assert "retired 2 tasks, 5 task units, 4 milestones" in result.stdout
+
+
+def test_dry_run_shows_changes_and_writes_nothing(
+    settings: Settings, write_catalog: CatalogWriter
+) -> None:
+    """--dry-run prints the report with old → new values and leaves the database as it was."""
+    path = write_catalog()
+    run("catalog", "sync", str(path))
+
+    def later(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+
+    write_catalog(edit=later)
+    result = run("catalog", "sync", str(path), "--dry-run")
+    assert "dry run: nothing was written" in result.stdout
+    assert "changed milestone M1: due 2021-06-30 → 2021-07-31" in result.stdout
+    assert "deadline of M1/zzb/1: 2021-06-30 → 2021-07-31" in result.stdout
+    assert "changed milestone M1" in run("catalog", "sync", str(path)).stdout  # still pending
