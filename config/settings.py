@@ -15,8 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import InputError, Problem
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = PACKAGE_ROOT / "tasks_catalog" / "shidian"
@@ -70,7 +72,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def _from_environment() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [
+            Problem(
+                None,
+                None,
+                "DUBAN_" + str(detail["loc"][0]).upper(),
+                f"{detail['msg']} (got {detail.get('input')!r})",
+            )
+            for detail in error.errors(include_url=False)
+        ]
+        raise InputError("invalid settings in the environment or .env file", problems) from None
 
 
 _overrides: list[Settings] = []
@@ -81,10 +95,9 @@ def get_settings() -> Settings:
     return _overrides[-1] if _overrides else _from_environment()
 
 
-def reload_settings() -> Settings:
+def reload_settings() -> None:
     """Forget the cached environment settings (after changing ``os.environ``)."""
     _from_environment.cache_clear()
-    return get_settings()
 
 
 @contextmanager

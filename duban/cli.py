@@ -17,9 +17,10 @@ from sqlalchemy import select
 from config.errors import InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
-from domain.items import history, move_item
+from domain.items import item_detail, move_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
+from domain.workdays import fallback_warning
 from duban import render
 from duban.database import display_url, ready_engine
 from duban.dates import parse_date
@@ -28,7 +29,7 @@ from models import clock
 from models.db import get_engine, session_scope
 from models.enums import ItemState
 from models.migrate import upgrade
-from models.orm import CalendarDay, Milestone, Unit, WorkItem
+from models.orm import CalendarDay, WorkItem
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 from tasks_catalog.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
@@ -131,7 +132,7 @@ def status(
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable output (docs/status-json.md).")
     ] = False,
-    limit: Annotated[int, typer.Option(help="Items to list when filtered; 0 = all.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Items to list when filtered; 0 = all.")] = 50,
 ) -> None:
     """Each task with its items counted by light on a date; with --task/--unit, each item."""
     day = parse_date(as_of)
@@ -158,29 +159,10 @@ def status(
 def item_show(
     item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
 ) -> None:
-    """One work item: its milestone, unit, deadlines and full history (留痕)."""
+    """One work item: deliverable, deadlines, prerequisites and its full record (留痕)."""
     with session_scope(ready_engine()) as session:
-        row = session.execute(
-            select(WorkItem, Milestone.code, Milestone.title, Unit.name)
-            .join(Milestone, Milestone.id == WorkItem.milestone_id)
-            .join(Unit, Unit.id == WorkItem.unit_id)
-            .where(WorkItem.id == item_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFoundError(f"no work item {item_id}")
-        item, code, title, unit_name = row
-        out.print(f"[bold]#{item.id} {code} {title}[/] — {unit_name}")
-        out.print(
-            f"occurrence {item.occurrence} · window {item.start} → due {item.due} "
-            f"(original {item.original_due}) · state {item.state} · {item.percent}%"
-        )
-        for t in history(session, item_id):
-            reason = f" — {t.reason}" if t.reason else ""
-            out.print(
-                f"  {t.at:%Y-%m-%d %H:%M}Z {t.from_state or '∅'} → {t.to_state} "
-                f"by {t.actor}{reason}",
-                markup=False,
-            )
+        detail = item_detail(session, item_id)
+    render.item_detail(out, detail)
 
 
 @item_app.command("move")
@@ -222,6 +204,9 @@ def calendar(
             )
         }
     r = rows[first]
+    fallback_years = sorted({d.year for d, row in rows.items() if row.source == "fallback"})
+    if fallback_years:
+        _warn([fallback_warning(fallback_years)])
     kind = "working day" if r.is_workday else "day off"
     note = f" ({r.note})" if r.note else ""
     out.print(f"{first} ({first:%A}) is a {kind}{note}; source: {r.source}")

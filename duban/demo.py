@@ -68,9 +68,13 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
                 with_items=True,
             )
         render.status(console, view, item_limit=None)
-        urgent = [i for i in view.items if i.light in ("yellow", "red")][:10]
+        due_soon = [i for i in view.items if i.light == "yellow"]
+        overdue = [i for i in view.items if i.light == "red"]
+        urgent = (due_soon + overdue)[:10]
         if urgent:
-            console.print("   items due soon or overdue (first 10):")
+            console.print(
+                f"   {len(due_soon)} items due soon and {len(overdue)} overdue; the first 10:"
+            )
             render.items(console, view.model_copy(update={"items": urgent}), limit=None)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")

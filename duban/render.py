@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
+from domain.items import ItemDetail
 from domain.status import StatusView
 from duban.dates import zh_date
 from models.enums import Light, Status
@@ -45,14 +47,22 @@ def make_console(*, stderr: bool = False) -> Console:
     return console
 
 
+def count(n: int, word: str) -> str:
+    """``count(1, "task")`` → ``1 task``; ``count(3, "task")`` → ``3 tasks``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def catalog_summary(catalog: Catalog, items: int) -> str:
     """The one-line summary of a valid catalogue."""
     milestones = sum(len(t.milestones) for t in catalog.tasks)
-    return (
-        f"catalogue {catalog.plan.id} is valid: {len(catalog.tasks)} tasks, {milestones} "
-        f"milestones, {items} work items, {len(catalog.units)} units, "
-        f"{len(catalog.indicators)} indicators"
-    )
+    parts = [
+        count(len(catalog.tasks), "task"),
+        count(milestones, "milestone"),
+        count(items, "work item"),
+        count(len(catalog.units), "unit"),
+        count(len(catalog.indicators), "indicator"),
+    ]
+    return f"catalogue {catalog.plan.id} is valid: " + ", ".join(parts)
 
 
 def sync_report(console: Console, report: SyncReport, limit: int | None = 20) -> None:
@@ -155,3 +165,32 @@ def items(console: Console, view: StatusView, limit: int | None) -> None:
     console.print(table)
     if len(shown) < len(view.items):
         console.print(f"… {len(view.items) - len(shown)} more items (use --limit 0 or --json)")
+
+
+def item_detail(console: Console, d: ItemDetail) -> None:
+    """One item, its prerequisites and its record, times in the plan's timezone."""
+    zone = ZoneInfo(d.timezone)
+    console.print(f"[bold]#{d.id} {d.milestone} {d.title}[/] — {d.unit_name} ({d.unit})")
+    console.print(f"key {d.key} · task {d.task} · state {d.state.value} · {d.percent}%")
+    moved = f" (originally {d.original_due})" if d.original_due != d.due else ""
+    console.print(f"window {d.start} → due {d.due}{moved}")
+    if d.deliverable:
+        console.print(f"deliverable: {d.deliverable}", markup=False)
+    if d.evidence:
+        console.print("evidence required: " + "、".join(d.evidence), markup=False)
+    if d.prerequisites:
+        console.print("waits for:")
+        for p in d.prerequisites:
+            console.print(
+                f"  #{p.id} {p.key} {p.title} — {p.unit_name}, due {p.due}, {p.state.value}",
+                markup=False,
+            )
+    if d.dependents:
+        console.print(f"{d.dependents} other item(s) wait for this one")
+    console.print(f"record ({d.timezone}):")
+    for e in d.events:
+        reason = f" — {e.reason}" if e.reason else ""
+        console.print(
+            f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary} by {e.actor}{reason}",
+            markup=False,
+        )

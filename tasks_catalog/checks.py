@@ -112,8 +112,10 @@ def _check_selector(
     errors: list[Problem],
 ) -> None:
     names = selector_list(selector)
+    unknown = False
     for i, name in enumerate(names):
         if name not in unit_ids and name not in SET_NAMES:
+            unknown = True
             sub: tuple[str | int, ...] = (field, i) if isinstance(selector, list) else (field,)
             errors.append(
                 where.problem(
@@ -121,7 +123,8 @@ def _check_selector(
                     *sub,
                 )
             )
-            return
+    if unknown:
+        return
     if names and not resolve(selector, units):
         shown = names[0] if isinstance(selector, str) else "[" + ", ".join(names) + "]"
         errors.append(where.problem(f"{shown} selects no units", field))

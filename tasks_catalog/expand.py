@@ -5,9 +5,9 @@
   with one, each occurrence is repeated for every unit of the fan-out set.
 * An occurrence's window opens on the milestone's ``start`` (default: the plan's start) for the
   first occurrence and the day after the previous due date for the next ones.
-* An item depends on, for each prerequisite milestone, that milestone's item for the same unit
-  when there is one (else all of its units), taking the latest occurrence due on or before the
-  item's own due date (else the first occurrence).
+* An item depends on, for each prerequisite milestone, that milestone's item for the same unit,
+  else for its nearest ancestor unit (a village's township), else for all of its units, taking
+  the latest occurrence due on or before the item's own due date (else the first occurrence).
 """
 
 from __future__ import annotations
@@ -84,6 +84,37 @@ def resolve(selector: UnitSelector | None, units: Sequence[UnitSpec]) -> list[st
     return list(out)
 
 
+_RANGES = {
+    "BYMONTH": (1, 12, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYSETPOS": (1, 366, True),
+    "INTERVAL": (1, 1000, False),
+    "COUNT": (1, MAX_OCCURRENCES, False),
+}
+"""Allowed magnitude of numeric RRULE parts, and whether negative values (from the end) are OK.
+dateutil silently ignores out-of-range values such as BYMONTH=13; we refuse them."""
+
+
+def _check_rule_numbers(rule: str) -> None:
+    for part in rule.split(";"):
+        name, _, value = part.partition("=")
+        bounds = _RANGES.get(name.strip().upper())
+        if bounds is None:
+            continue
+        low, high, negative_ok = bounds
+        for raw in value.split(","):
+            try:
+                number = int(raw)
+            except ValueError:
+                raise ValueError(f"{name}={value}: {raw!r} is not a whole number") from None
+            magnitude_ok = low <= abs(number) <= high and (number > 0 or negative_ok)
+            if not magnitude_ok:
+                sign = "±" if negative_ok else ""
+                raise ValueError(f"{name}={value}: {number} is outside {sign}{low}..{high}")
+
+
 def occurrences(recurrence: Recurrence) -> list[date]:
     """The dates an RRULE produces between its start and end (inclusive).
 
@@ -93,6 +124,7 @@ def occurrences(recurrence: Recurrence) -> list[date]:
         raise ValueError("put the start in `recurrence.start`, not DTSTART inside the rule")
     if recurrence.end < recurrence.start:
         raise ValueError(f"end {recurrence.end} is before start {recurrence.start}")
+    _check_rule_numbers(recurrence.rrule)
     start = datetime.combine(recurrence.start, datetime.min.time())
     end = datetime.combine(recurrence.end, datetime.min.time())
     rule = rrulestr(recurrence.rrule, dtstart=start)
@@ -144,20 +176,39 @@ def plan_items(catalog: Catalog) -> list[PlannedItem]:
 def item_dependencies(
     catalog: Catalog, items: Sequence[PlannedItem]
 ) -> set[tuple[ItemKey, ItemKey]]:
-    """(item, prerequisite item) pairs derived from milestone dependencies."""
-    by_milestone: dict[str, list[PlannedItem]] = defaultdict(list)
+    """(item, prerequisite item) pairs derived from milestone dependencies.
+
+    For each prerequisite milestone an item waits for that milestone's item of the same unit,
+    else of its nearest ancestor unit that has one (a village waits for its own township), else
+    for every unit's item; among occurrences, the latest due on or before the item's own due
+    date, else the first.
+    """
+    by_milestone: dict[str, dict[str, list[PlannedItem]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
-        by_milestone[item.key.milestone].append(item)
+        by_milestone[item.key.milestone][item.key.unit].append(item)
+    parents = {u.id: u.parent for u in catalog.units}
     depends = {m.id: m.depends_on for t in catalog.tasks for m in t.milestones}
     pairs: set[tuple[ItemKey, ItemKey]] = set()
     for item in items:
         for prerequisite in depends.get(item.key.milestone, []):
-            candidates = by_milestone.get(prerequisite, [])
-            same_unit = [c for c in candidates if c.key.unit == item.key.unit]
-            pool = same_unit or candidates
-            for unit in sorted({c.key.unit for c in pool}):
-                mine = sorted((c for c in pool if c.key.unit == unit), key=lambda c: c.due)
+            per_unit = by_milestone.get(prerequisite, {})
+            for unit in _waited_units(item.key.unit, per_unit.keys(), parents):
+                mine = sorted(per_unit[unit], key=lambda c: c.due)
                 before = [c for c in mine if c.due <= item.due]
-                chosen = before[-1] if before else mine[0]
-                pairs.add((item.key, chosen.key))
+                pairs.add((item.key, (before[-1] if before else mine[0]).key))
     return pairs
+
+
+def _waited_units(
+    unit: str, candidates: Iterable[str], parents: dict[str, str | None]
+) -> list[str]:
+    """The unit itself or its nearest ancestor among the candidates, else all candidates."""
+    available = set(candidates)
+    current: str | None = unit
+    seen: set[str] = set()
+    while current is not None and current not in seen:
+        if current in available:
+            return [current]
+        seen.add(current)
+        current = parents.get(current)
+    return sorted(available)

@@ -43,6 +43,11 @@ def _schema_problems(path: Path, index: LineIndex, error: ValidationError) -> li
             message = "unknown key" + _allowed_keys_hint(loc[:-1])
         elif detail["type"] == "missing":
             message = "required key is missing"
+        elif detail["type"] == "string_type" and isinstance(detail.get("input"), int | float):
+            message = (
+                f"expected text, got the number {detail['input']}; quote ids and codes "
+                f'that look like numbers: "{detail["input"]}"'
+            )
         problems.append(Problem(path, index.line(loc), format_loc(loc), message))
     return problems
 
@@ -116,10 +121,10 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
     if not problems and not sources.plans:
         problems.append(Problem(path, None, "plan", "no file defines the `plan:` section"))
     if problems:
-        raise InputError(f"catalogue {path} is invalid ({len(problems)} problems)", problems)
+        raise InputError(f"catalogue {path} is invalid ({_problems(len(problems))})", problems)
     errors, warnings = check(sources)
     if errors:
-        raise InputError(f"catalogue {path} is invalid ({len(errors)} problems)", errors)
+        raise InputError(f"catalogue {path} is invalid ({_problems(len(errors))})", errors)
     catalog = Catalog(
         plan=sources.plans[0][0],
         units=[u for u, _ in sources.units],
@@ -129,3 +134,7 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
         checksum=checksum,
     )
     return catalog, warnings
+
+
+def _problems(n: int) -> str:
+    return "1 problem" if n == 1 else f"{n} problems"

@@ -67,7 +67,7 @@ def test_validate_prints_a_one_line_summary(write_catalog: CatalogWriter) -> Non
     result = run("catalog", "validate", str(write_catalog()))
     assert result.exit_code == 0
     assert (
-        "catalogue demo-plan is valid: 2 tasks, 4 milestones, 15 work items, 9 units, 1 indicators"
+        "catalogue demo-plan is valid: 2 tasks, 4 milestones, 15 work items, 9 units, 1 indicator"
     ) in result.stdout
 
 
@@ -236,3 +236,42 @@ def test_dry_run_shows_changes_and_writes_nothing(
     assert "changed milestone M1: due 2021-06-30 → 2021-07-31" in result.stdout
     assert "deadline of M1/zzb/1: 2021-06-30 → 2021-07-31" in result.stdout
     assert "changed milestone M1" in run("catalog", "sync", str(path)).stdout  # still pending
+
+
+def test_a_bad_setting_is_reported_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DUBAN_YELLOW_WORKDAYS=abc names the variable and exits 2."""
+    from config.settings import reload_settings  # noqa: PLC0415
+
+    monkeypatch.setenv("DUBAN_YELLOW_WORKDAYS", "abc")
+    reload_settings()
+    try:
+        assert run_main(monkeypatch, "status") == 2
+    finally:
+        monkeypatch.delenv("DUBAN_YELLOW_WORKDAYS")
+        reload_settings()
+    err = capsys.readouterr().err
+    assert "DUBAN_YELLOW_WORKDAYS: Input should be a valid integer" in err
+    assert "Traceback" not in err
+
+
+def test_item_show_lists_prerequisites_and_deadline_changes(
+    settings: Settings, write_catalog: CatalogWriter
+) -> None:
+    """The record shows a deadline moved by the catalogue; prerequisites are listed."""
+    path = write_catalog()
+    run("catalog", "sync", str(path))
+
+    def later(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+
+    write_catalog(edit=later)
+    run("catalog", "sync", str(path))
+    shown = run("item", "show", "1").stdout
+    assert "due 2021-07-31 (originally 2021-06-30)" in shown
+    assert "due 2021-06-30 → 2021-07-31 (catalog) by catalog-sync" in shown
+    assert "evidence required: 印发文件" in shown
+    assert "2 other item(s) wait for this one" in shown
+    waiting = run("item", "show", "2").stdout
+    assert "waits for:\n  #1 M1/zzb/1 印发方案" in waiting

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import Any
 
 from tasks_catalog.expand import (
     ItemKey,
@@ -87,3 +88,15 @@ def test_dependencies_follow_the_same_unit_and_latest_prior_occurrence(
     assert (ItemKey("M3", "t1", 3), ItemKey("M2", "t2", 1)) not in pairs
     assert (ItemKey("M2", "t2", 1), ItemKey("M1", "zzb", 1)) in pairs
     assert len(pairs) == 2 + 8
+
+
+def test_a_village_waits_for_its_own_township(write_catalog: CatalogWriter) -> None:
+    """A village-level milestone after a township one waits only for its township's item."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["depends_on"] = ["M2"]
+
+    catalog, _ = load_catalog(write_catalog(edit=edit))
+    pairs = item_dependencies(catalog, plan_items(catalog))
+    village_waits = {(a.unit, b.unit) for a, b in pairs if a.milestone == "M4"}
+    assert village_waits == {("v11", "t1"), ("v12", "t1"), ("v21", "t2"), ("v22", "t2")}

@@ -235,3 +235,51 @@ def test_village_count_mismatch_is_a_warning(write_catalog: CatalogWriter) -> No
 def test_missing_folder(tmp_path: Path) -> None:
     """A catalogue path that does not exist is an input error, not a crash."""
     assert problems_of(tmp_path / "nowhere")[0].message == "no such path"
+
+
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ("FREQ=YEARLY;BYMONTH=3,6,9,13;BYMONTHDAY=-1", "13 is outside 1..12"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=32", "32 is outside ±1..31"),
+        ("FREQ=MONTHLY;INTERVAL=0", "0 is outside 1..1000"),
+    ],
+)
+def test_out_of_range_rrule_numbers(write_catalog: CatalogWriter, rule: str, says: str) -> None:
+    """dateutil would silently drop BYMONTH=13; the validator refuses it."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = rule
+
+    assert says in only_problem(write_catalog(edit=edit)).message
+
+
+def test_every_unknown_name_in_a_list_is_reported(write_catalog: CatalogWriter) -> None:
+    """Two bad names in one cooperating list give two problems, not one at a time."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["cooperating"] = ["mzj", "mzjx", "township"]
+
+    fields = [p.field for p in problems_of(write_catalog(edit=edit))]
+    assert fields == ["tasks[0].cooperating[1]", "tasks[0].cooperating[2]"]
+
+
+def test_unquoted_numeric_id_gets_a_hint(write_catalog: CatalogWriter) -> None:
+    """A division code written without quotes is a number in YAML; the message says to quote it."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["units"][3]["id"] = 530521101
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert problem.field == "units[3].id"
+    assert 'quote ids and codes that look like numbers: "530521101"' in problem.message
+
+
+def test_impossible_date_is_located(tmp_path: Path) -> None:
+    """2021-06-31 is not a date: a located YAML error, not a crash."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "plan.yaml").write_text("plan:\n  id: x\n  due: 2021-06-31\n", encoding="utf-8")
+    problem = only_problem(folder)
+    assert problem.line == 3
+    assert "'2021-06-31' is not a valid date" in problem.message
