@@ -79,6 +79,8 @@ class Plan(Base):
     coordinator_code: Mapped[str] = mapped_column(String(64))
     leadership_code: Mapped[str] = mapped_column(String(64))
     declared_village_units: Mapped[int | None] = mapped_column(Integer)
+    reporting_cycle: Mapped[str] = mapped_column(String(16), server_default="weekly")
+    reporting_due: Mapped[int] = mapped_column(Integer, server_default="5")
     catalog_checksum: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
 
@@ -303,3 +305,61 @@ class Indicator(Base):
     scope: Mapped[list[str]] = mapped_column(JSON)
     proposed: Mapped[bool] = mapped_column(Boolean, default=False)
     retired_at: Mapped[datetime | None]
+
+
+class InboxFile(Base):
+    """A file that arrived in the inbox: landed whole, or rejected whole. Keyed by checksum."""
+
+    __tablename__ = "inbox_file"
+    __table_args__ = (UniqueConstraint("plan_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # landed | rejected
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+
+
+class Report(Base):
+    """A unit's progress report on one work item (进展反馈). Append-only history."""
+
+    __tablename__ = "report"
+    __table_args__ = (Index("ix_report_item_id_received_on", "item_id", "received_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    period: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime]
+    received_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_file.id"))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+
+
+class MeasureValue(Base):
+    """A unit's value of a measure as reported on a date (append-only; the newest counts)."""
+
+    __tablename__ = "measure_value"
+    __table_args__ = (Index("ix_measure_value_measure_id_unit_id", "measure_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    value: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[datetime]
+    received_on: Mapped[date] = mapped_column(Date)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_file.id"))

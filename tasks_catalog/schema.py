@@ -37,6 +37,22 @@ class Period(Strict):
         return self
 
 
+class ReportingSpec(Strict):
+    """How often units report progress, and by when (the reporting cycle, 报送周期)."""
+
+    cycle: Literal["weekly", "monthly"] = "weekly"
+    due: int = Field(
+        default=5, ge=1, le=31,
+        description="weekly: ISO weekday reports are due (5 = Friday); monthly: day of month",
+    )
+
+    @model_validator(mode="after")
+    def _due_fits_cycle(self) -> ReportingSpec:
+        if self.cycle == "weekly" and self.due > 7:
+            raise ValueError("a weekly cycle's `due` is a weekday, 1 (Monday) to 7 (Sunday)")
+        return self
+
+
 class PlanSpec(Strict):
     """The plan itself: what it is, who issued it, when it runs, who coordinates and leads."""
 
@@ -50,6 +66,7 @@ class PlanSpec(Strict):
     declared_village_units: int | None = Field(
         default=None, ge=0, description="how many villages/communities the plan text says"
     )
+    reporting: ReportingSpec = Field(default_factory=ReportingSpec)
     source: str | None = None
 
 

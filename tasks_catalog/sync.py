@@ -141,6 +141,8 @@ class _Syncer:
             "coordinator_code": p.coordinator,
             "leadership_code": p.leadership,
             "declared_village_units": p.declared_village_units,
+            "reporting_cycle": p.reporting.cycle,
+            "reporting_due": p.reporting.due,
             "catalog_checksum": self.c.checksum,
         }
         row = self.s.get(Plan, self.plan_id)
