@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import InputError, Problem
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         default_factory=lambda: os.environ.get("USER") or "coordinator",
         description="who is recorded in the audit trail for changes made from the CLI",
     )
+    workbook_secret: SecretStr | None = Field(
+        default=None,
+        description="key that signs unit workbooks; default: <home>/workbook.key, created once",
+    )
+    inbox: Path | None = Field(default=None, description="default <home>/inbox")
     sql_echo: bool = False
 
     @property
@@ -60,6 +65,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'duban.db'}"
+
+    @property
+    def resolved_inbox(self) -> Path:
+        """Where unit reports arrive; ``archive/`` and ``rejected/`` sit beside it."""
+        return self.inbox or self.home / "inbox"
 
     @property
     def resolved_calendar_overrides(self) -> Path | None:

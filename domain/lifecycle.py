@@ -83,6 +83,20 @@ RULES: tuple[Rule, ...] = (
         description="重新打开: a closed item turned out not to be done",
     ),
     Rule(
+        "withdraw",
+        frozenset({S.SUBMITTED}),
+        S.IN_PROGRESS,
+        needs_reason=True,
+        description="撤回办结申请: the unit says it is not done after all, saying why",
+    ),
+    Rule(
+        "regress",
+        frozenset({S.IN_PROGRESS, S.BLOCKED, S.EXTENDED, S.RETURNED}),
+        S.ACKNOWLEDGED,
+        needs_reason=True,
+        description="退回未开始: the unit reports that no work is under way, saying why",
+    ),
+    Rule(
         "retire",
         OPEN_STATES | {S.SUBMITTED},
         S.RETIRED,

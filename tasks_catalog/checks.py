@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import Problem
 from models.enums import UnitKind
-from tasks_catalog.expand import SET_NAMES, occurrences, resolve, selector_list
+from models.unitsets import SET_NAMES
+from tasks_catalog.expand import occurrences, resolve, selector_list
 from tasks_catalog.schema import PlanSpec, UnitSelector, UnitSpec
 from tasks_catalog.sources import Sources, Where
 

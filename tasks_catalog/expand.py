@@ -19,10 +19,9 @@ from datetime import date, datetime, timedelta
 
 from dateutil.rrule import rrulestr
 
-from models.enums import UnitKind, UnitSet
+from models.unitsets import select_units
 from tasks_catalog.schema import Catalog, MilestoneSpec, Recurrence, UnitSelector, UnitSpec
 
-SET_NAMES = frozenset(s.value for s in UnitSet)
 MAX_OCCURRENCES = 400
 """A recurrence producing more than this is surely a mistake (e.g. FREQ=DAILY for five years)."""
 
@@ -56,32 +55,9 @@ def selector_list(selector: UnitSelector | None) -> list[str]:
     return [selector] if isinstance(selector, str) else list(selector)
 
 
-def units_in_set(name: UnitSet, units: Iterable[UnitSpec]) -> list[str]:
-    """The ids of the units that a named set covers."""
-    village_level = {UnitKind.VILLAGE, UnitKind.COMMUNITY}
-    match name:
-        case UnitSet.TOWNSHIPS:
-            return [u.id for u in units if u.kind == UnitKind.TOWNSHIP]
-        case UnitSet.VILLAGES:
-            return [u.id for u in units if u.kind in village_level]
-        case UnitSet.COMMUNITIES:
-            return [u.id for u in units if u.kind == UnitKind.COMMUNITY]
-        case UnitSet.URBAN_COMMUNITIES:
-            return [u.id for u in units if u.kind == UnitKind.COMMUNITY and u.urban]
-        case UnitSet.DEPARTMENTS:
-            return [u.id for u in units if u.kind == UnitKind.DEPARTMENT]
-
-
 def resolve(selector: UnitSelector | None, units: Sequence[UnitSpec]) -> list[str]:
     """Unit ids a selector names, in catalogue order, without duplicates. Unknown names drop."""
-    known = {u.id for u in units}
-    out: dict[str, None] = {}
-    for name in selector_list(selector):
-        if name in SET_NAMES:
-            out.update(dict.fromkeys(units_in_set(UnitSet(name), units)))
-        elif name in known:
-            out[name] = None
-    return list(out)
+    return [u.id for u in select_units(selector_list(selector), units, key=lambda u: u.id)]
 
 
 _RANGES = {

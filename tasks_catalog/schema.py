@@ -42,7 +42,9 @@ class ReportingSpec(Strict):
 
     cycle: Literal["weekly", "monthly"] = "weekly"
     due: int = Field(
-        default=5, ge=1, le=31,
+        default=5,
+        ge=1,
+        le=31,
         description="weekly: ISO weekday reports are due (5 = Friday); monthly: day of month",
     )
 
