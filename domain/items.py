@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
-from domain.lifecycle import check_transition
+from domain.lifecycle import TransitionError, check_transition
 from models import clock
 from models.enums import ItemState
 from models.orm import (
@@ -20,6 +20,7 @@ from models.orm import (
     ItemTransition,
     Milestone,
     Plan,
+    Report,
     Task,
     Unit,
     WorkItem,
@@ -80,7 +81,9 @@ def move_item(
         select(WorkItem.state, Plan.timezone)
         .join(Plan, Plan.id == WorkItem.plan_id)
         .where(WorkItem.id == item_id)
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no work item {item_id}")
     move = Move(item_id, ItemState(row.state), to_state)
     record_moves(
         session,
@@ -214,3 +217,27 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
         dependents=dependents or 0,
         events=sorted(events, key=lambda e: e.at),
     )
+
+
+def verify_item(session: Session, item_id: int, *, actor: str, note: str | None) -> Move:
+    """核验销号: close a submitted item; refuse if its milestone needs evidence and none came."""
+    row = session.execute(
+        select(WorkItem.state, Milestone.evidence)
+        .join(Milestone, Milestone.id == WorkItem.milestone_id)
+        .where(WorkItem.id == item_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no work item {item_id}")
+    if row.evidence and ItemState(row.state) == ItemState.SUBMITTED:
+        latest = session.scalars(
+            select(Report.evidence)
+            .where(Report.item_id == item_id, Report.state == "done")
+            .order_by(Report.id.desc())
+            .limit(1)
+        ).first()
+        if not (latest and latest.strip()):
+            raise TransitionError(
+                f"item {item_id} needs evidence ({'、'.join(row.evidence)}) before it can be "
+                "closed, and its completion report has none; return it asking for the evidence"
+            )
+    return move_item(session, item_id, ItemState.CLOSED, actor=actor, reason=note)

@@ -1,0 +1,128 @@
+"""Reporting completeness and timeliness (DHIS2's terms), per reporting cycle.
+
+A unit *owes* a report for a cycle when, at the cycle's end, it has an item that is open and
+whose window has opened and is not waiting on a prerequisite (on track, due soon or overdue).
+It *sent* one when a progress report of that period (the workbook's period, else the day it
+arrived) landed; *on time* when it arrived on or before the cycle's due day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.calendar import ensure_calendar, workday_ordinal
+from domain.reporting import Cycle, cycle_of, cycles_between
+from domain.status import item_status_select
+from models.enums import Status
+from models.orm import Plan, Report, Unit
+
+ACTIVE = [Status.ON_TRACK.value, Status.DUE_SOON.value, Status.OVERDUE.value]
+
+
+class UnitTimeliness(BaseModel):
+    """One unit over a window of cycles."""
+
+    unit: str
+    unit_name: str
+    owed: int
+    sent: int
+    on_time: int
+    completeness: float | None
+    timeliness: float | None
+
+
+class CycleView(BaseModel):
+    start: date
+    end: date
+    due: date
+
+
+class CompletenessView(BaseModel):
+    """The current cycle's missing reports and each unit's record over a window."""
+
+    as_of: date
+    cycle: CycleView
+    owed: int
+    sent: int
+    missing: list[tuple[str, str]]
+    window_start: date
+    window_end: date
+    units: list[UnitTimeliness]
+
+
+def owing_units(session: Session, plan_id: str, cycle: Cycle, yellow_workdays: int) -> set[int]:
+    """Units with an active item at the end of the cycle."""
+    ensure_calendar(session, cycle.end)
+    rows = item_status_select(
+        plan_id, cycle.end, workday_ordinal(session, cycle.end), yellow_workdays
+    ).subquery()
+    return set(session.scalars(select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE)).distinct()))
+
+
+def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
+    """Unit id → the first day a report for this cycle's period arrived."""
+    rows = session.execute(
+        select(Report.unit_id, func.min(Report.received_on).label("day"))
+        .where(Report.plan_id == plan_id, Report.period.between(cycle.start, cycle.end))
+        .group_by(Report.unit_id)
+    ).all()
+    return {row.unit_id: row.day for row in rows}
+
+
+def completeness_view(
+    session: Session, plan: Plan, as_of: date, *, cycles: int = 8, yellow_workdays: int = 5
+) -> CompletenessView:
+    """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles."""
+    kind, due = plan.reporting_cycle, plan.reporting_due
+    current = cycle_of(as_of, kind, due)
+    window = cycles_between(current.start, current.end, kind, due)
+    while len(window) < cycles:
+        window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))
+    names = {
+        u.id: (u.code, u.name) for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))
+    }
+    owed_count: dict[int, int] = {}
+    sent_count: dict[int, int] = {}
+    on_time: dict[int, int] = {}
+    owed_now: set[int] = set()
+    sent_now: dict[int, date] = {}
+    for cycle in window:
+        owed = owing_units(session, plan.id, cycle, yellow_workdays)
+        sent = sent_reports(session, plan.id, cycle)
+        if cycle == current:
+            owed_now, sent_now = owed, sent
+        for unit_id in owed:
+            owed_count[unit_id] = owed_count.get(unit_id, 0) + 1
+            if unit_id in sent and sent[unit_id] <= as_of:
+                sent_count[unit_id] = sent_count.get(unit_id, 0) + 1
+                if sent[unit_id] <= cycle.due:
+                    on_time[unit_id] = on_time.get(unit_id, 0) + 1
+    units = []
+    for unit_id, owed_n in sorted(owed_count.items(), key=lambda kv: names[kv[0]][0]):
+        sent_n, on_time_n = sent_count.get(unit_id, 0), on_time.get(unit_id, 0)
+        units.append(
+            UnitTimeliness(
+                unit=names[unit_id][0],
+                unit_name=names[unit_id][1],
+                owed=owed_n,
+                sent=sent_n,
+                on_time=on_time_n,
+                completeness=sent_n / owed_n,
+                timeliness=on_time_n / owed_n,
+            )
+        )
+    missing = sorted(names[u] for u in owed_now if u not in sent_now or sent_now[u] > as_of)
+    return CompletenessView(
+        as_of=as_of,
+        cycle=CycleView(start=current.start, end=current.end, due=current.due),
+        owed=len(owed_now),
+        sent=len(owed_now) - len(missing),
+        missing=missing,
+        window_start=window[0].start,
+        window_end=window[-1].end,
+        units=units,
+    )

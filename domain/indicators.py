@@ -1,0 +1,173 @@
+"""Plan indicators from unit measures: always a ratio of sums, never a mean of ratios.
+
+value = sum over reporting units of the numerator measures × factor
+        / sum over the same units of the denominator measures
+
+A unit counts for an indicator when it is in the indicator's scope and has reported every
+measure the formula uses (the pseudo-measure ``units`` is 1 per unit). The light: gray without
+data; green when the target is met; yellow when not met and the due date is still ahead; red
+when not met on or after the due date.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.enums import Light, UnitKind
+from models.orm import Indicator, Measure, MeasureValue, Unit
+from models.unitsets import select_units
+
+UNITS = "units"
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
+class AreaValue(BaseModel):
+    """An indicator's value over one township's units."""
+
+    code: str
+    name: str
+    value: float | None
+    units_reported: int
+    units_in_scope: int
+
+
+class IndicatorValue(BaseModel):
+    """One indicator on a date, with its target, gap and light, county-wide and per township."""
+
+    id: str
+    name: str
+    unit_of_measure: str
+    target_op: str
+    target: float
+    aspirational: bool
+    due: date
+    value: float | None
+    numerator: float
+    denominator: float
+    units_reported: int
+    units_in_scope: int
+    gap: float | None
+    light: Light
+    townships: list[AreaValue]
+
+
+def ratio(numerator: float, denominator: float, factor: float) -> float | None:
+    """numerator × factor / denominator, or None when the denominator is 0."""
+    return numerator * factor / denominator if denominator else None
+
+
+def unit_value(values: dict[str, float], parts: Sequence[str]) -> float:
+    """Sum of a unit's measures (``units`` counts 1)."""
+    return sum(1.0 if p == UNITS else values[p] for p in parts)
+
+
+def light_for(value: float | None, op: str, target: float, due: date, as_of: date) -> Light:
+    """The indicator light rule (module docstring)."""
+    if value is None:
+        return Light.GRAY
+    if OPS[op](round(value, 6), target):
+        return Light.GREEN
+    return Light.RED if as_of >= due else Light.YELLOW
+
+
+def measure_table(session: Session, plan_id: str, as_of: date) -> dict[int, dict[str, float]]:
+    """unit id → measure code → newest value received on or before ``as_of``."""
+    newest = (
+        select(func.max(MeasureValue.id))
+        .where(MeasureValue.plan_id == plan_id, MeasureValue.received_on <= as_of)
+        .group_by(MeasureValue.measure_id, MeasureValue.unit_id)
+    )
+    table: dict[int, dict[str, float]] = defaultdict(dict)
+    for unit_id, code, value in session.execute(
+        select(MeasureValue.unit_id, Measure.code, MeasureValue.value)
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+        .where(MeasureValue.id.in_(newest))
+    ):
+        table[unit_id][code] = value
+    return table
+
+
+def _township_of(units: dict[int, Unit]) -> dict[int, Unit | None]:
+    out: dict[int, Unit | None] = {}
+    for unit_id, unit in units.items():
+        current: Unit | None = unit
+        while current is not None and current.kind != UnitKind.TOWNSHIP:
+            current = units.get(current.parent_id) if current.parent_id else None
+        out[unit_id] = current
+    return out
+
+
+def indicator_values(session: Session, plan_id: str, as_of: date) -> list[IndicatorValue]:
+    """Every live indicator of the plan on ``as_of``."""
+    units = {
+        u.id: u
+        for u in session.scalars(
+            select(Unit).where(Unit.plan_id == plan_id, Unit.retired_at.is_(None))
+        )
+    }
+    township = _township_of(units)
+    table = measure_table(session, plan_id, as_of)
+    out = []
+    for ind in session.scalars(
+        select(Indicator)
+        .where(Indicator.plan_id == plan_id, Indicator.retired_at.is_(None))
+        .order_by(Indicator.id)
+    ):
+        scope = select_units(ind.scope, list(units.values()), key=lambda u: u.code)
+        needed = [p for p in {*ind.numerator, *ind.denominator} if p != UNITS]
+        reporting = [u for u in scope if all(p in table.get(u.id, {}) for p in needed)]
+        num = sum(unit_value(table[u.id], ind.numerator) for u in reporting)
+        den = sum(unit_value(table[u.id], ind.denominator) for u in reporting)
+        value = ratio(num, den, ind.factor) if reporting else None
+        areas: dict[int, list[Unit]] = defaultdict(list)
+        for u in scope:
+            t = township[u.id]
+            if t is not None:
+                areas[t.id].append(u)
+        towns = []
+        for town_id, members in sorted(areas.items(), key=lambda kv: units[kv[0]].code):
+            rep = [u for u in members if u in reporting]
+            t_num = sum(unit_value(table[u.id], ind.numerator) for u in rep)
+            t_den = sum(unit_value(table[u.id], ind.denominator) for u in rep)
+            towns.append(
+                AreaValue(
+                    code=units[town_id].code,
+                    name=units[town_id].name,
+                    value=ratio(t_num, t_den, ind.factor) if rep else None,
+                    units_reported=len(rep),
+                    units_in_scope=len(members),
+                )
+            )
+        out.append(
+            IndicatorValue(
+                id=ind.code,
+                name=ind.name,
+                unit_of_measure=ind.unit_of_measure,
+                target_op=ind.target_op,
+                target=ind.target_value,
+                aspirational=ind.aspirational,
+                due=ind.due,
+                value=value,
+                numerator=num,
+                denominator=den,
+                units_reported=len(reporting),
+                units_in_scope=len(scope),
+                gap=None if value is None else value - ind.target_value,
+                light=light_for(value, ind.target_op, ind.target_value, ind.due, as_of),
+                townships=towns,
+            )
+        )
+    return out

@@ -1,0 +1,329 @@
+"""Check a read report file against the database and land it whole — or find why it cannot.
+
+:func:`check` returns every problem (naming row, column and reason) without writing anything;
+:func:`land` writes the reports, the lifecycle moves and the measure values in the caller's
+transaction, and is only called when ``check`` found nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from config.errors import Problem
+from domain.intake.rows import MeasureRow, ParsedFile, ReportRow
+from domain.items import Move, record_moves
+from domain.reporting import Decision, ReportRejectedError, decide
+from models import clock
+from models.enums import ItemState
+from models.orm import Indicator, Measure, MeasureValue, Milestone, Plan, Report, Unit, WorkItem
+from models.unitsets import select_units
+
+UNITS = "units"
+
+
+@dataclass
+class Checked:
+    """A file that passed: the unit and what each row will do."""
+
+    plan: Plan
+    unit: Unit
+    decisions: list[tuple[ReportRow, Decision, ItemState]] = field(default_factory=list)
+    measures: list[tuple[MeasureRow, Measure]] = field(default_factory=list)
+
+
+@dataclass
+class Landed:
+    """What landing a file did."""
+
+    unit: str
+    unit_name: str
+    reports: int
+    moves: Counter[str]
+    measures: int
+
+
+def check(session: Session, parsed: ParsedFile, plan: Plan) -> tuple[Checked | None, list[Problem]]:
+    """Every problem with this file given the database; (Checked, []) when it can land."""
+    problems = list(parsed.problems)
+    if parsed.plan is not None and parsed.plan != plan.id:
+        problems.append(
+            Problem(parsed.path, None, "", f"the file is for plan {parsed.plan!r}, not {plan.id!r}")
+        )
+    unit = None
+    if parsed.unit is not None:
+        unit = session.scalars(
+            select(Unit).where(
+                Unit.plan_id == plan.id, Unit.code == parsed.unit, Unit.retired_at.is_(None)
+            )
+        ).first()
+        if unit is None:
+            problems.append(
+                Problem(parsed.path, None, "单位代码", f"no unit {parsed.unit!r} in plan {plan.id}")
+            )
+    if unit is None or problems:
+        return None, problems
+    checked = Checked(plan, unit)
+    _check_reports(session, parsed, checked, problems)
+    _check_measures(session, parsed, checked, problems)
+    return (None, problems) if problems else (checked, [])
+
+
+def _check_reports(
+    session: Session, parsed: ParsedFile, checked: Checked, problems: list[Problem]
+) -> None:
+    ids = [r.item_id for r in parsed.reports]
+    if not ids:
+        return
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(
+                WorkItem.id,
+                WorkItem.plan_id,
+                WorkItem.unit_id,
+                WorkItem.state,
+                WorkItem.percent,
+                Milestone.evidence,
+                Unit.name.label("unit_name"),
+            )
+            .join(Milestone, Milestone.id == WorkItem.milestone_id)
+            .join(Unit, Unit.id == WorkItem.unit_id)
+            .where(WorkItem.id.in_(ids))
+        )
+    }
+    seen: dict[int, int] = {}
+    for report in parsed.reports:
+        where = (parsed.path, report.row)
+        item = rows.get(report.item_id)
+        if item is None or item.plan_id != checked.plan.id:
+            problems.append(Problem(*where, "事项编号", f"no work item {report.item_id}"))
+            continue
+        if item.unit_id != checked.unit.id:
+            problems.append(
+                Problem(
+                    *where,
+                    "事项编号",
+                    f"item {report.item_id} belongs to {item.unit_name}, not {checked.unit.name}",
+                )
+            )
+            continue
+        if report.item_id in seen:
+            problems.append(
+                Problem(
+                    *where,
+                    "事项编号",
+                    f"item {report.item_id} is reported twice (also row {seen[report.item_id]})",
+                )
+            )
+            continue
+        seen[report.item_id] = report.row
+        current = ItemState(item.state)
+        try:
+            decision = decide(
+                current=current,
+                current_percent=item.percent,
+                reported=report.state,
+                percent=report.percent,
+                reason=report.problem or report.note,
+                evidence=report.evidence,
+                evidence_required=list(item.evidence or []),
+            )
+        except ReportRejectedError as exc:
+            problems.append(Problem(*where, "本期状态", str(exc)))
+            continue
+        checked.decisions.append((report, decision, current))
+
+
+def _check_measures(
+    session: Session, parsed: ParsedFile, checked: Checked, problems: list[Problem]
+) -> None:
+    if not parsed.measures:
+        return
+    plan_id, unit = checked.plan.id, checked.unit
+    measures = {
+        m.code: m
+        for m in session.scalars(
+            select(Measure).where(Measure.plan_id == plan_id, Measure.retired_at.is_(None))
+        )
+    }
+    seen: dict[str, int] = {}
+    values: dict[str, float] = latest_values(session, plan_id, unit.id)
+    for row in parsed.measures:
+        where = (parsed.path, row.row)
+        measure = measures.get(row.measure)
+        if measure is None:
+            problems.append(Problem(*where, "指标项代码", f"unknown measure {row.measure!r}"))
+            continue
+        if not select_units(measure.reported_by, [unit], key=lambda u: u.code):
+            problems.append(
+                Problem(
+                    *where,
+                    "指标项代码",
+                    f"{unit.name} does not report "
+                    f"{measure.name} ({', '.join(measure.reported_by)} do)",
+                )
+            )
+            continue
+        if row.measure in seen:
+            problems.append(
+                Problem(
+                    *where,
+                    "指标项代码",
+                    f"{measure.name} given twice (also row {seen[row.measure]})",
+                )
+            )
+            continue
+        seen[row.measure] = row.row
+        if row.value < 0:
+            problems.append(
+                Problem(*where, "本期值", f"{measure.name} cannot be negative ({row.value:g})")
+            )
+            continue
+        if measure.type == "boolean" and row.value not in (0.0, 1.0):
+            problems.append(
+                Problem(*where, "本期值", f"{measure.name} is yes/no (是/否), not {row.value:g}")
+            )
+            continue
+        values[row.measure] = row.value
+        checked.measures.append((row, measure))
+    if not problems:
+        problems += _implausible(session, parsed, checked, values, measures)
+
+
+def _implausible(
+    session: Session,
+    parsed: ParsedFile,
+    checked: Checked,
+    values: dict[str, float],
+    measures: dict[str, Measure],
+) -> list[Problem]:
+    """Cross-measure checks per indicator: a zero denominator, or a share above 100%."""
+    touched = {m.code for _, m in checked.measures}
+    found: list[Problem] = []
+    indicators = session.scalars(
+        select(Indicator).where(
+            Indicator.plan_id == checked.plan.id, Indicator.retired_at.is_(None)
+        )
+    )
+    for indicator in indicators:
+        parts = set(indicator.numerator) | set(indicator.denominator)
+        if UNITS in parts or not parts & touched or not parts <= set(values):
+            continue
+        num = sum(values[m] for m in indicator.numerator)
+        den = sum(values[m] for m in indicator.denominator)
+        names = "+".join(measures[m].name for m in indicator.denominator if m in measures)
+        if den == 0 and num > 0:
+            found.append(
+                Problem(
+                    parsed.path,
+                    None,
+                    "本期值",
+                    f"{names} is 0 while the "
+                    f"numerator of {indicator.name} is {num:g}: check both values",
+                )
+            )
+        elif indicator.unit_of_measure == "%" and indicator.factor == 100 and num > den:
+            found.append(
+                Problem(
+                    parsed.path,
+                    None,
+                    "本期值",
+                    f"{indicator.name} would be "
+                    f"{num * 100 / den:.0f}% (above 100%): {num:g} > {den:g}",
+                )
+            )
+    return found
+
+
+def latest_values(
+    session: Session, plan_id: str, unit_id: int, as_of: date | None = None
+) -> dict[str, float]:
+    """A unit's newest value of each measure (received on or before ``as_of``)."""
+    newest = (
+        select(MeasureValue.measure_id, func.max(MeasureValue.id).label("id"))
+        .where(MeasureValue.plan_id == plan_id, MeasureValue.unit_id == unit_id)
+        .group_by(MeasureValue.measure_id)
+    )
+    if as_of is not None:
+        newest = newest.where(MeasureValue.received_on <= as_of)
+    sub = newest.subquery()
+    rows = session.execute(
+        select(Measure.code, MeasureValue.value)
+        .join(sub, sub.c.id == MeasureValue.id)
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+    ).all()
+    return {row.code: row.value for row in rows}
+
+
+def land(
+    session: Session, checked: Checked, parsed: ParsedFile, *, actor: str, file_id: int | None
+) -> Landed:
+    """Write a checked file: reports, lifecycle moves and measure values. The caller commits."""
+    now = clock.now()
+    today = clock.local_date(now, checked.plan.timezone)
+    period = parsed.period or today
+    if checked.decisions:
+        session.execute(
+            insert(Report),
+            [
+                {
+                    "plan_id": checked.plan.id,
+                    "item_id": r.item_id,
+                    "unit_id": checked.unit.id,
+                    "period": period,
+                    "received_at": now,
+                    "received_on": today,
+                    "state": r.state.value,
+                    "percent": d.percent,
+                    "note": r.note,
+                    "problem": r.problem,
+                    "next_steps": r.next_steps,
+                    "evidence": r.evidence,
+                    "actor": actor,
+                    "file_id": file_id,
+                    "source_row": r.row,
+                }
+                for r, d, _ in checked.decisions
+            ],
+        )
+        session.execute(
+            update(WorkItem),
+            [
+                {"id": r.item_id, "percent": d.percent, "updated_at": now}
+                for r, d, _ in checked.decisions
+            ],
+        )
+    moves: Counter[str] = Counter()
+    by_reason: dict[str | None, list[Move]] = {}
+    for report, decision, current in checked.decisions:
+        if decision.target is not None:
+            reason = report.problem or report.note
+            by_reason.setdefault(reason, []).append(Move(report.item_id, current, decision.target))
+            moves[decision.target.value] += 1
+    for reason, batch in by_reason.items():
+        record_moves(session, batch, actor=actor, reason=reason, on_date=today)
+    if checked.measures:
+        session.execute(
+            insert(MeasureValue),
+            [
+                {
+                    "plan_id": checked.plan.id,
+                    "measure_id": m.id,
+                    "unit_id": checked.unit.id,
+                    "value": row.value,
+                    "received_at": now,
+                    "received_on": today,
+                    "file_id": file_id,
+                }
+                for row, m in checked.measures
+            ],
+        )
+    session.flush()
+    return Landed(
+        checked.unit.code, checked.unit.name, len(checked.decisions), moves, len(checked.measures)
+    )
