@@ -21,7 +21,8 @@ from domain.items import item_detail, move_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from domain.workdays import fallback_warning
-from duban import render
+from duban import cli_reporting, render
+from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.database import display_url, ready_engine
 from duban.dates import parse_date
 from duban.demo import DEMO_AS_OF, run_demo
@@ -33,38 +34,6 @@ from models.orm import CalendarDay, WorkItem
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 from tasks_catalog.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
-
-app = typer.Typer(
-    help="督办 duban: track a government plan's key tasks, milestones and deadlines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-catalog_app = typer.Typer(help="Check and load plan catalogues (YAML).", no_args_is_help=True)
-item_app = typer.Typer(help="Look at single work items.", no_args_is_help=True)
-app.add_typer(catalog_app, name="catalog")
-app.add_typer(item_app, name="item")
-
-out = render.make_console()
-err = render.make_console(stderr=True)
-
-CatalogPath = Annotated[
-    Path | None,
-    typer.Argument(help="Plan folder or YAML file (default: DUBAN_CATALOG, the Shidian plan)."),
-]
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Date YYYY-MM-DD (default: today in the plan's timezone)."),
-]
-PlanOpt = Annotated[
-    str | None,
-    typer.Option("--plan", help="Plan id (needed only when the database holds several plans)."),
-]
-
-
-def _warn(messages: list[str]) -> None:
-    for message in messages:
-        err.print(f"[yellow]warning:[/] {message}", markup=True)
 
 
 @app.command()
@@ -83,7 +52,7 @@ def init() -> None:
 def catalog_validate(path: CatalogPath = None) -> None:
     """Check a catalogue: schema, unique ids, references, cycles, dates, RRULEs, fan-outs."""
     catalog, warnings = load_catalog(path or get_settings().catalog)
-    _warn([str(w) for w in warnings])
+    warn([str(w) for w in warnings])
     out.print(render.catalog_summary(catalog, len(plan_items(catalog))))
 
 
@@ -104,7 +73,7 @@ def catalog_sync(
 ) -> None:
     """Load a catalogue into the database in one transaction; prints what changed."""
     catalog, warnings = load_catalog(path or get_settings().catalog)
-    _warn([str(w) for w in warnings])
+    warn([str(w) for w in warnings])
     try:
         with session_scope(ready_engine()) as session:
             report = sync_catalog(session, catalog)
@@ -206,7 +175,7 @@ def calendar(
     r = rows[first]
     fallback_years = sorted({d.year for d, row in rows.items() if row.source == "fallback"})
     if fallback_years:
-        _warn([fallback_warning(fallback_years)])
+        warn([fallback_warning(fallback_years)])
     kind = "working day" if r.is_workday else "day off"
     note = f" ({r.note})" if r.note else ""
     out.print(f"{first} ({first:%A}) is a {kind}{note}; source: {r.source}")
@@ -230,6 +199,9 @@ def demo(
 ) -> None:
     """The main job: a fresh embedded database, the default plan synced, its status."""
     run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
+
+
+assert cli_reporting  # imported for its commands, which register themselves on `app`
 
 
 def main() -> None:

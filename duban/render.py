@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
+from domain.completeness import CompletenessView
+from domain.indicators import IndicatorValue
+from domain.intake.inbox import FileOutcome
 from domain.items import ItemDetail
 from domain.status import StatusView
 from duban.dates import zh_date
@@ -194,3 +199,129 @@ def item_detail(console: Console, d: ItemDetail) -> None:
             f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary} by {e.actor}{reason}",
             markup=False,
         )
+
+
+def collect_report(console: Console, inbox: Path, outcomes: list[FileOutcome]) -> None:
+    """One line per file, then every reason for each rejected file."""
+    if not outcomes:
+        console.print(f"inbox {inbox}: no report files waiting")
+        return
+    landed = [o for o in outcomes if o.status == "landed"]
+    rejected = [o for o in outcomes if o.status == "rejected"]
+    duplicates = [o for o in outcomes if o.status == "duplicate"]
+    for o in landed:
+        assert o.landed is not None
+        moves = ", ".join(f"{n}→{state}" for state, n in sorted(o.landed.moves.items()))
+        console.print(
+            f"  landed    {o.name}: {o.landed.unit_name}, {o.landed.reports} reports"
+            + (f" ({moves})" if moves else "")
+            + (f", {o.landed.measures} measures" if o.landed.measures else ""),
+            markup=False,
+        )
+    for o in duplicates:
+        console.print(
+            f"  duplicate {o.name}: same content as {o.first_landed}; not applied again",
+            markup=False,
+        )
+    for o in rejected:
+        console.print(
+            f"  [red]rejected[/]  {o.name}: {len(o.problems)} problem(s), nothing "
+            f"recorded; reasons in {o.error_report}"
+        )
+        for p in o.problems[:10]:
+            where = f"row {p.line}" if p.line is not None else "file"
+            column = f", {p.field}" if p.field else ""
+            console.print(f"      {where}{column}: {p.message}", markup=False)
+        if len(o.problems) > 10:
+            console.print(f"      … {len(o.problems) - 10} more in the error report")
+    console.print(
+        f"inbox {inbox}: {len(landed)} landed, {len(rejected)} rejected, "
+        f"{len(duplicates)} duplicate(s)"
+    )
+
+
+def collect_json(outcomes: list[FileOutcome]) -> dict[str, object]:
+    """The documented shape of `duban collect --json`."""
+    files = []
+    for o in outcomes:
+        entry: dict[str, object] = {
+            "file": o.name,
+            "sha256": o.sha256,
+            "status": o.status,
+            "kept_at": str(o.kept_at),
+        }
+        if o.landed is not None:
+            entry |= {
+                "unit": o.landed.unit,
+                "reports": o.landed.reports,
+                "moves": dict(o.landed.moves),
+                "measures": o.landed.measures,
+            }
+        if o.problems:
+            entry["problems"] = [
+                {"row": p.line, "column": p.field, "message": p.message} for p in o.problems
+            ]
+            entry["error_report"] = str(o.error_report)
+        files.append(entry)
+    return {"files": files}
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def indicators(console: Console, as_of: date, values: list[IndicatorValue]) -> None:
+    """The indicator table."""
+    table = Table(header_style="bold", title=f"指标完成情况 — 截至 {zh_date(as_of)}")
+    for name, justify in (
+        ("指标", "left"),
+        ("当前值", "right"),
+        ("目标", "right"),
+        ("差距", "right"),
+        ("已报/应报", "right"),
+        ("灯", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for v in values:
+        word, style = LIGHT_STYLE[v.light]
+        target = f"{v.target_op} {v.target:g}{v.unit_of_measure}" + (
+            "(力争)" if v.aspirational else ""
+        )
+        table.add_row(
+            v.name,
+            f"{_fmt(v.value)}{v.unit_of_measure if v.value is not None else ''}",
+            target,
+            _fmt(v.gap),
+            f"{v.units_reported}/{v.units_in_scope}",
+            f"[{style}]{word}[/]",
+        )
+    console.print(table)
+    console.print(
+        "灯色: 绿=已达标 · 黄=未达标(未到期限) · 红=到期未达标 · 灰=尚无数据。"
+        "数值为分项之和之比(非各单位比值的平均)。",
+        style="grey62",
+    )
+
+
+def completeness(console: Console, view: CompletenessView, limit: int = 15) -> None:
+    """Who owes this cycle's report and has not sent it; the least timely units."""
+    c = view.cycle
+    console.print(
+        f"[bold]报送情况[/] 本期 {c.start}–{c.end} (截止 {c.due}): 应报 {view.owed} "
+        f"个单位, 已报 {view.sent}, 未报 {len(view.missing)}"
+    )
+    if view.missing:
+        shown = "、".join(name for _, name in view.missing[:limit])
+        more = f" 等{len(view.missing)}个" if len(view.missing) > limit else ""
+        console.print(f"  未报: {shown}{more}", markup=False)
+    laggards = sorted(
+        (u for u in view.units if u.timeliness is not None and u.owed >= 2),
+        key=lambda u: (u.timeliness, u.unit),
+    )[:5]
+    if laggards:
+        parts = [f"{u.unit_name} {u.on_time}/{u.owed}" for u in laggards if u.on_time < u.owed]
+        if parts:
+            console.print(
+                f"  按时报送率最低 ({view.window_start}–{view.window_end}): " + "、".join(parts),
+                markup=False,
+            )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 _frozen: list[datetime] = []
@@ -39,3 +39,14 @@ def frozen_time(instant: datetime) -> Iterator[datetime]:
         yield _frozen[-1]
     finally:
         _frozen.pop()
+
+
+@contextmanager
+def unfrozen() -> Iterator[None]:
+    """A no-op stand-in for :func:`frozen_time` when no date is given."""
+    yield
+
+
+def end_of_working_day(day: date, tz: str) -> datetime:
+    """17:00 local time on ``day``, as an aware instant (replaying a day's work)."""
+    return datetime.combine(day, time(17, 0), tzinfo=ZoneInfo(tz))

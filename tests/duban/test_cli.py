@@ -12,7 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from duban.cli import app, main
+from duban.app import app
+from duban.cli import main
 from models.migrate import head_revision
 from tests.fixtures.catalog import CatalogWriter
 
