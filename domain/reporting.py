@@ -91,6 +91,12 @@ def decide(
             )
     if reported == ReportState.BLOCKED and not reason:
         raise ReportRejectedError("blocked (受阻) needs the problem met (存在问题)")
+    target = TARGET[reported]
+    if target != current:
+        try:
+            check_transition(current, target, reason)
+        except TransitionError as exc:
+            raise ReportRejectedError(_explain(current, reported, exc)) from None
     new_percent = (
         100
         if reported == ReportState.DONE
@@ -101,14 +107,7 @@ def decide(
             f"percent went down from {current_percent} to {new_percent}; "
             "say why (存在问题 or 进展情况)"
         )
-    target = TARGET[reported]
-    if target == current:
-        return Decision(None, new_percent)
-    try:
-        check_transition(current, target, reason)
-    except TransitionError as exc:
-        raise ReportRejectedError(_explain(current, reported, exc)) from None
-    return Decision(target, new_percent)
+    return Decision(None if target == current else target, new_percent)
 
 
 def _explain(current: ItemState, reported: ReportState, exc: TransitionError) -> str:

@@ -1,38 +1,46 @@
 """The main job on the embedded default: what the README's first command runs.
 
 It creates a fresh SQLite database in its own folder (never the user's real one), validates and
-syncs the default catalogue (the Shidian plan), syncs it again to show that nothing changes, and
-prints the status picture for a date inside the plan period. Later parts add reports, escalation
-and the briefing to this same job.
+syncs the default catalogue (the Shidian plan), writes a clearly labelled SAMPLE inbox of unit
+workbooks for six weekly cycles, collects each week on its Friday (the clock replays those
+days), and prints the status picture, the reporting completeness and the indicators.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
 
 from config.settings import get_settings, temporary_settings
+from domain.completeness import completeness_view
+from domain.indicators import indicator_values
+from domain.intake.inbox import collect
 from domain.status import status_view
 from duban import render
+from duban.sample import write_sample_inbox
+from models import clock
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
+from models.orm import Plan
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 from tasks_catalog.sync import sync_catalog
 
 DEMO_AS_OF = date(2021, 12, 27)
-"""A Monday in the plan's first year: some items done or due, some due this week, most ahead."""
+"""A Monday in the plan's first year, after six weeks of (sample) reporting."""
 
 
 def run_demo(console: Console, home: Path, as_of: date) -> None:
-    """Run the main job in ``home`` (its database is recreated) and print what a user would see."""
+    """Run the main job in ``home`` (its database and sample inbox are recreated)."""
     home.mkdir(parents=True, exist_ok=True)
     database = home / "duban.db"
     for stale in (database, home / "duban.db-wal", home / "duban.db-shm"):
         stale.unlink(missing_ok=True)
-    with temporary_settings(home=home, database_url=None) as settings:
+    shutil.rmtree(home / "inbox", ignore_errors=True)
+    with temporary_settings(home=home, database_url=None, inbox=None) as settings:
         console.rule("[bold]duban main job")
         console.print(f"data directory: {home}")
         engine = get_engine()
@@ -55,26 +63,39 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             + ("nothing changed (idempotent)" if again.unchanged else "UNEXPECTED changes")
         )
 
+        inbox = settings.resolved_inbox
+        last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
+        with session_scope(engine) as session:
+            plan = session.get(Plan, catalog.plan.id)
+            assert plan is not None
+            batches = write_sample_inbox(session, plan, inbox / "sample", last_friday=last_friday)
         console.print(
-            f"4. status on {as_of} (no progress reports collected yet: items past "
-            "their due date show red)"
+            f"4. SAMPLE reports (generated, not real) for {len(batches)} weekly cycles "
+            f"in {inbox / 'sample'}; each week collected on its Friday:"
         )
+        for batch in batches:
+            with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):
+                outcomes = collect(engine, plan.id, batch.folder)
+            render.collect_report(console, batch.folder, outcomes, per_file=False)
+
+        console.print(f"5. status on {as_of}")
         with session_scope(engine) as session:
             view = status_view(
                 session,
-                plan_id=catalog.plan.id,
+                plan_id=plan.id,
                 as_of=as_of,
                 yellow_workdays=get_settings().yellow_workdays,
                 with_items=True,
             )
+            plan = session.get(Plan, catalog.plan.id)
+            assert plan is not None
+            done = completeness_view(session, plan, last_friday)
+            values = indicator_values(session, plan.id, as_of)
         render.status(console, view, item_limit=None)
-        due_soon = [i for i in view.items if i.light == "yellow"]
-        overdue = [i for i in view.items if i.light == "red"]
-        urgent = (due_soon + overdue)[:10]
-        if urgent:
-            console.print(
-                f"   {len(due_soon)} items due soon and {len(overdue)} overdue; the first 10:"
-            )
-            render.items(console, view.model_copy(update={"items": urgent}), limit=None)
+        render.urgent_items(console, view)
+        console.print(f"6. reporting completeness for the week of {last_friday}")
+        render.completeness(console, done)
+        console.print("7. indicators")
+        render.indicators(console, as_of, values)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -201,20 +202,22 @@ def item_detail(console: Console, d: ItemDetail) -> None:
         )
 
 
-def collect_report(console: Console, inbox: Path, outcomes: list[FileOutcome]) -> None:
-    """One line per file, then every reason for each rejected file."""
+def collect_report(
+    console: Console, inbox: Path, outcomes: list[FileOutcome], *, per_file: bool = True
+) -> None:
+    """One line per file (or totals only), then every reason for each rejected file."""
     if not outcomes:
         console.print(f"inbox {inbox}: no report files waiting")
         return
     landed = [o for o in outcomes if o.status == "landed"]
     rejected = [o for o in outcomes if o.status == "rejected"]
     duplicates = [o for o in outcomes if o.status == "duplicate"]
-    for o in landed:
+    for o in landed if per_file else []:
         assert o.landed is not None
-        moves = ", ".join(f"{n}→{state}" for state, n in sorted(o.landed.moves.items()))
+        file_moves = ", ".join(f"{n}→{state}" for state, n in sorted(o.landed.moves.items()))
         console.print(
             f"  landed    {o.name}: {o.landed.unit_name}, {o.landed.reports} reports"
-            + (f" ({moves})" if moves else "")
+            + (f" ({file_moves})" if file_moves else "")
             + (f", {o.landed.measures} measures" if o.landed.measures else ""),
             markup=False,
         )
@@ -234,9 +237,18 @@ def collect_report(console: Console, inbox: Path, outcomes: list[FileOutcome]) -
             console.print(f"      {where}{column}: {p.message}", markup=False)
         if len(o.problems) > 10:
             console.print(f"      … {len(o.problems) - 10} more in the error report")
+    reports = sum(o.landed.reports for o in landed if o.landed)
+    measures = sum(o.landed.measures for o in landed if o.landed)
+    moves: Counter[str] = Counter()
+    for o in landed:
+        moves.update(o.landed.moves if o.landed else {})
+    moved = ", ".join(f"{n}→{state}" for state, n in sorted(moves.items()))
     console.print(
-        f"inbox {inbox}: {len(landed)} landed, {len(rejected)} rejected, "
-        f"{len(duplicates)} duplicate(s)"
+        f"  {inbox.name}: {len(landed)} files landed ({reports} reports"
+        + (f"; {moved}" if moved else "")
+        + (f"; {measures} measure values" if measures else "")
+        + f"), {len(rejected)} rejected, {len(duplicates)} duplicate(s)",
+        markup=False,
     )
 
 
@@ -325,3 +337,16 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
                 f"  按时报送率最低 ({view.window_start}–{view.window_end}): " + "、".join(parts),
                 markup=False,
             )
+
+
+def urgent_items(console: Console, view: StatusView, limit: int = 10) -> None:
+    """The items due soon, then the overdue ones, up to ``limit``."""
+    due_soon = [i for i in view.items if i.light == Light.YELLOW]
+    overdue = [i for i in view.items if i.light == Light.RED]
+    urgent = (due_soon + overdue)[:limit]
+    if urgent:
+        console.print(
+            f"   {len(due_soon)} items due soon and {len(overdue)} overdue; "
+            f"the first {len(urgent)}:"
+        )
+        items(console, view.model_copy(update={"items": urgent}), limit=None)

@@ -65,7 +65,7 @@ def check(session: Session, parsed: ParsedFile, plan: Plan) -> tuple[Checked | N
             problems.append(
                 Problem(parsed.path, None, "单位代码", f"no unit {parsed.unit!r} in plan {plan.id}")
             )
-    if unit is None or problems:
+    if unit is None:
         return None, problems
     checked = Checked(plan, unit)
     _check_reports(session, parsed, checked, problems)
