@@ -17,6 +17,7 @@ from sqlalchemy import select
 from config.errors import InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
+from domain.completeness import completeness_view
 from domain.items import item_detail, move_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
@@ -104,24 +105,34 @@ def status(
     limit: Annotated[int, typer.Option(min=0, help="Items to list when filtered; 0 = all.")] = 50,
 ) -> None:
     """Each task with its items counted by light on a date; with --task/--unit, each item."""
-    day = parse_date(as_of)
     settings = get_settings()
+    requested = parse_date(as_of)
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
+        day = requested or clock.today(plan_row.timezone)
         view = status_view(
             session,
             plan_id=plan_row.id,
-            as_of=day or clock.today(plan_row.timezone),
+            as_of=day,
             yellow_workdays=settings.yellow_workdays,
             task=task,
             unit=unit,
             with_items=as_json,
         )
+        reporting = None
+        if not view.filters:
+            reporting = completeness_view(
+                session, plan_row, day, yellow_workdays=settings.yellow_workdays
+            )
     if as_json:
-        sys.stdout.write(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        payload = view.model_dump(mode="json")
+        payload["completeness"] = reporting.model_dump(mode="json") if reporting else None
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1))
         sys.stdout.write("\n")
         return
     render.status(out, view, item_limit=limit or None)
+    if reporting is not None:
+        render.completeness(out, reporting)
 
 
 @item_app.command("show")
