@@ -227,3 +227,6 @@ def main() -> None:
     except (NotFoundError, TransitionError) as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(2)
+
+
+__all__ = ["app", "main"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from duban.app import app
+from duban.cli import app
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 

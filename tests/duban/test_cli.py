@@ -12,8 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from duban.app import app
-from duban.cli import main
+from duban.cli import app, main
 from models.migrate import head_revision
 from tests.fixtures.catalog import CatalogWriter
 

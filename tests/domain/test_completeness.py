@@ -1,0 +1,114 @@
+"""Completeness and timeliness over several weekly cycles, with on-time, late and silent units."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from config.settings import Settings
+from domain.completeness import completeness_view
+from domain.intake.inbox import collect
+from domain.reporting import cycle_of
+from duban.cli import app
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.orm import Milestone, Plan, Unit, WorkItem
+from tasks_catalog.loader import load_catalog
+from tasks_catalog.sync import sync_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+TZ = "Asia/Shanghai"
+
+
+def item(engine: Engine, milestone: str, unit: str) -> int:
+    with session_scope(engine) as session:
+        return session.scalars(
+            select(WorkItem.id)
+            .join(Milestone, Milestone.id == WorkItem.milestone_id)
+            .join(Unit, Unit.id == WorkItem.unit_id)
+            .where(Milestone.code == milestone, Unit.code == unit)
+        ).one()
+
+
+def report_on(day: date, item_id: int, unit: str, percent: int) -> None:
+    with frozen_time(end_of_working_day(day, TZ)):
+        result = CliRunner().invoke(
+            app,
+            [
+                "report",
+                str(item_id),
+                "--unit",
+                unit,
+                "--state",
+                "in_progress",
+                "--percent",
+                str(percent),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+
+
+def test_weekly_cycle_is_monday_to_sunday_due_friday() -> None:
+    """The default cycle: the week of the date, due on its Friday."""
+    cycle = cycle_of(date(2021, 6, 16), "weekly", 5)
+    assert (cycle.start, cycle.end, cycle.due) == (
+        date(2021, 6, 14),
+        date(2021, 6, 20),
+        date(2021, 6, 18),
+    )
+    month = cycle_of(date(2021, 2, 10), "monthly", 31)
+    assert (month.start, month.end, month.due) == (
+        date(2021, 2, 1),
+        date(2021, 2, 28),
+        date(2021, 2, 28),
+    )
+
+
+def test_completeness_and_timeliness_over_four_weeks(
+    settings: Settings, engine: Engine, write_catalog: CatalogWriter, tmp_path: Path
+) -> None:
+    """zzb: on time twice, late once, silent once; v11: on time twice; other villages silent."""
+    with frozen_time(datetime(2021, 6, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog())[0])
+    m1, m4 = item(engine, "M1", "zzb"), item(engine, "M4", "v11")
+    report_on(date(2021, 6, 10), m1, "zzb", 20)
+    report_on(date(2021, 6, 11), m4, "v11", 10)
+    report_on(date(2021, 6, 18), m1, "zzb", 40)
+    report_on(date(2021, 6, 24), m4, "v11", 30)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    late = {
+        "unit": "zzb",
+        "period": "2021-06-21",
+        "reports": [{"item": m1, "state": "in_progress", "percent": 60}],
+    }
+    (inbox / "zzb-late.json").write_text(json.dumps(late), encoding="utf-8")
+    with frozen_time(end_of_working_day(date(2021, 6, 28), TZ)):
+        assert collect(engine, "demo-plan", inbox)[0].status == "landed"
+
+    with session_scope(engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        before_late = completeness_view(session, plan, date(2021, 6, 27), cycles=3)
+        view = completeness_view(session, plan, date(2021, 7, 2), cycles=4)
+
+    assert (before_late.owed, before_late.sent) == (5, 1)
+    assert [code for code, _ in before_late.missing] == ["v12", "v21", "v22", "zzb"]
+
+    assert (view.window_start, view.window_end) == (date(2021, 6, 7), date(2021, 7, 4))
+    by_unit = {u.unit: (u.owed, u.sent, u.on_time) for u in view.units}
+    assert by_unit == {
+        "zzb": (4, 3, 2),
+        "v11": (4, 2, 2),
+        "v12": (4, 0, 0),
+        "v21": (4, 0, 0),
+        "v22": (4, 0, 0),
+    }
+    assert view.owed == 5
+    assert len(view.missing) == 5
+    zzb = next(u for u in view.units if u.unit == "zzb")
+    assert (zzb.completeness, zzb.timeliness) == (0.75, 0.5)
