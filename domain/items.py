@@ -139,6 +139,19 @@ class ItemDetail(BaseModel):
     events: list[Event]
 
 
+def _report_summary(report: Report) -> str:
+    parts = [f"report {report.state} {report.percent}% (period {report.period})"]
+    for label, value in (
+        ("进展", report.note),
+        ("问题", report.problem),
+        ("下步", report.next_steps),
+        ("佐证", report.evidence),
+    ):
+        if value:
+            parts.append(f"{label}: {value}")
+    return " · ".join(parts)
+
+
 def item_detail(session: Session, item_id: int) -> ItemDetail:
     """The item with its prerequisites and its full record, oldest event first."""
     row = session.execute(
@@ -152,25 +165,42 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
     if row is None:
         raise NotFoundError(f"no work item {item_id}")
     item, milestone, task_code, unit_code, unit_name, tz = row
-    events = [
-        Event(
-            at=t.at,
-            kind="state",
-            summary=f"{t.from_state or '∅'} → {t.to_state}",
-            actor=t.actor,
-            reason=t.reason,
-        )
-        for t in session.scalars(select(ItemTransition).where(ItemTransition.item_id == item_id))
-    ] + [
-        Event(
-            at=d.at,
-            kind="deadline",
-            summary=f"due {d.old_due} → {d.new_due} ({d.kind})",
-            actor=d.actor,
-            reason=d.reason,
-        )
-        for d in session.scalars(select(DeadlineChange).where(DeadlineChange.item_id == item_id))
-    ]
+    events = (
+        [
+            Event(
+                at=t.at,
+                kind="state",
+                summary=f"{t.from_state or '∅'} → {t.to_state}",
+                actor=t.actor,
+                reason=t.reason,
+            )
+            for t in session.scalars(
+                select(ItemTransition).where(ItemTransition.item_id == item_id)
+            )
+        ]
+        + [
+            Event(
+                at=d.at,
+                kind="deadline",
+                summary=f"due {d.old_due} → {d.new_due} ({d.kind})",
+                actor=d.actor,
+                reason=d.reason,
+            )
+            for d in session.scalars(
+                select(DeadlineChange).where(DeadlineChange.item_id == item_id)
+            )
+        ]
+        + [
+            Event(
+                at=r.received_at,
+                kind="report",
+                summary=_report_summary(r),
+                actor=r.actor,
+                reason=None,
+            )
+            for r in session.scalars(select(Report).where(Report.item_id == item_id))
+        ]
+    )
     pred = aliased(WorkItem)
     pred_milestone = aliased(Milestone)
     pred_unit = aliased(Unit)
