@@ -52,12 +52,11 @@ def _walk(
         for key_node, value_node in node.value:
             key = key_node.value
             line = key_node.start_mark.line + 1
-            if key in seen:
-                message = (
-                    f"duplicate key (first on line {seen[key]}); YAML would keep only the last"
-                )
+            if (key_node.tag, key) in seen:
+                first = seen[(key_node.tag, key)]
+                message = f"duplicate key (first on line {first}); YAML would keep only the last"
                 problems.append(Problem(path, line, format_loc((*loc, key)), message))
-            seen[key] = line
+            seen[(key_node.tag, key)] = line
             lines[(*loc, key)] = line
             _walk(path, value_node, (*loc, key), lines, problems)
     elif isinstance(node, yaml.SequenceNode):

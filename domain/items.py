@@ -36,18 +36,42 @@ class Move:
     to_state: ItemState
 
 
+CHUNK = 1000
+
+
 def record_moves(
-    session: Session, moves: Sequence[Move], *, actor: str, reason: str | None, on_date: date
+    session: Session,
+    moves: Sequence[Move],
+    *,
+    actor: str,
+    reason: str | None,
+    on_date: date,
+    system: bool = False,
 ) -> None:
     """Check each move against the lifecycle, then update states and log transitions in bulk.
 
-    ``from_state`` None is the creation of an item (straight into ``assigned``).
+    ``from_state`` None is the creation of an item (straight into ``assigned``). The items are
+    locked (``SELECT … FOR UPDATE`` where the database has it) and must still be in the state
+    each move starts from: two people moving the same item at once cannot both succeed.
     """
     if not moves:
         return
     for move in moves:
         if move.from_state is not None:
-            check_transition(move.from_state, move.to_state, reason)
+            check_transition(move.from_state, move.to_state, reason, system=system)
+    changed = [m for m in moves if m.from_state is not None]
+    expected = {m.item_id: m.from_state for m in changed}
+    ids = list(expected)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for item_id, state in session.execute(
+            select(WorkItem.id, WorkItem.state).where(WorkItem.id.in_(chunk)).with_for_update()
+        ):
+            if state != expected[item_id]:
+                raise TransitionError(
+                    f"item {item_id} changed meanwhile: it is {state} now, not "
+                    f"{expected[item_id]}; look at it again and retry"
+                )
     at = clock.now()
     session.execute(
         insert(ItemTransition),
@@ -64,7 +88,6 @@ def record_moves(
             for m in moves
         ],
     )
-    changed = [m for m in moves if m.from_state is not None]
     if changed:
         session.execute(
             update(WorkItem),

@@ -27,6 +27,7 @@ class Rule:
     to_state: S
     needs_reason: bool = False
     description: str = ""
+    system: bool = False  # only duban itself (catalogue sync) makes this move
 
 
 RULES: tuple[Rule, ...] = (
@@ -102,13 +103,18 @@ RULES: tuple[Rule, ...] = (
         S.RETIRED,
         needs_reason=True,
         description="撤销: its milestone left the catalogue",
+        system=True,
     ),
-    Rule(
-        "restore",
-        frozenset({S.RETIRED}),
-        S.ASSIGNED,
-        needs_reason=True,
-        description="恢复: its milestone came back to the catalogue",
+    *(
+        Rule(
+            "restore",
+            frozenset({S.RETIRED}),
+            target,
+            needs_reason=True,
+            description="恢复: back in the catalogue, in the state it was retired from",
+            system=True,
+        )
+        for target in sorted(OPEN_STATES | {S.SUBMITTED})
     ),
 )
 
@@ -129,9 +135,16 @@ def find_rule(from_state: S, to_state: S) -> Rule:
     )
 
 
-def check_transition(from_state: S, to_state: S, reason: str | None) -> Rule:
+def check_transition(
+    from_state: S, to_state: S, reason: str | None, *, system: bool = False
+) -> Rule:
     """Validate one move; returns the rule that allows it."""
     rule = find_rule(from_state, to_state)
+    if rule.system and not system:
+        raise TransitionError(
+            f"{rule.name} ({from_state.value} → {to_state.value}) is done by `duban catalog "
+            "sync` when a milestone leaves or returns to the catalogue; edit the catalogue instead"
+        )
     if rule.needs_reason and not (reason and reason.strip()):
         raise TransitionError(f"moving to {to_state.value} ({rule.name}) needs a reason")
     return rule

@@ -21,7 +21,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal
 
 from domain.lifecycle import DONE_STATES
-from models.enums import STATUS_LIGHT, Status
+from models.enums import Status
 
 
 def status_expression(
@@ -47,11 +47,4 @@ def status_expression(
         (today < start, Status.NOT_STARTED.value),
         (due_ordinal - as_of_ordinal <= yellow_workdays, Status.DUE_SOON.value),
         else_=Status.ON_TRACK.value,
-    )
-
-
-def light_expression(status: SQLColumnExpression[str]) -> ColumnElement[str]:
-    """Map a status expression to its light."""
-    return case(
-        *((status == s.value, light.value) for s, light in STATUS_LIGHT.items()), else_="gray"
     )

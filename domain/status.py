@@ -10,12 +10,12 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
 from domain.calendar import ensure_calendar, fallback_warnings, workday_ordinal
-from domain.lights import light_expression, status_expression
+from domain.lights import status_expression
 from models.enums import STATUS_LIGHT, ItemState, Light, Status, TaskRole
 from models.orm import (
     CalendarDay,
@@ -145,39 +145,46 @@ def state_as_of(as_of: date) -> Select[int, str, date | None]:
     )
 
 
-def due_as_of(as_of: date) -> ColumnElement[date]:
-    """An item's due date as it stood on ``as_of``: before a logged change, the old date."""
-    earliest_later_change = (
-        select(DeadlineChange.old_due)
-        .where(DeadlineChange.item_id == WorkItem.id, DeadlineChange.on_date > as_of)
-        .order_by(DeadlineChange.id)
-        .limit(1)
-        .scalar_subquery()
+def valid_on(as_of: date) -> ColumnElement[bool]:
+    """An item dependency in force on ``as_of`` (baseline rows have no ``created_on``)."""
+    return and_(
+        or_(ItemDependency.created_on.is_(None), ItemDependency.created_on <= as_of),
+        or_(ItemDependency.retired_on.is_(None), ItemDependency.retired_on > as_of),
     )
-    return func.coalesce(earliest_later_change, WorkItem.due)
 
 
 def item_status_select(
     plan_id: str, as_of: date, as_of_ordinal: int, yellow_workdays: int
 ) -> Select[*tuple[Any, ...]]:
-    """One row per live item of the plan with its status and light on ``as_of``."""
+    """One row per item of the plan as it stood on ``as_of``, with its status.
+
+    Everything per item is a join against a grouped derived table (no correlated subquery), so
+    the database can hash-join the whole table at once.
+    """
     history = state_as_of(as_of).cte("state_as_of")
-    pred = aliased(WorkItem)
-    pred_history = aliased(history)
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
-    due = due_as_of(as_of)
-    waiting = exists(
-        select(literal(1))
-        .select_from(ItemDependency)
-        .join(pred, pred.id == ItemDependency.depends_on_item_id)
-        .outerjoin(pred_history, pred_history.c.item_id == pred.id)
+    # the due date as it stood: before the first deadline change logged after as_of, its old date
+    first_later = (
+        select(DeadlineChange.item_id, func.min(DeadlineChange.id).label("change_id"))
+        .where(DeadlineChange.on_date > as_of)
+        .group_by(DeadlineChange.item_id)
+        .subquery("first_later_change")
+    )
+    later = aliased(DeadlineChange)
+    due = func.coalesce(later.old_due, WorkItem.due)
+    # items with a prerequisite in force that was not closed on as_of
+    pred_history = aliased(history)
+    open_prerequisites = (
+        select(ItemDependency.item_id)
+        .outerjoin(pred_history, pred_history.c.item_id == ItemDependency.depends_on_item_id)
         .where(
-            ItemDependency.item_id == WorkItem.id,
-            or_(ItemDependency.retired_on.is_(None), ItemDependency.retired_on > as_of),
+            valid_on(as_of),
             func.coalesce(pred_history.c.state, ItemState.ASSIGNED.value).not_in(
                 [ItemState.CLOSED.value, ItemState.RETIRED.value]
             ),
         )
+        .group_by(ItemDependency.item_id)
+        .subquery("open_prerequisites")
     )
     status = status_expression(
         state=state,
@@ -185,7 +192,7 @@ def item_status_select(
         start=WorkItem.start,
         due=due,
         due_ordinal=CalendarDay.ordinal,
-        waiting=waiting,
+        waiting=open_prerequisites.c.item_id.is_not(None),
         as_of=as_of,
         as_of_ordinal=as_of_ordinal,
         yellow_workdays=yellow_workdays,
@@ -201,7 +208,6 @@ def item_status_select(
             WorkItem.unit_id,
             state.label("state"),
             status,
-            light_expression(status).label("light"),
             (CalendarDay.ordinal - as_of_ordinal).label("workdays_left"),
             Task.id.label("task_id"),
             Task.code.label("task"),
@@ -213,9 +219,16 @@ def item_status_select(
         .join(Milestone, Milestone.id == WorkItem.milestone_id)
         .join(Task, Task.id == Milestone.task_id)
         .join(Unit, Unit.id == WorkItem.unit_id)
+        .outerjoin(first_later, first_later.c.item_id == WorkItem.id)
+        .outerjoin(later, later.id == first_later.c.change_id)
         .join(CalendarDay, CalendarDay.day == due)
         .outerjoin(history, history.c.item_id == WorkItem.id)
-        .where(WorkItem.plan_id == plan_id, state != ItemState.RETIRED.value)
+        .outerjoin(open_prerequisites, open_prerequisites.c.item_id == WorkItem.id)
+        .where(
+            WorkItem.plan_id == plan_id,
+            state != ItemState.RETIRED.value,
+            or_(WorkItem.created_on.is_(None), WorkItem.created_on <= as_of),
+        )
     )
 
 
@@ -281,7 +294,7 @@ def status_view(
                     state=ItemState(r.state),
                     percent=r.percent,
                     status=Status(r.status),
-                    light=Light(r.light),
+                    light=STATUS_LIGHT[Status(r.status)],
                     workdays_left=r.workdays_left,
                 )
             )

@@ -5,9 +5,10 @@ China moves working days around holidays (调休): 2026-10-10 is a Saturday and 
 for 2004–2026; for other years we fall back to Monday–Friday and say so loudly. A local override
 file can correct or extend any day.
 
-The ordinal of a day is the number of working days from the first day of the calendar up to and
-including it, so "N working days between a and b" is ``ordinal(b) - ordinal(a)`` — a subtraction
-that also works inside SQL once the calendar is a table.
+The ordinal of a day is the number of working days from a fixed epoch (2004-01-01, the first day
+chinesecalendar knows) up to and including it, so "N working days between a and b" is
+``ordinal(b) - ordinal(a)`` — a subtraction that also works inside SQL once the calendar is a
+table, and any stretch of days can be added to the table without renumbering the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import chinese_calendar
@@ -24,6 +26,7 @@ from config.errors import InputError, Problem
 from config.yaml_lines import format_loc, read_yaml
 
 SATURDAY = 5
+EPOCH = date(2004, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class OverrideFile(BaseModel):
     days: list[Override] = Field(default_factory=list)
 
 
+@lru_cache(maxsize=16384)
 def official_day(day: date) -> tuple[bool, str | None] | None:
     """(is working day, holiday name) from chinesecalendar, or None if it lacks the year."""
     try:
@@ -66,12 +70,14 @@ def official_day(day: date) -> tuple[bool, str | None] | None:
 def build_calendar(
     first: date, last: date, overrides: Mapping[date, Override] | None = None
 ) -> tuple[list[Day], list[int]]:
-    """Every day from ``first`` to ``last`` with its ordinal; also the years that fell back."""
+    """Every day from ``first`` to ``last`` with its epoch-based ordinal; and fallback years."""
+    if first < EPOCH:
+        raise ValueError(f"the working-day calendar starts on {EPOCH}; {first} is earlier")
     overrides = overrides or {}
     days: list[Day] = []
     fallback_years: set[int] = set()
     ordinal = 0
-    current = first
+    current = EPOCH
     while current <= last:
         if current in overrides:
             o = overrides[current]
@@ -80,9 +86,11 @@ def build_calendar(
             workday, source, note = official[0], "chinesecalendar", official[1]
         else:
             workday, source, note = current.weekday() < SATURDAY, "fallback", None
-            fallback_years.add(current.year)
+            if current >= first:
+                fallback_years.add(current.year)
         ordinal += workday
-        days.append(Day(current, workday, ordinal, source, note))
+        if current >= first:
+            days.append(Day(current, workday, ordinal, source, note))
         current += timedelta(days=1)
     return days, sorted(fallback_years)
 

@@ -21,6 +21,7 @@ from domain.completeness import completeness_view
 from domain.items import item_detail, move_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
+from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 from domain.workdays import fallback_warning
 from duban import cli_reporting, render
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
@@ -34,7 +35,6 @@ from models.migrate import upgrade
 from models.orm import CalendarDay, WorkItem
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 
 
 @app.command()

@@ -19,6 +19,7 @@ from domain.completeness import completeness_view
 from domain.indicators import indicator_values
 from domain.intake.inbox import collect
 from domain.status import status_view
+from domain.sync import sync_catalog
 from duban import render
 from duban.sample import write_sample_inbox
 from models import clock
@@ -27,7 +28,6 @@ from models.migrate import upgrade
 from models.orm import Plan
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 
 DEMO_AS_OF = date(2021, 12, 27)
 """A Monday in the plan's first year, after six weeks of (sample) reporting."""

@@ -16,10 +16,10 @@ from domain.indicators import IndicatorValue
 from domain.intake.inbox import FileOutcome
 from domain.items import ItemDetail
 from domain.status import StatusView
+from domain.sync import SyncReport
 from duban.dates import zh_date
 from models.enums import Light, Status
 from tasks_catalog.schema import Catalog
-from tasks_catalog.sync import SyncReport
 
 LIGHT_STYLE = {
     Light.GRAY: ("灰", "grey58"),

@@ -202,6 +202,9 @@ class WorkItem(Base):
     original_due: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16))
     percent: Mapped[int] = mapped_column(Integer, default=0)
+    created_on: Mapped[date | None] = mapped_column(Date)
+    """NULL for items of the plan's first load (the baseline); else the day a later sync added it,
+    so the status for an earlier date does not show it."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -209,18 +212,22 @@ class WorkItem(Base):
 class ItemDependency(Base):
     """Work item ``item_id`` waits for ``depends_on_item_id`` (derived from milestones at sync).
 
-    A dependency the catalogue drops is not deleted but gets ``retired_on``, so the status for an
-    earlier date still sees it.
+    Each row is one validity interval: ``created_on`` (NULL for the plan's first load, which is
+    the baseline) to ``retired_on``. A dependency that comes back gets a new row, so the status
+    for any earlier date still sees the dependencies as they were then.
     """
 
     __tablename__ = "item_dependency"
+    __table_args__ = (
+        Index("ix_item_dependency_item_id_depends_on_item_id", "item_id", "depends_on_item_id"),
+    )
 
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"))
     depends_on_item_id: Mapped[int] = mapped_column(
-        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("work_item.id", ondelete="CASCADE"), index=True
     )
+    created_on: Mapped[date | None] = mapped_column(Date)
     retired_on: Mapped[date | None] = mapped_column(Date)
 
 

@@ -111,7 +111,10 @@ def _check_selector(
     where: Where,
     field: str,
     errors: list[Problem],
+    *,
+    may_be_empty: bool = False,
 ) -> None:
+    """Every name is a unit or a set, and (unless ``may_be_empty``) they select some unit."""
     names = selector_list(selector)
     unknown = False
     for i, name in enumerate(names):
@@ -126,7 +129,9 @@ def _check_selector(
             )
     if unknown:
         return
-    if names and not resolve(selector, units):
+    if selector is None or (not names and may_be_empty):
+        return
+    if not resolve(selector, units):
         shown = names[0] if isinstance(selector, str) else "[" + ", ".join(names) + "]"
         errors.append(where.problem(f"{shown} selects no units", field))
 
@@ -168,7 +173,9 @@ def _check_tasks(sources: Sources, unit_ids: set[str], errors: list[Problem]) ->
     for task, where in sources.tasks:
         if task.lead not in unit_ids:
             errors.append(where.problem(f"unknown unit {task.lead!r}", "lead"))
-        _check_selector(task.cooperating, units, unit_ids, where, "cooperating", errors)
+        _check_selector(
+            task.cooperating, units, unit_ids, where, "cooperating", errors, may_be_empty=True
+        )
         for i, milestone in enumerate(task.milestones):
             mwhere = Where(where.file, (*where.loc, "milestones", i), where.index)
             if milestone.owner is not None and milestone.owner not in unit_ids:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -162,24 +162,26 @@ def item_dependencies(
     by_milestone: dict[str, dict[str, list[PlannedItem]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         by_milestone[item.key.milestone][item.key.unit].append(item)
+    for per_unit in by_milestone.values():
+        for occurrences_ in per_unit.values():
+            occurrences_.sort(key=lambda c: c.due)
     parents = {u.id: u.parent for u in catalog.units}
     depends = {m.id: m.depends_on for t in catalog.tasks for m in t.milestones}
     pairs: set[tuple[ItemKey, ItemKey]] = set()
     for item in items:
         for prerequisite in depends.get(item.key.milestone, []):
             per_unit = by_milestone.get(prerequisite, {})
-            for unit in _waited_units(item.key.unit, per_unit.keys(), parents):
-                mine = sorted(per_unit[unit], key=lambda c: c.due)
+            for unit in _waited_units(item.key.unit, per_unit, parents):
+                mine = per_unit[unit]
                 before = [c for c in mine if c.due <= item.due]
                 pairs.add((item.key, (before[-1] if before else mine[0]).key))
     return pairs
 
 
 def _waited_units(
-    unit: str, candidates: Iterable[str], parents: dict[str, str | None]
+    unit: str, available: Mapping[str, object], parents: dict[str, str | None]
 ) -> list[str]:
     """The unit itself or its nearest ancestor among the candidates, else all candidates."""
-    available = set(candidates)
     current: str | None = unit
     seen: set[str] = set()
     while current is not None and current not in seen:

@@ -13,12 +13,12 @@ from config.settings import Settings
 from domain.completeness import completeness_view
 from domain.intake.inbox import collect
 from domain.reporting import cycle_of
+from domain.sync import sync_catalog
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.orm import Milestone, Plan, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 TZ = "Asia/Shanghai"

@@ -9,12 +9,12 @@ from sqlalchemy import Engine, insert, select
 
 from config.settings import Settings
 from domain.indicators import indicator_values, light_for
+from domain.sync import sync_catalog
 from models.clock import frozen_time
 from models.db import session_scope
 from models.enums import Light
 from models.orm import Measure, MeasureValue, Unit
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 # (unit, households, facility area) — per-unit m² per 100 households: 20, 50, 10

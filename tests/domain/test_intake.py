@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from config.settings import Settings
 from domain.intake.inbox import FileOutcome, collect
+from domain.sync import sync_catalog
 from domain.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.clock import frozen_time
@@ -29,7 +30,6 @@ from models.orm import (
     WorkItem,
 )
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 PLAN = "demo-plan"

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import Boolean, Date, Integer, String, create_engine, literal, select
 
-from domain.lights import light_expression, status_expression
+from domain.lights import status_expression
 from domain.workdays import build_calendar
-from models.enums import Light, Status
+from models.enums import STATUS_LIGHT, Light, Status
 
 ENGINE = create_engine("sqlite://")
 CAL = {d.day: d.ordinal for d in build_calendar(date(2026, 1, 1), date(2026, 12, 31))[0]}
@@ -37,8 +37,8 @@ def classify(
         yellow_workdays=yellow,
     )
     with ENGINE.connect() as connection:
-        s, light = connection.execute(select(status, light_expression(status))).one()
-    return Status(s), Light(light)
+        value = connection.execute(select(status)).scalar_one()
+    return Status(value), STATUS_LIGHT[Status(value)]
 
 
 def test_due_today_is_yellow_and_the_day_after_is_red() -> None:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from domain.items import move_item
 from domain.status import status_view
+from domain.sync import sync_catalog
 from models.clock import frozen_time
 from models.enums import ItemState, Light, Status
 from models.orm import Milestone, WorkItem
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 
@@ -133,3 +133,33 @@ def test_a_past_date_looks_the_same_after_later_catalogue_edits(
         date(2021, 6, 30),
         Light.GREEN,
     )
+
+
+def test_later_additions_do_not_change_the_past(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """A dependency, a milestone and a removed task, all edited on 08-02: 06-28 stays as it was."""
+    synced(session, write_catalog)
+    before = status_view(
+        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
+    )
+
+    def edited(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"].append(
+            {"id": "M9", "title": "新增节点", "due": date(2021, 5, 31)}
+        )
+        c["tasks"][0]["milestones"][1]["depends_on"] = ["M1", "M9"]
+        del c["tasks"][1]
+
+    with frozen_time(datetime(2021, 8, 2, 2, tzinfo=UTC)):
+        sync_catalog(session, load_catalog(write_catalog(edit=edited))[0])
+    after = status_view(
+        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
+    )
+    assert after.model_dump() == before.model_dump()
+    assert sum(t.items for t in after.tasks) == sum(after.summary.values()) == 15
+    now = status_view(
+        session, plan_id=None, as_of=date(2021, 8, 2), yellow_workdays=5, with_items=True
+    )
+    assert [t.task for t in now.tasks] == ["T01"]
+    assert any(i.milestone == "M9" and i.light == Light.RED for i in now.items)

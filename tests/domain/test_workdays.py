@@ -61,3 +61,27 @@ def test_override_file(tmp_path: Path) -> None:
         load_overrides(bad)
     problem = caught.value.problems[0]
     assert (problem.line, problem.field) == (2, "days[0].workday")
+
+
+def test_ordinals_do_not_depend_on_where_the_table_starts() -> None:
+    """Ordinals count from a fixed epoch, so a later stretch can be added without renumbering."""
+    whole = day_map(date(2020, 1, 1), date(2026, 12, 31))
+    part = day_map(date(2026, 1, 1), date(2026, 12, 31))
+    assert all(whole[d] == part[d] for d in part)
+
+
+def test_calendar_grows_by_inserting_missing_days(session: object) -> None:
+    """ensure_calendar adds a year without touching the days already there."""
+    from sqlalchemy import func, select  # noqa: PLC0415
+    from sqlalchemy.orm import Session  # noqa: PLC0415
+
+    from domain.calendar import ensure_calendar, rebuild_calendar  # noqa: PLC0415
+    from models.orm import CalendarDay  # noqa: PLC0415
+
+    assert isinstance(session, Session)
+    rebuild_calendar(session, 2025, 2025)
+    before = session.scalar(select(CalendarDay.ordinal).where(CalendarDay.day == date(2025, 6, 3)))
+    ensure_calendar(session, date(2027, 3, 1))
+    after = session.scalar(select(CalendarDay.ordinal).where(CalendarDay.day == date(2025, 6, 3)))
+    assert before == after
+    assert session.scalar(select(func.count()).select_from(CalendarDay)) == 365 + 365 + 365

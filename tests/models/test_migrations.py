@@ -11,11 +11,11 @@ from sqlalchemy import Engine, create_engine
 
 from config.settings import temporary_settings
 from domain.status import status_view
+from domain.sync import sync_catalog
 from models.db import engine_for, session_scope
 from models.migrate import current_revision, head_revision, upgrade
 from models.orm import Base
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 

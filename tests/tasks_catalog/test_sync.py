@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.items import move_item
+from domain.sync import sync_catalog
 from models.enums import ItemState
 from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
 from tasks_catalog.loader import load_catalog
-from tasks_catalog.sync import sync_catalog
 from tests.fixtures.catalog import CatalogWriter
 
 
@@ -146,8 +147,9 @@ def test_removing_a_dependency_removes_the_item_edges(
     assert session.scalar(live) == 2
     assert session.scalar(select(func.count()).select_from(ItemDependency)) == 10
     report = sync(session, write_catalog)
-    assert report.restored["item dependencies"] == 8
+    assert report.added["item dependencies"] == 8  # a new interval; the old one stays dated
     assert session.scalar(live) == 10
+    assert session.scalar(select(func.count()).select_from(ItemDependency)) == 18
 
 
 def test_fewer_occurrences_retire_the_surplus(
@@ -161,4 +163,106 @@ def test_fewer_occurrences_retire_the_surplus(
 
     report = sync(session, write_catalog, shorter)
     assert report.retired["work items"] == 4
-    assert items_by_key(session)
+    retired = session.scalars(select(WorkItem.due).where(WorkItem.state == "retired")).all()
+    assert sorted(retired) == [date(2022, 9, 30)] * 2 + [date(2022, 12, 31)] * 2
+
+
+def test_occurrences_match_by_date_when_a_rule_gains_an_earlier_date(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Starting the quarterly rule a quarter earlier adds one item per township; the closed
+    first-quarter item keeps its date and nothing is shifted."""
+    sync(session, write_catalog)
+    q1 = session.scalars(
+        select(WorkItem)
+        .join(Milestone)
+        .where(Milestone.code == "M3", WorkItem.due == date(2022, 3, 31))
+    ).first()
+    assert q1 is not None
+    move_item(session, q1.id, ItemState.SUBMITTED, actor="t", reason=None)
+    move_item(session, q1.id, ItemState.CLOSED, actor="mzj", reason=None)
+
+    def earlier(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["start"] = date(2021, 10, 1)
+
+    report = sync(session, write_catalog, earlier)
+    assert report.added["work items"] == 2
+    assert "work item deadlines" not in report.changed
+    dues = session.scalars(
+        select(WorkItem.due)
+        .join(Milestone)
+        .where(Milestone.code == "M3", WorkItem.unit_id == q1.unit_id)
+        .order_by(WorkItem.due)
+    ).all()
+    assert dues == [
+        date(2021, 12, 31),
+        date(2022, 3, 31),
+        date(2022, 6, 30),
+        date(2022, 9, 30),
+        date(2022, 12, 31),
+    ]
+
+
+def test_a_shifted_day_of_month_moves_deadlines_in_order(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """Quarter ends → the 20th of the last month: the same four items, each deadline moved."""
+    sync(session, write_catalog)
+
+    def twentieth(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = (
+            "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=20"
+        )
+
+    report = sync(session, write_catalog, twentieth)
+    assert report.changed["work item deadlines"] == 8
+    assert "work items" not in report.added
+    assert "work items" not in report.retired
+
+
+def test_manual_retire_is_refused(session: Session, write_catalog: CatalogWriter) -> None:
+    """Only the sync retires items (it would otherwise restore them on the next run)."""
+    from domain.lifecycle import TransitionError  # noqa: PLC0415
+
+    sync(session, write_catalog)
+    with pytest.raises(TransitionError, match="done by `duban catalog sync`"):
+        move_item(session, m1_item(session).id, ItemState.RETIRED, actor="x", reason="why")
+
+
+def test_restore_returns_an_item_to_the_state_it_was_retired_from(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """An item in progress when its milestone left comes back in progress, not assigned."""
+    sync(session, write_catalog)
+    item = m1_item(session)
+    move_item(session, item.id, ItemState.IN_PROGRESS, actor="zzb", reason=None)
+
+    def drop(c: dict[str, Any]) -> None:
+        del c["tasks"][0]["milestones"][0]
+        for m in c["tasks"][0]["milestones"]:
+            m["depends_on"] = [d for d in m.get("depends_on", []) if d != "M1"]
+
+    sync(session, write_catalog, drop)
+    session.refresh(item)
+    assert item.state == "retired"
+    sync(session, write_catalog)
+    session.refresh(item)
+    assert item.state == "in_progress"
+
+
+def test_a_stale_move_is_refused(session: Session, write_catalog: CatalogWriter) -> None:
+    """A move computed from a state that changed meanwhile fails instead of overwriting it."""
+    from domain.items import Move, record_moves  # noqa: PLC0415
+    from domain.lifecycle import TransitionError  # noqa: PLC0415
+
+    sync(session, write_catalog)
+    item = m1_item(session)
+    move_item(session, item.id, ItemState.BLOCKED, actor="a", reason="等待资金")
+    with pytest.raises(TransitionError, match="changed meanwhile"):
+        record_moves(
+            session,
+            [Move(item.id, ItemState.ASSIGNED, ItemState.SUBMITTED)],
+            actor="b",
+            reason=None,
+            on_date=date(2021, 6, 1),
+        )

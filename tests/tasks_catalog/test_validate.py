@@ -283,3 +283,16 @@ def test_impossible_date_is_located(tmp_path: Path) -> None:
     problem = only_problem(folder)
     assert problem.line == 3
     assert "'2021-06-31' is not a valid date" in problem.message
+
+
+def test_empty_fan_out_list_is_an_error(write_catalog: CatalogWriter) -> None:
+    """`fan_out: []` would silently make no work items; it is refused like an empty set."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][1]["milestones"][0]["fan_out"] = []
+
+    problem = only_problem(write_catalog(edit=edit))
+    assert (problem.field, problem.message) == (
+        "tasks[1].milestones[0].fan_out",
+        "[] selects no units",
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:30:58.698237
+Create Date: 2026-11-29 16:53:01.487847
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def upgrade() -> None:
     sa.Column('coordinator_code', sa.String(length=64), nullable=False),
     sa.Column('leadership_code', sa.String(length=64), nullable=False),
     sa.Column('declared_village_units', sa.Integer(), nullable=True),
+    sa.Column('reporting_cycle', sa.String(length=16), server_default='weekly', nullable=False),
+    sa.Column('reporting_due', sa.Integer(), server_default='5', nullable=False),
     sa.Column('catalog_checksum', sa.String(length=64), nullable=False),
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan'))
@@ -120,6 +122,22 @@ def upgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('inbox_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.String(length=64), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('kept_at', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('problems', sa.Integer(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_inbox_file_plan_id_plan')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_inbox_file_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_file')),
+    sa.UniqueConstraint('plan_id', 'sha256', name=op.f('uq_inbox_file_plan_id_sha256'))
+    )
     op.create_table('milestone',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.String(length=64), nullable=False),
@@ -154,6 +172,24 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_task_unit_unit_id_unit')),
     sa.PrimaryKeyConstraint('task_id', 'unit_id', name=op.f('pk_task_unit'))
     )
+    op.create_table('measure_value',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.String(length=64), nullable=False),
+    sa.Column('measure_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['file_id'], ['inbox_file.id'], name=op.f('fk_measure_value_file_id_inbox_file')),
+    sa.ForeignKeyConstraint(['measure_id'], ['measure.id'], name=op.f('fk_measure_value_measure_id_measure')),
+    sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_measure_value_plan_id_plan')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_measure_value_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_measure_value'))
+    )
+    with op.batch_alter_table('measure_value', schema=None) as batch_op:
+        batch_op.create_index('ix_measure_value_measure_id_unit_id', ['measure_id', 'unit_id'], unique=False)
+
     op.create_table('milestone_dependency',
     sa.Column('milestone_id', sa.Integer(), nullable=False),
     sa.Column('depends_on_id', sa.Integer(), nullable=False),
@@ -172,6 +208,7 @@ def upgrade() -> None:
     sa.Column('original_due', sa.Date(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('created_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_work_item_milestone_id_milestone')),
@@ -201,15 +238,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deadline_change_item_id'), ['item_id'], unique=False)
 
     op.create_table('item_dependency',
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('depends_on_item_id', sa.Integer(), nullable=False),
+    sa.Column('created_on', sa.Date(), nullable=True),
     sa.Column('retired_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['depends_on_item_id'], ['work_item.id'], name=op.f('fk_item_dependency_depends_on_item_id_work_item'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['work_item.id'], name=op.f('fk_item_dependency_item_id_work_item'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('item_id', 'depends_on_item_id', name=op.f('pk_item_dependency'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_dependency'))
     )
     with op.batch_alter_table('item_dependency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_dependency_depends_on_item_id'), ['depends_on_item_id'], unique=False)
+        batch_op.create_index('ix_item_dependency_item_id_depends_on_item_id', ['item_id', 'depends_on_item_id'], unique=False)
 
     op.create_table('item_transition',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -226,16 +266,49 @@ def upgrade() -> None:
     with op.batch_alter_table('item_transition', schema=None) as batch_op:
         batch_op.create_index('ix_item_transition_item_id_on_date', ['item_id', 'on_date'], unique=False)
 
+    op.create_table('report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.Date(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('problem', sa.Text(), nullable=True),
+    sa.Column('next_steps', sa.Text(), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.Column('actor', sa.Text(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['file_id'], ['inbox_file.id'], name=op.f('fk_report_file_id_inbox_file')),
+    sa.ForeignKeyConstraint(['item_id'], ['work_item.id'], name=op.f('fk_report_item_id_work_item')),
+    sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_report_plan_id_plan')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_report_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report'))
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index('ix_report_item_id_received_on', ['item_id', 'received_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_unit_id'), ['unit_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_unit_id'))
+        batch_op.drop_index('ix_report_item_id_received_on')
+
+    op.drop_table('report')
     with op.batch_alter_table('item_transition', schema=None) as batch_op:
         batch_op.drop_index('ix_item_transition_item_id_on_date')
 
     op.drop_table('item_transition')
     with op.batch_alter_table('item_dependency', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_dependency_item_id_depends_on_item_id')
         batch_op.drop_index(batch_op.f('ix_item_dependency_depends_on_item_id'))
 
     op.drop_table('item_dependency')
@@ -249,11 +322,16 @@ def downgrade() -> None:
 
     op.drop_table('work_item')
     op.drop_table('milestone_dependency')
+    with op.batch_alter_table('measure_value', schema=None) as batch_op:
+        batch_op.drop_index('ix_measure_value_measure_id_unit_id')
+
+    op.drop_table('measure_value')
     op.drop_table('task_unit')
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_milestone_task_id'))
 
     op.drop_table('milestone')
+    op.drop_table('inbox_file')
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_unit_id'))
 

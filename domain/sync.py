@@ -10,18 +10,17 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from config.errors import InputError
 from domain.calendar import rebuild_calendar
 from domain.items import Move, record_moves
-from domain.lifecycle import DONE_STATES
 from models import clock
 from models.enums import ItemState, TaskRole
 from models.orm import (
@@ -29,6 +28,7 @@ from models.orm import (
     DeadlineChange,
     Indicator,
     ItemDependency,
+    ItemTransition,
     Measure,
     Milestone,
     MilestoneDependency,
@@ -38,7 +38,14 @@ from models.orm import (
     Unit,
     WorkItem,
 )
-from tasks_catalog.expand import ItemKey, item_dependencies, plan_items, resolve, selector_list
+from tasks_catalog.expand import (
+    ItemKey,
+    PlannedItem,
+    item_dependencies,
+    plan_items,
+    resolve,
+    selector_list,
+)
 from tasks_catalog.schema import Catalog
 
 ACTOR = "catalog-sync"
@@ -217,7 +224,7 @@ class _Syncer:
             for code in resolve(t.cooperating, self.c.units):
                 if code != t.lead:
                     want.add((rows[t.code].id, units[code].id, TaskRole.COOPERATING.value))
-        task_ids = [r.id for r in rows.values()]
+        task_ids = [rows[t.code].id for t in self.c.tasks]  # retired tasks keep their units
         have = _rows(
             self.s.execute(
                 select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role).where(
@@ -329,7 +336,7 @@ class _Syncer:
         planned = plan_items(self.c)
         unit_code = {u.id: code for code, u in units.items()}
         milestone_code = {m.id: code for code, m in milestones.items()}
-        existing: dict[ItemKey, Any] = {}
+        existing: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for row in self.s.execute(
             select(
                 WorkItem.id,
@@ -338,172 +345,266 @@ class _Syncer:
                 WorkItem.occurrence,
                 WorkItem.start,
                 WorkItem.due,
+                WorkItem.original_due,
                 WorkItem.state,
             ).where(WorkItem.plan_id == self.plan_id)
         ):
-            key = ItemKey(milestone_code[row.milestone_id], unit_code[row.unit_id], row.occurrence)
-            existing[key] = row
+            existing[(milestone_code[row.milestone_id], unit_code[row.unit_id])].append(row)
         self.report.live_items_before = sum(
-            1 for r in existing.values() if r.state != ItemState.RETIRED.value
+            1 for rows in existing.values() for r in rows if r.state != ItemState.RETIRED.value
         )
-        wanted = {p.key: p for p in planned}
+        wanted: dict[tuple[str, str], list[PlannedItem]] = defaultdict(list)
+        for p in planned:
+            wanted[(p.key.milestone, p.key.unit)].append(p)
 
-        new = [p for p in planned if p.key not in existing]
-        if new:
-            self.s.execute(
-                insert(WorkItem),
-                [
-                    {
-                        "plan_id": self.plan_id,
-                        "milestone_id": milestones[p.key.milestone].id,
-                        "unit_id": units[p.key.unit].id,
-                        "occurrence": p.key.occurrence,
-                        "start": p.start,
-                        "due": p.due,
-                        "original_due": p.due,
-                        "state": ItemState.ASSIGNED.value,
-                        "percent": 0,
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                    for p in new
-                ],
+        ids: dict[ItemKey, int] = {}
+        new: list[tuple[PlannedItem, int]] = []
+        retire: list[Any] = []
+        restore: list[tuple[Any, PlannedItem]] = []
+        moved: list[tuple[Any, PlannedItem]] = []
+        reshaped: list[tuple[int, date]] = []
+        order = list(wanted) + sorted(existing.keys() - wanted.keys())
+        for group in order:
+            rows = sorted(existing.get(group, []), key=lambda r: (r.due, r.occurrence))
+            plans = wanted.get(group, [])
+            pairs, fresh, stale = match_occurrences(
+                [p.due for p in plans], [(r.due, r.original_due, r.state) for r in rows]
             )
-            ids = self._item_ids([p.key for p in new], units, milestones)
-            record_moves(
-                self.s,
-                [Move(ids[p.key], None, ItemState.ASSIGNED) for p in new],
-                actor=ACTOR,
-                reason="交办: created from the catalogue",
-                on_date=self.today,
-            )
-            _bump(self.report.added, "work items", len(new))
-
-        restored, retired, moved, reshaped = [], [], [], []
-        for key, row in existing.items():
-            state = ItemState(row.state)
-            plan = wanted.get(key)
-            if plan is None:
-                if state not in {ItemState.RETIRED, ItemState.CLOSED}:
-                    retired.append(Move(row.id, state, ItemState.RETIRED))
-                continue
-            if state == ItemState.RETIRED:
-                restored.append(Move(row.id, state, ItemState.ASSIGNED))
-            open_item = state not in DONE_STATES
-            if plan.due != row.due and open_item:
-                moved.append((row.id, key, row.due, plan.due))
-            elif plan.start != row.start and open_item:
-                reshaped.append((row.id, plan.start))
-        record_moves(
-            self.s,
-            retired,
-            actor=ACTOR,
-            reason="撤销: milestone, unit or occurrence no longer in the catalogue",
-            on_date=self.today,
-        )
-        record_moves(
-            self.s, restored, actor=ACTOR, reason="恢复: back in the catalogue", on_date=self.today
-        )
-        _bump(self.report.retired, "work items", len(retired))
-        _bump(self.report.restored, "work items", len(restored))
-        retired_ids = {m.item_id for m in retired}
-        self._move_deadlines(moved, {p.key: p.start for p in planned})
-        restored_ids = {m.item_id for m in restored}
-        self.report.item_details += [
-            f"retired item {k}" for k, r in existing.items() if r.id in retired_ids
-        ]
-        self.report.item_details += [
-            f"restored item {k}" for k, r in existing.items() if r.id in restored_ids
-        ]
+            next_occurrence = max((r.occurrence for r in rows), default=0) + 1
+            for n, i in enumerate(fresh):
+                new.append((plans[i], next_occurrence + n))
+            retire += [
+                rows[j]
+                for j in stale
+                if rows[j].state not in {ItemState.RETIRED.value, ItemState.CLOSED.value}
+            ]
+            for i, j in pairs:
+                plan, row = plans[i], rows[j]
+                ids[plan.key] = row.id
+                if row.state == ItemState.RETIRED.value:
+                    restore.append((row, plan))
+                if row.state in {ItemState.SUBMITTED.value, ItemState.CLOSED.value}:
+                    continue  # done items keep the deadline they were done against
+                if plan.due != row.due:
+                    moved.append((row, plan))
+                elif plan.start != row.start:
+                    reshaped.append((row.id, plan.start))
+        self._insert_items(new, units, milestones, ids)
+        self._retire_and_restore(retire, restore, milestone_code, unit_code)
+        self._move_deadlines(moved, milestone_code, unit_code)
         if reshaped:
             self.s.execute(update(WorkItem), [{"id": i, "start": s} for i, s in reshaped])
             _bump(self.report.changed, "item windows", len(reshaped))
-        self._item_dependencies(planned, units, milestones)
+        self._item_dependencies(planned, ids)
+
+    def _insert_items(
+        self,
+        new: list[tuple[PlannedItem, int]],
+        units: dict[str, Unit],
+        milestones: dict[str, Milestone],
+        ids: dict[ItemKey, int],
+    ) -> None:
+        if not new:
+            return
+        created_on = None if self.report.new_plan else self.today
+        by_row: dict[tuple[int, int, int], ItemKey] = {}
+        values = []
+        for plan, occurrence in new:
+            m_id, u_id = milestones[plan.key.milestone].id, units[plan.key.unit].id
+            by_row[(m_id, u_id, occurrence)] = plan.key
+            values.append(
+                {
+                    "plan_id": self.plan_id,
+                    "milestone_id": m_id,
+                    "unit_id": u_id,
+                    "occurrence": occurrence,
+                    "start": plan.start,
+                    "due": plan.due,
+                    "original_due": plan.due,
+                    "state": ItemState.ASSIGNED.value,
+                    "percent": 0,
+                    "created_on": created_on,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
+        self.s.execute(insert(WorkItem), values)
+        for row in self.s.execute(
+            select(WorkItem.id, WorkItem.milestone_id, WorkItem.unit_id, WorkItem.occurrence).where(
+                WorkItem.plan_id == self.plan_id, WorkItem.created_at == self.now
+            )
+        ):
+            key = by_row.get((row.milestone_id, row.unit_id, row.occurrence))
+            if key is not None:
+                ids[key] = row.id
+        record_moves(
+            self.s,
+            [Move(ids[p.key], None, ItemState.ASSIGNED) for p, _ in new],
+            actor=ACTOR,
+            reason="交办: created from the catalogue",
+            on_date=self.today,
+        )
+        if not self.report.new_plan:
+            self.report.item_details += [
+                f"added item {p.key.milestone}/{p.key.unit} due {p.due}" for p, _ in new
+            ]
+        _bump(self.report.added, "work items", len(new))
+
+    def _retire_and_restore(
+        self,
+        retire: list[Any],
+        restore: list[tuple[Any, PlannedItem]],
+        milestone_code: dict[int, str],
+        unit_code: dict[int, str],
+    ) -> None:
+        def key(row: Any) -> str:
+            return f"{milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/{row.occurrence}"
+
+        record_moves(
+            self.s,
+            [Move(r.id, ItemState(r.state), ItemState.RETIRED) for r in retire],
+            actor=ACTOR,
+            reason="撤销: milestone, unit or occurrence no longer in the catalogue",
+            on_date=self.today,
+            system=True,
+        )
+        before = self._state_before_retirement([r.id for r, _ in restore])
+        for target in sorted(set(before.values())):
+            record_moves(
+                self.s,
+                [
+                    Move(r.id, ItemState.RETIRED, target)
+                    for r, _ in restore
+                    if before[r.id] == target
+                ],
+                actor=ACTOR,
+                reason="恢复: back in the catalogue",
+                on_date=self.today,
+                system=True,
+            )
+        _bump(self.report.retired, "work items", len(retire))
+        _bump(self.report.restored, "work items", len(restore))
+        self.report.item_details += [f"retired item {key(r)}" for r in retire]
+        self.report.item_details += [f"restored item {key(r)}" for r, _ in restore]
+
+    def _state_before_retirement(self, item_ids: list[int]) -> dict[int, ItemState]:
+        if not item_ids:
+            return {}
+        last = (
+            select(func.max(ItemTransition.id))
+            .where(
+                ItemTransition.item_id.in_(item_ids),
+                ItemTransition.to_state == ItemState.RETIRED.value,
+            )
+            .group_by(ItemTransition.item_id)
+        )
+        found = {
+            row.item_id: ItemState(row.from_state or ItemState.ASSIGNED.value)
+            for row in self.s.execute(
+                select(ItemTransition.item_id, ItemTransition.from_state).where(
+                    ItemTransition.id.in_(last)
+                )
+            )
+        }
+        return {i: found.get(i, ItemState.ASSIGNED) for i in item_ids}
 
     def _move_deadlines(
-        self, moved: list[tuple[int, ItemKey, date, date]], starts: dict[ItemKey, date]
+        self,
+        moved: list[tuple[Any, PlannedItem]],
+        milestone_code: dict[int, str],
+        unit_code: dict[int, str],
     ) -> None:
         if not moved:
             return
         self.s.execute(
             update(WorkItem),
             [
-                {"id": i, "due": new, "start": starts[k], "updated_at": self.now}
-                for i, k, _, new in moved
+                {"id": row.id, "due": plan.due, "start": plan.start, "updated_at": self.now}
+                for row, plan in moved
             ],
         )
         self.s.execute(
             insert(DeadlineChange),
             [
                 {
-                    "item_id": i,
-                    "old_due": old,
-                    "new_due": new,
+                    "item_id": row.id,
+                    "old_due": row.due,
+                    "new_due": plan.due,
                     "kind": "catalog",
                     "at": self.now,
                     "on_date": self.today,
                     "actor": ACTOR,
                     "reason": "due date changed in the catalogue",
                 }
-                for i, _, old, new in moved
+                for row, plan in moved
             ],
         )
         _bump(self.report.changed, "work item deadlines", len(moved))
-        self.report.item_details += [f"deadline of {k}: {old} → {new}" for _, k, old, new in moved]
+        self.report.item_details[:0] = [
+            f"deadline of {milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/"
+            f"{row.occurrence}: {row.due} → {plan.due}"
+            for row, plan in moved
+        ]
 
-    def _item_ids(
-        self, keys: list[ItemKey], units: dict[str, Unit], milestones: dict[str, Milestone]
-    ) -> dict[ItemKey, int]:
-        unit_code = {u.id: c for c, u in units.items()}
-        milestone_code = {m.id: c for c, m in milestones.items()}
-        wanted = set(keys)
-        out = {}
-        for row in self.s.execute(
-            select(WorkItem.id, WorkItem.milestone_id, WorkItem.unit_id, WorkItem.occurrence).where(
-                WorkItem.plan_id == self.plan_id
+    def _item_dependencies(self, planned: list[PlannedItem], ids: dict[ItemKey, int]) -> None:
+        """Dated intervals: new pairs get a row, dropped pairs get ``retired_on``."""
+        want = {(ids[a], ids[b]) for a, b in item_dependencies(self.c, planned)}
+        live: dict[tuple[int, int], int] = {
+            (row.item_id, row.depends_on_item_id): row.id
+            for row in self.s.execute(
+                select(ItemDependency.id, ItemDependency.item_id, ItemDependency.depends_on_item_id)
+                .join(WorkItem, WorkItem.id == ItemDependency.item_id)
+                .where(WorkItem.plan_id == self.plan_id, ItemDependency.retired_on.is_(None))
             )
-        ):
-            key = ItemKey(milestone_code[row.milestone_id], unit_code[row.unit_id], row.occurrence)
-            if key in wanted:
-                out[key] = row.id
-        return out
-
-    def _item_dependencies(
-        self, planned: list[Any], units: dict[str, Unit], milestones: dict[str, Milestone]
-    ) -> None:
-        pairs = item_dependencies(self.c, planned)
-        ids = self._item_ids(sorted({k for pair in pairs for k in pair}), units, milestones)
-        want = {(ids[a], ids[b]) for a, b in pairs}
-        rows = self.s.execute(
-            select(
-                ItemDependency.item_id, ItemDependency.depends_on_item_id, ItemDependency.retired_on
-            )
-            .join(WorkItem, WorkItem.id == ItemDependency.item_id)
-            .where(WorkItem.plan_id == self.plan_id)
-        ).all()
-        live = {(a, b) for a, b, retired in rows if retired is None}
-        dormant = {(a, b) for a, b, retired in rows if retired is not None}
-        new, back, gone = want - live - dormant, want & dormant, live - want
+        }
+        new = sorted(want - live.keys())
+        gone = [live[pair] for pair in live.keys() - want]
+        created_on = None if self.report.new_plan else self.today
         if new:
             self.s.execute(
                 insert(ItemDependency),
-                [{"item_id": a, "depends_on_item_id": b} for a, b in sorted(new)],
+                [{"item_id": a, "depends_on_item_id": b, "created_on": created_on} for a, b in new],
             )
-        for pairs_, value in ((back, None), (gone, self.today)):
-            if pairs_:
-                self.s.execute(
-                    update(ItemDependency)
-                    .where(
-                        tuple_(ItemDependency.item_id, ItemDependency.depends_on_item_id).in_(
-                            sorted(pairs_)
-                        )
-                    )
-                    .values(retired_on=value)
-                )
+        for start in range(0, len(gone), 1000):
+            self.s.execute(
+                update(ItemDependency)
+                .where(ItemDependency.id.in_(gone[start : start + 1000]))
+                .values(retired_on=self.today)
+            )
         _bump(self.report.added, "item dependencies", len(new))
-        _bump(self.report.restored, "item dependencies", len(back))
         _bump(self.report.retired, "item dependencies", len(gone))
         self.s.flush()
+
+
+def match_occurrences(
+    planned: list[date], existing: list[tuple[date, date, str]]
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Pair a milestone's planned occurrences for one unit with its existing items.
+
+    ``planned`` are due dates; ``existing`` are (due, original due, state) sorted by due. First
+    the same date pairs up (current or original due, live items before retired ones); the rest
+    pair in date order, as moved deadlines. Returns (planned index, existing index) pairs, the
+    planned indexes left over (new items) and the existing ones left over (to retire).
+    """
+    pairs: list[tuple[int, int]] = []
+    free = set(range(len(existing)))
+    unmatched: list[int] = []
+    for i, due in enumerate(planned):
+        same = [
+            j
+            for j in sorted(free, key=lambda j: existing[j][2] == ItemState.RETIRED.value)
+            if due in (existing[j][0], existing[j][1])
+        ]
+        if same:
+            pairs.append((i, same[0]))
+            free.discard(same[0])
+        else:
+            unmatched.append(i)
+    rest = sorted(free, key=lambda j: existing[j][0])
+    pairs += list(zip(unmatched, rest, strict=False))
+    fresh = unmatched[len(rest) :]
+    stale = rest[len(unmatched) :]
+    return pairs, fresh, stale
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
@@ -517,6 +618,10 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     syncer.items(units, milestones)
     period = catalog.plan.period
     rebuild_calendar(session, period.start.year, period.end.year + 1)
+    if session.get_bind().dialect.name == "postgresql" and not syncer.report.unchanged:
+        # fresh statistics, or the planner picks nested loops over the new rows for a while
+        for table in ("work_item", "item_dependency", "item_transition", "deadline_change"):
+            session.execute(text(f"ANALYZE {table}"))
     return syncer.report
 
 
