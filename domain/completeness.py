@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from domain.calendar import ensure_calendar, workday_ordinal
 from domain.reporting import Cycle, cycle_of, cycles_between
 from domain.status import item_status_select
+from models.db import prefer_hash_joins
 from models.enums import Status
 from models.orm import Plan, Report, Unit
 
@@ -77,6 +78,7 @@ def completeness_view(
     session: Session, plan: Plan, as_of: date, *, cycles: int = 8, yellow_workdays: int = 5
 ) -> CompletenessView:
     """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles."""
+    prefer_hash_joins(session)
     kind, due = plan.reporting_cycle, plan.reporting_due
     current = cycle_of(as_of, kind, due)
     window = cycles_between(current.start, current.end, kind, due)

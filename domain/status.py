@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from config.errors import NotFoundError
 from domain.calendar import ensure_calendar, fallback_warnings, workday_ordinal
 from domain.lights import status_expression
+from models.db import prefer_hash_joins
 from models.enums import STATUS_LIGHT, ItemState, Light, Status, TaskRole
 from models.orm import (
     CalendarDay,
@@ -244,6 +245,7 @@ def status_view(
 ) -> StatusView:
     """Counts per task and light for ``as_of``; the items too when filtered or asked for."""
     plan = resolve_plan(session, plan_id)
+    prefer_hash_joins(session)
     first_due, last_due = session.execute(
         select(func.min(WorkItem.due), func.max(WorkItem.due)).where(WorkItem.plan_id == plan.id)
     ).one()

@@ -2,7 +2,7 @@
 
 Files directly in the inbox folder are taken in name order. A file that lands is moved to
 ``archive/<date>/<sha8>-<name>``; a rejected one to ``rejected/<date>/<name>`` with
-``<name>.errors.txt`` beside it, and nothing of it reaches the database. A file whose checksum
+``<name>.reasons.txt`` beside it, and nothing of it reaches the database. A file whose checksum
 already landed is recognised, archived again and not applied twice. Nothing is ever deleted.
 """
 
@@ -124,7 +124,7 @@ def _one(engine: Engine, plan_id: str, inbox: Path, path: Path, actor_prefix: st
 
 def _reject(inbox: Path, path: Path, digest: str, day: str, problems: list[Problem]) -> FileOutcome:
     kept = _move(path, inbox / "rejected" / day / path.name)
-    report = kept.with_name(kept.name + ".errors.txt")
+    report = kept.with_name(kept.name + ".reasons.txt")
     lines = [
         f"{path.name} was not accepted; nothing from it was recorded.",
         "Fix every problem below and send the whole file again.",
