@@ -173,6 +173,9 @@ def indicators(
     as_of: AsOf = None,
     plan: PlanOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    townships: Annotated[
+        bool, typer.Option("--townships", help="Also each township's value.")
+    ] = False,
 ) -> None:
     """The plan's indicators: county values as ratios of sums, targets, gaps and lights."""
     with session_scope(ready_engine()) as session:
@@ -187,4 +190,4 @@ def indicators(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         return
-    render.indicators(out, day, values)
+    render.indicators(out, day, values, townships=townships)

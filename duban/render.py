@@ -282,8 +282,10 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
 
-def indicators(console: Console, as_of: date, values: list[IndicatorValue]) -> None:
-    """The indicator table."""
+def indicators(
+    console: Console, as_of: date, values: list[IndicatorValue], *, townships: bool = False
+) -> None:
+    """The indicator table, optionally with a table of township values per indicator."""
     table = Table(header_style="bold", title=f"指标完成情况 — 截至 {zh_date(as_of)}")
     for name, justify in (
         ("指标", "left"),
@@ -308,6 +310,15 @@ def indicators(console: Console, as_of: date, values: list[IndicatorValue]) -> N
             f"[{style}]{word}[/]",
         )
     console.print(table)
+    if townships:
+        for v in values:
+            towns = Table(header_style="bold", title=f"{v.name} — 分乡镇")
+            towns.add_column("乡镇")
+            towns.add_column("值", justify="right")
+            towns.add_column("已报/应报", justify="right")
+            for t in v.townships:
+                towns.add_row(t.name, _fmt(t.value), f"{t.units_reported}/{t.units_in_scope}")
+            console.print(towns)
     console.print(
         "灯色: 绿=已达标 · 黄=未达标(未到期限) · 红=到期未达标 · 灰=尚无数据。"
         "数值为分项之和之比(非各单位比值的平均)。",
