@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -51,10 +52,10 @@ WIDTHS = {
     "current_percent": 10,
     "state": 11,
     "percent": 11,
-    "note": 36,
-    "problem": 30,
-    "next_steps": 30,
-    "evidence": 28,
+    "note": 28,
+    "problem": 24,
+    "next_steps": 22,
+    "evidence": 20,
     "measure": 22,
     "name": 30,
     "unit_of_measure": 10,
@@ -94,6 +95,13 @@ def _header(sheet: Worksheet, columns: list[tuple[str, str]], inputs: set[str]) 
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[cell.column_letter].width = WIDTHS.get(field, 12)
     sheet.freeze_panes = "D2"
+    # printable: landscape A4, all columns on one page width, header row repeated
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
 
 
 def _unlock(sheet: Worksheet, row: int, columns: list[tuple[str, str]], inputs: set[str]) -> None:
