@@ -8,12 +8,13 @@ A ``.env`` file in the working directory is read too (git ignores it): secrets n
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
         "<home>/calendar_overrides.yaml when that file exists",
     )
     actor: str = Field(
-        default_factory=lambda: os.environ.get("USER") or "coordinator",
+        default_factory=lambda: os.environ.get("USER") or getpass.getuser(),
         description="who is recorded in the audit trail for changes made from the CLI",
     )
     workbook_secret: SecretStr | None = Field(
@@ -57,6 +58,18 @@ class Settings(BaseSettings):
         description="key that signs unit workbooks; default: <home>/workbook.key, created once",
     )
     inbox: Path | None = Field(default=None, description="default <home>/inbox")
+    ladder: Path | None = Field(
+        default=None, description="escalation ladder YAML; default config/ladder.yaml"
+    )
+    channel: Literal["file", "smtp"] = "file"
+    delivery_hours: str = Field(default="08:30-18:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "duban@localhost"
+    smtp_sender_name: str = "督办系统"
     sql_echo: bool = False
 
     @property

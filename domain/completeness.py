@@ -2,8 +2,8 @@
 
 A unit *owes* a report for a cycle when, at the cycle's end, it has an item that is open and
 whose window has opened and is not waiting on a prerequisite (on track, due soon or overdue).
-It *sent* one when a progress report of that period (the workbook's period, else the day it
-arrived) landed; *on time* when it arrived on or before the cycle's due day.
+It *sent* one when a progress report or any file of that period (the workbook's period, else the
+day it arrived) landed; *on time* when it arrived on or before the cycle's due day.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.calendar import ensure_calendar, workday_ordinal
@@ -19,7 +19,7 @@ from domain.reporting import Cycle, cycle_of, cycles_between
 from domain.status import item_status_select
 from models.db import prefer_hash_joins
 from models.enums import Status
-from models.orm import Plan, Report, Unit
+from models.orm import InboxFile, Plan, Report, Unit
 
 ACTIVE = [Status.ON_TRACK.value, Status.DUE_SOON.value, Status.OVERDUE.value]
 
@@ -65,13 +65,21 @@ def owing_units(session: Session, plan_id: str, cycle: Cycle, yellow_workdays: i
 
 
 def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
-    """Unit id → the first day a report for this cycle's period arrived."""
+    """Unit id → the first day something for this cycle arrived from it: a progress report, or
+    a landed file (a workbook returned with nothing new to say still counts as reported)."""
+    reports = select(Report.unit_id.label("unit_id"), Report.received_on.label("day")).where(
+        Report.plan_id == plan_id, Report.period.between(cycle.start, cycle.end)
+    )
+    files = select(InboxFile.unit_id.label("unit_id"), InboxFile.received_on.label("day")).where(
+        InboxFile.plan_id == plan_id,
+        InboxFile.status == "landed",
+        InboxFile.period.between(cycle.start, cycle.end),
+    )
+    both = union_all(reports, files).subquery()
     rows = session.execute(
-        select(Report.unit_id, func.min(Report.received_on).label("day"))
-        .where(Report.plan_id == plan_id, Report.period.between(cycle.start, cycle.end))
-        .group_by(Report.unit_id)
+        select(both.c.unit_id, func.min(both.c.day).label("day")).group_by(both.c.unit_id)
     ).all()
-    return {row.unit_id: row.day for row in rows}
+    return {row.unit_id: row.day for row in rows if row.unit_id is not None}
 
 
 def completeness_view(

@@ -273,7 +273,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
 
 
 def verify_item(session: Session, item_id: int, *, actor: str, note: str | None) -> Move:
-    """核验销号: close a submitted item; refuse if its milestone needs evidence and none came."""
+    """核验销号: close a submitted item, if its evidence came and its prerequisites are closed."""
     row = session.execute(
         select(WorkItem.state, Milestone.evidence)
         .join(Milestone, Milestone.id == WorkItem.milestone_id)
@@ -281,6 +281,8 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"no work item {item_id}")
+    if ItemState(row.state) == ItemState.CLOSED:
+        raise TransitionError(f"item {item_id} is already closed (已销号)")
     if row.evidence and ItemState(row.state) == ItemState.SUBMITTED:
         latest = session.scalars(
             select(Report.evidence)
@@ -293,4 +295,18 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
                 f"item {item_id} needs evidence ({'、'.join(row.evidence)}) before it can be "
                 "closed, and its completion report has none; return it asking for the evidence"
             )
+    open_prerequisites = session.execute(
+        select(WorkItem.id, WorkItem.state)
+        .join(ItemDependency, ItemDependency.depends_on_item_id == WorkItem.id)
+        .where(
+            ItemDependency.item_id == item_id,
+            ItemDependency.retired_on.is_(None),
+            WorkItem.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+        )
+    ).all()
+    if open_prerequisites:
+        listed = ", ".join(f"#{r.id} ({r.state})" for r in open_prerequisites)
+        raise TransitionError(
+            f"item {item_id} cannot be closed before its prerequisites are: {listed}"
+        )
     return move_item(session, item_id, ItemState.CLOSED, actor=actor, reason=note)

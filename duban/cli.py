@@ -18,7 +18,7 @@ from config.errors import InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
 from domain.completeness import completeness_view
-from domain.items import item_detail, move_item
+from domain.items import item_detail, move_item, verify_item
 from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
@@ -161,7 +161,12 @@ def item_move(
     with session_scope(ready_engine()) as session:
         if session.get(WorkItem, item_id) is None:
             raise NotFoundError(f"no work item {item_id}")
-        move = move_item(session, item_id, to, actor=actor or get_settings().actor, reason=reason)
+        who = actor or get_settings().actor
+        move = (
+            verify_item(session, item_id, actor=who, note=reason)
+            if to == ItemState.CLOSED  # closing always goes through the verification checks
+            else move_item(session, item_id, to, actor=who, reason=reason)
+        )
     assert move.from_state is not None
     out.print(f"#{item_id}: {move.from_state.value} → {move.to_state.value}")
 

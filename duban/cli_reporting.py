@@ -110,6 +110,9 @@ def report(
     evidence: Annotated[
         str | None, typer.Option(help="Evidence: a path or URL (佐证材料).")
     ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Reporting period (a date in the cycle); default today.")
+    ] = None,
     actor: Actor = None,
     plan: PlanOpt = None,
 ) -> None:
@@ -118,7 +121,9 @@ def report(
         reported = parse_report_state(state)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--state") from None
-    parsed = ParsedFile(Path("<command line>"), "cli", unit=unit)
+    parsed = ParsedFile(
+        Path("<command line>"), "cli", unit=unit, period=parse_date(period, "--period")
+    )
     parsed.reports.append(
         ReportRow(
             row=1,

@@ -330,6 +330,8 @@ class InboxFile(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
+    received_on: Mapped[date | None] = mapped_column(Date)
+    period: Mapped[date | None] = mapped_column(Date)
 
 
 class Report(Base):
@@ -370,3 +372,85 @@ class MeasureValue(Base):
     received_at: Mapped[datetime]
     received_on: Mapped[date] = mapped_column(Date)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_file.id"))
+
+
+class Notice(Base):
+    """One reminder the ladder decided on (提醒/催办/督办): a row of the outbox.
+
+    ``dedupe_key`` (kind, item or unit, level, due date, cycle) is unique per plan, so running
+    the escalation twice, or twice at once, plans each notice once.
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "dedupe_key"),
+        Index("ix_notice_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(16))  # ladder | missing_report | behind_pace
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("work_item.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    level: Mapped[str] = mapped_column(String(40))
+    level_name: Mapped[str] = mapped_column(Text)
+    due: Mapped[date | None] = mapped_column(Date)
+    cycle: Mapped[int] = mapped_column(Integer)
+    workdays: Mapped[int] = mapped_column(Integer)  # overdue (>0) or left (<0) on planning day
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    rule: Mapped[str] = mapped_column(Text)
+    planned_on: Mapped[date] = mapped_column(Date)
+    planned_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class NoticeDelivery(Base):
+    """A notice reaching one recipient through one message (a digest)."""
+
+    __tablename__ = "notice_delivery"
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), primary_key=True)
+
+
+class Message(Base):
+    """One digest to one recipient on one channel, listing all their notices of a run."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_recipient_created_on", "recipient", "created_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    recipient: Mapped[str] = mapped_column(String(120))  # unit code + role, e.g. "mzj/liaison"
+    address: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class ItemAck(Base):
+    """The owner acknowledged the current escalation level: no repeats at that level."""
+
+    __tablename__ = "item_ack"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime]
+    on_date: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(Text)

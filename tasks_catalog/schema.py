@@ -157,7 +157,7 @@ class MeasureSpec(Strict):
     id: Id
     name: Text
     unit_of_measure: str = ""
-    type: Literal["number", "boolean"] = "number"
+    type: Literal["number", "integer", "boolean"] = "number"
     reported_by: UnitSelector
 
 

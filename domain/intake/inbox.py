@@ -22,8 +22,6 @@ from models import clock
 from models.db import session_scope
 from models.orm import InboxFile, Plan
 
-SUFFIXES = {".xlsx", ".csv", ".json"}
-
 
 @dataclass
 class FileOutcome:
@@ -61,10 +59,15 @@ def _move(source: Path, target: Path) -> Path:
 
 
 def pending_files(inbox: Path) -> list[Path]:
-    """Report files waiting in the inbox (not in its subfolders), in name order."""
+    """Files waiting in the inbox (not its subfolders), in name order; Excel's lock files
+    (``~$…``), hidden and temporary files are left alone. Unsupported types are rejected."""
     if not inbox.is_dir():
         return []
-    return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return sorted(
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(".tmp")
+    )
 
 
 def collect(
@@ -110,6 +113,8 @@ def _one(engine: Engine, plan_id: str, inbox: Path, path: Path, actor_prefix: st
             rows=len(parsed.reports) + len(parsed.measures),
             problems=0,
             received_at=clock.now(),
+            received_on=clock.local_date(clock.now(), plan.timezone),
+            period=parsed.period or clock.local_date(clock.now(), plan.timezone),
         )
         session.add(record)
         session.flush()

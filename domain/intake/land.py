@@ -89,6 +89,7 @@ def _check_reports(
                 WorkItem.state,
                 WorkItem.percent,
                 Milestone.evidence,
+                Milestone.code.label("milestone"),
                 Unit.name.label("unit_name"),
             )
             .join(Milestone, Milestone.id == WorkItem.milestone_id)
@@ -118,6 +119,17 @@ def _check_reports(
                     *where,
                     "事项编号",
                     f"item {report.item_id} is reported twice (also row {seen[report.item_id]})",
+                )
+            )
+            continue
+        if report.milestone and report.milestone != item.milestone:
+            problems.append(
+                Problem(
+                    *where,
+                    "事项编号",
+                    f"item {report.item_id} is milestone "
+                    f"{item.milestone}, but the row says {report.milestone}: "
+                    "was the id changed?",
                 )
             )
             continue
@@ -189,10 +201,15 @@ def _check_measures(
                 Problem(*where, "本期值", f"{measure.name} is yes/no (是/否), not {row.value:g}")
             )
             continue
+        if measure.type == "integer" and not float(row.value).is_integer():
+            problems.append(
+                Problem(*where, "本期值", f"{measure.name} is a whole number, not {row.value:g}")
+            )
+            continue
         values[row.measure] = row.value
         checked.measures.append((row, measure))
-    if not problems:
-        problems += _implausible(session, parsed, checked, values, measures)
+    # cross-checks run on every value that passed on its own, so one round trip shows all
+    problems += _implausible(session, parsed, checked, values, measures)
 
 
 def _implausible(
@@ -204,6 +221,7 @@ def _implausible(
 ) -> list[Problem]:
     """Cross-measure checks per indicator: a zero denominator, or a share above 100%."""
     touched = {m.code for _, m in checked.measures}
+    rows = {m.code: r.row for r, m in checked.measures}
     found: list[Problem] = []
     indicators = session.scalars(
         select(Indicator).where(
@@ -221,7 +239,7 @@ def _implausible(
             found.append(
                 Problem(
                     parsed.path,
-                    None,
+                    _first_row(rows, indicator.denominator),
                     "本期值",
                     f"{names} is 0 while the "
                     f"numerator of {indicator.name} is {num:g}: check both values",
@@ -231,13 +249,18 @@ def _implausible(
             found.append(
                 Problem(
                     parsed.path,
-                    None,
+                    _first_row(rows, indicator.numerator),
                     "本期值",
                     f"{indicator.name} would be "
                     f"{num * 100 / den:.0f}% (above 100%): {num:g} > {den:g}",
                 )
             )
     return found
+
+
+def _first_row(rows: dict[str, int], codes: list[str]) -> int | None:
+    found = [rows[c] for c in codes if c in rows]
+    return min(found) if found else None
 
 
 def latest_values(

@@ -45,8 +45,13 @@ def read_report_file(path: Path) -> ParsedFile:
         return read_csv(path)
     if suffix == ".json":
         return read_json(path)
-    parsed = ParsedFile(path, suffix.lstrip("."))
-    parsed.problem(None, "", "unsupported file type; send .xlsx, .csv or .json")
+    parsed = ParsedFile(path, suffix.lstrip(".") or "file")
+    hint = (
+        " (save it as .xlsx: 文件→另存为→Excel 工作簿)" if suffix in {".xls", ".et", ".ods"} else ""
+    )
+    parsed.problem(
+        None, "", f"unsupported file type {suffix or '(none)'}; send .xlsx, .csv or .json{hint}"
+    )
     return parsed
 
 
@@ -87,15 +92,22 @@ def _number(value: Any) -> float:
         raise ValueError(f"{value!r} is not a number") from None
 
 
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+
+
 def _date(value: Any) -> date:
+    """A date cell: a real date, or text like 2021-12-20, 2021/12/20, 2021.12.20, 2021年12月20日."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date like 2025-06-13") from None
+    text = str(value).strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date like 2025-06-13 or 2025/6/13")
 
 
 def _report_row(
@@ -143,6 +155,7 @@ def _report_row(
         problem=_text(values.get("problem")),
         next_steps=_text(values.get("next_steps")),
         evidence=_text(values.get("evidence")),
+        milestone=_text(values.get("milestone")),
     )
 
 

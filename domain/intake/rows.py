@@ -53,6 +53,7 @@ class ReportRow:
     problem: str | None
     next_steps: str | None
     evidence: str | None
+    milestone: str | None = None  # the row's 节点 cell, checked against the item's milestone
 
 
 @dataclass(frozen=True)

@@ -301,3 +301,74 @@ def test_implausible_measures_are_rejected(
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
     assert any(says in p.message for p in outcome.problems), outcome.problems
+
+
+def test_unsupported_files_are_rejected_and_lock_files_left_alone(
+    synced: Engine, tmp_path: Path
+) -> None:
+    """An .xls gets a reason (save as .xlsx); Excel's ~$ lock file is not touched."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (inbox / "~$open.xlsx").write_bytes(b"lock")
+    (outcome,) = run_collect(synced, inbox)
+    assert (outcome.name, outcome.status) == ("old.xls", "rejected")
+    assert "save it as .xlsx" in outcome.problems[0].message
+    assert (inbox / "~$open.xlsx").exists()
+
+
+def test_all_measure_problems_come_back_at_once(synced: Engine, tmp_path: Path) -> None:
+    """Each value is checked alone first; cross-checks then run on those that passed."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    text = "单位代码,指标项代码,本期值\nv11,facility_area,-5\nv11,households,0\n"
+    (inbox / "m.csv").write_text(text, encoding="utf-8")
+    (outcome,) = run_collect(synced, inbox)
+    assert [p.line for p in outcome.problems] == [2]
+    text = "unit,measure,value\nv11,facility_area,120\nv11,households,0\n"
+    (inbox / "n.csv").write_text(text, encoding="utf-8")
+    (outcome,) = run_collect(synced, inbox)
+    assert outcome.problems[0].line == 3  # names the row of the zero denominator
+
+
+def test_dates_as_chinese_excel_writes_them(synced: Engine, tmp_path: Path) -> None:
+    """报送期 2021/6/21 and 2021年6月21日 parse like 2021-06-21."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    m2 = find_item(synced, "M2", "t1")
+    text = f"单位代码,事项编号,本期状态,报送期\nt1,{m2},推进中,2021/6/21\n"
+    (inbox / "a.csv").write_text(text, encoding="utf-8")
+    (outcome,) = run_collect(synced, inbox)
+    assert outcome.status == "landed", outcome.problems
+    with session_scope(synced) as session:
+        assert session.scalars(select(Report.period)).one() == date(2021, 6, 21)
+
+
+def test_an_id_changed_to_another_item_is_caught(synced: Engine, tmp_path: Path) -> None:
+    """The 节点 column must agree with the item the id names."""
+    inbox = tmp_path / "inbox"
+    m2 = find_item(synced, "M2", "t1")
+    path = workbook(synced, "t1", inbox)
+    book = openpyxl.load_workbook(path)
+    sheet = book["进展填报"]
+    sheet["C2"] = "M3"
+    sheet["H2"] = "推进中"
+    book.save(path)
+    (outcome,) = run_collect(synced, inbox)
+    assert outcome.status == "rejected"
+    assert f"item {m2} is milestone M2, but the row says M3" in outcome.problems[0].message
+
+
+def test_a_blank_returned_workbook_counts_as_reported(synced: Engine, tmp_path: Path) -> None:
+    """A unit with nothing new still reported: completeness counts the landed file."""
+    from domain.completeness import completeness_view  # noqa: PLC0415
+
+    inbox = tmp_path / "inbox"
+    workbook(synced, "v12", inbox)
+    (outcome,) = run_collect(synced, inbox)
+    assert outcome.status == "landed"
+    with session_scope(synced) as session:
+        plan = session.get(Plan, PLAN)
+        assert plan is not None
+        view = completeness_view(session, plan, date(2021, 6, 25), cycles=1)
+    assert "v12" not in [code for code, _ in view.missing]

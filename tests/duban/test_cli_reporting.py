@@ -93,3 +93,17 @@ def test_collect_exits_2_when_a_file_is_rejected_and_reports_json(
     assert entry["problems"][0]["column"] == "本期状态"
     assert (inbox / "rejected").is_dir()
     assert runner.invoke(app, ["collect"]).stdout.startswith("inbox ")
+
+
+def test_closing_always_goes_through_verification(
+    synced: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`item move --to closed` checks evidence like verify; prerequisites must be closed first."""
+    run("item", "move", "1", "--to", "submitted")
+    assert exit_code(monkeypatch, "item", "move", "1", "--to", "closed") == 2
+    assert "needs evidence (印发文件)" in capsys.readouterr().err
+    run("report", "2", "--unit", "t1", "--state", "done")
+    assert exit_code(monkeypatch, "verify", "2") == 2
+    assert "cannot be closed before its prerequisites are: #1 (submitted)" in (
+        capsys.readouterr().err
+    )

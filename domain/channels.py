@@ -1,0 +1,97 @@
+"""Where messages go: a folder (the embedded default), SMTP mail, and (later) IM webhooks.
+
+Every channel raises :class:`ChannelError` for a failure worth retrying; the caller keeps the
+message pending with the error. Credentials come only from settings (``DUBAN_SMTP_*``).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from config.settings import get_settings
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a channel needs to send one digest."""
+
+    message_id: int
+    recipient: str
+    address: str | None
+    subject: str
+    body: str
+
+
+class ChannelError(Exception):
+    """Sending failed; try again later."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+class FileChannel:
+    """Writes each message to ``<DUBAN_HOME>/outbox/<message id>-<recipient>.txt`` (idempotent)."""
+
+    name = "file"
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or get_settings().home / "outbox"
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
+        to = message.address or f"({message.recipient}: no address in the catalogue)"
+        text = f"To: {to}\nSubject: {message.subject}\n\n{message.body}"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+
+
+class SmtpChannel:
+    """Mail over SMTP: STARTTLS (port 587) or SSL (465) or plain (tests, local relays)."""
+
+    name = "smtp"
+
+    def send(self, message: OutgoingMessage) -> None:
+        s = get_settings()
+        if not message.address:
+            raise ChannelError(f"{message.recipient} has no e-mail address in the catalogue")
+        if not s.smtp_host:
+            raise ChannelError("DUBAN_SMTP_HOST is not set")
+        mail = EmailMessage()
+        mail["From"] = formataddr((s.smtp_sender_name, s.smtp_sender))
+        mail["To"] = message.address
+        mail["Subject"] = message.subject
+        mail["Message-ID"] = make_msgid(idstring=f"duban-{message.message_id}")
+        mail.set_content(message.body)
+        try:
+            if s.smtp_security == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=30, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=30)
+            with client:
+                if s.smtp_security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if s.smtp_user and s.smtp_password:
+                    client.login(s.smtp_user, s.smtp_password.get_secret_value())
+                client.send_message(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ChannelError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+
+
+def channel_for(address: str | None) -> Channel:
+    """The configured channel (``DUBAN_CHANNEL``: file or smtp)."""
+    if get_settings().channel == "smtp" and address:
+        return SmtpChannel()
+    return FileChannel()

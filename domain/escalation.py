@@ -1,0 +1,205 @@
+"""The escalation ladder applied to every open item at once: which notices are due on a date.
+
+For an item on the date ``as_of``, let *d* = working days since its due date (negative before
+it). Its ladder is the urgent one, an override, or the default. The level reached is the highest
+whose offset ≤ *d*; with ``repeat_every`` *r* the notice repeats, cycle = (d − offset) ÷ r.
+A notice is keyed by (item, level, due date, cycle), so each is planned once however often
+escalation runs, an extension (new due date) starts the ladder afresh, and a day without a run
+is caught up the next day at the level then reached. Items waiting on a prerequisite, not yet
+started, done or retired get nothing; an acknowledged level does not repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from config.ladder import Ladder, Level
+from domain.calendar import ensure_calendar, workday_ordinal
+from domain.status import item_status_select
+from models import clock
+from models.enums import Status
+from models.orm import ItemAck, Notice, Plan
+
+ACTIVE = [Status.ON_TRACK.value, Status.DUE_SOON.value, Status.OVERDUE.value]
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    """A notice the ladder calls for on a date, before it is written to the outbox."""
+
+    dedupe_key: str
+    kind: str
+    item_id: int | None
+    unit_id: int
+    level: str
+    level_name: str
+    due: date | None
+    cycle: int
+    workdays: int
+    roles: list[str]
+    rule: str
+
+
+def ladders(ladder: Ladder) -> dict[str, list[Level]]:
+    """Ladder name → its levels (default, urgent, override-0, override-1, …)."""
+    out = {"default": ladder.levels}
+    if ladder.urgent is not None:
+        out["urgent"] = ladder.urgent.levels
+    for i, override in enumerate(ladder.overrides):
+        out[f"override-{i}"] = override.levels
+    return out
+
+
+def reached(levels: list[Level], overdue: int) -> tuple[Level, int] | None:
+    """The level reached ``overdue`` working days after the due date, and the repeat cycle."""
+    hits = [lv for lv in levels if lv.offset <= overdue]
+    if not hits:
+        return None
+    level = hits[-1]
+    cycle = (overdue - level.offset) // level.repeat_every if level.repeat_every else 0
+    return level, cycle
+
+
+def _ladder_name(
+    ladder: Ladder, task: ColumnElement[str], milestone: ColumnElement[str]
+) -> ColumnElement[str]:
+    whens = []
+    if ladder.urgent is not None:
+        whens.append(
+            (
+                or_(
+                    milestone.in_(ladder.urgent.milestones or [""]),
+                    task.in_(ladder.urgent.tasks or [""]),
+                ),
+                "urgent",
+            )
+        )
+    for i, override in enumerate(ladder.overrides):
+        whens.append(
+            (
+                or_(milestone.in_(override.milestones or [""]), task.in_(override.tasks or [""])),
+                f"override-{i}",
+            )
+        )
+    return case(*whens, else_="default") if whens else literal("default")
+
+
+def due_notices(
+    session: Session, plan: Plan, as_of: date, ladder: Ladder, yellow_workdays: int
+) -> list[PlannedNotice]:
+    """Every ladder notice due on ``as_of``, computed in one query over all items."""
+    ensure_calendar(session, as_of)
+    items = item_status_select(
+        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays
+    ).subquery()
+    overdue = -items.c.workdays_left
+    name = _ladder_name(ladder, items.c.task, items.c.milestone)
+    named = ladders(ladder)
+    level = case(
+        *[
+            (and_(name == key, overdue >= lv.offset), lv.id)
+            for key, levels in named.items()
+            for lv in reversed(levels)
+        ],
+        else_=None,
+    )
+    every = {lv.id: lv for lv in ladder.all_levels()}
+    offset = case(*[(level == i, lv.offset) for i, lv in every.items()], else_=0)
+    repeat = case(*[(level == i, lv.repeat_every or 0) for i, lv in every.items()], else_=0)
+    cycle = case((repeat == 0, 0), else_=cast((overdue - offset) / repeat, Integer))
+    rows = (
+        select(
+            items.c.id,
+            items.c.unit_id,
+            items.c.due,
+            overdue.label("overdue"),
+            level.label("level"),
+            cycle.label("cycle"),
+            name.label("ladder"),
+            items.c.task,
+            items.c.milestone,
+        )
+        .where(items.c.status.in_(ACTIVE))
+        .subquery()
+    )
+    acked = (
+        select(rows)
+        .outerjoin(ItemAck, and_(ItemAck.item_id == rows.c.id, ItemAck.level == rows.c.level))
+        .where(rows.c.level.is_not(None), or_(rows.c.cycle == 0, ItemAck.item_id.is_(None)))
+        .order_by(rows.c.id)
+    )
+    out = []
+    for r in session.execute(acked):
+        lv = every[r.level]
+        when = (
+            "due day"
+            if lv.offset == 0
+            else (
+                f"{-lv.offset} working days before"
+                if lv.offset < 0
+                else f"{lv.offset} working days overdue"
+            )
+        )
+        repeat_text = f", repeat {r.cycle} (every {lv.repeat_every})" if r.cycle else ""
+        out.append(
+            PlannedNotice(
+                dedupe_key=f"ladder:{r.id}:{lv.id}:{r.due}:{r.cycle}",
+                kind="ladder",
+                item_id=r.id,
+                unit_id=r.unit_id,
+                level=lv.id,
+                level_name=lv.name,
+                due=r.due,
+                cycle=r.cycle,
+                workdays=r.overdue,
+                roles=list(lv.to),
+                rule=f"{r.ladder} ladder, level {lv.id} ({when}){repeat_text}",
+            )
+        )
+    return out
+
+
+def write_outbox(session: Session, plan: Plan, notices: list[PlannedNotice]) -> int:
+    """Insert the notices not already in the outbox; returns how many were new."""
+    if not notices:
+        return 0
+    now = clock.now()
+    today = clock.local_date(now, plan.timezone)
+    rows = [
+        {
+            "plan_id": plan.id,
+            "dedupe_key": n.dedupe_key,
+            "kind": n.kind,
+            "item_id": n.item_id,
+            "unit_id": n.unit_id,
+            "level": n.level,
+            "level_name": n.level_name,
+            "due": n.due,
+            "cycle": n.cycle,
+            "workdays": n.workdays,
+            "roles": n.roles,
+            "rule": n.rule,
+            "planned_on": today,
+            "planned_at": now,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for n in notices
+    ]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(Notice)
+        .on_conflict_do_nothing(index_elements=["plan_id", "dedupe_key"])
+        .returning(Notice.id)
+    )
+    inserted = 0
+    for start in range(0, len(rows), 1000):
+        inserted += len(session.execute(statement, rows[start : start + 1000]).all())
+    session.flush()
+    return inserted
