@@ -90,6 +90,15 @@ class SmtpChannel:
             raise ChannelError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
 
 
+class PreviewChannel:
+    """Sends nothing: for ``--dry-run``, which then rolls the whole run back."""
+
+    name = "preview"
+
+    def send(self, message: OutgoingMessage) -> None:  # noqa: ARG002 - sends nothing on purpose
+        return None
+
+
 def channel_for(address: str | None) -> Channel:
     """The configured channel (``DUBAN_CHANNEL``: file or smtp)."""
     if get_settings().channel == "smtp" and address:

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level
 from domain.calendar import ensure_calendar, workday_ordinal
+from domain.completeness import owing_units, sent_reports
+from domain.reporting import cycle_of
 from domain.status import item_status_select
 from models import clock
 from models.enums import Status
@@ -203,3 +205,37 @@ def write_outbox(session: Session, plan: Plan, notices: list[PlannedNotice]) -> 
         inserted += len(session.execute(statement, rows[start : start + 1000]).all())
     session.flush()
     return inserted
+
+
+def missing_report_notices(
+    session: Session, plan: Plan, as_of: date, ladder: Ladder, yellow_workdays: int
+) -> list[PlannedNotice]:
+    """A reminder to each unit that owed this cycle's report and has sent none, once the
+    cycle's due day is ``missing_report.after`` working days behind."""
+    rule = ladder.missing_report
+    if rule is None:
+        return []
+    cycle = cycle_of(as_of, plan.reporting_cycle, plan.reporting_due)
+    ensure_calendar(session, as_of, cycle.due)
+    late = workday_ordinal(session, as_of) - workday_ordinal(session, cycle.due)
+    if as_of < cycle.due or late < rule.after:
+        return []
+    owed = owing_units(session, plan.id, cycle, yellow_workdays)
+    sent = sent_reports(session, plan.id, cycle)
+    return [
+        PlannedNotice(
+            dedupe_key=f"missing:{unit_id}:{cycle.start}",
+            kind="missing_report",
+            item_id=None,
+            unit_id=unit_id,
+            level="missing-report",
+            level_name="未报进展提醒",
+            due=cycle.due,
+            cycle=0,
+            workdays=late,
+            roles=list(rule.to),
+            rule=f"owed the report for {cycle.start}–{cycle.end} (due {cycle.due}) and sent none",
+        )
+        for unit_id in sorted(owed)
+        if unit_id not in sent or sent[unit_id] > as_of
+    ]

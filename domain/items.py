@@ -310,3 +310,32 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
             f"item {item_id} cannot be closed before its prerequisites are: {listed}"
         )
     return move_item(session, item_id, ItemState.CLOSED, actor=actor, reason=note)
+
+
+def extend_item(session: Session, item_id: int, new_due: date, *, actor: str, reason: str) -> date:
+    """延期: record an approved new deadline; the original stays on record. Returns the old."""
+    item = session.get(WorkItem, item_id)
+    if item is None:
+        raise NotFoundError(f"no work item {item_id}")
+    if new_due <= item.due:
+        raise TransitionError(f"the new date {new_due} is not after the current due {item.due}")
+    state = ItemState(item.state)
+    if state != ItemState.EXTENDED:
+        move_item(session, item_id, ItemState.EXTENDED, actor=actor, reason=reason)
+    tz = session.scalar(select(Plan.timezone).where(Plan.id == item.plan_id)) or "UTC"
+    old = item.due
+    session.add(
+        DeadlineChange(
+            item_id=item_id,
+            old_due=old,
+            new_due=new_due,
+            kind="extension",
+            at=clock.now(),
+            on_date=clock.local_date(clock.now(), tz),
+            actor=actor,
+            reason=reason,
+        )
+    )
+    item.due = new_due
+    session.flush()
+    return old

@@ -6,12 +6,15 @@ import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
 from domain.completeness import CompletenessView
+from domain.delivery import DeliveryReport
+from domain.escalation import PlannedNotice
 from domain.indicators import IndicatorValue
 from domain.intake.inbox import FileOutcome
 from domain.items import ItemDetail
@@ -361,3 +364,96 @@ def urgent_items(console: Console, view: StatusView, limit: int = 10) -> None:
             f"the first {len(urgent)}:"
         )
         items(console, view.model_copy(update={"items": urgent}), limit=None)
+
+
+def escalation_json(
+    day: date, due: list[PlannedNotice], new: int, report: DeliveryReport
+) -> dict[str, object]:
+    """The documented shape of `duban escalate --json`."""
+    return {
+        "as_of": day.isoformat(),
+        "due": [
+            {
+                "key": n.dedupe_key,
+                "kind": n.kind,
+                "item": n.item_id,
+                "level": n.level,
+                "rule": n.rule,
+                "roles": n.roles,
+            }
+            for n in due
+        ],
+        "new_in_outbox": new,
+        "quiet_hours": report.quiet,
+        "sent": [
+            {"message": m.id, "recipient": m.recipient, "channel": m.channel, "subject": m.subject}
+            for m in report.sent
+        ],
+        "failed": [
+            {"message": m.id, "recipient": m.recipient, "error": m.last_error}
+            for m in report.failed
+        ],
+        "capped": report.capped,
+        "dry_run": False,
+    }
+
+
+def escalation(console: Console, result: dict[str, Any], limit: int | None = 20) -> None:
+    """What the ladder called for and what was (or, in a dry run, would be) sent."""
+    prefix = "dry run (nothing written or sent): " if result["dry_run"] else ""
+    due = result["due"]
+    levels = Counter(n["level"] for n in due)
+    console.print(
+        f"{prefix}escalation for {result['as_of']}: {len(due)} notices due ("
+        + ", ".join(f"{n} {lv}" for lv, n in sorted(levels.items()))
+        + "), "
+        f"{result['new_in_outbox']} new in the outbox"
+    )
+    if result["quiet_hours"]:
+        console.print("  outside delivery hours or not a working day: nothing sent now")
+    verb = "would send" if result["dry_run"] else "sent"
+    sent = result["sent"]
+    for m in sent if limit is None else sent[:limit]:
+        console.print(f"  {verb} #{m['message']} to {m['recipient']}: {m['subject']}", markup=False)
+    if limit is not None and len(sent) > limit:
+        console.print(
+            f"  … and {len(sent) - limit} more messages; `duban notices` explains each notice"
+        )
+    for m in result["failed"]:
+        console.print(
+            f"  [red]failed[/] #{m['message']} to {m['recipient']}: {m['error']} "
+            "(kept pending, retried later)"
+        )
+    if result["capped"]:
+        console.print(f"  daily cap reached, waiting for tomorrow: {', '.join(result['capped'])}")
+
+
+def notices(console: Console, rows: list[dict[str, Any]], item: int | None) -> None:
+    """The notices with their rule and deliveries."""
+    if not rows:
+        console.print(
+            "no notices"
+            + (
+                f" for item {item}: it has not reached a reminder level (see `duban item show`)"
+                if item
+                else ""
+            )
+        )
+        return
+    for n in rows:
+        console.print(
+            f"#{n['id']} {n['kind']} {n['level']} ({n['level_name']}) item "
+            f"{n['item']} due {n['due']} · {n['status']} · attempts {n['attempts']}",
+            markup=False,
+        )
+        console.print(
+            f"    why: {n['rule']}; to {', '.join(n['roles'])}; planned {n['planned_on']}",
+            markup=False,
+        )
+        for d in n["deliveries"]:
+            err = f" — {d['error']}" if d["error"] else ""
+            console.print(
+                f"    → {d['recipient']} via {d['channel']}: {d['status']}{err}", markup=False
+            )
+        if n["error"]:
+            console.print(f"    last error: {n['error']}", markup=False)

@@ -1,0 +1,194 @@
+"""Commands for escalation: plan and deliver reminders, explain them, acknowledge, extend."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from config.ladder import load_ladder
+from config.settings import get_settings
+from domain.channels import PreviewChannel
+from domain.delivery import deliver
+from domain.escalation import due_notices, missing_report_notices, write_outbox
+from domain.items import extend_item
+from domain.status import resolve_plan, subtree
+from duban import render
+from duban.app import AsOf, PlanOpt, app, out
+from duban.database import ready_engine
+from duban.dates import parse_date
+from models import clock
+from models.db import session_scope
+from models.orm import ItemAck, Message, Notice, NoticeDelivery, WorkItem
+
+ItemArg = Annotated[int, typer.Argument(help="Work item id (as in `status`).")]
+
+
+class _DryRunError(Exception):
+    """Raised inside the transaction to roll it back."""
+
+
+@app.command()
+def escalate(
+    as_of: AsOf = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent and why; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option(min=0, help="Messages to list; 0 = all.")] = 20,
+    plan: PlanOpt = None,
+) -> None:
+    """Plan the reminders the ladder calls for (outbox), then send them as one digest each."""
+    settings = get_settings()
+    ladder = load_ladder(settings.ladder)
+    requested = parse_date(as_of)
+    result: dict[str, object] = {}
+    try:
+        with session_scope(ready_engine()) as session:
+            plan_row = resolve_plan(session, plan)
+            day = requested or clock.today(plan_row.timezone)
+            moment = clock.end_of_working_day(day, plan_row.timezone) if requested else clock.now()
+            with clock.frozen_time(moment):
+                due = due_notices(session, plan_row, day, ladder, settings.yellow_workdays)
+                due += missing_report_notices(
+                    session, plan_row, day, ladder, settings.yellow_workdays
+                )
+                new = write_outbox(session, plan_row, due)
+                report = deliver(
+                    session,
+                    plan_row,
+                    cap=ladder.daily_cap,
+                    channel=PreviewChannel() if dry_run else None,
+                )
+            result = render.escalation_json(day, due, new, report)
+            if dry_run:
+                raise _DryRunError
+    except _DryRunError:
+        result["dry_run"] = True
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        return
+    render.escalation(out, result, limit=limit or None)
+
+
+@app.command()
+def notices(
+    item: Annotated[int | None, typer.Option(help="Only this item's notices.")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Only notices for this unit (and below).")
+    ] = None,
+    plan: PlanOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Why was (or wasn't) someone reminded: each notice with rule, recipients, status, errors."""
+    with session_scope(ready_engine()) as session:
+        plan_row = resolve_plan(session, plan)
+        query = select(Notice).where(Notice.plan_id == plan_row.id).order_by(Notice.id)
+        if item is not None:
+            query = query.where(Notice.item_id == item)
+        if unit is not None:
+            query = query.where(Notice.unit_id.in_(subtree(session, plan_row.id, unit)))
+        rows = []
+        for n in session.scalars(query):
+            messages = session.execute(
+                select(
+                    Message.recipient,
+                    Message.channel,
+                    Message.status,
+                    Message.last_error,
+                    Message.address,
+                )
+                .join(NoticeDelivery, NoticeDelivery.message_id == Message.id)
+                .where(NoticeDelivery.notice_id == n.id)
+                .order_by(Message.id)
+            ).all()
+            rows.append(
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "item": n.item_id,
+                    "level": n.level,
+                    "level_name": n.level_name,
+                    "due": str(n.due) if n.due else None,
+                    "cycle": n.cycle,
+                    "rule": n.rule,
+                    "roles": n.roles,
+                    "planned_on": str(n.planned_on),
+                    "status": n.status,
+                    "attempts": n.attempts,
+                    "error": n.last_error,
+                    "deliveries": [
+                        {
+                            "recipient": m.recipient,
+                            "channel": m.channel,
+                            "status": m.status,
+                            "address": m.address,
+                            "error": m.last_error,
+                        }
+                        for m in messages
+                    ],
+                }
+            )
+        if item is not None and not rows:
+            work = session.get(WorkItem, item)
+            if work is None:
+                raise typer.BadParameter(f"no work item {item}", param_hint="--item")
+    if as_json:
+        sys.stdout.write(json.dumps({"notices": rows}, ensure_ascii=False, indent=1) + "\n")
+        return
+    render.notices(out, rows, item)
+
+
+@app.command()
+def ack(
+    item_id: ItemArg,
+    actor: Annotated[str | None, typer.Option(help="Who acknowledges.")] = None,
+) -> None:
+    """Acknowledge the item's current escalation level: its repeats stop (the next level still
+    comes if the item stays unresolved)."""
+    with session_scope(ready_engine()) as session:
+        latest = session.scalars(
+            select(Notice)
+            .where(Notice.item_id == item_id, Notice.kind == "ladder")
+            .order_by(Notice.id.desc())
+        ).first()
+        if latest is None:
+            raise typer.BadParameter(
+                f"item {item_id} has had no reminder to acknowledge", param_hint="ITEM_ID"
+            )
+        tz = resolve_plan(session, latest.plan_id).timezone
+        if session.get(ItemAck, (item_id, latest.level)) is None:
+            session.add(
+                ItemAck(
+                    item_id=item_id,
+                    level=latest.level,
+                    at=clock.now(),
+                    on_date=clock.local_date(clock.now(), tz),
+                    actor=actor or get_settings().actor,
+                )
+            )
+    out.print(
+        f"#{item_id}: level {latest.level} ({latest.level_name}) acknowledged; "
+        "no more repeats at this level"
+    )
+
+
+@app.command()
+def extend(
+    item_id: ItemArg,
+    to: Annotated[str, typer.Option("--to", help="The approved new due date.")],
+    reason: Annotated[str, typer.Option(help="Why, and who approved it.")],
+    actor: Annotated[str | None, typer.Option(help="Who records it.")] = None,
+) -> None:
+    """延期: record an approved extension; lights and reminders follow the new date, the original
+    deadline stays on record."""
+    new_due = parse_date(to, "--to")
+    assert new_due is not None
+    with session_scope(ready_engine()) as session:
+        old = extend_item(
+            session, item_id, new_due, actor=actor or get_settings().actor, reason=reason
+        )
+    out.print(f"#{item_id}: due {old} → {new_due} (延期, {reason})")

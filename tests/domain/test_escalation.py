@@ -1,0 +1,262 @@
+"""The escalation ladder: exact days across holidays, digests, the cap, ack, extension, retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.header import decode_header, make_header
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from config.ladder import Ladder, load_ladder
+from config.settings import Settings, temporary_settings
+from domain.channels import ChannelError, OutgoingMessage
+from domain.delivery import deliver
+from domain.escalation import due_notices, write_outbox
+from domain.items import extend_item
+from domain.sync import sync_catalog
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.orm import ItemAck, Message, Notice, Plan
+from tasks_catalog.loader import load_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+TZ = "Asia/Shanghai"
+DUE = date(2021, 10, 11)  # the Monday after National Day 2021 (Oct 1–7 off, Sat Oct 9 worked)
+
+
+def one_item_catalog(c: dict[str, Any]) -> None:
+    """Only M1 (zzb, due the Monday after National Day), with contacts for zzb and mzj."""
+    c["tasks"] = [c["tasks"][0]]
+    c["tasks"][0]["milestones"] = [
+        {"id": "M1", "title": "印发方案", "due": DUE, "start": date(2021, 9, 1)}
+    ]
+    for unit in c["units"]:
+        if unit["id"] in {"zzb", "mzj", "xzf"}:
+            unit["contacts"] = [
+                {"name": "联络员", "role": "liaison", "email": f"{unit['id']}-l@example.gov.cn"},
+                {"name": "负责人", "role": "head", "email": f"{unit['id']}-h@example.gov.cn"},
+            ]
+
+
+@pytest.fixture
+def plan_engine(
+    settings: Settings, engine: Engine, write_catalog: CatalogWriter
+) -> Iterator[Engine]:
+    with frozen_time(datetime(2021, 9, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog(edit=one_item_catalog))[0])
+    yield engine
+
+
+def run_day(engine: Engine, day: date, ladder: Ladder, channel: Any = None) -> Any:
+    with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, day, ladder, 5))
+        return deliver(session, plan, cap=ladder.daily_cap, channel=channel)
+
+
+def replay(engine: Engine, first: date, last: date, ladder: Ladder) -> list[tuple[str, int, date]]:
+    day = first
+    while day <= last:
+        run_day(engine, day, ladder)
+        day += timedelta(days=1)
+    with session_scope(engine) as session:
+        return [
+            (n.level, n.cycle, n.planned_on)
+            for n in session.scalars(select(Notice).order_by(Notice.id))
+        ]
+
+
+def test_ladder_days_across_national_day_and_a_make_up_saturday(plan_engine: Engine) -> None:
+    """Working days, not calendar days: remind-1 falls on make-up Saturday Oct 9."""
+    notices = replay(plan_engine, date(2021, 9, 20), date(2021, 10, 30), load_ladder())
+    assert notices == [
+        ("remind-5", 0, date(2021, 9, 28)),  # Sep 28, 29, 30, Oct 8, 9 left: 5 working days
+        ("remind-1", 0, date(2021, 10, 9)),  # the make-up Saturday
+        ("due", 0, date(2021, 10, 11)),
+        ("coordinator", 0, date(2021, 10, 14)),  # 3 working days overdue
+        ("coordinator", 1, date(2021, 10, 21)),  # weekly repeat: 8 overdue
+        ("leadership", 0, date(2021, 10, 25)),  # 10 overdue
+    ]
+
+
+def test_replay_over_months_gives_exact_counts_and_skipped_days_catch_up(
+    plan_engine: Engine, engine: Engine
+) -> None:
+    """Through Nov 30: 6 + leadership repeats every 5 working days (Nov 1, 8, 15, 22, 29)."""
+    notices = replay(plan_engine, date(2021, 9, 1), date(2021, 11, 30), load_ladder())
+    assert len(notices) == 11
+    assert [n[2] for n in notices if n[0] == "leadership"] == [
+        date(2021, 10, 25),
+        date(2021, 11, 1),
+        date(2021, 11, 8),
+        date(2021, 11, 15),
+        date(2021, 11, 22),
+        date(2021, 11, 29),
+    ]
+
+
+def test_running_twice_a_day_plans_and_sends_once(plan_engine: Engine) -> None:
+    """Re-runs are harmless: the outbox key makes the second run a no-op."""
+    ladder = load_ladder()
+    first = run_day(plan_engine, date(2021, 10, 14), ladder)
+    second = run_day(plan_engine, date(2021, 10, 14), ladder)
+    assert sorted(m.recipient for m in first.sent) == ["mzj/liaison", "zzb/head"]
+    assert second.sent == []
+    with session_scope(plan_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 1
+
+
+def test_one_digest_per_recipient_and_the_daily_cap(
+    settings: Settings, engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """Two overdue items of one unit: one message each for its liaison and head; a notice
+    arriving later the same day waits for tomorrow (cap 1)."""
+
+    def two(c: dict[str, Any]) -> None:
+        one_item_catalog(c)
+        c["tasks"][0]["milestones"].append(
+            {"id": "M2", "title": "建立制度", "due": DUE, "start": date(2021, 9, 1)}
+        )
+        c["tasks"][0]["milestones"].append(
+            {"id": "M3", "title": "另一事项", "due": date(2021, 10, 12), "start": date(2021, 9, 1)}
+        )
+
+    with frozen_time(datetime(2021, 9, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog(edit=two))[0])
+    ladder = load_ladder()
+    report = run_day(engine, DUE, ladder)  # M1, M2 at "due" (liaison+head); M3 at remind-1
+    recipients = sorted(m.recipient for m in report.sent)
+    assert recipients == ["zzb/head", "zzb/liaison"]
+    with session_scope(engine) as session:
+        liaison = session.scalars(select(Message).where(Message.recipient == "zzb/liaison")).one()
+        assert liaison.body.count("印发方案") == 1 and "建立制度" in liaison.body
+        assert "另一事项" in liaison.body  # three items, one digest
+    again = run_day(engine, DUE, ladder)
+    assert again.sent == []
+
+
+def test_ack_stops_repeats_but_not_the_next_level(plan_engine: Engine) -> None:
+    """Acknowledged at coordinator level: no repeat on Oct 21; leadership still comes."""
+    ladder = load_ladder()
+    replay(plan_engine, date(2021, 10, 14), date(2021, 10, 14), ladder)
+    with session_scope(plan_engine) as session:
+        session.add(
+            ItemAck(
+                item_id=1,
+                level="coordinator",
+                at=datetime(2021, 10, 15, tzinfo=UTC),
+                on_date=date(2021, 10, 15),
+                actor="zzb",
+            )
+        )
+    notices = replay(plan_engine, date(2021, 10, 15), date(2021, 10, 26), ladder)
+    assert [(lv, c) for lv, c, _ in notices] == [("coordinator", 0), ("leadership", 0)]
+
+
+def test_extension_restarts_the_ladder_on_the_new_date(plan_engine: Engine) -> None:
+    """Extended to Nov 15 on Oct 12: no coordinator notice; remind-5 before the new date."""
+    ladder = load_ladder()
+    replay(plan_engine, date(2021, 10, 11), date(2021, 10, 11), ladder)
+    with (
+        frozen_time(end_of_working_day(date(2021, 10, 12), TZ)),
+        session_scope(plan_engine) as session,
+    ):
+        extend_item(session, 1, date(2021, 11, 15), actor="mzj", reason="县政府同意延期")
+    notices = replay(plan_engine, date(2021, 10, 12), date(2021, 11, 15), ladder)
+    assert [(lv, c, d) for lv, c, d in notices[1:]] == [
+        ("remind-5", 0, date(2021, 11, 8)),
+        ("remind-1", 0, date(2021, 11, 12)),
+        ("due", 0, date(2021, 11, 15)),
+    ]
+
+
+class FlakyChannel:
+    """Fails the first ``failures`` sends, then records what it sends."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: list[OutgoingMessage] = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ChannelError("connection refused")
+        self.sent.append(message)
+
+
+def test_a_failing_channel_loses_nothing_and_sends_nothing_twice(plan_engine: Engine) -> None:
+    """Day 1 the channel is down: notices stay pending with the error; later all go out once."""
+    ladder = load_ladder()
+    channel = FlakyChannel(failures=2)
+    first = run_day(plan_engine, DUE, ladder, channel)
+    assert first.sent == [] and len(first.failed) == 2
+    with session_scope(plan_engine) as session:
+        notice = session.scalars(select(Notice)).one()
+        assert (notice.status, notice.attempts) == ("pending", 2)  # one per recipient tried
+        assert "connection refused" in (notice.last_error or "")
+    later = run_day(plan_engine, DUE + timedelta(days=1), ladder, channel)
+    assert sorted(m.recipient for m in later.sent) == ["zzb/head", "zzb/liaison"]
+    assert len(channel.sent) == 2
+    run_day(plan_engine, DUE + timedelta(days=1), ladder, channel)
+    assert len(channel.sent) == 2
+
+
+def test_crash_between_planning_and_delivery(plan_engine: Engine) -> None:
+    """Notices planned but never delivered (the process died) go out once on the next run."""
+    ladder = load_ladder()
+    with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+    channel = FlakyChannel(failures=0)
+    run_day(plan_engine, DUE, ladder, channel)
+    run_day(plan_engine, DUE, ladder, channel)
+    assert sorted(m.recipient for m in channel.sent) == ["zzb/head", "zzb/liaison"]
+
+
+def test_quiet_hours(plan_engine: Engine) -> None:
+    """At 20:00, or on a Sunday, nothing is delivered; notices wait."""
+    ladder = load_ladder()
+    with (
+        frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)),
+        session_scope(plan_engine) as session,
+    ):  # 20:00 in Shanghai
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        assert deliver(session, plan, cap=1).quiet
+
+
+def test_smtp_delivery_to_a_real_server(plan_engine: Engine, unused_tcp_port: int) -> None:
+    """Mail goes through a real local SMTP server (aiosmtpd): recipients, subject, body."""
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+    from aiosmtpd.handlers import Message as Collect  # noqa: PLC0415
+
+    received: list[Any] = []
+
+    class Handler(Collect):
+        def handle_message(self, message: Any) -> None:
+            received.append(message)
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
+    controller.start()
+    try:
+        with temporary_settings(
+            channel="smtp", smtp_host="127.0.0.1", smtp_port=unused_tcp_port, smtp_security="none"
+        ):
+            report = run_day(plan_engine, DUE, load_ladder())
+    finally:
+        controller.stop()
+    assert len(report.sent) == 2
+    to = sorted(m["To"] for m in received)
+    assert to == ["zzb-h@example.gov.cn", "zzb-l@example.gov.cn"]
+    subject = received[0]["Subject"]
+    assert "示例县委组织部" in str(make_header(decode_header(subject)))
+    body = received[0].get_payload(decode=True).decode("utf-8")
+    assert "印发方案" in body and "今天到期" in body
