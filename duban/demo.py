@@ -13,9 +13,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import Engine
 
+from config.ladder import load_ladder
 from config.settings import get_settings, temporary_settings
+from domain.channels import FileChannel
 from domain.completeness import completeness_view
+from domain.delivery import deliver
+from domain.escalation import due_notices, missing_report_notices, write_outbox
 from domain.indicators import indicator_values
 from domain.intake.inbox import collect
 from domain.status import status_view
@@ -40,6 +45,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
     for stale in (database, home / "duban.db-wal", home / "duban.db-shm"):
         stale.unlink(missing_ok=True)
     shutil.rmtree(home / "inbox", ignore_errors=True)
+    shutil.rmtree(home / "outbox", ignore_errors=True)
     with temporary_settings(home=home, database_url=None, inbox=None) as settings:
         console.rule("[bold]duban main job")
         console.print(f"data directory: {home}")
@@ -97,5 +103,29 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         render.completeness(console, done)
         console.print("7. indicators")
         render.indicators(console, as_of, values)
+        _escalate(console, engine, plan.id, as_of)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")
+
+
+def _escalate(console: Console, engine: Engine, plan_id: str, as_of: date) -> None:
+    """Step 8: the ladder's notices for the day, delivered to the file channel."""
+    ladder = load_ladder(get_settings().ladder)
+    with session_scope(engine) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
+            due = due_notices(session, plan, as_of, ladder, get_settings().yellow_workdays)
+            due += missing_report_notices(
+                session, plan, as_of, ladder, get_settings().yellow_workdays
+            )
+            new = write_outbox(session, plan, due)
+            report = deliver(session, plan, cap=ladder.daily_cap)
+        result = render.escalation_json(as_of, due, new, report)
+    console.print(f"8. escalation on {as_of} (messages written to {FileChannel().folder})")
+    render.escalation(console, result, limit=5)
+    if report.sent:
+        sample = max(report.sent, key=lambda m: len(m.body))
+        console.print(f"   the longest digest, to {sample.recipient} — {sample.subject}:")
+        for line in sample.body.splitlines()[:14]:
+            console.print(f"   │ {line}", markup=False)
