@@ -99,8 +99,30 @@ class PreviewChannel:
         return None
 
 
-def channel_for(address: str | None) -> Channel:
-    """The configured channel (``DUBAN_CHANNEL``: file or smtp)."""
+class AppriseChannel:
+    """IM group robots and other services by URL, through apprise: DingTalk (``dingtalk://``),
+    WeCom (``wecombot://``), Feishu (``feishu://``), or any JSON webhook (``json://``)."""
+
+    name = "webhook"
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+
+    def send(self, message: OutgoingMessage) -> None:
+        import apprise  # noqa: PLC0415 - heavy import, only when a webhook is configured
+
+        client = apprise.Apprise()
+        for url in self.urls:
+            if not client.add(url):
+                raise ChannelError(f"not a notification URL apprise understands: {url}")
+        if not client.notify(title=message.subject, body=message.body):
+            raise ChannelError(f"webhook delivery failed for {', '.join(self.urls)}")
+
+
+def channel_for(address: str | None, urls: list[str] | None = None) -> Channel:
+    """The recipient's notification URLs if any (webhook), else ``DUBAN_CHANNEL``."""
+    if urls:
+        return AppriseChannel(urls)
     if get_settings().channel == "smtp" and address:
         return SmtpChannel()
     return FileChannel()

@@ -168,9 +168,11 @@ class Digest:
     def send(self, recipient: str, notices: list[Notice], channel: Channel | None) -> Message:
         code, who = recipient.split("/")
         unit = self.units[code]
-        address = self.session.scalars(
-            select(Contact.email).where(Contact.unit_id == unit.id, Contact.role == who)
+        contact = self.session.scalars(
+            select(Contact).where(Contact.unit_id == unit.id, Contact.role == who)
         ).first()
+        address = contact.email if contact else None
+        urls = list(contact.addresses) if contact else []
         items = _digest_items(self.session, notices, self.by_id)
         overdue = sum(1 for n in notices if n.workdays > 0)
         body = self.template.render(
@@ -185,7 +187,7 @@ class Digest:
             overdue_count=overdue,
         )
         subject = f"【督办】{unit.name}：{len(items)}项事项" + ("逾期" if overdue else "即将到期")
-        chosen = channel or channel_for(address)
+        chosen = channel or channel_for(address, urls)
         message = Message(
             plan_id=self.plan.id,
             recipient=recipient,

@@ -260,3 +260,106 @@ def test_smtp_delivery_to_a_real_server(plan_engine: Engine, unused_tcp_port: in
     assert "示例县委组织部" in str(make_header(decode_header(subject)))
     body = received[0].get_payload(decode=True).decode("utf-8")
     assert "印发方案" in body and "今天到期" in body
+
+
+def test_webhook_delivery_to_a_local_http_server(
+    settings: Settings, engine: Engine, write_catalog: CatalogWriter, unused_tcp_port: int
+) -> None:
+    """A unit whose liaison has a notification URL gets the digest posted there (apprise)."""
+    import json  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    from http.server import BaseHTTPRequestHandler, HTTPServer  # noqa: PLC0415
+
+    posted: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            posted.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:  # noqa: ARG002 - keep the test quiet
+            return
+
+    def with_hook(c: dict[str, Any]) -> None:
+        one_item_catalog(c)
+        zzb = next(u for u in c["units"] if u["id"] == "zzb")
+        zzb["contacts"][0]["notify"] = [f"json://127.0.0.1:{unused_tcp_port}/robot"]
+
+    with frozen_time(datetime(2021, 9, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog(edit=with_hook))[0])
+    server = HTTPServer(("127.0.0.1", unused_tcp_port), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        report = run_day(engine, DUE, load_ladder())
+    finally:
+        server.shutdown()
+        server.server_close()
+    channels = {m.recipient: m.channel for m in report.sent}
+    assert channels == {"zzb/liaison": "webhook", "zzb/head": "file"}
+    assert len(posted) == 1
+    assert "印发方案" in posted[0]["message"] and "示例县委组织部" in posted[0]["title"]
+
+
+def test_missing_report_reminder(plan_engine: Engine) -> None:
+    """zzb owes the weekly report (its item is active) and sent none: reminded after Friday."""
+    from domain.escalation import missing_report_notices  # noqa: PLC0415
+
+    with session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        before_due = missing_report_notices(session, plan, date(2021, 9, 16), load_ladder(), 5)
+        on_due = missing_report_notices(session, plan, date(2021, 9, 17), load_ladder(), 5)
+    assert before_due == []
+    (notice,) = on_due
+    assert (notice.kind, notice.dedupe_key, notice.roles) == (
+        "missing_report",
+        f"missing:{notice.unit_id}:2021-09-13",
+        ["owner:liaison"],
+    )
+
+
+@pytest.mark.postgres
+def test_concurrent_escalation_runs_on_postgres_plan_each_notice_once(
+    postgres_url: str, write_catalog: CatalogWriter, tmp_path: Any
+) -> None:
+    """Two runs at once against PostgreSQL: the unique outbox key keeps one copy of each."""
+    import threading  # noqa: PLC0415
+
+    from models.db import engine_for  # noqa: PLC0415
+    from models.migrate import upgrade  # noqa: PLC0415
+
+    engine = engine_for(postgres_url)
+    upgrade(engine)
+    with temporary_settings(database_url=postgres_url, home=tmp_path):
+        with frozen_time(datetime(2021, 9, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
+            sync_catalog(session, load_catalog(write_catalog(edit=one_item_catalog))[0])
+        ladder = load_ladder()
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                with (
+                    frozen_time(end_of_working_day(date(2021, 10, 14), TZ)),
+                    session_scope(engine) as session,
+                ):
+                    plan = session.get(Plan, "demo-plan")
+                    assert plan is not None
+                    due = due_notices(session, plan, date(2021, 10, 14), ladder, 5)
+                    barrier.wait()
+                    write_outbox(session, plan, due)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with session_scope(engine) as session:
+            keys = session.scalars(select(Notice.dedupe_key)).all()
+        assert len(keys) == len(set(keys)) == 1
