@@ -69,7 +69,8 @@ class MissingReport(Strict):
 
 
 class BehindPace(Strict):
-    margin: int = Field(default=25, ge=1, le=100)
+    """Who hears that an item is behind pace (the margin is the setting DUBAN_PACE_MARGIN)."""
+
     to: list[Role] = Field(min_length=1)
 
 

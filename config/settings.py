@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         ge=0,
         description="an open item this many working days or fewer before its due date is yellow",
     )
+    pace_margin: int = Field(
+        default=25,
+        ge=1,
+        le=100,
+        description="percentage points an item may lag the straight-line "
+        "expected progress (序时进度) before it turns yellow as behind pace",
+    )
     calendar_overrides: Path | None = Field(
         default=None,
         description="YAML file of local working-day overrides; default "

@@ -21,7 +21,12 @@ from models.db import prefer_hash_joins
 from models.enums import Status
 from models.orm import InboxFile, Plan, Report, Unit
 
-ACTIVE = [Status.ON_TRACK.value, Status.DUE_SOON.value, Status.OVERDUE.value]
+ACTIVE = [
+    Status.ON_TRACK.value,
+    Status.DUE_SOON.value,
+    Status.BEHIND_PACE.value,
+    Status.OVERDUE.value,
+]
 
 
 class UnitTimeliness(BaseModel):

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level
+from config.settings import get_settings
 from domain.calendar import ensure_calendar, workday_ordinal
 from domain.completeness import owing_units, sent_reports
 from domain.reporting import cycle_of
@@ -27,7 +28,12 @@ from models import clock
 from models.enums import Status
 from models.orm import ItemAck, Notice, Plan
 
-ACTIVE = [Status.ON_TRACK.value, Status.DUE_SOON.value, Status.OVERDUE.value]
+ACTIVE = [
+    Status.ON_TRACK.value,
+    Status.DUE_SOON.value,
+    Status.BEHIND_PACE.value,
+    Status.OVERDUE.value,
+]
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,11 @@ def due_notices(
     """Every ladder notice due on ``as_of``, computed in one query over all items."""
     ensure_calendar(session, as_of)
     items = item_status_select(
-        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays
+        plan.id,
+        as_of,
+        workday_ordinal(session, as_of),
+        yellow_workdays,
+        get_settings().pace_margin,
     ).subquery()
     overdue = -items.c.workdays_left
     name = _ladder_name(ladder, items.c.task, items.c.milestone)
@@ -238,4 +248,50 @@ def missing_report_notices(
         )
         for unit_id in sorted(owed)
         if unit_id not in sent or sent[unit_id] > as_of
+    ]
+
+
+def behind_pace_notices(
+    session: Session, plan: Plan, as_of: date, ladder: Ladder, yellow_workdays: int
+) -> list[PlannedNotice]:
+    """A notice, once per due date, for each item behind its straight-line pace (序时进度)."""
+    rule = ladder.behind_pace
+    if rule is None:
+        return []
+    ensure_calendar(session, as_of)
+    margin = get_settings().pace_margin
+    items = item_status_select(
+        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, margin
+    ).subquery()
+    return [
+        PlannedNotice(
+            dedupe_key=f"pace:{r.id}:{r.due}",
+            kind="behind_pace",
+            item_id=r.id,
+            unit_id=r.unit_id,
+            level="behind-pace",
+            level_name="序时进度滞后",
+            due=r.due,
+            cycle=0,
+            workdays=-r.workdays_left,
+            roles=list(rule.to),
+            rule=f"reported {r.percent}%, more than {margin} points behind the straight-line "
+            "pace between the window's start and the due date",
+        )
+        for r in session.execute(
+            select(items.c.id, items.c.unit_id, items.c.due, items.c.workdays_left, items.c.percent)
+            .where(items.c.status == Status.BEHIND_PACE.value)
+            .order_by(items.c.id)
+        )
+    ]
+
+
+def all_due_notices(
+    session: Session, plan: Plan, as_of: date, ladder: Ladder, yellow_workdays: int
+) -> list[PlannedNotice]:
+    """Ladder, missing-report and behind-pace notices due on ``as_of``."""
+    return [
+        *due_notices(session, plan, as_of, ladder, yellow_workdays),
+        *missing_report_notices(session, plan, as_of, ladder, yellow_workdays),
+        *behind_pace_notices(session, plan, as_of, ladder, yellow_workdays),
     ]

@@ -8,7 +8,10 @@ For an item on the date ``as_of`` (first matching line wins):
 4. ``as_of`` is after the due date → ``overdue`` (red)
 5. ``as_of`` is before the item's window opens → ``not_started`` (gray)
 6. at most ``yellow_workdays`` working days left → ``due_soon`` (yellow)
-7. otherwise → ``on_track`` (green)
+7. the reported percent lags the straight-line expectation (working days elapsed since the
+   window opened ÷ working days in the window × 100) by more than ``pace_margin`` points →
+   ``behind_pace`` (yellow, 序时进度滞后)
+8. otherwise → ``on_track`` (green)
 
 Working days left = ordinal(due) − ordinal(as_of) on the working-day calendar, so a deadline
 after a long holiday turns yellow later than a calendar-day count would.
@@ -35,6 +38,9 @@ def status_expression(
     as_of: date,
     as_of_ordinal: int,
     yellow_workdays: int,
+    start_ordinal: SQLColumnExpression[int] | None = None,
+    percent: SQLColumnExpression[int] | None = None,
+    pace_margin: int | None = None,
 ) -> ColumnElement[str]:
     """A CASE expression giving each row's :class:`~models.enums.Status` value."""
     today = literal(as_of, Date)
@@ -46,5 +52,22 @@ def status_expression(
         (today > due, Status.OVERDUE.value),
         (today < start, Status.NOT_STARTED.value),
         (due_ordinal - as_of_ordinal <= yellow_workdays, Status.DUE_SOON.value),
+        *_behind_pace(start_ordinal, due_ordinal, as_of_ordinal, percent, pace_margin),
         else_=Status.ON_TRACK.value,
     )
+
+
+def _behind_pace(
+    start_ordinal: SQLColumnExpression[int] | None,
+    due_ordinal: SQLColumnExpression[int],
+    as_of_ordinal: int,
+    percent: SQLColumnExpression[int] | None,
+    margin: int | None,
+) -> list[tuple[ColumnElement[bool], str]]:
+    """(expected − reported) × span > margin × span, in integers: no division, no rounding."""
+    if start_ordinal is None or percent is None or margin is None:
+        return []
+    span = due_ordinal - start_ordinal
+    elapsed = literal(as_of_ordinal) - start_ordinal
+    lagging = and_(span > 0, elapsed * 100 - percent * span > margin * span)
+    return [(lagging, Status.BEHIND_PACE.value)]

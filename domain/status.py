@@ -25,6 +25,7 @@ from models.orm import (
     ItemTransition,
     Milestone,
     Plan,
+    Report,
     Task,
     TaskUnit,
     Unit,
@@ -155,7 +156,11 @@ def valid_on(as_of: date) -> ColumnElement[bool]:
 
 
 def item_status_select(
-    plan_id: str, as_of: date, as_of_ordinal: int, yellow_workdays: int
+    plan_id: str,
+    as_of: date,
+    as_of_ordinal: int,
+    yellow_workdays: int,
+    pace_margin: int | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """One row per item of the plan as it stood on ``as_of``, with its status.
 
@@ -187,6 +192,16 @@ def item_status_select(
         .group_by(ItemDependency.item_id)
         .subquery("open_prerequisites")
     )
+    # the percent as reported on or before as_of
+    last_report = (
+        select(Report.item_id, func.max(Report.id).label("report_id"))
+        .where(Report.received_on <= as_of)
+        .group_by(Report.item_id)
+        .subquery("last_report")
+    )
+    reported = aliased(Report)
+    percent = func.coalesce(reported.percent, 0)
+    start_day = aliased(CalendarDay)
     status = status_expression(
         state=state,
         done_on=history.c.done_on,
@@ -197,6 +212,9 @@ def item_status_select(
         as_of=as_of,
         as_of_ordinal=as_of_ordinal,
         yellow_workdays=yellow_workdays,
+        start_ordinal=start_day.ordinal,
+        percent=percent,
+        pace_margin=pace_margin,
     ).label("status")
     return (
         select(
@@ -205,7 +223,7 @@ def item_status_select(
             WorkItem.start,
             due.label("due"),
             WorkItem.original_due,
-            WorkItem.percent,
+            percent.label("percent"),
             WorkItem.unit_id,
             state.label("state"),
             status,
@@ -225,6 +243,9 @@ def item_status_select(
         .join(CalendarDay, CalendarDay.day == due)
         .outerjoin(history, history.c.item_id == WorkItem.id)
         .outerjoin(open_prerequisites, open_prerequisites.c.item_id == WorkItem.id)
+        .outerjoin(start_day, start_day.day == WorkItem.start)
+        .outerjoin(last_report, last_report.c.item_id == WorkItem.id)
+        .outerjoin(reported, reported.id == last_report.c.report_id)
         .where(
             WorkItem.plan_id == plan_id,
             state != ItemState.RETIRED.value,
@@ -242,6 +263,7 @@ def status_view(
     task: str | None = None,
     unit: str | None = None,
     with_items: bool = False,
+    pace_margin: int | None = None,
 ) -> StatusView:
     """Counts per task and light for ``as_of``; the items too when filtered or asked for."""
     plan = resolve_plan(session, plan_id)
@@ -250,7 +272,9 @@ def status_view(
         select(func.min(WorkItem.due), func.max(WorkItem.due)).where(WorkItem.plan_id == plan.id)
     ).one()
     ensure_calendar(session, as_of, *(d for d in (first_due, last_due) if d is not None))
-    base = item_status_select(plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays)
+    base = item_status_select(
+        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
+    )
     filters: dict[str, str] = {}
     if task is not None:
         code = _task_code(session, plan.id, task)

@@ -118,6 +118,7 @@ def status(
             task=task,
             unit=unit,
             with_items=as_json,
+            pace_margin=settings.pace_margin,
         )
         reporting = None
         if not view.filters:

@@ -13,7 +13,7 @@ from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.channels import PreviewChannel
 from domain.delivery import deliver
-from domain.escalation import due_notices, missing_report_notices, write_outbox
+from domain.escalation import all_due_notices, write_outbox
 from domain.items import extend_item
 from domain.status import resolve_plan, subtree
 from duban import render
@@ -52,10 +52,7 @@ def escalate(
             day = requested or clock.today(plan_row.timezone)
             moment = clock.end_of_working_day(day, plan_row.timezone) if requested else clock.now()
             with clock.frozen_time(moment):
-                due = due_notices(session, plan_row, day, ladder, settings.yellow_workdays)
-                due += missing_report_notices(
-                    session, plan_row, day, ladder, settings.yellow_workdays
-                )
+                due = all_due_notices(session, plan_row, day, ladder, settings.yellow_workdays)
                 new = write_outbox(session, plan_row, due)
                 report = deliver(
                     session,

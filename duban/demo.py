@@ -20,7 +20,7 @@ from config.settings import get_settings, temporary_settings
 from domain.channels import FileChannel
 from domain.completeness import completeness_view
 from domain.delivery import deliver
-from domain.escalation import due_notices, missing_report_notices, write_outbox
+from domain.escalation import all_due_notices, write_outbox
 from domain.indicators import indicator_values
 from domain.intake.inbox import collect
 from domain.status import status_view
@@ -92,6 +92,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
                 as_of=as_of,
                 yellow_workdays=get_settings().yellow_workdays,
                 with_items=True,
+                pace_margin=get_settings().pace_margin,
             )
             plan = session.get(Plan, catalog.plan.id)
             assert plan is not None
@@ -115,10 +116,7 @@ def _escalate(console: Console, engine: Engine, plan_id: str, as_of: date) -> No
         plan = session.get(Plan, plan_id)
         assert plan is not None
         with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
-            due = due_notices(session, plan, as_of, ladder, get_settings().yellow_workdays)
-            due += missing_report_notices(
-                session, plan, as_of, ladder, get_settings().yellow_workdays
-            )
+            due = all_due_notices(session, plan, as_of, ladder, get_settings().yellow_workdays)
             new = write_outbox(session, plan, due)
             report = deliver(session, plan, cap=ladder.daily_cap)
         result = render.escalation_json(as_of, due, new, report)

@@ -62,6 +62,7 @@ class Status(StrEnum):
     WAITING = "waiting"
     ON_TRACK = "on_track"
     DUE_SOON = "due_soon"
+    BEHIND_PACE = "behind_pace"
     OVERDUE = "overdue"
     DONE_ON_TIME = "done_on_time"
     DONE_LATE = "done_late"
@@ -72,6 +73,7 @@ STATUS_LIGHT: dict[Status, Light] = {
     Status.WAITING: Light.GRAY,
     Status.ON_TRACK: Light.GREEN,
     Status.DUE_SOON: Light.YELLOW,
+    Status.BEHIND_PACE: Light.YELLOW,
     Status.OVERDUE: Light.RED,
     Status.DONE_ON_TIME: Light.GREEN,
     Status.DONE_LATE: Light.DONE_LATE,

@@ -24,6 +24,8 @@ def classify(
     done_on: date | None = None,
     waiting: bool = False,
     yellow: int = 5,
+    percent: int = 0,
+    margin: int | None = None,
 ) -> tuple[Status, Light]:
     status = status_expression(
         state=literal(state, String),
@@ -35,6 +37,9 @@ def classify(
         as_of=as_of,
         as_of_ordinal=CAL[as_of],
         yellow_workdays=yellow,
+        start_ordinal=literal(CAL[start], Integer),
+        percent=literal(percent, Integer),
+        pace_margin=margin,
     )
     with ENGINE.connect() as connection:
         value = connection.execute(select(status)).scalar_one()
@@ -99,3 +104,21 @@ def test_open_states_other_than_done_follow_the_deadline() -> None:
     """Blocked or returned items are not excused: past due they are red."""
     for state in ("blocked", "returned", "in_progress"):
         assert classify(as_of=date(2026, 7, 1), due=date(2026, 6, 30), state=state)[1] == Light.RED
+
+
+def test_behind_pace_is_yellow_beyond_the_margin() -> None:
+    """Jun 1 → Jun 30 2026 is 20 working days (Jun 19 is Dragon Boat); on Jun 15, 10 have
+    passed, so 50% is expected: 24% lags 26 points (> 25, yellow), 25% lags exactly 25 (green)."""
+
+    def at(percent: int, margin: int | None) -> tuple[Status, Light]:
+        return classify(
+            as_of=date(2026, 6, 15),
+            due=date(2026, 6, 30),
+            start=date(2026, 6, 1),
+            percent=percent,
+            margin=margin,
+        )
+
+    assert at(24, 25) == (Status.BEHIND_PACE, Light.YELLOW)
+    assert at(25, 25) == (Status.ON_TRACK, Light.GREEN)
+    assert at(0, None)[0] == Status.ON_TRACK  # pace not checked without a margin
