@@ -295,3 +295,52 @@ def all_due_notices(
         *missing_report_notices(session, plan, as_of, ladder, yellow_workdays),
         *behind_pace_notices(session, plan, as_of, ladder, yellow_workdays),
     ]
+
+
+def explain_quiet(
+    session: Session, plan: Plan, item_id: int, as_of: date, ladder: Ladder, yellow_workdays: int
+) -> str:
+    """Why an item has had no reminder (yet) on ``as_of``, in one sentence."""
+    ensure_calendar(session, as_of)
+    items = item_status_select(
+        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, get_settings().pace_margin
+    ).subquery()
+    row = session.execute(
+        select(
+            items.c.status,
+            items.c.workdays_left,
+            items.c.start,
+            items.c.due,
+            items.c.task,
+            items.c.milestone,
+        ).where(items.c.id == item_id)
+    ).one_or_none()
+    if row is None:
+        return f"item {item_id} is not live in plan {plan.id} on {as_of} (retired or not yet added)"
+    if row.status == Status.WAITING.value:
+        return "it waits for a prerequisite item that is not closed: waiting items are not chased"
+    if row.status == Status.NOT_STARTED.value:
+        return f"its window opens on {row.start}; reminders start after that"
+    if row.status in {Status.DONE_ON_TIME.value, Status.DONE_LATE.value}:
+        return "it is done (submitted or closed)"
+    names = {"default": ladder.levels, **ladders(ladder)}
+    overdue = -row.workdays_left
+    key = next(
+        (
+            k
+            for k, o in [
+                ("urgent", ladder.urgent),
+                *((f"override-{i}", o) for i, o in enumerate(ladder.overrides)),
+            ]
+            if o and (row.milestone in o.milestones or row.task in o.tasks)
+        ),
+        "default",
+    )
+    upcoming = [lv for lv in names[key] if lv.offset > overdue]
+    if not upcoming:
+        return "a reminder is due now: run `duban escalate`"
+    nxt = upcoming[0]
+    return (
+        f"{overdue:+d} working days from its due date {row.due}; the first level, "
+        f"{nxt.id} ({nxt.name}), comes at {nxt.offset:+d}"
+    )

@@ -13,7 +13,7 @@ from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.channels import PreviewChannel
 from domain.delivery import deliver
-from domain.escalation import all_due_notices, write_outbox
+from domain.escalation import all_due_notices, explain_quiet, write_outbox
 from domain.items import extend_item
 from domain.status import resolve_plan, subtree
 from duban import render
@@ -77,6 +77,9 @@ def notices(
     unit: Annotated[
         str | None, typer.Option(help="Only notices for this unit (and below).")
     ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date for the 'why none' explanation.")
+    ] = None,
     plan: PlanOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -129,14 +132,25 @@ def notices(
                     ],
                 }
             )
+        why = None
         if item is not None and not rows:
             work = session.get(WorkItem, item)
             if work is None:
                 raise typer.BadParameter(f"no work item {item}", param_hint="--item")
+            day = parse_date(as_of) or clock.today(plan_row.timezone)
+            why = explain_quiet(
+                session,
+                plan_row,
+                item,
+                day,
+                load_ladder(get_settings().ladder),
+                get_settings().yellow_workdays,
+            )
     if as_json:
-        sys.stdout.write(json.dumps({"notices": rows}, ensure_ascii=False, indent=1) + "\n")
+        payload = {"notices": rows, "why_none": why}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         return
-    render.notices(out, rows, item)
+    render.notices(out, rows, item, why)
 
 
 @app.command()

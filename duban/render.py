@@ -428,17 +428,12 @@ def escalation(console: Console, result: dict[str, Any], limit: int | None = 20)
         console.print(f"  daily cap reached, waiting for tomorrow: {', '.join(result['capped'])}")
 
 
-def notices(console: Console, rows: list[dict[str, Any]], item: int | None) -> None:
-    """The notices with their rule and deliveries."""
+def notices(
+    console: Console, rows: list[dict[str, Any]], item: int | None, why: str | None = None
+) -> None:
+    """The notices with their rule and deliveries; or why there is none."""
     if not rows:
-        console.print(
-            "no notices"
-            + (
-                f" for item {item}: it has not reached a reminder level (see `duban item show`)"
-                if item
-                else ""
-            )
-        )
+        console.print("no notices" + (f" for item {item}: {why}" if item and why else ""))
         return
     for n in rows:
         console.print(

@@ -363,3 +363,17 @@ def test_concurrent_escalation_runs_on_postgres_plan_each_notice_once(
         with session_scope(engine) as session:
             keys = session.scalars(select(Notice.dedupe_key)).all()
         assert len(keys) == len(set(keys)) == 1
+
+
+def test_why_no_reminder_yet(plan_engine: Engine) -> None:
+    """An item not yet at its first level says when that level comes, in working days."""
+    from domain.escalation import explain_quiet  # noqa: PLC0415
+
+    with session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        why = explain_quiet(session, plan, 1, date(2021, 9, 27), load_ladder(), 5)
+    assert why == (
+        "-6 working days from its due date 2021-10-11; the first level, remind-5 "
+        "(到期前提醒), comes at -5"
+    )
