@@ -37,6 +37,7 @@ STATUS_WORD = {
     Status.WAITING: "等待前置",
     Status.ON_TRACK: "正常推进",
     Status.DUE_SOON: "临近到期",
+    Status.BEHIND_PACE: "进度滞后",
     Status.OVERDUE: "逾期",
     Status.DONE_ON_TIME: "按期完成",
     Status.DONE_LATE: "逾期完成",
