@@ -1,11 +1,21 @@
 """Delivering the outbox: one digest per recipient per run, a daily cap, retries, quiet hours.
 
-Pending notices are grouped by recipient (a unit and a role: the owner's liaison, its head, the
-coordinator, the leadership). Each group becomes one message rendered from
-``templates/notice_digest.txt.j2`` and is sent through the recipient's channel. A message that
-fails stays pending with its error and is retried later with back-off; a recipient who already
-got ``daily_cap`` digests today waits until tomorrow. Nothing is sent outside working hours on
-working days.
+Delivery happens in three steps, each committed before the next, so a crash loses nothing and
+repeats nothing that was confirmed:
+
+1. **prepare** (one transaction): pending notices whose item is done or whose due date moved are
+   skipped (with the reason); the rest are grouped by recipient (a unit and a role: the owner's
+   liaison or head, the coordinator, the leadership), rendered from
+   ``templates/notice_digest.txt.j2`` with the working days counted *now*, and written as
+   ``message`` rows in state ``sending``, linked to their notices;
+2. **send** each message through its channel (outside any transaction);
+3. **confirm** (one transaction per message): ``sent``, or ``failed`` with the error, the notices
+   left pending with a back-off.
+
+A message found still ``sending`` by a later run (the process died between 2 and 3) is sent again
+under the same message id: the file channel overwrites the same file, mail carries the same
+``Message-ID`` (``duban-<id>``) so a receiving server can drop the copy. At most ``daily_cap``
+digests per recipient per day; nothing outside working hours on working days.
 """
 
 from __future__ import annotations
@@ -16,13 +26,24 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from domain.channels import Channel, ChannelError, OutgoingMessage, channel_for
+from domain.calendar import ensure_calendar
+from domain.channels import (
+    AppriseChannel,
+    Channel,
+    ChannelError,
+    FileChannel,
+    OutgoingMessage,
+    SmtpChannel,
+    channel_for,
+)
+from domain.lifecycle import DONE_STATES
 from domain.workbooks import STATE_LABELS
 from models import clock
+from models.db import session_scope
 from models.enums import ItemState
 from models.orm import (
     CalendarDay,
@@ -39,7 +60,8 @@ from models.orm import (
 from templates import TEMPLATES_DIR
 
 ROLE_LABEL = {"liaison": "联络员", "head": "负责人"}
-LEVEL_RANK = {"remind": 0, "due": 1, "coordinator": 2, "leadership": 3}
+LEVEL_RANK = {"remind": 0, "pace": 0, "missing": 1, "due": 1, "coordinator": 2, "leadership": 3}
+LIVE_MESSAGES = ("sent", "sending")
 
 
 @dataclass
@@ -49,16 +71,181 @@ class DeliveryReport:
     sent: list[Message] = field(default_factory=list)
     failed: list[Message] = field(default_factory=list)
     capped: list[str] = field(default_factory=list)
+    skipped: int = 0
     quiet: bool = False
 
 
 def in_working_hours(session: Session, plan: Plan, now: datetime) -> bool:
     """Whether ``now`` is inside the delivery window on a working day of the calendar."""
-    settings = get_settings()
     local = now.astimezone(ZoneInfo(plan.timezone))
+    ensure_calendar(session, local.date())
     workday = session.scalar(select(CalendarDay.is_workday).where(CalendarDay.day == local.date()))
-    start, end = (time.fromisoformat(t) for t in settings.delivery_hours.split("-"))
+    start, end = (time.fromisoformat(t) for t in get_settings().delivery_hours.split("-"))
     return bool(workday) and start <= local.time() <= end
+
+
+def deliver(
+    engine: Engine, plan_id: str, *, cap: int, channel: Channel | None = None
+) -> DeliveryReport:
+    """Prepare, send and confirm the plan's pending notices (see the module docstring)."""
+    report = DeliveryReport()
+    with session_scope(engine) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        if not in_working_hours(session, plan, clock.now()):
+            report.quiet = True
+            return report
+        stuck = list(
+            session.scalars(
+                select(Message.id)
+                .where(Message.plan_id == plan_id, Message.status == "sending")
+                .order_by(Message.id)
+            )
+        )
+        fresh = prepare(session, plan, cap=cap, report=report)
+    for message_id in [*stuck, *fresh]:
+        _send_and_confirm(engine, message_id, channel, report)
+    return report
+
+
+def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
+    """What delivery would send now, without sending (``--dry-run``; the caller rolls back)."""
+    report = DeliveryReport()
+    if not in_working_hours(session, plan, clock.now()):
+        report.quiet = True
+        return report
+    for message_id in prepare(session, plan, cap=cap, report=report):
+        message = session.get(Message, message_id)
+        assert message is not None
+        report.sent.append(message)
+    return report
+
+
+def prepare(session: Session, plan: Plan, *, cap: int, report: DeliveryReport) -> list[int]:
+    """Step 1: skip stale notices, group the rest, write ``sending`` messages. Returns their ids."""
+    now = clock.now()
+    today = clock.local_date(now, plan.timezone)
+    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
+    by_id = {u.id: u for u in units.values()}
+    pending = list(
+        session.scalars(
+            select(Notice)
+            .where(
+                Notice.plan_id == plan.id,
+                Notice.status == "pending",
+                (Notice.next_attempt_at.is_(None)) | (Notice.next_attempt_at <= now),
+            )
+            .order_by(Notice.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    pending = _skip_stale(session, pending, report)
+    done = _delivered(session, [n.id for n in pending])
+    groups: dict[str, list[Notice]] = defaultdict(list)
+    for notice in pending:
+        for role in notice.roles:
+            unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
+            if (notice.id, f"{unit.code}/{who}") not in done:
+                groups[f"{unit.code}/{who}"].append(notice)
+    sent_today = _sent_today(session, plan, today)
+    digest = Digest(session, plan, units, by_id, _template(), now, today)
+    ids = []
+    for recipient, notices in sorted(groups.items()):
+        if sent_today.get(recipient, 0) >= cap:
+            report.capped.append(recipient)
+            continue
+        ids.append(digest.write(recipient, notices))
+    session.flush()
+    return ids
+
+
+def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport) -> list[Notice]:
+    """Mark skipped the notices whose item is done, retired, or due on another date now."""
+    ids = [n.item_id for n in pending if n.item_id is not None]
+    items = {
+        r.id: r
+        for r in session.execute(
+            select(WorkItem.id, WorkItem.state, WorkItem.due).where(WorkItem.id.in_(ids))
+        )
+    }
+    keep = []
+    finished = {s.value for s in DONE_STATES} | {ItemState.RETIRED.value}
+    for n in pending:
+        item = items.get(n.item_id) if n.item_id is not None else None
+        reason = None
+        if item is not None and item.state in finished:
+            reason = f"not sent: the item is {item.state}"
+        elif item is not None and n.kind != "missing_report" and item.due != n.due:
+            reason = f"not sent: the due date moved from {n.due} to {item.due}"
+        if reason:
+            n.status, n.last_error = "skipped", reason
+            report.skipped += 1
+        else:
+            keep.append(n)
+    return keep
+
+
+def _send_and_confirm(
+    engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport
+) -> None:
+    """Steps 2 and 3 for one message."""
+    with session_scope(engine) as session:
+        m = session.get(Message, message_id)
+        assert m is not None
+        outgoing = OutgoingMessage(
+            message_id=m.id,
+            recipient=m.recipient,
+            address=m.address,
+            subject=m.subject,
+            body=m.body,
+        )
+        chosen = channel or _channel_named(m.channel, m.address)
+    error = None
+    try:
+        chosen.send(outgoing)
+    except ChannelError as exc:
+        error = str(exc)
+    with session_scope(engine) as session:
+        m = session.get(Message, message_id)
+        assert m is not None
+        now = clock.now()
+        notices = list(
+            session.scalars(
+                select(Notice)
+                .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+                .where(NoticeDelivery.message_id == message_id)
+            )
+        )
+        if error is not None:
+            m.status, m.last_error = "failed", error
+            for n in notices:
+                n.attempts += 1
+                n.last_error = f"{m.recipient}: {error}"
+                n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts, 6))
+            report.failed.append(m)
+            return
+        m.status, m.sent_at = "sent", now
+        report.sent.append(m)
+        done = _delivered(session, [n.id for n in notices], statuses=("sent",))
+        units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == m.plan_id))}
+        plan = session.get(Plan, m.plan_id)
+        assert plan is not None
+        by_code = {u.code: u for u in units.values()}
+        for n in notices:
+            wanted = {
+                "/".join((u.code, who))
+                for u, who in (_recipient(r, units[n.unit_id], plan, by_code) for r in n.roles)
+            }
+            if all((n.id, r) in done for r in wanted):
+                n.status, n.sent_at, n.last_error = "sent", now, None
+
+
+def _channel_named(name: str, address: str | None) -> Channel:
+    if name == "webhook" and address:
+        return AppriseChannel(address.split())
+    if name == "smtp":
+        return SmtpChannel()
+    return FileChannel()
 
 
 def _recipient(
@@ -85,77 +272,38 @@ def _template() -> Template:
     return env.get_template("notice_digest.txt.j2")
 
 
-def _pending(session: Session, plan: Plan, now: datetime) -> list[Notice]:
-    return list(
-        session.scalars(
-            select(Notice)
-            .where(
-                Notice.plan_id == plan.id,
-                Notice.status == "pending",
-                (Notice.next_attempt_at.is_(None)) | (Notice.next_attempt_at <= now),
-            )
-            .order_by(Notice.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-
-
 def _sent_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
     rows = session.execute(
         select(Message.recipient, func.count().label("n"))
-        .where(Message.plan_id == plan.id, Message.created_on == today, Message.status == "sent")
+        .where(
+            Message.plan_id == plan.id,
+            Message.created_on == today,
+            Message.status.in_(LIVE_MESSAGES),
+        )
         .group_by(Message.recipient)
     )
     return {r.recipient: r.n for r in rows}
 
 
-def deliver(
-    session: Session, plan: Plan, *, cap: int, channel: Channel | None = None
-) -> DeliveryReport:
-    """Send the pending notices of the plan as digests; the caller commits."""
-    now = clock.now()
-    today = clock.local_date(now, plan.timezone)
-    report = DeliveryReport()
-    if not in_working_hours(session, plan, now):
-        report.quiet = True
-        return report
-    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
-    by_id = {u.id: u for u in units.values()}
-    pending = _pending(session, plan, now)
-    done = _delivered(session, [n.id for n in pending])
-    groups: dict[str, list[Notice]] = defaultdict(list)
-    wanted: dict[int, set[str]] = defaultdict(set)
-    for notice in pending:
-        for role in notice.roles:
-            unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
-            recipient = f"{unit.code}/{who}"
-            wanted[notice.id].add(recipient)
-            if (notice.id, recipient) not in done:
-                groups[recipient].append(notice)
-    sent_today = _sent_today(session, plan, today)
-    digest = Digest(session, plan, units, by_id, _template(), now, today)
-    for recipient, notices in sorted(groups.items()):
-        if sent_today.get(recipient, 0) >= cap:
-            report.capped.append(recipient)
-            continue
-        message = digest.send(recipient, notices, channel)
-        if message.status == "sent":
-            report.sent.append(message)
-            done.update((n.id, recipient) for n in notices)
-        else:
-            report.failed.append(message)
-    complete = [n.id for n in pending if all((n.id, r) in done for r in wanted[n.id])]
-    if complete:
-        session.execute(
-            update(Notice).where(Notice.id.in_(complete)).values(status="sent", sent_at=now)
+def _delivered(
+    session: Session, notice_ids: list[int], statuses: tuple[str, ...] = LIVE_MESSAGES
+) -> set[tuple[int, str]]:
+    """(notice, recipient) pairs already sent (or being sent), so none is sent twice."""
+    if not notice_ids:
+        return set()
+    return {
+        (row.notice_id, row.recipient)
+        for row in session.execute(
+            select(NoticeDelivery.notice_id, Message.recipient)
+            .join(Message, Message.id == NoticeDelivery.message_id)
+            .where(NoticeDelivery.notice_id.in_(notice_ids), Message.status.in_(statuses))
         )
-    session.flush()
-    return report
+    }
 
 
 @dataclass
 class Digest:
-    """Renders and sends one recipient's digest, recording it as a message."""
+    """Renders one recipient's digest and records it as a ``sending`` message."""
 
     session: Session
     plan: Plan
@@ -165,7 +313,7 @@ class Digest:
     now: datetime
     today: date
 
-    def send(self, recipient: str, notices: list[Notice], channel: Channel | None) -> Message:
+    def write(self, recipient: str, notices: list[Notice]) -> int:
         code, who = recipient.split("/")
         unit = self.units[code]
         contact = self.session.scalars(
@@ -173,8 +321,10 @@ class Digest:
         ).first()
         address = contact.email if contact else None
         urls = list(contact.addresses) if contact else []
-        items = _digest_items(self.session, notices, self.by_id)
-        overdue = sum(1 for n in notices if n.workdays > 0)
+        items = _digest_items(self.session, notices, self.by_id, self.today)
+        overdue = sum(1 for i in items if i.overdue > 0)
+        soon = len(items) - overdue
+        owner = all(n.unit_id == unit.id for n in notices)
         body = self.template.render(
             recipient_name=unit.name,
             role_label=ROLE_LABEL.get(who, ""),
@@ -185,60 +335,27 @@ class Digest:
             unit_code=unit.code,
             worst=_worst(notices),
             overdue_count=overdue,
+            owner=owner,
         )
-        subject = f"【督办】{unit.name}：{len(items)}项事项" + ("逾期" if overdue else "即将到期")
-        chosen = channel or channel_for(address, urls)
+        parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
+        subject = f"【督办】{unit.name}：" + "、".join(parts)
+        chosen = channel_for(address, urls)
         message = Message(
             plan_id=self.plan.id,
             recipient=recipient,
-            address=address,
+            address=" ".join(urls) if chosen.name == "webhook" else address,
             channel=chosen.name,
             subject=subject,
             body=body,
             created_on=self.today,
             created_at=self.now,
-            status="pending",
+            status="sending",
             attempts=1,
         )
         self.session.add(message)
         self.session.flush()
         self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message.id) for n in notices)
-        try:
-            chosen.send(
-                OutgoingMessage(
-                    message_id=message.id,
-                    recipient=recipient,
-                    address=address,
-                    subject=subject,
-                    body=body,
-                )
-            )
-        except ChannelError as exc:
-            message.status, message.last_error = "failed", str(exc)
-            retry = self.now + timedelta(minutes=5 * 2 ** min(max(n.attempts for n in notices), 6))
-            for n in notices:
-                n.attempts += 1
-                n.last_error = f"{recipient}: {exc}"
-                n.next_attempt_at = retry
-            return message
-        message.status, message.sent_at = "sent", self.now
-        for n in notices:
-            n.attempts += 1
-        return message
-
-
-def _delivered(session: Session, notice_ids: list[int]) -> set[tuple[int, str]]:
-    """(notice, recipient) pairs already sent, so a retry never repeats a delivery."""
-    if not notice_ids:
-        return set()
-    return {
-        (row.notice_id, row.recipient)
-        for row in session.execute(
-            select(NoticeDelivery.notice_id, Message.recipient)
-            .join(Message, Message.id == NoticeDelivery.message_id)
-            .where(NoticeDelivery.notice_id.in_(notice_ids), Message.status == "sent")
-        )
-    }
+        return message.id
 
 
 def _worst(notices: list[Notice]) -> str:
@@ -250,6 +367,9 @@ def _worst(notices: list[Notice]) -> str:
 
 @dataclass(frozen=True)
 class DigestItem:
+    """One line of a digest."""
+
+    item_id: int | None
     level_name: str
     task: str
     milestone: str
@@ -257,14 +377,28 @@ class DigestItem:
     unit_name: str
     due_zh: str
     timing: str
+    overdue: int
     state_label: str
     percent: int
     evidence: str
 
 
+def _timing(kind: str, overdue: int, percent: int) -> str:
+    if kind == "behind_pace":
+        return f"当前进度{percent}%，滞后于序时进度"
+    if kind == "missing_report":
+        return (
+            f"本期进展未报送（截止日已过{overdue}个工作日）" if overdue else "本期进展今天截止报送"
+        )
+    if overdue > 0:
+        return f"已逾期{overdue}个工作日"
+    return "今天到期" if overdue == 0 else f"还剩{-overdue}个工作日"
+
+
 def _digest_items(
-    session: Session, notices: list[Notice], units: dict[int, Unit]
+    session: Session, notices: list[Notice], units: dict[int, Unit], today: date
 ) -> list[DigestItem]:
+    """The digest's lines, with working days counted on the day it is sent."""
     ids = [n.item_id for n in notices if n.item_id is not None]
     rows = {
         r.id: r
@@ -273,6 +407,7 @@ def _digest_items(
                 WorkItem.id,
                 WorkItem.state,
                 WorkItem.percent,
+                WorkItem.due,
                 Milestone.code,
                 Milestone.title,
                 Milestone.evidence,
@@ -283,25 +418,27 @@ def _digest_items(
             .where(WorkItem.id.in_(ids))
         )
     }
+    days = {today} | {n.due for n in notices if n.due}
+    ensure_calendar(session, *days)
+    ordinal = {
+        d.day: d.ordinal
+        for d in session.scalars(select(CalendarDay).where(CalendarDay.day.in_(days)))
+    }
     out = []
     for n in sorted(notices, key=lambda n: (n.due or date.min, n.item_id or 0)):
         r = rows.get(n.item_id or -1)
-        timing = (
-            f"已逾期{n.workdays}个工作日"
-            if n.workdays > 0
-            else "今天到期"
-            if n.workdays == 0
-            else f"还剩{-n.workdays}个工作日"
-        )
+        overdue = ordinal[today] - ordinal[n.due] if n.due else 0
         out.append(
             DigestItem(
+                item_id=n.item_id,
                 level_name=n.level_name,
                 task=r.task if r else "",
                 milestone=r.code if r else "",
-                title=r.title if r else n.rule,
+                title=r.title if r else "进展报送",
                 unit_name=units[n.unit_id].name,
                 due_zh=_zh(n.due) if n.due else "",
-                timing=timing,
+                timing=_timing(n.kind, overdue, r.percent if r else 0),
+                overdue=overdue,
                 state_label=STATE_LABELS[ItemState(r.state)] if r else "",
                 percent=r.percent if r else 0,
                 evidence="、".join(r.evidence or []) if r else "",

@@ -14,17 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, Integer, and_, case, cast, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level
 from config.settings import get_settings
 from domain.calendar import ensure_calendar, workday_ordinal
+from domain.channels import Channel
 from domain.completeness import owing_units, sent_reports
+from domain.delivery import DeliveryReport, deliver, preview
 from domain.reporting import cycle_of
-from domain.status import item_status_select
+from domain.status import item_status_select, prepare_plan_query
 from models import clock
+from models.db import session_scope
 from models.enums import Status
 from models.orm import ItemAck, Notice, Plan
 
@@ -101,7 +104,7 @@ def due_notices(
     session: Session, plan: Plan, as_of: date, ladder: Ladder, yellow_workdays: int
 ) -> list[PlannedNotice]:
     """Every ladder notice due on ``as_of``, computed in one query over all items."""
-    ensure_calendar(session, as_of)
+    prepare_plan_query(session, plan.id, as_of)
     items = item_status_select(
         plan.id,
         as_of,
@@ -260,6 +263,7 @@ def behind_pace_notices(
         return []
     ensure_calendar(session, as_of)
     margin = get_settings().pace_margin
+    prepare_plan_query(session, plan.id, as_of)
     items = item_status_select(
         plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, margin
     ).subquery()
@@ -344,3 +348,35 @@ def explain_quiet(
         f"{overdue:+d} working days from its due date {row.due}; the first level, "
         f"{nxt.id} ({nxt.name}), comes at {nxt.offset:+d}"
     )
+
+
+class _Rollback(Exception):  # noqa: N818 - control flow for dry runs, never escapes
+    """Raised inside the planning transaction of a dry run to undo it."""
+
+
+def run_escalation(
+    engine: Engine,
+    plan_id: str,
+    as_of: date,
+    ladder: Ladder,
+    *,
+    yellow_workdays: int,
+    dry_run: bool = False,
+    channel: Channel | None = None,
+) -> tuple[list[PlannedNotice], int, DeliveryReport]:
+    """Plan the day's notices into the outbox (committed), then deliver. A dry run plans and
+    previews the digests in one transaction and rolls it back: nothing written, nothing sent."""
+    result: tuple[list[PlannedNotice], int, DeliveryReport] | None = None
+    try:
+        with session_scope(engine) as session:
+            plan = session.get(Plan, plan_id)
+            assert plan is not None
+            due = all_due_notices(session, plan, as_of, ladder, yellow_workdays)
+            new = write_outbox(session, plan, due)
+            if dry_run:
+                result = (due, new, preview(session, plan, cap=ladder.daily_cap))
+                raise _Rollback
+    except _Rollback:
+        assert result is not None
+        return result
+    return due, new, deliver(engine, plan_id, cap=ladder.daily_cap, channel=channel)

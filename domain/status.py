@@ -155,6 +155,15 @@ def valid_on(as_of: date) -> ColumnElement[bool]:
     )
 
 
+def prepare_plan_query(session: Session, plan_id: str, as_of: date) -> None:
+    """Before a whole-plan query: the calendar covers as_of and every due date; hash joins."""
+    prefer_hash_joins(session)
+    first_due, last_due = session.execute(
+        select(func.min(WorkItem.due), func.max(WorkItem.due)).where(WorkItem.plan_id == plan_id)
+    ).one()
+    ensure_calendar(session, as_of, *(d for d in (first_due, last_due) if d is not None))
+
+
 def item_status_select(
     plan_id: str,
     as_of: date,
@@ -267,11 +276,7 @@ def status_view(
 ) -> StatusView:
     """Counts per task and light for ``as_of``; the items too when filtered or asked for."""
     plan = resolve_plan(session, plan_id)
-    prefer_hash_joins(session)
-    first_due, last_due = session.execute(
-        select(func.min(WorkItem.due), func.max(WorkItem.due)).where(WorkItem.plan_id == plan.id)
-    ).one()
-    ensure_calendar(session, as_of, *(d for d in (first_due, last_due) if d is not None))
+    prepare_plan_query(session, plan.id, as_of)
     base = item_status_select(
         plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
     )

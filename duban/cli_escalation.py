@@ -11,9 +11,7 @@ from sqlalchemy import select
 
 from config.ladder import load_ladder
 from config.settings import get_settings
-from domain.channels import PreviewChannel
-from domain.delivery import deliver
-from domain.escalation import all_due_notices, explain_quiet, write_outbox
+from domain.escalation import explain_quiet, run_escalation
 from domain.items import extend_item
 from domain.status import resolve_plan, subtree
 from duban import render
@@ -25,10 +23,6 @@ from models.db import session_scope
 from models.orm import ItemAck, Message, Notice, NoticeDelivery, WorkItem
 
 ItemArg = Annotated[int, typer.Argument(help="Work item id (as in `status`).")]
-
-
-class _DryRunError(Exception):
-    """Raised inside the transaction to roll it back."""
 
 
 @app.command()
@@ -45,26 +39,18 @@ def escalate(
     settings = get_settings()
     ladder = load_ladder(settings.ladder)
     requested = parse_date(as_of)
-    result: dict[str, object] = {}
-    try:
-        with session_scope(ready_engine()) as session:
-            plan_row = resolve_plan(session, plan)
-            day = requested or clock.today(plan_row.timezone)
-            moment = clock.end_of_working_day(day, plan_row.timezone) if requested else clock.now()
-            with clock.frozen_time(moment):
-                due = all_due_notices(session, plan_row, day, ladder, settings.yellow_workdays)
-                new = write_outbox(session, plan_row, due)
-                report = deliver(
-                    session,
-                    plan_row,
-                    cap=ladder.daily_cap,
-                    channel=PreviewChannel() if dry_run else None,
-                )
-            result = render.escalation_json(day, due, new, report)
-            if dry_run:
-                raise _DryRunError
-    except _DryRunError:
-        result["dry_run"] = True
+    engine = ready_engine()
+    with session_scope(engine) as session:
+        plan_row = resolve_plan(session, plan)
+        plan_id, tz = plan_row.id, plan_row.timezone
+    day = requested or clock.today(tz)
+    moment = clock.end_of_working_day(day, tz) if requested else clock.now()
+    with clock.frozen_time(moment):
+        due, new, report = run_escalation(
+            engine, plan_id, day, ladder, yellow_workdays=settings.yellow_workdays, dry_run=dry_run
+        )
+    result = render.escalation_json(day, due, new, report)
+    result["dry_run"] = dry_run
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
         return

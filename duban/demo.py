@@ -19,8 +19,7 @@ from config.ladder import load_ladder
 from config.settings import get_settings, temporary_settings
 from domain.channels import FileChannel
 from domain.completeness import completeness_view
-from domain.delivery import deliver
-from domain.escalation import all_due_notices, write_outbox
+from domain.escalation import run_escalation
 from domain.indicators import indicator_values
 from domain.intake.inbox import collect
 from domain.status import status_view
@@ -104,22 +103,19 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         render.completeness(console, done)
         console.print("7. indicators")
         render.indicators(console, as_of, values)
-        _escalate(console, engine, plan.id, as_of)
+        _escalate(console, engine, plan, as_of)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")
 
 
-def _escalate(console: Console, engine: Engine, plan_id: str, as_of: date) -> None:
+def _escalate(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
     """Step 8: the ladder's notices for the day, delivered to the file channel."""
     ladder = load_ladder(get_settings().ladder)
-    with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
-        with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
-            due = all_due_notices(session, plan, as_of, ladder, get_settings().yellow_workdays)
-            new = write_outbox(session, plan, due)
-            report = deliver(session, plan, cap=ladder.daily_cap)
-        result = render.escalation_json(as_of, due, new, report)
+    with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
+        due, new, report = run_escalation(
+            engine, plan.id, as_of, ladder, yellow_workdays=get_settings().yellow_workdays
+        )
+    result = render.escalation_json(as_of, due, new, report)
     console.print(f"8. escalation on {as_of} (messages written to {FileChannel().folder})")
     render.escalation(console, result, limit=5)
     if report.sent:

@@ -51,11 +51,12 @@ def plan_engine(
 
 
 def run_day(engine: Engine, day: date, ladder: Ladder, channel: Any = None) -> Any:
-    with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, day, ladder, 5))
-        return deliver(session, plan, cap=ladder.daily_cap, channel=channel)
+    with frozen_time(end_of_working_day(day, TZ)):
+        with session_scope(engine) as session:
+            plan = session.get(Plan, "demo-plan")
+            assert plan is not None
+            write_outbox(session, plan, due_notices(session, plan, day, ladder, 5))
+        return deliver(engine, "demo-plan", cap=ladder.daily_cap, channel=channel)
 
 
 def replay(engine: Engine, first: date, last: date, ladder: Ladder) -> list[tuple[str, int, date]]:
@@ -223,14 +224,15 @@ def test_crash_between_planning_and_delivery(plan_engine: Engine) -> None:
 def test_quiet_hours(plan_engine: Engine) -> None:
     """At 20:00, or on a Sunday, nothing is delivered; notices wait."""
     ladder = load_ladder()
-    with (
-        frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)),
-        session_scope(plan_engine) as session,
-    ):  # 20:00 in Shanghai
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
-        assert deliver(session, plan, cap=1).quiet
+    with frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)):  # 20:00 in Shanghai
+        with session_scope(plan_engine) as session:
+            plan = session.get(Plan, "demo-plan")
+            assert plan is not None
+            write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        assert deliver(plan_engine, "demo-plan", cap=1).quiet
+    with frozen_time(datetime(2021, 10, 10, 2, tzinfo=UTC)):  # Sunday 10:00
+        assert deliver(plan_engine, "demo-plan", cap=1).quiet
+    assert run_day(plan_engine, DUE, ladder).sent  # Monday 17:00: delivered
 
 
 def test_smtp_delivery_to_a_real_server(plan_engine: Engine, unused_tcp_port: int) -> None:
