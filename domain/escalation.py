@@ -12,7 +12,7 @@ started, done or retired get nothing; an acknowledged level does not repeat.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Engine, Integer, and_, case, cast, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -144,7 +144,15 @@ def due_notices(
     )
     acked = (
         select(rows)
-        .outerjoin(ItemAck, and_(ItemAck.item_id == rows.c.id, ItemAck.level == rows.c.level))
+        .outerjoin(
+            ItemAck,
+            and_(
+                ItemAck.item_id == rows.c.id,
+                ItemAck.level == rows.c.level,
+                ItemAck.due == rows.c.due,
+                ItemAck.on_date <= as_of,
+            ),
+        )
         .where(rows.c.level.is_not(None), or_(rows.c.cycle == 0, ItemAck.item_id.is_(None)))
         .order_by(rows.c.id)
     )
@@ -229,9 +237,12 @@ def missing_report_notices(
     if rule is None:
         return []
     cycle = cycle_of(as_of, plan.reporting_cycle, plan.reporting_due)
-    ensure_calendar(session, as_of, cycle.due)
-    late = workday_ordinal(session, as_of) - workday_ordinal(session, cycle.due)
-    if as_of < cycle.due or late < rule.after:
+    ensure_calendar(session, as_of, cycle.due, cycle.start - timedelta(days=40))
+    today = workday_ordinal(session, as_of)
+    if as_of < cycle.due or today - workday_ordinal(session, cycle.due) < rule.after:
+        cycle = cycle_of(cycle.start - timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
+    late = today - workday_ordinal(session, cycle.due)
+    if late < rule.after:
         return []
     owed = owing_units(session, plan.id, cycle, yellow_workdays)
     sent = sent_reports(session, plan.id, cycle)

@@ -157,9 +157,13 @@ def ack(
                 f"item {item_id} has had no reminder to acknowledge", param_hint="ITEM_ID"
             )
         tz = resolve_plan(session, latest.plan_id).timezone
-        if session.get(ItemAck, (item_id, latest.level)) is None:
+        if (
+            latest.due is not None
+            and session.get(ItemAck, (item_id, latest.level, latest.due)) is None
+        ):
             session.add(
                 ItemAck(
+                    due=latest.due,
                     item_id=item_id,
                     level=latest.level,
                     at=clock.now(),

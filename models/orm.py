@@ -443,7 +443,8 @@ class Message(Base):
 
 
 class ItemAck(Base):
-    """The owner acknowledged the current escalation level: no repeats at that level."""
+    """The owner acknowledged an escalation level for one due date: no repeats at that level
+    from ``on_date`` on; a new due date (extension) starts unacknowledged."""
 
     __tablename__ = "item_ack"
 
@@ -451,6 +452,7 @@ class ItemAck(Base):
         ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True
     )
     level: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due: Mapped[date] = mapped_column(Date, primary_key=True)
     at: Mapped[datetime]
     on_date: Mapped[date] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(Text)

@@ -19,7 +19,7 @@ from domain.items import extend_item
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import ItemAck, Message, Notice, Plan
+from models.orm import Message, Notice, Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 
@@ -141,19 +141,16 @@ def test_one_digest_per_recipient_and_the_daily_cap(
 
 
 def test_ack_stops_repeats_but_not_the_next_level(plan_engine: Engine) -> None:
-    """Acknowledged at coordinator level: no repeat on Oct 21; leadership still comes."""
+    """`duban ack` at coordinator level: no repeat on Oct 21; leadership still comes."""
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from duban.cli import app  # noqa: PLC0415
+
     ladder = load_ladder()
     replay(plan_engine, date(2021, 10, 14), date(2021, 10, 14), ladder)
-    with session_scope(plan_engine) as session:
-        session.add(
-            ItemAck(
-                item_id=1,
-                level="coordinator",
-                at=datetime(2021, 10, 15, tzinfo=UTC),
-                on_date=date(2021, 10, 15),
-                actor="zzb",
-            )
-        )
+    with frozen_time(end_of_working_day(date(2021, 10, 15), TZ)):
+        result = CliRunner().invoke(app, ["ack", "1", "--actor", "zzb"])
+    assert "level coordinator (逾期督办) acknowledged" in result.stdout
     notices = replay(plan_engine, date(2021, 10, 15), date(2021, 10, 26), ladder)
     assert [(lv, c) for lv, c, _ in notices] == [("coordinator", 0), ("leadership", 0)]
 
@@ -306,7 +303,8 @@ def test_webhook_delivery_to_a_local_http_server(
 
 
 def test_missing_report_reminder(plan_engine: Engine) -> None:
-    """zzb owes the weekly report (its item is active) and sent none: reminded after Friday."""
+    """zzb owes the weekly report (its item is active) and sent none: reminded from Friday, and a
+    skipped Friday is caught up the following days."""
     from domain.escalation import missing_report_notices  # noqa: PLC0415
 
     with session_scope(plan_engine) as session:
@@ -314,11 +312,13 @@ def test_missing_report_reminder(plan_engine: Engine) -> None:
         assert plan is not None
         before_due = missing_report_notices(session, plan, date(2021, 9, 16), load_ladder(), 5)
         on_due = missing_report_notices(session, plan, date(2021, 9, 17), load_ladder(), 5)
-    assert before_due == []
-    (notice,) = on_due
-    assert (notice.kind, notice.dedupe_key, notice.roles) == (
+    # before this week's Friday the reminder is for last week's report, which never came
+    (last_week,) = before_due
+    (this_week,) = on_due
+    assert last_week.dedupe_key == f"missing:{last_week.unit_id}:2021-09-06"
+    assert (this_week.kind, this_week.dedupe_key, this_week.roles) == (
         "missing_report",
-        f"missing:{notice.unit_id}:2021-09-13",
+        f"missing:{this_week.unit_id}:2021-09-13",
         ["owner:liaison"],
     )
 
@@ -379,3 +379,71 @@ def test_why_no_reminder_yet(plan_engine: Engine) -> None:
         "-6 working days from its due date 2021-10-11; the first level, remind-5 "
         "(到期前提醒), comes at -5"
     )
+
+
+class CrashAfter:
+    """Sends ``n`` messages, then dies like a killed process (raises SystemExit)."""
+
+    name = "crashy"
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.sent: list[OutgoingMessage] = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        if len(self.sent) >= self.n:
+            raise SystemExit("killed")
+        self.sent.append(message)
+
+
+def test_process_killed_mid_delivery_sends_each_digest_once(plan_engine: Engine) -> None:
+    """Killed after the first of two digests: the re-run sends the second; the first, already
+    confirmed, is not sent again."""
+    ladder = load_ladder()
+    crashy = CrashAfter(1)
+    with pytest.raises(SystemExit):
+        run_day(plan_engine, DUE, ladder, crashy)
+    again = FlakyChannel(failures=0)
+    run_day(plan_engine, DUE, ladder, again)
+    everything = [m.recipient for m in crashy.sent + again.sent]
+    assert sorted(everything) == ["zzb/head", "zzb/liaison"]
+    with session_scope(plan_engine) as session:
+        assert {m.status for m in session.scalars(select(Message))} == {"sent"}
+        assert session.scalars(select(Notice.status)).one() == "sent"
+
+
+def test_daily_cap_holds_back_a_second_digest(plan_engine: Engine) -> None:
+    """A notice planned after the day's digest went out waits until the next day (cap 1)."""
+    ladder = load_ladder()
+    assert run_day(plan_engine, date(2021, 10, 8), ladder).sent  # remind-5 (2 days left)
+    with frozen_time(end_of_working_day(date(2021, 10, 8), TZ)):
+        with session_scope(plan_engine) as session:
+            plan = session.get(Plan, "demo-plan")
+            assert plan is not None
+            later = due_notices(session, plan, date(2021, 10, 9), ladder, 5)  # remind-1
+            assert write_outbox(session, plan, later) == 1
+        capped = deliver(plan_engine, "demo-plan", cap=1)
+    assert capped.sent == [] and capped.capped == ["zzb/liaison"]
+    next_day = run_day(plan_engine, date(2021, 10, 9), ladder)
+    assert [m.recipient for m in next_day.sent] == ["zzb/liaison"]
+
+
+def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
+    """Planned at 20:00 (quiet), extended before morning: it is skipped with the reason."""
+    ladder = load_ladder()
+    with (
+        frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)),
+        session_scope(plan_engine) as session,
+    ):
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        extend_item(session, 1, date(2021, 11, 30), actor="mzj", reason="同意延期")
+    report = run_day(plan_engine, date(2021, 10, 12), ladder)
+    assert report.skipped == 1 and report.sent == []
+    with session_scope(plan_engine) as session:
+        notice = session.scalars(select(Notice)).one()
+        assert (notice.status, notice.last_error) == (
+            "skipped",
+            "not sent: the due date moved from 2021-10-11 to 2021-11-30",
+        )

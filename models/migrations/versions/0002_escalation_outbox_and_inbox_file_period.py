@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 17:14:12.708517
+Create Date: 2026-11-29 17:39:07.848051
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ def upgrade() -> None:
     op.create_table('item_ack',
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('level', sa.String(length=40), nullable=False),
+    sa.Column('due', sa.Date(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('on_date', sa.Date(), nullable=False),
     sa.Column('actor', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['work_item.id'], name=op.f('fk_item_ack_item_id_work_item'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('item_id', 'level', name=op.f('pk_item_ack'))
+    sa.PrimaryKeyConstraint('item_id', 'level', 'due', name=op.f('pk_item_ack'))
     )
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
