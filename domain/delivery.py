@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
@@ -95,17 +95,43 @@ def deliver(
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
-        stuck = list(
-            session.scalars(
-                select(Message.id)
-                .where(Message.plan_id == plan_id, Message.status == "sending")
-                .order_by(Message.id)
-            )
-        )
         fresh = prepare(session, plan, cap=cap, report=report)
-    for message_id in [*stuck, *fresh]:
+    for message_id in [*_claim_stuck(engine, plan_id), *fresh]:
         _send_and_confirm(engine, message_id, channel, report)
     return report
+
+
+LEASE = timedelta(minutes=10)
+"""How long a run may take to send a prepared message before another run takes it over."""
+
+
+def _claim_stuck(engine: Engine, plan_id: str) -> list[int]:
+    """Messages left ``sending`` by a run that died (its lease expired), claimed for this run."""
+    now = clock.now()
+    claimed = []
+    with session_scope(engine) as session:
+        candidates = session.scalars(
+            select(Message.id)
+            .where(
+                Message.plan_id == plan_id,
+                Message.status == "sending",
+                Message.next_attempt_at < now,
+            )
+            .order_by(Message.id)
+        ).all()
+        for message_id in candidates:
+            taken = session.execute(
+                update(Message)
+                .where(
+                    Message.id == message_id,
+                    Message.status == "sending",
+                    Message.next_attempt_at < now,
+                )
+                .values(next_attempt_at=now + LEASE, attempts=Message.attempts + 1)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(message_id)
+    return claimed
 
 
 def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
@@ -351,6 +377,7 @@ class Digest:
             created_at=self.now,
             status="sending",
             attempts=1,
+            next_attempt_at=self.now + LEASE,  # the lease: another run takes over after it
         )
         self.session.add(message)
         self.session.flush()

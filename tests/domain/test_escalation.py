@@ -397,14 +397,17 @@ class CrashAfter:
 
 
 def test_process_killed_mid_delivery_sends_each_digest_once(plan_engine: Engine) -> None:
-    """Killed after the first of two digests: the re-run sends the second; the first, already
-    confirmed, is not sent again."""
+    """Killed after the first of two digests: a run within the 10-minute lease leaves the
+    second alone (it may still be in flight); once the lease expires it is sent, once; the first,
+    confirmed, is never sent again."""
     ladder = load_ladder()
     crashy = CrashAfter(1)
     with pytest.raises(SystemExit):
         run_day(plan_engine, DUE, ladder, crashy)
     again = FlakyChannel(failures=0)
-    run_day(plan_engine, DUE, ladder, again)
+    run_day(plan_engine, DUE, ladder, again)  # within the lease: the stuck message waits
+    assert [m.recipient for m in again.sent] == []
+    run_day(plan_engine, DUE + timedelta(days=1), ladder, again)  # lease expired: taken over
     everything = [m.recipient for m in crashy.sent + again.sent]
     assert sorted(everything) == ["zzb/head", "zzb/liaison"]
     with session_scope(plan_engine) as session:
