@@ -90,15 +90,6 @@ class SmtpChannel:
             raise ChannelError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
 
 
-class PreviewChannel:
-    """Sends nothing: for ``--dry-run``, which then rolls the whole run back."""
-
-    name = "preview"
-
-    def send(self, message: OutgoingMessage) -> None:  # noqa: ARG002 - sends nothing on purpose
-        return None
-
-
 class AppriseChannel:
     """IM group robots and other services by URL, through apprise: DingTalk (``dingtalk://``),
     WeCom (``wecombot://``), Feishu (``feishu://``), or any JSON webhook (``json://``)."""

@@ -66,16 +66,6 @@ def ladders(ladder: Ladder) -> dict[str, list[Level]]:
     return out
 
 
-def reached(levels: list[Level], overdue: int) -> tuple[Level, int] | None:
-    """The level reached ``overdue`` working days after the due date, and the repeat cycle."""
-    hits = [lv for lv in levels if lv.offset <= overdue]
-    if not hits:
-        return None
-    level = hits[-1]
-    cycle = (overdue - level.offset) // level.repeat_every if level.repeat_every else 0
-    return level, cycle
-
-
 def _ladder_name(
     ladder: Ladder, task: ColumnElement[str], milestone: ColumnElement[str]
 ) -> ColumnElement[str]:
