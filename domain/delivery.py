@@ -20,13 +20,14 @@ digests per recipient per day; nothing outside working hours on working days.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
@@ -64,12 +65,28 @@ LEVEL_RANK = {"remind": 0, "pace": 0, "missing": 1, "due": 1, "coordinator": 2, 
 LIVE_MESSAGES = ("sent", "sending")
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A message as a delivery run reports it (plain data, usable after the session)."""
+
+    id: int
+    recipient: str
+    channel: str
+    subject: str
+    body: str
+    error: str | None = None
+
+    @classmethod
+    def of(cls, m: Message) -> Sent:
+        return cls(m.id, m.recipient, m.channel, m.subject, m.body, m.last_error)
+
+
 @dataclass
 class DeliveryReport:
     """What one delivery run did."""
 
-    sent: list[Message] = field(default_factory=list)
-    failed: list[Message] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    failed: list[Sent] = field(default_factory=list)
     capped: list[str] = field(default_factory=list)
     skipped: int = 0
     quiet: bool = False
@@ -87,51 +104,59 @@ def in_working_hours(session: Session, plan: Plan, now: datetime) -> bool:
 def deliver(
     engine: Engine, plan_id: str, *, cap: int, channel: Channel | None = None
 ) -> DeliveryReport:
-    """Prepare, send and confirm the plan's pending notices (see the module docstring)."""
+    """Prepare, send and confirm the plan's pending notices (see the module docstring).
+
+    Messages a dead run left ``sending`` go first, so that today's prepare sees them delivered
+    and counts them against the daily cap.
+    """
     report = DeliveryReport()
+    token = str(uuid.uuid4())
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
-        fresh = prepare(session, plan, cap=cap, report=report)
-    for message_id in [*_claim_stuck(engine, plan_id), *fresh]:
-        _send_and_confirm(engine, message_id, channel, report)
+        stuck = list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.plan_id == plan_id,
+                    Message.status == "sending",
+                    Message.next_attempt_at < clock.now(),
+                )
+                .order_by(Message.id)
+            )
+        )
+    for message_id in stuck:
+        _send_and_confirm(engine, message_id, channel, report, token)
+    with session_scope(engine) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        fresh = prepare(session, plan, cap=cap, report=report, token=token)
+    for message_id in fresh:
+        _send_and_confirm(engine, message_id, channel, report, token)
     return report
 
 
 LEASE = timedelta(minutes=10)
-"""How long a run may take to send a prepared message before another run takes it over."""
+"""How long a run may hold a message it is about to send before another run may take it over."""
 
 
-def _claim_stuck(engine: Engine, plan_id: str) -> list[int]:
-    """Messages left ``sending`` by a run that died (its lease expired), claimed for this run."""
+def _claim(session: Session, message_id: int, token: str) -> bool:
+    """Take (or renew) the lease on one ``sending`` message for this run; False if another run
+    holds a live lease or the message is no longer sending."""
     now = clock.now()
-    claimed = []
-    with session_scope(engine) as session:
-        candidates = session.scalars(
-            select(Message.id)
-            .where(
-                Message.plan_id == plan_id,
-                Message.status == "sending",
-                Message.next_attempt_at < now,
-            )
-            .order_by(Message.id)
-        ).all()
-        for message_id in candidates:
-            taken = session.execute(
-                update(Message)
-                .where(
-                    Message.id == message_id,
-                    Message.status == "sending",
-                    Message.next_attempt_at < now,
-                )
-                .values(next_attempt_at=now + LEASE, attempts=Message.attempts + 1)
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(message_id)
-    return claimed
+    taken = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == "sending",
+            or_(Message.claimed_by == token, Message.next_attempt_at < now),
+        )
+        .values(claimed_by=token, next_attempt_at=now + LEASE)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
@@ -140,14 +165,17 @@ def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
     if not in_working_hours(session, plan, clock.now()):
         report.quiet = True
         return report
-    for message_id in prepare(session, plan, cap=cap, report=report):
+    run = "dry-run"  # the lease holder name; everything is rolled back afterwards
+    for message_id in prepare(session, plan, cap=cap, report=report, token=run):
         message = session.get(Message, message_id)
         assert message is not None
-        report.sent.append(message)
+        report.sent.append(Sent.of(message))
     return report
 
 
-def prepare(session: Session, plan: Plan, *, cap: int, report: DeliveryReport) -> list[int]:
+def prepare(
+    session: Session, plan: Plan, *, cap: int, report: DeliveryReport, token: str
+) -> list[int]:
     """Step 1: skip stale notices, group the rest, write ``sending`` messages. Returns their ids."""
     now = clock.now()
     today = clock.local_date(now, plan.timezone)
@@ -174,7 +202,7 @@ def prepare(session: Session, plan: Plan, *, cap: int, report: DeliveryReport) -
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
     sent_today = _sent_today(session, plan, today)
-    digest = Digest(session, plan, units, by_id, _template(), now, today)
+    digest = Digest(session, plan, units, by_id, _template(), now, today, token)
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -212,10 +240,12 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
 
 
 def _send_and_confirm(
-    engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport
+    engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport, token: str
 ) -> None:
-    """Steps 2 and 3 for one message."""
+    """Steps 2 and 3 for one message, under this run's lease."""
     with session_scope(engine) as session:
+        if not _claim(session, message_id, token):
+            return  # another run is sending it
         m = session.get(Message, message_id)
         assert m is not None
         outgoing = OutgoingMessage(
@@ -234,12 +264,16 @@ def _send_and_confirm(
     with session_scope(engine) as session:
         m = session.get(Message, message_id)
         assert m is not None
+        if m.status != "sending" or m.claimed_by != token:
+            return  # our lease ran out and another run took the message over
+        plan = session.get(Plan, m.plan_id)
+        assert plan is not None
         now = clock.now()
         notices = list(
             session.scalars(
                 select(Notice)
                 .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
-                .where(NoticeDelivery.message_id == message_id)
+                .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
             )
         )
         if error is not None:
@@ -248,18 +282,17 @@ def _send_and_confirm(
                 n.attempts += 1
                 n.last_error = f"{m.recipient}: {error}"
                 n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts, 6))
-            report.failed.append(m)
+            report.failed.append(Sent.of(m))
             return
         m.status, m.sent_at = "sent", now
-        report.sent.append(m)
+        m.sent_on = clock.local_date(now, plan.timezone)
+        report.sent.append(Sent.of(m))
         done = _delivered(session, [n.id for n in notices], statuses=("sent",))
         units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == m.plan_id))}
-        plan = session.get(Plan, m.plan_id)
-        assert plan is not None
         by_code = {u.code: u for u in units.values()}
         for n in notices:
             wanted = {
-                "/".join((u.code, who))
+                f"{u.code}/{who}"
                 for u, who in (_recipient(r, units[n.unit_id], plan, by_code) for r in n.roles)
             }
             if all((n.id, r) in done for r in wanted):
@@ -303,8 +336,10 @@ def _sent_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
         select(Message.recipient, func.count().label("n"))
         .where(
             Message.plan_id == plan.id,
-            Message.created_on == today,
-            Message.status.in_(LIVE_MESSAGES),
+            or_(
+                and_(Message.status == "sent", Message.sent_on == today),
+                and_(Message.status == "sending", Message.created_on == today),
+            ),
         )
         .group_by(Message.recipient)
     )
@@ -338,6 +373,7 @@ class Digest:
     template: Template
     now: datetime
     today: date
+    token: str
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
         code, who = recipient.split("/")
@@ -350,7 +386,8 @@ class Digest:
         items = _digest_items(self.session, notices, self.by_id, self.today)
         overdue = sum(1 for i in items if i.overdue > 0)
         soon = len(items) - overdue
-        owner = all(n.unit_id == unit.id for n in notices)
+        own = any(n.unit_id == unit.id for n in notices)
+        others = any(n.unit_id != unit.id for n in notices)
         body = self.template.render(
             recipient_name=unit.name,
             role_label=ROLE_LABEL.get(who, ""),
@@ -361,7 +398,8 @@ class Digest:
             unit_code=unit.code,
             worst=_worst(notices),
             overdue_count=overdue,
-            owner=owner,
+            own=own,
+            others=others,
         )
         parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
         subject = f"【督办】{unit.name}：" + "、".join(parts)
@@ -378,6 +416,7 @@ class Digest:
             status="sending",
             attempts=1,
             next_attempt_at=self.now + LEASE,  # the lease: another run takes over after it
+            claimed_by=self.token,
         )
         self.session.add(message)
         self.session.flush()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from config.errors import NotFoundError
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.escalation import explain_quiet, run_escalation
@@ -147,20 +148,20 @@ def ack(
     """Acknowledge the item's current escalation level: its repeats stop (the next level still
     comes if the item stays unresolved)."""
     with session_scope(ready_engine()) as session:
+        work = session.get(WorkItem, item_id)
+        if work is None:
+            raise typer.BadParameter(f"no work item {item_id}", param_hint="ITEM_ID")
         latest = session.scalars(
             select(Notice)
-            .where(Notice.item_id == item_id, Notice.kind == "ladder")
+            .where(Notice.item_id == item_id, Notice.kind == "ladder", Notice.due == work.due)
             .order_by(Notice.id.desc())
         ).first()
-        if latest is None:
-            raise typer.BadParameter(
-                f"item {item_id} has had no reminder to acknowledge", param_hint="ITEM_ID"
+        if latest is None or latest.due is None:
+            raise NotFoundError(
+                f"item {item_id} has had no reminder for its current due date {work.due}"
             )
         tz = resolve_plan(session, latest.plan_id).timezone
-        if (
-            latest.due is not None
-            and session.get(ItemAck, (item_id, latest.level, latest.due)) is None
-        ):
+        if session.get(ItemAck, (item_id, latest.level, latest.due)) is None:
             session.add(
                 ItemAck(
                     due=latest.due,

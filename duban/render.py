@@ -391,8 +391,7 @@ def escalation_json(
             for m in report.sent
         ],
         "failed": [
-            {"message": m.id, "recipient": m.recipient, "error": m.last_error}
-            for m in report.failed
+            {"message": m.id, "recipient": m.recipient, "error": m.error} for m in report.failed
         ],
         "capped": report.capped,
         "dry_run": False,

@@ -435,11 +435,13 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     created_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(16))  # sending | sent | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # while sending: the lease expiry
+    claimed_by: Mapped[str | None] = mapped_column(String(36))  # the run holding the lease
     sent_at: Mapped[datetime | None]
+    sent_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ItemAck(Base):

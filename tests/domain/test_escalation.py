@@ -450,3 +450,53 @@ def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
             "skipped",
             "not sent: the due date moved from 2021-10-11 to 2021-11-30",
         )
+
+
+def test_a_slow_run_does_not_send_what_another_run_took_over(plan_engine: Engine) -> None:
+    """Run A prepares digests and stalls past its lease; run B takes them over and sends them;
+    when A wakes up it finds them no longer its own and sends nothing."""
+    from domain.delivery import DeliveryReport, _send_and_confirm, prepare  # noqa: PLC0415
+
+    ladder = load_ladder()
+    with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
+    assert len(prepared) == 2
+    b = FlakyChannel(failures=0)
+    with frozen_time(end_of_working_day(DUE, TZ) + timedelta(minutes=15)):
+        deliver(plan_engine, "demo-plan", cap=1, channel=b)
+        a = FlakyChannel(failures=0)
+        for message_id in prepared:
+            _send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
+    assert len(b.sent) == 2 and a.sent == []
+
+
+def test_ack_needs_a_reminder_for_the_current_due_date(plan_engine: Engine) -> None:
+    """After an extension the old level is not the one to acknowledge."""
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from duban.cli import app  # noqa: PLC0415
+
+    run_day(plan_engine, DUE, load_ladder())
+    with session_scope(plan_engine) as session:
+        extend_item(session, 1, date(2021, 12, 31), actor="mzj", reason="同意延期")
+    result = CliRunner().invoke(app, ["ack", "1"])
+    assert "no reminder for its current due date 2021-12-31" in str(result.exception)
+
+
+def test_dry_run_writes_and_sends_nothing(plan_engine: Engine, settings: Settings) -> None:
+    """`escalate --dry-run` shows the digests it would send; the outbox and folder stay empty."""
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from duban.cli import app  # noqa: PLC0415
+
+    result = CliRunner().invoke(app, ["escalate", "--as-of", DUE.isoformat(), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry run (nothing written or sent)" in result.stdout
+    assert "would send" in result.stdout
+    with session_scope(plan_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 0
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert not (settings.home / "outbox").exists()

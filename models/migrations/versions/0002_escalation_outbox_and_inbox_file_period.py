@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 17:39:07.848051
+Create Date: 2026-11-29 17:48:33.811098
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=36), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_message_plan_id_plan')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message'))
     )
