@@ -248,6 +248,17 @@ def _send_and_confirm(
             return  # another run is sending it
         m = session.get(Message, message_id)
         assert m is not None
+        linked = list(
+            session.scalars(
+                select(Notice)
+                .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+                .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
+            )
+        )
+        if not _skip_stale(session, linked, report):
+            # everything in it was done or rescheduled since it was written (a held message)
+            m.status, m.last_error = "skipped", "not sent: its items changed before it went out"
+            return
         outgoing = OutgoingMessage(
             message_id=m.id,
             recipient=m.recipient,

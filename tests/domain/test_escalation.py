@@ -500,3 +500,25 @@ def test_dry_run_writes_and_sends_nothing(plan_engine: Engine, settings: Setting
         assert session.scalar(select(func.count()).select_from(Notice)) == 0
         assert session.scalar(select(func.count()).select_from(Message)) == 0
     assert not (settings.home / "outbox").exists()
+
+
+def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: Engine) -> None:
+    """Prepared, then the run died; the item was submitted before another run took it over."""
+    from domain.delivery import DeliveryReport, prepare  # noqa: PLC0415
+    from domain.items import move_item  # noqa: PLC0415
+    from models.enums import ItemState  # noqa: PLC0415
+
+    ladder = load_ladder()
+    with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        prepare(session, plan, cap=1, report=DeliveryReport(), token="died")
+        move_item(session, 1, ItemState.SUBMITTED, actor="zzb", reason=None)
+    channel = FlakyChannel(failures=0)
+    with frozen_time(end_of_working_day(DUE, TZ) + timedelta(minutes=15)):
+        deliver(plan_engine, "demo-plan", cap=1, channel=channel)
+    assert channel.sent == []
+    with session_scope(plan_engine) as session:
+        assert {m.status for m in session.scalars(select(Message))} == {"skipped"}
+        assert session.scalars(select(Notice.status)).one() == "skipped"
