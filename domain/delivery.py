@@ -20,6 +20,7 @@ digests per recipient per day; nothing outside working hours on working days.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -412,6 +413,7 @@ class Digest:
             own=own,
             others=others,
         )
+        body = re.sub(r"\n{3,}", "\n\n", body)  # optional paragraphs leave no gaps
         parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
         subject = f"【督办】{unit.name}：" + "、".join(parts)
         chosen = channel_for(address, urls)
