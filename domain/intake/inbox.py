@@ -131,8 +131,10 @@ def _reject(inbox: Path, path: Path, digest: str, day: str, problems: list[Probl
     kept = _move(path, inbox / "rejected" / day / path.name)
     report = kept.with_name(kept.name + ".reasons.txt")
     lines = [
+        f"《{path.name}》未被接收，表中内容均未入库。请逐条改正下列问题后，将整份文件重新报送。",
         f"{path.name} was not accepted; nothing from it was recorded.",
         "Fix every problem below and send the whole file again.",
+        f"共 {len(problems)} 个问题 / {len(problems)} problem(s):",
         "",
     ]
     for p in problems:
