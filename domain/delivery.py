@@ -307,6 +307,7 @@ def _send_and_confirm(
                 f"{u.code}/{who}"
                 for u, who in (_recipient(r, units[n.unit_id], plan, by_code) for r in n.roles)
             }
+            n.attempts += 1
             if all((n.id, r) in done for r in wanted):
                 n.status, n.sent_at, n.last_error = "sent", now, None
 

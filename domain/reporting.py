@@ -90,7 +90,7 @@ def decide(
                 "done needs evidence: fill 佐证材料 with " + "、".join(evidence_required)
             )
     if reported == ReportState.BLOCKED and not reason:
-        raise ReportRejectedError("blocked (受阻) needs the problem met (存在问题)")
+        raise ReportRejectedError("blocked (受阻) needs 存在问题 filled in: what is blocking it")
     target = TARGET[reported]
     if target != current:
         try:

@@ -45,7 +45,7 @@ STATUS_WORD = {
 
 LEGEND = (
     "灯色说明: 灰=未到办理期或等待前置事项 · 绿=正常推进或按期完成 · "
-    "黄={n}个工作日内到期 · 红=已逾期未完成 · 逾期完成=超期后完成(单列统计)"
+    "黄={n}个工作日内到期或进度滞后于序时进度 · 红=已逾期未完成 · 逾期完成=超期后完成(单列统计)"
 )
 
 
@@ -407,8 +407,20 @@ def escalation(console: Console, result: dict[str, Any], limit: int | None = 20)
         f"{prefix}escalation for {result['as_of']}: {len(due)} notices due ("
         + ", ".join(f"{n} {lv}" for lv, n in sorted(levels.items()))
         + "), "
-        f"{result['new_in_outbox']} new in the outbox"
+        + (
+            f"{result['new_in_outbox']} would be new in the outbox"
+            if result["dry_run"]
+            else f"{result['new_in_outbox']} new in the outbox"
+        )
     )
+    if result["dry_run"]:
+        for n in due if limit is None else due[:limit]:
+            console.print(
+                f"  why: item {n['item']}: {n['rule']} → {', '.join(n['roles'])}"
+                if n["item"]
+                else f"  why: {n['rule']} → {', '.join(n['roles'])}",
+                markup=False,
+            )
     if result["quiet_hours"]:
         console.print("  outside delivery hours or not a working day: nothing sent now")
     verb = "would send" if result["dry_run"] else "sent"
@@ -437,8 +449,9 @@ def notices(
         return
     for n in rows:
         console.print(
-            f"#{n['id']} {n['kind']} {n['level']} ({n['level_name']}) item "
-            f"{n['item']} due {n['due']} · {n['status']} · attempts {n['attempts']}",
+            f"#{n['id']} {n['kind']} {n['level']} ({n['level_name']}) "
+            f"{'item ' + str(n['item']) if n['item'] else 'unit report'} due {n['due']} · "
+            f"{n['status']} · attempts {n['attempts']}",
             markup=False,
         )
         console.print(

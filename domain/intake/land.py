@@ -146,7 +146,8 @@ def _check_reports(
                 evidence_required=list(item.evidence or []),
             )
         except ReportRejectedError as exc:
-            problems.append(Problem(*where, "本期状态", str(exc)))
+            column = "本期进度%" if "percent" in str(exc) else "本期状态"
+            problems.append(Problem(*where, column, str(exc)))
             continue
         checked.decisions.append((report, decision, current))
 

@@ -155,7 +155,7 @@ REJECTIONS: list[tuple[str, dict[str, Any], str]] = [
         {"state": "已完成"},
         "done needs evidence: fill 佐证材料 with 印发文件",
     ),
-    ("blocked without problem", {"state": "受阻"}, "blocked (受阻) needs the problem met"),
+    ("blocked without problem", {"state": "受阻"}, "blocked (受阻) needs 存在问题 filled in"),
 ]
 
 
