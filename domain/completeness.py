@@ -18,15 +18,8 @@ from domain.calendar import ensure_calendar, workday_ordinal
 from domain.reporting import Cycle, cycle_of, cycles_between
 from domain.status import item_status_select
 from models.db import prefer_hash_joins
-from models.enums import Status
+from models.enums import ACTIVE_STATUSES
 from models.orm import InboxFile, Plan, Report, Unit
-
-ACTIVE = [
-    Status.ON_TRACK.value,
-    Status.DUE_SOON.value,
-    Status.BEHIND_PACE.value,
-    Status.OVERDUE.value,
-]
 
 
 class UnitTimeliness(BaseModel):
@@ -66,7 +59,9 @@ def owing_units(session: Session, plan_id: str, cycle: Cycle, yellow_workdays: i
     rows = item_status_select(
         plan_id, cycle.end, workday_ordinal(session, cycle.end), yellow_workdays
     ).subquery()
-    return set(session.scalars(select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE)).distinct()))
+    return set(
+        session.scalars(select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE_STATUSES)).distinct())
+    )
 
 
 def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:

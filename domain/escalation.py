@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Engine, Integer, and_, case, cast, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from config.ladder import Ladder, Level
+from config.ladder import Ladder, Level, Override
 from config.settings import get_settings
 from domain.calendar import ensure_calendar, workday_ordinal
 from domain.channels import Channel
@@ -28,15 +28,8 @@ from domain.reporting import cycle_of
 from domain.status import item_status_select, prepare_plan_query
 from models import clock
 from models.db import session_scope
-from models.enums import Status
+from models.enums import ACTIVE_STATUSES, Status
 from models.orm import ItemAck, Notice, Plan
-
-ACTIVE = [
-    Status.ON_TRACK.value,
-    Status.DUE_SOON.value,
-    Status.BEHIND_PACE.value,
-    Status.OVERDUE.value,
-]
 
 
 @dataclass(frozen=True)
@@ -56,37 +49,27 @@ class PlannedNotice:
     rule: str
 
 
+def special_ladders(ladder: Ladder) -> list[tuple[str, Override]]:
+    """The ladders that replace the default for some tasks or milestones, in precedence order:
+    the urgent one first, then the overrides as listed."""
+    named = [("urgent", ladder.urgent)] if ladder.urgent is not None else []
+    return named + [(f"override-{i}", o) for i, o in enumerate(ladder.overrides)]
+
+
 def ladders(ladder: Ladder) -> dict[str, list[Level]]:
     """Ladder name → its levels (default, urgent, override-0, override-1, …)."""
-    out = {"default": ladder.levels}
-    if ladder.urgent is not None:
-        out["urgent"] = ladder.urgent.levels
-    for i, override in enumerate(ladder.overrides):
-        out[f"override-{i}"] = override.levels
-    return out
+    return {"default": ladder.levels, **{k: o.levels for k, o in special_ladders(ladder)}}
 
 
 def _ladder_name(
     ladder: Ladder, task: ColumnElement[str], milestone: ColumnElement[str]
 ) -> ColumnElement[str]:
-    whens = []
-    if ladder.urgent is not None:
-        whens.append(
-            (
-                or_(
-                    milestone.in_(ladder.urgent.milestones or [""]),
-                    task.in_(ladder.urgent.tasks or [""]),
-                ),
-                "urgent",
-            )
-        )
-    for i, override in enumerate(ladder.overrides):
-        whens.append(
-            (
-                or_(milestone.in_(override.milestones or [""]), task.in_(override.tasks or [""])),
-                f"override-{i}",
-            )
-        )
+    """SQL: the name of the ladder each row's item follows (first special ladder that names its
+    task or milestone, else the default)."""
+    whens = [
+        (or_(milestone.in_(o.milestones or [""]), task.in_(o.tasks or [""])), key)
+        for key, o in special_ladders(ladder)
+    ]
     return case(*whens, else_="default") if whens else literal("default")
 
 
@@ -129,7 +112,7 @@ def due_notices(
             items.c.task,
             items.c.milestone,
         )
-        .where(items.c.status.in_(ACTIVE))
+        .where(items.c.status.in_(ACTIVE_STATUSES))
         .subquery()
     )
     acked = (
@@ -328,20 +311,16 @@ def explain_quiet(
         return f"its window opens on {row.start}; reminders start after that"
     if row.status in {Status.DONE_ON_TIME.value, Status.DONE_LATE.value}:
         return "it is done (submitted or closed)"
-    names = {"default": ladder.levels, **ladders(ladder)}
     overdue = -row.workdays_left
     key = next(
         (
             k
-            for k, o in [
-                ("urgent", ladder.urgent),
-                *((f"override-{i}", o) for i, o in enumerate(ladder.overrides)),
-            ]
-            if o and (row.milestone in o.milestones or row.task in o.tasks)
+            for k, o in special_ladders(ladder)
+            if row.milestone in o.milestones or row.task in o.tasks
         ),
         "default",
     )
-    upcoming = [lv for lv in names[key] if lv.offset > overdue]
+    upcoming = [lv for lv in ladders(ladder)[key] if lv.offset > overdue]
     if not upcoming:
         return "a reminder is due now: run `duban escalate`"
     nxt = upcoming[0]
@@ -349,10 +328,6 @@ def explain_quiet(
         f"{overdue:+d} working days from its due date {row.due}; the first level, "
         f"{nxt.id} ({nxt.name}), comes at {nxt.offset:+d}"
     )
-
-
-class _Rollback(Exception):  # noqa: N818 - control flow for dry runs, never escapes
-    """Raised inside the planning transaction of a dry run to undo it."""
 
 
 def run_escalation(
@@ -367,17 +342,11 @@ def run_escalation(
 ) -> tuple[list[PlannedNotice], int, DeliveryReport]:
     """Plan the day's notices into the outbox (committed), then deliver. A dry run plans and
     previews the digests in one transaction and rolls it back: nothing written, nothing sent."""
-    result: tuple[list[PlannedNotice], int, DeliveryReport] | None = None
-    try:
-        with session_scope(engine) as session:
-            plan = session.get(Plan, plan_id)
-            assert plan is not None
-            due = all_due_notices(session, plan, as_of, ladder, yellow_workdays)
-            new = write_outbox(session, plan, due)
-            if dry_run:
-                result = (due, new, preview(session, plan, cap=ladder.daily_cap))
-                raise _Rollback
-    except _Rollback:
-        assert result is not None
-        return result
+    with session_scope(engine, rollback=dry_run) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        due = all_due_notices(session, plan, as_of, ladder, yellow_workdays)
+        new = write_outbox(session, plan, due)
+        if dry_run:
+            return due, new, preview(session, plan, cap=ladder.daily_cap)
     return due, new, deliver(engine, plan_id, cap=ladder.daily_cap, channel=channel)

@@ -75,20 +75,13 @@ def catalog_sync(
     """Load a catalogue into the database in one transaction; prints what changed."""
     catalog, warnings = load_catalog(path or get_settings().catalog)
     warn([str(w) for w in warnings])
-    try:
-        with session_scope(ready_engine()) as session:
-            report = sync_catalog(session, catalog)
-            if not allow_retire:
-                refuse_mass_retirement(report)
-            if dry_run:
-                raise _DryRunError
-    except _DryRunError:
+    with session_scope(ready_engine(), rollback=dry_run) as session:
+        report = sync_catalog(session, catalog)
+        if not allow_retire:
+            refuse_mass_retirement(report)
+    if dry_run:
         out.print("dry run: nothing was written. This sync would do:")
     render.sync_report(out, report, limit=None if verbose else 20)
-
-
-class _DryRunError(Exception):
-    """Raised inside the transaction to roll it back."""
 
 
 @app.command()

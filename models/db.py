@@ -47,11 +47,23 @@ def get_engine() -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session whose transaction commits when the block ends and rolls back on error."""
+def session_scope(engine: Engine | None = None, *, rollback: bool = False) -> Iterator[Session]:
+    """A session whose transaction commits when the block ends and rolls back on error.
+
+    ``rollback=True`` rolls back even on success: a dry run does all the work and keeps none.
+    """
     factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
+    with factory() as session:
+        transaction = session.begin()
+        try:
+            yield session
+        except BaseException:
+            transaction.rollback()
+            raise
+        if rollback:
+            transaction.rollback()
+        else:
+            transaction.commit()
 
 
 def prefer_hash_joins(session: Session) -> None:

@@ -78,3 +78,10 @@ STATUS_LIGHT: dict[Status, Light] = {
     Status.DONE_ON_TIME: Light.GREEN,
     Status.DONE_LATE: Light.DONE_LATE,
 }
+
+
+ACTIVE_STATUSES: frozenset[str] = frozenset(
+    s.value for s in (Status.ON_TRACK, Status.DUE_SOON, Status.BEHIND_PACE, Status.OVERDUE)
+)
+"""Statuses of an item that is under way and being chased: it owes progress reports and the
+escalation ladder applies to it (not waiting, not before its window, not done)."""
