@@ -83,21 +83,33 @@ def light_for(value: float | None, op: str, target: float, due: date, as_of: dat
     return Light.RED if as_of >= due else Light.YELLOW
 
 
-def measure_table(session: Session, plan_id: str, as_of: date) -> dict[int, dict[str, float]]:
-    """unit id → measure code → newest value received on or before ``as_of``."""
+def measure_table(
+    session: Session, plan_id: str, as_of: date | None = None, unit_id: int | None = None
+) -> dict[int, dict[str, float]]:
+    """unit id → measure code → newest value (received on or before ``as_of``, if given; for one
+    unit, if given)."""
     newest = (
         select(func.max(MeasureValue.id))
-        .where(MeasureValue.plan_id == plan_id, MeasureValue.received_on <= as_of)
+        .where(MeasureValue.plan_id == plan_id)
         .group_by(MeasureValue.measure_id, MeasureValue.unit_id)
     )
+    if as_of is not None:
+        newest = newest.where(MeasureValue.received_on <= as_of)
+    if unit_id is not None:
+        newest = newest.where(MeasureValue.unit_id == unit_id)
     table: dict[int, dict[str, float]] = defaultdict(dict)
-    for unit_id, code, value in session.execute(
+    for row in session.execute(
         select(MeasureValue.unit_id, Measure.code, MeasureValue.value)
         .join(Measure, Measure.id == MeasureValue.measure_id)
         .where(MeasureValue.id.in_(newest))
     ):
-        table[unit_id][code] = value
+        table[row.unit_id][row.code] = row.value
     return table
+
+
+def latest_values(session: Session, plan_id: str, unit_id: int) -> dict[str, float]:
+    """One unit's newest value of each measure."""
+    return measure_table(session, plan_id, unit_id=unit_id).get(unit_id, {})
 
 
 def _township_of(units: dict[int, Unit]) -> dict[int, Unit | None]:

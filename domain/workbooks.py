@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from domain import signing
-from domain.intake.land import latest_values
+from domain.indicators import latest_values
 from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
 from domain.lifecycle import DONE_STATES

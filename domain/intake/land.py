@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import Problem
+from domain.indicators import latest_values
 from domain.intake.rows import MeasureRow, ParsedFile, ReportRow
 from domain.items import Move, record_moves
 from domain.reporting import Decision, ReportRejectedError, decide
@@ -262,26 +262,6 @@ def _implausible(
 def _first_row(rows: dict[str, int], codes: list[str]) -> int | None:
     found = [rows[c] for c in codes if c in rows]
     return min(found) if found else None
-
-
-def latest_values(
-    session: Session, plan_id: str, unit_id: int, as_of: date | None = None
-) -> dict[str, float]:
-    """A unit's newest value of each measure (received on or before ``as_of``)."""
-    newest = (
-        select(MeasureValue.measure_id, func.max(MeasureValue.id).label("id"))
-        .where(MeasureValue.plan_id == plan_id, MeasureValue.unit_id == unit_id)
-        .group_by(MeasureValue.measure_id)
-    )
-    if as_of is not None:
-        newest = newest.where(MeasureValue.received_on <= as_of)
-    sub = newest.subquery()
-    rows = session.execute(
-        select(Measure.code, MeasureValue.value)
-        .join(sub, sub.c.id == MeasureValue.id)
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-    ).all()
-    return {row.code: row.value for row in rows}
 
 
 def land(
