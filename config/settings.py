@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_sender: str = "duban@localhost"
     smtp_sender_name: str = "督办系统"
+    briefings: Path | None = Field(default=None, description="default <home>/briefings")
+    briefing_fonts: Literal["official", "free"] = Field(
+        default="official",
+        description="fonts the Word briefing names: the GB/T 9704 faces of government PCs, "
+        "or free fonts installed here that cover the text (domain/briefing/fonts.py)",
+    )
     sql_echo: bool = False
 
     @property
@@ -90,6 +96,11 @@ class Settings(BaseSettings):
     def resolved_inbox(self) -> Path:
         """Where unit reports arrive; ``archive/`` and ``rejected/`` sit beside it."""
         return self.inbox or self.home / "inbox"
+
+    @property
+    def resolved_briefings(self) -> Path:
+        """Where briefings are written."""
+        return self.briefings or self.home / "briefings"
 
     @property
     def resolved_calendar_overrides(self) -> Path | None:

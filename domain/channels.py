@@ -6,6 +6,9 @@ message pending with the error. Credentials come only from settings (``DUBAN_SMT
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -26,6 +29,8 @@ class OutgoingMessage:
     address: str | None
     subject: str
     body: str
+    html: str | None = None  # an HTML alternative (a briefing)
+    attachments: tuple[Path, ...] = ()
 
 
 class ChannelError(Exception):
@@ -51,9 +56,61 @@ class FileChannel:
         path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
         to = message.address or f"({message.recipient}: no address in the catalogue)"
         text = f"To: {to}\nSubject: {message.subject}\n\n{message.body}"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        if message.attachments:
+            text += "\n\nAttachments:\n" + "\n".join(f"  {a.name}" for a in message.attachments)
+        _write_atomically(path, text.encode("utf-8"))
+        if message.html is not None:
+            _write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
+        for attachment in message.attachments:
+            _write_atomically(
+                path.with_name(f"{path.stem}-{attachment.name}"), attachment.read_bytes()
+            )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=]+)"')
+
+
+def _mail(message: OutgoingMessage, sender: str, sender_name: str) -> EmailMessage:
+    """The e-mail for a message: text, or text + HTML with its embedded images as inline
+    parts (``cid:``; many mail clients block ``data:`` URIs), plus any attachments."""
+    mail = EmailMessage()
+    mail["From"] = formataddr((sender_name, sender))
+    mail["To"] = message.address or ""
+    mail["Subject"] = message.subject
+    mail["Message-ID"] = make_msgid(idstring=f"duban-{message.message_id}")
+    mail.set_content(message.body)
+    if message.html is not None:
+        images: list[tuple[str, str, bytes]] = []
+
+        def inline(match: re.Match[str]) -> str:
+            cid = make_msgid(idstring=f"duban-{message.message_id}-img{len(images)}")
+            images.append((cid, match.group(1), base64.b64decode(match.group(2))))
+            return f'src="cid:{cid[1:-1]}"'
+
+        html = _DATA_IMAGE.sub(inline, message.html)
+        mail.add_alternative(html, subtype="html")
+        body = mail.get_payload()[1]  # type: ignore[index]
+        assert isinstance(body, EmailMessage)
+        for cid, subtype, data in images:
+            body.add_related(data, maintype="image", subtype=subtype, cid=cid)
+    for attachment in message.attachments:
+        mime = (
+            DOCX_MIME
+            if attachment.suffix == ".docx"
+            else mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+        )
+        maintype, subtype = mime.split("/", 1)
+        mail.add_attachment(
+            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+        )
+    return mail
 
 
 class SmtpChannel:
@@ -67,12 +124,7 @@ class SmtpChannel:
             raise ChannelError(f"{message.recipient} has no e-mail address in the catalogue")
         if not s.smtp_host:
             raise ChannelError("DUBAN_SMTP_HOST is not set")
-        mail = EmailMessage()
-        mail["From"] = formataddr((s.smtp_sender_name, s.smtp_sender))
-        mail["To"] = message.address
-        mail["Subject"] = message.subject
-        mail["Message-ID"] = make_msgid(idstring=f"duban-{message.message_id}")
-        mail.set_content(message.body)
+        mail = _mail(message, s.smtp_sender, s.smtp_sender_name)
         try:
             if s.smtp_security == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -106,7 +158,8 @@ class AppriseChannel:
         for url in self.urls:
             if not client.add(url):
                 raise ChannelError(f"not a notification URL apprise understands: {url}")
-        if not client.notify(title=message.subject, body=message.body):
+        attach = [str(a) for a in message.attachments] or None
+        if not client.notify(title=message.subject, body=message.body, attach=attach):
             raise ChannelError(f"webhook delivery failed for {', '.join(self.urls)}")
 
 

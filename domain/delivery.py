@@ -25,6 +25,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -130,13 +131,13 @@ def deliver(
             )
         )
     for message_id in stuck:
-        _send_and_confirm(engine, message_id, channel, report, token)
+        send_and_confirm(engine, message_id, channel, report, token)
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
         fresh = prepare(session, plan, cap=cap, report=report, token=token)
     for message_id in fresh:
-        _send_and_confirm(engine, message_id, channel, report, token)
+        send_and_confirm(engine, message_id, channel, report, token)
     return report
 
 
@@ -240,7 +241,7 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
     return keep
 
 
-def _send_and_confirm(
+def send_and_confirm(
     engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport, token: str
 ) -> None:
     """Steps 2 and 3 for one message, under this run's lease."""
@@ -256,7 +257,7 @@ def _send_and_confirm(
                 .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
             )
         )
-        if not _skip_stale(session, linked, report):
+        if m.briefing_id is None and not _skip_stale(session, linked, report):
             # everything in it was done or rescheduled since it was written (a held message)
             m.status, m.last_error = "skipped", "not sent: its items changed before it went out"
             return
@@ -266,6 +267,8 @@ def _send_and_confirm(
             address=m.address,
             subject=m.subject,
             body=m.body,
+            html=m.html,
+            attachments=tuple(Path(a) for a in m.attachments or ()),
         )
         chosen = channel or _channel_named(m.channel, m.address)
     error = None
@@ -349,6 +352,7 @@ def _sent_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
         select(Message.recipient, func.count().label("n"))
         .where(
             Message.plan_id == plan.id,
+            Message.briefing_id.is_(None),  # briefings do not count against the digest cap
             or_(
                 and_(Message.status == "sent", Message.sent_on == today),
                 and_(Message.status == "sending", Message.created_on == today),

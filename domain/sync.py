@@ -150,6 +150,7 @@ class _Syncer:
             "declared_village_units": p.declared_village_units,
             "reporting_cycle": p.reporting.cycle,
             "reporting_due": p.reporting.due,
+            "briefing_title": p.briefing_title,
             "catalog_checksum": self.c.checksum,
         }
         row = self.s.get(Plan, self.plan_id)

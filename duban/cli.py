@@ -23,7 +23,7 @@ from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 from domain.workdays import fallback_warning
-from duban import cli_escalation, cli_reporting, render
+from duban import cli_briefing, cli_escalation, cli_reporting, render
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.database import display_url, ready_engine
 from duban.dates import parse_date
@@ -211,7 +211,9 @@ def demo(
     run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
 
 
-assert cli_reporting and cli_escalation  # imported for their commands (they register on `app`)
+assert (
+    cli_reporting and cli_escalation and cli_briefing
+)  # imported for their commands (they register on `app`)
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 
 from config.ladder import load_ladder
 from config.settings import get_settings, temporary_settings
+from domain.briefing.distribute import distribute_briefing
+from domain.briefing.issue import FORMATS, issue_briefing
 from domain.channels import FileChannel
 from domain.completeness import completeness_view
 from domain.escalation import run_escalation
@@ -25,6 +27,7 @@ from domain.intake.inbox import collect
 from domain.status import status_view
 from domain.sync import sync_catalog
 from duban import render
+from duban.cli_briefing import print_distribution, print_issued
 from duban.sample import write_sample_inbox
 from models import clock
 from models.db import get_engine, session_scope
@@ -45,6 +48,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         stale.unlink(missing_ok=True)
     shutil.rmtree(home / "inbox", ignore_errors=True)
     shutil.rmtree(home / "outbox", ignore_errors=True)
+    shutil.rmtree(home / "briefings", ignore_errors=True)
     with temporary_settings(home=home, database_url=None, inbox=None) as settings:
         console.rule("[bold]duban main job")
         console.print(f"data directory: {home}")
@@ -104,8 +108,33 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         console.print("7. indicators")
         render.indicators(console, as_of, values)
         _escalate(console, engine, plan, as_of)
+        _brief(console, engine, plan, as_of)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")
+
+
+def _brief(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
+    """Step 9: the weekly briefing for leadership, in every format, sent to the file outbox."""
+    settings = get_settings()
+    with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
+        with session_scope(engine) as session:
+            row = session.get(Plan, plan.id)
+            assert row is not None
+            issued = issue_briefing(
+                session,
+                row,
+                as_of,
+                formats=list(FORMATS),
+                out=settings.resolved_briefings,
+                yellow_workdays=settings.yellow_workdays,
+                pace_margin=settings.pace_margin,
+                fonts=settings.briefing_fonts,
+                actor="duban demo",
+            )
+        sent = distribute_briefing(engine, issued.record_id)
+    console.print(f"9. weekly briefing for {issued.view.masthead.week} (as of {as_of})")
+    print_issued(console, issued)
+    print_distribution(console, sent)
 
 
 def _escalate(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:

@@ -81,6 +81,7 @@ class Plan(Base):
     declared_village_units: Mapped[int | None] = mapped_column(Integer)
     reporting_cycle: Mapped[str] = mapped_column(String(16), server_default="weekly")
     reporting_due: Mapped[int] = mapped_column(Integer, server_default="5")
+    briefing_title: Mapped[str | None] = mapped_column(Text)
     catalog_checksum: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
 
@@ -442,6 +443,9 @@ class Message(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(36))  # the run holding the lease
     sent_at: Mapped[datetime | None]
     sent_on: Mapped[date | None] = mapped_column(Date)
+    html: Mapped[str | None] = mapped_column(Text)  # an HTML alternative to the text body
+    attachments: Mapped[list[str] | None] = mapped_column(JSON)  # file paths
+    briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefing.id"), index=True)
 
 
 class ItemAck(Base):
@@ -458,3 +462,29 @@ class ItemAck(Base):
     at: Mapped[datetime]
     on_date: Mapped[date] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(Text)
+
+
+class Briefing(Base):
+    """One weekly briefing (工作简报) as issued: its number within the year, the checksum of its
+    numbers and the files written. Regenerating the week updates this row and keeps the number."""
+
+    __tablename__ = "briefing"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "week"),
+        UniqueConstraint("plan_id", "year", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, 2021-W52
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # 第N期 within the year
+    as_of: Mapped[date] = mapped_column(Date)
+    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the numbers (view model)
+    files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # format → path
+    generations: Mapped[int] = mapped_column(Integer, default=1)
+    first_generated_at: Mapped[datetime]
+    generated_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(Text)
+    sent_checksum: Mapped[str | None] = mapped_column(String(64))  # what leadership received
+    sent_at: Mapped[datetime | None]

@@ -69,6 +69,9 @@ class PlanSpec(Strict):
         default=None, ge=0, description="how many villages/communities the plan text says"
     )
     reporting: ReportingSpec = Field(default_factory=ReportingSpec)
+    briefing_title: Text | None = Field(
+        default=None, description="masthead of the weekly briefing (default: title + 实施工作简报)"
+    )
     source: str | None = None
 
 

@@ -455,7 +455,7 @@ def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
 def test_a_slow_run_does_not_send_what_another_run_took_over(plan_engine: Engine) -> None:
     """Run A prepares digests and stalls past its lease; run B takes them over and sends them;
     when A wakes up it finds them no longer its own and sends nothing."""
-    from domain.delivery import DeliveryReport, _send_and_confirm, prepare  # noqa: PLC0415
+    from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
@@ -469,7 +469,7 @@ def test_a_slow_run_does_not_send_what_another_run_took_over(plan_engine: Engine
         deliver(plan_engine, "demo-plan", cap=1, channel=b)
         a = FlakyChannel(failures=0)
         for message_id in prepared:
-            _send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
+            send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
     assert len(b.sent) == 2 and a.sent == []
 
 

@@ -25,12 +25,29 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
         "6. reporting completeness",
         "7. indicators",
         "8. escalation on",
+        "9. weekly briefing for 2021-W52",
     ):
         assert step in text
+    assert "warning" not in text.lower()
     assert "1 rejected" in text
     assert "sync again: nothing changed (idempotent)" in text
     assert list((tmp_path / "demo" / "outbox").glob("*.txt"))
     assert list((tmp_path / "demo" / "inbox" / "sample").glob("*/rejected/*/*.reasons.txt"))
+    # the Shidian plan with the sample data renders in every format (warnings are errors here)
+    week = tmp_path / "demo" / "briefings" / "shidian-2021-2025" / "2021-W52"
+    names = sorted(p.name for p in week.iterdir())
+    assert names == [
+        "brief-2021-W52-indicators.png",
+        "brief-2021-W52-tasks.png",
+        "brief-2021-W52.docx",
+        "brief-2021-W52.html",
+        "brief-2021-W52.md",
+    ]
+    markdown = (week / "brief-2021-W52.md").read_text(encoding="utf-8")
+    for heading in ("一、总体进展", "三、逾期事项清单", "七、下步工作", "灯色说明"):
+        assert f"## {heading}" in markdown
+    assert "2021年第1期" in markdown
+    assert list((tmp_path / "demo" / "outbox").glob("*-xzf-head-brief-2021-W52.docx"))
 
 
 def test_every_status_and_light_has_a_chinese_word() -> None:

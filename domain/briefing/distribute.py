@@ -1,0 +1,109 @@
+"""Sending a briefing to leadership through the outbox: HTML body, Markdown text, DOCX attached.
+
+Each recipient is a contact of the plan's leadership unit (every role); a leadership without
+contacts gets one message addressed to its head, which the file channel keeps. Messages go
+through the same outbox, channels and lease as the reminders (:mod:`domain.delivery`). A
+briefing is sent once per version: sending again needs ``again`` unless it was regenerated with
+different numbers since (a correction), and failures stay in the outbox to be retried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from domain.channels import Channel, channel_for
+from domain.delivery import LEASE, DeliveryReport, Sent, send_and_confirm
+from models import clock
+from models.db import session_scope
+from models.orm import Briefing, Contact, Message, Plan, Unit
+
+
+@dataclass
+class Distribution:
+    """What sending one briefing did."""
+
+    subject: str
+    sent: list[Sent] = field(default_factory=list)
+    failed: list[Sent] = field(default_factory=list)
+    already: bool = False  # this version went out before; nothing sent
+
+
+def _recipients(engine: Engine, plan: Plan) -> list[tuple[str, str | None, list[str]]]:
+    with session_scope(engine) as session:
+        unit = session.scalars(
+            select(Unit).where(Unit.plan_id == plan.id, Unit.code == plan.leadership_code)
+        ).one()
+        contacts = list(
+            session.scalars(select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id))
+        )
+        if not contacts:
+            return [(f"{unit.code}/head", None, [])]
+        return [(f"{unit.code}/{c.role}", c.email, list(c.addresses)) for c in contacts]
+
+
+def distribute_briefing(
+    engine: Engine, briefing_id: int, *, again: bool = False, channel: Channel | None = None
+) -> Distribution:
+    """Send the recorded briefing (its HTML, text and DOCX files) to leadership."""
+    with session_scope(engine) as session:
+        record = session.get(Briefing, briefing_id)
+        assert record is not None
+        plan = session.get(Plan, record.plan_id)
+        assert plan is not None
+        session.expunge(plan)
+        files = dict(record.files)
+        masthead = plan.briefing_title or f"{plan.title}实施工作简报"
+        subject = f"【简报】{masthead}（{record.year}年第{record.number}期）"
+        result = Distribution(subject=subject)
+        if record.sent_checksum == record.checksum and not again:
+            result.already = True
+            return result
+        checksum = record.checksum
+    missing = [f for f in ("md", "html", "docx") if f not in files or not Path(files[f]).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"the briefing's {', '.join(missing)} file is missing; "
+            "generate it again with all formats (--format md,html,docx)"
+        )
+    body = Path(files["md"]).read_text(encoding="utf-8")
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    token = str(uuid.uuid4())
+    now = clock.now()
+    ids = []
+    with session_scope(engine) as session:
+        for recipient, address, urls in _recipients(engine, plan):
+            chosen = channel_for(address, urls)
+            message = Message(
+                plan_id=plan.id,
+                recipient=recipient,
+                address=" ".join(urls) if chosen.name == "webhook" else address,
+                channel=chosen.name,
+                subject=subject,
+                body=body,
+                html=html,
+                attachments=[files["docx"]],
+                briefing_id=briefing_id,
+                created_on=clock.local_date(now, plan.timezone),
+                created_at=now,
+                status="sending",
+                attempts=1,
+                next_attempt_at=now + LEASE,
+                claimed_by=token,
+            )
+            session.add(message)
+            session.flush()
+            ids.append(message.id)
+    report = DeliveryReport()
+    for message_id in ids:
+        send_and_confirm(engine, message_id, channel, report, token)
+    result.sent, result.failed = report.sent, report.failed
+    if not report.failed:
+        with session_scope(engine) as session:
+            record = session.get(Briefing, briefing_id)
+            assert record is not None
+            record.sent_checksum, record.sent_at = checksum, now
+    return result

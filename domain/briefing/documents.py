@@ -1,0 +1,59 @@
+"""Rendering the briefing as Markdown and HTML from the Jinja2 templates in ``templates/``."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from domain.briefing.charts import LIGHT_COLOURS
+from domain.briefing.layout import sections
+from domain.briefing.model import Briefing
+from templates import TEMPLATES_DIR
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def md_escape(text: object) -> str:
+    """Unit text safe inside Markdown: punctuation that Markdown (or HTML inside it) would read
+    is backslash-escaped, and line breaks become spaces so a table row stays one row."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html.j2"]),
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def render_markdown(view: Briefing, charts: dict[str, str]) -> str:
+    """``charts``: chart name → path relative to the Markdown file."""
+    text = (
+        _environment()
+        .get_template("briefing.md.j2")
+        .render(m=view.masthead, sections=sections(view), charts=charts)
+    )
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_html(view: Briefing, charts: dict[str, Path]) -> str:
+    """One self-contained page: charts embedded as base64 PNG."""
+    images = {
+        name: base64.b64encode(path.read_bytes()).decode("ascii") for name, path in charts.items()
+    }
+    text = (
+        _environment()
+        .get_template("briefing.html.j2")
+        .render(m=view.masthead, sections=sections(view), images=images, colours=LIGHT_COLOURS)
+    )
+    return re.sub(r"\n\s*\n", "\n", text)

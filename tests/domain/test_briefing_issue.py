@@ -1,0 +1,302 @@
+"""The briefing from a database: a hand-built week, numbering, the files, sending it."""
+
+from __future__ import annotations
+
+import email
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from config.ladder import load_ladder
+from config.settings import Settings, temporary_settings
+from domain.briefing.distribute import distribute_briefing
+from domain.briefing.issue import FORMATS, Issued, as_of_for_week, issue_briefing
+from domain.escalation import run_escalation
+from domain.sync import sync_catalog
+from duban.cli import app
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.enums import Light
+from models.orm import Briefing, Message, Milestone, Plan, Unit, WorkItem
+from tasks_catalog.loader import load_catalog
+from tests.fixtures.catalog import CatalogWriter
+
+TZ = "Asia/Shanghai"
+AS_OF = date(2021, 10, 15)  # a Friday; the week after National Day
+HOSTILE = "<script>alert('x')</script> 资金 | 未到位 **急**"
+
+
+def with_leadership_contacts(c: dict[str, Any]) -> None:
+    for unit in c["units"]:
+        if unit["id"] == "xzf":
+            unit["contacts"] = [
+                {"name": "县长", "role": "head", "email": "head@example.gov.cn"},
+                {"name": "副县长", "role": "deputy", "email": "deputy@example.gov.cn"},
+            ]
+
+
+def item_id(engine: Engine, milestone: str, unit: str) -> int:
+    with session_scope(engine) as session:
+        return session.scalars(
+            select(WorkItem.id)
+            .join(Milestone, Milestone.id == WorkItem.milestone_id)
+            .join(Unit, Unit.id == WorkItem.unit_id)
+            .where(Milestone.code == milestone, Unit.code == unit)
+        ).one()
+
+
+def report(day: date, milestone: str, unit: str, *args: str) -> None:
+    with frozen_time(end_of_working_day(day, TZ)):
+        result = CliRunner().invoke(
+            app, ["report", str(item_id_of[(milestone, unit)]), "--unit", unit, *args]
+        )
+        assert result.exit_code == 0, result.output
+
+
+item_id_of: dict[tuple[str, str], int] = {}
+
+
+@pytest.fixture
+def week(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
+    """The minimal plan on 2021-10-15: M1 (zzb, due 6-30) silent; M4 at four villages (due
+    9-30): v11 done on time, v12 half done with a problem, v21 silent, v22 done late; M2 waits
+    on M1; M3 (2022) not started. Escalation ran on the day."""
+    with frozen_time(datetime(2021, 1, 4, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog(edit=with_leadership_contacts))[0])
+    item_id_of.clear()
+    for key in [("M1", "zzb"), *((("M4", v)) for v in ("v11", "v12", "v21", "v22"))]:
+        item_id_of[key] = item_id(engine, *key)
+    report(date(2021, 9, 28), "M4", "v11", "--state", "done")
+    report(
+        date(2021, 10, 11), "M4", "v12", "--state", "in_progress", "--percent", "50",
+        "--problem", HOSTILE,
+    )  # fmt: skip
+    report(date(2021, 10, 12), "M4", "v22", "--state", "done")
+    with frozen_time(end_of_working_day(AS_OF, TZ)):
+        run_escalation(engine, "demo-plan", AS_OF, load_ladder(), yellow_workdays=5)
+    yield engine
+
+
+def issue(engine: Engine, day: date, out: Path, formats: tuple[str, ...] = FORMATS) -> Issued:
+    with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        return issue_briefing(
+            session,
+            plan,
+            day,
+            formats=list(formats),
+            out=out,
+            yellow_workdays=5,
+            pace_margin=25,
+            fonts="official",
+            actor="test",
+        )
+
+
+def test_the_weeks_numbers(week: Engine, tmp_path: Path) -> None:
+    view = issue(week, AS_OF, tmp_path).view
+    o = view.overview
+    # 15 items: M1, M2 ×2 townships, M3 ×4 quarters ×2 townships, M4 ×4 villages
+    assert (o.total, o.done.count, o.done_late, o.overdue.count) == (15, 2, 1, 3)
+    # M2 waits on M1 and M3 on M2: all ten wait (waiting is decided before "window not open")
+    assert (o.not_started.count, o.waiting, o.on_track.count, o.behind_pace.count) == (10, 10, 0, 0)
+    assert (o.due_to_date, o.on_time_rate) == (5, 20.0)
+    t1, t2 = view.tasks
+    assert (t1.items, t1.due_to_date, t1.done, t1.overdue, t1.light) == (11, 1, 0, 1, Light.RED)
+    assert (t2.items, t2.due_to_date, t2.done, t2.overdue, t2.light) == (4, 4, 2, 2, Light.RED)
+    assert t1.lead == "示例县委组织部"
+    assert [(r.unit, r.level, r.reason) for r in view.overdue] == [
+        ("示例县委组织部", "逾期通报", "未说明"),  # 70+ working days since 6-30
+        ("甲一村", "逾期督办", HOSTILE),  # 7 working days (Oct 8, make-up Sat 9, 11–15)
+        ("乙社区", "逾期督办", "未说明"),
+    ]
+    assert [r.workdays_overdue for r in view.overdue][1:] == [7, 7]
+    assert (view.changes.newly_done, view.changes.newly_overdue) == (1, 0)
+    assert [(p.unit, p.problem) for p in view.problems] == [("甲一村", HOSTILE)]
+    towns = view.rankings[0]
+    assert [(r.name, r.rate) for r in towns.completion_leaders] == [("甲镇", 50.0)]
+    assert [(r.name, r.rate, r.overdue) for r in towns.completion_laggards] == [("乙乡", 0.0, 1)]
+    assert view.upcoming == [] and view.warnings == []
+    assert view.masthead.title == "示例规划实施工作简报"
+    assert view.masthead.issuer == "示例县民政局"
+
+
+def test_numbering_regeneration_and_a_new_year(week: Engine, tmp_path: Path) -> None:
+    first = issue(week, AS_OF, tmp_path)
+    again = issue(week, AS_OF, tmp_path)
+    assert (first.number, first.new, again.number, again.new) == (1, True, 1, False)
+    assert again.reproduced and again.checksum == first.checksum
+    midweek = issue(week, date(2021, 10, 13), tmp_path)  # same ISO week, other numbers
+    assert (midweek.number, midweek.reproduced) == (1, False)
+    assert issue(week, date(2021, 10, 22), tmp_path).number == 2
+    assert issue(week, date(2022, 1, 7), tmp_path).number == 1
+    with session_scope(week) as session:
+        rows = session.execute(
+            select(Briefing.week, Briefing.year, Briefing.number, Briefing.generations).order_by(
+                Briefing.id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("2021-W41", 2021, 1, 3),
+        ("2021-W42", 2021, 2, 1),
+        ("2022-W01", 2022, 1, 1),
+    ]
+
+
+def test_week_option_means_the_weeks_report_day() -> None:
+    assert as_of_for_week("2021-W41", 5) == AS_OF
+    assert as_of_for_week("2021w41", 5) == AS_OF
+    for bad in ("2021-41", "2021-W54", "W41"):
+        with pytest.raises(ValueError, match="week"):
+            as_of_for_week(bad, 5)
+
+
+def test_unit_text_is_escaped_in_html_and_markdown(week: Engine, tmp_path: Path) -> None:
+    files = issue(week, AS_OF, tmp_path).files
+    html = files["html"].read_text(encoding="utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; 资金 | 未到位 **急**" in html
+    assert 'src="data:image/png;base64,' in html  # self-contained
+    assert "<link" not in html and "<style" not in html  # inline styles only
+    markdown = files["md"].read_text(encoding="utf-8")
+    assert "<script>" not in markdown
+    assert r"\<script\>alert('x')\</script\> 资金 \| 未到位 \*\*急\*\*" in markdown
+    assert "](brief-2021-W41-tasks.png)" in markdown
+    assert (tmp_path / "demo-plan" / "2021-W41" / "brief-2021-W41-tasks.png").exists()
+
+
+def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> None:
+    path = issue(week, AS_OF, tmp_path).files["docx"]
+    doc = Document(str(path))
+    section = doc.sections[0]
+    size = (section.page_width, section.page_height, section.top_margin, section.left_margin)
+    margins = (section.bottom_margin, section.right_margin)
+    expected = (Mm(210), Mm(297), Mm(37), Mm(28), Mm(35), Mm(26))
+    for got, want in zip((*size, *margins), expected, strict=True):
+        assert got is not None and abs(got - want) < Mm(0.05)  # Word stores twentieths of a point
+
+    def east_asia(style: str) -> tuple[str | None, Pt | None]:
+        s = doc.styles[style]
+        fonts = s.element.rPr.find(qn("w:rFonts"))
+        return fonts.get(qn("w:eastAsia")), s.font.size
+
+    assert east_asia("Normal") == ("仿宋_GB2312", Pt(16))
+    assert east_asia("Heading 1") == ("黑体", Pt(16))
+    assert east_asia("Heading 2") == ("楷体_GB2312", Pt(16))
+    title = doc.paragraphs[0]
+    assert title.text == "示例规划实施工作简报"
+    assert title.runs[0].font.size == Pt(22)
+    assert 'w:eastAsia="方正小标宋简体"' in title.runs[0]._element.xml
+    assert doc.paragraphs[1].text == "2021年第1期"
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]  # type: ignore[union-attr]
+    assert headings == [
+        "一、总体进展",
+        "二、重点任务推进情况",
+        "三、逾期事项清单",
+        "四、指标完成情况",
+        "五、单位推进情况",
+        "六、存在问题",
+        "七、下步工作",
+        "灯色说明",
+    ]
+    assert len(doc.tables) == 3  # tasks, overdue, indicators (nothing due in two weeks)
+    assert [c.text for c in doc.tables[1].rows[0].cells][:3] == ["序号", "事项", "责任单位"]
+    assert HOSTILE in doc.tables[1].rows[2].cells[6].text
+    assert len(doc.inline_shapes) == 1  # the task chart; no indicator has a value yet
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "— " in footer
+    assert doc.settings.odd_and_even_pages_header_footer
+
+
+def test_sending_to_leadership_over_real_smtp(
+    week: Engine, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    """HTML with inline (cid:) charts, the text version and the DOCX, to each leadership
+    contact; the same version is not sent twice."""
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+    from aiosmtpd.handlers import Message as Collect  # noqa: PLC0415
+
+    received: list[EmailMessage] = []
+
+    class Handler(Collect):
+        def handle_message(self, message: Any) -> None:
+            received.append(email.message_from_string(message.as_string(), policy=default_policy))
+
+    issued = issue(week, AS_OF, tmp_path)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
+    controller.start()
+    try:
+        with (
+            temporary_settings(
+                channel="smtp",
+                smtp_host="127.0.0.1",
+                smtp_port=unused_tcp_port,
+                smtp_security="none",
+            ),
+            frozen_time(end_of_working_day(AS_OF, TZ)),
+        ):
+            first = distribute_briefing(week, issued.record_id)
+            second = distribute_briefing(week, issued.record_id)
+    finally:
+        controller.stop()
+    assert sorted(m.recipient for m in first.sent) == ["xzf/deputy", "xzf/head"]
+    assert second.already and not second.sent
+    assert sorted(str(m["To"]) for m in received) == [
+        "deputy@example.gov.cn",
+        "head@example.gov.cn",
+    ]
+    mail = received[0]
+    assert str(mail["Subject"]) == "【简报】示例规划实施工作简报（2021年第1期）"
+    html = mail.get_body(("html",))
+    assert html is not None
+    html_text = html.get_content()
+    assert "data:image" not in html_text and 'src="cid:' in html_text
+    images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1
+    cid = str(images[0]["Content-ID"]).strip("<>")
+    assert f'src="cid:{cid}"' in html_text
+    plain = mail.get_body(("plain",))
+    assert plain is not None and "一、总体进展" in plain.get_content()
+    (attachment,) = list(mail.iter_attachments())
+    assert attachment.get_filename() == "brief-2021-W41.docx"
+    assert attachment.get_content().startswith(b"PK")
+    with session_scope(week) as session:
+        sent = select(func.count()).where(Message.briefing_id == issued.record_id)
+        assert session.scalar(sent) == 2
+        record = session.get(Briefing, issued.record_id)
+        assert record is not None and record.sent_checksum == record.checksum
+
+
+def test_cli_brief_writes_files_and_rejects_bad_options(week: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    with frozen_time(end_of_working_day(AS_OF, TZ)):
+        result = runner.invoke(
+            app, ["brief", "--week", "2021-W41", "--out", str(tmp_path), "--format", "md", "--json"]
+        )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["record"]["number"] == 1
+    assert payload["briefing"]["overview"]["overdue"]["count"] == 3
+    assert Path(payload["record"]["files"]["md"]).exists()
+    for args, hint in (
+        (["--week", "2021-W99"], "no ISO week 99"),
+        (["--format", "pdf"], "unknown format pdf"),
+        (["--week", "2021-W41", "--as-of", "2021-10-15"], "not both"),
+        (["--send", "--format", "md"], "needs all three"),
+    ):
+        bad = runner.invoke(app, ["brief", "--out", str(tmp_path), *args])
+        assert bad.exit_code == 2, bad.output
+        assert hint in bad.output
+        assert "Traceback" not in bad.output
