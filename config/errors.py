@@ -42,3 +42,7 @@ class InputError(Exception):
 
 class NotFoundError(Exception):
     """A name the user typed (plan, item, unit) does not exist."""
+
+
+class ConflictError(Exception):
+    """Another process holds what this one needs (the scheduler lock, say)."""

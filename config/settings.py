@@ -83,6 +83,27 @@ class Settings(BaseSettings):
         description="fonts the Word briefing names: the GB/T 9704 faces of government PCs, "
         "or free fonts installed here that cover the text (domain/briefing/fonts.py)",
     )
+    daily_cron: str = Field(
+        default="30 8 * * *", description="when the daily cycle runs (cron, schedule_timezone)"
+    )
+    weekly_cron: str = Field(
+        default="0 16 * * 5", description="when the weekly briefing runs (cron, schedule_timezone)"
+    )
+    schedule_timezone: str = "Asia/Shanghai"
+    briefing_approval: Literal["wait", "auto"] = Field(
+        default="wait",
+        description="the weekly flow waits for the coordinator's approval in the Prefect UI, "
+        "or approves by itself (unattended use)",
+    )
+    briefing_approval_timeout: int = Field(
+        default=4 * 3600, ge=0, description="seconds to wait for approval before giving up"
+    )
+    prefect_port: int = Field(default=4200, description="port of the local Prefect server")
+    prefect_api_url: str | None = Field(
+        default=None,
+        description="a Prefect server elsewhere (production); default: the local one "
+        "`duban server` starts, http://127.0.0.1:<prefect_port>/api",
+    )
     sql_echo: bool = False
 
     @property
@@ -101,6 +122,11 @@ class Settings(BaseSettings):
     def resolved_briefings(self) -> Path:
         """Where briefings are written."""
         return self.briefings or self.home / "briefings"
+
+    @property
+    def resolved_prefect_api_url(self) -> str:
+        """The Prefect API flows report to."""
+        return self.prefect_api_url or f"http://127.0.0.1:{self.prefect_port}/api"
 
     @property
     def resolved_calendar_overrides(self) -> Path | None:

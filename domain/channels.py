@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from config.settings import get_settings
+from domain.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,13 @@ class FileChannel:
         text = f"To: {to}\nSubject: {message.subject}\n\n{message.body}"
         if message.attachments:
             text += "\n\nAttachments:\n" + "\n".join(f"  {a.name}" for a in message.attachments)
-        _write_atomically(path, text.encode("utf-8"))
+        write_atomically(path, text.encode("utf-8"))
         if message.html is not None:
-            _write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
+            write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
         for attachment in message.attachments:
-            _write_atomically(
+            write_atomically(
                 path.with_name(f"{path.stem}-{attachment.name}"), attachment.read_bytes()
             )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

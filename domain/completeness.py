@@ -105,6 +105,8 @@ def completeness_view(
         sent = sent_reports(session, plan.id, cycle)
         if cycle == current:
             owed_now, sent_now = owed, sent
+        if cycle.due > as_of:
+            continue  # its report is not due yet: not counted in the rates
         for unit_id in owed:
             owed_count[unit_id] = owed_count.get(unit_id, 0) + 1
             if unit_id in sent and sent[unit_id] <= as_of:

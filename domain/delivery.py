@@ -32,6 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from config.errors import NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
 from domain.channels import (
@@ -257,7 +258,11 @@ def send_and_confirm(
                 .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
             )
         )
-        if m.briefing_id is None and not _skip_stale(session, linked, report):
+        digest = session.scalar(
+            select(NoticeDelivery.notice_id).where(NoticeDelivery.message_id == message_id).limit(1)
+        )
+        # a digest whose notices all went stale is not sent; a briefing or an alert always is
+        if digest is not None and not _skip_stale(session, linked, report):
             # everything in it was done or rescheduled since it was written (a held message)
             m.status, m.last_error = "skipped", "not sent: its items changed before it went out"
             return
@@ -529,3 +534,39 @@ def _digest_items(
             )
         )
     return out
+
+
+def resend_notice(
+    engine: Engine, notice_id: int, *, channel: Channel | None = None
+) -> DeliveryReport:
+    """重发: send one notice again, now, to each of its recipients (a digest of that notice).
+    A notice whose item was done or rescheduled since is skipped with the reason, as always."""
+    report = DeliveryReport()
+    token = str(uuid.uuid4())
+    with session_scope(engine) as session:
+        notice = session.get(Notice, notice_id)
+        if notice is None:
+            raise NotFoundError(f"no notice {notice_id}")
+        plan = session.get(Plan, notice.plan_id)
+        assert plan is not None
+        units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
+        by_id = {u.id: u for u in units.values()}
+        now = clock.now()
+        digest = Digest(
+            session,
+            plan,
+            units,
+            by_id,
+            _template(),
+            now,
+            clock.local_date(now, plan.timezone),
+            token,
+        )
+        notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
+        ids = []
+        for role in notice.roles:
+            unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
+            ids.append(digest.write(f"{unit.code}/{who}", [notice]))
+    for message_id in ids:
+        send_and_confirm(engine, message_id, channel, report, token)
+    return report

@@ -302,7 +302,7 @@ def status_view(
         summary[light] += n
         per_task.setdefault(task_code, _empty_lights())[light] += n
 
-    tasks = _task_rows(session, plan.id, per_task, only=filters.get("task"))
+    tasks = task_rows(session, plan.id, per_task, only=filters.get("task"))
     items: list[ItemStatus] = []
     if with_items or filters:
         for r in session.execute(
@@ -360,7 +360,7 @@ def _task_code(session: Session, plan_id: str, task: str) -> str:
     return code
 
 
-def _task_rows(
+def task_rows(
     session: Session, plan_id: str, per_task: dict[str, dict[Light, int]], only: str | None
 ) -> list[TaskStatus]:
     lead = aliased(Unit)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from config.errors import InputError, NotFoundError
+from config.errors import ConflictError, InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar
 from domain.completeness import completeness_view
@@ -23,7 +23,7 @@ from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 from domain.workdays import fallback_warning
-from duban import cli_briefing, cli_escalation, cli_reporting, render
+from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting, render
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.database import display_url, ready_engine
 from duban.dates import parse_date
@@ -211,9 +211,8 @@ def demo(
     run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
 
 
-assert (
-    cli_reporting and cli_escalation and cli_briefing
-)  # imported for their commands (they register on `app`)
+# imported for their commands (they register on `app`)
+assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration
 
 
 def main() -> None:
@@ -225,7 +224,7 @@ def main() -> None:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
         sys.exit(2)
-    except (NotFoundError, TransitionError) as exc:
+    except (NotFoundError, TransitionError, ConflictError) as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(2)
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from config.errors import InputError, Problem
 from config.settings import get_settings
 from domain.briefing.distribute import Distribution, distribute_briefing
-from domain.briefing.issue import Issued, as_of_for_week, issue_briefing, parse_formats
+from domain.briefing.issue import (
+    BriefingDateError,
+    Issued,
+    issue_briefing,
+    parse_formats,
+    report_day,
+)
 from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, out, warn
 from duban.database import ready_engine
@@ -46,6 +52,54 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="The view model as JSON.")] = False,
 ) -> None:
     """Write the weekly briefing (工作简报) for a week: numbered, recorded, with charts."""
+    chosen = _check_options(as_of, week, formats, send, again)
+    settings = get_settings()
+    engine = ready_engine()
+    target = out_dir or settings.resolved_briefings
+    try:
+        with session_scope(engine) as session:
+            plan_row = resolve_plan(session, plan)
+            if week is not None:
+                day = report_day(session, plan_row, week)
+            else:
+                day = parse_date(as_of) or clock.today(plan_row.timezone)
+            issued = issue_briefing(
+                session,
+                plan_row,
+                day,
+                formats=chosen,
+                out=target,
+                yellow_workdays=settings.yellow_workdays,
+                pace_margin=settings.pace_margin,
+                fonts=settings.briefing_fonts,
+                actor=settings.actor,
+            )
+    except BriefingDateError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of/--week") from None
+    except ValueError as exc:  # not a week
+        raise typer.BadParameter(str(exc), param_hint="--week") from None
+    except OSError as exc:
+        raise InputError(
+            "the briefing was not written (nothing recorded)",
+            [Problem(target, None, "--out", f"cannot write there: {exc.strerror or exc}")],
+        ) from None
+    distribution = distribute_briefing(engine, issued.record_id, again=again) if send else None
+    if as_json:
+        payload = json_payload(issued, distribution)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    else:
+        print_issued(out, issued)
+        if distribution is not None:
+            print_distribution(out, distribution)
+    warn(issued.view.warnings)
+    if distribution is not None and distribution.failed:
+        raise typer.Exit(1)
+
+
+def _check_options(
+    as_of: str | None, week: str | None, formats: str, send: bool, again: bool
+) -> list[str]:
+    """The formats asked for, after checking the options go together."""
     if as_of is not None and week is not None:
         raise typer.BadParameter("give --as-of or --week, not both", param_hint="--week")
     try:
@@ -54,50 +108,31 @@ def brief(
         raise typer.BadParameter(str(exc), param_hint="--format") from None
     if send and set(chosen) != {"md", "html", "docx"}:
         raise typer.BadParameter("--send needs all three formats", param_hint="--send")
-    settings = get_settings()
-    engine = ready_engine()
-    with session_scope(engine) as session:
-        plan_row = resolve_plan(session, plan)
-        day = _briefing_date(as_of, week, plan_row.reporting_due, plan_row.timezone)
-        issued = issue_briefing(
-            session,
-            plan_row,
-            day,
-            formats=chosen,
-            out=out_dir or settings.resolved_briefings,
-            yellow_workdays=settings.yellow_workdays,
-            pace_margin=settings.pace_margin,
-            fonts=settings.briefing_fonts,
-            actor=settings.actor,
-        )
-    distribution = distribute_briefing(engine, issued.record_id, again=again) if send else None
-    if as_json:
-        payload = {
-            "briefing": issued.view.model_dump(mode="json"),
-            "record": {
-                "id": issued.record_id,
-                "number": issued.number,
-                "checksum": issued.checksum,
-                "new": issued.new,
-                "reproduced": issued.reproduced,
-                "files": {k: str(v) for k, v in issued.files.items()},
-            },
+    if again and not send:
+        raise typer.BadParameter("--again only goes with --send", param_hint="--again")
+    return chosen
+
+
+def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str, Any]:
+    """``--json``: the view model, the record, and what sending did."""
+    payload: dict[str, Any] = {
+        "briefing": issued.view.model_dump(mode="json"),
+        "record": {
+            "id": issued.record_id,
+            "number": issued.number,
+            "checksum": issued.checksum,
+            "new": issued.new,
+            "reproduced": issued.reproduced,
+            "files": {k: str(v) for k, v in issued.files.items()},
+        },
+    }
+    if distribution is not None:
+        payload["sent"] = {
+            "already": distribution.already,
+            "sent": [m.recipient for m in distribution.sent],
+            "failed": {m.recipient: m.error for m in distribution.failed},
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
-    else:
-        print_issued(out, issued)
-        if distribution is not None:
-            print_distribution(out, distribution)
-    warn(issued.view.warnings)
-
-
-def _briefing_date(as_of: str | None, week: str | None, due: int, tz: str) -> date:
-    if week is not None:
-        try:
-            return as_of_for_week(week, due)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--week") from None
-    return parse_date(as_of) or clock.today(tz)
+    return payload
 
 
 def print_issued(console: Console, issued: Issued) -> None:
@@ -131,5 +166,3 @@ def print_distribution(console: Console, result: Distribution) -> None:
         console.print(f"  sent to {m.recipient} via {m.channel}: {m.subject}", markup=False)
     for m in result.failed:
         console.print(f"  [red]FAILED[/] to {m.recipient} via {m.channel}: {m.error}")
-    if result.failed:
-        raise typer.Exit(1)

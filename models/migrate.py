@@ -9,6 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from config.errors import NotFoundError
+from models.db import get_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,3 +45,20 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return before, head_revision()
+
+
+def display_url(engine: Engine) -> str:
+    """The database URL without its password."""
+    return make_url(str(engine.url)).render_as_string(hide_password=True)
+
+
+def ready_engine() -> Engine:
+    """The configured engine, after checking the schema is at the newest migration."""
+    engine = get_engine()
+    current = current_revision(engine)
+    if current != head_revision():
+        state = "is empty" if current is None else f"is at schema {current}"
+        raise NotFoundError(
+            f"the database {display_url(engine)} {state}; run `duban init` to create or upgrade it"
+        )
+    return engine

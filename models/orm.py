@@ -446,6 +446,7 @@ class Message(Base):
     html: Mapped[str | None] = mapped_column(Text)  # an HTML alternative to the text body
     attachments: Mapped[list[str] | None] = mapped_column(JSON)  # file paths
     briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefing.id"), index=True)
+    briefing_checksum: Mapped[str | None] = mapped_column(String(64))  # the version sent
 
 
 class ItemAck(Base):
@@ -488,3 +489,17 @@ class Briefing(Base):
     actor: Mapped[str] = mapped_column(Text)
     sent_checksum: Mapped[str | None] = mapped_column(String(64))  # what leadership received
     sent_at: Mapped[datetime | None]
+
+
+class SchedulerLock(Base):
+    """Who runs the embedded scheduler on this database: one process at a time. The holder
+    refreshes ``heartbeat_at``; a lock not refreshed for a while may be taken over."""
+
+    __tablename__ = "scheduler_lock"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(36))
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

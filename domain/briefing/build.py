@@ -2,10 +2,11 @@
 
 The rules a reader may ask about:
 
-* **Overview** counts every live work item of the plan by its status on the briefing date:
-  done (按期 or 逾期完成), on track (incl. due within the warning window), behind pace (序时进度
-  滞后), overdue, not started (window not open, or waiting on a prerequisite). Shares are of all
-  items; the on-time rate is items done on time ÷ items due to date.
+* **Overview** counts every live work item of the plan by its status on the briefing date. The
+  items in their window (started): done (按期 or 逾期完成), on track (incl. due within the
+  warning window), behind pace (序时进度滞后), overdue, with shares of the started items; the
+  rest have not started (window not open, or waiting on a prerequisite), a share of all items
+  (a five-year plan is mostly ahead). The on-time rate is items done on time ÷ items due to date.
 * **A key task's light**: red if any of its items is overdue, yellow if any is behind pace or due
   soon, green if work is under way or done, gray if nothing has started.
 * **Overdue list**: most working days overdue first; a milestone overdue at
@@ -14,8 +15,8 @@ The rules a reader may ask about:
 * **Rankings** compare townships (each with its villages and communities) and county
   departments separately: by on-time completion (done on time ÷ due to date, only units with
   something due) and by reporting timeliness (reports on time ÷ reports owed over the last eight
-  cycles). Leaders are the best ``RANK_SIZE`` above 0 %; laggards the worst ``RANK_SIZE`` below
-  100 % (for completion, only units with overdue items), never a unit that is also a leader.
+  cycles). Leaders are the best ``RANK_SIZE`` above the group's average; laggards the worst
+  ``RANK_SIZE`` below it (for completion, only units with overdue items).
 """
 
 from __future__ import annotations
@@ -143,11 +144,24 @@ class Facts:
     timeliness: list[TimelinessFact]
     indicators: list[IndicatorValue]
     warnings: list[str]
+    year: int = 0  # the year the issue number counts in (default: the briefing date's)
+    extended: int = 0  # extensions approved during the week
 
 
 def zh_date(day: date) -> str:
     """2025-06-13 → 2025年6月13日."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def week_key(day: date) -> str:
+    """The ISO week of a date: 2021-W52 (a briefing's identity)."""
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def masthead_title(plan_title: str, briefing_title: str | None) -> str:
+    """The briefing's title: the catalogue's ``briefing_title``, else the plan's + 实施工作简报."""
+    return briefing_title or f"{plan_title}实施工作简报"
 
 
 def week_span(as_of: date) -> tuple[date, date]:
@@ -170,20 +184,22 @@ def overview(items: Sequence[ItemFact], as_of: date) -> Overview:
     total = len(items)
     done = counts[Status.DONE_ON_TIME] + counts[Status.DONE_LATE]
     not_started = counts[Status.NOT_STARTED] + counts[Status.WAITING]
+    started = total - not_started
     due = [i for i in items if i.due <= as_of]
     on_time = sum(1 for i in due if i.status == Status.DONE_ON_TIME)
     return Overview(
         total=total,
-        started=total - counts[Status.NOT_STARTED],
+        started=started,
         due_to_date=len(due),
-        done=share(done, total),
+        done=share(done, started),
         done_late=counts[Status.DONE_LATE],
-        on_track=share(counts[Status.ON_TRACK] + counts[Status.DUE_SOON], total),
+        on_track=share(counts[Status.ON_TRACK] + counts[Status.DUE_SOON], started),
         due_soon=counts[Status.DUE_SOON],
-        behind_pace=share(counts[Status.BEHIND_PACE], total),
-        overdue=share(counts[Status.OVERDUE], total),
+        behind_pace=share(counts[Status.BEHIND_PACE], started),
+        overdue=share(counts[Status.OVERDUE], started),
         not_started=share(not_started, total),
         waiting=counts[Status.WAITING],
+        due_done=sum(1 for i in due if i.status in DONE),
         on_time_rate=round(100 * on_time / len(due), 1) if due else None,
     )
 
@@ -324,23 +340,25 @@ def indicator_rows(values: Sequence[IndicatorValue]) -> list[IndicatorRow]:
 def leaders_and_laggards(
     ranks: list[UnitRank], *, laggard_needs_overdue: bool
 ) -> tuple[list[UnitRank], list[UnitRank]]:
-    """The best ``RANK_SIZE`` with a rate above 0 %, and the worst ``RANK_SIZE`` below 100 %
-    (for completion: only units with something overdue). Ties: more items first for leaders,
-    more overdue first for laggards. A unit is never on both lists."""
+    """Leaders: the best ``RANK_SIZE`` above the group's average rate (and above 0 %);
+    laggards: the worst ``RANK_SIZE`` below it (for completion, only units with something
+    overdue). Ties: more items first for leaders, more overdue first for laggards. With every
+    unit at the same rate there are neither."""
     rated = [r for r in ranks if r.rate is not None]
+    if not rated:
+        return [], []
+    mean = sum(r.rate or 0 for r in rated) / len(rated)
     best = sorted(
-        (r for r in rated if (r.rate or 0) > 0), key=lambda r: (-(r.rate or 0), -r.due, r.code)
+        (r for r in rated if (r.rate or 0) > max(mean, 0)),
+        key=lambda r: (-(r.rate or 0), -r.due, r.code),
     )[:RANK_SIZE]
-    shown = {r.code for r in best}
     worst = sorted(
         (
             r
             for r in rated
-            if (r.rate or 0) < 100
-            and r.code not in shown
-            and (r.overdue > 0 or not laggard_needs_overdue)
+            if (r.rate or 0) < min(mean, 100) and (r.overdue > 0 or not laggard_needs_overdue)
         ),
-        key=lambda r: (r.rate or 0, -r.overdue, r.code),
+        key=lambda r: (r.rate or 0, -r.overdue, -r.due, r.code),
     )[:RANK_SIZE]
     return best, worst
 
@@ -421,25 +439,32 @@ def rankings(
 def problem_rows(
     problems: Sequence[ProblemFact], items: dict[int, ItemFact]
 ) -> tuple[list[ProblemRow], int]:
-    """The newest problem per unit and item this week (a unit repeating itself shows once)."""
-    seen: set[tuple[str, int]] = set()
-    rows = []
-    for p in sorted(problems, key=lambda p: (p.received_on, p.item_id), reverse=True):
-        key = (p.unit_name, p.item_id)
-        if key in seen or p.item_id not in items:
-            continue
-        seen.add(key)
+    """This week's problems: each unit's newest per item; the same words on the same milestone
+    from several units become one row; problems on overdue items first."""
+    newest: dict[tuple[str, int], ProblemFact] = {}
+    for p in sorted(problems, key=lambda p: (p.received_on, p.item_id)):
+        if p.item_id in items:
+            newest[(p.unit_name, p.item_id)] = p
+    groups: dict[tuple[str, str], list[tuple[ProblemFact, ItemFact]]] = defaultdict(list)
+    for p in newest.values():
         item = items[p.item_id]
+        groups[(item.milestone, " ".join(p.problem.split()))].append((p, item))
+    rows = []
+    for (milestone, text), members in groups.items():
+        members.sort(key=lambda m: m[1].unit)
+        item = members[0][1]
         rows.append(
             ProblemRow(
-                unit=p.unit_name,
+                unit=named_units([p.unit_name for p, _ in members]),
+                units=len(members),
                 task=item.task,
+                milestone=milestone,
                 title=item.title,
-                problem=p.problem.strip(),
-                received_on=p.received_on,
+                problem=text,
+                overdue=any(i.status == Status.OVERDUE for _, i in members),
             )
         )
-    rows.sort(key=lambda r: (r.task, r.unit, r.title))
+    rows.sort(key=lambda r: (not r.overdue, -r.units, r.task, r.milestone, r.unit))
     return rows[:PROBLEM_ROWS], max(0, len(rows) - PROBLEM_ROWS)
 
 
@@ -447,7 +472,7 @@ def upcoming_rows(items: Sequence[ItemFact], as_of: date) -> tuple[list[Upcoming
     until = as_of + timedelta(days=UPCOMING_DAYS)
     groups: dict[tuple[str, date], list[ItemFact]] = defaultdict(list)
     for item in items:
-        if as_of < item.due <= until and item.status not in DONE:
+        if as_of <= item.due <= until and item.status not in DONE:
             groups[(item.milestone, item.due)].append(item)
     rows = []
     for (milestone, due), members in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -465,7 +490,9 @@ def upcoming_rows(items: Sequence[ItemFact], as_of: date) -> tuple[list[Upcoming
     return rows, until
 
 
-def changes(items: Sequence[ItemFact], previous: dict[int, Status], since: date) -> Changes:
+def changes(
+    items: Sequence[ItemFact], previous: dict[int, Status], since: date, extended: int = 0
+) -> Changes:
     """New overdue and done items and light moves; items new since last week count as moving
     from gray."""
     newly_overdue = [
@@ -493,6 +520,7 @@ def changes(items: Sequence[ItemFact], previous: dict[int, Status], since: date)
         newly_overdue_items=listed(newly_overdue),
         newly_done=len(newly_done),
         newly_done_items=listed(newly_done),
+        extended=extended,
         lights=[
             LightChange(before=b, after=a, count=n)
             for (b, a), n in sorted(moves.items(), key=lambda kv: (rank[kv[0][0]], rank[kv[0][1]]))
@@ -504,7 +532,6 @@ def build_briefing(facts: Facts) -> Briefing:
     """The whole view model from the facts."""
     as_of = facts.as_of
     first, last = week_span(as_of)
-    iso = as_of.isocalendar()
     week_start = as_of - timedelta(days=as_of.weekday())
     by_id = {i.id: i for i in facts.items}
     overdue, overdue_items, overdue_hidden = overdue_rows(facts.items, facts.levels, facts.reasons)
@@ -518,11 +545,11 @@ def build_briefing(facts: Facts) -> Briefing:
             title=facts.title,
             plan_title=facts.plan_title,
             issuer=facts.issuer,
-            year=as_of.year,
+            year=facts.year or as_of.year,
             number=facts.number,
             issued_on=as_of,
             issued_on_zh=zh_date(as_of),
-            week=f"{iso.year}-W{iso.week:02d}",
+            week=week_key(as_of),
             week_start=week_start,
             week_end=week_start + timedelta(days=6),
             period_zh=period_zh(first, last),
@@ -538,7 +565,7 @@ def build_briefing(facts: Facts) -> Briefing:
         problems_hidden=problems_hidden,
         upcoming=upcoming,
         upcoming_until=until,
-        changes=changes(facts.items, facts.previous, as_of - timedelta(days=7)),
+        changes=changes(facts.items, facts.previous, as_of - timedelta(days=7), facts.extended),
         legend=legend,
         indicator_legend=INDICATOR_LEGEND,
         warnings=facts.warnings,

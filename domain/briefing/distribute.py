@@ -4,7 +4,8 @@ Each recipient is a contact of the plan's leadership unit (every role); a leader
 contacts gets one message addressed to its head, which the file channel keeps. Messages go
 through the same outbox, channels and lease as the reminders (:mod:`domain.delivery`). A
 briefing is sent once per version: sending again needs ``again`` unless it was regenerated with
-different numbers since (a correction), and failures stay in the outbox to be retried.
+different numbers since (a correction); after a partial failure, sending again reaches only the
+recipients this version has not reached yet.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from config.errors import NotFoundError
+from config.settings import get_settings
+from domain.briefing.build import masthead_title
 from domain.channels import Channel, channel_for
 from domain.delivery import LEASE, DeliveryReport, Sent, send_and_confirm
 from models import clock
@@ -40,9 +44,20 @@ def _recipients(engine: Engine, plan: Plan) -> list[tuple[str, str | None, list[
         contacts = list(
             session.scalars(select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id))
         )
-        if not contacts:
-            return [(f"{unit.code}/head", None, [])]
-        return [(f"{unit.code}/{c.role}", c.email, list(c.addresses)) for c in contacts]
+        targets = [(f"{unit.code}/{c.role}", c.email, list(c.addresses)) for c in contacts]
+        if get_settings().channel == "smtp":
+            unreachable = [r for r, email, urls in targets if not (email or urls)]
+            if unreachable or not targets:
+                raise NotFoundError(
+                    f"the leadership unit {unit.code} ({unit.name}) has "
+                    + (
+                        f"no e-mail or notify URL for {', '.join(unreachable)}"
+                        if targets
+                        else "no contacts"
+                    )
+                    + " in the catalogue; add them under its `contacts`, or use DUBAN_CHANNEL=file"
+                )
+        return targets or [(f"{unit.code}/head", None, [])]
 
 
 def distribute_briefing(
@@ -56,16 +71,28 @@ def distribute_briefing(
         assert plan is not None
         session.expunge(plan)
         files = dict(record.files)
-        masthead = plan.briefing_title or f"{plan.title}实施工作简报"
+        masthead = masthead_title(plan.title, plan.briefing_title)
         subject = f"【简报】{masthead}（{record.year}年第{record.number}期）"
         result = Distribution(subject=subject)
         if record.sent_checksum == record.checksum and not again:
             result.already = True
             return result
         checksum = record.checksum
+        # recipients this version already reached (a retry after a partial failure)
+        served = set(
+            session.scalars(
+                select(Message.recipient).where(
+                    Message.briefing_id == briefing_id,
+                    Message.briefing_checksum == record.checksum,
+                    Message.status.in_(("sent", "sending")),
+                )
+            )
+        )
+        if again:
+            served = set()
     missing = [f for f in ("md", "html", "docx") if f not in files or not Path(files[f]).exists()]
     if missing:
-        raise FileNotFoundError(
+        raise NotFoundError(
             f"the briefing's {', '.join(missing)} file is missing; "
             "generate it again with all formats (--format md,html,docx)"
         )
@@ -76,6 +103,8 @@ def distribute_briefing(
     ids = []
     with session_scope(engine) as session:
         for recipient, address, urls in _recipients(engine, plan):
+            if recipient in served:
+                continue
             chosen = channel_for(address, urls)
             message = Message(
                 plan_id=plan.id,
@@ -87,6 +116,7 @@ def distribute_briefing(
                 html=html,
                 attachments=[files["docx"]],
                 briefing_id=briefing_id,
+                briefing_checksum=checksum,
                 created_on=clock.local_date(now, plan.timezone),
                 created_at=now,
                 status="sending",

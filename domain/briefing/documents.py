@@ -23,6 +23,14 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
+def md_strong(text: object) -> str:
+    """Bold, with trailing punctuation outside the asterisks: CommonMark does not close
+    ``**新完成：**`` when a letter follows, but does close ``**新完成**：``."""
+    escaped = md_escape(text)
+    core = escaped.rstrip("：:。，,；;")
+    return f"**{core}**{escaped[len(core) :]}" if core else escaped
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -33,6 +41,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
+    env.filters["strong"] = md_strong
     return env
 
 

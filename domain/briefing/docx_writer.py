@@ -9,6 +9,7 @@ and even pages on the left. Which font names are written is :mod:`domain.briefin
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ SI_HAO = Pt(14)  # 四号
 WU_HAO = Pt(10.5)  # 五号
 LINE_PITCH = Pt(28.9)
 TEXT_WIDTH_MM = 156
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters Word's XML cannot hold (a stray control character in a unit's report)."""
 RED = RGBColor(0xC0, 0x00, 0x00)
 CELL_SHADE = {
     Light.GREEN: "C8E6C9",
@@ -72,6 +75,15 @@ def _fonts_on(element: Any, east_asia: str) -> None:
 
 def _style(style: ParagraphStyle, east_asia: str, size: Pt, *, bold: bool = False) -> None:
     style.font.size = size
+    rpr = style.element.get_or_add_rPr()
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")  # so a reader's Word/LibreOffice picks Chinese faces
+    ppr = style.element.get_or_add_pPr()
+    for border in ppr.findall(qn("w:pBdr")):  # the default Title style's blue rule
+        ppr.remove(border)
     style.font.bold = bold
     style.font.italic = False
     style.font.color.rgb = RGBColor(0, 0, 0)
@@ -92,7 +104,7 @@ def _run(
     bold: bool = False,
     colour: RGBColor | None = None,
 ) -> Run:
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(_XML_UNSAFE.sub("", text))
     run.font.size = size
     _fonts_on(run._element, east_asia)
     if bold:
@@ -154,6 +166,13 @@ def _shade(cell: _Cell, fill: str) -> None:
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), fill)
     props.append(shading)
+
+
+def _keep_row_together(row: object) -> None:
+    props = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    cant = OxmlElement("w:cantSplit")
+    cant.set(qn("w:val"), "true")
+    props.append(cant)
 
 
 def _repeat_header(row: object) -> None:
@@ -251,7 +270,11 @@ class _Writer:
                     light = block.lights[n]
                     if light is not None:
                         _shade(cell, CELL_SHADE[light])
+        grid = table._tbl.tblGrid
+        for column, width in zip(grid.gridCol_lst, widths, strict=True):
+            column.w = width
         for row in table.rows:
+            _keep_row_together(row)
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = width
         if block.note:
@@ -282,6 +305,8 @@ class _Writer:
         picture = self.doc.add_paragraph()
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
         picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        picture.paragraph_format.space_before = Pt(12)
+        picture.paragraph_format.keep_with_next = True
         picture.add_run().add_picture(str(self.charts[block.name]), width=Mm(150))
         caption = self.doc.add_paragraph()
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER

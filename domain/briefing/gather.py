@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.briefing.build import (
@@ -19,14 +19,15 @@ from domain.briefing.build import (
     TaskFact,
     TimelinessFact,
     UnitFact,
+    masthead_title,
     week_span,
 )
 from domain.calendar import fallback_warnings, workday_ordinal
 from domain.completeness import completeness_view
 from domain.indicators import indicator_values
-from domain.status import item_status_select, prepare_plan_query
-from models.enums import Status, TaskRole, UnitKind
-from models.orm import Notice, Plan, Report, Task, TaskUnit, Unit
+from domain.status import item_status_select, prepare_plan_query, task_rows
+from models.enums import STATUS_LIGHT, Light, Status, UnitKind
+from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
 
 def item_facts(
@@ -77,29 +78,32 @@ def unit_facts(session: Session, plan: Plan) -> dict[str, UnitFact]:
     return out
 
 
-def task_facts(session: Session, plan: Plan) -> list[TaskFact]:
-    query = (
-        select(Task.code, Task.number, Task.title, Unit.name)
-        .join(TaskUnit, and_(TaskUnit.task_id == Task.id, TaskUnit.role == TaskRole.LEAD.value))
-        .join(Unit, Unit.id == TaskUnit.unit_id)
-        .where(Task.plan_id == plan.id, Task.retired_at.is_(None))
-        .order_by(Task.number)
-    )
+def task_facts(session: Session, plan: Plan, items: list[ItemFact]) -> list[TaskFact]:
+    """The key tasks with their lead unit; a retired task stays while it still has items."""
+    per_task: dict[str, dict[Light, int]] = {}
+    for i in items:
+        per_task.setdefault(i.task, dict.fromkeys(Light, 0))[STATUS_LIGHT[i.status]] += 1
     return [
-        TaskFact(code, number, title, lead) for code, number, title, lead in session.execute(query)
+        TaskFact(t.task, t.number, t.title, t.lead_name)
+        for t in task_rows(session, plan.id, per_task, only=None)
     ]
 
 
 def escalation_levels(
-    session: Session, plan: Plan, as_of: date, items: list[ItemFact]
+    session: Session, plan: Plan, as_of: date, due: dict[int, date]
 ) -> dict[int, str]:
-    """The last ladder level each item reached for its current due date, as of the date."""
+    """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
+    date, as of the date."""
     last = (
         select(func.max(Notice.id))
-        .where(Notice.plan_id == plan.id, Notice.kind == "ladder", Notice.planned_on <= as_of)
+        .where(
+            Notice.plan_id == plan.id,
+            Notice.kind == "ladder",
+            Notice.status == "sent",
+            Notice.planned_on <= as_of,
+        )
         .group_by(Notice.item_id)
     )
-    due = {i.id: i.due for i in items}
     return {
         n.item_id: n.level_name
         for n in session.execute(
@@ -110,22 +114,36 @@ def escalation_levels(
 
 
 def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
-    """Each item's latest problem (存在问题) as its unit wrote it, up to the date."""
+    """Each item's problem (存在问题) as its unit wrote it in its latest report up to the date
+    (a later report without a problem means the problem is over)."""
     last = (
         select(func.max(Report.id))
-        .where(
-            Report.plan_id == plan.id,
-            Report.received_on <= as_of,
-            Report.problem.is_not(None),
-            Report.problem != "",
-        )
+        .where(Report.plan_id == plan.id, Report.received_on <= as_of)
         .group_by(Report.item_id)
     )
     return {
-        r.item_id: r.problem.strip()
+        r.item_id: " ".join(r.problem.split())
         for r in session.execute(select(Report.item_id, Report.problem).where(Report.id.in_(last)))
         if r.problem and r.problem.strip()
     }
+
+
+def extensions(session: Session, plan: Plan, as_of: date) -> int:
+    """Deadlines moved by an approved extension in the seven days up to the date."""
+    first, last = week_span(as_of)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(DeadlineChange)
+            .join(WorkItem, WorkItem.id == DeadlineChange.item_id)
+            .where(
+                WorkItem.plan_id == plan.id,
+                DeadlineChange.kind == "extension",
+                DeadlineChange.on_date.between(first, last),
+            )
+        )
+        or 0
+    )
 
 
 def week_problems(session: Session, plan: Plan, as_of: date) -> list[ProblemFact]:
@@ -152,6 +170,7 @@ def gather(
     as_of: date,
     *,
     number: int,
+    year: int,
     yellow_workdays: int,
     pace_margin: int | None,
 ) -> Facts:
@@ -167,20 +186,22 @@ def gather(
     return Facts(
         plan=plan.id,
         plan_title=plan.title,
-        title=plan.briefing_title or f"{plan.title}实施工作简报",
+        title=masthead_title(plan.title, plan.briefing_title),
         issuer=coordinator.name if coordinator else plan.issuing_body,
         as_of=as_of,
         number=number,
         yellow_workdays=yellow_workdays,
         items=items,
         previous=previous,
-        tasks=task_facts(session, plan),
+        tasks=task_facts(session, plan, items),
         units=units,
-        levels=escalation_levels(session, plan, as_of, items),
+        levels=escalation_levels(session, plan, as_of, {i.id: i.due for i in items}),
         reasons=stated_reasons(session, plan, as_of),
         problems=week_problems(session, plan, as_of),
         timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],
         indicators=indicator_values(session, plan.id, as_of),
+        year=year,
+        extended=extensions(session, plan, as_of),
         warnings=fallback_warnings(
             session, min(as_of, plan.period_start), max(as_of, plan.period_end)
         ),

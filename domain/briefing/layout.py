@@ -8,6 +8,7 @@ writer only lay these blocks out. Text from units stays plain text here: each fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import ClassVar
 
 from domain.briefing.model import Briefing, UnitRank, UnitRankings
@@ -46,6 +47,7 @@ class TableBlock:
     numeric: frozenset[int] = frozenset()  # right-aligned columns
     note: str = ""
     widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
+    nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
 
 
 @dataclass(frozen=True)
@@ -71,44 +73,50 @@ class Section:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
+    return "—" if value is None else f"{value:.1f}%"
 
 
-def md(day_iso: str) -> str:
-    """2021-12-31 → 12月31日."""
-    _, month, day = day_iso.split("-")
-    return f"{int(month)}月{int(day)}日"
+def month_day(day: date, year: int | None = None) -> str:
+    """12月31日 when the date is in ``year`` (the briefing's), else 2022年3月31日."""
+    if year is not None and day.year != year:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.month}月{day.day}日"
 
 
 def overview(view: Briefing) -> list[Block]:
     o, m = view.overview, view.masthead
-    sentence = (
-        f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，"
-        f"已完成{o.done.count}项，占{_pct(o.done.percent)}"
-        + (f"（其中逾期完成{o.done_late}项）" if o.done_late else "")
-        + f"；正常推进{o.on_track.count}项，占{_pct(o.on_track.percent)}"
-        + (f"（其中{o.due_soon}项将在近期到期）" if o.due_soon else "")
-        + f"；进度滞后{o.behind_pace.count}项，占{_pct(o.behind_pace.percent)}"
-        + f"；逾期未完成{o.overdue.count}项，占{_pct(o.overdue.percent)}"
-        + f"；尚未启动{o.not_started.count}项，占{_pct(o.not_started.percent)}"
-        + (f"（其中等待前置事项完成{o.waiting}项）" if o.waiting else "")
-        + "。"
-    )
     rate = (
-        f"截至目前到期应完成事项{o.due_to_date}项，按期完成率{_pct(o.on_time_rate)}。"
+        f"截至目前到期应完成事项{o.due_to_date}项，已完成{o.due_done}项，"
+        f"按期完成率{_pct(o.on_time_rate)}。"
         if o.due_to_date
         else "截至目前尚无到期事项。"
     )
-    return [Subheading("（一）总体情况"), Para(sentence + rate), *changes(view)]
+    sentence = (
+        f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，"
+        f"已进入办理期的{o.started}项中：已完成{o.done.count}项，占{_pct(o.done.percent)}"
+        + (f"（其中逾期完成{o.done_late}项）" if o.done_late else "")
+        + f"；正常推进{o.on_track.count}项，占{_pct(o.on_track.percent)}"
+        + (f"（其中{o.due_soon}项临近到期）" if o.due_soon else "")
+        + f"；进度滞后{o.behind_pace.count}项，占{_pct(o.behind_pace.percent)}"
+        + f"；逾期未完成{o.overdue.count}项，占{_pct(o.overdue.percent)}。"
+        + f"另有{o.not_started.count}项尚未启动（未到办理期"
+        + (f"，或等待前置事项完成（{o.waiting}项）" if o.waiting else "")
+        + "）。"
+    )
+    return [Subheading("（一）总体情况"), Para(rate + sentence), *changes(view)]
 
 
 def changes(view: Briefing) -> list[Block]:
     c = view.changes
-    blocks: list[Block] = [Subheading(f"（二）与上周相比（{md(c.previous_as_of.isoformat())}）")]
+    blocks: list[Block] = [
+        Subheading(f"（二）与上周相比（{month_day(c.previous_as_of, view.as_of.year)}）")
+    ]
     moves = "、".join(f"{LIGHT_WORD[x.before]}转{LIGHT_WORD[x.after]}{x.count}项" for x in c.lights)
     blocks.append(
         Para(
-            f"本周新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项。"
+            f"本周新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项"
+            + (f"，经批准延期{c.extended}项" if c.extended else "")
+            + "。"
             + (f"灯色变化：{moves}。" if moves else "各事项灯色与上周相同。")
         )
     )
@@ -117,7 +125,9 @@ def changes(view: Briefing) -> list[Block]:
         ("新完成：", c.newly_done_items, c.newly_done),
     ):
         if items:
-            listed = "；".join(f"{i.unit}“{i.title}”（{md(i.due.isoformat())}到期）" for i in items)
+            listed = "；".join(
+                f"{i.unit}“{i.title}”（{month_day(i.due, view.as_of.year)}到期）" for i in items
+            )
             more = f"等{total}项" if total > len(items) else ""
             blocks.append(Para(listed + more + "。", lead=label))
     return blocks
@@ -132,6 +142,7 @@ def tasks(view: Briefing) -> list[Block]:
             str(t.items),
             str(t.due_to_date),
             str(t.done),
+            str(t.behind_pace + t.due_soon),
             str(t.overdue),
             LIGHT_WORD[t.light],
         ]
@@ -152,14 +163,16 @@ def tasks(view: Briefing) -> list[Block]:
                 "事项数",
                 "到期应完成",
                 "已完成",
+                "滞后或临期",
                 "逾期",
                 "灯色",
             ],
             rows=rows,
             lights=[t.light for t in view.tasks],
-            light_column=7,
-            numeric=frozenset({0, 3, 4, 5, 6}),
-            widths=(0.6, 4.2, 2.6, 1, 1.3, 1, 1, 1.3),
+            light_column=8,
+            numeric=frozenset({0, 3, 4, 5, 6, 7}),
+            widths=(0.6, 4, 2.4, 1, 1.2, 1, 1.2, 0.9, 1.2),
+            note="已完成含提前完成的事项；滞后或临期指进度落后序时进度或临近到期的事项。",
         ),
         ChartBlock("tasks", "图1  重点任务推进情况"),
     ]
@@ -173,7 +186,7 @@ def overdue(view: Briefing) -> list[Block]:
             str(n),
             f"{r.milestone} {r.title}",
             r.unit,
-            md(r.due.isoformat()) if r.due.year == view.as_of.year else r.due.isoformat(),
+            month_day(r.due, view.as_of.year),
             str(r.workdays_overdue) if r.units == 1 else f"最长{r.workdays_overdue}",
             r.level,
             r.reason,
@@ -191,6 +204,7 @@ def overdue(view: Briefing) -> list[Block]:
             headers=["序号", "事项", "责任单位", "到期日", "逾期工作日", "督办层级", "单位说明"],
             rows=rows,
             numeric=frozenset({0, 4}),
+            nowrap=frozenset({3, 5}),
             note=note,
             widths=(0.6, 3.6, 2.6, 1.2, 1.1, 1.2, 3),
         ),
@@ -219,7 +233,7 @@ def indicators(view: Briefing) -> list[Block]:
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks) or "—"
+    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks) or "暂无"
 
 
 def rankings(view: Briefing) -> list[Block]:
@@ -250,9 +264,15 @@ def _ranking_paras(group: UnitRankings) -> list[Block]:
 def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para("本周各单位报送中未反映问题。")]
-    entries = [(f"{p.unit}（{p.task} {p.title}）：", p.problem) for p in view.problems]
+    entries = [
+        (f"{p.unit}（{p.milestone} {p.title}{'，已逾期' if p.overdue else ''}）：", p.problem)
+        for p in view.problems
+    ]
     blocks: list[Block] = [
-        Para(f"本周（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录）。"),
+        Para(
+            f"本周（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录，"
+            "同一节点反映相同问题的单位合并列出，逾期事项在前）。"
+        ),
         ListBlock(entries),
     ]
     if view.problems_hidden:
@@ -261,11 +281,11 @@ def problems(view: Briefing) -> list[Block]:
 
 
 def upcoming(view: Briefing) -> list[Block]:
-    until = md(view.upcoming_until.isoformat())
+    until = month_day(view.upcoming_until, view.as_of.year)
     if not view.upcoming:
         return [Para(f"{until}前无到期事项。")]
     rows = [
-        [md(r.due.isoformat()), f"{r.milestone} {r.title}", r.units, str(r.open)]
+        [month_day(r.due, view.as_of.year), f"{r.milestone} {r.title}", r.units, str(r.open)]
         for r in view.upcoming
     ]
     return [
@@ -274,6 +294,7 @@ def upcoming(view: Briefing) -> list[Block]:
             headers=["到期日", "事项", "责任单位", "未完成数"],
             rows=rows,
             numeric=frozenset({3}),
+            nowrap=frozenset({0}),
             widths=(1.3, 4.5, 3.6, 1.1),
         ),
     ]

@@ -41,16 +41,17 @@ class Overview(BaseModel):
     """一、总体进展: every work item of the plan by where it stands."""
 
     total: int
-    started: int  # window open (not 未启动)
+    started: int  # in their window and not waiting: done, on track, behind pace or overdue
     due_to_date: int  # due on or before the briefing date
-    done: Share
+    done: Share  # shares of the started items
     done_late: int  # of done: completed after the deadline
     on_track: Share
     due_soon: int  # of on track: within the warning window
     behind_pace: Share
     overdue: Share
-    not_started: Share
+    not_started: Share  # share of all items: window not open, or waiting
     waiting: int  # of not started: held by an unfinished prerequisite
+    due_done: int  # of the items due to date: done (on time or late)
     on_time_rate: float | None  # done on time ÷ due to date, percent
 
 
@@ -122,13 +123,16 @@ class UnitRankings(BaseModel):
 
 
 class ProblemRow(BaseModel):
-    """六、存在问题: a problem a unit raised this week, in its own words."""
+    """六、存在问题: a problem raised this week, in the units' own words; the same words on the
+    same milestone from several units are one row."""
 
-    unit: str
+    unit: str  # a name, or "甲镇、乙乡等5个单位"
+    units: int
     task: str
+    milestone: str
     title: str
     problem: str
-    received_on: date
+    overdue: bool  # raised on an overdue item (listed first)
 
 
 class UpcomingRow(BaseModel):
@@ -167,6 +171,7 @@ class Changes(BaseModel):
     newly_overdue_items: list[ItemChange]
     newly_done: int
     newly_done_items: list[ItemChange]
+    extended: int  # deadlines moved by an approved extension (延期) during the week
     lights: list[LightChange]
 
 

@@ -68,10 +68,12 @@ def test_overview_counts_every_item_once_and_shares_add_up() -> None:
     o = overview(items, AS_OF)
     assert (o.total, o.done.count, o.done_late, o.on_track.count, o.due_soon) == (10, 2, 1, 2, 1)
     assert (o.behind_pace.count, o.overdue.count, o.not_started.count, o.waiting) == (1, 2, 3, 1)
-    assert [o.done.percent, o.overdue.percent, o.not_started.percent] == [20.0, 20.0, 30.0]
-    assert o.started == 8  # all but the two whose window has not opened
-    # due to date: items 1, 2, 6, 7; only item 1 was done on time
-    assert (o.due_to_date, o.on_time_rate) == (4, 25.0)
+    # done, on track, behind and overdue are shares of the 7 started items; not started of all
+    assert o.started == 7
+    assert [o.done.percent, o.overdue.percent, o.behind_pace.percent] == [28.6, 28.6, 14.3]
+    assert o.not_started.percent == 30.0
+    # due to date: items 1, 2, 6, 7; two are done, only item 1 on time
+    assert (o.due_to_date, o.due_done, o.on_time_rate) == (4, 2, 25.0)
     assert overview([], AS_OF).on_time_rate is None
 
 
@@ -168,14 +170,18 @@ def test_rankings_group_villages_under_their_township_and_departments_apart() ->
         TimelinessFact("mzj", owed=8, on_time=8),
     ]
     towns, departments = rankings(items, UNITS, timely, AS_OF)
-    assert [(r.name, r.rate) for r in towns.completion_leaders] == [("甲镇", 100.0), ("乙乡", 50.0)]
-    # t3 is at 0 % but has nothing overdue (done late): not a laggard on completion
+    # completion 100 / 50 / 0 %, average 50 %: only 甲镇 is above it; 丙乡 (t3) is below but
+    # has nothing overdue (it finished late), so it is not called a laggard
+    assert [(r.name, r.rate) for r in towns.completion_leaders] == [("甲镇", 100.0)]
     assert towns.completion_laggards == []
-    assert [(r.name, r.rate) for r in towns.timeliness_leaders] == [("乙乡", 75.0), ("甲镇", 50.0)]
+    # timeliness 50 / 75 %, average 62.5 %
+    assert [(r.name, r.rate) for r in towns.timeliness_leaders] == [("乙乡", 75.0)]
+    assert [(r.name, r.rate) for r in towns.timeliness_laggards] == [("甲镇", 50.0)]
     assert towns.ranked == 3
-    assert departments.completion_leaders == []
-    assert [(r.name, r.overdue) for r in departments.completion_laggards] == [("民政局", 1)]
-    assert [r.name for r in departments.timeliness_leaders] == ["民政局"]
+    # one department alone is compared with nobody: neither leader nor laggard
+    assert departments.completion_leaders == departments.completion_laggards == []
+    assert departments.timeliness_leaders == departments.timeliness_laggards == []
+    assert departments.ranked == 1
 
 
 def test_no_unit_is_both_leader_and_laggard() -> None:
@@ -238,3 +244,23 @@ def test_masthead_dates_and_the_weeks_problems() -> None:
 def test_the_same_facts_give_the_same_numbers() -> None:
     assert build_briefing(facts()).numbers() == build_briefing(facts()).numbers()
     assert build_briefing(facts()).numbers() != build_briefing(facts(number=4)).numbers()
+
+
+def test_leaders_are_above_the_groups_average_and_laggards_below() -> None:
+    """Four departments at 40, 30, 20, 10 %: two above the average (25 %), two below."""
+    units = {f"d{n}": UnitFact(f"d{n}", f"部门{n}", f"d{n}", is_department=True) for n in range(4)}
+    items = []
+    for n, done in enumerate((4, 3, 2, 1)):
+        for k in range(10):
+            status = S.DONE_ON_TIME if k < done else S.OVERDUE
+            items.append(item(100 * n + k, status, unit=f"d{n}"))
+    (departments,) = rankings(items, units, [], AS_OF)
+    assert [r.rate for r in departments.completion_leaders] == [40.0, 30.0]
+    assert [r.rate for r in departments.completion_laggards] == [10.0, 20.0]
+
+
+def test_markdown_bold_keeps_its_closing_punctuation_outside() -> None:
+    from domain.briefing.documents import md_strong  # noqa: PLC0415
+
+    assert md_strong("新完成：") == "**新完成**："
+    assert md_strong("甲镇（T01 \\*）：") == "**甲镇（T01 \\\\\\*）**："

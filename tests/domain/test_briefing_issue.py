@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from config.ladder import load_ladder
 from config.settings import Settings, temporary_settings
 from domain.briefing.distribute import distribute_briefing
-from domain.briefing.issue import FORMATS, Issued, as_of_for_week, issue_briefing
+from domain.briefing.issue import FORMATS, BriefingDateError, Issued, issue_briefing, report_day
 from domain.escalation import run_escalation
 from domain.sync import sync_catalog
 from duban.cli import app
@@ -155,12 +155,21 @@ def test_numbering_regeneration_and_a_new_year(week: Engine, tmp_path: Path) -> 
     ]
 
 
-def test_week_option_means_the_weeks_report_day() -> None:
-    assert as_of_for_week("2021-W41", 5) == AS_OF
-    assert as_of_for_week("2021w41", 5) == AS_OF
-    for bad in ("2021-41", "2021-W54", "W41"):
-        with pytest.raises(ValueError, match="week"):
-            as_of_for_week(bad, 5)
+def test_week_option_means_the_weeks_report_day(week: Engine, tmp_path: Path) -> None:
+    """Friday, or the last working day before it when Friday is a holiday (National Day)."""
+    with session_scope(week) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        assert report_day(session, plan, "2021-W41") == AS_OF
+        assert report_day(session, plan, "2021w41") == AS_OF
+        assert report_day(session, plan, "2021-W39") == date(2021, 9, 30)  # Oct 1 is a holiday
+        for bad in ("2021-41", "2021-W54", "W41"):
+            with pytest.raises(ValueError, match="week"):
+                report_day(session, plan, bad)
+    with pytest.raises(BriefingDateError, match="before the plan starts"):
+        issue(week, date(2020, 12, 31), tmp_path)
+    with pytest.raises(BriefingDateError, match="more than a year after"):
+        issue(week, date(2027, 1, 4), tmp_path)
 
 
 def test_unit_text_is_escaped_in_html_and_markdown(week: Engine, tmp_path: Path) -> None:
@@ -300,3 +309,62 @@ def test_cli_brief_writes_files_and_rejects_bad_options(week: Engine, tmp_path: 
         assert bad.exit_code == 2, bad.output
         assert hint in bad.output
         assert "Traceback" not in bad.output
+
+
+class FailingFor:
+    """A channel that fails for one recipient the first time, and records what it sent."""
+
+    name = "file"
+
+    def __init__(self, recipient: str) -> None:
+        self.recipient, self.failed_once = recipient, False
+        self.sent: list[str] = []
+
+    def send(self, message: Any) -> None:
+        from domain.channels import ChannelError  # noqa: PLC0415
+
+        if message.recipient == self.recipient and not self.failed_once:
+            self.failed_once = True
+            raise ChannelError("mailbox full")
+        self.sent.append(message.recipient)
+
+
+def test_a_retry_after_a_partial_failure_reaches_only_the_missed(
+    week: Engine, tmp_path: Path
+) -> None:
+    issued = issue(week, AS_OF, tmp_path)
+    channel = FailingFor("xzf/deputy")
+    first = distribute_briefing(week, issued.record_id, channel=channel)
+    assert [m.recipient for m in first.failed] == ["xzf/deputy"]
+    second = distribute_briefing(week, issued.record_id, channel=channel)
+    assert [m.recipient for m in second.sent] == ["xzf/deputy"]
+    assert sorted(channel.sent) == ["xzf/deputy", "xzf/head"]  # the head got it once
+    assert distribute_briefing(week, issued.record_id, channel=channel).already
+
+
+def test_smtp_without_leadership_addresses_is_an_error_not_a_file(
+    week: Engine, tmp_path: Path
+) -> None:
+    from config.errors import NotFoundError  # noqa: PLC0415
+    from models.orm import Contact  # noqa: PLC0415
+
+    issued = issue(week, AS_OF, tmp_path)
+    with session_scope(week) as session:
+        for contact in session.scalars(select(Contact)):
+            contact.email = None
+    with (
+        temporary_settings(channel="smtp", smtp_host="127.0.0.1"),
+        pytest.raises(NotFoundError, match="no e-mail or notify URL for xzf/head"),
+    ):
+        distribute_briefing(week, issued.record_id)
+
+
+def test_a_control_character_in_unit_text_does_not_break_the_word_file(
+    week: Engine, tmp_path: Path
+) -> None:
+    report(date(2021, 10, 14), "M4", "v21", "--state", "blocked", "--problem", "资金\x0b未到位")
+    files = issue(week, AS_OF, tmp_path).files
+    text = "\n".join(
+        c.text for t in Document(str(files["docx"])).tables for r in t.rows for c in r.cells
+    )
+    assert "资金 未到位" in text  # the vertical tab is white space: shown as a space

@@ -1,0 +1,158 @@
+"""Commands that run the flows: a local Prefect server, serving deployments, the embedded
+scheduler, and one-off runs. Prefect is imported only here, after its settings are in place."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from config.settings import get_settings
+from domain.status import resolve_plan
+from duban.app import AsOf, PlanOpt, app, out
+from duban.database import ready_engine
+from duban.dates import parse_date
+from duban.orchestration import (
+    LocalServer,
+    healthy,
+    prefect_client,
+    prefect_home,
+    prefect_server,
+    ui_url,
+)
+from models.db import session_scope
+
+FLOWS = {
+    "daily-cycle": "flows.daily_cycle:daily_cycle",
+    "weekly-briefing": "flows.weekly_briefing:weekly_briefing",
+    "sync-catalog": "flows.sync_catalog:sync_catalog",
+}
+
+
+def _plan_id(plan: str | None) -> str:
+    with session_scope(ready_engine()) as session:
+        return resolve_plan(session, plan).id
+
+
+@app.command()
+def server() -> None:
+    """Start the local Prefect server (data in <DUBAN_HOME>/prefect/) and print the UI address."""
+    settings = get_settings()
+    if settings.prefect_api_url:
+        raise typer.BadParameter(
+            f"DUBAN_PREFECT_API_URL points at {settings.prefect_api_url}: that server is "
+            "started elsewhere",
+            param_hint="DUBAN_PREFECT_API_URL",
+        )
+    url = settings.resolved_prefect_api_url
+    if healthy(url):
+        out.print(f"a Prefect server already answers at {ui_url(url)}")
+        return
+    local = LocalServer(prefect_home(settings), settings.prefect_port)
+    out.print(f"starting the Prefect server (data and log in {local.home}) ...")
+    local.start()
+    out.print(f"Prefect UI: [bold]{ui_url(local.api_url)}[/]   (Ctrl-C stops it)")
+    stop = _until_interrupted()
+    try:
+        while not stop() and local.process is not None and local.process.poll() is None:
+            time.sleep(0.5)
+    finally:
+        local.stop()
+    out.print("Prefect server stopped")
+
+
+def _until_interrupted() -> Any:
+    stopped: list[bool] = []
+
+    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
+        stopped.append(True)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: bool(stopped)
+
+
+@app.command()
+def serve(plan: PlanOpt = None) -> None:
+    """Register the deployments (daily cycle, weekly briefing, actions) and run them on schedule."""
+    from flows.deployments import deployments, scheduled  # noqa: PLC0415
+
+    settings = get_settings()
+    plan_id = _plan_id(plan)
+    with prefect_server(settings) as url, prefect_client(settings, heartbeat=True):
+        from prefect import serve as prefect_serve  # noqa: PLC0415
+
+        for s in scheduled(settings):
+            out.print(f"{s.key}: cron '{s.cron}' ({s.timezone}) — {s.description}")
+        out.print(f"Prefect UI: {ui_url(url)}   (Ctrl-C stops serving)")
+        prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+
+
+@app.command()
+def scheduler(plan: PlanOpt = None) -> None:
+    """Run the scheduled flows in-process with APScheduler (embedded mode; one per database)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415
+
+    from duban import scheduler as embedded  # noqa: PLC0415
+
+    settings = get_settings()
+    engine = ready_engine()
+    plan_id = _plan_id(plan)
+    holder = embedded.new_holder()
+    embedded.acquire_lock(engine, holder)
+    try:
+        with prefect_server(settings) as url:
+            runner = BlockingScheduler()
+            embedded.configure(runner, engine, settings, plan_id, holder)
+
+            def stop(signum: int, frame: object) -> None:  # noqa: ARG001
+                out.print("stopping the scheduler ...")
+                runner.shutdown(wait=False)
+
+            signal.signal(signal.SIGINT, stop)
+            signal.signal(signal.SIGTERM, stop)
+            runner.start(paused=True)
+            table = Table("job", "schedule", "next run", header_style="bold")
+            for row in embedded.job_table(runner):
+                table.add_row(row["id"], row["trigger"], row["next_run"] or "—")
+            out.print(table)
+            out.print(f"runs report to {ui_url(url)}; Ctrl-C stops the scheduler")
+            runner.resume()
+            while runner.running:
+                time.sleep(0.5)
+    finally:
+        embedded.release_lock(engine, holder)
+    out.print("scheduler stopped")
+
+
+@app.command("run")
+def run_flow(
+    name: Annotated[str, typer.Argument(help="daily-cycle, weekly-briefing or sync-catalog.")],
+    as_of: AsOf = None,
+    week: Annotated[str | None, typer.Option(help="weekly-briefing: ISO week.")] = None,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="weekly-briefing: write it, do not send.")
+    ] = False,
+    plan: PlanOpt = None,
+) -> None:
+    """Run one flow now, recorded in Prefect (a local server is started if none answers)."""
+    from flows.deployments import load_flow  # noqa: PLC0415
+
+    if name not in FLOWS:
+        raise typer.BadParameter(f"no flow {name!r}; choose {', '.join(FLOWS)}", param_hint="NAME")
+    settings = get_settings()
+    params: dict[str, Any] = {}
+    if name != "sync-catalog":
+        params["plan_id"] = _plan_id(plan)
+        day = parse_date(as_of)
+        if day is not None:
+            params["as_of"] = day
+    if name == "weekly-briefing":
+        params.update(week=week, send=not no_send)
+    with prefect_server(settings) as url, prefect_client(settings):
+        result = load_flow(FLOWS[name])(**params)
+    out.print(result, markup=False)
+    out.print(f"see the run in the Prefect UI: {ui_url(url)}")

@@ -1,0 +1,184 @@
+"""Talking to Prefect: a dedicated local server in the data directory, and client settings.
+
+duban never uses Prefect's temporary in-process server (slow to start, lock tracebacks on
+SQLite, no scheduler). Flows report to ``DUBAN_PREFECT_API_URL`` (production: a Prefect server
+on PostgreSQL) or to the local server ``duban server`` starts: ``prefect server start`` with its
+SQLite database and logs in ``<DUBAN_HOME>/prefect/``, on 127.0.0.1 only, analytics off.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.errors import NotFoundError
+from config.settings import Settings
+
+SERVER_TUNING = {
+    # measured on a 2-core machine: the defaults record ~40 task runs/s and drop events in bursts
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "500",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+CLIENT_ENV = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def prefect_home(settings: Settings) -> Path:
+    return settings.home / "prefect"
+
+
+def ui_url(api_url: str) -> str:
+    return api_url.removesuffix("/api")
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether a Prefect server answers its health check at ``api_url``."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as answer:  # noqa: S310 - http(s) URL from settings
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def client_environment(settings: Settings) -> dict[str, str]:
+    """Environment for processes that run flows (this one, and runs `serve` starts)."""
+    return {
+        **CLIENT_ENV,
+        "PREFECT_API_URL": settings.resolved_prefect_api_url,
+        "PREFECT_HOME": str(prefect_home(settings)),
+    }
+
+
+@contextmanager
+def prefect_client(settings: Settings, *, heartbeat: bool = False) -> Iterator[str]:
+    """Point this process (and its children) at the Prefect API; yields the API URL.
+
+    Heartbeats cost ~1 s per flow run; they detect crashed runs of served deployments, so only
+    long-running processes (`duban serve`, `duban scheduler`) keep them.
+    """
+    from prefect.settings import (  # noqa: PLC0415 - Prefect reads its settings when imported
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_HOME,
+        temporary_settings,
+    )
+
+    env = client_environment(settings)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    updates: dict[Any, Any] = {
+        PREFECT_API_URL: env["PREFECT_API_URL"],
+        PREFECT_HOME: env["PREFECT_HOME"],
+    }
+    if not heartbeat:
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+    try:
+        with temporary_settings(updates=updates):
+            yield env["PREFECT_API_URL"]
+            flush_logs()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def flush_logs() -> None:
+    """Send buffered run logs to the server now (before it stops)."""
+    from prefect.logging.handlers import APILogWorker  # noqa: PLC0415
+
+    APILogWorker.drain_all(timeout=5)
+
+
+@dataclass
+class LocalServer:
+    """A ``prefect server start`` child process with its files in the data directory."""
+
+    home: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.home / "server.log"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **SERVER_TUNING,
+            **CLIENT_ENV,
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_SERVER_API_PORT": str(self.port),
+            "PREFECT_API_URL": self.api_url,
+        }
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start it and wait until it is healthy; NotFoundError with the log's tail if not."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        prefect = Path(sys.executable).with_name("prefect")
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter's prefect
+                [str(prefect), "server", "start"],
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if healthy(self.api_url, timeout=1.0):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
+        raise NotFoundError(
+            f"the local Prefect server did not start on port {self.port} "
+            f"(is the port taken? set DUBAN_PREFECT_PORT). Its log, {self.log}:\n{tail}"
+        )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def prefect_server(settings: Settings) -> Iterator[str]:
+    """The Prefect API to use: the configured one if it answers, else a local server started
+    here for the duration (and stopped afterwards). Yields the API URL."""
+    url = settings.resolved_prefect_api_url
+    if healthy(url):
+        yield url
+        return
+    if settings.prefect_api_url:
+        raise NotFoundError(f"the Prefect server at {url} does not answer")
+    server = LocalServer(prefect_home(settings), settings.prefect_port)
+    server.start()
+    try:
+        yield server.api_url
+    finally:
+        server.stop()

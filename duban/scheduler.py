@@ -1,0 +1,170 @@
+"""The embedded scheduler (`duban scheduler`): the same flows on the same schedules, run by
+APScheduler in this process, for installations without Prefect deployments and workers.
+
+* Jobs live in the application database (APScheduler's ``apscheduler_jobs`` table), with cron
+  triggers in ``DUBAN_SCHEDULE_TIMEZONE``; ``coalesce`` runs a job once after an outage however
+  many runs it missed, and a one-hour ``misfire_grace_time`` means a short outage (a restart, a
+  reboot) delays the day's run instead of silently skipping it. Missed and failed runs are
+  logged.
+* One scheduler per database: a lock row (:class:`models.orm.SchedulerLock`) refreshed every
+  30 s; a second ``duban scheduler`` on the same database refuses to start, naming the holder. A
+  holder silent for 90 s (killed, machine lost) may be taken over.
+* Each run reports to the Prefect server like a served deployment's would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Engine, delete, update
+from sqlalchemy.exc import IntegrityError
+
+from config.errors import ConflictError
+from config.settings import Settings, get_settings
+from flows.deployments import load_flow, scheduled
+from models import clock
+from models.db import session_scope
+from models.orm import SchedulerLock
+
+LOCK = "scheduler"
+STALE_AFTER = timedelta(seconds=90)
+HEARTBEAT_SECONDS = 30
+MISFIRE_GRACE_SECONDS = 3600
+log = logging.getLogger("duban.scheduler")
+
+
+def acquire_lock(engine: Engine, holder: str) -> None:
+    """Take the scheduler lock for ``holder``, or ConflictError naming who has it."""
+    now = clock.now()
+    try:
+        with session_scope(engine) as session:
+            row = session.get(SchedulerLock, LOCK, with_for_update=True)
+            if row is not None and row.holder != holder and now - row.heartbeat_at < STALE_AFTER:
+                raise ConflictError(
+                    f"another duban scheduler runs on this database (host {row.host}, pid "
+                    f"{row.pid}, since {row.started_at:%Y-%m-%d %H:%M:%S} UTC, last seen "
+                    f"{(now - row.heartbeat_at).seconds} s ago); stop it first"
+                )
+            if row is None:
+                row = SchedulerLock(name=LOCK)
+                session.add(row)
+            row.holder, row.host, row.pid = holder, socket.gethostname(), os.getpid()
+            row.started_at = row.heartbeat_at = now
+    except IntegrityError:  # two starting at the same instant: the other one won
+        raise ConflictError("another duban scheduler is starting on this database") from None
+
+
+def heartbeat(engine: Engine, holder: str) -> bool:
+    """Refresh the lock; False if it was taken over (this scheduler should stop)."""
+    with session_scope(engine) as session:
+        done = session.execute(
+            update(SchedulerLock)
+            .where(SchedulerLock.name == LOCK, SchedulerLock.holder == holder)
+            .values(heartbeat_at=clock.now())
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release_lock(engine: Engine, holder: str) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            delete(SchedulerLock).where(SchedulerLock.name == LOCK, SchedulerLock.holder == holder)
+        )
+
+
+def run_job(key: str, plan_id: str) -> None:
+    """A scheduled job: run the flow of ``key`` for the plan, reporting to Prefect."""
+    from duban.orchestration import prefect_client  # noqa: PLC0415 - Prefect settings first
+
+    settings = get_settings()
+    (job,) = [s for s in scheduled(settings) if s.key == key]
+    with prefect_client(settings, heartbeat=True):
+        load_flow(job.flow)(plan_id=plan_id)
+
+
+def _on_event(event: JobExecutionEvent) -> None:
+    if event.code == EVENT_JOB_MISSED:
+        log.warning(
+            "job %s missed its run at %s (process down too long)",
+            event.job_id,
+            event.scheduled_run_time,
+        )
+    elif event.exception is not None:
+        log.error("job %s failed: %s", event.job_id, event.exception)
+
+
+def configure(
+    scheduler: BaseScheduler, engine: Engine, settings: Settings, plan_id: str, holder: str
+) -> None:
+    """Job stores, defaults, the plan's scheduled flows and the lock's heartbeat."""
+    scheduler.configure(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs"),
+            "local": MemoryJobStore(),
+        },
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+        timezone=settings.schedule_timezone,
+    )
+    scheduler.add_listener(_on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+    for s in scheduled(settings):
+        scheduler.add_job(
+            "duban.scheduler:run_job",
+            CronTrigger.from_crontab(s.cron, timezone=s.timezone),
+            args=[s.key, plan_id],
+            id=f"{plan_id}:{s.key}",
+            name=s.description,
+            replace_existing=True,
+        )
+    scheduler.add_job(
+        _beat,
+        "interval",
+        seconds=HEARTBEAT_SECONDS,
+        args=[scheduler, engine, holder],
+        id="lock-heartbeat",
+        jobstore="local",
+        replace_existing=True,
+    )
+
+
+def _beat(scheduler: BaseScheduler, engine: Engine, holder: str) -> None:
+    if not heartbeat(engine, holder):
+        log.error("the scheduler lock was taken over by another process; stopping")
+        scheduler.shutdown(wait=False)
+
+
+def job_table(scheduler: BaseScheduler) -> list[dict[str, Any]]:
+    """The persisted jobs: id, trigger, next run (for the console and tests)."""
+    rows = []
+    for job in sorted(scheduler.get_jobs(jobstore="default"), key=lambda j: j.id):
+        nxt: datetime | None = getattr(job, "next_run_time", None)
+        rows.append(
+            {
+                "id": job.id,
+                "function": job.func_ref,
+                "args": list(job.args),
+                "trigger": str(job.trigger),
+                "next_run": nxt.isoformat() if nxt else None,
+                "coalesce": job.coalesce,
+                "max_instances": job.max_instances,
+                "misfire_grace_time": job.misfire_grace_time,
+            }
+        )
+    return rows
+
+
+def new_holder() -> str:
+    return str(uuid.uuid4())

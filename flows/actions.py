@@ -1,0 +1,54 @@
+"""The coordinator's actions as flows with typed parameters: the Prefect UI's run form is the
+control panel (approve an extension, verify or return an item, re-send a notice). Each is one
+transaction through the same library calls as the command line, recorded with its actor."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from domain.delivery import resend_notice as resend
+from domain.items import extend_item, move_item, verify_item
+from flows.common import engine, logger
+from models.db import session_scope
+from models.enums import ItemState
+
+
+@flow(name="approve-extension", description="延期审批: move an item's due date, with the reason.")
+def approve_extension(
+    item_id: int, new_due: date, reason: str, actor: str = "coordinator (Prefect UI)"
+) -> dict[str, Any]:
+    with session_scope(engine()) as session:
+        old = extend_item(session, item_id, new_due, actor=actor, reason=reason)
+    logger().info("事项 %d 延期：%s → %s（%s）", item_id, old, new_due, reason)
+    return {"item": item_id, "old_due": old.isoformat(), "new_due": new_due.isoformat()}
+
+
+@flow(name="verify-item", description="核验销号: close a submitted item after checking evidence.")
+def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)") -> str:
+    with session_scope(engine()) as session:
+        move = verify_item(session, item_id, actor=actor, note=note or None)
+    logger().info("事项 %d 已核验销号（%s → %s）", item_id, move.from_state, move.to_state)
+    return move.to_state
+
+
+@flow(name="return-item", description="退回: send a submitted item back to its unit, with why.")
+def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI)") -> str:
+    with session_scope(engine()) as session:
+        move = move_item(session, item_id, ItemState.RETURNED, actor=actor, reason=reason)
+    logger().info("事项 %d 已退回：%s", item_id, reason)
+    return move.to_state
+
+
+@flow(name="resend-notice", description="重发: send one notice again to its recipients now.")
+def resend_notice(notice_id: int) -> list[str]:
+    report = resend(engine(), notice_id)
+    for m in report.sent:
+        logger().info("提醒 %d 已重发给 %s（%s）", notice_id, m.recipient, m.channel)
+    for m in report.failed:
+        logger().warning("提醒 %d 重发给 %s 失败：%s", notice_id, m.recipient, m.error)
+    if report.failed:
+        raise ConnectionError(f"notice {notice_id}: {len(report.failed)} recipient(s) failed")
+    return [m.recipient for m in report.sent]

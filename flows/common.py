@@ -1,0 +1,118 @@
+"""What every flow shares: the engine, the plan and date, retries, tags and the failure alert.
+
+Retries: a stage is retried (three times, 10 s, 20 s, 40 s, with jitter) only when it failed for
+a reason that may pass: the database connection (``OperationalError``, ``DisconnectionError``),
+the network or a mail server (``ConnectionError``, ``TimeoutError``, ``ChannelError``). A user
+mistake (a bad catalogue) or a bug fails at once: retrying would only repeat it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun, State, TaskRun
+from prefect.tasks import Task, exponential_backoff
+from sqlalchemy import Engine
+from sqlalchemy.exc import DisconnectionError, OperationalError
+
+from domain.alerts import alert_coordinator
+from domain.calendar import ensure_calendar
+from domain.channels import ChannelError
+from domain.status import resolve_plan
+from models import clock
+from models.db import session_scope
+from models.migrate import ready_engine
+from models.orm import CalendarDay, Plan
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    DisconnectionError,
+    ConnectionError,
+    TimeoutError,
+    ChannelError,
+)
+RETRIES = 3
+RETRY_DELAYS = exponential_backoff(backoff_factor=10)
+RETRY_JITTER = 0.5
+
+
+def retry_on_transient_errors(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:  # noqa: ARG001 - Prefect's signature
+    """Prefect retry condition: retry only database, network and mail-server failures."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def stage(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """Decorator for a stage task: named, retried on transient errors only, never cached (every
+    run recomputes from the database, which is the record)."""
+    return task(
+        name=name,
+        retries=RETRIES,
+        retry_delay_seconds=RETRY_DELAYS,
+        retry_jitter_factor=RETRY_JITTER,
+        retry_condition_fn=retry_on_transient_errors,
+        cache_policy=NO_CACHE,
+    )
+
+
+def engine() -> Engine:
+    """The configured database, checked to be at the newest schema."""
+    return ready_engine()
+
+
+def plan_and_day(plan_id: str | None, as_of: date | None) -> tuple[str, str, date]:
+    """(plan id, plan title, the day to work on: ``as_of`` or today in the plan's timezone)."""
+    with session_scope(engine()) as session:
+        plan = resolve_plan(session, plan_id)
+        return plan.id, plan.title, as_of or clock.today(plan.timezone)
+
+
+def working_day(plan_id: str, day: date) -> tuple[bool, str]:
+    """Whether ``day`` is a working day on the plan's calendar, and what the calendar says."""
+    with session_scope(engine()) as session:
+        ensure_calendar(session, day)
+        row = session.get(CalendarDay, day)
+        assert row is not None
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        note = row.note or ("周末" if day.weekday() >= 5 else "")
+        return row.is_workday, note
+
+
+def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
+    log = logging.getLogger("duban.flows")
+    try:
+        plan_id = flow_run.parameters.get("plan_id")
+        with session_scope(engine()) as session:
+            plan = resolve_plan(session, plan_id)
+            pid = plan.id
+        body = (
+            f"督办系统的流程“{flow.name}”运行未成功（{state.type.value}）。\n"
+            f"运行：{flow_run.name}（{flow_run.id}）\n"
+            f"原因：{state.message or '未知'}\n\n"
+            "请在 Prefect 界面查看该运行的日志；排除原因后可重新运行。"
+        )
+        alert_coordinator(
+            engine(),
+            pid,
+            key=f"run-{flow_run.id}",
+            subject=f"【督办系统】流程运行失败：{flow.name}",
+            body=body,
+        )
+    except Exception:  # a hook must not hide the original failure
+        log.exception("could not alert the coordinator about flow run %s", flow_run.id)
+
+
+def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The run logger inside a flow or task run."""
+    return get_run_logger()

@@ -1,0 +1,65 @@
+"""The daily cycle: collect reports → light every item → plan the ladder's notices → deliver
+them → publish the coordinator's view, then one subflow per key task with its own page.
+
+Cron cannot know Chinese make-up working days, so the flow asks the working-day calendar
+first and finishes early on a rest day, saying why.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, tags
+
+from flows.common import alert_on_failure, logger, plan_and_day, working_day
+from flows.stages import (
+    collect_reports,
+    deliver_notices,
+    evaluate_lights,
+    plan_notices,
+    publish_plan_view,
+    publish_task_page,
+)
+
+
+@flow(name="key-task", log_prints=False)
+def key_task(plan_id: str, task_code: str, as_of: date, levels: dict[int, str]) -> str:
+    """One key task's page (run as a subflow named after the task)."""
+    return publish_task_page(plan_id, task_code, as_of, levels)
+
+
+@flow(
+    name="daily-cycle",
+    description="Collect reports, light every item, escalate overdue items, deliver, publish.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
+def daily_cycle(
+    plan_id: str | None = None, as_of: date | None = None, force: bool = False
+) -> dict[str, Any]:
+    """The day's work for a plan (``as_of`` defaults to today in the plan's timezone)."""
+    pid, _, day = plan_and_day(plan_id, as_of)
+    with tags(pid, "daily"):
+        workday, note = working_day(pid, day)
+        if not workday and not force:
+            logger().info(
+                "%s 不是工作日（%s），今日不收集、不督办；下一个工作日照常运行",
+                day,
+                note or "休息日",
+            )
+            return {"as_of": day.isoformat(), "skipped": note or "rest day"}
+        collected = collect_reports(pid)
+        lights = evaluate_lights(pid, day)
+        planned = plan_notices(pid, day)
+        delivered = deliver_notices(pid)
+        levels = publish_plan_view(pid, lights)
+        for t in lights.status.tasks:
+            key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day, levels)
+        return {
+            "as_of": day.isoformat(),
+            "collected": collected,
+            "lights": {k.value: v for k, v in lights.status.summary.items()},
+            "notices": planned,
+            "delivery": delivered,
+        }

@@ -1,0 +1,287 @@
+"""The coarse Prefect tasks the flows are made of: one per stage of work, never one per item.
+
+Each calls the library (``domain``) in its own transaction and returns plain data. They retry
+only transient failures (see :mod:`flows.common`). Results are not cached: every run recomputes
+from the database, which is the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+)
+
+from config.ladder import load_ladder
+from config.settings import get_settings
+from domain.briefing.distribute import distribute_briefing
+from domain.briefing.gather import escalation_levels
+from domain.briefing.issue import FORMATS, issue_briefing
+from domain.completeness import CompletenessView, completeness_view
+from domain.dashboard import (
+    completion,
+    missing_reports_table,
+    overdue_table,
+    plan_dashboard,
+    task_page,
+)
+from domain.delivery import deliver
+from domain.escalation import all_due_notices, write_outbox
+from domain.intake.inbox import collect
+from domain.status import StatusView, status_view
+from flows.common import engine, logger, stage
+from models.db import session_scope
+from models.enums import Light
+from models.orm import Plan
+
+
+def artifact_key(plan_id: str, *parts: str) -> str:
+    """Artifact keys: lowercase letters, digits and dashes (Prefect's rule)."""
+    raw = "-".join([plan_id, *parts]).lower()
+    return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in raw)
+
+
+@stage("collect reports")
+def collect_reports(plan_id: str) -> dict[str, int]:
+    """Land every report file waiting in the inbox (each file whole or not at all)."""
+    inbox = get_settings().resolved_inbox
+    outcomes = collect(engine(), plan_id, inbox)
+    counts = {"landed": 0, "rejected": 0, "duplicate": 0}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    log = logger()
+    log.info(
+        "收集报送 %s：%d 个文件入库，%d 个退回，%d 个重复",
+        inbox,
+        counts["landed"],
+        counts["rejected"],
+        counts["duplicate"],
+    )
+    for outcome in outcomes:
+        if outcome.status == "rejected":
+            log.warning("退回 %s：%s", outcome.name, outcome.error_report)
+    return counts
+
+
+@dataclass(frozen=True)
+class Lights:
+    status: StatusView
+    completeness: CompletenessView
+
+
+@stage("evaluate lights")
+def evaluate_lights(plan_id: str, day: date) -> Lights:
+    """Every item's light on the day, and who owes this cycle's report."""
+    settings = get_settings()
+    with session_scope(engine()) as session:
+        view = status_view(
+            session,
+            plan_id=plan_id,
+            as_of=day,
+            yellow_workdays=settings.yellow_workdays,
+            with_items=True,
+            pace_margin=settings.pace_margin,
+        )
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        done = completeness_view(session, plan, day, yellow_workdays=settings.yellow_workdays)
+    for warning in view.warnings:
+        logger().warning(warning)
+    s = view.summary
+    logger().info(
+        "亮灯 %s：红 %d，黄 %d，绿 %d，逾期完成 %d，灰 %d；本期应报 %d 个单位，未报 %d",
+        day,
+        s[Light.RED],
+        s[Light.YELLOW],
+        s[Light.GREEN],
+        s[Light.DONE_LATE],
+        s[Light.GRAY],
+        done.owed,
+        done.owed - done.sent,
+    )
+    return Lights(view, done)
+
+
+@stage("plan notices")
+def plan_notices(plan_id: str, day: date) -> dict[str, int]:
+    """The ladder's notices for the day into the outbox (each planned once, however often)."""
+    ladder = load_ladder(get_settings().ladder)
+    with session_scope(engine()) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        due = all_due_notices(session, plan, day, ladder, get_settings().yellow_workdays)
+        new = write_outbox(session, plan, due)
+    logger().info("督办提醒 %s：应发 %d 条，新写入发件箱 %d 条", day, len(due), new)
+    return {"due": len(due), "new": new}
+
+
+@stage("deliver notices")
+def deliver_notices(plan_id: str) -> dict[str, int]:
+    """Send the outbox: one digest per recipient, within working hours and the daily cap."""
+    ladder = load_ladder(get_settings().ladder)
+    report = deliver(engine(), plan_id, cap=ladder.daily_cap)
+    log = logger()
+    if report.quiet:
+        log.info(
+            "发送：当前不在工作时间（%s，工作日），提醒留待下次发送", get_settings().delivery_hours
+        )
+    else:
+        log.info(
+            "发送：%d 封成功，%d 封失败，%d 个收件人达到当日上限，%d 条因事项变化跳过",
+            len(report.sent),
+            len(report.failed),
+            len(report.capped),
+            report.skipped,
+        )
+    for failed in report.failed:
+        log.warning("发送失败 %s：%s", failed.recipient, failed.error)
+    return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
+
+
+@stage("publish coordinator's view")
+def publish_plan_view(plan_id: str, lights: Lights) -> dict[int, str]:
+    """Dashboard, overdue table, missing reports and overall completion as artifacts (a new
+    version of each key per run). Returns the escalation level of each item, for the tasks."""
+    view = lights.status
+    with session_scope(engine()) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        levels = escalation_levels(session, plan, view.as_of, {i.id: i.due for i in view.items})
+    create_markdown_artifact(
+        plan_dashboard(view, lights.completeness),
+        key=artifact_key(plan_id, "dashboard"),
+        description=f"{view.plan_title}：各重点任务亮灯情况（{view.as_of}）",
+    )
+    overdue = overdue_table(view.items, levels)
+    create_table_artifact(
+        overdue or [{"事项编号": "—", "事项": "无逾期事项"}],
+        key=artifact_key(plan_id, "overdue"),
+        description=f"逾期事项 {len(overdue)} 项（{view.as_of}）",
+    )
+    missing = missing_reports_table(lights.completeness)
+    create_table_artifact(
+        missing or [{"单位编码": "—", "单位": "本期无未报单位"}],
+        key=artifact_key(plan_id, "missing-reports"),
+        description=f"本期未报送单位 {len(missing)} 个（截止 {lights.completeness.cycle.due}）",
+    )
+    create_progress_artifact(
+        completion(view),
+        key=artifact_key(plan_id, "completion"),
+        description=f"已完成事项占全部事项的比例（{view.as_of}）",
+    )
+    return levels
+
+
+@stage("key task page")
+def publish_task_page(plan_id: str, task_code: str, day: date, levels: dict[int, str]) -> str:
+    """One key task's milestones, lights and items needing attention, as an artifact."""
+    settings = get_settings()
+    with session_scope(engine()) as session:
+        view = status_view(
+            session,
+            plan_id=plan_id,
+            as_of=day,
+            yellow_workdays=settings.yellow_workdays,
+            task=task_code,
+            pace_margin=settings.pace_margin,
+        )
+    (row,) = view.tasks
+    create_markdown_artifact(
+        task_page(row, view.items, levels, day),
+        key=artifact_key(plan_id, "task", task_code),
+        description=f"{row.task} {row.title}（{day}）",
+    )
+    s = row.lights
+    logger().info(
+        "%s %s：%d 项，红 %d，黄 %d，绿 %d",
+        row.task,
+        row.title,
+        row.items,
+        s[Light.RED],
+        s[Light.YELLOW],
+        s[Light.GREEN],
+    )
+    return row.task
+
+
+@dataclass(frozen=True)
+class WrittenBriefing:
+    record_id: int
+    title: str
+    number: int
+    week: str
+    markdown: str
+    files: dict[str, str]
+    reproduced: bool
+
+
+@stage("write briefing")
+def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
+    """The week's briefing in every format, numbered and recorded."""
+    settings = get_settings()
+    with session_scope(engine()) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        issued = issue_briefing(
+            session,
+            plan,
+            day,
+            formats=list(FORMATS),
+            out=settings.resolved_briefings,
+            yellow_workdays=settings.yellow_workdays,
+            pace_margin=settings.pace_margin,
+            fonts=settings.briefing_fonts,
+            actor="duban flow",
+        )
+    m = issued.view.masthead
+    files = {k: str(v) for k, v in issued.files.items()}
+    markdown = Path(files["md"]).read_text(encoding="utf-8")
+    create_markdown_artifact(
+        markdown,
+        key=artifact_key(plan_id, "briefing"),
+        description=f"{m.title} {m.year}年第{m.number}期",
+    )
+    links = "\n".join(f"- {fmt}: [{Path(p).name}]({Path(p).as_uri()})" for fmt, p in files.items())
+    create_markdown_artifact(
+        f"# {m.title} {m.year}年第{m.number}期 — 文件\n\n{links}\n",
+        key=artifact_key(plan_id, "briefing-files"),
+        description=f"简报文件（{m.week}）",
+    )
+    create_link_artifact(
+        Path(files["html"]).as_uri(),
+        link_text=f"{m.title} {m.year}年第{m.number}期（HTML）",
+        key=artifact_key(plan_id, "briefing-link"),
+    )
+    logger().info(
+        "简报 %s 第%d期（%s）已生成%s：%s",
+        m.title,
+        m.number,
+        m.week,
+        "，与上次生成的数字相同" if issued.reproduced else "",
+        ", ".join(files.values()),
+    )
+    return WrittenBriefing(
+        issued.record_id, m.title, m.number, m.week, markdown, files, issued.reproduced
+    )
+
+
+@stage("send briefing")
+def send_briefing(record_id: int) -> dict[str, int]:
+    """Send the approved briefing to leadership (HTML, text and the Word file)."""
+    result = distribute_briefing(engine(), record_id)
+    log = logger()
+    if result.already:
+        log.info("简报此前已发送给领导，本次不重复发送")
+    for m in result.sent:
+        log.info("简报已发送：%s（%s）", m.recipient, m.channel)
+    for m in result.failed:
+        log.warning("简报发送失败：%s：%s", m.recipient, m.error)
+    if result.failed:
+        raise ConnectionError(f"{len(result.failed)} recipient(s) failed; the outbox keeps them")
+    return {"sent": len(result.sent), "already": int(result.already)}

@@ -1,0 +1,104 @@
+"""The weekly briefing: write it, show it in the UI, wait for the coordinator's approval of the
+draft, then send it to leadership.
+
+The approval is Prefect's wait-for-input form on the paused run (approve or not, with a
+comment). Unattended installations set ``DUBAN_BRIEFING_APPROVAL=auto``. Without an answer
+within ``DUBAN_BRIEFING_APPROVAL_TIMEOUT`` seconds the briefing stays unsent (it is written and
+recorded; `duban brief --send` sends it) and the coordinator is told.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from prefect import flow, tags
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from pydantic import Field
+
+from config.settings import get_settings
+from domain.alerts import alert_coordinator
+from domain.briefing.issue import report_day
+from flows.common import alert_on_failure, engine, logger, plan_and_day
+from flows.stages import send_briefing, write_briefing
+from models.db import session_scope
+from models.orm import Plan
+
+
+class BriefingApproval(RunInput):
+    """The coordinator's answer on the draft briefing (the form in the Prefect UI)."""
+
+    approve: bool = Field(default=True, description="发送给县领导（取消勾选则不发送）")
+    comment: str = Field(default="", description="意见（可选，记入日志）")
+
+
+def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
+    """Pause the run until the coordinator answers; None if nobody did in time."""
+    logger().info(
+        "简报草稿已生成，请在 Prefect 界面审核（Resume 表单），%d 小时内有效：%s",
+        timeout // 3600,
+        title,
+    )
+    try:
+        return pause_flow_run(wait_for_input=BriefingApproval, timeout=timeout)
+    except FlowPauseTimeout:
+        return None
+
+
+@flow(
+    name="weekly-briefing",
+    description="Write the weekly briefing, wait for approval, send it to leadership.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
+def weekly_briefing(
+    plan_id: str | None = None,
+    as_of: date | None = None,
+    week: str | None = None,
+    send: bool = True,
+    approval: Literal["wait", "auto"] | None = None,
+) -> dict[str, Any]:
+    """``week`` (2021-W52) picks that week's report day; else ``as_of`` (default today)."""
+    pid, _, day = plan_and_day(plan_id, as_of)
+    if week:
+        with session_scope(engine()) as session:
+            plan = session.get(Plan, pid)
+            assert plan is not None
+            day = report_day(session, plan, week)
+    with tags(pid, "weekly"):
+        written = write_briefing(pid, day)
+        result: dict[str, Any] = {"week": written.week, "number": written.number, "sent": 0}
+        if not send:
+            logger().info("只生成，不发送（send=false）")
+            return result
+        settings = get_settings()
+        mode = approval or settings.briefing_approval
+        title = f"{written.title} 第{written.number}期（{written.week}）"
+        if mode == "auto":
+            logger().info("自动审核通过（DUBAN_BRIEFING_APPROVAL=auto）")
+            answer: BriefingApproval | None = BriefingApproval(approve=True, comment="auto")
+        else:
+            answer = ask_for_approval(title, settings.briefing_approval_timeout)
+        if answer is None:
+            hours = settings.briefing_approval_timeout / 3600
+            logger().warning("%.1f 小时内未审核，简报未发送；可用 `duban brief --send` 发送", hours)
+            alert_coordinator(
+                engine(),
+                pid,
+                key=f"briefing-{written.record_id}-unapproved",
+                subject=f"【督办系统】简报待审核：{title}",
+                body=f"{title} 已生成，但在 {hours:.1f} 小时内未审核，尚未发送给县领导。\n"
+                "文件：\n" + "\n".join(written.files.values()),
+            )
+            result["approval"] = "timed out"
+            return result
+        if not answer.approve:
+            logger().info("审核未通过，不发送。意见：%s", answer.comment or "（无）")
+            result["approval"] = "rejected"
+            return result
+        logger().info("审核通过%s", f"，意见：{answer.comment}" if answer.comment else "")
+        sent = send_briefing(written.record_id)
+        result.update(sent=sent["sent"], approval="approved")
+        return result
