@@ -153,6 +153,9 @@ def run_flow(
     if name == "weekly-briefing":
         params.update(week=week, send=not no_send)
     with prefect_server(settings) as url, prefect_client(settings):
-        result = load_flow(FLOWS[name])(**params)
+        from prefect import tags  # noqa: PLC0415
+
+        with tags(*([params["plan_id"]] if "plan_id" in params else [])):
+            result = load_flow(FLOWS[name])(**params)
     out.print(result, markup=False)
     out.print(f"see the run in the Prefect UI: {ui_url(url)}")

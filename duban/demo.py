@@ -9,30 +9,27 @@ days), and prints the status picture, the reporting completeness and the indicat
 from __future__ import annotations
 
 import shutil
+import socket
 from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from config.ladder import load_ladder
 from config.settings import get_settings, temporary_settings
-from domain.briefing.distribute import distribute_briefing
-from domain.briefing.issue import FORMATS, issue_briefing
 from domain.channels import FileChannel
 from domain.completeness import completeness_view
-from domain.escalation import run_escalation
 from domain.indicators import indicator_values
 from domain.intake.inbox import collect
 from domain.status import status_view
 from domain.sync import sync_catalog
 from duban import render
-from duban.cli_briefing import print_distribution, print_issued
+from duban.orchestration import LocalServer, prefect_client, prefect_home, ui_url
 from duban.sample import write_sample_inbox
 from models import clock
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
-from models.orm import Plan
+from models.orm import Briefing, Message, Plan
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 
@@ -49,6 +46,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
     shutil.rmtree(home / "inbox", ignore_errors=True)
     shutil.rmtree(home / "outbox", ignore_errors=True)
     shutil.rmtree(home / "briefings", ignore_errors=True)
+    shutil.rmtree(home / "prefect", ignore_errors=True)
     with temporary_settings(home=home, database_url=None, inbox=None) as settings:
         console.rule("[bold]duban main job")
         console.print(f"data directory: {home}")
@@ -107,48 +105,80 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         render.completeness(console, done)
         console.print("7. indicators")
         render.indicators(console, as_of, values)
-        _escalate(console, engine, plan, as_of)
-        _brief(console, engine, plan, as_of)
+        _through_flows(console, engine, plan, as_of)
         console.rule()
         console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")
 
 
-def _brief(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
-    """Step 9: the weekly briefing for leadership, in every format, sent to the file outbox."""
+def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
+    """Steps 8 and 9 as Prefect flows on a dedicated local Prefect server whose history stays
+    in the data directory: the day's cycle (lights, escalation, delivery, the coordinator's
+    view) and the week's briefing (approved automatically here, sent to the file outbox)."""
     settings = get_settings()
-    with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
-        with session_scope(engine) as session:
-            row = session.get(Plan, plan.id)
-            assert row is not None
-            issued = issue_briefing(
-                session,
-                row,
-                as_of,
-                formats=list(FORMATS),
-                out=settings.resolved_briefings,
-                yellow_workdays=settings.yellow_workdays,
-                pace_margin=settings.pace_margin,
-                fonts=settings.briefing_fonts,
-                actor="duban demo",
+    server = LocalServer(prefect_home(settings), _free_port(settings.prefect_port))
+    console.print(f"8. starting a Prefect server for the demo (history kept in {server.home}) ...")
+    server.start()
+    try:
+        with (
+            temporary_settings(prefect_api_url=server.api_url, briefing_approval="auto"),
+            prefect_client(get_settings()),
+            clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)),
+        ):
+            from flows.daily_cycle import daily_cycle  # noqa: PLC0415 - Prefect configured now
+            from flows.weekly_briefing import weekly_briefing  # noqa: PLC0415
+
+            console.print(f"   daily cycle for {as_of} (flow `daily-cycle`):")
+            daily = daily_cycle(plan_id=plan.id, as_of=as_of)
+            _print_daily(console, engine, plan, as_of, daily)
+            console.print(f"9. weekly briefing as of {as_of} (flow `weekly-briefing`):")
+            weekly = weekly_briefing(plan_id=plan.id, as_of=as_of)
+        _print_weekly(console, engine, weekly)
+    finally:
+        server.stop()
+    console.print(
+        f"   the runs and their artifacts: `DUBAN_HOME={settings.home} .venv/bin/duban server`, "
+        f"then open {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}"
+    )
+
+
+def _free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there, else any free loopback port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _print_daily(
+    console: Console, engine: Engine, plan: Plan, as_of: date, daily: dict[str, object]
+) -> None:
+    console.print(f"   {daily}", markup=False)
+    with session_scope(engine) as session:
+        messages = list(
+            session.scalars(
+                select(Message).where(
+                    Message.plan_id == plan.id,
+                    Message.created_on == as_of,
+                    Message.briefing_id.is_(None),
+                )
             )
-        sent = distribute_briefing(engine, issued.record_id)
-    console.print(f"9. weekly briefing for {issued.view.masthead.week} (as of {as_of})")
-    print_issued(console, issued)
-    print_distribution(console, sent)
-
-
-def _escalate(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
-    """Step 8: the ladder's notices for the day, delivered to the file channel."""
-    ladder = load_ladder(get_settings().ladder)
-    with clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)):
-        due, new, report = run_escalation(
-            engine, plan.id, as_of, ladder, yellow_workdays=get_settings().yellow_workdays
         )
-    result = render.escalation_json(as_of, due, new, report)
-    console.print(f"8. escalation on {as_of} (messages written to {FileChannel().folder})")
-    render.escalation(console, result, limit=5)
-    if report.sent:
-        sample = max(report.sent, key=lambda m: len(m.body))
+    console.print(f"   {len(messages)} digests written to {FileChannel().folder}")
+    if messages:
+        sample = max(messages, key=lambda m: len(m.body))
         console.print(f"   the longest digest, to {sample.recipient} — {sample.subject}:")
         for line in sample.body.splitlines()[:14]:
             console.print(f"   │ {line}", markup=False)
+
+
+def _print_weekly(console: Console, engine: Engine, weekly: dict[str, object]) -> None:
+    console.print(f"   {weekly}", markup=False)
+    with session_scope(engine) as session:
+        record = session.scalars(select(Briefing).order_by(Briefing.id.desc())).first()
+        assert record is not None
+        console.print(f"   {record.year}年第{record.number}期, files:")
+        for fmt, path in sorted(record.files.items()):
+            console.print(f"   {fmt:16} {path}", markup=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import uuid
 from datetime import datetime, timedelta
@@ -89,7 +90,24 @@ def run_job(key: str, plan_id: str) -> None:
     settings = get_settings()
     (job,) = [s for s in scheduled(settings) if s.key == key]
     with prefect_client(settings, heartbeat=True):
-        load_flow(job.flow)(plan_id=plan_id)
+        from prefect import tags  # noqa: PLC0415
+
+        with tags(plan_id, "scheduler"):
+            load_flow(job.flow)(plan_id=plan_id)
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A standard five-field cron expression as an APScheduler trigger. APScheduler numbers
+    weekdays from Monday = 0, cron from Sunday = 0 (or 7): numeric weekdays are turned into
+    names first, so ``0 16 * * 5`` fires on Friday, not Saturday."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"{expression!r} is not a five-field cron expression")
+    fields[4] = re.sub(r"\d+", lambda m: _DAY_NAMES[int(m.group()) % 7], fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
 
 
 def _on_event(event: JobExecutionEvent) -> None:
@@ -123,7 +141,7 @@ def configure(
     for s in scheduled(settings):
         scheduler.add_job(
             "duban.scheduler:run_job",
-            CronTrigger.from_crontab(s.cron, timezone=s.timezone),
+            cron_trigger(s.cron, s.timezone),
             args=[s.key, plan_id],
             id=f"{plan_id}:{s.key}",
             name=s.description,

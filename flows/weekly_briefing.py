@@ -78,7 +78,7 @@ def weekly_briefing(
         title = f"{written.title} 第{written.number}期（{written.week}）"
         if mode == "auto":
             logger().info("自动审核通过（DUBAN_BRIEFING_APPROVAL=auto）")
-            answer: BriefingApproval | None = BriefingApproval(approve=True, comment="auto")
+            answer: BriefingApproval | None = BriefingApproval(approve=True)
         else:
             answer = ask_for_approval(title, settings.briefing_approval_timeout)
         if answer is None:

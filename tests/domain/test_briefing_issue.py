@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import email
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -18,74 +17,15 @@ from docx.shared import Mm, Pt
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from config.ladder import load_ladder
-from config.settings import Settings, temporary_settings
+from config.settings import temporary_settings
 from domain.briefing.distribute import distribute_briefing
 from domain.briefing.issue import FORMATS, BriefingDateError, Issued, issue_briefing, report_day
-from domain.escalation import run_escalation
-from domain.sync import sync_catalog
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import Light
-from models.orm import Briefing, Message, Milestone, Plan, Unit, WorkItem
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import CatalogWriter
-
-TZ = "Asia/Shanghai"
-AS_OF = date(2021, 10, 15)  # a Friday; the week after National Day
-HOSTILE = "<script>alert('x')</script> 资金 | 未到位 **急**"
-
-
-def with_leadership_contacts(c: dict[str, Any]) -> None:
-    for unit in c["units"]:
-        if unit["id"] == "xzf":
-            unit["contacts"] = [
-                {"name": "县长", "role": "head", "email": "head@example.gov.cn"},
-                {"name": "副县长", "role": "deputy", "email": "deputy@example.gov.cn"},
-            ]
-
-
-def item_id(engine: Engine, milestone: str, unit: str) -> int:
-    with session_scope(engine) as session:
-        return session.scalars(
-            select(WorkItem.id)
-            .join(Milestone, Milestone.id == WorkItem.milestone_id)
-            .join(Unit, Unit.id == WorkItem.unit_id)
-            .where(Milestone.code == milestone, Unit.code == unit)
-        ).one()
-
-
-def report(day: date, milestone: str, unit: str, *args: str) -> None:
-    with frozen_time(end_of_working_day(day, TZ)):
-        result = CliRunner().invoke(
-            app, ["report", str(item_id_of[(milestone, unit)]), "--unit", unit, *args]
-        )
-        assert result.exit_code == 0, result.output
-
-
-item_id_of: dict[tuple[str, str], int] = {}
-
-
-@pytest.fixture
-def week(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
-    """The minimal plan on 2021-10-15: M1 (zzb, due 6-30) silent; M4 at four villages (due
-    9-30): v11 done on time, v12 half done with a problem, v21 silent, v22 done late; M2 waits
-    on M1; M3 (2022) not started. Escalation ran on the day."""
-    with frozen_time(datetime(2021, 1, 4, 2, tzinfo=UTC)), session_scope(engine) as session:
-        sync_catalog(session, load_catalog(write_catalog(edit=with_leadership_contacts))[0])
-    item_id_of.clear()
-    for key in [("M1", "zzb"), *((("M4", v)) for v in ("v11", "v12", "v21", "v22"))]:
-        item_id_of[key] = item_id(engine, *key)
-    report(date(2021, 9, 28), "M4", "v11", "--state", "done")
-    report(
-        date(2021, 10, 11), "M4", "v12", "--state", "in_progress", "--percent", "50",
-        "--problem", HOSTILE,
-    )  # fmt: skip
-    report(date(2021, 10, 12), "M4", "v22", "--state", "done")
-    with frozen_time(end_of_working_day(AS_OF, TZ)):
-        run_escalation(engine, "demo-plan", AS_OF, load_ladder(), yellow_workdays=5)
-    yield engine
+from models.orm import Briefing, Message, Plan
+from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ, report
 
 
 def issue(engine: Engine, day: date, out: Path, formats: tuple[str, ...] = FORMATS) -> Issued:

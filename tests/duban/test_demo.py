@@ -12,7 +12,8 @@ from duban.demo import DEMO_AS_OF, run_demo
 
 @pytest.mark.slow
 def test_main_job_runs_clean(tmp_path: Path) -> None:
-    """Every step prints; the sample's malformed file is rejected; messages are written."""
+    """Every step prints; the sample's malformed file is rejected; messages are written; the
+    day's cycle and the week's briefing run as Prefect flows on a dedicated server."""
     console = Console(record=True, width=160)
     run_demo(console, tmp_path / "demo", DEMO_AS_OF)
     text = console.export_text()
@@ -24,8 +25,10 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
         "5. status on",
         "6. reporting completeness",
         "7. indicators",
-        "8. escalation on",
-        "9. weekly briefing for 2021-W52",
+        "8. starting a Prefect server for the demo",
+        "daily cycle for 2021-12-27 (flow `daily-cycle`)",
+        "9. weekly briefing as of 2021-12-27 (flow `weekly-briefing`)",
+        "'approval': 'approved'",
     ):
         assert step in text
     assert "warning" not in text.lower()
@@ -48,6 +51,8 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
         assert f"## {heading}" in markdown
     assert "2021年第1期" in markdown
     assert list((tmp_path / "demo" / "outbox").glob("*-xzf-head-brief-2021-W52.docx"))
+    # the Prefect server's history stays in the data directory for `duban server`
+    assert (tmp_path / "demo" / "prefect" / "prefect.db").exists()
 
 
 def test_every_status_and_light_has_a_chinese_word() -> None:

@@ -1,0 +1,81 @@
+"""The coordinator's view (what the flows publish as artifacts), and which failures retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from config.errors import InputError
+from domain.briefing.gather import escalation_levels
+from domain.completeness import completeness_view
+from domain.dashboard import (
+    completion,
+    missing_reports_table,
+    overdue_table,
+    plan_dashboard,
+    task_page,
+)
+from domain.status import status_view
+from models.db import session_scope
+from models.orm import Plan
+from tests.fixtures.plan_week import AS_OF
+
+
+def views(engine: Engine) -> tuple[Any, Any, dict[int, str]]:
+    with session_scope(engine) as session:
+        view = status_view(
+            session, plan_id="demo-plan", as_of=AS_OF, yellow_workdays=5, with_items=True
+        )
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        done = completeness_view(session, plan, AS_OF)
+        levels = escalation_levels(session, plan, AS_OF, {i.id: i.due for i in view.items})
+    return view, done, levels
+
+
+def test_dashboard_overdue_and_missing_tables(week: Engine) -> None:
+    view, done, levels = views(week)
+    board = plan_dashboard(view, done)
+    assert "| T01 加强领导 | 示例县委组织部 | 11 | 0 | 0 | 1 | 0 | 10 |" in board
+    assert "| T02 服务设施 | 示例县民政局 | 4 | 1 | 0 | 2 | 1 | 0 |" in board
+    rows = overdue_table(view.items, levels)
+    assert [(r["责任单位"], r["逾期工作日"], r["督办层级"]) for r in rows][1:] == [
+        ("甲一村", 7, "逾期督办"),
+        ("乙社区", 7, "逾期督办"),
+    ]
+    assert rows[0]["责任单位"] == "示例县委组织部" and rows[0]["督办层级"] == "逾期通报"
+    # three units have open overdue items this week; only 甲一村 (v12) reported (on 10-11)
+    missing = missing_reports_table(done)
+    assert [(r["单位"], r["本期截止"]) for r in missing] == [
+        ("乙社区", "2021-10-15"),
+        ("示例县委组织部", "2021-10-15"),
+    ]
+    assert completion(view) == round(100 * 2 / 15, 1)
+
+
+def test_a_task_page_lists_what_needs_attention(week: Engine) -> None:
+    view, _, levels = views(week)
+    t2 = next(t for t in view.tasks if t.task == "T02")
+    page = task_page(t2, [i for i in view.items if i.task == "T02"], levels, AS_OF)
+    assert "| M4 设施摸底 | 4 | 1 | 0 | 2 | 1 | 0 |" in page
+    assert "逾期7个工作日" in page and "逾期督办" in page
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (ConnectionError("database went away"), True),
+        (TimeoutError("smtp"), True),
+        (InputError("bad catalogue"), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_only_transient_failures_are_retried(error: Exception, retried: bool) -> None:
+    from prefect.states import Failed  # noqa: PLC0415
+
+    from flows.common import retry_on_transient_errors  # noqa: PLC0415
+
+    state: Any = Failed(data=error)
+    assert retry_on_transient_errors(None, None, state) is retried  # type: ignore[arg-type]

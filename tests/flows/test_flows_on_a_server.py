@@ -1,0 +1,145 @@
+"""The flows end to end on a real Prefect server: runs, subflows, artifacts, the approval form,
+and the failure alert."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from config.settings import get_settings, temporary_settings
+from duban.orchestration import prefect_client
+from flows.daily_cycle import daily_cycle
+from flows.sync_catalog import sync_catalog
+from flows.weekly_briefing import weekly_briefing
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.orm import Briefing, Message
+from tests.fixtures.plan_week import AS_OF, TZ
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def on_server(week: Engine, prefect_api: str) -> Iterator[Engine]:
+    """The week's plan, with this process pointed at the test's Prefect server."""
+    with (
+        temporary_settings(prefect_api_url=prefect_api),
+        prefect_client(get_settings()),
+        frozen_time(end_of_working_day(AS_OF, TZ)),
+    ):
+        yield week
+
+
+def client() -> Any:
+    from prefect.client.orchestration import get_client  # noqa: PLC0415
+
+    return get_client(sync_client=True)
+
+
+def artifacts(keys: list[str]) -> dict[str, Any]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey  # noqa: PLC0415
+
+    with client() as c:
+        found = c.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    return {a.key: a for a in found}
+
+
+def runs_named(flow_name: str) -> list[Any]:
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName  # noqa: PLC0415
+
+    with client() as c:
+        return list(c.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name]))))
+
+
+def test_daily_cycle_publishes_the_coordinators_view(on_server: Engine) -> None:
+    result = daily_cycle(plan_id="demo-plan", as_of=AS_OF)
+    assert result["lights"]["red"] == 3
+    (run,) = runs_named("daily-cycle")
+    assert run.state.is_completed()
+    subflows = sorted((r.name, tuple(sorted(r.tags))) for r in runs_named("key-task"))
+    assert subflows == [
+        ("T01 加强领导", ("daily", "demo-plan")),
+        ("T02 服务设施", ("daily", "demo-plan")),
+    ]
+    keys = [
+        "demo-plan-dashboard",
+        "demo-plan-overdue",
+        "demo-plan-missing-reports",
+        "demo-plan-completion",
+        "demo-plan-task-t01",
+        "demo-plan-task-t02",
+    ]
+    found = artifacts(keys)
+    assert sorted(found) == sorted(keys)
+    assert "| T01 加强领导 | 示例县委组织部 | 11 |" in found["demo-plan-dashboard"].data
+    overdue = json.loads(found["demo-plan-overdue"].data)
+    assert [(r["责任单位"], r["逾期工作日"], r["督办层级"]) for r in overdue][1:] == [
+        ("甲一村", 7, "逾期督办"),
+        ("乙社区", 7, "逾期督办"),
+    ]
+    assert overdue[0]["督办层级"] == "逾期通报"
+    assert found["demo-plan-completion"].type == "progress"
+    assert "## 需关注事项" in found["demo-plan-task-t02"].data
+
+
+def test_a_rest_day_ends_the_daily_cycle_early(on_server: Engine) -> None:
+    result = daily_cycle(plan_id="demo-plan", as_of=date(2021, 10, 2))  # National Day holiday
+    assert result == {"as_of": "2021-10-02", "skipped": "National Day"}  # the calendar's note
+
+
+def test_weekly_briefing_waits_for_approval_then_sends(on_server: Engine) -> None:
+    """The run pauses with a form; the coordinator's answer (here, through the API) resumes it
+    and the briefing goes to both leadership contacts."""
+    api = get_settings().resolved_prefect_api_url
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:  # a thread of its own: settings and the clock are set again there
+        with (
+            temporary_settings(prefect_api_url=api, briefing_approval_timeout=120),
+            prefect_client(get_settings()),
+            frozen_time(end_of_working_day(AS_OF, TZ)),
+        ):
+            outcome.update(weekly_briefing(plan_id="demo-plan", as_of=AS_OF, approval="wait"))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    paused = None
+    for _ in range(120):
+        runs = [r for r in runs_named("weekly-briefing") if r.state and r.state.is_paused()]
+        if runs:
+            paused = runs[0]
+            break
+        time.sleep(0.5)
+    assert paused is not None, "the weekly briefing never paused for approval"
+    with client() as c:
+        c.resume_flow_run(paused.id, run_input={"approve": True, "comment": "同意印发"})
+    worker.join(timeout=120)
+    assert outcome == {"week": "2021-W41", "number": 1, "sent": 2, "approval": "approved"}
+    found = artifacts(["demo-plan-briefing", "demo-plan-briefing-files", "demo-plan-briefing-link"])
+    assert len(found) == 3
+    assert "## 一、总体进展" in found["demo-plan-briefing"].data
+    with session_scope(on_server) as session:
+        record = session.scalars(select(Briefing)).one()
+        assert record.sent_checksum == record.checksum
+
+
+def test_a_failed_run_alerts_the_coordinator(on_server: Engine, tmp_path: Any) -> None:
+    with pytest.raises(Exception, match="no-such-catalogue"):
+        sync_catalog(catalog=str(tmp_path / "no-such-catalogue"))
+    (run,) = runs_named("sync-catalog")
+    assert run.state.is_failed()
+    with session_scope(on_server) as session:
+        alerts = session.scalars(
+            select(Message).where(Message.subject.like("%流程运行失败%"))
+        ).all()
+    assert [(m.recipient, m.status) for m in alerts] == [("mzj/liaison", "sent")]
+    assert "sync-catalog" in alerts[0].body
