@@ -11,11 +11,16 @@ import uuid
 
 from sqlalchemy import Engine, select
 
-from domain.channels import Channel, channel_for
-from domain.delivery import LEASE, DeliveryReport, send_and_confirm
-from models import clock
+from domain.channels import Channel
+from domain.delivery import (
+    DeliveryReport,
+    Recipient,
+    send_and_confirm,
+    unit_recipients,
+    write_message,
+)
 from models.db import session_scope
-from models.orm import Contact, Message, Plan, Unit
+from models.orm import Message, Plan, Unit
 
 
 def alert_coordinator(
@@ -29,9 +34,7 @@ def alert_coordinator(
 ) -> DeliveryReport:
     """Write one message per coordinator contact (or one to its liaison) and send it now."""
     token = str(uuid.uuid4())
-    now = clock.now()
     report = DeliveryReport()
-    ids: list[int] = []
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         if plan is None:
@@ -42,31 +45,11 @@ def alert_coordinator(
         tagged = f"[{key}] {subject}"
         if session.scalar(select(Message.id).where(Message.subject == tagged)) is not None:
             return report  # this alert went out already
-        contacts = list(
-            session.scalars(select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id))
-        )
-        targets = [(f"{unit.code}/{c.role}", c.email, list(c.addresses)) for c in contacts] or [
-            (f"{unit.code}/liaison", None, [])
+        targets = unit_recipients(session, unit) or [Recipient(f"{unit.code}/liaison", None, [])]
+        ids = [
+            write_message(session, plan, to, subject=tagged, body=body, token=token)
+            for to in targets
         ]
-        for recipient, address, urls in targets:
-            chosen = channel_for(address, urls)
-            message = Message(
-                plan_id=plan_id,
-                recipient=recipient,
-                address=" ".join(urls) if chosen.name == "webhook" else address,
-                channel=chosen.name,
-                subject=tagged,
-                body=body,
-                created_on=clock.local_date(now, plan.timezone),
-                created_at=now,
-                status="sending",
-                attempts=1,
-                next_attempt_at=now + LEASE,
-                claimed_by=token,
-            )
-            session.add(message)
-            session.flush()
-            ids.append(message.id)
     for message_id in ids:
         send_and_confirm(engine, message_id, channel, report, token)
     return report

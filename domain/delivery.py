@@ -570,3 +570,62 @@ def resend_notice(
     for message_id in ids:
         send_and_confirm(engine, message_id, channel, report, token)
     return report
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a message can go to: ``unit/role``, with the contact's address and URLs."""
+
+    key: str
+    email: str | None
+    urls: list[str]
+
+
+def unit_recipients(session: Session, unit: Unit) -> list[Recipient]:
+    """Every contact of a unit, in catalogue order."""
+    return [
+        Recipient(f"{unit.code}/{c.role}", c.email, list(c.addresses))
+        for c in session.scalars(
+            select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id)
+        )
+    ]
+
+
+def write_message(
+    session: Session,
+    plan: Plan,
+    to: Recipient,
+    *,
+    subject: str,
+    body: str,
+    token: str,
+    html: str | None = None,
+    attachments: list[str] | None = None,
+    briefing_id: int | None = None,
+    briefing_checksum: str | None = None,
+) -> int:
+    """A message outside the reminder digests (a briefing, an alert), written ``sending`` under
+    this run's lease; :func:`send_and_confirm` sends it. Returns its id."""
+    now = clock.now()
+    chosen = channel_for(to.email, to.urls)
+    message = Message(
+        plan_id=plan.id,
+        recipient=to.key,
+        address=" ".join(to.urls) if chosen.name == "webhook" else to.email,
+        channel=chosen.name,
+        subject=subject,
+        body=body,
+        html=html,
+        attachments=attachments,
+        briefing_id=briefing_id,
+        briefing_checksum=briefing_checksum,
+        created_on=clock.local_date(now, plan.timezone),
+        created_at=now,
+        status="sending",
+        attempts=1,
+        next_attempt_at=now + LEASE,
+        claimed_by=token,
+    )
+    session.add(message)
+    session.flush()
+    return message.id

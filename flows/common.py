@@ -116,3 +116,14 @@ def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any])
 def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     """The run logger inside a flow or task run."""
     return get_run_logger()
+
+
+def run_name() -> str:
+    """A readable flow-run name: the plan and the day (or week), e.g. "shidian-2021-2025
+    2021-12-27", instead of Prefect's random words."""
+    from prefect.runtime import flow_run  # noqa: PLC0415
+
+    params = flow_run.parameters
+    plan = params.get("plan_id") or "plan"
+    when = params.get("week") or params.get("as_of") or "today"
+    return f"{plan} {when}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from prefect import flow, tags
 
-from flows.common import alert_on_failure, logger, plan_and_day, working_day
+from flows.common import alert_on_failure, logger, plan_and_day, run_name, working_day
 from flows.stages import (
     collect_reports,
     deliver_notices,
@@ -31,6 +31,7 @@ def key_task(plan_id: str, task_code: str, as_of: date, levels: dict[int, str]) 
 
 @flow(
     name="daily-cycle",
+    flow_run_name=run_name,
     description="Collect reports, light every item, escalate overdue items, deliver, publish.",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],

@@ -17,6 +17,7 @@ from prefect.artifacts import (
     create_progress_artifact,
     create_table_artifact,
 )
+from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
 from config.settings import get_settings
@@ -75,19 +76,26 @@ class Lights:
     completeness: CompletenessView
 
 
+def _status(session: Session, plan_id: str, day: date, task: str | None = None) -> StatusView:
+    """The status picture with its items (of one key task if given), as ``duban status``."""
+    settings = get_settings()
+    return status_view(
+        session,
+        plan_id=plan_id,
+        as_of=day,
+        yellow_workdays=settings.yellow_workdays,
+        task=task,
+        with_items=True,
+        pace_margin=settings.pace_margin,
+    )
+
+
 @stage("evaluate lights")
 def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     settings = get_settings()
     with session_scope(engine()) as session:
-        view = status_view(
-            session,
-            plan_id=plan_id,
-            as_of=day,
-            yellow_workdays=settings.yellow_workdays,
-            with_items=True,
-            pace_margin=settings.pace_margin,
-        )
+        view = _status(session, plan_id, day)
         plan = session.get(Plan, plan_id)
         assert plan is not None
         done = completeness_view(session, plan, day, yellow_workdays=settings.yellow_workdays)
@@ -181,16 +189,8 @@ def publish_plan_view(plan_id: str, lights: Lights) -> dict[int, str]:
 @stage("key task page")
 def publish_task_page(plan_id: str, task_code: str, day: date, levels: dict[int, str]) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
-    settings = get_settings()
     with session_scope(engine()) as session:
-        view = status_view(
-            session,
-            plan_id=plan_id,
-            as_of=day,
-            yellow_workdays=settings.yellow_workdays,
-            task=task_code,
-            pace_margin=settings.pace_margin,
-        )
+        view = _status(session, plan_id, day, task=task_code)
     (row,) = view.tasks
     create_markdown_artifact(
         task_page(row, view.items, levels, day),

@@ -21,7 +21,7 @@ from pydantic import Field
 from config.settings import get_settings
 from domain.alerts import alert_coordinator
 from domain.briefing.issue import report_day
-from flows.common import alert_on_failure, engine, logger, plan_and_day
+from flows.common import alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope
 from models.orm import Plan
@@ -49,6 +49,7 @@ def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
 
 @flow(
     name="weekly-briefing",
+    flow_run_name=run_name,
     description="Write the weekly briefing, wait for approval, send it to leadership.",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],

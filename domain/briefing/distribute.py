@@ -15,15 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from config.settings import get_settings
 from domain.briefing.build import masthead_title
-from domain.channels import Channel, channel_for
-from domain.delivery import LEASE, DeliveryReport, Sent, send_and_confirm
+from domain.channels import Channel
+from domain.delivery import (
+    DeliveryReport,
+    Recipient,
+    Sent,
+    send_and_confirm,
+    unit_recipients,
+    write_message,
+)
 from models import clock
 from models.db import session_scope
-from models.orm import Briefing, Contact, Message, Plan, Unit
+from models.orm import Briefing, Message, Plan, Unit
 
 
 @dataclass
@@ -36,28 +44,25 @@ class Distribution:
     already: bool = False  # this version went out before; nothing sent
 
 
-def _recipients(engine: Engine, plan: Plan) -> list[tuple[str, str | None, list[str]]]:
-    with session_scope(engine) as session:
-        unit = session.scalars(
-            select(Unit).where(Unit.plan_id == plan.id, Unit.code == plan.leadership_code)
-        ).one()
-        contacts = list(
-            session.scalars(select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id))
-        )
-        targets = [(f"{unit.code}/{c.role}", c.email, list(c.addresses)) for c in contacts]
-        if get_settings().channel == "smtp":
-            unreachable = [r for r, email, urls in targets if not (email or urls)]
-            if unreachable or not targets:
-                raise NotFoundError(
-                    f"the leadership unit {unit.code} ({unit.name}) has "
-                    + (
-                        f"no e-mail or notify URL for {', '.join(unreachable)}"
-                        if targets
-                        else "no contacts"
-                    )
-                    + " in the catalogue; add them under its `contacts`, or use DUBAN_CHANNEL=file"
-                )
-        return targets or [(f"{unit.code}/head", None, [])]
+def _recipients(session: Session, plan: Plan) -> list[Recipient]:
+    """The leadership's contacts; with mail as the channel each needs an address or URL."""
+    unit = session.scalars(
+        select(Unit).where(Unit.plan_id == plan.id, Unit.code == plan.leadership_code)
+    ).one()
+    targets = unit_recipients(session, unit)
+    if get_settings().channel == "smtp":
+        unreachable = [t.key for t in targets if not (t.email or t.urls)]
+        if unreachable or not targets:
+            lacking = (
+                f"no e-mail or notify URL for {', '.join(unreachable)}"
+                if targets
+                else "no contacts"
+            )
+            raise NotFoundError(
+                f"the leadership unit {unit.code} ({unit.name}) has {lacking} in the "
+                "catalogue; add them under its `contacts`, or use DUBAN_CHANNEL=file"
+            )
+    return targets or [Recipient(f"{unit.code}/head", None, [])]
 
 
 def distribute_briefing(
@@ -100,33 +105,24 @@ def distribute_briefing(
     html = Path(files["html"]).read_text(encoding="utf-8")
     token = str(uuid.uuid4())
     now = clock.now()
-    ids = []
     with session_scope(engine) as session:
-        for recipient, address, urls in _recipients(engine, plan):
-            if recipient in served:
-                continue
-            chosen = channel_for(address, urls)
-            message = Message(
-                plan_id=plan.id,
-                recipient=recipient,
-                address=" ".join(urls) if chosen.name == "webhook" else address,
-                channel=chosen.name,
+        plan = session.merge(plan)
+        ids = [
+            write_message(
+                session,
+                plan,
+                to,
                 subject=subject,
                 body=body,
+                token=token,
                 html=html,
                 attachments=[files["docx"]],
                 briefing_id=briefing_id,
                 briefing_checksum=checksum,
-                created_on=clock.local_date(now, plan.timezone),
-                created_at=now,
-                status="sending",
-                attempts=1,
-                next_attempt_at=now + LEASE,
-                claimed_by=token,
             )
-            session.add(message)
-            session.flush()
-            ids.append(message.id)
+            for to in _recipients(session, plan)
+            if to.key not in served
+        ]
     report = DeliveryReport()
     for message_id in ids:
         send_and_confirm(engine, message_id, channel, report, token)
