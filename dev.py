@@ -3,7 +3,9 @@
 Usage (from the repository root, with Python 3.11 or newer):
 
     python3 dev.py demo [ARGS...]   # the main job on the embedded default (SQLite)
-    python3 dev.py test [ARGS...]   # ruff, mypy and the whole pytest suite
+    python3 dev.py test [ARGS...]   # ruff, mypy, then the whole pytest suite on SQLite and
+                                    # again on PostgreSQL (127.0.0.1:5432, database `test`;
+                                    # DUBAN_TEST_BACKENDS=sqlite runs only the first)
     python3 dev.py setup            # only create or refresh .venv
 
 The virtual environment lives in `.venv/`. It is (re)installed when `pyproject.toml` changes;
@@ -83,7 +85,15 @@ def main(argv: list[str]) -> int:
         if code != 0:
             print(f"{Path(step[0]).name} failed (exit {code})", file=sys.stderr)
             return code
-    return run([str(BIN / "python"), "-m", "pytest", *rest])
+    # the whole suite on each backend (DUBAN_TEST_BACKENDS=sqlite for a machine without PostgreSQL)
+    backends = os.environ.get("DUBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    for backend in (b.strip() for b in backends if b.strip()):
+        print(f"== tests on {backend} ==", flush=True)
+        os.environ["DUBAN_TEST_BACKEND"] = backend
+        code = run([str(BIN / "python"), "-m", "pytest", *rest])
+        if code != 0:
+            return code
+    return 0
 
 
 if __name__ == "__main__":

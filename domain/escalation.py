@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Engine, Integer, and_, case, cast, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,7 +99,9 @@ def due_notices(
     every = {lv.id: lv for lv in ladder.all_levels()}
     offset = case(*[(level == i, lv.offset) for i, lv in every.items()], else_=0)
     repeat = case(*[(level == i, lv.repeat_every or 0) for i, lv in every.items()], else_=0)
-    cycle = case((repeat == 0, 0), else_=cast((overdue - offset) / repeat, Integer))
+    # floor division: "/" is true division in SQLAlchemy 2, and PostgreSQL rounds 0.6 up when
+    # casting it back to an integer (a repeat a cycle early, found by running the suite on PG)
+    cycle = case((repeat == 0, 0), else_=(overdue - offset) // repeat)
     rows = (
         select(
             items.c.id,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
+_engines: dict[tuple[str, bool], Engine] = {}
+
+
 def engine_for(url: str, echo: bool = False) -> Engine:
-    """A pooled engine for ``url`` (cached per URL); SQLite files get their folder created."""
+    """A pooled engine for ``url`` (one per URL for the process); SQLite files get their folder
+    created."""
+    key = (url, echo)
+    if key not in _engines:
+        _engines[key] = _create(url, echo)
+    return _engines[key]
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections to ``url`` and forget its engine (before dropping a test
+    database, say)."""
+    for key in [k for k in _engines if k[0] == url]:
+        _engines.pop(key).dispose()
+
+
+def _create(url: str, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
