@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         description="fonts the Word briefing names: the GB/T 9704 faces of government PCs, "
         "or free fonts installed here that cover the text (domain/briefing/fonts.py)",
     )
+    briefing_base_url: str | None = Field(
+        default=None,
+        description="URL under which the briefings folder is published (for links in the UI)",
+    )
     daily_cron: str = Field(
         default="30 8 * * *", description="when the daily cycle runs (cron, schedule_timezone)"
     )

@@ -42,12 +42,13 @@ def alert_coordinator(
         unit = session.scalars(
             select(Unit).where(Unit.plan_id == plan_id, Unit.code == plan.coordinator_code)
         ).one()
-        tagged = f"[{key}] {subject}"
-        if session.scalar(select(Message.id).where(Message.subject == tagged)) is not None:
+        marker = f"（编号 {key}）"
+        sent = select(Message.id).where(Message.plan_id == plan_id, Message.body.endswith(marker))
+        if session.scalar(sent.limit(1)) is not None:
             return report  # this alert went out already
         targets = unit_recipients(session, unit) or [Recipient(f"{unit.code}/liaison", None, [])]
         ids = [
-            write_message(session, plan, to, subject=tagged, body=body, token=token)
+            write_message(session, plan, to, subject=subject, body=f"{body}\n{marker}", token=token)
             for to in targets
         ]
     for message_id in ids:

@@ -11,16 +11,17 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
+from domain.briefing.issue import parse_week
 from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, out
 from duban.database import ready_engine
 from duban.dates import parse_date
 from duban.orchestration import (
     LocalServer,
-    healthy,
     prefect_client,
     prefect_home,
     prefect_server,
+    running_local_server,
     ui_url,
 )
 from models.db import session_scope
@@ -48,8 +49,8 @@ def server() -> None:
             param_hint="DUBAN_PREFECT_API_URL",
         )
     url = settings.resolved_prefect_api_url
-    if healthy(url):
-        out.print(f"a Prefect server already answers at {ui_url(url)}")
+    if running_local_server(settings):
+        out.print(f"this data directory's Prefect server already runs at {ui_url(url)}")
         return
     local = LocalServer(prefect_home(settings), settings.prefect_port)
     out.print(f"starting the Prefect server (data and log in {local.home}) ...")
@@ -94,7 +95,7 @@ def serve(plan: PlanOpt = None) -> None:
 @app.command()
 def scheduler(plan: PlanOpt = None) -> None:
     """Run the scheduled flows in-process with APScheduler (embedded mode; one per database)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415
+    from apscheduler.schedulers.background import BackgroundScheduler  # noqa: PLC0415
 
     from duban import scheduler as embedded  # noqa: PLC0415
 
@@ -105,24 +106,21 @@ def scheduler(plan: PlanOpt = None) -> None:
     embedded.acquire_lock(engine, holder)
     try:
         with prefect_server(settings) as url:
-            runner = BlockingScheduler()
+            runner = BackgroundScheduler()
             embedded.configure(runner, engine, settings, plan_id, holder)
-
-            def stop(signum: int, frame: object) -> None:  # noqa: ARG001
-                out.print("stopping the scheduler ...")
-                runner.shutdown(wait=False)
-
-            signal.signal(signal.SIGINT, stop)
-            signal.signal(signal.SIGTERM, stop)
-            runner.start(paused=True)
+            stop = _until_interrupted()
+            runner.start()
             table = Table("job", "schedule", "next run", header_style="bold")
             for row in embedded.job_table(runner):
                 table.add_row(row["id"], row["trigger"], row["next_run"] or "—")
             out.print(table)
             out.print(f"runs report to {ui_url(url)}; Ctrl-C stops the scheduler")
-            runner.resume()
-            while runner.running:
+            out.file.flush()
+            while runner.running and not stop():
                 time.sleep(0.5)
+            out.print("stopping the scheduler (a run in progress finishes first) ...")
+            if runner.running:
+                runner.shutdown(wait=True)
     finally:
         embedded.release_lock(engine, holder)
     out.print("scheduler stopped")
@@ -151,11 +149,23 @@ def run_flow(
         if day is not None:
             params["as_of"] = day
     if name == "weekly-briefing":
+        if week is not None:
+            try:
+                parse_week(week)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--week") from None
         params.update(week=week, send=not no_send)
+    elif week is not None or no_send:
+        raise typer.BadParameter("--week and --no-send go with weekly-briefing", param_hint=name)
+    if name == "sync-catalog" and as_of is not None:
+        raise typer.BadParameter("sync-catalog takes no --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):
         from prefect import tags  # noqa: PLC0415
 
         with tags(*([params["plan_id"]] if "plan_id" in params else [])):
             result = load_flow(FLOWS[name])(**params)
     out.print(result, markup=False)
-    out.print(f"see the run in the Prefect UI: {ui_url(url)}")
+    if settings.prefect_api_url or running_local_server(settings):
+        out.print(f"see the run in the Prefect UI: {ui_url(url)}")
+    else:
+        out.print(f"the run is kept in {prefect_home(settings)}; `duban server` shows it")

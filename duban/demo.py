@@ -9,7 +9,6 @@ days), and prints the status picture, the reporting completeness and the indicat
 from __future__ import annotations
 
 import shutil
-import socket
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from domain.intake.inbox import collect
 from domain.status import status_view
 from domain.sync import sync_catalog
 from duban import render
-from duban.orchestration import LocalServer, prefect_client, prefect_home, ui_url
+from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
 from duban.sample import write_sample_inbox
 from models import clock
 from models.db import get_engine, session_scope
@@ -115,7 +114,7 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
     in the data directory: the day's cycle (lights, escalation, delivery, the coordinator's
     view) and the week's briefing (approved automatically here, sent to the file outbox)."""
     settings = get_settings()
-    server = LocalServer(prefect_home(settings), _free_port(settings.prefect_port))
+    server = LocalServer(prefect_home(settings), free_port())
     console.print(f"8. starting a Prefect server for the demo (history kept in {server.home}) ...")
     server.start()
     try:
@@ -124,14 +123,17 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
             prefect_client(get_settings()),
             clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)),
         ):
+            from prefect import tags  # noqa: PLC0415
+
             from flows.daily_cycle import daily_cycle  # noqa: PLC0415 - Prefect configured now
             from flows.weekly_briefing import weekly_briefing  # noqa: PLC0415
 
-            console.print(f"   daily cycle for {as_of} (flow `daily-cycle`):")
-            daily = daily_cycle(plan_id=plan.id, as_of=as_of)
-            _print_daily(console, engine, plan, as_of, daily)
-            console.print(f"9. weekly briefing as of {as_of} (flow `weekly-briefing`):")
-            weekly = weekly_briefing(plan_id=plan.id, as_of=as_of)
+            with tags(plan.id, "demo"):
+                console.print(f"   daily cycle for {as_of} (flow `daily-cycle`):")
+                daily = daily_cycle(plan_id=plan.id, as_of=as_of)
+                _print_daily(console, engine, plan, as_of, daily)
+                console.print(f"9. weekly briefing as of {as_of} (flow `weekly-briefing`):")
+                weekly = weekly_briefing(plan_id=plan.id, as_of=as_of)
         _print_weekly(console, engine, weekly)
     finally:
         server.stop()
@@ -139,17 +141,6 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
         f"   the runs and their artifacts: `DUBAN_HOME={settings.home} .venv/bin/duban server`, "
         f"then open {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}"
     )
-
-
-def _free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens there, else any free loopback port."""
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", preferred))
-        except OSError:
-            sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _print_daily(

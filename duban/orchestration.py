@@ -9,6 +9,7 @@ SQLite database and logs in ``<DUBAN_HOME>/prefect/``, on 127.0.0.1 only, analyt
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -129,9 +130,19 @@ class LocalServer:
             "PREFECT_API_URL": self.api_url,
         }
 
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "server.pid"
+
     def start(self, timeout: float = 90.0) -> None:
-        """Start it and wait until it is healthy; NotFoundError with the log's tail if not."""
+        """Start it and wait until it is healthy; NotFoundError with the log's tail if not,
+        or if the port is taken (never mistake another program's server for ours)."""
         self.home.mkdir(parents=True, exist_ok=True)
+        if not port_is_free(self.port):
+            raise NotFoundError(
+                f"port {self.port} is in use by another program; set DUBAN_PREFECT_PORT to a "
+                "free port for this data directory's Prefect server"
+            )
         prefect = Path(sys.executable).with_name("prefect")
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter's prefect
@@ -143,10 +154,11 @@ class LocalServer:
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if healthy(self.api_url, timeout=1.0):
-                return
             if self.process.poll() is not None:
-                break
+                break  # it died (the port was taken meanwhile?)
+            if healthy(self.api_url, timeout=1.0):
+                self.pid_file.write_text(f"{self.process.pid} {self.port}\n")
+                return
             time.sleep(0.3)
         self.stop()
         tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
@@ -156,6 +168,7 @@ class LocalServer:
         )
 
     def stop(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
@@ -166,16 +179,57 @@ class LocalServer:
             self.process.wait(timeout=10)
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """Any free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def running_local_server(settings: Settings) -> bool:
+    """Whether this data directory's local server (started by `duban server`) is running on
+    the configured port; NotFoundError if something else answers there."""
+    url = settings.resolved_prefect_api_url
+    if not healthy(url):
+        return False
+    pid_file = prefect_home(settings) / "server.pid"
+    try:
+        pid, port = (int(x) for x in pid_file.read_text().split())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        pid, port = 0, 0
+    if pid and port == settings.prefect_port:
+        return True
+    raise NotFoundError(
+        f"a Prefect server answers at {ui_url(url)} but it is not this data directory's "
+        f"({prefect_home(settings)}); set DUBAN_PREFECT_PORT to a free port"
+    )
+
+
 @contextmanager
 def prefect_server(settings: Settings) -> Iterator[str]:
-    """The Prefect API to use: the configured one if it answers, else a local server started
-    here for the duration (and stopped afterwards). Yields the API URL."""
+    """The Prefect API to use: ``DUBAN_PREFECT_API_URL`` if set (it must answer), else this
+    data directory's local server if `duban server` runs, else a local server started here
+    for the duration (and stopped afterwards). Yields the API URL."""
     url = settings.resolved_prefect_api_url
-    if healthy(url):
+    if settings.prefect_api_url:
+        if not healthy(url):
+            raise NotFoundError(f"the Prefect server at {url} does not answer")
         yield url
         return
-    if settings.prefect_api_url:
-        raise NotFoundError(f"the Prefect server at {url} does not answer")
+    if running_local_server(settings):
+        yield url
+        return
     server = LocalServer(prefect_home(settings), settings.prefect_port)
     server.start()
     try:

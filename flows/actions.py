@@ -11,12 +11,17 @@ from prefect import flow
 
 from domain.delivery import resend_notice as resend
 from domain.items import extend_item, move_item, verify_item
-from flows.common import engine, logger
+from flows.common import alert_on_failure, engine, logger
 from models.db import session_scope
 from models.enums import ItemState
 
 
-@flow(name="approve-extension", description="延期审批: move an item's due date, with the reason.")
+@flow(
+    name="approve-extension",
+    description="延期审批: move an item's due date, with the reason.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def approve_extension(
     item_id: int, new_due: date, reason: str, actor: str = "coordinator (Prefect UI)"
 ) -> dict[str, Any]:
@@ -26,7 +31,12 @@ def approve_extension(
     return {"item": item_id, "old_due": old.isoformat(), "new_due": new_due.isoformat()}
 
 
-@flow(name="verify-item", description="核验销号: close a submitted item after checking evidence.")
+@flow(
+    name="verify-item",
+    description="核验销号: close a submitted item after checking evidence.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)") -> str:
     with session_scope(engine()) as session:
         move = verify_item(session, item_id, actor=actor, note=note or None)
@@ -34,7 +44,12 @@ def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)"
     return move.to_state
 
 
-@flow(name="return-item", description="退回: send a submitted item back to its unit, with why.")
+@flow(
+    name="return-item",
+    description="退回: send a submitted item back to its unit, with why.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI)") -> str:
     with session_scope(engine()) as session:
         move = move_item(session, item_id, ItemState.RETURNED, actor=actor, reason=reason)
@@ -42,7 +57,12 @@ def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI
     return move.to_state
 
 
-@flow(name="resend-notice", description="重发: send one notice again to its recipients now.")
+@flow(
+    name="resend-notice",
+    description="重发: send one notice again to its recipients now.",
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def resend_notice(notice_id: int) -> list[str]:
     report = resend(engine(), notice_id)
     for m in report.sent:

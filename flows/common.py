@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.alerts import alert_coordinator
+from domain.briefing.issue import BriefingDateError, check_date
 from domain.calendar import ensure_calendar
 from domain.channels import ChannelError
 from domain.status import resolve_plan
@@ -88,9 +89,24 @@ def working_day(plan_id: str, day: date) -> tuple[bool, str]:
         return row.is_workday, note
 
 
+def outside_plan(plan_id: str, day: date) -> str | None:
+    """Why ``day`` is outside what the plan's flows work on (before it, or more than a year
+    after it ended), or None."""
+    with session_scope(engine()) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        try:
+            check_date(plan, day)
+        except BriefingDateError as exc:
+            return str(exc)
+    return None
+
+
 def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
     log = logging.getLogger("duban.flows")
+    if state.message and "never resumed" in state.message:
+        return  # an unanswered approval: the weekly flow told the coordinator itself
     try:
         plan_id = flow_run.parameters.get("plan_id")
         with session_scope(engine()) as session:
@@ -106,7 +122,7 @@ def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any])
             engine(),
             pid,
             key=f"run-{flow_run.id}",
-            subject=f"【督办系统】流程运行失败：{flow.name}",
+            subject=f"【督办系统】流程运行失败：{flow.name}（{flow_run.name}）",
             body=body,
         )
     except Exception:  # a hook must not hide the original failure

@@ -12,7 +12,14 @@ from typing import Any
 
 from prefect import flow, tags
 
-from flows.common import alert_on_failure, logger, plan_and_day, run_name, working_day
+from flows.common import (
+    alert_on_failure,
+    logger,
+    outside_plan,
+    plan_and_day,
+    run_name,
+    working_day,
+)
 from flows.stages import (
     collect_reports,
     deliver_notices,
@@ -42,6 +49,10 @@ def daily_cycle(
     """The day's work for a plan (``as_of`` defaults to today in the plan's timezone)."""
     pid, _, day = plan_and_day(plan_id, as_of)
     with tags(pid, "daily"):
+        outside = outside_plan(pid, day)
+        if outside:
+            logger().info("%s：%s，不运行", day, outside)
+            return {"as_of": day.isoformat(), "skipped": outside}
         workday, note = working_day(pid, day)
         if not workday and not force:
             logger().info(

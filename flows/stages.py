@@ -8,7 +8,7 @@ from the database, which is the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from prefect.artifacts import (
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.briefing.distribute import distribute_briefing
+from domain.briefing.documents import render_markdown
 from domain.briefing.gather import escalation_levels
 from domain.briefing.issue import FORMATS, issue_briefing
 from domain.completeness import CompletenessView, completeness_view
@@ -35,6 +36,7 @@ from domain.dashboard import (
 from domain.delivery import deliver
 from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
+from domain.reporting import cycle_of
 from domain.status import StatusView, status_view
 from flows.common import engine, logger, stage
 from models.db import session_scope
@@ -98,7 +100,10 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
         view = _status(session, plan_id, day)
         plan = session.get(Plan, plan_id)
         assert plan is not None
-        done = completeness_view(session, plan, day, yellow_workdays=settings.yellow_workdays)
+        # the last cycle whose report is due by now (on a Monday: last week's)
+        cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
+        closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
+        done = completeness_view(session, plan, closed, yellow_workdays=settings.yellow_workdays)
     for warning in view.warnings:
         logger().warning(warning)
     s = view.summary
@@ -178,6 +183,12 @@ def publish_plan_view(plan_id: str, lights: Lights) -> dict[int, str]:
         key=artifact_key(plan_id, "missing-reports"),
         description=f"本期未报送单位 {len(missing)} 个（截止 {lights.completeness.cycle.due}）",
     )
+    logger().info(
+        "看板已更新：逾期事项 %d 项，本期未报送单位 %d 个，总体完成 %.1f%%",
+        len(overdue),
+        len(missing),
+        completion(view),
+    )
     create_progress_artifact(
         completion(view),
         key=artifact_key(plan_id, "completion"),
@@ -221,6 +232,17 @@ class WrittenBriefing:
     reproduced: bool
 
 
+def briefing_url(path: Path) -> str:
+    """Where a reader's browser finds a briefing file: under ``DUBAN_BRIEFING_BASE_URL`` when
+    the briefings folder is published (a web server, an intranet share), else a file:// URI
+    (which a browser opens only from the machine itself)."""
+    base = get_settings().briefing_base_url
+    if not base:
+        return path.as_uri()
+    relative = path.relative_to(get_settings().resolved_briefings).as_posix()
+    return f"{base.rstrip('/')}/{relative}"
+
+
 @stage("write briefing")
 def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     """The week's briefing in every format, numbered and recorded."""
@@ -243,20 +265,23 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     files = {k: str(v) for k, v in issued.files.items()}
     markdown = Path(files["md"]).read_text(encoding="utf-8")
     create_markdown_artifact(
-        markdown,
+        render_markdown(issued.view, {}) + "\n*图表见简报的 HTML 与 Word 文件。*\n",
         key=artifact_key(plan_id, "briefing"),
         description=f"{m.title} {m.year}年第{m.number}期",
     )
-    links = "\n".join(f"- {fmt}: [{Path(p).name}]({Path(p).as_uri()})" for fmt, p in files.items())
+    links = "\n".join(
+        f"- {fmt}: [{Path(p).name}]({briefing_url(Path(p))}) （{p}）" for fmt, p in files.items()
+    )
     create_markdown_artifact(
         f"# {m.title} {m.year}年第{m.number}期 — 文件\n\n{links}\n",
         key=artifact_key(plan_id, "briefing-files"),
         description=f"简报文件（{m.week}）",
     )
     create_link_artifact(
-        Path(files["html"]).as_uri(),
+        briefing_url(Path(files["html"])),
         link_text=f"{m.title} {m.year}年第{m.number}期（HTML）",
         key=artifact_key(plan_id, "briefing-link"),
+        description="本期简报（HTML）；Word 文件见 briefing-files",
     )
     logger().info(
         "简报 %s 第%d期（%s）已生成%s：%s",

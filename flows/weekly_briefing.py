@@ -34,11 +34,21 @@ class BriefingApproval(RunInput):
     comment: str = Field(default="", description="意见（可选，记入日志）")
 
 
+def duration_zh(seconds: float) -> str:
+    """14400 → 4小时; 1800 → 30分钟; 20 → 20秒."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g}小时"
+    if seconds >= 60:
+        return f"{seconds / 60:g}分钟"
+    return f"{seconds:g}秒"
+
+
 def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
-    """Pause the run until the coordinator answers; None if nobody did in time."""
+    """Pause the run until the coordinator answers; None if nobody did in time (Prefect then
+    marks the run failed, "never resumed"; the failure hook knows this case)."""
     logger().info(
-        "简报草稿已生成，请在 Prefect 界面审核（Resume 表单），%d 小时内有效：%s",
-        timeout // 3600,
+        "简报草稿已生成，请在 Prefect 界面审核（运行页的 Resume 表单），%s内有效：%s",
+        duration_zh(timeout),
         title,
     )
     try:
@@ -83,14 +93,14 @@ def weekly_briefing(
         else:
             answer = ask_for_approval(title, settings.briefing_approval_timeout)
         if answer is None:
-            hours = settings.briefing_approval_timeout / 3600
-            logger().warning("%.1f 小时内未审核，简报未发送；可用 `duban brief --send` 发送", hours)
+            waited = duration_zh(settings.briefing_approval_timeout)
+            logger().warning("%s内未审核，简报未发送；可用 `duban brief --send` 发送", waited)
             alert_coordinator(
                 engine(),
                 pid,
                 key=f"briefing-{written.record_id}-unapproved",
                 subject=f"【督办系统】简报待审核：{title}",
-                body=f"{title} 已生成，但在 {hours:.1f} 小时内未审核，尚未发送给县领导。\n"
+                body=f"{title} 已生成，但在{waited}内未审核，尚未发送给县领导。\n"
                 "文件：\n" + "\n".join(written.files.values()),
             )
             result["approval"] = "timed out"

@@ -276,3 +276,19 @@ def test_item_show_lists_prerequisites_and_deadline_changes(
     assert "2 other item(s) wait for this one" in shown
     waiting = run("item", "show", "2").stdout
     assert "waits for:\n  #1 M1/zzb/1 印发方案" in waiting
+
+
+def test_run_checks_its_options_before_starting_anything(week: Any) -> None:
+    """A typo in `duban run` is a usage error (exit 2), not a failed flow run and an alert."""
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    runner = CliRunner()
+    for args, hint in (
+        (["run", "weekly-briefing", "--week", "banana"], "not a week"),
+        (["run", "nosuch"], "no flow 'nosuch'"),
+        (["run", "daily-cycle", "--week", "2021-W41"], "go with weekly-briefing"),
+        (["run", "sync-catalog", "--as-of", "2021-10-15"], "takes no --as-of"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert hint in result.output

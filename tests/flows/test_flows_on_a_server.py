@@ -4,10 +4,15 @@ and the failure alert."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +148,72 @@ def test_a_failed_run_alerts_the_coordinator(on_server: Engine, tmp_path: Any) -
         ).all()
     assert [(m.recipient, m.status) for m in alerts] == [("mzj/liaison", "sent")]
     assert "sync-catalog" in alerts[0].body
+
+
+def test_an_unanswered_approval_leaves_the_briefing_unsent_with_one_alert(
+    on_server: Engine,
+) -> None:
+    with temporary_settings(briefing_approval_timeout=3):
+        outcome = weekly_briefing(plan_id="demo-plan", as_of=AS_OF, approval="wait")
+    assert outcome["approval"] == "timed out" and outcome["sent"] == 0
+    with session_scope(on_server) as session:
+        record = session.scalars(select(Briefing)).one()
+        assert record.sent_checksum is None
+        alerts = session.scalars(select(Message).where(Message.subject.like("【督办系统】%"))).all()
+    assert [m.subject for m in alerts] == [
+        "【督办系统】简报待审核：示例规划实施工作简报 第1期（2021-W41）"
+    ]
+    assert "3秒内未审核" in alerts[0].body
+
+
+def test_dates_outside_the_plan_are_not_worked_on(on_server: Engine) -> None:
+    result = daily_cycle(plan_id="demo-plan", as_of=date(2020, 6, 1))
+    assert "before the plan starts" in result["skipped"]
+
+
+def test_another_programs_server_on_the_port_is_not_taken_for_ours(
+    on_server: Engine, prefect_api: str
+) -> None:
+    from config.errors import NotFoundError  # noqa: PLC0415
+    from duban.orchestration import prefect_server  # noqa: PLC0415
+
+    port = int(prefect_api.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
+    with (
+        temporary_settings(prefect_api_url=None, prefect_port=port),
+        pytest.raises(NotFoundError, match="not this data directory's"),
+        prefect_server(get_settings()),
+    ):
+        pass
+
+
+def test_the_scheduler_command_runs_and_stops_on_ctrl_c(
+    on_server: Engine, prefect_api: str
+) -> None:
+    """`duban scheduler` as a process: prints its jobs, holds the lock, SIGINT stops it."""
+    settings = get_settings()
+    env = {
+        **os.environ,
+        "DUBAN_HOME": str(settings.home),
+        "DUBAN_PREFECT_API_URL": prefect_api,
+        **({"DUBAN_DATABASE_URL": settings.database_url} if settings.database_url else {}),
+    }
+    duban = Path(sys.executable).with_name("duban")
+    process = subprocess.Popen(
+        [str(duban), "scheduler"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "Ctrl-C stops the scheduler" in line:
+            break
+    text = "".join(lines)
+    assert "demo-plan:daily-cycle" in text and "demo-plan:weekly-briefing" in text
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, text + rest
+    assert "scheduler stopped" in rest and "Traceback" not in rest
