@@ -135,7 +135,7 @@ class Facts:
     number: int
     yellow_workdays: int
     items: list[ItemFact]
-    previous: dict[int, Status]  # item id → status seven days earlier
+    previous: dict[int, Status]  # item id → status on ``since``
     tasks: list[TaskFact]
     units: dict[str, UnitFact]
     levels: dict[int, str]  # item id → escalation level reached (name)
@@ -145,6 +145,7 @@ class Facts:
     indicators: list[IndicatorValue]
     warnings: list[str]
     year: int = 0  # the year the issue number counts in (default: the briefing date's)
+    since: date | None = None  # the previous briefing's date (default: a week before)
     extended: int = 0  # extensions approved during the week
 
 
@@ -164,9 +165,10 @@ def masthead_title(plan_title: str, briefing_title: str | None) -> str:
     return briefing_title or f"{plan_title}实施工作简报"
 
 
-def week_span(as_of: date) -> tuple[date, date]:
-    """The seven days a briefing dated ``as_of`` covers: the six days before it and the day."""
-    return as_of - timedelta(days=6), as_of
+def week_span(as_of: date, since: date | None = None) -> tuple[date, date]:
+    """The days a briefing dated ``as_of`` covers: those after ``since`` (the previous
+    briefing's date; default a week earlier) up to and including ``as_of``."""
+    return (since or as_of - timedelta(days=7)) + timedelta(days=1), as_of
 
 
 def period_zh(first: date, last: date) -> str:
@@ -468,11 +470,18 @@ def problem_rows(
     return rows[:PROBLEM_ROWS], max(0, len(rows) - PROBLEM_ROWS)
 
 
-def upcoming_rows(items: Sequence[ItemFact], as_of: date) -> tuple[list[UpcomingRow], date]:
+def upcoming_rows(items: Sequence[ItemFact], as_of: date) -> tuple[list[UpcomingRow], date, int]:
+    """Milestones due in the next two weeks with the units still working on them; items
+    still waiting on a prerequisite are counted apart (they cannot be pushed yet)."""
     until = as_of + timedelta(days=UPCOMING_DAYS)
     groups: dict[tuple[str, date], list[ItemFact]] = defaultdict(list)
+    waiting = 0
     for item in items:
-        if as_of <= item.due <= until and item.status not in DONE:
+        if not as_of <= item.due <= until or item.status in DONE:
+            continue
+        if item.status == Status.WAITING:
+            waiting += 1
+        else:
             groups[(item.milestone, item.due)].append(item)
     rows = []
     for (milestone, due), members in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -487,7 +496,7 @@ def upcoming_rows(items: Sequence[ItemFact], as_of: date) -> tuple[list[Upcoming
                 open=len(members),
             )
         )
-    return rows, until
+    return rows, until, waiting
 
 
 def changes(
@@ -531,12 +540,13 @@ def changes(
 def build_briefing(facts: Facts) -> Briefing:
     """The whole view model from the facts."""
     as_of = facts.as_of
-    first, last = week_span(as_of)
+    since = facts.since or as_of - timedelta(days=7)
+    first, last = week_span(as_of, since)
     week_start = as_of - timedelta(days=as_of.weekday())
     by_id = {i.id: i for i in facts.items}
     overdue, overdue_items, overdue_hidden = overdue_rows(facts.items, facts.levels, facts.reasons)
     problems, problems_hidden = problem_rows(facts.problems, by_id)
-    upcoming, until = upcoming_rows(facts.items, as_of)
+    upcoming, until, upcoming_waiting = upcoming_rows(facts.items, as_of)
     legend = [(word, meaning.format(n=facts.yellow_workdays)) for word, meaning in LEGEND]
     return Briefing(
         plan=facts.plan,
@@ -565,7 +575,8 @@ def build_briefing(facts: Facts) -> Briefing:
         problems_hidden=problems_hidden,
         upcoming=upcoming,
         upcoming_until=until,
-        changes=changes(facts.items, facts.previous, as_of - timedelta(days=7), facts.extended),
+        upcoming_waiting=upcoming_waiting,
+        changes=changes(facts.items, facts.previous, since, facts.extended),
         legend=legend,
         indicator_legend=INDICATOR_LEGEND,
         warnings=facts.warnings,

@@ -131,7 +131,7 @@ def indicator_attainment(view: Briefing, path: Path) -> ChartFile | None:
     bars = ax.barh(labels, ratios, color=[LIGHT_COLOURS[v.light] for v in shown], height=0.55)
     for bar, v in zip(bars, shown, strict=True):
         ax.text(
-            bar.get_width() + 1,
+            max(bar.get_width(), 100) + 2,  # right of the target line, never crossed by it
             bar.get_y() + bar.get_height() / 2,
             f"{v.value} / 目标{v.target}",
             va="center",
@@ -139,7 +139,7 @@ def indicator_attainment(view: Briefing, path: Path) -> ChartFile | None:
             fontproperties=font,
         )
     ax.axvline(100, color="#424242", linestyle="--", linewidth=1)
-    ax.set_xlim(0, 160)
+    ax.set_xlim(0, 175)
     ax.set_xlabel("当前值占目标值的比例（%），虚线为目标", fontproperties=font)
     for label in ax.get_yticklabels():
         label.set_fontproperties(font)

@@ -114,6 +114,24 @@ def _run(
     return run
 
 
+TITLE_LINE = 20
+"""Characters of 二号 type on one line of the 156 mm text block."""
+
+
+def split_title(title: str) -> tuple[str, str]:
+    """A title too long for one line, broken where a reader would (after 规划/计划/方案 or
+    before 工作简报), not with one or two characters left over; short titles stay whole."""
+    if len(title) <= TITLE_LINE:
+        return title, ""
+    for marker, offset in (("规划", 2), ("计划", 2), ("方案", 2), ("工作简报", 0)):
+        at = title.rfind(marker)
+        cut = at + offset
+        if at >= 0 and 4 <= cut <= len(title) - 4 and cut <= TITLE_LINE:
+            return title[:cut], title[cut:]
+    half = (len(title) + 1) // 2
+    return title[:half], title[half:]
+
+
 def _bottom_rule(paragraph: Paragraph, colour: str = "C00000", size: int = 12) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     border = OxmlElement("w:pBdr")
@@ -214,7 +232,11 @@ class _Writer:
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
         title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
         title.paragraph_format.space_after = Pt(6)
-        _run(title, m.title, self.faces["title"], ER_HAO, colour=RED)
+        first, second = split_title(m.title)
+        run = _run(title, first, self.faces["title"], ER_HAO, colour=RED)
+        if second:
+            run.add_break()
+            _run(title, second, self.faces["title"], ER_HAO, colour=RED)
         number = self.doc.add_paragraph()
         number.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _run(number, f"{m.year}年第{m.number}期", self.faces["body"], SAN_HAO)
@@ -261,6 +283,7 @@ class _Writer:
         table.autofit = False
         for cell, text in zip(table.rows[0].cells, block.headers, strict=True):
             self._cell(cell, text, bold=True, centre=True)
+            cell.paragraphs[0].paragraph_format.keep_with_next = True  # never alone at a page foot
             _shade(cell, "EEEEEE")
         for n, values in enumerate(block.rows):
             cells = table.add_row().cells

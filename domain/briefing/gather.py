@@ -128,9 +128,9 @@ def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
     }
 
 
-def extensions(session: Session, plan: Plan, as_of: date) -> int:
-    """Deadlines moved by an approved extension in the seven days up to the date."""
-    first, last = week_span(as_of)
+def extensions(session: Session, plan: Plan, as_of: date, since: date) -> int:
+    """Deadlines moved by an approved extension after ``since``, up to the date."""
+    first, last = week_span(as_of, since)
     return (
         session.scalar(
             select(func.count())
@@ -146,8 +146,8 @@ def extensions(session: Session, plan: Plan, as_of: date) -> int:
     )
 
 
-def week_problems(session: Session, plan: Plan, as_of: date) -> list[ProblemFact]:
-    first, last = week_span(as_of)
+def week_problems(session: Session, plan: Plan, as_of: date, since: date) -> list[ProblemFact]:
+    first, last = week_span(as_of, since)
     query = (
         select(Report.item_id, Unit.name, Report.received_on, Report.problem)
         .join(Unit, Unit.id == Report.unit_id)
@@ -171,14 +171,16 @@ def gather(
     *,
     number: int,
     year: int,
+    since: date | None = None,
     yellow_workdays: int,
     pace_margin: int | None,
 ) -> Facts:
-    """Every fact of the briefing dated ``as_of`` (issue ``number``)."""
+    """Every fact of the briefing dated ``as_of`` (issue ``number``), compared with ``since``
+    (the previous briefing's date; default a week earlier)."""
+    since = since or as_of - timedelta(days=7)
     items = item_facts(session, plan, as_of, yellow_workdays, pace_margin)
     previous = {
-        i.id: i.status
-        for i in item_facts(session, plan, as_of - timedelta(days=7), yellow_workdays, pace_margin)
+        i.id: i.status for i in item_facts(session, plan, since, yellow_workdays, pace_margin)
     }
     units = unit_facts(session, plan)
     done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays)
@@ -197,11 +199,12 @@ def gather(
         units=units,
         levels=escalation_levels(session, plan, as_of, {i.id: i.due for i in items}),
         reasons=stated_reasons(session, plan, as_of),
-        problems=week_problems(session, plan, as_of),
+        problems=week_problems(session, plan, as_of, since),
         timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],
         indicators=indicator_values(session, plan.id, as_of),
         year=year,
-        extended=extensions(session, plan, as_of),
+        extended=extensions(session, plan, as_of, since),
+        since=since,
         warnings=fallback_warnings(
             session, min(as_of, plan.period_start), max(as_of, plan.period_end)
         ),

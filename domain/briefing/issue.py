@@ -151,6 +151,22 @@ def _record_for(
     return record, True
 
 
+def previous_date(session: Session, plan: Plan, week: str, as_of: date) -> date:
+    """What "since last week" means: the date of the previous briefing if it is at most two
+    weeks old (briefings are not always exactly seven days apart: a Friday holiday moves one),
+    else a week before ``as_of``."""
+    last = session.scalar(
+        select(func.max(BriefingRecord.as_of)).where(
+            BriefingRecord.plan_id == plan.id,
+            BriefingRecord.week != week,
+            BriefingRecord.as_of < as_of,
+        )
+    )
+    if last is not None and as_of - last <= timedelta(days=14):
+        return last
+    return as_of - timedelta(days=7)
+
+
 def _all_text(view: Briefing) -> str:
     """Every character the document will show (for font coverage)."""
     parts = [view.masthead.title, view.masthead.issuer, view.masthead.period_zh]
@@ -192,6 +208,7 @@ def issue_briefing(
         as_of,
         number=record.number,
         year=record.year,
+        since=previous_date(session, plan, week, as_of),
         yellow_workdays=yellow_workdays,
         pace_margin=pace_margin,
     )

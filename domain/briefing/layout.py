@@ -171,7 +171,7 @@ def tasks(view: Briefing) -> list[Block]:
             lights=[t.light for t in view.tasks],
             light_column=8,
             numeric=frozenset({0, 3, 4, 5, 6, 7}),
-            widths=(0.6, 4, 2.4, 1, 1.2, 1, 1.2, 0.9, 1.2),
+            widths=(0.8, 3.6, 2.3, 1.1, 1.2, 1.1, 1.2, 1.0, 1.3),
             note="已完成含提前完成的事项；滞后或临期指进度落后序时进度或临近到期的事项。",
         ),
         ChartBlock("tasks", "图1  重点任务推进情况"),
@@ -206,7 +206,7 @@ def overdue(view: Briefing) -> list[Block]:
             numeric=frozenset({0, 4}),
             nowrap=frozenset({3, 5}),
             note=note,
-            widths=(0.6, 3.6, 2.6, 1.2, 1.1, 1.2, 3),
+            widths=(0.8, 3.1, 2.3, 1.6, 1.3, 1.3, 2.6),
         ),
     ]
 
@@ -288,14 +288,19 @@ def upcoming(view: Briefing) -> list[Block]:
         [month_day(r.due, view.as_of.year), f"{r.milestone} {r.title}", r.units, str(r.open)]
         for r in view.upcoming
     ]
+    waiting = (
+        f"另有{view.upcoming_waiting}项同期到期的事项仍在等待前置事项完成，请前置事项责任单位加快办理。"
+        if view.upcoming_waiting
+        else ""
+    )
     return [
-        Para(f"以下事项将于{until}前到期，请责任单位抓紧推进、按时办结。"),
+        Para(f"以下事项将于{until}前到期，请责任单位抓紧推进、按时办结。{waiting}"),
         TableBlock(
             headers=["到期日", "事项", "责任单位", "未完成数"],
             rows=rows,
             numeric=frozenset({3}),
             nowrap=frozenset({0}),
-            widths=(1.3, 4.5, 3.6, 1.1),
+            widths=(1.6, 4.4, 3.4, 1.2),
         ),
     ]
 

@@ -192,6 +192,7 @@ class Briefing(BaseModel):
     problems_hidden: int
     upcoming: list[UpcomingRow]
     upcoming_until: date
+    upcoming_waiting: int  # due in the window but still waiting on a prerequisite
     changes: Changes
     legend: list[tuple[str, str]]
     indicator_legend: list[tuple[str, str]]

@@ -199,8 +199,9 @@ def test_upcoming_groups_a_milestone_by_due_date_and_skips_done_items() -> None:
         item(3, S.DONE_ON_TIME, milestone="T01-M2", unit="t3", due=soon),
         item(4, S.ON_TRACK, milestone="T01-M3", unit="t1", due=date(2021, 10, 30)),  # too late
     ]
-    rows, until = upcoming_rows(items, AS_OF)
-    assert until == soon
+    items.append(item(5, S.WAITING, milestone="T01-M2", unit="t4", due=soon))
+    rows, until, waiting = upcoming_rows(items, AS_OF)
+    assert (until, waiting) == (soon, 1)
     assert [(r.milestone, r.units, r.open) for r in rows] == [("T01-M2", "单位t1、单位t2", 2)]
 
 
@@ -264,3 +265,13 @@ def test_markdown_bold_keeps_its_closing_punctuation_outside() -> None:
 
     assert md_strong("新完成：") == "**新完成**："
     assert md_strong("甲镇（T01 \\*）：") == "**甲镇（T01 \\\\\\*）**："
+
+
+def test_a_long_title_breaks_where_a_reader_would() -> None:
+    from domain.briefing.docx_writer import split_title  # noqa: PLC0415
+
+    assert split_title("施甸县城乡社区服务体系建设规划实施工作简报") == (
+        "施甸县城乡社区服务体系建设规划",
+        "实施工作简报",
+    )
+    assert split_title("示例规划实施工作简报") == ("示例规划实施工作简报", "")

@@ -308,3 +308,15 @@ def test_a_control_character_in_unit_text_does_not_break_the_word_file(
         c.text for t in Document(str(files["docx"])).tables for r in t.rows for c in r.cells
     )
     assert "资金 未到位" in text  # the vertical tab is white space: shown as a space
+
+
+def test_since_last_week_means_since_the_previous_briefing(week: Engine, tmp_path: Path) -> None:
+    """W39 is dated Thursday 9-30 (Friday 10-1 is National Day), W40 Friday 10-8: W40
+    compares with 9-30 and covers 10-1 to 10-8, so no day falls between two briefings."""
+    issue(week, date(2021, 9, 30), tmp_path)
+    view = issue(week, date(2021, 10, 8), tmp_path).view
+    assert view.changes.previous_as_of == date(2021, 9, 30)
+    assert view.masthead.period_zh == "2021年10月1日至10月8日"
+    # M1 (due 6-30) was overdue on both days; the four M4 items (due 9-30) became overdue or
+    # were done since: v11 done on time on 9-28 (before), v12/v21/v22 overdue now
+    assert view.changes.newly_overdue == 3
