@@ -31,9 +31,10 @@ from flows.stages import (
 
 
 @flow(name="key-task", log_prints=False)
-def key_task(plan_id: str, task_code: str, as_of: date, levels: dict[int, str]) -> str:
-    """One key task's page (run as a subflow named after the task)."""
-    return publish_task_page(plan_id, task_code, as_of, levels)
+def key_task(plan_id: str, task_code: str, as_of: date) -> str:
+    """One key task's page (run as a subflow named after the task). Its parameters stay small:
+    they are stored with the run, so no item data passes through them."""
+    return publish_task_page(plan_id, task_code, as_of)
 
 
 @flow(
@@ -65,9 +66,9 @@ def daily_cycle(
         lights = evaluate_lights(pid, day)
         planned = plan_notices(pid, day)
         delivered = deliver_notices(pid)
-        levels = publish_plan_view(pid, lights)
+        publish_plan_view(pid, lights)
         for t in lights.status.tasks:
-            key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day, levels)
+            key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day)
         return {
             "as_of": day.isoformat(),
             "collected": collected,

@@ -158,9 +158,9 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
 
 
 @stage("publish coordinator's view")
-def publish_plan_view(plan_id: str, lights: Lights) -> dict[int, str]:
+def publish_plan_view(plan_id: str, lights: Lights) -> int:
     """Dashboard, overdue table, missing reports and overall completion as artifacts (a new
-    version of each key per run). Returns the escalation level of each item, for the tasks."""
+    version of each key per run). Returns how many items are overdue."""
     view = lights.status
     with session_scope(engine()) as session:
         plan = session.get(Plan, plan_id)
@@ -194,14 +194,17 @@ def publish_plan_view(plan_id: str, lights: Lights) -> dict[int, str]:
         key=artifact_key(plan_id, "completion"),
         description=f"已完成事项占全部事项的比例（{view.as_of}）",
     )
-    return levels
+    return len(overdue)
 
 
 @stage("key task page")
-def publish_task_page(plan_id: str, task_code: str, day: date, levels: dict[int, str]) -> str:
+def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
     with session_scope(engine()) as session:
         view = _status(session, plan_id, day, task=task_code)
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        levels = escalation_levels(session, plan, day, {i.id: i.due for i in view.items})
     (row,) = view.tasks
     create_markdown_artifact(
         task_page(row, view.items, levels, day),
