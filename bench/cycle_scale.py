@@ -7,10 +7,10 @@ Sizes as in ``status_scale.py`` (the Shidian catalogue plus N weekly milestones 
 the 138 villages, ≈36,000 items each), with the sample reports of six weeks. Stages, each in a
 transaction that is rolled back:
 
-* lights: the status picture with every item (what ``evaluate lights`` and the dashboard use)
-  and the completeness of the last closed cycle;
+* lights: the status picture's counts with the overdue items (what ``evaluate lights`` gives
+  the dashboard and the overdue table) and the completeness of the last closed cycle;
 * notices: the ladder's notices due that day (planned, not written);
-* task pages: the twelve key tasks' status with items (one query each);
+* task pages: per key task, its milestones' light counts and its red and yellow items;
 * briefing: the view model (gather + build), then everything (charts, md, html, docx);
 
 and the Prefect task runs a daily cycle makes (stages + one per key task: a number that must not
@@ -50,6 +50,7 @@ from domain.sync import sync_catalog
 from duban.sample import write_sample_inbox
 from models import clock
 from models.db import dispose_engine, engine_for, session_scope
+from models.enums import Status
 from models.migrate import upgrade
 from models.orm import Plan, WorkItem
 from tasks_catalog.loader import load_catalog
@@ -101,7 +102,11 @@ def run(url: str, folder: Path, home: Path, as_of: date) -> dict[str, float]:
                 "lights",
                 lambda: (
                     status_view(
-                        s, plan_id=plan.id, as_of=as_of, yellow_workdays=5, with_items=True
+                        s,
+                        plan_id=plan.id,
+                        as_of=as_of,
+                        yellow_workdays=5,
+                        only_statuses=frozenset({Status.OVERDUE}),
                     ),
                     completeness_view(s, plan, last_friday),
                 )[0],

@@ -8,7 +8,6 @@ milestones and the items that need attention.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import date
 
 from domain.completeness import CompletenessView
@@ -23,6 +22,8 @@ LIGHT_COLUMNS = (
     (Light.GRAY, "灰"),
 )
 DONE = (Status.DONE_ON_TIME, Status.DONE_LATE)
+ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
+"""The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
 
 
@@ -96,12 +97,14 @@ def missing_reports_table(view: CompletenessView) -> list[dict[str, str]]:
 
 
 def task_page(
-    task: TaskStatus, items: list[ItemStatus], levels: dict[int, str], as_of: date
+    task: TaskStatus,
+    milestones: list[tuple[str, str, dict[Light, int]]],
+    attention_items: list[ItemStatus],
+    levels: dict[int, str],
+    as_of: date,
 ) -> str:
-    """One key task: its milestones with light counts, then the items that need attention."""
-    per_milestone: dict[tuple[str, str], Counter[Light]] = defaultdict(Counter)
-    for i in items:
-        per_milestone[(i.milestone, i.title)][i.light] += 1
+    """One key task: its milestones with light counts, then the items that need attention
+    (red and yellow, most urgent first)."""
     lines = [
         f"# {task.task} {task.title}",
         "",
@@ -110,11 +113,11 @@ def task_page(
         "| 节点 | 事项 | " + " | ".join(w for _, w in LIGHT_COLUMNS) + " |",
         "|---|---:|" + "---:|" * len(LIGHT_COLUMNS),
     ]
-    for (code, title), counts in sorted(per_milestone.items()):
+    for code, title, counts in milestones:
         cells = " | ".join(str(counts[light]) for light, _ in LIGHT_COLUMNS)
         lines.append(f"| {code} {_cell(title)} | {sum(counts.values())} | {cells} |")
     attention = sorted(
-        (i for i in items if i.light in (Light.RED, Light.YELLOW)),
+        (i for i in attention_items if i.light in (Light.RED, Light.YELLOW)),
         key=lambda i: (i.workdays_left, i.milestone, i.unit),
     )
     if attention:

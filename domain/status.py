@@ -273,8 +273,11 @@ def status_view(
     unit: str | None = None,
     with_items: bool = False,
     pace_margin: int | None = None,
+    only_statuses: frozenset[Status] | None = None,
 ) -> StatusView:
-    """Counts per task and light for ``as_of``; the items too when filtered or asked for."""
+    """Counts per task and light for ``as_of``; the items too when filtered or asked for
+    (``only_statuses``: just the items with these statuses, e.g. the overdue ones: a whole
+    plan's items as models cost memory and time that counts do not)."""
     plan = resolve_plan(session, plan_id)
     prepare_plan_query(session, plan.id, as_of)
     base = item_status_select(
@@ -304,12 +307,13 @@ def status_view(
 
     tasks = task_rows(session, plan.id, per_task, only=filters.get("task"))
     items: list[ItemStatus] = []
-    if with_items or filters:
-        for r in session.execute(
-            select(rows).order_by(
-                rows.c.due, rows.c.task, rows.c.milestone, rows.c.unit, rows.c.occurrence
-            )
-        ):
+    if with_items or filters or only_statuses is not None:
+        wanted = select(rows).order_by(
+            rows.c.due, rows.c.task, rows.c.milestone, rows.c.unit, rows.c.occurrence
+        )
+        if only_statuses is not None:
+            wanted = wanted.where(rows.c.status.in_([st.value for st in only_statuses]))
+        for r in session.execute(wanted):
             items.append(
                 ItemStatus(
                     id=r.id,
@@ -390,3 +394,32 @@ def task_rows(
             )
         )
     return out
+
+
+def milestone_lights(
+    session: Session,
+    *,
+    plan_id: str,
+    as_of: date,
+    yellow_workdays: int,
+    task: str,
+    pace_margin: int | None = None,
+) -> list[tuple[str, str, dict[Light, int]]]:
+    """One key task's milestones with their items counted by light: (code, title, counts)."""
+    prepare_plan_query(session, plan_id, as_of)
+    code = _task_code(session, plan_id, task)
+    rows = (
+        item_status_select(
+            plan_id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
+        )
+        .where(Task.code == code)
+        .subquery()
+    )
+    out: dict[tuple[str, str], dict[Light, int]] = {}
+    for milestone, title, status, n in session.execute(
+        select(rows.c.milestone, rows.c.title, rows.c.status, func.count())
+        .group_by(rows.c.milestone, rows.c.title, rows.c.status)
+        .order_by(rows.c.milestone)
+    ):
+        out.setdefault((milestone, title), _empty_lights())[STATUS_LIGHT[Status(status)]] += n
+    return [(m, t, counts) for (m, t), counts in sorted(out.items())]

@@ -27,6 +27,7 @@ from domain.briefing.gather import escalation_levels
 from domain.briefing.issue import FORMATS, issue_briefing
 from domain.completeness import CompletenessView, completeness_view
 from domain.dashboard import (
+    ATTENTION,
     completion,
     missing_reports_table,
     overdue_table,
@@ -37,10 +38,10 @@ from domain.delivery import deliver
 from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
 from domain.reporting import cycle_of
-from domain.status import StatusView, status_view
+from domain.status import StatusView, milestone_lights, status_view
 from flows.common import engine, logger, stage
 from models.db import session_scope
-from models.enums import Light
+from models.enums import Light, Status
 from models.orm import Plan
 
 
@@ -78,8 +79,10 @@ class Lights:
     completeness: CompletenessView
 
 
-def _status(session: Session, plan_id: str, day: date, task: str | None = None) -> StatusView:
-    """The status picture with its items (of one key task if given), as ``duban status``."""
+def _status(
+    session: Session, plan_id: str, day: date, only: frozenset[Status], task: str | None = None
+) -> StatusView:
+    """The status picture with the items of the ``only`` statuses (of one key task if given)."""
     settings = get_settings()
     return status_view(
         session,
@@ -87,8 +90,8 @@ def _status(session: Session, plan_id: str, day: date, task: str | None = None) 
         as_of=day,
         yellow_workdays=settings.yellow_workdays,
         task=task,
-        with_items=True,
         pace_margin=settings.pace_margin,
+        only_statuses=only,
     )
 
 
@@ -97,7 +100,7 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     settings = get_settings()
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day)
+        view = _status(session, plan_id, day, frozenset({Status.OVERDUE}))
         plan = session.get(Plan, plan_id)
         assert plan is not None
         # the last cycle whose report is due by now (on a Monday: last week's)
@@ -201,13 +204,22 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day, task=task_code)
+        view = _status(session, plan_id, day, ATTENTION, task=task_code)
+        settings = get_settings()
+        milestones = milestone_lights(
+            session,
+            plan_id=plan_id,
+            as_of=day,
+            yellow_workdays=settings.yellow_workdays,
+            task=task_code,
+            pace_margin=settings.pace_margin,
+        )
         plan = session.get(Plan, plan_id)
         assert plan is not None
         levels = escalation_levels(session, plan, day, {i.id: i.due for i in view.items})
     (row,) = view.tasks
     create_markdown_artifact(
-        task_page(row, view.items, levels, day),
+        task_page(row, milestones, view.items, levels, day),
         key=artifact_key(plan_id, "task", task_code),
         description=f"{row.task} {row.title}（{day}）",
     )

@@ -17,7 +17,7 @@ from domain.dashboard import (
     plan_dashboard,
     task_page,
 )
-from domain.status import status_view
+from domain.status import milestone_lights, status_view
 from models.db import session_scope
 from models.orm import Plan
 from tests.fixtures.plan_week import AS_OF
@@ -58,7 +58,11 @@ def test_dashboard_overdue_and_missing_tables(week: Engine) -> None:
 def test_a_task_page_lists_what_needs_attention(week: Engine) -> None:
     view, _, levels = views(week)
     t2 = next(t for t in view.tasks if t.task == "T02")
-    page = task_page(t2, [i for i in view.items if i.task == "T02"], levels, AS_OF)
+    with session_scope(week) as session:
+        milestones = milestone_lights(
+            session, plan_id="demo-plan", as_of=AS_OF, yellow_workdays=5, task="T02"
+        )
+    page = task_page(t2, milestones, [i for i in view.items if i.task == "T02"], levels, AS_OF)
     assert "| M4 设施摸底 | 4 | 1 | 0 | 2 | 1 | 0 |" in page
     assert "逾期7个工作日" in page and "逾期督办" in page
 
