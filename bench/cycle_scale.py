@@ -4,8 +4,10 @@ PostgreSQL, beside a bare scan of the same work-item table.
     .venv/bin/python bench/cycle_scale.py [--weekly N ...] [--postgres URL]
 
 Sizes as in ``status_scale.py`` (the Shidian catalogue plus N weekly milestones fanned out to
-the 138 villages, ≈36,000 items each), with the sample reports of six weeks. Stages, each in a
-transaction that is rolled back:
+the 138 villages, ≈36,000 items each) with the sample reports of six weeks collected
+(*reports*), or ``--counties N``: a synthetic province (``synthetic.py``, ≈3,400 items a
+county) with 30 % of its started items reported in progress (*reports* = that SQL). Stages, each
+in a transaction that is rolled back:
 
 * lights: the status picture's counts with the overdue items (what ``evaluate lights`` gives
   the dashboard and the overdue table) and the completeness of the last closed cycle;
@@ -36,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from status_scale import catalogue
+from synthetic import seed_reports, write_catalogue
 
 from config.ladder import load_ladder
 from config.settings import temporary_settings
@@ -65,7 +68,7 @@ def timed(results: dict[str, float], label: str, fn: Callable[[], Any]) -> Any:
     return value
 
 
-def run(url: str, folder: Path, home: Path, as_of: date) -> dict[str, float]:
+def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dict[str, float]:
     r: dict[str, float] = {}
     engine = engine_for(url)
     upgrade(engine)
@@ -76,13 +79,14 @@ def run(url: str, folder: Path, home: Path, as_of: date) -> dict[str, float]:
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
         with session_scope(engine) as s:
             plan = s.scalars(select(Plan)).one()
-            batches = write_sample_inbox(
-                s, plan, home / "inbox" / "sample", last_friday=last_friday
-            )
+            inbox = home / "inbox" / "sample"
+            batches = write_sample_inbox(s, plan, inbox, last_friday=last_friday) if sample else []
         start = time.perf_counter()
         for batch in batches:
             with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):
                 collect(engine, plan.id, batch.folder)
+        if not sample:  # a province: 30 % of the started items in progress, in SQL
+            seed_reports(engine, plan.id, last_friday, share=30, seed=1)
         r["collect"] = time.perf_counter() - start
         ladder = load_ladder()
         with session_scope(engine, rollback=True) as s:
@@ -153,13 +157,29 @@ def run(url: str, folder: Path, home: Path, as_of: date) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weekly", type=int, nargs="+", default=[0, 4])
+    parser.add_argument(
+        "--counties",
+        type=int,
+        nargs="+",
+        help="instead of --weekly: synthetic provinces of N counties (bench/synthetic.py)",
+    )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 12, 27))
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     admin_url = make_url(args.postgres)
-    for weekly in args.weekly:
+    sizes = (
+        [("counties", n) for n in args.counties]
+        if args.counties
+        else [("weekly", n) for n in args.weekly]
+    )
+    for kind, n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            folder = catalogue(Path(tmp) / "plan", weekly)
+            folder = (
+                write_catalogue(Path(tmp) / "plan", n, seed=1)
+                if kind == "counties"
+                else catalogue(Path(tmp) / "plan", n)
+            )
             name = f"duban_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(
                 host=admin_url.host,
@@ -174,13 +194,15 @@ def main() -> None:
                         ("sqlite", f"sqlite:///{tmp}/bench.db"),
                         ("postgresql", admin_url.set(database=name).render_as_string(False)),
                     ):
+                        if backend not in args.backends.split(","):
+                            continue
                         home = Path(tmp) / backend
                         home.mkdir()
-                        r = run(url, folder, home, args.as_of)
+                        r = run(url, folder, home, args.as_of, sample=kind == "weekly")
                         lights_ratio = r["lights"] / r["bare"] if r["bare"] else 0
                         print(
                             f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                            f"collect(6 weeks)={r['collect']:.2f}s  lights={r['lights']:.2f}s  "
+                            f"reports={r['collect']:.2f}s  lights={r['lights']:.2f}s  "
                             f"notices={r['notices']:.2f}s  task pages={r['task_pages']:.2f}s  "
                             f"briefing model={r['brief_model']:.2f}s  "
                             f"briefing files={r['brief_files']:.2f}s  "

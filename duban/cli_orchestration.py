@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import date
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
-from domain.briefing.issue import parse_week
+from domain.briefing.issue import check_date, report_day
 from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, out
 from duban.database import ready_engine
@@ -25,6 +27,7 @@ from duban.orchestration import (
     ui_url,
 )
 from models.db import session_scope
+from models.orm import Plan
 
 FLOWS = {
     "daily-cycle": "flows.daily_cycle:daily_cycle",
@@ -112,7 +115,7 @@ def scheduler(plan: PlanOpt = None) -> None:
             runner.start()
             table = Table("job", "schedule", "next run", header_style="bold")
             for row in embedded.job_table(runner):
-                table.add_row(row["id"], row["trigger"], row["next_run"] or "—")
+                table.add_row(escape(row["id"]), escape(row["trigger"]), row["next_run"] or "—")
             out.print(table)
             out.print(f"runs report to {ui_url(url)}; Ctrl-C stops the scheduler")
             out.file.flush()
@@ -124,6 +127,19 @@ def scheduler(plan: PlanOpt = None) -> None:
     finally:
         embedded.release_lock(engine, holder)
     out.print("scheduler stopped")
+
+
+def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
+    """A week or date the briefing cannot be made for is a usage error, before any run."""
+    with session_scope(ready_engine()) as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        try:
+            day = report_day(session, plan, week) if week else as_of
+            if day is not None:
+                check_date(plan, day)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--week/--as-of") from None
 
 
 @app.command("run")
@@ -149,11 +165,7 @@ def run_flow(
         if day is not None:
             params["as_of"] = day
     if name == "weekly-briefing":
-        if week is not None:
-            try:
-                parse_week(week)
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--week") from None
+        _check_week(params["plan_id"], week, params.get("as_of"))
         params.update(week=week, send=not no_send)
     elif week is not None or no_send:
         raise typer.BadParameter("--week and --no-send go with weekly-briefing", param_hint=name)

@@ -151,6 +151,7 @@ class LocalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C in the terminal stops us, and we stop it
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -180,7 +181,10 @@ class LocalServer:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the loopback port (a closing connection's TIME-WAIT does not
+    count: the server itself binds with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -208,12 +212,23 @@ def running_local_server(settings: Settings) -> bool:
         os.kill(pid, 0)
     except (OSError, ValueError):
         pid, port = 0, 0
-    if pid and port == settings.prefect_port:
+    if pid and port == settings.prefect_port and _serves_home(pid, prefect_home(settings)):
         return True
     raise NotFoundError(
         f"a Prefect server answers at {ui_url(url)} but it is not this data directory's "
         f"({prefect_home(settings)}); set DUBAN_PREFECT_PORT to a free port"
     )
+
+
+def _serves_home(pid: int, home: Path) -> bool:
+    """Whether process ``pid`` runs with this PREFECT_HOME (a copied data directory's pid file
+    must not make another directory's server ours). True where /proc cannot tell."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    wanted = f"PREFECT_HOME={home}".encode()
+    return wanted in environ
 
 
 @contextmanager

@@ -65,6 +65,11 @@ def stage(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     )
 
 
+class RunFormError(ValueError):
+    """A parameter typed in a run form cannot be used (a week that is not one, a date outside
+    the plan): the run fails saying so, without alerting the coordinator who typed it."""
+
+
 def engine() -> Engine:
     """The configured database, checked to be at the newest schema."""
     return ready_engine()
@@ -105,8 +110,8 @@ def outside_plan(plan_id: str, day: date) -> str | None:
 def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
     log = logging.getLogger("duban.flows")
-    if state.message and "never resumed" in state.message:
-        return  # an unanswered approval: the weekly flow told the coordinator itself
+    if state.message and ("never resumed" in state.message or "RunFormError" in state.message):
+        return  # an unanswered approval (the flow told the coordinator), or a typo in a run form
     try:
         plan_id = flow_run.parameters.get("plan_id")
         with session_scope(engine()) as session:
@@ -141,5 +146,9 @@ def run_name() -> str:
 
     params = flow_run.parameters
     plan = params.get("plan_id") or "plan"
-    when = params.get("week") or params.get("as_of") or "today"
+    when = params.get("week") or params.get("as_of")
+    if not when:
+        from config.settings import get_settings  # noqa: PLC0415
+
+        when = clock.today(get_settings().schedule_timezone).isoformat()
     return f"{plan} {when}"

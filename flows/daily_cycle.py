@@ -52,7 +52,7 @@ def daily_cycle(
     with tags(pid, "daily"):
         outside = outside_plan(pid, day)
         if outside:
-            logger().info("%s：%s，不运行", day, outside)
+            logger().info("%s 不在规划期内，今日不运行（%s）", day, outside)
             return {"as_of": day.isoformat(), "skipped": outside}
         workday, note = working_day(pid, day)
         if not workday and not force:

@@ -20,8 +20,8 @@ from pydantic import Field
 
 from config.settings import get_settings
 from domain.alerts import alert_coordinator
-from domain.briefing.issue import report_day
-from flows.common import alert_on_failure, engine, logger, plan_and_day, run_name
+from domain.briefing.issue import check_date, report_day
+from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope
 from models.orm import Plan
@@ -73,11 +73,14 @@ def weekly_briefing(
 ) -> dict[str, Any]:
     """``week`` (2021-W52) picks that week's report day; else ``as_of`` (default today)."""
     pid, _, day = plan_and_day(plan_id, as_of)
-    if week:
-        with session_scope(engine()) as session:
-            plan = session.get(Plan, pid)
-            assert plan is not None
-            day = report_day(session, plan, week)
+    with session_scope(engine()) as session:
+        plan = session.get(Plan, pid)
+        assert plan is not None
+        try:
+            day = report_day(session, plan, week) if week else day
+            check_date(plan, day)
+        except ValueError as exc:
+            raise RunFormError(f"week/as_of: {exc}") from None
     with tags(pid, "weekly"):
         written = write_briefing(pid, day)
         result: dict[str, Any] = {"week": written.week, "number": written.number, "sent": 0}

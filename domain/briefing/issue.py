@@ -76,9 +76,7 @@ def report_day(session: Session, plan: Plan, week: str) -> date:
 def check_date(plan: Plan, as_of: date) -> None:
     """BriefingDateError if ``as_of`` is before the plan or more than a year after it."""
     if as_of < plan.period_start:
-        raise BriefingDateError(
-            f"{as_of} is before the plan starts ({plan.period_start}); nothing to brief on"
-        )
+        raise BriefingDateError(f"{as_of} is before the plan starts ({plan.period_start})")
     if as_of > plan.period_end + LATE_AFTER_PLAN:
         raise BriefingDateError(
             f"{as_of} is more than a year after the plan ended ({plan.period_end})"

@@ -1,0 +1,132 @@
+"""A plan of any size, deterministic from a seed: the Shidian plan run by a province.
+
+    .venv/bin/python bench/synthetic.py --counties 30 --seed 1 --out /tmp/province
+
+Writes a catalogue folder: the Shidian key tasks, milestones, measures and indicators, led by
+the same (now provincial) departments, fanned out to N counties of townships and villages in
+Shidian's proportions (10–16 townships and 120–160 village-level units per county, about one in
+twelve of them an urban community). Each county adds ≈3,300 work items: 3 counties ≈ 10⁴,
+30 ≈ 10⁵, 300 ≈ 10⁶. :func:`seed_reports` then marks a share of the started items in progress
+with a report, in SQL, deterministically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import yaml
+from sqlalchemy import Engine, text
+
+from config.settings import DEFAULT_CATALOG
+from models.db import session_scope
+
+PLAN_ID = "province-synthetic"
+
+
+def county_units(county: int, rng: random.Random) -> list[dict[str, object]]:
+    """One county: its government (under the province), townships, villages."""
+    code = f"53{county:04d}"
+    units: list[dict[str, object]] = [
+        {"id": code, "name": f"第{county}县人民政府", "kind": "department", "parent": "xzf"}
+    ]
+    townships = rng.randint(10, 16)
+    villages_left = rng.randint(120, 160)
+    for t in range(1, townships + 1):
+        town = f"{code}{t:03d}"
+        units.append({"id": town, "name": f"第{county}县{t}镇", "kind": "township", "parent": code})
+        share = villages_left // (townships - t + 1)
+        villages_left -= share
+        for v in range(1, share + 1):
+            unit: dict[str, object] = {
+                "id": f"{town}{v:03d}",
+                "name": f"第{county}县{t}镇{v}村",
+                "kind": "village",
+                "parent": town,
+            }
+            if t == 1 and v <= 5:
+                unit.update(kind="community", urban=True, name=f"第{county}县{t}镇{v}社区")
+            elif rng.random() < 0.05:
+                unit.update(kind="community", name=f"第{county}县{t}镇{v}社区")
+            units.append(unit)
+    return units
+
+
+def write_catalogue(out: Path, counties: int, seed: int) -> Path:
+    """The catalogue folder for ``counties`` counties."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in ("indicators.yaml", "units_departments.yaml"):
+        shutil.copy(DEFAULT_CATALOG / name, out / name)
+    # the one milestone naming two Shidian townships goes to two townships of county 1
+    tasks = (DEFAULT_CATALOG / "tasks.yaml").read_text(encoding="utf-8")
+    tasks = tasks.replace('"530521202"', '"530001001"').replace('"530521205"', '"530001002"')
+    (out / "tasks.yaml").write_text(tasks, encoding="utf-8")
+    plan = yaml.safe_load((DEFAULT_CATALOG / "plan.yaml").read_text(encoding="utf-8"))
+    plan["plan"].update(
+        id=PLAN_ID,
+        title=f"城乡社区服务体系建设规划（{counties}县合成数据）",
+        declared_village_units=None,
+        briefing_title="城乡社区服务体系建设规划实施工作简报（合成数据）",
+    )
+    (out / "plan.yaml").write_text(
+        yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    units = [u for c in range(1, counties + 1) for u in county_units(c, rng)]
+    (out / "units_counties.yaml").write_text(
+        yaml.safe_dump({"units": units}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return out
+
+
+def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed: int) -> int:
+    """Mark ``share`` % of the items whose window opened by ``as_of`` in progress, with a report
+    of a percent between 10 and 90 on ``as_of``; the choice is a hash of the item id and the
+    seed, so the same seed picks the same items on any backend. Returns how many."""
+    # kept inside 32-bit integers (PostgreSQL's int4 overflows on id * 7919 past 271,000)
+    chosen = f"(((id % 10007) * 7919 + {int(seed)}) % 100) < {int(share)}"
+    percent = f"(10 + ((id % 1009) * 31 + {int(seed)}) % 81)"
+    now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
+    params = {"plan": plan_id, "as_of": as_of, "now": now}
+    with session_scope(engine) as session:
+        picked = f"plan_id = :plan AND start <= :as_of AND state = 'assigned' AND {chosen}"
+        session.execute(
+            text(
+                "INSERT INTO report (plan_id, item_id, unit_id, period, received_at, received_on,"
+                " state, percent, actor) SELECT plan_id, id, unit_id, :as_of, :now, :as_of,"
+                f" 'in_progress', {percent}, 'synthetic' FROM work_item WHERE {picked}"
+            ),
+            params,
+        )
+        session.execute(
+            text(
+                "INSERT INTO item_transition (item_id, from_state, to_state, at, on_date, actor)"
+                " SELECT id, 'assigned', 'in_progress', :now, :as_of, 'synthetic'"
+                f" FROM work_item WHERE {picked}"
+            ),
+            params,
+        )
+        done = session.execute(
+            text(f"UPDATE work_item SET state = 'in_progress', percent = {percent} WHERE {picked}"),
+            params,
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counties", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    folder = write_catalogue(args.out, args.counties, args.seed)
+    print(f"catalogue for {args.counties} counties in {folder}")
+
+
+if __name__ == "__main__":
+    main()
