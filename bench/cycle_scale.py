@@ -26,18 +26,15 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from status_scale import catalogue
+from status_scale import backends, catalogue
 from synthetic import seed_reports, write_catalogue
 
 from config.ladder import load_ladder
@@ -167,51 +164,35 @@ def main() -> None:
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 12, 27))
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    admin_url = make_url(args.postgres)
     sizes = (
         [("counties", n) for n in args.counties]
         if args.counties
         else [("weekly", n) for n in args.weekly]
     )
     for kind, n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, backends(args.postgres, tmp) as urls:
             folder = (
                 write_catalogue(Path(tmp) / "plan", n, seed=1)
                 if kind == "counties"
                 else catalogue(Path(tmp) / "plan", n)
             )
-            name = f"duban_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(
-                host=admin_url.host,
-                port=admin_url.port or 5432,
-                user=admin_url.username,
-                dbname=admin_url.database,
-                autocommit=True,
-            ) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-                try:
-                    for backend, url in (
-                        ("sqlite", f"sqlite:///{tmp}/bench.db"),
-                        ("postgresql", admin_url.set(database=name).render_as_string(False)),
-                    ):
-                        if backend not in args.backends.split(","):
-                            continue
-                        home = Path(tmp) / backend
-                        home.mkdir()
-                        r = run(url, folder, home, args.as_of, sample=kind == "weekly")
-                        lights_ratio = r["lights"] / r["bare"] if r["bare"] else 0
-                        print(
-                            f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                            f"reports={r['collect']:.2f}s  lights={r['lights']:.2f}s  "
-                            f"notices={r['notices']:.2f}s  task pages={r['task_pages']:.2f}s  "
-                            f"briefing model={r['brief_model']:.2f}s  "
-                            f"briefing files={r['brief_files']:.2f}s  "
-                            f"bare scan={r['bare'] * 1000:.1f}ms  lights/bare={lights_ratio:.0f}x  "
-                            f"task runs/cycle={int(r['task_runs'])}  peak={r['peak_mb']:.0f}MB",
-                            flush=True,
-                        )
-                finally:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for backend, url in urls:
+                if backend not in args.backends.split(","):
+                    continue
+                home = Path(tmp) / backend
+                home.mkdir()
+                r = run(url, folder, home, args.as_of, sample=kind == "weekly")
+                lights_ratio = r["lights"] / r["bare"] if r["bare"] else 0
+                print(
+                    f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
+                    f"reports={r['collect']:.2f}s  lights={r['lights']:.2f}s  "
+                    f"notices={r['notices']:.2f}s  task pages={r['task_pages']:.2f}s  "
+                    f"briefing model={r['brief_model']:.2f}s  "
+                    f"briefing files={r['brief_files']:.2f}s  "
+                    f"bare scan={r['bare'] * 1000:.1f}ms  lights/bare={lights_ratio:.0f}x  "
+                    f"task runs/cycle={int(r['task_runs'])}  peak={r['peak_mb']:.0f}MB",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -98,44 +100,51 @@ def run(url: str, folder: Path, as_of: date) -> dict[str, float]:
     return results
 
 
+@contextmanager
+def backends(postgres: str, tmp: str) -> Iterator[list[tuple[str, str]]]:
+    """(backend, URL) for a scratch SQLite file in ``tmp`` and a scratch PostgreSQL database on
+    the server of ``postgres`` (dropped afterwards)."""
+    admin_url = make_url(postgres)
+    name = f"duban_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        host=admin_url.host,
+        port=admin_url.port or 5432,
+        user=admin_url.username,
+        dbname=admin_url.database,
+        autocommit=True,
+    ) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield [
+                ("sqlite", f"sqlite:///{tmp}/bench.db"),
+                ("postgresql", admin_url.set(database=name).render_as_string(False)),
+            ]
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weekly", type=int, nargs="+", default=[0, 2])
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2023, 6, 14))
     args = parser.parse_args()
-    admin_url = make_url(args.postgres)
     for weekly in args.weekly:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, backends(args.postgres, tmp) as urls:
             folder = catalogue(Path(tmp) / "plan", weekly)
-            name = f"duban_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(
-                host=admin_url.host,
-                port=admin_url.port or 5432,
-                user=admin_url.username,
-                dbname=admin_url.database,
-                autocommit=True,
-            ) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-                try:
-                    for backend, url in (
-                        ("sqlite", f"sqlite:///{tmp}/bench.db"),
-                        ("postgresql", admin_url.set(database=name).render_as_string(False)),
-                    ):
-                        with temporary_settings(home=Path(tmp)):
-                            r = run(url, folder, args.as_of)
-                        ratio = r["status"] / r["bare_scan"] if r["bare_scan"] else 0
-                        print(
-                            f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                            f"resync={r['resync']:.2f}s  status={r['status']:.3f}s  "
-                            f"status+items={r['status_items']:.3f}s  "
-                            f"completeness(8 cycles)={r['completeness_8_cycles']:.2f}s  "
-                            f"bare scan={r['bare_scan'] * 1000:.1f}ms  "
-                            f"status/bare={ratio:.0f}x",
-                            flush=True,
-                        )
-                finally:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for backend, url in urls:
+                with temporary_settings(home=Path(tmp)):
+                    r = run(url, folder, args.as_of)
+                ratio = r["status"] / r["bare_scan"] if r["bare_scan"] else 0
+                print(
+                    f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
+                    f"resync={r['resync']:.2f}s  status={r['status']:.3f}s  "
+                    f"status+items={r['status_items']:.3f}s  "
+                    f"completeness(8 cycles)={r['completeness_8_cycles']:.2f}s  "
+                    f"bare scan={r['bare_scan'] * 1000:.1f}ms  "
+                    f"status/bare={ratio:.0f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

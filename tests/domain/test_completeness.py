@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from config.settings import Settings
@@ -17,21 +17,12 @@ from domain.sync import sync_catalog
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Milestone, Plan, Unit, WorkItem
+from models.orm import Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.plan_week import item_id as item
 
 TZ = "Asia/Shanghai"
-
-
-def item(engine: Engine, milestone: str, unit: str) -> int:
-    with session_scope(engine) as session:
-        return session.scalars(
-            select(WorkItem.id)
-            .join(Milestone, Milestone.id == WorkItem.milestone_id)
-            .join(Unit, Unit.id == WorkItem.unit_id)
-            .where(Milestone.code == milestone, Unit.code == unit)
-        ).one()
 
 
 def report_on(day: date, item_id: int, unit: str, percent: int) -> None:
