@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.completeness import CompletenessView
+from domain.markdown import md_escape
 from domain.status import ItemStatus, StatusView, TaskStatus
 from models.enums import Light, Status
 
@@ -32,10 +33,6 @@ def completion(view: StatusView) -> float:
     total = sum(view.statuses.values())
     done = sum(view.statuses[s] for s in DONE)
     return round(100 * done / total, 1) if total else 0.0
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def plan_dashboard(view: StatusView, completeness: CompletenessView | None = None) -> str:
@@ -61,7 +58,9 @@ def plan_dashboard(view: StatusView, completeness: CompletenessView | None = Non
     ]
     for t in view.tasks:
         counts = " | ".join(str(t.lights[light]) for light, _ in LIGHT_COLUMNS)
-        lines.append(f"| {t.task} {_cell(t.title)} | {_cell(t.lead_name)} | {t.items} | {counts} |")
+        lines.append(
+            f"| {t.task} {md_escape(t.title)} | {md_escape(t.lead_name)} | {t.items} | {counts} |"
+        )
     lines += [
         "",
         "灯色：绿=正常推进或按期完成，黄=临近到期或进度滞后，红=逾期未完成，灰=未到办理期或等待前置事项。",
@@ -115,7 +114,7 @@ def task_page(
     ]
     for code, title, counts in milestones:
         cells = " | ".join(str(counts[light]) for light, _ in LIGHT_COLUMNS)
-        lines.append(f"| {code} {_cell(title)} | {sum(counts.values())} | {cells} |")
+        lines.append(f"| {code} {md_escape(title)} | {sum(counts.values())} | {cells} |")
     attention = sorted(
         (i for i in attention_items if i.light in (Light.RED, Light.YELLOW)),
         key=lambda i: (i.workdays_left, i.milestone, i.unit),
@@ -137,7 +136,7 @@ def task_page(
                 )
             )
             lines.append(
-                f"| {i.id} | {i.milestone} | {_cell(i.unit_name)} | {i.due.isoformat()} | "
+                f"| {i.id} | {i.milestone} | {md_escape(i.unit_name)} | {i.due.isoformat()} | "
                 f"{state} | {levels.get(i.id, '—')} |"
             )
         if len(attention) > ATTENTION_ROWS:

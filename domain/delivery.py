@@ -46,6 +46,7 @@ from domain.channels import (
 )
 from domain.lifecycle import DONE_STATES
 from domain.workbooks import STATE_LABELS
+from domain.workdays import zh_date
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
@@ -337,10 +338,6 @@ def _recipient(
     return units[code], "head" if role == "leadership" else "liaison"
 
 
-def _zh(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def _template() -> Template:
     # plain text for mail bodies and files: HTML escaping does not apply
     env = Environment(
@@ -414,7 +411,7 @@ class Digest:
             recipient_name=unit.name,
             role_label=ROLE_LABEL.get(who, ""),
             plan_title=self.plan.title,
-            as_of_zh=_zh(self.today),
+            as_of_zh=zh_date(self.today),
             items=items,
             coordinator_name=self.units[self.plan.coordinator_code].name,
             unit_code=unit.code,
@@ -426,25 +423,17 @@ class Digest:
         body = re.sub(r"\n{3,}", "\n\n", body)  # optional paragraphs leave no gaps
         parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
         subject = f"【督办】{unit.name}：" + "、".join(parts)
-        chosen = channel_for(address, urls)
-        message = Message(
-            plan_id=self.plan.id,
-            recipient=recipient,
-            address=" ".join(urls) if chosen.name == "webhook" else address,
-            channel=chosen.name,
+        message_id = write_message(
+            self.session,
+            self.plan,
+            Recipient(recipient, address, urls),
             subject=subject,
             body=body,
-            created_on=self.today,
-            created_at=self.now,
-            status="sending",
-            attempts=1,
-            next_attempt_at=self.now + LEASE,  # the lease: another run takes over after it
-            claimed_by=self.token,
+            token=self.token,
+            now=self.now,
         )
-        self.session.add(message)
-        self.session.flush()
-        self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message.id) for n in notices)
-        return message.id
+        self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message_id) for n in notices)
+        return message_id
 
 
 def _worst(notices: list[Notice]) -> str:
@@ -525,7 +514,7 @@ def _digest_items(
                 milestone=r.code if r else "",
                 title=r.title if r else "进展报送",
                 unit_name=units[n.unit_id].name,
-                due_zh=_zh(n.due) if n.due else "",
+                due_zh=zh_date(n.due) if n.due else "",
                 timing=_timing(n.kind, overdue, r.percent if r else 0),
                 overdue=overdue,
                 state_label=STATE_LABELS[ItemState(r.state)] if r else "",
@@ -603,10 +592,11 @@ def write_message(
     attachments: list[str] | None = None,
     briefing_id: int | None = None,
     briefing_checksum: str | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """A message outside the reminder digests (a briefing, an alert), written ``sending`` under
-    this run's lease; :func:`send_and_confirm` sends it. Returns its id."""
-    now = clock.now()
+    """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
+    (another run takes over after it); :func:`send_and_confirm` sends it. Returns its id."""
+    now = now or clock.now()
     chosen = channel_for(to.email, to.urls)
     message = Message(
         plan_id=plan.id,

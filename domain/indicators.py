@@ -112,11 +112,16 @@ def latest_values(session: Session, plan_id: str, unit_id: int) -> dict[str, flo
     return measure_table(session, plan_id, unit_id=unit_id).get(unit_id, {})
 
 
-def _township_of(units: dict[int, Unit]) -> dict[int, Unit | None]:
+def nearest_of_kind(
+    units: dict[int, Unit], kinds: tuple[UnitKind, ...] = (UnitKind.TOWNSHIP,)
+) -> dict[int, Unit | None]:
+    """Each unit's nearest unit of one of ``kinds``, itself included, going up the parents: a
+    village's township, say (None where there is none)."""
+    wanted = {k.value for k in kinds}
     out: dict[int, Unit | None] = {}
     for unit_id, unit in units.items():
         current: Unit | None = unit
-        while current is not None and current.kind != UnitKind.TOWNSHIP:
+        while current is not None and current.kind not in wanted:
             current = units.get(current.parent_id) if current.parent_id else None
         out[unit_id] = current
     return out
@@ -130,7 +135,7 @@ def indicator_values(session: Session, plan_id: str, as_of: date) -> list[Indica
             select(Unit).where(Unit.plan_id == plan_id, Unit.retired_at.is_(None))
         )
     }
-    township = _township_of(units)
+    township = nearest_of_kind(units)
     table = measure_table(session, plan_id, as_of)
     out = []
     for ind in session.scalars(

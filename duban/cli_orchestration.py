@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -68,7 +69,8 @@ def server() -> None:
     out.print("Prefect server stopped")
 
 
-def _until_interrupted() -> Any:
+def _until_interrupted() -> Callable[[], bool]:
+    """Catch SIGINT/SIGTERM from now on; the returned function says whether one came."""
     stopped: list[bool] = []
 
     def handler(signum: int, frame: object) -> None:  # noqa: ARG001

@@ -82,14 +82,12 @@ def plan_and_day(plan_id: str | None, as_of: date | None) -> tuple[str, str, dat
         return plan.id, plan.title, as_of or clock.today(plan.timezone)
 
 
-def working_day(plan_id: str, day: date) -> tuple[bool, str]:
-    """Whether ``day`` is a working day on the plan's calendar, and what the calendar says."""
+def working_day(day: date) -> tuple[bool, str]:
+    """Whether ``day`` is a working day on the calendar, and what the calendar says."""
     with session_scope(engine()) as session:
         ensure_calendar(session, day)
         row = session.get(CalendarDay, day)
         assert row is not None
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
         note = row.note or ("周末" if day.weekday() >= 5 else "")
         return row.is_workday, note
 

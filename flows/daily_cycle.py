@@ -54,7 +54,7 @@ def daily_cycle(
         if outside:
             logger().info("%s 不在规划期内，今日不运行（%s）", day, outside)
             return {"as_of": day.isoformat(), "skipped": outside}
-        workday, note = working_day(pid, day)
+        workday, note = working_day(day)
         if not workday and not force:
             logger().info(
                 "%s 不是工作日（%s），今日不收集、不督办；下一个工作日照常运行",

@@ -242,7 +242,6 @@ class WrittenBriefing:
     title: str
     number: int
     week: str
-    markdown: str
     files: dict[str, str]
     reproduced: bool
 
@@ -278,7 +277,6 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
         )
     m = issued.view.masthead
     files = {k: str(v) for k, v in issued.files.items()}
-    markdown = Path(files["md"]).read_text(encoding="utf-8")
     create_markdown_artifact(
         render_markdown(issued.view, {}) + "\n*图表见简报的 HTML 与 Word 文件。*\n",
         key=artifact_key(plan_id, "briefing"),
@@ -306,9 +304,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
         "，与上次生成的数字相同" if issued.reproduced else "",
         ", ".join(files.values()),
     )
-    return WrittenBriefing(
-        issued.record_id, m.title, m.number, m.week, markdown, files, issued.reproduced
-    )
+    return WrittenBriefing(issued.record_id, m.title, m.number, m.week, files, issued.reproduced)
 
 
 @stage("send briefing")

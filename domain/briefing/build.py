@@ -43,6 +43,7 @@ from domain.briefing.model import (
     UpcomingRow,
 )
 from domain.indicators import IndicatorValue
+from domain.workdays import zh_date
 from models.enums import STATUS_LIGHT, Light, Status
 
 OVERDUE_ROWS = 30
@@ -147,11 +148,6 @@ class Facts:
     year: int = 0  # the year the issue number counts in (default: the briefing date's)
     since: date | None = None  # the previous briefing's date (default: a week before)
     extended: int = 0  # extensions approved during the week
-
-
-def zh_date(day: date) -> str:
-    """2025-06-13 → 2025年6月13日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def week_key(day: date) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import matplotlib as mpl
@@ -50,7 +51,9 @@ class ChartFile:
     path: Path
 
 
+@cache
 def _font() -> font_manager.FontProperties:
+    """The chart font, registered with matplotlib once per process."""
     font_manager.fontManager.addfont(str(CHART_FONT))
     return font_manager.FontProperties(fname=str(CHART_FONT))
 

@@ -11,16 +11,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from domain.briefing.charts import LIGHT_COLOURS
 from domain.briefing.layout import sections
 from domain.briefing.model import Briefing
+from domain.markdown import md_escape
 from templates import TEMPLATES_DIR
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-
-
-def md_escape(text: object) -> str:
-    """Unit text safe inside Markdown: punctuation that Markdown (or HTML inside it) would read
-    is backslash-escaped, and line breaks become spaces so a table row stays one row."""
-    flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
 def md_strong(text: object) -> str:

@@ -24,7 +24,7 @@ from domain.briefing.build import (
 )
 from domain.calendar import fallback_warnings, workday_ordinal
 from domain.completeness import completeness_view
-from domain.indicators import indicator_values
+from domain.indicators import indicator_values, nearest_of_kind
 from domain.status import item_status_select, prepare_plan_query, task_rows
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
@@ -58,14 +58,10 @@ def unit_facts(session: Session, plan: Plan) -> dict[str, UnitFact]:
     """Units with their ranking group: a village or community counts under its township;
     a township and a department under themselves; the leadership under none."""
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
+    ranked_under = nearest_of_kind(units, (UnitKind.TOWNSHIP, UnitKind.DEPARTMENT))
     out = {}
     for unit in units.values():
-        current: Unit | None = unit
-        while current is not None and current.kind not in (
-            UnitKind.TOWNSHIP.value,
-            UnitKind.DEPARTMENT.value,
-        ):
-            current = units.get(current.parent_id) if current.parent_id else None
+        current = ranked_under[unit.id]
         group = current.code if current is not None else None
         if group == plan.leadership_code or unit.retired_at is not None:
             group = None
