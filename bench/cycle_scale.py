@@ -9,11 +9,16 @@ the 138 villages, ≈36,000 items each) with the sample reports of six weeks col
 county) with 30 % of its started items reported in progress (*reports* = that SQL). Stages, each
 in a transaction that is rolled back:
 
-* lights: the status picture's counts with the overdue items (what ``evaluate lights`` gives
-  the dashboard and the overdue table) and the completeness of the last closed cycle;
-* notices: the ladder's notices due that day (planned, not written);
-* task pages: per key task, its milestones' light counts and its red and yellow items;
-* briefing: the view model (gather + build), then everything (charts, md, html, docx);
+* collect: a batch of ``--files`` unit workbooks (villages of the first county) landed;
+* lights: the status picture's counts with the 1,000 longest-overdue items (what ``evaluate
+  lights`` gives the dashboard and the overdue table) and the last closed cycle's missing
+  reports;
+* notices: the ladder's notices planned into the outbox on the day (``first day``: an empty
+  outbox, every notice new) and on the next day (the steady state: only what is new);
+* task pages: per key task, its milestones' light counts and its 50 most urgent items;
+* briefing: the view model (gather + build) of the whole plan and of one county (the first
+  unit under the root with units of its own: a township of Shidian), then the whole plan's
+  files (charts, md, html, docx);
 
 and the Prefect task runs a daily cycle makes (stages + one per key task: a number that must not
 grow with the items). Peak memory is the process's maximum resident set so far.
@@ -22,16 +27,18 @@ grow with the items). Peak memory is the process's maximum resident set so far.
 from __future__ import annotations
 
 import argparse
+import random
 import resource
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from status_scale import backends, catalogue
@@ -43,16 +50,18 @@ from domain.briefing.build import build_briefing
 from domain.briefing.gather import gather
 from domain.briefing.issue import FORMATS, issue_briefing
 from domain.completeness import completeness_view
-from domain.escalation import all_due_notices
+from domain.dashboard import ATTENTION, ATTENTION_ROWS, OVERDUE_ROWS
+from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
-from domain.status import status_view
+from domain.status import milestone_lights, status_view
 from domain.sync import sync_catalog
-from duban.sample import write_sample_inbox
+from domain.workbooks import write_workbook
+from duban.sample import fill_workbook, progress_rows, write_sample_inbox
 from models import clock
 from models.db import dispose_engine, engine_for, session_scope
 from models.enums import Status
 from models.migrate import upgrade
-from models.orm import Plan, WorkItem
+from models.orm import Plan, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 STAGES_PER_CYCLE = 5  # collect, lights, plan notices, deliver, publish view
@@ -65,13 +74,47 @@ def timed(results: dict[str, float], label: str, fn: Callable[[], Any]) -> Any:
     return value
 
 
-def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dict[str, float]:
+def unit_files(session: Session, plan: Plan, folder: Path, period: date, n: int) -> int:
+    """``n`` village workbooks of the first county (or of the plan), filled in as units do."""
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    units = session.scalars(
+        select(Unit)
+        .where(Unit.plan_id == plan.id, Unit.kind.in_(["village", "community"]))
+        .order_by(Unit.code)
+        .limit(n)
+    ).all()
+    staging = folder.parent / "staging"
+    for unit in units:
+        made = write_workbook(session, plan, unit, period, staging)
+        fill_workbook(made.path, progress_rows(rng, made.path, {}), None)
+        folder.mkdir(parents=True, exist_ok=True)
+        made.path.rename(folder / made.path.name)
+    return len(units)
+
+
+def first_county(session: Session, plan: Plan) -> str:
+    """The first unit under the plan's root that has units of its own: a county of the
+    province, a township of Shidian."""
+    parent = aliased(Unit)
+    return session.scalars(
+        select(Unit.code)
+        .join(parent, parent.parent_id == Unit.id)
+        .where(Unit.plan_id == plan.id, Unit.parent_id.is_not(None))
+        .order_by(Unit.code)
+        .limit(1)
+    ).one()
+
+
+def run(
+    url: str, folder: Path, home: Path, as_of: date, *, sample: bool, files: int
+) -> dict[str, float]:
     r: dict[str, float] = {}
     engine = engine_for(url)
     upgrade(engine)
     catalog, _ = load_catalog(folder)
     with temporary_settings(database_url=url, home=home, inbox=None):
-        with session_scope(engine) as s:
+        # loaded at the start of the plan: on the day of the cycle the history is settled
+        with clock.frozen_time(datetime(2021, 1, 4, 2, tzinfo=UTC)), session_scope(engine) as s:
             timed(r, "sync", lambda: sync_catalog(s, catalog))
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
         with session_scope(engine) as s:
@@ -84,20 +127,24 @@ def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dic
                 collect(engine, plan.id, batch.folder)
         if not sample:  # a province: 30 % of the started items in progress, in SQL
             seed_reports(engine, plan.id, last_friday, share=30, seed=1)
-        r["collect"] = time.perf_counter() - start
+        r["reports"] = time.perf_counter() - start
+        with session_scope(engine) as s:
+            batch_folder = home / "inbox" / "batch"
+            r["files"] = unit_files(s, plan, batch_folder, last_friday - timedelta(days=4), files)
+        with clock.frozen_time(clock.end_of_working_day(last_friday, plan.timezone)):
+            timed(r, "collect", lambda: collect(engine, plan.id, batch_folder))
         ladder = load_ladder()
-        with session_scope(engine, rollback=True) as s:
+        with (
+            clock.frozen_time(clock.end_of_working_day(as_of, plan.timezone)),
+            session_scope(engine, rollback=True) as s,
+        ):
             plan = s.scalars(select(Plan)).one()
             r["items"] = s.scalar(select(func.count()).select_from(WorkItem)) or 0
-            timed(
-                r,
-                "bare",
-                lambda: s.execute(
-                    select(WorkItem.state, func.count(), func.max(WorkItem.due)).group_by(
-                        WorkItem.state
-                    )
-                ).all(),
+            bare = select(WorkItem.state, func.count(), func.max(WorkItem.due)).group_by(
+                WorkItem.state
             )
+            s.execute(bare).all()  # warm the cache like the stages after it
+            timed(r, "bare", lambda: s.execute(bare).all())
             view = timed(
                 r,
                 "lights",
@@ -106,21 +153,52 @@ def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dic
                         s,
                         plan_id=plan.id,
                         as_of=as_of,
-                        yellow_workdays=5,
                         only_statuses=frozenset({Status.OVERDUE}),
+                        item_limit=OVERDUE_ROWS,
+                        yellow_workdays=5,
+                        pace_margin=25,
                     ),
-                    completeness_view(s, plan, last_friday),
+                    completeness_view(s, plan, last_friday, cycles=1),
                 )[0],
             )
-            timed(r, "notices", lambda: all_due_notices(s, plan, as_of, ladder, 5))
-            timed(
+            r["first_notices"] = timed(
                 r,
-                "task_pages",
-                lambda: [
-                    status_view(s, plan_id=plan.id, as_of=as_of, yellow_workdays=5, task=t.task)
-                    for t in view.tasks
-                ],
+                "notices_first",
+                lambda: write_outbox(
+                    s, plan, all_due_notices(s, plan, as_of, ladder, 5, only_new=True)
+                ),
             )
+            next_day = as_of + timedelta(days=1)
+            r["next_notices"] = timed(
+                r,
+                "notices",
+                lambda: write_outbox(
+                    s, plan, all_due_notices(s, plan, next_day, ladder, 5, only_new=True)
+                ),
+            )
+
+            def pages() -> None:
+                for t in view.tasks:
+                    status_view(
+                        s,
+                        plan_id=plan.id,
+                        as_of=as_of,
+                        task=t.task,
+                        only_statuses=ATTENTION,
+                        item_limit=ATTENTION_ROWS,
+                        yellow_workdays=5,
+                        pace_margin=25,
+                    )
+                    milestone_lights(
+                        s,
+                        plan_id=plan.id,
+                        as_of=as_of,
+                        task=t.task,
+                        yellow_workdays=5,
+                        pace_margin=25,
+                    )
+
+            timed(r, "task_pages", pages)
             r["task_runs"] = STAGES_PER_CYCLE + len(view.tasks)
             timed(
                 r,
@@ -128,6 +206,23 @@ def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dic
                 lambda: build_briefing(
                     gather(
                         s, plan, as_of, number=1, year=as_of.year, yellow_workdays=5, pace_margin=25
+                    )
+                ),
+            )
+            county = first_county(s, plan)
+            timed(
+                r,
+                "brief_county",
+                lambda: build_briefing(
+                    gather(
+                        s,
+                        plan,
+                        as_of,
+                        number=1,
+                        year=as_of.year,
+                        yellow_workdays=5,
+                        pace_margin=25,
+                        unit=county,
                     )
                 ),
             )
@@ -140,10 +235,10 @@ def run(url: str, folder: Path, home: Path, as_of: date, *, sample: bool) -> dic
                     as_of,
                     formats=list(FORMATS),
                     out=home / "briefings",
-                    yellow_workdays=5,
-                    pace_margin=25,
                     fonts="official",
                     actor="bench",
+                    yellow_workdays=5,
+                    pace_margin=25,
                 ),
             )
     dispose_engine(url)
@@ -163,6 +258,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 12, 27))
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--files", type=int, default=150, help="unit workbooks to collect")
     args = parser.parse_args()
     sizes = (
         [("counties", n) for n in args.counties]
@@ -181,15 +277,21 @@ def main() -> None:
                     continue
                 home = Path(tmp) / backend
                 home.mkdir()
-                r = run(url, folder, home, args.as_of, sample=kind == "weekly")
-                lights_ratio = r["lights"] / r["bare"] if r["bare"] else 0
+                r = run(url, folder, home, args.as_of, sample=kind == "weekly", files=args.files)
+                cycle = r["lights"] + r["notices"]
                 print(
                     f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                    f"reports={r['collect']:.2f}s  lights={r['lights']:.2f}s  "
-                    f"notices={r['notices']:.2f}s  task pages={r['task_pages']:.2f}s  "
+                    f"reports={r['reports']:.2f}s  "
+                    f"collect {int(r['files'])} files={r['collect']:.2f}s  "
+                    f"lights={r['lights']:.2f}s  "
+                    f"notices first day={r['notices_first']:.2f}s "
+                    f"({int(r['first_notices'])})  next day={r['notices']:.2f}s "
+                    f"({int(r['next_notices'])})  "
+                    f"lights+notices={cycle:.2f}s  bare scan={r['bare'] * 1000:.0f}ms  "
+                    f"ratio={cycle / r['bare']:.0f}x  task pages={r['task_pages']:.2f}s  "
                     f"briefing model={r['brief_model']:.2f}s  "
+                    f"one county's={r['brief_county']:.2f}s  "
                     f"briefing files={r['brief_files']:.2f}s  "
-                    f"bare scan={r['bare'] * 1000:.1f}ms  lights/bare={lights_ratio:.0f}x  "
                     f"task runs/cycle={int(r['task_runs'])}  peak={r['peak_mb']:.0f}MB",
                     flush=True,
                 )

@@ -112,7 +112,10 @@ def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed:
             params,
         )
         done = session.execute(
-            text(f"UPDATE work_item SET state = 'in_progress', percent = {percent} WHERE {picked}"),
+            text(
+                f"UPDATE work_item SET state = 'in_progress', percent = {percent},"
+                f" moved_on = :as_of WHERE {picked}"
+            ),
             params,
         )
         return int(done.rowcount)  # type: ignore[attr-defined]

@@ -108,7 +108,25 @@ class Settings(BaseSettings):
         description="a Prefect server elsewhere (production); default: the local one "
         "`duban server` starts, http://127.0.0.1:<prefect_port>/api",
     )
+    partitions: str = Field(
+        default="",
+        description="unit codes, comma-separated: the scheduled daily cycle plans each one's "
+        "notices (and the rest's) as separate flow runs on a work pool; empty: in one process",
+    )
+    partition_timeout: int = Field(
+        default=3600, gt=0, description="seconds a daily cycle waits for its partition runs"
+    )
+    code_source: str | None = Field(
+        default=None,
+        description="where workers fetch duban's code (a git URL); default: this checkout's "
+        "folder, which must then exist at the same path on every worker machine",
+    )
     sql_echo: bool = False
+
+    @property
+    def partition_codes(self) -> list[str]:
+        """``partitions`` as a list (blanks dropped)."""
+        return [code.strip() for code in self.partitions.split(",") if code.strip()]
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,6 +8,7 @@ day it arrived) landed; *on time* when it arrived on or before the cycle's due d
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from pydantic import BaseModel
@@ -15,11 +16,12 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.calendar import ensure_calendar, workday_ordinal
+from domain.lights import active_condition
 from domain.reporting import Cycle, cycle_of, cycles_between
-from domain.status import item_status_select
+from domain.status import history_settled, item_status_select
 from models.db import prefer_hash_joins
-from models.enums import ACTIVE_STATUSES
-from models.orm import InboxFile, Plan, Report, Unit
+from models.enums import ACTIVE_STATUSES, ItemState
+from models.orm import InboxFile, Plan, Report, Unit, WorkItem
 
 
 class UnitTimeliness(BaseModel):
@@ -53,11 +55,41 @@ class CompletenessView(BaseModel):
     units: list[UnitTimeliness]
 
 
-def owing_units(session: Session, plan_id: str, cycle: Cycle, yellow_workdays: int) -> set[int]:
-    """Units with an active item at the end of the cycle."""
+def owing_units(
+    session: Session,
+    plan_id: str,
+    cycle: Cycle,
+    yellow_workdays: int,
+    units: Collection[int] | None = None,
+) -> set[int]:
+    """Units (of ``units``, if given) with an active item at the end of the cycle."""
     ensure_calendar(session, cycle.end)
+    if history_settled(session, cycle.end):  # one pass over work_item, no status per item
+        active = active_condition(
+            state=WorkItem.state,
+            start=WorkItem.start,
+            due=WorkItem.due,
+            waiting=WorkItem.open_prerequisites > 0,
+            as_of=cycle.end,
+        )
+        return set(
+            session.scalars(
+                select(WorkItem.unit_id)
+                .where(
+                    WorkItem.plan_id == plan_id,
+                    WorkItem.state != ItemState.RETIRED.value,
+                    active,
+                    *([WorkItem.unit_id.in_(units)] if units is not None else []),
+                )
+                .group_by(WorkItem.unit_id)
+            )
+        )
     rows = item_status_select(
-        plan_id, cycle.end, workday_ordinal(session, cycle.end), yellow_workdays
+        plan_id,
+        cycle.end,
+        workday_ordinal(session, cycle.end),
+        yellow_workdays,
+        units=units,
     ).subquery()
     return set(
         session.scalars(select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE_STATUSES)).distinct())
@@ -83,9 +115,16 @@ def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date
 
 
 def completeness_view(
-    session: Session, plan: Plan, as_of: date, *, cycles: int = 8, yellow_workdays: int = 5
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    *,
+    cycles: int = 8,
+    yellow_workdays: int = 5,
+    units: Collection[int] | None = None,
 ) -> CompletenessView:
-    """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles."""
+    """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles
+    (of the units of ``units`` only, if given)."""
     prefer_hash_joins(session)
     kind, due = plan.reporting_cycle, plan.reporting_due
     current = cycle_of(as_of, kind, due)
@@ -93,7 +132,10 @@ def completeness_view(
     while len(window) < cycles:
         window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))
     names = {
-        u.id: (u.code, u.name) for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))
+        u.id: (u.code, u.name)
+        for u in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.plan_id == plan.id)
+        )
     }
     owed_count: dict[int, int] = {}
     sent_count: dict[int, int] = {}
@@ -101,7 +143,7 @@ def completeness_view(
     owed_now: set[int] = set()
     sent_now: dict[int, date] = {}
     for cycle in window:
-        owed = owing_units(session, plan.id, cycle, yellow_workdays)
+        owed = owing_units(session, plan.id, cycle, yellow_workdays, units)
         sent = sent_reports(session, plan.id, cycle)
         if cycle == current:
             owed_now, sent_now = owed, sent
@@ -113,10 +155,10 @@ def completeness_view(
                 sent_count[unit_id] = sent_count.get(unit_id, 0) + 1
                 if sent[unit_id] <= cycle.due:
                     on_time[unit_id] = on_time.get(unit_id, 0) + 1
-    units = []
+    records = []
     for unit_id, owed_n in sorted(owed_count.items(), key=lambda kv: names[kv[0]][0]):
         sent_n, on_time_n = sent_count.get(unit_id, 0), on_time.get(unit_id, 0)
-        units.append(
+        records.append(
             UnitTimeliness(
                 unit=names[unit_id][0],
                 unit_name=names[unit_id][1],
@@ -136,5 +178,5 @@ def completeness_view(
         missing=missing,
         window_start=window[0].start,
         window_end=window[-1].end,
-        units=units,
+        units=records,
     )

@@ -26,6 +26,7 @@ DONE = (Status.DONE_ON_TIME, Status.DONE_LATE)
 ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
 """The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
+OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
 
 
 def completion(view: StatusView) -> float:
@@ -139,7 +140,8 @@ def task_page(
                 f"| {i.id} | {i.milestone} | {md_escape(i.unit_name)} | {i.due.isoformat()} | "
                 f"{state} | {levels.get(i.id, '—')} |"
             )
-        if len(attention) > ATTENTION_ROWS:
-            more = len(attention) - ATTENTION_ROWS
+        total = max(len(attention), task.lights[Light.RED] + task.lights[Light.YELLOW])
+        if total > ATTENTION_ROWS:
+            more = total - ATTENTION_ROWS
             lines.append(f"\n另有 {more} 项，见 `duban status --task {task.task}`。")
     return "\n".join(lines) + "\n"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
@@ -88,12 +88,71 @@ def record_moves(
             for m in moves
         ],
     )
+    # the current-state columns beside the log, what today's status reads (domain.status); a
+    # creation move (from nothing) is the insert's, which sets them itself
     if changed:
         session.execute(
             update(WorkItem),
-            [{"id": m.item_id, "state": m.to_state.value, "updated_at": at} for m in changed],
+            [
+                {"id": m.item_id, "state": m.to_state.value, "moved_on": on_date, "updated_at": at}
+                for m in changed
+            ],
+        )
+    finished = {ItemState.CLOSED, ItemState.RETIRED}  # what no longer holds a dependent back
+    released = [m.item_id for m in changed if (m.from_state in finished) ^ (m.to_state in finished)]
+    if released:
+        refresh_open_prerequisites(session, dependents(session, released))
+    submitted = [m.item_id for m in changed if m.to_state == ItemState.SUBMITTED]
+    for start in range(0, len(submitted), CHUNK):
+        session.execute(
+            update(WorkItem)
+            .where(
+                WorkItem.id.in_(submitted[start : start + CHUNK]),
+                or_(WorkItem.submitted_on.is_(None), WorkItem.submitted_on < on_date),
+            )
+            .values(submitted_on=on_date)
+            .execution_options(synchronize_session=False)
         )
     session.flush()
+
+
+def dependents(session: Session, item_ids: Sequence[int]) -> set[int]:
+    """The items with a live dependency on any of ``item_ids``."""
+    out: set[int] = set()
+    for start in range(0, len(item_ids), CHUNK):
+        out.update(
+            session.scalars(
+                select(ItemDependency.item_id).where(
+                    ItemDependency.depends_on_item_id.in_(item_ids[start : start + CHUNK]),
+                    ItemDependency.retired_on.is_(None),
+                )
+            )
+        )
+    return out
+
+
+def refresh_open_prerequisites(session: Session, item_ids: Collection[int]) -> None:
+    """Recount ``work_item.open_prerequisites`` of these items from their live dependencies."""
+    predecessor = aliased(WorkItem)
+    count = (
+        select(func.count())
+        .select_from(ItemDependency)
+        .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
+        .where(
+            ItemDependency.item_id == WorkItem.id,
+            ItemDependency.retired_on.is_(None),
+            predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+        )
+        .scalar_subquery()
+    )
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            update(WorkItem)
+            .where(WorkItem.id.in_(ids[start : start + CHUNK]))
+            .values(open_prerequisites=count)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def move_item(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal
+from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal, or_
 
 from domain.lifecycle import DONE_STATES
 from models.enums import Status
@@ -71,3 +71,22 @@ def _behind_pace(
     elapsed = literal(as_of_ordinal) - start_ordinal
     lagging = and_(span > 0, elapsed * 100 - percent * span > margin * span)
     return [(lagging, Status.BEHIND_PACE.value)]
+
+
+def active_condition(
+    *,
+    state: SQLColumnExpression[str],
+    start: SQLColumnExpression[date],
+    due: SQLColumnExpression[date],
+    waiting: SQLColumnExpression[bool],
+    as_of: date,
+) -> ColumnElement[bool]:
+    """True where :func:`status_expression` gives one of ``ACTIVE_STATUSES`` (on track, due
+    soon, behind pace, overdue): not done (1–2), not waiting (3), and overdue (4) or the window
+    open (5). It needs no calendar and no CASE, so "who owes a report" is a plain filter."""
+    today = literal(as_of, Date)
+    return and_(
+        state.not_in([s.value for s in DONE_STATES]),
+        ~waiting,
+        or_(today > due, today >= start),
+    )

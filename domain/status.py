@@ -6,6 +6,7 @@ date (``assigned`` if none yet), so the picture for any past date can be reprodu
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -155,13 +156,37 @@ def valid_on(as_of: date) -> ColumnElement[bool]:
     )
 
 
-def prepare_plan_query(session: Session, plan_id: str, as_of: date) -> None:
-    """Before a whole-plan query: the calendar covers as_of and every due date; hash joins."""
+def history_settled(session: Session, as_of: date) -> bool:
+    """Whether nothing in the history is dated after ``as_of`` (no transition, report, deadline
+    change, dependency or item added later): then the picture as of that date is today's, and
+    the current-state columns of ``work_item`` give it without replaying the logs.
+
+    The daily cycle, escalation and this week's briefing ask about today, so they take this
+    path; a past date (last week's briefing, ``duban status --as-of``) replays the history.
+    Each maximum is one lookup in an index on the date (any plan: a later date in another plan
+    only costs the replay).
+    """
+    dates = (
+        ItemTransition.on_date,
+        Report.received_on,
+        DeadlineChange.on_date,
+        ItemDependency.created_on,
+        ItemDependency.retired_on,
+        WorkItem.created_on,
+    )
+    latest = [select(func.max(column)).scalar_subquery() for column in dates]
+    return all(d is None or d <= as_of for d in session.execute(select(*latest)).one())
+
+
+def prepare_plan_query(session: Session, plan_id: str, as_of: date) -> bool:
+    """Before a whole-plan query: the calendar covers as_of and every due date; hash joins.
+    Returns whether the history is settled on ``as_of`` (see :func:`history_settled`)."""
     prefer_hash_joins(session)
     first_due, last_due = session.execute(
         select(func.min(WorkItem.due), func.max(WorkItem.due)).where(WorkItem.plan_id == plan_id)
     ).one()
     ensure_calendar(session, as_of, *(d for d in (first_due, last_due) if d is not None))
+    return history_settled(session, as_of)
 
 
 def item_status_select(
@@ -170,12 +195,28 @@ def item_status_select(
     as_of_ordinal: int,
     yellow_workdays: int,
     pace_margin: int | None = None,
+    *,
+    settled: bool = False,
+    units: Collection[int] | None = None,
+    milestones: Collection[int] | None = None,
 ) -> Select[*tuple[Any, ...]]:
-    """One row per item of the plan as it stood on ``as_of``, with its status.
+    """One row per item of the plan as it stood on ``as_of``, with its status (of the items of
+    ``units`` and ``milestones`` only, if given: a partition of the plan, a key task).
 
-    Everything per item is a join against a grouped derived table (no correlated subquery), so
-    the database can hash-join the whole table at once.
+    ``settled`` (see :func:`history_settled`): read the state, done date, due date and percent
+    from the work item's current columns instead of replaying the logs up to ``as_of``; the
+    answer is the same, at the cost of one pass over ``work_item`` and the live dependencies.
+    Otherwise everything per item is a join against a grouped derived table (no correlated
+    subquery), so the database can hash-join the whole table at once.
     """
+    scope = [
+        *([WorkItem.unit_id.in_(units)] if units is not None else []),
+        *([WorkItem.milestone_id.in_(milestones)] if milestones is not None else []),
+    ]
+    if settled:
+        return _current_status_select(
+            plan_id, as_of, as_of_ordinal, yellow_workdays, pace_margin, scope
+        )
     history = state_as_of(as_of).cte("state_as_of")
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
     # the due date as it stood: before the first deadline change logged after as_of, its old date
@@ -259,8 +300,157 @@ def item_status_select(
             WorkItem.plan_id == plan_id,
             state != ItemState.RETIRED.value,
             or_(WorkItem.created_on.is_(None), WorkItem.created_on <= as_of),
+            *scope,
         )
     )
+
+
+def _current_status_select(
+    plan_id: str,
+    as_of: date,
+    as_of_ordinal: int,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    scope: Sequence[ColumnElement[bool]],
+) -> Select[*tuple[Any, ...]]:
+    """:func:`item_status_select` on a settled date: the same columns from the work item's
+    current state alone (``scope``: conditions on ``work_item`` that narrow it)."""
+    start_day = aliased(CalendarDay)
+    status = status_expression(
+        state=WorkItem.state,
+        done_on=func.coalesce(WorkItem.submitted_on, WorkItem.moved_on),
+        start=WorkItem.start,
+        due=WorkItem.due,
+        due_ordinal=CalendarDay.ordinal,
+        waiting=WorkItem.open_prerequisites > 0,
+        as_of=as_of,
+        as_of_ordinal=as_of_ordinal,
+        yellow_workdays=yellow_workdays,
+        start_ordinal=start_day.ordinal,
+        percent=WorkItem.percent,
+        pace_margin=pace_margin,
+    ).label("status")
+    return (
+        select(
+            WorkItem.id,
+            WorkItem.occurrence,
+            WorkItem.start,
+            WorkItem.due,
+            WorkItem.original_due,
+            WorkItem.percent,
+            WorkItem.unit_id,
+            WorkItem.state,
+            status,
+            (CalendarDay.ordinal - as_of_ordinal).label("workdays_left"),
+            Task.id.label("task_id"),
+            Task.code.label("task"),
+            Milestone.code.label("milestone"),
+            Milestone.title,
+            Unit.code.label("unit"),
+            Unit.name.label("unit_name"),
+        )
+        .join(Milestone, Milestone.id == WorkItem.milestone_id)
+        .join(Task, Task.id == Milestone.task_id)
+        .join(Unit, Unit.id == WorkItem.unit_id)
+        .join(CalendarDay, CalendarDay.day == WorkItem.due)
+        .outerjoin(start_day, start_day.day == WorkItem.start)
+        .where(
+            WorkItem.plan_id == plan_id,
+            WorkItem.state != ItemState.RETIRED.value,
+            *scope,
+        )
+    )
+
+
+def status_counts(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    *,
+    settled: bool,
+    units: Collection[int] | None = None,
+    milestones: Collection[int] | None = None,
+) -> list[tuple[str, str, str, str, int]]:
+    """How many items of each (task, milestone, milestone title, status) on ``as_of``.
+
+    On a settled date the items are first grouped by what their status depends on (milestone,
+    state, dates, percent, waiting): one pass over ``work_item`` that leaves a few thousand
+    groups, whose status is then worked out once per group instead of once per item.
+    """
+    ordinal = workday_ordinal(session, as_of)
+    if not settled:
+        rows = item_status_select(
+            plan_id,
+            as_of,
+            ordinal,
+            yellow_workdays,
+            pace_margin,
+            units=units,
+            milestones=milestones,
+        ).subquery()
+        keys = (rows.c.task, rows.c.milestone, rows.c.title, rows.c.status)
+        return [
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in session.execute(select(*keys, func.count()).group_by(*keys))
+        ]
+    done_on = func.coalesce(WorkItem.submitted_on, WorkItem.moved_on)
+    waiting = WorkItem.open_prerequisites > 0
+    grouped = (
+        select(
+            WorkItem.milestone_id,
+            WorkItem.state,
+            WorkItem.start,
+            WorkItem.due,
+            WorkItem.percent,
+            done_on.label("done_on"),
+            waiting.label("waiting"),
+            func.count().label("n"),
+        )
+        .where(
+            WorkItem.plan_id == plan_id,
+            WorkItem.state != ItemState.RETIRED.value,
+            *([WorkItem.unit_id.in_(units)] if units is not None else []),
+            *([WorkItem.milestone_id.in_(milestones)] if milestones is not None else []),
+        )
+        .group_by(
+            WorkItem.milestone_id,
+            WorkItem.state,
+            WorkItem.start,
+            WorkItem.due,
+            WorkItem.percent,
+            done_on,
+            waiting,
+        )
+        .subquery("item_groups")
+    )
+    start_day, due_day = aliased(CalendarDay), aliased(CalendarDay)
+    status = status_expression(
+        state=grouped.c.state,
+        done_on=grouped.c.done_on,
+        start=grouped.c.start,
+        due=grouped.c.due,
+        due_ordinal=due_day.ordinal,
+        waiting=grouped.c.waiting,
+        as_of=as_of,
+        as_of_ordinal=ordinal,
+        yellow_workdays=yellow_workdays,
+        start_ordinal=start_day.ordinal,
+        percent=grouped.c.percent,
+        pace_margin=pace_margin,
+    )
+    labels = (Task.code, Milestone.code, Milestone.title, status)
+    query = (
+        select(*labels, func.sum(grouped.c.n))
+        .select_from(grouped)
+        .join(Milestone, Milestone.id == grouped.c.milestone_id)
+        .join(Task, Task.id == Milestone.task_id)
+        .join(due_day, due_day.day == grouped.c.due)
+        .outerjoin(start_day, start_day.day == grouped.c.start)
+        .group_by(*labels)
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(query)]
 
 
 def status_view(
@@ -274,31 +464,48 @@ def status_view(
     with_items: bool = False,
     pace_margin: int | None = None,
     only_statuses: frozenset[Status] | None = None,
+    item_limit: int | None = None,
 ) -> StatusView:
     """Counts per task and light for ``as_of``; the items too when filtered or asked for
     (``only_statuses``: just the items with these statuses, e.g. the overdue ones: a whole
-    plan's items as models cost memory and time that counts do not)."""
+    plan's items as models cost memory and time that counts do not; ``item_limit``: only the
+    first so many, earliest due first)."""
     plan = resolve_plan(session, plan_id)
-    prepare_plan_query(session, plan.id, as_of)
-    base = item_status_select(
-        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
-    )
+    settled = prepare_plan_query(session, plan.id, as_of)
     filters: dict[str, str] = {}
+    milestones = None
     if task is not None:
-        code = _task_code(session, plan.id, task)
-        base = base.where(Task.code == code)
-        filters["task"] = code
+        filters["task"] = code = _task_code(session, plan.id, task)
+        milestones = task_milestones(session, plan.id, code)
+    base = item_status_select(
+        plan.id,
+        as_of,
+        workday_ordinal(session, as_of),
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        milestones=milestones,
+    )
+    units = None
     if unit is not None:
-        base = base.where(WorkItem.unit_id.in_(subtree(session, plan.id, unit)))
+        units = subtree(session, plan.id, unit)
+        base = base.where(WorkItem.unit_id.in_(units))
         filters["unit"] = unit
     rows = base.subquery()
 
-    counts = session.execute(
-        select(rows.c.task, rows.c.status, func.count()).group_by(rows.c.task, rows.c.status)
-    ).all()
+    counts = status_counts(
+        session,
+        plan.id,
+        as_of,
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        units=units,
+        milestones=milestones,
+    )
     summary, statuses = _empty_lights(), dict.fromkeys(Status, 0)
     per_task: dict[str, dict[Light, int]] = {}
-    for task_code, status_value, n in counts:
+    for task_code, _, _, status_value, n in counts:
         st = Status(status_value)
         statuses[st] += n
         light = STATUS_LIGHT[st]
@@ -313,6 +520,8 @@ def status_view(
         )
         if only_statuses is not None:
             wanted = wanted.where(rows.c.status.in_([st.value for st in only_statuses]))
+        if item_limit is not None:
+            wanted = wanted.limit(item_limit)
         for r in session.execute(wanted):
             items.append(
                 ItemStatus(
@@ -347,6 +556,15 @@ def status_view(
         tasks=tasks,
         items=items,
         warnings=warnings,
+    )
+
+
+def task_milestones(session: Session, plan_id: str, code: str) -> list[int]:
+    """Ids of a key task's milestones (the work-item index leads with the milestone)."""
+    return list(
+        session.scalars(
+            select(Milestone.id).join(Task).where(Task.plan_id == plan_id, Task.code == code)
+        )
     )
 
 
@@ -406,20 +624,17 @@ def milestone_lights(
     pace_margin: int | None = None,
 ) -> list[tuple[str, str, dict[Light, int]]]:
     """One key task's milestones with their items counted by light: (code, title, counts)."""
-    prepare_plan_query(session, plan_id, as_of)
+    settled = prepare_plan_query(session, plan_id, as_of)
     code = _task_code(session, plan_id, task)
-    rows = (
-        item_status_select(
-            plan_id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
-        )
-        .where(Task.code == code)
-        .subquery()
-    )
     out: dict[tuple[str, str], dict[Light, int]] = {}
-    for milestone, title, status, n in session.execute(
-        select(rows.c.milestone, rows.c.title, rows.c.status, func.count())
-        .group_by(rows.c.milestone, rows.c.title, rows.c.status)
-        .order_by(rows.c.milestone)
+    for _, milestone, title, status, n in status_counts(
+        session,
+        plan_id,
+        as_of,
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        milestones=task_milestones(session, plan_id, code),
     ):
         out.setdefault((milestone, title), _empty_lights())[STATUS_LIGHT[Status(status)]] += n
     return [(m, t, counts) for (m, t), counts in sorted(out.items())]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import InputError
 from domain.calendar import rebuild_calendar
-from domain.items import Move, record_moves
+from domain.items import Move, record_moves, refresh_open_prerequisites
 from models import clock
 from models.enums import ItemState, TaskRole
 from models.orm import (
@@ -425,6 +425,7 @@ class _Syncer:
                     "state": ItemState.ASSIGNED.value,
                     "percent": 0,
                     "created_on": created_on,
+                    "moved_on": self.today,  # the creation move below, on the same day
                     "created_at": self.now,
                     "updated_at": self.now,
                 }
@@ -575,6 +576,9 @@ class _Syncer:
         _bump(self.report.added, "item dependencies", len(new))
         _bump(self.report.retired, "item dependencies", len(gone))
         self.s.flush()
+        refresh_open_prerequisites(
+            self.s, {a for a, _ in new} | {a for (a, b), i in live.items() if (a, b) not in want}
+        )
 
 
 def match_occurrences(

@@ -3,7 +3,10 @@ scheduler, and one-off runs. Prefect is imported only here, after its settings a
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -13,7 +16,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from config.settings import get_settings
+from config.errors import NotFoundError
+from config.settings import Settings, get_settings
 from domain.briefing.issue import check_date, report_day
 from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, out
@@ -21,6 +25,8 @@ from duban.database import ready_engine
 from duban.dates import parse_date
 from duban.orchestration import (
     LocalServer,
+    client_environment,
+    healthy,
     prefect_client,
     prefect_home,
     prefect_server,
@@ -97,6 +103,74 @@ def serve(plan: PlanOpt = None) -> None:
         prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
 
 
+def _persistent_server(settings: Settings) -> str:
+    """The API of a server that outlives this command (workers and deployments need one)."""
+    url = settings.resolved_prefect_api_url
+    if settings.prefect_api_url:
+        if not healthy(url):
+            raise NotFoundError(f"the Prefect server at {url} does not answer")
+        return url
+    if not running_local_server(settings):
+        raise NotFoundError(
+            "no Prefect server runs for this data directory: start `duban server` first "
+            "(or set DUBAN_PREFECT_API_URL to the shared one)"
+        )
+    return url
+
+
+Pool = Annotated[str, typer.Option(help="The Prefect work pool (a process pool).")]
+
+
+@app.command()
+def deploy(pool: Pool = "duban", plan: PlanOpt = None) -> None:
+    """Register the partition deployment on a work pool, for daily cycles spread over workers."""
+    from flows.deployments import deploy_partitions  # noqa: PLC0415
+
+    settings = get_settings()
+    plan_id = _plan_id(plan)
+    url = _persistent_server(settings)
+    with prefect_client(settings):
+        deploy_partitions(settings, plan_id, pool)
+    out.print(f"daily-cycle-partition/{plan_id} is on work pool {pool!r} ({ui_url(url)})")
+    out.print(f"start workers on each machine with: duban worker --pool {pool}")
+    out.print(
+        "run a partitioned cycle: duban run daily-cycle --partitions CODE,CODE,... "
+        "(or set DUBAN_PARTITIONS for the scheduled one)"
+    )
+
+
+@app.command()
+def worker(
+    pool: Pool = "duban",
+    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 1,
+) -> None:
+    """Run a Prefect process worker for the work pool (one per machine, or more); its runs use
+    this machine's DUBAN_* settings, so DUBAN_DATABASE_URL must name the shared database."""
+    settings = get_settings()
+    _persistent_server(settings)
+    env = {**os.environ, **client_environment(settings)}
+    command = [
+        sys.executable, "-m", "prefect", "worker", "start",
+        "--pool", pool, "--type", "process", "--limit", str(limit),
+    ]  # fmt: skip
+    out.print(f"worker polling {pool!r} at {settings.resolved_prefect_api_url} (Ctrl-C stops it)")
+    out.file.flush()
+    process = subprocess.Popen(command, env=env)  # noqa: S603 - our interpreter's prefect
+    stop = _until_interrupted()
+    try:
+        while not stop() and process.poll() is None:
+            time.sleep(0.5)
+    finally:
+        if process.poll() is None:
+            process.terminate()  # Prefect's worker may want a second one (NOTES.md)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                process.wait(timeout=10)
+    out.print("worker stopped")
+
+
 @app.command()
 def scheduler(plan: PlanOpt = None) -> None:
     """Run the scheduled flows in-process with APScheduler (embedded mode; one per database)."""
@@ -144,6 +218,21 @@ def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
             raise typer.BadParameter(str(exc), param_hint="--week/--as-of") from None
 
 
+def _partition_codes(plan_id: str, text: str) -> list[str]:
+    """The codes of ``--partitions``, each a unit of the plan (else a usage error)."""
+    from domain.partitions import partition_units  # noqa: PLC0415
+
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    if not codes:
+        raise typer.BadParameter("name at least one unit code", param_hint="--partitions")
+    with session_scope(ready_engine()) as session:
+        try:
+            partition_units(session, plan_id, codes[0], codes)
+        except NotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--partitions") from None
+    return codes
+
+
 @app.command("run")
 def run_flow(
     name: Annotated[str, typer.Argument(help="daily-cycle, weekly-briefing or sync-catalog.")],
@@ -152,6 +241,10 @@ def run_flow(
     no_send: Annotated[
         bool, typer.Option("--no-send", help="weekly-briefing: write it, do not send.")
     ] = False,
+    partitions: Annotated[
+        str | None,
+        typer.Option(help="daily-cycle: unit codes, comma-separated, planned on a work pool."),
+    ] = None,
     plan: PlanOpt = None,
 ) -> None:
     """Run one flow now, recorded in Prefect (a local server is started if none answers)."""
@@ -171,6 +264,10 @@ def run_flow(
         params.update(week=week, send=not no_send)
     elif week is not None or no_send:
         raise typer.BadParameter("--week and --no-send go with weekly-briefing", param_hint=name)
+    if partitions is not None:
+        if name != "daily-cycle":
+            raise typer.BadParameter("--partitions goes with daily-cycle", param_hint=name)
+        params["partitions"] = _partition_codes(params["plan_id"], partitions)
     if name == "sync-catalog" and as_of is not None:
         raise typer.BadParameter("sync-catalog takes no --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):

@@ -138,7 +138,7 @@ def write_sample_inbox(
             folder = batches.get(arrives, batches[fridays[-1]])
             staging = out / ".staging"
             made = write_workbook(session, plan, unit, period, staging)
-            rows = _progress_rows(rng, made.path, progress)
+            rows = progress_rows(rng, made.path, progress)
             measures = village_measures(rng, unit) if made.measures and week == 0 else None
             fill_workbook(made.path, rows, measures)
             folder.mkdir(parents=True, exist_ok=True)
@@ -159,7 +159,7 @@ def write_sample_inbox(
     ]
 
 
-def _progress_rows(
+def progress_rows(
     rng: random.Random, path: Path, progress: dict[int, int]
 ) -> dict[int, dict[str, Any]]:
     book = openpyxl.load_workbook(path, read_only=True)

@@ -1,5 +1,6 @@
-"""The daily cycle: collect reports → light every item → plan the ladder's notices → deliver
-them → publish the coordinator's view, then one subflow per key task with its own page.
+"""The daily cycle: collect reports → light every item → plan the ladder's notices (in one
+process, or per partition on a work pool's workers) → deliver them → publish the coordinator's
+view, then one subflow per key task with its own page.
 
 Cron cannot know Chinese make-up working days, so the flow asks the working-day calendar
 first and finishes early on a rest day, saying why.
@@ -20,6 +21,7 @@ from flows.common import (
     run_name,
     working_day,
 )
+from flows.partitioned import fan_out_notices
 from flows.stages import (
     collect_reports,
     deliver_notices,
@@ -45,9 +47,14 @@ def key_task(plan_id: str, task_code: str, as_of: date) -> str:
     on_crashed=[alert_on_failure],
 )
 def daily_cycle(
-    plan_id: str | None = None, as_of: date | None = None, force: bool = False
+    plan_id: str | None = None,
+    as_of: date | None = None,
+    force: bool = False,
+    partitions: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The day's work for a plan (``as_of`` defaults to today in the plan's timezone)."""
+    """The day's work for a plan (``as_of`` defaults to today in the plan's timezone). With
+    ``partitions`` (unit codes), the notices are planned per partition in runs of the
+    ``daily-cycle-partition`` deployment on a work pool (see :mod:`flows.partitioned`)."""
     pid, _, day = plan_and_day(plan_id, as_of)
     with tags(pid, "daily"):
         outside = outside_plan(pid, day)
@@ -64,7 +71,7 @@ def daily_cycle(
             return {"as_of": day.isoformat(), "skipped": note or "rest day"}
         collected = collect_reports(pid)
         lights = evaluate_lights(pid, day)
-        planned = plan_notices(pid, day)
+        planned = fan_out_notices(pid, day, partitions) if partitions else plan_notices(pid, day)
         delivered = deliver_notices(pid)
         publish_plan_view(pid, lights)
         for t in lights.status.tasks:

@@ -10,9 +10,12 @@ other parameters (a chosen week's briefing, say).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from config.settings import Settings
 
@@ -73,11 +76,14 @@ def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
 
     out: list[Any] = []  # to_deployment is sync here (we are not in an event loop)
     for s in scheduled(settings):
+        params: dict[str, Any] = {"plan_id": plan_id}
+        if s.key == "daily-cycle" and settings.partition_codes:
+            params["partitions"] = settings.partition_codes
         out.append(
             load_flow(s.flow).to_deployment(
                 name=plan_id,
                 schedules=[Cron(s.cron, timezone=s.timezone)],
-                parameters={"plan_id": plan_id},
+                parameters=params,
                 tags=[plan_id],
                 description=s.description,
             )
@@ -87,3 +93,37 @@ def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
         params = {"plan_id": plan_id} if "plan_id" in flow.parameters.properties else {}
         out.append(flow.to_deployment(name=plan_id, parameters=params, tags=[plan_id]))
     return out
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTITION_ENTRYPOINT = "flows/partitioned.py:daily_cycle_partition"
+
+
+def deploy_partitions(settings: Settings, plan_id: str, pool: str) -> UUID:
+    """Register ``daily-cycle-partition/<plan>`` on the work pool ``pool`` (a process pool, made
+    if missing). Its workers run the code from ``DUBAN_CODE_SOURCE`` (a git URL) or from this
+    checkout's folder, which must then be at the same path on every worker machine."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415 - Prefect when deploying
+    from prefect.client.schemas.actions import WorkPoolCreate  # noqa: PLC0415
+    from prefect.exceptions import ObjectAlreadyExists  # noqa: PLC0415
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    partition_flow = load_flow("flows.partitioned:daily_cycle_partition")
+    # from_source and deploy are sync here (we are not in an event loop)
+    remote = cast(
+        "Flow[..., Any]",
+        partition_flow.from_source(
+            source=settings.code_source or str(ROOT), entrypoint=PARTITION_ENTRYPOINT
+        ),
+    )
+    deployment_id = remote.deploy(
+        name=plan_id,
+        work_pool_name=pool,
+        build=False,
+        push=False,
+        tags=[plan_id],
+        description="督办提醒的一个分区（由每日运行按分区启动）",
+        print_next_steps=False,
+    )
+    return cast(UUID, deployment_id)

@@ -7,6 +7,7 @@ from the database, which is the record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +29,8 @@ from domain.briefing.issue import FORMATS, issue_briefing
 from domain.completeness import CompletenessView, completeness_view
 from domain.dashboard import (
     ATTENTION,
+    ATTENTION_ROWS,
+    OVERDUE_ROWS,
     completion,
     missing_reports_table,
     overdue_table,
@@ -37,6 +40,7 @@ from domain.dashboard import (
 from domain.delivery import deliver
 from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
+from domain.partitions import partition_label, partition_units
 from domain.reporting import cycle_of
 from domain.status import StatusView, milestone_lights, status_view
 from flows.common import engine, logger, stage
@@ -80,9 +84,15 @@ class Lights:
 
 
 def _status(
-    session: Session, plan_id: str, day: date, only: frozenset[Status], task: str | None = None
+    session: Session,
+    plan_id: str,
+    day: date,
+    only: frozenset[Status],
+    limit: int,
+    task: str | None = None,
 ) -> StatusView:
-    """The status picture with the items of the ``only`` statuses (of one key task if given)."""
+    """The status picture with the first ``limit`` items of the ``only`` statuses (of one key
+    task if given), most urgent first: what a page shows, whatever the plan's size."""
     settings = get_settings()
     return status_view(
         session,
@@ -92,6 +102,7 @@ def _status(
         task=task,
         pace_margin=settings.pace_margin,
         only_statuses=only,
+        item_limit=limit,
     )
 
 
@@ -100,13 +111,15 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     settings = get_settings()
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day, frozenset({Status.OVERDUE}))
+        view = _status(session, plan_id, day, frozenset({Status.OVERDUE}), OVERDUE_ROWS)
         plan = session.get(Plan, plan_id)
         assert plan is not None
         # the last cycle whose report is due by now (on a Monday: last week's)
         cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
-        done = completeness_view(session, plan, closed, yellow_workdays=settings.yellow_workdays)
+        done = completeness_view(
+            session, plan, closed, cycles=1, yellow_workdays=settings.yellow_workdays
+        )
     for warning in view.warnings:
         logger().warning(warning)
     s = view.summary
@@ -125,16 +138,26 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
 
 
 @stage("plan notices")
-def plan_notices(plan_id: str, day: date) -> dict[str, int]:
-    """The ladder's notices for the day into the outbox (each planned once, however often)."""
+def plan_notices(
+    plan_id: str, day: date, partition: str | None = None, partitions: Sequence[str] = ()
+) -> dict[str, int]:
+    """The ladder's notices for the day into the outbox (each planned once, however often): for
+    the whole plan, or for the units of ``partition`` among ``partitions`` (see
+    :mod:`domain.partitions`)."""
     ladder = load_ladder(get_settings().ladder)
     with session_scope(engine()) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
-        due = all_due_notices(session, plan, day, ladder, get_settings().yellow_workdays)
+        units = (
+            None if partition is None else partition_units(session, plan_id, partition, partitions)
+        )
+        due = all_due_notices(
+            session, plan, day, ladder, get_settings().yellow_workdays, units, only_new=True
+        )
         new = write_outbox(session, plan, due)
-    logger().info("督办提醒 %s：应发 %d 条，新写入发件箱 %d 条", day, len(due), new)
-    return {"due": len(due), "new": new}
+    scope = "" if units is None else f"（分区 {partition_label(partition)}，{len(units)} 个单位）"
+    logger().info("督办提醒 %s%s：新写入发件箱 %d 条", day, scope, new)
+    return {"new": new}
 
 
 @stage("deliver notices")
@@ -175,10 +198,12 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
         description=f"{view.plan_title}：各重点任务亮灯情况（{view.as_of}）",
     )
     overdue = overdue_table(view.items, levels)
+    total = view.statuses[Status.OVERDUE]
+    shown = f"，表中为逾期最久的 {len(overdue)} 项" if len(overdue) < total else ""
     create_table_artifact(
         overdue or [{"事项编号": "—", "事项": "无逾期事项"}],
         key=artifact_key(plan_id, "overdue"),
-        description=f"逾期事项 {len(overdue)} 项（{view.as_of}）",
+        description=f"逾期事项 {total} 项（{view.as_of}）{shown}",
     )
     missing = missing_reports_table(lights.completeness)
     create_table_artifact(
@@ -188,7 +213,7 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     )
     logger().info(
         "看板已更新：逾期事项 %d 项，本期未报送单位 %d 个，总体完成 %.1f%%",
-        len(overdue),
+        total,
         len(missing),
         completion(view),
     )
@@ -197,14 +222,14 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
         key=artifact_key(plan_id, "completion"),
         description=f"已完成事项占全部事项的比例（{view.as_of}）",
     )
-    return len(overdue)
+    return total
 
 
 @stage("key task page")
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day, ATTENTION, task=task_code)
+        view = _status(session, plan_id, day, ATTENTION, ATTENTION_ROWS, task=task_code)
         settings = get_settings()
         milestones = milestone_lights(
             session,

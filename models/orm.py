@@ -203,9 +203,16 @@ class WorkItem(Base):
     original_due: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16))
     percent: Mapped[int] = mapped_column(Integer, default=0)
-    created_on: Mapped[date | None] = mapped_column(Date)
+    created_on: Mapped[date | None] = mapped_column(Date, index=True)
     """NULL for items of the plan's first load (the baseline); else the day a later sync added it,
     so the status for an earlier date does not show it."""
+    moved_on: Mapped[date | None] = mapped_column(Date)
+    """The ``on_date`` of the item's latest transition (kept with ``state`` by ``record_moves``)."""
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    """The latest ``on_date`` of a move to ``submitted``: with ``moved_on`` the day it was done."""
+    open_prerequisites: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many live dependencies of the item are on items not closed (nor retired): kept by
+    ``domain.items.refresh_open_prerequisites`` when either side changes."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -228,8 +235,8 @@ class ItemDependency(Base):
     depends_on_item_id: Mapped[int] = mapped_column(
         ForeignKey("work_item.id", ondelete="CASCADE"), index=True
     )
-    created_on: Mapped[date | None] = mapped_column(Date)
-    retired_on: Mapped[date | None] = mapped_column(Date)
+    created_on: Mapped[date | None] = mapped_column(Date, index=True)
+    retired_on: Mapped[date | None] = mapped_column(Date, index=True)
 
 
 class ItemTransition(Base):
@@ -243,7 +250,7 @@ class ItemTransition(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
-    on_date: Mapped[date] = mapped_column(Date)
+    on_date: Mapped[date] = mapped_column(Date, index=True)
     actor: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
 
@@ -259,7 +266,7 @@ class DeadlineChange(Base):
     new_due: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
-    on_date: Mapped[date] = mapped_column(Date)
+    on_date: Mapped[date] = mapped_column(Date, index=True)
     actor: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
 
@@ -347,7 +354,7 @@ class Report(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     period: Mapped[date] = mapped_column(Date)
     received_at: Mapped[datetime]
-    received_on: Mapped[date] = mapped_column(Date)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(16))
     percent: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ timeliness from the reporting-completeness view; indicators from their view.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -25,18 +26,29 @@ from domain.briefing.build import (
 from domain.calendar import fallback_warnings, workday_ordinal
 from domain.completeness import completeness_view
 from domain.indicators import indicator_values, nearest_of_kind
-from domain.status import item_status_select, prepare_plan_query, task_rows
+from domain.status import item_status_select, prepare_plan_query, subtree, task_rows
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
 
 def item_facts(
-    session: Session, plan: Plan, as_of: date, yellow_workdays: int, pace_margin: int | None
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    units: Collection[int] | None = None,
 ) -> list[ItemFact]:
-    """Every live item of the plan with its status on ``as_of``."""
-    prepare_plan_query(session, plan.id, as_of)
+    """Every live item of the plan (of ``units``, if given) with its status on ``as_of``."""
+    settled = prepare_plan_query(session, plan.id, as_of)
     rows = item_status_select(
-        plan.id, as_of, workday_ordinal(session, as_of), yellow_workdays, pace_margin
+        plan.id,
+        as_of,
+        workday_ordinal(session, as_of),
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        units=units,
     ).subquery()
     return [
         ItemFact(
@@ -124,7 +136,9 @@ def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
     }
 
 
-def extensions(session: Session, plan: Plan, as_of: date, since: date) -> int:
+def extensions(
+    session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
+) -> int:
     """Deadlines moved by an approved extension after ``since``, up to the date."""
     first, last = week_span(as_of, since)
     return (
@@ -136,13 +150,16 @@ def extensions(session: Session, plan: Plan, as_of: date, since: date) -> int:
                 WorkItem.plan_id == plan.id,
                 DeadlineChange.kind == "extension",
                 DeadlineChange.on_date.between(first, last),
+                *([WorkItem.unit_id.in_(units)] if units is not None else []),
             )
         )
         or 0
     )
 
 
-def week_problems(session: Session, plan: Plan, as_of: date, since: date) -> list[ProblemFact]:
+def week_problems(
+    session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
+) -> list[ProblemFact]:
     first, last = week_span(as_of, since)
     query = (
         select(Report.item_id, Unit.name, Report.received_on, Report.problem)
@@ -151,6 +168,7 @@ def week_problems(session: Session, plan: Plan, as_of: date, since: date) -> lis
             Report.plan_id == plan.id,
             Report.received_on.between(first, last),
             Report.problem.is_not(None),
+            *([Report.unit_id.in_(units)] if units is not None else []),
         )
     )
     return [
@@ -170,21 +188,29 @@ def gather(
     since: date | None = None,
     yellow_workdays: int,
     pace_margin: int | None,
+    unit: str | None = None,
 ) -> Facts:
     """Every fact of the briefing dated ``as_of`` (issue ``number``), compared with ``since``
-    (the previous briefing's date; default a week earlier)."""
+    (the previous briefing's date; default a week earlier). With ``unit`` (a county in a
+    province's plan, a township): the facts of that unit and the units below it only, the
+    plan's indicators excepted (they are the plan's targets)."""
     since = since or as_of - timedelta(days=7)
-    items = item_facts(session, plan, as_of, yellow_workdays, pace_margin)
+    scope = None if unit is None else subtree(session, plan.id, unit)
+    items = item_facts(session, plan, as_of, yellow_workdays, pace_margin, scope)
     previous = {
-        i.id: i.status for i in item_facts(session, plan, since, yellow_workdays, pace_margin)
+        i.id: i.status
+        for i in item_facts(session, plan, since, yellow_workdays, pace_margin, scope)
     }
     units = unit_facts(session, plan)
-    done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays)
+    done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays, units=scope)
     coordinator = units.get(plan.coordinator_code)
+    title = masthead_title(plan.title, plan.briefing_title)
+    if unit is not None:
+        title = f"{title}（{units[unit].name}）"
     return Facts(
         plan=plan.id,
         plan_title=plan.title,
-        title=masthead_title(plan.title, plan.briefing_title),
+        title=title,
         issuer=coordinator.name if coordinator else plan.issuing_body,
         as_of=as_of,
         number=number,
@@ -195,11 +221,11 @@ def gather(
         units=units,
         levels=escalation_levels(session, plan, as_of, {i.id: i.due for i in items}),
         reasons=stated_reasons(session, plan, as_of),
-        problems=week_problems(session, plan, as_of, since),
+        problems=week_problems(session, plan, as_of, since, scope),
         timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],
         indicators=indicator_values(session, plan.id, as_of),
         year=year,
-        extended=extensions(session, plan, as_of, since),
+        extended=extensions(session, plan, as_of, since, scope),
         since=since,
         warnings=fallback_warnings(
             session, min(as_of, plan.period_start), max(as_of, plan.period_end)

@@ -18,7 +18,9 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from config.settings import temporary_settings
+from domain.briefing.build import Facts, build_briefing
 from domain.briefing.distribute import distribute_briefing
+from domain.briefing.gather import gather
 from domain.briefing.issue import FORMATS, BriefingDateError, Issued, issue_briefing, report_day
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
@@ -320,3 +322,28 @@ def test_since_last_week_means_since_the_previous_briefing(week: Engine, tmp_pat
     # M1 (due 6-30) was overdue on both days; the four M4 items (due 9-30) became overdue or
     # were done since: v11 done on time on 9-28 (before), v12/v21/v22 overdue now
     assert view.changes.newly_overdue == 3
+
+
+def test_a_briefing_of_one_unit_holds_its_subtree_only(week: Engine) -> None:
+    """The facts of 甲镇's briefing (a county of a province's plan, say) are the items, reports
+    and timeliness of 甲镇 and its villages; the plan's and the other township's are left out."""
+
+    def facts(unit: str | None) -> Facts:
+        with session_scope(week) as session:
+            plan = session.get(Plan, "demo-plan")
+            assert plan is not None
+            return gather(
+                session, plan, AS_OF, number=1, year=2021, yellow_workdays=5, pace_margin=25,
+                unit=unit,
+            )  # fmt: skip
+
+    whole, town = facts(None), facts("t1")
+    units = {"t1", "v11", "v12"}
+    assert {i.unit for i in town.items} <= units
+    assert sorted(i.id for i in town.items) == sorted(i.id for i in whole.items if i.unit in units)
+    assert set(town.previous) == {i.id for i in town.items}
+    assert {t.unit for t in town.timeliness} <= units
+    assert {t.unit for t in whole.timeliness} - units, "the whole plan has others"
+    assert [p.item_id for p in town.problems] == [p.item_id for p in whole.problems]  # v12's
+    assert town.title.endswith("（甲镇）")
+    assert build_briefing(town).masthead.title == town.title

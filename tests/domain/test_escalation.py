@@ -14,7 +14,7 @@ from config.ladder import Ladder, load_ladder
 from config.settings import Settings, temporary_settings
 from domain.channels import ChannelError, OutgoingMessage
 from domain.delivery import deliver
-from domain.escalation import due_notices, write_outbox
+from domain.escalation import all_due_notices, due_notices, write_outbox
 from domain.items import extend_item
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
@@ -22,6 +22,7 @@ from models.db import session_scope
 from models.orm import Message, Notice, Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.plan_week import AS_OF
 
 TZ = "Asia/Shanghai"
 DUE = date(2021, 10, 11)  # the Monday after National Day 2021 (Oct 1–7 off, Sat Oct 9 worked)
@@ -522,3 +523,25 @@ def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: 
     with session_scope(plan_engine) as session:
         assert {m.status for m in session.scalars(select(Message))} == {"skipped"}
         assert session.scalars(select(Notice.status)).one() == "skipped"
+
+
+def test_only_new_leaves_out_exactly_what_the_outbox_holds(week: Engine) -> None:
+    """The daily cycle asks only for notices not yet in the outbox (the database finds them
+    faster than the insert skips them): the same notices as the full list minus the keys
+    already planned, nothing at all once they are written."""
+    ladder = load_ladder()
+    for day in (AS_OF, date(2021, 10, 22), date(2021, 11, 15)):
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(week) as session:
+            plan = session.get(Plan, "demo-plan")
+            assert plan is not None
+            held = set(session.scalars(select(Notice.dedupe_key)))
+            every = all_due_notices(session, plan, day, ladder, 5)
+            new = all_due_notices(session, plan, day, ladder, 5, only_new=True)
+            assert every, day
+            assert [n.dedupe_key for n in new] == [
+                n.dedupe_key for n in every if n.dedupe_key not in held
+            ]
+            assert write_outbox(session, plan, new) == len(new)
+            assert all_due_notices(session, plan, day, ladder, 5, only_new=True) == []
+        if day > AS_OF:
+            assert new, day

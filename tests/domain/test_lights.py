@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import Boolean, Date, Integer, String, create_engine, literal, select
 
-from domain.lights import status_expression
+from domain.lights import active_condition, status_expression
 from domain.workdays import build_calendar
-from models.enums import STATUS_LIGHT, Light, Status
+from models.enums import ACTIVE_STATUSES, STATUS_LIGHT, ItemState, Light, Status
 
 ENGINE = create_engine("sqlite://")
 CAL = {d.day: d.ordinal for d in build_calendar(date(2026, 1, 1), date(2026, 12, 31))[0]}
@@ -122,3 +122,31 @@ def test_behind_pace_is_yellow_beyond_the_margin() -> None:
     assert at(24, 25) == (Status.BEHIND_PACE, Light.YELLOW)
     assert at(25, 25) == (Status.ON_TRACK, Light.GREEN)
     assert at(0, None)[0] == Status.ON_TRACK  # pace not checked without a margin
+
+
+def test_the_active_filter_agrees_with_the_rule_everywhere() -> None:
+    """For every state, waiting or not, and a date before, inside and after the window:
+    ``active_condition`` holds exactly when the rule gives an active status (the items that
+    owe reports and are chased), so "who owes a report" may skip the CASE."""
+    start, due = date(2026, 6, 1), date(2026, 6, 30)
+    days = [date(2026, 5, 29), start, date(2026, 6, 15), due, date(2026, 7, 1)]
+    checked = set()
+    for state in [s.value for s in ItemState if s != ItemState.RETIRED]:
+        for waiting in (False, True):
+            for as_of in days:
+                active = active_condition(
+                    state=literal(state, String),
+                    start=literal(start, Date),
+                    due=literal(due, Date),
+                    waiting=literal(waiting, Boolean),
+                    as_of=as_of,
+                )
+                with ENGINE.connect() as connection:
+                    holds = bool(connection.execute(select(active)).scalar_one())
+                status, _ = classify(
+                    as_of=as_of, due=due, start=start, state=state, waiting=waiting,
+                    done_on=due if state in ("submitted", "closed") else None,
+                )  # fmt: skip
+                assert holds == (status.value in ACTIVE_STATUSES), (state, waiting, as_of)
+                checked.add(holds)
+    assert checked == {True, False}

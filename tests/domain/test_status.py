@@ -5,17 +5,26 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from domain.items import move_item
-from domain.status import status_view
+from domain.calendar import workday_ordinal
+from domain.items import extend_item, move_item, verify_item
+from domain.status import (
+    history_settled,
+    item_status_select,
+    prepare_plan_query,
+    status_counts,
+    status_view,
+)
 from domain.sync import sync_catalog
-from models.clock import frozen_time
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
 from models.enums import ItemState, Light, Status
 from models.orm import Milestone, WorkItem
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.plan_week import TZ, item_id_of, report
 
 
 def synced(session: Session, write_catalog: CatalogWriter) -> None:
@@ -163,3 +172,63 @@ def test_later_additions_do_not_change_the_past(
     )
     assert [t.task for t in now.tasks] == ["T01"]
     assert any(i.milestone == "M9" and i.light == Light.RED for i in now.items)
+
+
+def _rows(session: Session, day: date, *, settled: bool) -> list[dict[str, Any]]:
+    prepare_plan_query(session, "demo-plan", day)
+    query = item_status_select(
+        "demo-plan", day, workday_ordinal(session, day), 5, 25, settled=settled
+    ).subquery()
+    return [dict(r._mapping) for r in session.execute(select(query).order_by(query.c.id))]
+
+
+def _counts(session: Session, day: date, *, settled: bool) -> list[tuple[str, str, str, str, int]]:
+    return sorted(status_counts(session, "demo-plan", day, 5, 25, settled=settled))
+
+
+def _rows_on(engine: Engine, day: date) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        assert history_settled(session, day)
+        return _rows(session, day, settled=True)
+
+
+def test_todays_picture_from_the_current_columns_equals_the_replayed_history(
+    week: Engine, write_catalog: CatalogWriter
+) -> None:
+    """After every kind of history (reports, done on time and late, a verification, an extension,
+    a catalogue edit adding a dependency, moving a deadline and retiring a milestone), the status
+    read from the work items' current columns is the replay of the logs, row for row, on any date
+    on or after the last history; before that date only the replay is right."""
+
+    def edited(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 12, 31)
+        del c["tasks"][0]["milestones"][2]["depends_on"]
+        del c["tasks"][0]["milestones"][1]
+        c["tasks"][1]["milestones"][0]["depends_on"] = ["M1"]
+
+    with frozen_time(end_of_working_day(date(2021, 10, 18), TZ)), session_scope(week) as s:
+        extend_item(s, item_id_of[("M4", "v21")], date(2021, 11, 30), actor="t", reason="延期")
+        verify_item(s, item_id_of[("M4", "v11")], actor="t", note=None)
+        sync_catalog(s, load_catalog(write_catalog(edit=edited))[0])
+    settled_after_sync = _rows_on(week, date(2021, 10, 18))
+    report(date(2021, 11, 1), "M1", "zzb", "--state", "done", "--evidence", "县委办〔2021〕1号")
+    with frozen_time(end_of_working_day(date(2021, 11, 1), TZ)), session_scope(week) as s:
+        verify_item(s, item_id_of[("M1", "zzb")], actor="t", note=None)  # M4 no longer waits
+    with session_scope(week) as s:
+        assert not history_settled(s, date(2021, 10, 18))
+        assert history_settled(s, date(2021, 11, 1))
+        assert _rows(s, date(2021, 10, 18), settled=False) == settled_after_sync
+        seen = {r["status"] for r in settled_after_sync}
+        for day in (date(2021, 11, 1), date(2021, 11, 30), date(2021, 12, 1), date(2022, 3, 1)):
+            replay = _rows(s, day, settled=False)
+            assert _rows(s, day, settled=True) == replay, day
+            assert _counts(s, day, settled=True) == _counts(s, day, settled=False), day
+            seen |= {r["status"] for r in replay}
+    assert seen >= {
+        Status.DONE_ON_TIME.value,
+        Status.DONE_LATE.value,
+        Status.WAITING.value,
+        Status.OVERDUE.value,
+        Status.NOT_STARTED.value,
+        Status.BEHIND_PACE.value,
+    }, seen
