@@ -132,27 +132,32 @@ def dependents(session: Session, item_ids: Sequence[int]) -> set[int]:
 
 
 def refresh_open_prerequisites(session: Session, item_ids: Collection[int]) -> None:
-    """Recount ``work_item.open_prerequisites`` of these items from their live dependencies."""
+    """Recount ``work_item.open_prerequisites`` of these items from their live dependencies
+    (a grouped count per chunk, then an update of the counts that changed, by primary key)."""
     predecessor = aliased(WorkItem)
-    count = (
-        select(func.count())
-        .select_from(ItemDependency)
-        .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
-        .where(
-            ItemDependency.item_id == WorkItem.id,
-            ItemDependency.retired_on.is_(None),
-            predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
-        )
-        .scalar_subquery()
-    )
     ids = sorted(item_ids)
     for start in range(0, len(ids), CHUNK):
-        session.execute(
-            update(WorkItem)
-            .where(WorkItem.id.in_(ids[start : start + CHUNK]))
-            .values(open_prerequisites=count)
-            .execution_options(synchronize_session=False)
+        chunk = ids[start : start + CHUNK]
+        live = (
+            select(ItemDependency.item_id, func.count())
+            .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
+            .where(
+                ItemDependency.item_id.in_(chunk),
+                ItemDependency.retired_on.is_(None),
+                predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+            )
+            .group_by(ItemDependency.item_id)
         )
+        counts: dict[int, int] = {item_id: n for item_id, n in session.execute(live)}  # noqa: C416
+        changed = [
+            {"id": item_id, "open_prerequisites": counts.get(item_id, 0)}
+            for item_id, now in session.execute(
+                select(WorkItem.id, WorkItem.open_prerequisites).where(WorkItem.id.in_(chunk))
+            )
+            if now != counts.get(item_id, 0)
+        ]
+        if changed:
+            session.execute(update(WorkItem), changed)
 
 
 def move_item(
