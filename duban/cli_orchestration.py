@@ -268,6 +268,7 @@ def run_flow(
         if name != "daily-cycle":
             raise typer.BadParameter("--partitions goes with daily-cycle", param_hint=name)
         params["partitions"] = _partition_codes(params["plan_id"], partitions)
+        _persistent_server(settings)  # the partition runs go to its work pool's workers
     if name == "sync-catalog" and as_of is not None:
         raise typer.BadParameter("sync-catalog takes no --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):

@@ -20,6 +20,7 @@ from prefect import flow, tags
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
 from sqlalchemy import func, select
 
 from config.settings import get_settings
@@ -59,12 +60,21 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
     """Start one partition run per partition (and one for the rest), wait for all of them and
     fail unless every one completed. Returns how many notices they added to the outbox."""
     names = [*dict.fromkeys(partitions), REST]
+    deployment = f"{PARTITION_FLOW}/{plan_id}"
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            raise RuntimeError(
+                f"no deployment {deployment} on this Prefect server: register it with "
+                "`duban deploy --pool <pool>` and start workers with `duban worker`"
+            ) from None
     before = _outbox_size(plan_id)
     runs = [
         cast(
             FlowRun,
             run_deployment(
-                f"{PARTITION_FLOW}/{plan_id}",
+                deployment,
                 parameters={
                     "plan_id": plan_id,
                     "as_of": day.isoformat(),

@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from config.errors import NotFoundError
 from config.settings import Settings
 from duban.cli import app, main
 from models.migrate import head_revision
@@ -289,7 +290,15 @@ def test_run_checks_its_options_before_starting_anything(week: Any) -> None:
         (["run", "nosuch"], "no flow 'nosuch'"),
         (["run", "daily-cycle", "--week", "2021-W41"], "go with weekly-briefing"),
         (["run", "sync-catalog", "--as-of", "2021-10-15"], "takes no --as-of"),
+        (["run", "daily-cycle", "--partitions", "t1,nosuch"], "no unit nosuch"),
+        (["run", "daily-cycle", "--partitions", " , "], "at least one unit code"),
+        (["run", "weekly-briefing", "--partitions", "t1"], "goes with daily-cycle"),
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert hint in result.output
+    # work-pool commands need a server that outlives them (`main` exits 2 on NotFoundError)
+    for args in (["run", "daily-cycle", "--partitions", "t1"], ["deploy"], ["worker"]):
+        result = runner.invoke(app, args)
+        assert isinstance(result.exception, NotFoundError), (args, result.output)
+        assert "start `duban server` first" in str(result.exception)
