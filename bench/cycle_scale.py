@@ -158,7 +158,7 @@ def run(
                         yellow_workdays=5,
                         pace_margin=25,
                     ),
-                    completeness_view(s, plan, last_friday, cycles=1),
+                    completeness_view(s, plan, last_friday, cycles=1, rates=False),
                 )[0],
             )
             r["first_notices"] = timed(

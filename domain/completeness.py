@@ -122,9 +122,11 @@ def completeness_view(
     cycles: int = 8,
     yellow_workdays: int = 5,
     units: Collection[int] | None = None,
+    rates: bool = True,
 ) -> CompletenessView:
     """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles
-    (of the units of ``units`` only, if given)."""
+    (of the units of ``units`` only, if given; ``rates=False``: only who is missing now, as
+    the daily cycle's dashboard needs, not a record per unit)."""
     prefer_hash_joins(session)
     kind, due = plan.reporting_cycle, plan.reporting_due
     current = cycle_of(as_of, kind, due)
@@ -156,7 +158,9 @@ def completeness_view(
                 if sent[unit_id] <= cycle.due:
                     on_time[unit_id] = on_time.get(unit_id, 0) + 1
     records = []
-    for unit_id, owed_n in sorted(owed_count.items(), key=lambda kv: names[kv[0]][0]):
+    for unit_id, owed_n in sorted(
+        owed_count.items() if rates else [], key=lambda kv: names[kv[0]][0]
+    ):
         sent_n, on_time_n = sent_count.get(unit_id, 0), on_time.get(unit_id, 0)
         records.append(
             UnitTimeliness(

@@ -26,7 +26,7 @@ from domain.channels import Channel
 from domain.completeness import owing_units, sent_reports
 from domain.delivery import DeliveryReport, deliver, preview
 from domain.reporting import cycle_of
-from domain.status import history_settled, item_status_select, prepare_plan_query
+from domain.status import history_settled, item_status_select, plan_status_select
 from models import clock
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
@@ -85,15 +85,8 @@ def due_notices(
     only_new: bool = False,
 ) -> list[PlannedNotice]:
     """Every ladder notice due on ``as_of``, computed in one query over all items."""
-    settled = prepare_plan_query(session, plan.id, as_of)
-    items = item_status_select(
-        plan.id,
-        as_of,
-        workday_ordinal(session, as_of),
-        yellow_workdays,
-        get_settings().pace_margin,
-        settled=settled,
-        units=units,
+    items = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, get_settings().pace_margin, units=units
     ).subquery()
     overdue = -items.c.workdays_left
     name = _ladder_name(ladder, items.c.task, items.c.milestone)
@@ -231,24 +224,19 @@ def write_outbox(session: Session, plan: Plan, notices: list[PlannedNotice]) -> 
     statement = module.insert(Notice.__table__).on_conflict_do_nothing(
         index_elements=["plan_id", "dedupe_key"]
     )
-    inserted = 0
+    before = session.scalar(select(func.max(Notice.id))) or 0
     for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        # without RETURNING: 5× faster on PostgreSQL (70,000 notices: 10 s → 2 s); the rows
-        # this call wrote are the chunk's keys stamped with its planned_at
-        session.connection().execute(statement, chunk)
-        inserted += (
-            session.scalar(
-                select(func.count()).where(
-                    Notice.plan_id == plan.id,
-                    Notice.dedupe_key.in_([r["dedupe_key"] for r in chunk]),
-                    Notice.planned_at == now,
-                )
-            )
-            or 0
-        )
+        # without RETURNING: 5× faster on PostgreSQL (70,000 notices: 10 s → 2 s)
+        session.connection().execute(statement, rows[start : start + 1000])
     session.flush()
-    return inserted
+    # the rows this call wrote: after the last id before it, stamped with its planned_at (one
+    # range of the primary key, however many chunks)
+    inserted = session.scalar(
+        select(func.count()).where(
+            Notice.id > before, Notice.plan_id == plan.id, Notice.planned_at == now
+        )
+    )
+    return inserted or 0
 
 
 def missing_report_notices(
@@ -321,15 +309,8 @@ def behind_pace_notices(
         return []
     ensure_calendar(session, as_of)
     margin = get_settings().pace_margin
-    settled = prepare_plan_query(session, plan.id, as_of)
-    items = item_status_select(
-        plan.id,
-        as_of,
-        workday_ordinal(session, as_of),
-        yellow_workdays,
-        margin,
-        settled=settled,
-        units=units,
+    items = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, margin, units=units
     ).subquery()
     return [
         PlannedNotice(

@@ -11,7 +11,16 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
@@ -120,18 +129,24 @@ def subtree(session: Session, plan_id: str, code: str) -> list[int]:
     return out
 
 
-def state_as_of(as_of: date) -> Select[int, str, date | None]:
-    """Per item with history up to ``as_of``: its state then and the date it was done."""
+def state_as_of(
+    as_of: date, items: Select[tuple[int]] | None = None
+) -> Select[int, str, date | None]:
+    """Per item with history up to ``as_of`` (of ``items`` only, if given): its state then and
+    the date it was done."""
+    among = [ItemTransition.item_id.in_(items)] if items is not None else []
     last = (
         select(ItemTransition.item_id, func.max(ItemTransition.id).label("tid"))
-        .where(ItemTransition.on_date <= as_of)
+        .where(ItemTransition.on_date <= as_of, *among)
         .group_by(ItemTransition.item_id)
         .subquery()
     )
     submitted = (
         select(ItemTransition.item_id, func.max(ItemTransition.on_date).label("day"))
         .where(
-            ItemTransition.on_date <= as_of, ItemTransition.to_state == ItemState.SUBMITTED.value
+            ItemTransition.on_date <= as_of,
+            ItemTransition.to_state == ItemState.SUBMITTED.value,
+            *among,
         )
         .group_by(ItemTransition.item_id)
         .subquery()
@@ -217,12 +232,28 @@ def item_status_select(
         return _current_status_select(
             plan_id, as_of, as_of_ordinal, yellow_workdays, pace_margin, scope
         )
-    history = state_as_of(as_of).cte("state_as_of")
+    # narrowed to some items: replay only their logs (and their prerequisites' states)
+    scoped = select(WorkItem.id).where(*scope) if scope else None
+    needed = (
+        None
+        if scoped is None
+        else union(
+            scoped,
+            select(ItemDependency.depends_on_item_id).where(ItemDependency.item_id.in_(scoped)),
+        )
+    )
+    history = state_as_of(as_of, None if needed is None else select(needed.subquery().c[0])).cte(
+        "state_as_of"
+    )
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
+
+    def among(column: SQLColumnExpression[int]) -> list[ColumnElement[bool]]:
+        return [column.in_(scoped)] if scoped is not None else []
+
     # the due date as it stood: before the first deadline change logged after as_of, its old date
     first_later = (
         select(DeadlineChange.item_id, func.min(DeadlineChange.id).label("change_id"))
-        .where(DeadlineChange.on_date > as_of)
+        .where(DeadlineChange.on_date > as_of, *among(DeadlineChange.item_id))
         .group_by(DeadlineChange.item_id)
         .subquery("first_later_change")
     )
@@ -238,6 +269,7 @@ def item_status_select(
             func.coalesce(pred_history.c.state, ItemState.ASSIGNED.value).not_in(
                 [ItemState.CLOSED.value, ItemState.RETIRED.value]
             ),
+            *among(ItemDependency.item_id),
         )
         .group_by(ItemDependency.item_id)
         .subquery("open_prerequisites")
@@ -245,7 +277,7 @@ def item_status_select(
     # the percent as reported on or before as_of
     last_report = (
         select(Report.item_id, func.max(Report.id).label("report_id"))
-        .where(Report.received_on <= as_of)
+        .where(Report.received_on <= as_of, *among(Report.item_id))
         .group_by(Report.item_id)
         .subquery("last_report")
     )
@@ -266,6 +298,59 @@ def item_status_select(
         percent=percent,
         pace_margin=pace_margin,
     ).label("status")
+    return (
+        _item_row(state, due, percent, status, as_of_ordinal)
+        .outerjoin(first_later, first_later.c.item_id == WorkItem.id)
+        .outerjoin(later, later.id == first_later.c.change_id)
+        .join(CalendarDay, CalendarDay.day == due)
+        .outerjoin(history, history.c.item_id == WorkItem.id)
+        .outerjoin(open_prerequisites, open_prerequisites.c.item_id == WorkItem.id)
+        .outerjoin(start_day, start_day.day == WorkItem.start)
+        .outerjoin(last_report, last_report.c.item_id == WorkItem.id)
+        .outerjoin(reported, reported.id == last_report.c.report_id)
+        .where(
+            WorkItem.plan_id == plan_id,
+            state != ItemState.RETIRED.value,
+            or_(WorkItem.created_on.is_(None), WorkItem.created_on <= as_of),
+            *scope,
+        )
+    )
+
+
+def plan_status_select(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    *,
+    units: Collection[int] | None = None,
+    milestones: Collection[int] | None = None,
+) -> Select[*tuple[Any, ...]]:
+    """:func:`item_status_select` ready to run: the calendar prepared, hash joins chosen, and
+    the current columns read when the history is settled on ``as_of``."""
+    settled = prepare_plan_query(session, plan_id, as_of)
+    return item_status_select(
+        plan_id,
+        as_of,
+        workday_ordinal(session, as_of),
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        units=units,
+        milestones=milestones,
+    )
+
+
+def _item_row(
+    state: SQLColumnExpression[str],
+    due: SQLColumnExpression[date],
+    percent: SQLColumnExpression[int],
+    status: ColumnElement[str],
+    as_of_ordinal: int,
+) -> Select[*tuple[Any, ...]]:
+    """The columns of a status row (both ways of computing it) with the item's milestone, task
+    and unit joined; ``workdays_left`` needs ``CalendarDay`` joined on the due date after."""
     return (
         select(
             WorkItem.id,
@@ -288,20 +373,6 @@ def item_status_select(
         .join(Milestone, Milestone.id == WorkItem.milestone_id)
         .join(Task, Task.id == Milestone.task_id)
         .join(Unit, Unit.id == WorkItem.unit_id)
-        .outerjoin(first_later, first_later.c.item_id == WorkItem.id)
-        .outerjoin(later, later.id == first_later.c.change_id)
-        .join(CalendarDay, CalendarDay.day == due)
-        .outerjoin(history, history.c.item_id == WorkItem.id)
-        .outerjoin(open_prerequisites, open_prerequisites.c.item_id == WorkItem.id)
-        .outerjoin(start_day, start_day.day == WorkItem.start)
-        .outerjoin(last_report, last_report.c.item_id == WorkItem.id)
-        .outerjoin(reported, reported.id == last_report.c.report_id)
-        .where(
-            WorkItem.plan_id == plan_id,
-            state != ItemState.RETIRED.value,
-            or_(WorkItem.created_on.is_(None), WorkItem.created_on <= as_of),
-            *scope,
-        )
     )
 
 
@@ -331,27 +402,7 @@ def _current_status_select(
         pace_margin=pace_margin,
     ).label("status")
     return (
-        select(
-            WorkItem.id,
-            WorkItem.occurrence,
-            WorkItem.start,
-            WorkItem.due,
-            WorkItem.original_due,
-            WorkItem.percent,
-            WorkItem.unit_id,
-            WorkItem.state,
-            status,
-            (CalendarDay.ordinal - as_of_ordinal).label("workdays_left"),
-            Task.id.label("task_id"),
-            Task.code.label("task"),
-            Milestone.code.label("milestone"),
-            Milestone.title,
-            Unit.code.label("unit"),
-            Unit.name.label("unit_name"),
-        )
-        .join(Milestone, Milestone.id == WorkItem.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Unit, Unit.id == WorkItem.unit_id)
+        _item_row(WorkItem.state, WorkItem.due, WorkItem.percent, status, as_of_ordinal)
         .join(CalendarDay, CalendarDay.day == WorkItem.due)
         .outerjoin(start_day, start_day.day == WorkItem.start)
         .where(
@@ -477,21 +528,20 @@ def status_view(
     if task is not None:
         filters["task"] = code = _task_code(session, plan.id, task)
         milestones = task_milestones(session, plan.id, code)
-    base = item_status_select(
+    units = None
+    if unit is not None:
+        units = subtree(session, plan.id, unit)
+        filters["unit"] = unit
+    rows = item_status_select(
         plan.id,
         as_of,
         workday_ordinal(session, as_of),
         yellow_workdays,
         pace_margin,
         settled=settled,
+        units=units,
         milestones=milestones,
-    )
-    units = None
-    if unit is not None:
-        units = subtree(session, plan.id, unit)
-        base = base.where(WorkItem.unit_id.in_(units))
-        filters["unit"] = unit
-    rows = base.subquery()
+    ).subquery()
 
     counts = status_counts(
         session,

@@ -118,7 +118,7 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
         cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
         done = completeness_view(
-            session, plan, closed, cycles=1, yellow_workdays=settings.yellow_workdays
+            session, plan, closed, cycles=1, yellow_workdays=settings.yellow_workdays, rates=False
         )
     for warning in view.warnings:
         logger().warning(warning)

@@ -23,10 +23,10 @@ from domain.briefing.build import (
     masthead_title,
     week_span,
 )
-from domain.calendar import fallback_warnings, workday_ordinal
+from domain.calendar import fallback_warnings
 from domain.completeness import completeness_view
 from domain.indicators import indicator_values, nearest_of_kind
-from domain.status import item_status_select, prepare_plan_query, subtree, task_rows
+from domain.status import plan_status_select, subtree, task_rows
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
@@ -40,15 +40,8 @@ def item_facts(
     units: Collection[int] | None = None,
 ) -> list[ItemFact]:
     """Every live item of the plan (of ``units``, if given) with its status on ``as_of``."""
-    settled = prepare_plan_query(session, plan.id, as_of)
-    rows = item_status_select(
-        plan.id,
-        as_of,
-        workday_ordinal(session, as_of),
-        yellow_workdays,
-        pace_margin,
-        settled=settled,
-        units=units,
+    rows = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
     ).subquery()
     return [
         ItemFact(

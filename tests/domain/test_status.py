@@ -16,6 +16,7 @@ from domain.status import (
     prepare_plan_query,
     status_counts,
     status_view,
+    subtree,
 )
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
@@ -232,3 +233,19 @@ def test_todays_picture_from_the_current_columns_equals_the_replayed_history(
         Status.NOT_STARTED.value,
         Status.BEHIND_PACE.value,
     }, seen
+
+
+def test_a_subtree_replays_only_its_items_and_sees_the_same_rows(week: Engine) -> None:
+    """Narrowed to 甲镇's units, the replay of a past date (the history reaches later) gives the
+    very rows of the whole plan's replay for those units, prerequisites outside included."""
+    day = date(2021, 10, 11)  # v22 (乙乡) reports done on 10-12
+    with session_scope(week) as s:
+        assert not history_settled(s, day)
+        units = subtree(s, "demo-plan", "t1")
+        whole = [r for r in _rows(s, day, settled=False) if r["unit_id"] in units]
+        query = item_status_select(
+            "demo-plan", day, workday_ordinal(s, day), 5, 25, units=units
+        ).subquery()
+        narrowed = [dict(r._mapping) for r in s.execute(select(query).order_by(query.c.id))]
+    assert narrowed == whole
+    assert {r["status"] for r in whole} >= {Status.WAITING.value, Status.DONE_ON_TIME.value}
