@@ -160,6 +160,40 @@ def refresh_open_prerequisites(session: Session, item_ids: Collection[int]) -> N
             session.execute(update(WorkItem), changed)
 
 
+def count_open_prerequisites(session: Session, plan_id: str) -> None:
+    """Set ``work_item.open_prerequisites`` for a whole plan in two statements (a plan's first
+    load: 278,000 dependencies at 10^6 items, where the chunked refresh took ~20 s)."""
+    predecessor, dependent = aliased(WorkItem), aliased(WorkItem)
+    counts = (
+        select(ItemDependency.item_id, func.count().label("n"))
+        .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
+        .join(dependent, dependent.id == ItemDependency.item_id)
+        .where(
+            dependent.plan_id == plan_id,
+            ItemDependency.retired_on.is_(None),
+            predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+        )
+        .group_by(ItemDependency.item_id)
+        .subquery("open_counts")
+    )
+    session.execute(
+        update(WorkItem)
+        .where(
+            WorkItem.plan_id == plan_id,
+            WorkItem.open_prerequisites != 0,
+            WorkItem.id.not_in(select(counts.c.item_id)),
+        )
+        .values(open_prerequisites=0)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.id == counts.c.item_id, WorkItem.open_prerequisites != counts.c.n)
+        .values(open_prerequisites=counts.c.n)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def move_item(
     session: Session, item_id: int, to_state: ItemState, *, actor: str, reason: str | None
 ) -> Move:

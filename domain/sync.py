@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from config.errors import InputError
 from domain.calendar import rebuild_calendar
-from domain.items import Move, record_moves, refresh_open_prerequisites
+from domain.items import (
+    CHUNK,
+    Move,
+    count_open_prerequisites,
+    record_moves,
+    refresh_open_prerequisites,
+)
 from models import clock
 from models.enums import ItemState, TaskRole
 from models.orm import (
@@ -576,9 +582,11 @@ class _Syncer:
         _bump(self.report.added, "item dependencies", len(new))
         _bump(self.report.retired, "item dependencies", len(gone))
         self.s.flush()
-        refresh_open_prerequisites(
-            self.s, {a for a, _ in new} | {a for (a, b), i in live.items() if (a, b) not in want}
-        )
+        touched = {a for a, _ in new} | {a for (a, b) in live.keys() - want}
+        if len(touched) > 10 * CHUNK:  # a first load, a large edit: one set-based pass
+            count_open_prerequisites(self.s, self.plan_id)
+        else:
+            refresh_open_prerequisites(self.s, touched)
 
 
 def match_occurrences(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from domain.calendar import workday_ordinal
-from domain.items import extend_item, move_item, verify_item
+from domain.items import count_open_prerequisites, extend_item, move_item, verify_item
 from domain.status import (
     history_settled,
     item_status_select,
@@ -249,3 +249,17 @@ def test_a_subtree_replays_only_its_items_and_sees_the_same_rows(week: Engine) -
         narrowed = [dict(r._mapping) for r in s.execute(select(query).order_by(query.c.id))]
     assert narrowed == whole
     assert {r["status"] for r in whole} >= {Status.WAITING.value, Status.DONE_ON_TIME.value}
+
+
+def test_the_whole_plan_recount_of_open_prerequisites_matches_the_history(week: Engine) -> None:
+    """The set-based recount (a first load, a large edit) gives every item the count the
+    replay implies: wrong counts put in on purpose are all corrected, zeros included."""
+    day = date(2021, 10, 15)
+    with session_scope(week) as s:
+        assert history_settled(s, day)
+        expected = _rows(s, day, settled=False)
+        s.execute(update(WorkItem).values(open_prerequisites=7))
+        assert _rows(s, day, settled=True) != expected
+        count_open_prerequisites(s, "demo-plan")
+        assert _rows(s, day, settled=True) == expected
+        assert {r["status"] for r in expected} >= {Status.WAITING.value, Status.OVERDUE.value}
