@@ -125,7 +125,9 @@ def test_a_partitioned_cycle_on_two_workers_writes_the_single_process_outbox(
         prefect_client(get_settings()),
         frozen_time(end_of_working_day(DAY, TZ)),
     ):
+        started = time.monotonic()
         single = daily_cycle(PLAN_ID, DAY)
+        print(f"single-process daily cycle: {time.monotonic() - started:.1f} s")  # noqa: T201
         expected = outbox(province)
         empty_outbox(province)
 
@@ -134,6 +136,7 @@ def test_a_partitioned_cycle_on_two_workers_writes_the_single_process_outbox(
         started = time.monotonic()
         spread = daily_cycle(PLAN_ID, DAY, partitions=PARTITIONS)
         took = time.monotonic() - started
+        print(f"partitioned daily cycle ({len(PARTITIONS) + 1} runs): {took:.1f} s")  # noqa: T201
         got = outbox(province)
         runs = partition_runs(workers)
 
