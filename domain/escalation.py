@@ -30,7 +30,7 @@ from domain.status import history_settled, item_status_select, plan_status_selec
 from models import clock
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
-from models.orm import ItemAck, Notice, Plan
+from models.orm import CalendarDay, ItemAck, Notice, Plan
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,20 @@ def due_notices(
     only_new: bool = False,
 ) -> list[PlannedNotice]:
     """Every ladder notice due on ``as_of``, computed in one query over all items."""
-    items = plan_status_select(
+    all_items = plan_status_select(
         session, plan.id, as_of, yellow_workdays, get_settings().pace_margin, units=units
     ).subquery()
+    # no level before the earliest offset: only items due by then can have one (on a settled
+    # day the database reads those alone, through the work-item index on the due date)
+    earliest = min((lv.offset for lv in ladder.all_levels()), default=0)
+    last_due = session.scalar(
+        select(func.max(CalendarDay.day)).where(
+            CalendarDay.ordinal <= workday_ordinal(session, as_of) - earliest
+        )
+    )
+    if last_due is None:
+        return []
+    items = select(all_items).where(all_items.c.due <= last_due).subquery()
     overdue = -items.c.workdays_left
     name = _ladder_name(ladder, items.c.task, items.c.milestone)
     named = ladders(ladder)

@@ -570,6 +570,8 @@ def status_view(
         )
         if only_statuses is not None:
             wanted = wanted.where(rows.c.status.in_([st.value for st in only_statuses]))
+        if only_statuses == frozenset({Status.OVERDUE}):  # due before the day: the due index
+            wanted = wanted.where(rows.c.due < as_of)
         if item_limit is not None:
             wanted = wanted.limit(item_limit)
         for r in session.execute(wanted):
