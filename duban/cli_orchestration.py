@@ -20,7 +20,7 @@ from config.errors import NotFoundError
 from config.settings import Settings, get_settings
 from domain.briefing.issue import check_date, report_day
 from domain.status import resolve_plan
-from duban.app import AsOf, PlanOpt, app, out
+from duban.app import AsOf, PlanOpt, app, err, out
 from duban.database import ready_engine
 from duban.dates import parse_date
 from duban.orchestration import (
@@ -233,6 +233,28 @@ def _partition_codes(plan_id: str, text: str) -> list[str]:
     return codes
 
 
+def _start(name: str, params: dict[str, Any], url: str) -> Any:
+    """Run the flow in this process, recorded in Prefect; a failed run is one error line and
+    exit status 1 (its state and log are in the Prefect UI)."""
+    from prefect import tags  # noqa: PLC0415
+
+    from flows.deployments import load_flow  # noqa: PLC0415
+
+    if "partitions" in params:
+        from flows.partitioned import missing_deployment  # noqa: PLC0415
+
+        missing = missing_deployment(params["plan_id"])
+        if missing:
+            raise NotFoundError(missing)
+    with tags(*([params["plan_id"]] if "plan_id" in params else [])):
+        try:
+            return load_flow(FLOWS[name])(**params)
+        except Exception as exc:  # any failure: the run's state in Prefect says which
+            err.print(f"[red]error:[/] the {name} run failed: {escape(str(exc))}")
+            err.print(f"its log and state: {ui_url(url)}")
+            raise typer.Exit(1) from None
+
+
 @app.command("run")
 def run_flow(
     name: Annotated[str, typer.Argument(help="daily-cycle, weekly-briefing or sync-catalog.")],
@@ -248,7 +270,6 @@ def run_flow(
     plan: PlanOpt = None,
 ) -> None:
     """Run one flow now, recorded in Prefect (a local server is started if none answers)."""
-    from flows.deployments import load_flow  # noqa: PLC0415
 
     if name not in FLOWS:
         raise typer.BadParameter(f"no flow {name!r}; choose {', '.join(FLOWS)}", param_hint="NAME")
@@ -272,10 +293,7 @@ def run_flow(
     if name == "sync-catalog" and as_of is not None:
         raise typer.BadParameter("sync-catalog takes no --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):
-        from prefect import tags  # noqa: PLC0415
-
-        with tags(*([params["plan_id"]] if "plan_id" in params else [])):
-            result = load_flow(FLOWS[name])(**params)
+        result = _start(name, params, url)
     out.print(result, markup=False)
     if settings.prefect_api_url or running_local_server(settings):
         out.print(f"see the run in the Prefect UI: {ui_url(url)}")

@@ -125,5 +125,6 @@ def deploy_partitions(settings: Settings, plan_id: str, pool: str) -> UUID:
         tags=[plan_id],
         description="督办提醒的一个分区（由每日运行按分区启动）",
         print_next_steps=False,
+        ignore_warnings=True,  # Prefect's hint to use .serve instead: not what is wanted here
     )
     return cast(UUID, deployment_id)

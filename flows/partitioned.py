@@ -21,6 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Cancelled
 from sqlalchemy import func, select
 
 from config.settings import get_settings
@@ -51,6 +52,20 @@ def daily_cycle_partition(
         return plan_notices(plan_id, as_of, partition, partitions)
 
 
+def missing_deployment(plan_id: str) -> str | None:
+    """Why partition runs cannot start on the current Prefect server, or None if they can."""
+    deployment = f"{PARTITION_FLOW}/{plan_id}"
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            return (
+                f"no deployment {deployment} on this Prefect server: register it with "
+                "`duban deploy --pool <pool>` and start workers with `duban worker`"
+            )
+    return None
+
+
 def _outbox_size(plan_id: str) -> int:
     with session_scope(engine()) as session:
         return session.scalar(select(func.count()).where(Notice.plan_id == plan_id)) or 0
@@ -61,14 +76,9 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
     fail unless every one completed. Returns how many notices they added to the outbox."""
     names = [*dict.fromkeys(partitions), REST]
     deployment = f"{PARTITION_FLOW}/{plan_id}"
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_deployment_by_name(deployment)
-        except ObjectNotFound:
-            raise RuntimeError(
-                f"no deployment {deployment} on this Prefect server: register it with "
-                "`duban deploy --pool <pool>` and start workers with `duban worker`"
-            ) from None
+    missing = missing_deployment(plan_id)
+    if missing:
+        raise RuntimeError(missing)
     before = _outbox_size(plan_id)
     runs = [
         cast(
@@ -105,6 +115,10 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
                 break
             if time.monotonic() > deadline:
                 waiting = "、".join(partition_label(n) for n in pending.values())
+                for run_id in pending:  # not to run later for a cycle that has failed
+                    client.set_flow_run_state(
+                        run_id, Cancelled(message="the daily cycle stopped waiting"), force=True
+                    )
                 raise TimeoutError(
                     f"partition runs not finished after {get_settings().partition_timeout} s: "
                     f"{waiting}; is a worker polling the work pool? (duban deploy prints how to "

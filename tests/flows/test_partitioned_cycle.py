@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from typer.testing import CliRunner
 
+from config.errors import NotFoundError
 from config.settings import Settings, get_settings, temporary_settings
 from domain.partitions import REST, partition_units
 from domain.sync import sync_catalog
@@ -151,7 +152,7 @@ def test_a_partitioned_cycle_on_two_workers_writes_the_single_process_outbox(
     assert len({r["worker"] for r in runs}) == 2, runs  # both workers took partitions
 
 
-def partition_runs(pool: str) -> list[dict[str, Any]]:
+def partition_runs(pool: str, plan: str = PLAN_ID) -> list[dict[str, Any]]:
     """The partition flow runs on the pool: partition, final state and the worker that ran it
     (its process id, which the run logs)."""
     from prefect.client.orchestration import get_client  # noqa: PLC0415
@@ -163,7 +164,7 @@ def partition_runs(pool: str) -> list[dict[str, Any]]:
     )
 
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(f"daily-cycle-partition/{PLAN_ID}")
+        deployment = client.read_deployment_by_name(f"daily-cycle-partition/{plan}")
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id])
@@ -184,3 +185,26 @@ def partition_runs(pool: str) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def test_a_partitioned_run_without_its_deployment_or_workers_says_so(
+    week: Engine, prefect_api: str
+) -> None:
+    """Before `duban deploy`: a usage error naming the command. Deployed but no worker polls:
+    the run fails after DUBAN_PARTITION_TIMEOUT with one error line, and the partition runs it
+    started are cancelled, not left to run later for a cycle that has failed."""
+    runner = CliRunner()
+    args = ["run", "daily-cycle", "--as-of", "2021-10-15", "--partitions", "t1"]
+    with temporary_settings(prefect_api_url=prefect_api, partition_timeout=3):
+        undeployed = runner.invoke(app, args)
+        assert isinstance(undeployed.exception, NotFoundError), undeployed.output
+        assert "duban deploy --pool" in str(undeployed.exception)
+
+        pool = f"idle-{uuid.uuid4().hex[:8]}"
+        assert runner.invoke(app, ["deploy", "--pool", pool]).exit_code == 0
+        stranded = runner.invoke(app, args)
+        assert stranded.exit_code == 1, stranded.output
+        assert "partition runs not finished after 3 s: t1、其余单位" in stranded.output
+        with prefect_client(get_settings()):
+            runs = partition_runs(pool, plan="demo-plan")
+    assert sorted(r["state"] for r in runs) == ["CANCELLED", "CANCELLED"]
