@@ -532,15 +532,8 @@ def status_view(
     if unit is not None:
         units = subtree(session, plan.id, unit)
         filters["unit"] = unit
-    rows = item_status_select(
-        plan.id,
-        as_of,
-        workday_ordinal(session, as_of),
-        yellow_workdays,
-        pace_margin,
-        settled=settled,
-        units=units,
-        milestones=milestones,
+    rows = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, pace_margin, units=units, milestones=milestones
     ).subquery()
 
     counts = status_counts(
