@@ -241,7 +241,9 @@ def write_outbox(session: Session, plan: Plan, notices: list[PlannedNotice]) -> 
         session.connection().execute(statement, rows[start : start + 1000])
     session.flush()
     # the rows this call wrote: after the last id before it, stamped with its planned_at (one
-    # range of the primary key, however many chunks)
+    # range of the primary key, however many chunks). Two runs at once on the same frozen
+    # instant (`duban escalate --as-of` twice in parallel) both count the rows one of them
+    # wrote: the outbox is right, only that number is not.
     inserted = session.scalar(
         select(func.count()).where(
             Notice.id > before, Notice.plan_id == plan.id, Notice.planned_at == now

@@ -131,29 +131,52 @@ def dependents(session: Session, item_ids: Sequence[int]) -> set[int]:
     return out
 
 
-def refresh_open_prerequisites(session: Session, item_ids: Collection[int]) -> None:
+def refresh_open_prerequisites(
+    session: Session, item_ids: Collection[int], *, lock_prerequisites: bool = False
+) -> None:
     """Recount ``work_item.open_prerequisites`` of these items from their live dependencies
-    (a grouped count per chunk, then an update of the counts that changed, by primary key)."""
+    (a grouped count per chunk, then an update of the counts that changed, by primary key).
+
+    The items' rows are locked first, so two transactions closing two prerequisites of one item
+    count one after the other (each count a statement after the lock: under PostgreSQL's read
+    committed it sees the other's committed close). ``lock_prerequisites`` (the sync, which adds
+    dependencies) also share-locks their prerequisites first, so a prerequisite closed at the
+    same time either is closed before the count or waits and then sees the new dependency.
+    """
     predecessor = aliased(WorkItem)
     ids = sorted(item_ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        live = (
+        live = [ItemDependency.item_id.in_(chunk), ItemDependency.retired_on.is_(None)]
+        if lock_prerequisites:
+            session.execute(
+                select(WorkItem.id)
+                .where(WorkItem.id.in_(select(ItemDependency.depends_on_item_id).where(*live)))
+                .order_by(WorkItem.id)
+                .with_for_update(read=True)
+            ).all()
+        current: dict[int, int] = {
+            row[0]: row[1]
+            for row in session.execute(
+                select(WorkItem.id, WorkItem.open_prerequisites)
+                .where(WorkItem.id.in_(chunk))
+                .order_by(WorkItem.id)
+                .with_for_update()
+            )
+        }
+        open_counts = (
             select(ItemDependency.item_id, func.count())
             .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
             .where(
-                ItemDependency.item_id.in_(chunk),
-                ItemDependency.retired_on.is_(None),
+                *live,
                 predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
             )
             .group_by(ItemDependency.item_id)
         )
-        counts: dict[int, int] = {item_id: n for item_id, n in session.execute(live)}  # noqa: C416
+        counts: dict[int, int] = {row[0]: row[1] for row in session.execute(open_counts)}
         changed = [
             {"id": item_id, "open_prerequisites": counts.get(item_id, 0)}
-            for item_id, now in session.execute(
-                select(WorkItem.id, WorkItem.open_prerequisites).where(WorkItem.id.in_(chunk))
-            )
+            for item_id, now in current.items()
             if now != counts.get(item_id, 0)
         ]
         if changed:

@@ -586,7 +586,7 @@ class _Syncer:
         if len(touched) > 10 * CHUNK:  # a first load, a large edit: one set-based pass
             count_open_prerequisites(self.s, self.plan_id)
         else:
-            refresh_open_prerequisites(self.s, touched)
+            refresh_open_prerequisites(self.s, touched, lock_prerequisites=True)
 
 
 def match_occurrences(

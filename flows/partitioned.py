@@ -21,7 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Cancelling
 from sqlalchemy import func, select
 
 from config.settings import get_settings
@@ -115,9 +115,16 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
                 break
             if time.monotonic() > deadline:
                 waiting = "、".join(partition_label(n) for n in pending.values())
-                for run_id in pending:  # not to run later for a cycle that has failed
+                for run_id in pending:  # not to run (on) for a cycle that has failed
+                    state = client.read_flow_run(run_id).state
+                    message = "the daily cycle stopped waiting"
                     client.set_flow_run_state(
-                        run_id, Cancelled(message="the daily cycle stopped waiting"), force=True
+                        run_id,
+                        # a running one is Cancelling: its worker then stops the process
+                        Cancelling(message=message)
+                        if state is not None and state.is_running()
+                        else Cancelled(message=message),
+                        force=True,
                     )
                 raise TimeoutError(
                     f"partition runs not finished after {get_settings().partition_timeout} s: "

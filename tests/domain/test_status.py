@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from domain.calendar import workday_ordinal
@@ -22,7 +24,7 @@ from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ItemState, Light, Status
-from models.orm import Milestone, WorkItem
+from models.orm import ItemDependency, Milestone, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.plan_week import TZ, item_id_of, report
@@ -263,3 +265,47 @@ def test_the_whole_plan_recount_of_open_prerequisites_matches_the_history(week: 
         count_open_prerequisites(s, "demo-plan")
         assert _rows(s, day, settled=True) == expected
         assert {r["status"] for r in expected} >= {Status.WAITING.value, Status.OVERDUE.value}
+
+
+def test_two_prerequisites_closed_at_once_release_their_dependent(week: Engine) -> None:
+    """Two coordinators verify an item's two prerequisites at the same time: whichever commits
+    second counts after the first, so the dependent ends with no open prerequisite (on
+    PostgreSQL each recount once read the other's close as still open and the item stayed
+    waiting: found in review)."""
+    p1, p2 = item_id_of[("M1", "zzb")], item_id_of[("M4", "v12")]
+    with session_scope(week) as s:
+        dependent = s.scalars(
+            select(WorkItem.id)
+            .join(Milestone)
+            .join(Unit, Unit.id == WorkItem.unit_id)
+            .where(Milestone.code == "M2", Unit.code == "t1")
+        ).one()
+        s.execute(insert(ItemDependency), [{"item_id": dependent, "depends_on_item_id": p2}])
+        count_open_prerequisites(s, "demo-plan")
+        assert s.get(WorkItem, dependent).open_prerequisites == 2  # type: ignore[union-attr]
+    for milestone, unit in (("M1", "zzb"), ("M4", "v12")):
+        report(date(2021, 10, 18), milestone, unit, "--state", "done", "--evidence", "文件")
+    with frozen_time(end_of_working_day(date(2021, 10, 18), TZ)):
+        first, second = Session(week), Session(week)
+        try:
+            verify_item(first, p1, actor="甲", note=None)  # holds the dependent's row
+            done = threading.Event()
+
+            def verify_second() -> None:
+                verify_item(second, p2, actor="乙", note=None)
+                second.commit()
+                done.set()
+
+            other = threading.Thread(target=verify_second)
+            other.start()
+            time.sleep(1.0)  # the second is waiting for the dependent's row (PostgreSQL)
+            first.commit()
+            other.join(timeout=30)
+            assert done.is_set()
+        finally:
+            first.close()
+            second.close()
+    with session_scope(week) as s:
+        assert s.get(WorkItem, dependent).open_prerequisites == 0  # type: ignore[union-attr]
+        day = date(2021, 10, 18)
+        assert _rows(s, day, settled=True) == _rows(s, day, settled=False)
