@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from domain.calendar import ensure_calendar, workday_ordinal
 from domain.lights import active_condition
 from domain.reporting import Cycle, cycle_of, cycles_between
-from domain.status import history_settled, item_status_select
+from domain.status import CURRENT_WAITING, current_items, history_settled, item_status_select
 from models.db import prefer_hash_joins
-from models.enums import ACTIVE_STATUSES, ItemState
+from models.enums import ACTIVE_STATUSES
 from models.orm import InboxFile, Plan, Report, Unit, WorkItem
 
 
@@ -69,18 +69,13 @@ def owing_units(
             state=WorkItem.state,
             start=WorkItem.start,
             due=WorkItem.due,
-            waiting=WorkItem.open_prerequisites > 0,
+            waiting=CURRENT_WAITING,
             as_of=cycle.end,
         )
         return set(
             session.scalars(
                 select(WorkItem.unit_id)
-                .where(
-                    WorkItem.plan_id == plan_id,
-                    WorkItem.state != ItemState.RETIRED.value,
-                    active,
-                    *([WorkItem.unit_id.in_(units)] if units is not None else []),
-                )
+                .where(*current_items(plan_id, units), active)
                 .group_by(WorkItem.unit_id)
             )
         )

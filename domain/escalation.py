@@ -26,7 +26,7 @@ from domain.channels import Channel
 from domain.completeness import owing_units, sent_reports
 from domain.delivery import DeliveryReport, deliver, preview
 from domain.reporting import cycle_of
-from domain.status import history_settled, item_status_select, plan_status_select
+from domain.status import plan_status_select
 from models import clock
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
@@ -275,7 +275,7 @@ def missing_report_notices(
     late = today - workday_ordinal(session, cycle.due)
     if late < rule.after:
         return []
-    owed = owing_units(session, plan.id, cycle, yellow_workdays)
+    owed = owing_units(session, plan.id, cycle, yellow_workdays, units)
     sent = sent_reports(session, plan.id, cycle)
     if only_new:
         owed -= set(
@@ -302,7 +302,7 @@ def missing_report_notices(
             rule=f"owed the report for {cycle.start}–{cycle.end} (due {cycle.due}) and sent none",
         )
         for unit_id in sorted(owed)
-        if (unit_id not in sent or sent[unit_id] > as_of) and (units is None or unit_id in units)
+        if unit_id not in sent or sent[unit_id] > as_of
     ]
 
 
@@ -380,14 +380,8 @@ def explain_quiet(
     session: Session, plan: Plan, item_id: int, as_of: date, ladder: Ladder, yellow_workdays: int
 ) -> str:
     """Why an item has had no reminder (yet) on ``as_of``, in one sentence."""
-    ensure_calendar(session, as_of)
-    items = item_status_select(
-        plan.id,
-        as_of,
-        workday_ordinal(session, as_of),
-        yellow_workdays,
-        get_settings().pace_margin,
-        settled=history_settled(session, as_of),
+    items = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, get_settings().pace_margin
     ).subquery()
     row = session.execute(
         select(

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
-from domain.lifecycle import TransitionError, check_transition
+from domain.lifecycle import FINISHED_STATES, TransitionError, check_transition, finished_values
 from models import clock
 from models.enums import ItemState
 from models.orm import (
@@ -98,8 +98,11 @@ def record_moves(
                 for m in changed
             ],
         )
-    finished = {ItemState.CLOSED, ItemState.RETIRED}  # what no longer holds a dependent back
-    released = [m.item_id for m in changed if (m.from_state in finished) ^ (m.to_state in finished)]
+    released = [
+        m.item_id
+        for m in changed
+        if (m.from_state in FINISHED_STATES) ^ (m.to_state in FINISHED_STATES)
+    ]
     if released:
         refresh_open_prerequisites(session, dependents(session, released))
     submitted = [m.item_id for m in changed if m.to_state == ItemState.SUBMITTED]
@@ -169,7 +172,7 @@ def refresh_open_prerequisites(
             .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
             .where(
                 *live,
-                predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+                predecessor.state.not_in(finished_values()),
             )
             .group_by(ItemDependency.item_id)
         )
@@ -194,7 +197,7 @@ def count_open_prerequisites(session: Session, plan_id: str) -> None:
         .where(
             dependent.plan_id == plan_id,
             ItemDependency.retired_on.is_(None),
-            predecessor.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+            predecessor.state.not_in(finished_values()),
         )
         .group_by(ItemDependency.item_id)
         .subquery("open_counts")
@@ -422,7 +425,7 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         .where(
             ItemDependency.item_id == item_id,
             ItemDependency.retired_on.is_(None),
-            WorkItem.state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
+            WorkItem.state.not_in(finished_values()),
         )
     ).all()
     if open_prerequisites:

@@ -16,6 +16,13 @@ OPEN_STATES = frozenset(
     {S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED, S.BLOCKED, S.EXTENDED}
 )
 DONE_STATES = frozenset({S.SUBMITTED, S.CLOSED})
+FINISHED_STATES = frozenset({S.CLOSED, S.RETIRED})
+"""States that no longer hold back the items depending on this one."""
+
+
+def finished_values() -> list[str]:
+    """:data:`FINISHED_STATES` as the column values, in a fixed order (for SQL)."""
+    return sorted(s.value for s in FINISHED_STATES)
 
 
 @dataclass(frozen=True)

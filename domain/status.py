@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
 from domain.calendar import ensure_calendar, fallback_warnings, workday_ordinal
+from domain.lifecycle import finished_values
 from domain.lights import status_expression
 from models.db import prefer_hash_joins
 from models.enums import STATUS_LIGHT, ItemState, Light, Status, TaskRole
@@ -224,10 +225,7 @@ def item_status_select(
     Otherwise everything per item is a join against a grouped derived table (no correlated
     subquery), so the database can hash-join the whole table at once.
     """
-    scope = [
-        *([WorkItem.unit_id.in_(units)] if units is not None else []),
-        *([WorkItem.milestone_id.in_(milestones)] if milestones is not None else []),
-    ]
+    scope = _scope(units, milestones)
     if settled:
         return _current_status_select(
             plan_id, as_of, as_of_ordinal, yellow_workdays, pace_margin, scope
@@ -266,9 +264,7 @@ def item_status_select(
         .outerjoin(pred_history, pred_history.c.item_id == ItemDependency.depends_on_item_id)
         .where(
             valid_on(as_of),
-            func.coalesce(pred_history.c.state, ItemState.ASSIGNED.value).not_in(
-                [ItemState.CLOSED.value, ItemState.RETIRED.value]
-            ),
+            func.coalesce(pred_history.c.state, ItemState.ASSIGNED.value).not_in(finished_values()),
             *among(ItemDependency.item_id),
         )
         .group_by(ItemDependency.item_id)
@@ -315,6 +311,36 @@ def item_status_select(
             *scope,
         )
     )
+
+
+def _scope(
+    units: Collection[int] | None, milestones: Collection[int] | None
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``work_item`` narrowing it to some units and milestones (none: all)."""
+    return [
+        *([WorkItem.unit_id.in_(units)] if units is not None else []),
+        *([WorkItem.milestone_id.in_(milestones)] if milestones is not None else []),
+    ]
+
+
+def current_items(
+    plan_id: str,
+    units: Collection[int] | None = None,
+    milestones: Collection[int] | None = None,
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``work_item``: the plan's live items now (of ``units`` and ``milestones``
+    only, if given), for queries on a settled day."""
+    return [
+        WorkItem.plan_id == plan_id,
+        WorkItem.state != ItemState.RETIRED.value,
+        *_scope(units, milestones),
+    ]
+
+
+CURRENT_DONE_ON = func.coalesce(WorkItem.submitted_on, WorkItem.moved_on)
+"""On a settled day, the day an item was done (its state says whether it is)."""
+CURRENT_WAITING = WorkItem.open_prerequisites > 0
+"""On a settled day, whether an item waits for a prerequisite."""
 
 
 def plan_status_select(
@@ -385,15 +411,16 @@ def _current_status_select(
     scope: Sequence[ColumnElement[bool]],
 ) -> Select[*tuple[Any, ...]]:
     """:func:`item_status_select` on a settled date: the same columns from the work item's
-    current state alone (``scope``: conditions on ``work_item`` that narrow it)."""
+    current state alone (``scope``: conditions on ``work_item`` that narrow it, see
+    :func:`_scope`)."""
     start_day = aliased(CalendarDay)
     status = status_expression(
         state=WorkItem.state,
-        done_on=func.coalesce(WorkItem.submitted_on, WorkItem.moved_on),
+        done_on=CURRENT_DONE_ON,
         start=WorkItem.start,
         due=WorkItem.due,
         due_ordinal=CalendarDay.ordinal,
-        waiting=WorkItem.open_prerequisites > 0,
+        waiting=CURRENT_WAITING,
         as_of=as_of,
         as_of_ordinal=as_of_ordinal,
         yellow_workdays=yellow_workdays,
@@ -405,11 +432,7 @@ def _current_status_select(
         _item_row(WorkItem.state, WorkItem.due, WorkItem.percent, status, as_of_ordinal)
         .join(CalendarDay, CalendarDay.day == WorkItem.due)
         .outerjoin(start_day, start_day.day == WorkItem.start)
-        .where(
-            WorkItem.plan_id == plan_id,
-            WorkItem.state != ItemState.RETIRED.value,
-            *scope,
-        )
+        .where(WorkItem.plan_id == plan_id, WorkItem.state != ItemState.RETIRED.value, *scope)
     )
 
 
@@ -446,34 +469,16 @@ def status_counts(
             (r[0], r[1], r[2], r[3], r[4])
             for r in session.execute(select(*keys, func.count()).group_by(*keys))
         ]
-    done_on = func.coalesce(WorkItem.submitted_on, WorkItem.moved_on)
-    waiting = WorkItem.open_prerequisites > 0
+    by = (WorkItem.milestone_id, WorkItem.state, WorkItem.start, WorkItem.due, WorkItem.percent)
     grouped = (
         select(
-            WorkItem.milestone_id,
-            WorkItem.state,
-            WorkItem.start,
-            WorkItem.due,
-            WorkItem.percent,
-            done_on.label("done_on"),
-            waiting.label("waiting"),
+            *by,
+            CURRENT_DONE_ON.label("done_on"),
+            CURRENT_WAITING.label("waiting"),
             func.count().label("n"),
         )
-        .where(
-            WorkItem.plan_id == plan_id,
-            WorkItem.state != ItemState.RETIRED.value,
-            *([WorkItem.unit_id.in_(units)] if units is not None else []),
-            *([WorkItem.milestone_id.in_(milestones)] if milestones is not None else []),
-        )
-        .group_by(
-            WorkItem.milestone_id,
-            WorkItem.state,
-            WorkItem.start,
-            WorkItem.due,
-            WorkItem.percent,
-            done_on,
-            waiting,
-        )
+        .where(*current_items(plan_id, units, milestones))
+        .group_by(*by, CURRENT_DONE_ON, CURRENT_WAITING)
         .subquery("item_groups")
     )
     start_day, due_day = aliased(CalendarDay), aliased(CalendarDay)
@@ -532,8 +537,15 @@ def status_view(
     if unit is not None:
         units = subtree(session, plan.id, unit)
         filters["unit"] = unit
-    rows = plan_status_select(
-        session, plan.id, as_of, yellow_workdays, pace_margin, units=units, milestones=milestones
+    rows = item_status_select(
+        plan.id,
+        as_of,
+        workday_ordinal(session, as_of),
+        yellow_workdays,
+        pace_margin,
+        settled=settled,
+        units=units,
+        milestones=milestones,
     ).subquery()
 
     counts = status_counts(

@@ -27,6 +27,7 @@ from domain.items import (
     record_moves,
     refresh_open_prerequisites,
 )
+from domain.lifecycle import finished_values
 from models import clock
 from models.enums import ItemState, TaskRole
 from models.orm import (
@@ -380,11 +381,7 @@ class _Syncer:
             next_occurrence = max((r.occurrence for r in rows), default=0) + 1
             for n, i in enumerate(fresh):
                 new.append((plans[i], next_occurrence + n))
-            retire += [
-                rows[j]
-                for j in stale
-                if rows[j].state not in {ItemState.RETIRED.value, ItemState.CLOSED.value}
-            ]
+            retire += [rows[j] for j in stale if rows[j].state not in finished_values()]
             for i, j in pairs:
                 plan, row = plans[i], rows[j]
                 ids[plan.key] = row.id
