@@ -50,7 +50,7 @@ from domain.briefing.build import build_briefing
 from domain.briefing.gather import gather
 from domain.briefing.issue import FORMATS, issue_briefing
 from domain.completeness import completeness_view
-from domain.dashboard import ATTENTION, ATTENTION_ROWS, OVERDUE_ROWS
+from domain.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVERDUE_ROWS
 from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
 from domain.status import milestone_lights, status_view
@@ -158,7 +158,9 @@ def run(
                         yellow_workdays=5,
                         pace_margin=25,
                     ),
-                    completeness_view(s, plan, last_friday, cycles=1, rates=False),
+                    completeness_view(
+                        s, plan, last_friday, cycles=1, rates=False, missing_limit=MISSING_ROWS
+                    ),
                 )[0],
             )
             r["first_notices"] = timed(

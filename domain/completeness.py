@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Select, Subquery, exists, func, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.calendar import ensure_calendar, workday_ordinal
@@ -55,14 +55,15 @@ class CompletenessView(BaseModel):
     units: list[UnitTimeliness]
 
 
-def owing_units(
+def owing_select(
     session: Session,
     plan_id: str,
     cycle: Cycle,
     yellow_workdays: int,
     units: Collection[int] | None = None,
-) -> set[int]:
-    """Units (of ``units``, if given) with an active item at the end of the cycle."""
+) -> Select[int]:
+    """SQL: the units (of ``units``, if given) with an active item at the end of the cycle,
+    each once."""
     ensure_calendar(session, cycle.end)
     if history_settled(session, cycle.end):  # one pass over work_item, no status per item
         active = active_condition(
@@ -72,12 +73,10 @@ def owing_units(
             waiting=CURRENT_WAITING,
             as_of=cycle.end,
         )
-        return set(
-            session.scalars(
-                select(WorkItem.unit_id)
-                .where(*current_items(plan_id, units), active)
-                .group_by(WorkItem.unit_id)
-            )
+        return (
+            select(WorkItem.unit_id)
+            .where(*current_items(plan_id, units), active)
+            .group_by(WorkItem.unit_id)
         )
     rows = item_status_select(
         plan_id,
@@ -86,14 +85,22 @@ def owing_units(
         yellow_workdays,
         units=units,
     ).subquery()
-    return set(
-        session.scalars(select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE_STATUSES)).distinct())
-    )
+    return select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE_STATUSES)).distinct()
 
 
-def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
-    """Unit id → the first day something for this cycle arrived from it: a progress report, or
-    a landed file (a workbook returned with nothing new to say still counts as reported)."""
+def owing_units(
+    session: Session,
+    plan_id: str,
+    cycle: Cycle,
+    yellow_workdays: int,
+    units: Collection[int] | None = None,
+) -> set[int]:
+    """Units (of ``units``, if given) with an active item at the end of the cycle."""
+    return set(session.scalars(owing_select(session, plan_id, cycle, yellow_workdays, units)))
+
+
+def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
+    """(unit_id, day) of each progress report and landed file of the cycle's period."""
     reports = select(Report.unit_id.label("unit_id"), Report.received_on.label("day")).where(
         Report.plan_id == plan_id, Report.period.between(cycle.start, cycle.end)
     )
@@ -102,11 +109,69 @@ def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date
         InboxFile.status == "landed",
         InboxFile.period.between(cycle.start, cycle.end),
     )
-    both = union_all(reports, files).subquery()
+    return union_all(reports, files).subquery("arrivals")
+
+
+def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
+    """Unit id → the first day something for this cycle arrived from it: a progress report, or
+    a landed file (a workbook returned with nothing new to say still counts as reported)."""
+    both = _arrivals(plan_id, cycle)
     rows = session.execute(
         select(both.c.unit_id, func.min(both.c.day).label("day")).group_by(both.c.unit_id)
     ).all()
     return {row.unit_id: row.day for row in rows if row.unit_id is not None}
+
+
+def missing_select(
+    session: Session,
+    plan_id: str,
+    cycle: Cycle,
+    as_of: date,
+    yellow_workdays: int,
+    units: Collection[int] | None = None,
+) -> Subquery:
+    """SQL: ``unit_id`` of each unit that owed the cycle's report and had sent nothing by
+    ``as_of``: what a missing-report notice and the dashboard need, without a row per unit in
+    Python."""
+    owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
+    arrived = _arrivals(plan_id, cycle)
+    sent = exists().where(arrived.c.unit_id == owed.c.unit_id, arrived.c.day <= as_of)
+    return select(owed.c.unit_id).where(~sent).subquery("missing")
+
+
+def _missing_now(
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    cycle: Cycle,
+    yellow_workdays: int,
+    units: Collection[int] | None,
+    limit: int | None,
+) -> CompletenessView:
+    """:func:`completeness_view` without rates: counts and the missing units from SQL."""
+    owed = session.scalar(
+        select(func.count()).select_from(
+            owing_select(session, plan.id, cycle, yellow_workdays, units).subquery()
+        )
+    )
+    missing = missing_select(session, plan.id, cycle, as_of, yellow_workdays, units)
+    rows = session.execute(
+        select(Unit.code, Unit.name, func.count().over().label("total"))
+        .join(missing, missing.c.unit_id == Unit.id)
+        .order_by(Unit.code)
+        .limit(limit)
+    ).all()
+    total = rows[0].total if rows else 0
+    return CompletenessView(
+        as_of=as_of,
+        cycle=CycleView(start=cycle.start, end=cycle.end, due=cycle.due),
+        owed=owed or 0,
+        sent=(owed or 0) - total,
+        missing=[(r.code, r.name) for r in rows],
+        window_start=cycle.start,
+        window_end=cycle.end,
+        units=[],
+    )
 
 
 def completeness_view(
@@ -118,13 +183,18 @@ def completeness_view(
     yellow_workdays: int = 5,
     units: Collection[int] | None = None,
     rates: bool = True,
+    missing_limit: int | None = None,
 ) -> CompletenessView:
     """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles
     (of the units of ``units`` only, if given; ``rates=False``: only who is missing now, as
-    the daily cycle's dashboard needs, not a record per unit)."""
+    the daily cycle's dashboard needs, not a record per unit, worked out in SQL; then
+    ``missing_limit`` keeps the first so many missing units by code, ``owed`` and ``sent``
+    still count them all)."""
     prefer_hash_joins(session)
     kind, due = plan.reporting_cycle, plan.reporting_due
     current = cycle_of(as_of, kind, due)
+    if not rates:
+        return _missing_now(session, plan, as_of, current, yellow_workdays, units, missing_limit)
     window = cycles_between(current.start, current.end, kind, due)
     while len(window) < cycles:
         window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))

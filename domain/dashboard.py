@@ -27,6 +27,7 @@ ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
 """The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
 OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
+MISSING_ROWS = 1000  # the missing-reports table: the first units by code, whatever the size
 
 
 def completion(view: StatusView) -> float:

@@ -15,16 +15,32 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from config.ladder import Ladder, Level, Override
 from config.settings import get_settings
 from domain.calendar import ensure_calendar, workday_ordinal
 from domain.channels import Channel
-from domain.completeness import owing_units, sent_reports
+from domain.completeness import missing_select
 from domain.delivery import DeliveryReport, deliver, preview
+from domain.lifecycle import DONE_STATES
 from domain.reporting import cycle_of
 from domain.status import plan_status_select
 from models import clock
@@ -74,6 +90,33 @@ def _ladder_name(
     return case(*whens, else_="default") if whens else literal("default")
 
 
+def _rungs(ladder: Ladder) -> NamedFromClause:
+    """Every ladder's levels as a table: (ladder, level, offset, next offset, repeat), the last
+    rung of a ladder open-ended (it holds every d from its offset on)."""
+    rows = [
+        (key, lv.id, lv.offset, nxt.offset if nxt else NO_END, lv.repeat_every or 0)
+        for key, levels in ladders(ladder).items()
+        for lv, nxt in zip(levels, [*levels[1:], None], strict=True)
+    ]
+    # a UNION ALL of one-row SELECTs: SQLite cannot name the columns of a VALUES list
+    return union_all(
+        *[
+            select(
+                literal(key, String).label("ladder"),
+                literal(level, String).label("level"),
+                literal(offset, Integer).label("offset"),
+                literal(nxt, Integer).label("next_offset"),
+                literal(repeat, Integer).label("repeat"),
+            )
+            for key, level, offset, nxt, repeat in rows
+        ]
+    ).subquery("rungs")
+
+
+NO_END = 1_000_000
+"""Working days overdue past any ladder's last rung."""
+
+
 def due_notices(
     session: Session,
     plan: Plan,
@@ -99,38 +142,43 @@ def due_notices(
     if last_due is None:
         return []
     items = select(all_items).where(all_items.c.due <= last_due).subquery()
-    overdue = -items.c.workdays_left
-    name = _ladder_name(ladder, items.c.task, items.c.milestone)
-    named = ladders(ladder)
-    level = case(
-        *[
-            (and_(name == key, overdue >= lv.offset), lv.id)
-            for key, levels in named.items()
-            for lv in reversed(levels)
-        ],
-        else_=None,
-    )
-    every = {lv.id: lv for lv in ladder.all_levels()}
-    offset = case(*[(level == i, lv.offset) for i, lv in every.items()], else_=0)
-    repeat = case(*[(level == i, lv.repeat_every or 0) for i, lv in every.items()], else_=0)
-    # floor division: "/" is true division in SQLAlchemy 2, and PostgreSQL rounds 0.6 up when
-    # casting it back to an integer (a repeat a cycle early, found by running the suite on PG)
-    cycle = case((repeat == 0, 0), else_=(overdue - offset) // repeat)
-    rows = (
-        select(
-            items.c.id,
-            items.c.unit_id,
-            items.c.due,
-            overdue.label("overdue"),
-            level.label("level"),
-            cycle.label("cycle"),
-            name.label("ladder"),
-            items.c.task,
-            items.c.milestone,
-        )
+    overdue = (-items.c.workdays_left).label("overdue")
+    name = _ladder_name(ladder, items.c.task, items.c.milestone).label("ladder")
+    named = (
+        select(items.c.id, items.c.unit_id, items.c.due, overdue, name)
         .where(items.c.status.in_(ACTIVE_STATUSES))
         .subquery()
     )
+    # the level reached: the rung of the item's ladder whose [offset, next offset) holds d,
+    # a join with a small table of rungs (a CASE per level would be worked out many times a row)
+    rungs = _rungs(ladder)
+    cycle = case(
+        (rungs.c.repeat == 0, 0),
+        # floor division: "/" is true division in SQLAlchemy 2, and PostgreSQL rounds 0.6 up
+        # when casting it back to an integer (a repeat a cycle early, found on PG)
+        else_=(named.c.overdue - rungs.c.offset) // rungs.c.repeat,
+    )
+    rows = (
+        select(
+            named.c.id,
+            named.c.unit_id,
+            named.c.due,
+            named.c.overdue,
+            rungs.c.level,
+            cycle.label("cycle"),
+            named.c.ladder,
+        )
+        .join(
+            rungs,
+            and_(
+                rungs.c.ladder == named.c.ladder,
+                named.c.overdue >= rungs.c.offset,
+                named.c.overdue < rungs.c.next_offset,
+            ),
+        )
+        .subquery()
+    )
+    every = {lv.id: lv for lv in ladder.all_levels()}
     acked = (
         select(rows)
         .outerjoin(
@@ -143,7 +191,6 @@ def due_notices(
             ),
         )
         .where(
-            rows.c.level.is_not(None),
             or_(rows.c.cycle == 0, ItemAck.item_id.is_(None)),
             *(
                 [~_in_outbox(plan, "ladder", rows.c.id, rows.c.due, rows.c.level, rows.c.cycle)]
@@ -275,16 +322,17 @@ def missing_report_notices(
     late = today - workday_ordinal(session, cycle.due)
     if late < rule.after:
         return []
-    owed = owing_units(session, plan.id, cycle, yellow_workdays, units)
-    sent = sent_reports(session, plan.id, cycle)
+    missing = missing_select(session, plan.id, cycle, as_of, yellow_workdays, units)
+    query = select(missing.c.unit_id).order_by(missing.c.unit_id)
     if only_new:
-        owed -= set(
-            session.scalars(
-                select(Notice.unit_id).where(
-                    Notice.plan_id == plan.id,
-                    Notice.kind == "missing_report",
-                    Notice.dedupe_key.like(f"missing:%:{cycle.start}"),
-                )
+        query = query.where(
+            ~exists().where(
+                Notice.plan_id == plan.id,
+                Notice.kind == "missing_report",
+                Notice.dedupe_key
+                == literal("missing:")
+                + cast(missing.c.unit_id, String)
+                + literal(f":{cycle.start}"),
             )
         )
     return [
@@ -301,8 +349,7 @@ def missing_report_notices(
             roles=list(rule.to),
             rule=f"owed the report for {cycle.start}–{cycle.end} (due {cycle.due}) and sent none",
         )
-        for unit_id in sorted(owed)
-        if unit_id not in sent or sent[unit_id] > as_of
+        for unit_id in session.scalars(query)
     ]
 
 
@@ -325,6 +372,18 @@ def behind_pace_notices(
     items = plan_status_select(
         session, plan.id, as_of, yellow_workdays, margin, units=units
     ).subquery()
+    # behind pace implies open, started, and more than the yellow days before the due date:
+    # plain column tests that leave the status to be worked out for a few items, not all
+    last_yellow = session.scalar(
+        select(func.max(CalendarDay.day)).where(
+            CalendarDay.ordinal <= workday_ordinal(session, as_of) + yellow_workdays
+        )
+    )
+    necessary = [
+        items.c.state.not_in([s.value for s in DONE_STATES]),
+        items.c.start <= as_of,
+        items.c.due > (last_yellow or as_of),
+    ]
     return [
         PlannedNotice(
             dedupe_key=f"pace:{r.id}:{r.due}",
@@ -343,6 +402,7 @@ def behind_pace_notices(
         for r in session.execute(
             select(items.c.id, items.c.unit_id, items.c.due, items.c.workdays_left, items.c.percent)
             .where(
+                *necessary,
                 items.c.status == Status.BEHIND_PACE.value,
                 *([~_in_outbox(plan, "behind_pace", items.c.id, items.c.due)] if only_new else []),
             )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     SQLColumnExpression,
     and_,
     func,
+    literal_column,
     or_,
     select,
     union,
@@ -339,8 +340,10 @@ def current_items(
 
 CURRENT_DONE_ON = func.coalesce(WorkItem.submitted_on, WorkItem.moved_on)
 """On a settled day, the day an item was done (its state says whether it is)."""
-CURRENT_WAITING = WorkItem.open_prerequisites > 0
-"""On a settled day, whether an item waits for a prerequisite."""
+CURRENT_WAITING = WorkItem.open_prerequisites > literal_column("0")
+"""On a settled day, whether an item waits for a prerequisite. (The 0 is written into the SQL,
+not bound, so PostgreSQL matches the expression to its statistics from migration 0006 even in a
+generic plan.)"""
 
 
 def plan_status_select(

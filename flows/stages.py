@@ -30,6 +30,7 @@ from domain.completeness import CompletenessView, completeness_view
 from domain.dashboard import (
     ATTENTION,
     ATTENTION_ROWS,
+    MISSING_ROWS,
     OVERDUE_ROWS,
     completion,
     missing_reports_table,
@@ -118,7 +119,13 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
         cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
         done = completeness_view(
-            session, plan, closed, cycles=1, yellow_workdays=settings.yellow_workdays, rates=False
+            session,
+            plan,
+            closed,
+            cycles=1,
+            yellow_workdays=settings.yellow_workdays,
+            rates=False,
+            missing_limit=MISSING_ROWS,
         )
     for warning in view.warnings:
         logger().warning(warning)
@@ -206,15 +213,17 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
         description=f"逾期事项 {total} 项（{view.as_of}）{shown}",
     )
     missing = missing_reports_table(lights.completeness)
+    unsent = lights.completeness.owed - lights.completeness.sent
+    listed = f"，表中为编码在前的 {len(missing)} 个" if len(missing) < unsent else ""
     create_table_artifact(
         missing or [{"单位编码": "—", "单位": "本期无未报单位"}],
         key=artifact_key(plan_id, "missing-reports"),
-        description=f"本期未报送单位 {len(missing)} 个（截止 {lights.completeness.cycle.due}）",
+        description=f"本期未报送单位 {unsent} 个（截止 {lights.completeness.cycle.due}）{listed}",
     )
     logger().info(
         "看板已更新：逾期事项 %d 项，本期未报送单位 %d 个，总体完成 %.1f%%",
         total,
-        len(missing),
+        unsent,
         completion(view),
     )
     create_progress_artifact(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,20 @@ from config.errors import NotFoundError
 from models.db import get_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def schema_filter(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: leave alone the tables
+    other libraries own in our database (APScheduler's job store) and the objects the models
+    mark as another dialect's (``info={"dialect": ...}``: PostgreSQL's partial indexes)."""
+
+    def include(obj: object, name: str | None, type_: str, *_: object) -> bool:
+        if type_ == "table" and name == "apscheduler_jobs":
+            return False
+        info: dict[str, object] = getattr(obj, "info", None) or {}
+        return info.get("dialect", dialect) == dialect
+
+    return include
 
 
 def alembic_config() -> Config:

@@ -86,6 +86,22 @@ def test_completeness_and_timeliness_over_four_weeks(
         assert plan is not None
         before_late = completeness_view(session, plan, date(2021, 6, 27), cycles=3)
         view = completeness_view(session, plan, date(2021, 7, 2), cycles=4)
+        # the daily cycle's form: the same who-is-missing from SQL alone, without rates
+        daily = [
+            completeness_view(session, plan, day, rates=False, missing_limit=limit)
+            for day in (date(2021, 6, 27), date(2021, 7, 2))
+            for limit in (None, 2)
+        ]
+
+    for full, (everyone, first_two) in ((before_late, daily[:2]), (view, daily[2:])):
+        assert (everyone.owed, everyone.sent, everyone.missing) == (
+            full.owed,
+            full.sent,
+            full.missing,
+        )
+        assert everyone.units == []
+        assert (first_two.owed, first_two.sent) == (full.owed, full.sent)
+        assert first_two.missing == full.missing[:2]
 
     assert (before_late.owed, before_late.sent) == (5, 1)
     assert [code for code, _ in before_late.missing] == ["v12", "v21", "v22", "zzb"]

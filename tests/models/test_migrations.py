@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import ColumnElement, Engine, create_engine, text
 
 from config.settings import temporary_settings
-from domain.status import status_view
+from domain.status import CURRENT_DONE_ON, CURRENT_WAITING, status_view
 from domain.sync import sync_catalog
 from models.db import engine_for, session_scope
-from models.migrate import current_revision, head_revision, upgrade
+from models.migrate import current_revision, head_revision, schema_filter, upgrade
 from models.orm import Base
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
@@ -21,7 +22,10 @@ from tests.fixtures.catalog import CatalogWriter
 
 def schema_diff(engine: Engine) -> list[object]:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_object": schema_filter(engine.dialect.name)},
+        )
         return list(compare_metadata(context, Base.metadata))
 
 
@@ -53,3 +57,30 @@ def test_postgres_end_to_end(postgres_url: str, write_catalog: CatalogWriter) ->
     assert sum(view.summary.values()) == 11
     assert [i.milestone for i in view.items][:1] == ["M1"]
     assert view.items[0].light == "yellow"
+
+
+@pytest.mark.postgres
+def test_postgres_statistics_cover_what_the_status_counts_group_by(postgres_url: str) -> None:
+    """PostgreSQL's statistics match a grouping only if they name the same columns and
+    expressions: migration 0006 must spell them as ``domain.status`` writes them."""
+    engine = engine_for(postgres_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        definition = connection.scalar(
+            text(
+                "SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext"
+                " WHERE stxname = 'work_item_status_groups'"
+            )
+        )
+    assert definition is not None
+
+    def sql(expression: ColumnElement[Any]) -> str:
+        compiled = expression.compile(
+            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+        return str(compiled).replace("work_item.", "").lower()
+
+    for expression in (CURRENT_DONE_ON, CURRENT_WAITING):
+        assert sql(expression) in definition.lower()
+    for column in ("milestone_id", "state", "start", "due", "percent"):
+        assert f" {column}," in definition

@@ -1,0 +1,111 @@
+"""The daily cycle's notices, planned set-based in SQL, agree day by day with the lights of the
+items they are about, worked out item by item (one county of the synthetic province, its
+reports seeded, on each working day of three weeks around a reporting cycle's due day)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from config.ladder import Ladder, Level, load_ladder
+from config.settings import Settings, get_settings
+from domain.completeness import completeness_view
+from domain.escalation import (
+    behind_pace_notices,
+    due_notices,
+    missing_report_notices,
+    special_ladders,
+)
+from domain.status import status_view
+from domain.sync import sync_catalog
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.enums import ACTIVE_STATUSES, Status
+from models.orm import CalendarDay, Plan, Unit
+from tasks_catalog.loader import load_catalog
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from synthetic import PLAN_ID, seed_reports, write_catalogue
+
+TZ = "Asia/Shanghai"
+DAYS = [date(2021, 12, 13) + timedelta(days=i) for i in range(21)]
+
+
+@pytest.fixture
+def county(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    catalog, _ = load_catalog(write_catalogue(tmp_path / "plan", 1, seed=3))
+    with frozen_time(datetime(2021, 1, 4, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, catalog)
+    seed_reports(engine, PLAN_ID, date(2021, 12, 10), share=40, seed=2)
+    yield engine
+
+
+def urgent_first_task(ladder: Ladder) -> Ladder:
+    """The shipped ladder with key task 1 on the urgent ladder: two ladders in play."""
+    assert ladder.urgent is not None
+    return ladder.model_copy(update={"urgent": ladder.urgent.model_copy(update={"tasks": ["1"]})})
+
+
+def expected_rung(ladder: Ladder, task: str, milestone: str, overdue: int) -> tuple[str, int]:
+    """(level, repeat cycle) the ladder rule gives, worked out here in Python: the highest
+    level of the item's ladder whose offset the working days overdue have reached."""
+    levels: list[Level] = ladder.levels
+    for _, special in special_ladders(ladder):
+        if task in special.tasks or milestone in special.milestones:
+            levels = special.levels
+            break
+    reached = [lv for lv in levels if lv.offset <= overdue]
+    if not reached:
+        return ("", 0)
+    lv = reached[-1]
+    return (lv.id, (overdue - lv.offset) // lv.repeat_every if lv.repeat_every else 0)
+
+
+def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
+    ladder = urgent_first_task(load_ladder())
+    margin = get_settings().pace_margin
+    seen: dict[str, int] = {"ladder": 0, "pace": 0, "missing": 0}
+    for day in DAYS:
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(county) as session:
+            calendar_day = session.get(CalendarDay, day)
+            if calendar_day is None or not calendar_day.is_workday:
+                continue
+            plan = session.get(Plan, PLAN_ID)
+            assert plan is not None
+            view = status_view(
+                session,
+                plan_id=PLAN_ID,
+                as_of=day,
+                yellow_workdays=5,
+                pace_margin=margin,
+                with_items=True,
+            )
+            ladder_wanted = {
+                (i.id, *expected_rung(ladder, i.task, i.milestone, -i.workdays_left))
+                for i in view.items
+                if i.status in ACTIVE_STATUSES
+            }
+            ladder_wanted = {w for w in ladder_wanted if w[1]}
+            planned = due_notices(session, plan, day, ladder, 5)
+            assert {(n.item_id, n.level, n.cycle) for n in planned} == ladder_wanted, day
+
+            behind = {i.id for i in view.items if i.status == Status.BEHIND_PACE}
+            paced = behind_pace_notices(session, plan, day, ladder, 5)
+            assert {n.item_id for n in paced} == behind, day
+
+            missing = missing_report_notices(session, plan, day, ladder, 5)
+            if missing:
+                cycle_day = missing[0].due
+                assert cycle_day is not None
+                silent = completeness_view(session, plan, cycle_day, cycles=1).missing
+                units = dict(session.execute(select(Unit.id, Unit.code)).all())
+                assert sorted(units[n.unit_id] for n in missing) == [c for c, _ in silent]
+            seen["ladder"] += len(planned)
+            seen["pace"] += len(paced)
+            seen["missing"] += len(missing)
+    assert all(seen.values()), seen  # every kind of notice was put to the test
