@@ -72,7 +72,7 @@ INDICATOR_LEGEND: list[tuple[str, str]] = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemFact:
     """One work item on the briefing date."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, timedelta
+from sys import intern
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,9 @@ from domain.status import plan_status_select, subtree, task_rows
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
+STREAM = {"yield_per": 10_000}
+"""Rows fetched from a server-side cursor in batches, not a million at once."""
+
 
 def item_facts(
     session: Session,
@@ -39,24 +43,48 @@ def item_facts(
     pace_margin: int | None,
     units: Collection[int] | None = None,
 ) -> list[ItemFact]:
-    """Every live item of the plan (of ``units``, if given) with its status on ``as_of``."""
+    """Every live item of the plan (of ``units``, if given) with its status on ``as_of``.
+
+    A province's plan has a million items naming a few thousand tasks, milestones, units and
+    dates: each distinct value is kept once (the driver makes a new object per row), which
+    keeps the list to a fraction of the memory."""
     rows = plan_status_select(
         session, plan.id, as_of, yellow_workdays, pace_margin, units=units
     ).subquery()
+    days: dict[date, date] = {}
     return [
         ItemFact(
             id=r.id,
-            task=r.task,
-            milestone=r.milestone,
-            title=r.title,
-            unit=r.unit,
-            unit_name=r.unit_name,
-            due=r.due,
+            task=intern(r.task),
+            milestone=intern(r.milestone),
+            title=intern(r.title),
+            unit=intern(r.unit),
+            unit_name=intern(r.unit_name),
+            due=days.setdefault(r.due, r.due),
             status=Status(r.status),
             workdays_left=r.workdays_left,
         )
-        for r in session.execute(select(rows).order_by(rows.c.id))
+        for r in session.execute(select(rows).order_by(rows.c.id), execution_options=STREAM)
     ]
+
+
+def item_statuses(
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    units: Collection[int] | None = None,
+) -> dict[int, Status]:
+    """Item id → status on ``as_of`` (the previous briefing's picture: nothing else of it is
+    needed)."""
+    rows = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
+    ).subquery()
+    return {
+        item_id: Status(status)
+        for item_id, status in session.execute(select(rows.c.id, rows.c.status))
+    }
 
 
 def unit_facts(session: Session, plan: Plan) -> dict[str, UnitFact]:
@@ -190,10 +218,7 @@ def gather(
     since = since or as_of - timedelta(days=7)
     scope = None if unit is None else subtree(session, plan.id, unit)
     items = item_facts(session, plan, as_of, yellow_workdays, pace_margin, scope)
-    previous = {
-        i.id: i.status
-        for i in item_facts(session, plan, since, yellow_workdays, pace_margin, scope)
-    }
+    previous = item_statuses(session, plan, since, yellow_workdays, pace_margin, scope)
     units = unit_facts(session, plan)
     done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays, units=scope)
     coordinator = units.get(plan.coordinator_code)
