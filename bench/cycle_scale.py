@@ -53,7 +53,7 @@ from domain.completeness import completeness_view
 from domain.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVERDUE_ROWS
 from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
-from domain.status import milestone_lights, status_view
+from domain.status import status_view, task_page_status
 from domain.sync import sync_catalog
 from domain.workbooks import write_workbook
 from duban.sample import fill_workbook, progress_rows, write_sample_inbox
@@ -181,21 +181,13 @@ def run(
 
             def pages() -> None:
                 for t in view.tasks:
-                    status_view(
+                    task_page_status(
                         s,
                         plan_id=plan.id,
                         as_of=as_of,
                         task=t.task,
                         only_statuses=ATTENTION,
                         item_limit=ATTENTION_ROWS,
-                        yellow_workdays=5,
-                        pace_margin=25,
-                    )
-                    milestone_lights(
-                        s,
-                        plan_id=plan.id,
-                        as_of=as_of,
-                        task=t.task,
                         yellow_workdays=5,
                         pace_margin=25,
                     )

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import Select, Subquery, exists, func, select, union_all
+from sqlalchemy import Select, Subquery, func, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.calendar import ensure_calendar, workday_ordinal
@@ -135,8 +135,20 @@ def missing_select(
     Python."""
     owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
     arrived = _arrivals(plan_id, cycle)
-    sent = exists().where(arrived.c.unit_id == owed.c.unit_id, arrived.c.day <= as_of)
-    return select(owed.c.unit_id).where(~sent).subquery("missing")
+    # an anti-join with the senders, not NOT EXISTS: SQLite would read the cycle's reports
+    # again for each unit that owed one
+    sent = (
+        select(arrived.c.unit_id)
+        .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
+        .group_by(arrived.c.unit_id)
+        .subquery("sent")
+    )
+    return (
+        select(owed.c.unit_id)
+        .outerjoin(sent, sent.c.unit_id == owed.c.unit_id)
+        .where(sent.c.unit_id.is_(None))
+        .subquery("missing")
+    )
 
 
 def _missing_now(

@@ -90,6 +90,10 @@ def _ladder_name(
     return case(*whens, else_="default") if whens else literal("default")
 
 
+NO_END = 1_000_000
+"""Working days overdue past any ladder's last rung."""
+
+
 def _rungs(ladder: Ladder) -> NamedFromClause:
     """Every ladder's levels as a table: (ladder, level, offset, next offset, repeat), the last
     rung of a ladder open-ended (it holds every d from its offset on)."""
@@ -111,10 +115,6 @@ def _rungs(ladder: Ladder) -> NamedFromClause:
             for key, level, offset, nxt, repeat in rows
         ]
     ).subquery("rungs")
-
-
-NO_END = 1_000_000
-"""Working days overdue past any ladder's last rung."""
 
 
 def due_notices(

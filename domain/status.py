@@ -379,7 +379,12 @@ def _item_row(
     as_of_ordinal: int,
 ) -> Select[*tuple[Any, ...]]:
     """The columns of a status row (both ways of computing it) with the item's milestone, task
-    and unit joined; ``workdays_left`` needs ``CalendarDay`` joined on the due date after."""
+    and unit joined; ``workdays_left`` needs ``CalendarDay`` joined on the due date after.
+
+    The joins are outer joins though every item has its milestone, task and unit (foreign keys,
+    not null): the rows are the same, and the database leaves out a join whose columns a query
+    does not read (an outer join to a primary key cannot add or remove rows), as the ladder and
+    the behind-pace notices do not read the unit's."""
     return (
         select(
             WorkItem.id,
@@ -399,9 +404,9 @@ def _item_row(
             Unit.code.label("unit"),
             Unit.name.label("unit_name"),
         )
-        .join(Milestone, Milestone.id == WorkItem.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Unit, Unit.id == WorkItem.unit_id)
+        .outerjoin(Milestone, Milestone.id == WorkItem.milestone_id)
+        .outerjoin(Task, Task.id == Milestone.task_id)
+        .outerjoin(Unit, Unit.id == WorkItem.unit_id)
     )
 
 
@@ -529,6 +534,66 @@ def status_view(
     (``only_statuses``: just the items with these statuses, e.g. the overdue ones: a whole
     plan's items as models cost memory and time that counts do not; ``item_limit``: only the
     first so many, earliest due first)."""
+    return _status_view(
+        session,
+        plan_id=plan_id,
+        as_of=as_of,
+        yellow_workdays=yellow_workdays,
+        task=task,
+        unit=unit,
+        with_items=with_items,
+        pace_margin=pace_margin,
+        only_statuses=only_statuses,
+        item_limit=item_limit,
+    )[0]
+
+
+MilestoneLights = tuple[str, str, dict[Light, int]]
+"""A milestone's code, title and its items counted by light."""
+
+
+def task_page_status(
+    session: Session,
+    *,
+    plan_id: str,
+    as_of: date,
+    yellow_workdays: int,
+    task: str,
+    pace_margin: int | None,
+    only_statuses: frozenset[Status],
+    item_limit: int,
+) -> tuple[StatusView, list[MilestoneLights]]:
+    """What a key task's page shows: :func:`status_view` of the task and its milestones'
+    lights (:func:`milestone_lights`) from one count of its items, not two."""
+    view, counts = _status_view(
+        session,
+        plan_id=plan_id,
+        as_of=as_of,
+        yellow_workdays=yellow_workdays,
+        task=task,
+        unit=None,
+        with_items=False,
+        pace_margin=pace_margin,
+        only_statuses=only_statuses,
+        item_limit=item_limit,
+    )
+    return view, _by_milestone(counts)
+
+
+def _status_view(
+    session: Session,
+    *,
+    plan_id: str | None,
+    as_of: date,
+    yellow_workdays: int,
+    task: str | None,
+    unit: str | None,
+    with_items: bool,
+    pace_margin: int | None,
+    only_statuses: frozenset[Status] | None,
+    item_limit: int | None,
+) -> tuple[StatusView, list[tuple[str, str, str, str, int]]]:
+    """:func:`status_view` and the counts it was made from (see :func:`status_counts`)."""
     plan = resolve_plan(session, plan_id)
     settled = prepare_plan_query(session, plan.id, as_of)
     filters: dict[str, str] = {}
@@ -605,7 +670,7 @@ def status_view(
     warnings = fallback_warnings(
         session, min(as_of, plan.period_start), max(as_of, plan.period_end)
     )
-    return StatusView(
+    view = StatusView(
         plan=plan.id,
         plan_title=plan.title,
         as_of=as_of,
@@ -617,6 +682,7 @@ def status_view(
         items=items,
         warnings=warnings,
     )
+    return view, counts
 
 
 def task_milestones(session: Session, plan_id: str, code: str) -> list[int]:
@@ -682,19 +748,26 @@ def milestone_lights(
     yellow_workdays: int,
     task: str,
     pace_margin: int | None = None,
-) -> list[tuple[str, str, dict[Light, int]]]:
+) -> list[MilestoneLights]:
     """One key task's milestones with their items counted by light: (code, title, counts)."""
     settled = prepare_plan_query(session, plan_id, as_of)
     code = _task_code(session, plan_id, task)
+    return _by_milestone(
+        status_counts(
+            session,
+            plan_id,
+            as_of,
+            yellow_workdays,
+            pace_margin,
+            settled=settled,
+            milestones=task_milestones(session, plan_id, code),
+        )
+    )
+
+
+def _by_milestone(counts: list[tuple[str, str, str, str, int]]) -> list[MilestoneLights]:
+    """:func:`status_counts` rows summed per milestone and light, in milestone order."""
     out: dict[tuple[str, str], dict[Light, int]] = {}
-    for _, milestone, title, status, n in status_counts(
-        session,
-        plan_id,
-        as_of,
-        yellow_workdays,
-        pace_margin,
-        settled=settled,
-        milestones=task_milestones(session, plan_id, code),
-    ):
+    for _, milestone, title, status, n in counts:
         out.setdefault((milestone, title), _empty_lights())[STATUS_LIGHT[Status(status)]] += n
-    return [(m, t, counts) for (m, t), counts in sorted(out.items())]
+    return [(m, t, lights) for (m, t), lights in sorted(out.items())]

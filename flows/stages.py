@@ -18,7 +18,6 @@ from prefect.artifacts import (
     create_progress_artifact,
     create_table_artifact,
 )
-from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
 from config.settings import get_settings
@@ -43,7 +42,7 @@ from domain.escalation import all_due_notices, write_outbox
 from domain.intake.inbox import collect
 from domain.partitions import partition_label, partition_units
 from domain.reporting import cycle_of
-from domain.status import StatusView, milestone_lights, status_view
+from domain.status import StatusView, status_view, task_page_status
 from flows.common import engine, logger, stage
 from models.db import session_scope
 from models.enums import Light, Status
@@ -84,35 +83,20 @@ class Lights:
     completeness: CompletenessView
 
 
-def _status(
-    session: Session,
-    plan_id: str,
-    day: date,
-    only: frozenset[Status],
-    limit: int,
-    task: str | None = None,
-) -> StatusView:
-    """The status picture with the first ``limit`` items of the ``only`` statuses (of one key
-    task if given), most urgent first: what a page shows, whatever the plan's size."""
-    settings = get_settings()
-    return status_view(
-        session,
-        plan_id=plan_id,
-        as_of=day,
-        yellow_workdays=settings.yellow_workdays,
-        task=task,
-        pace_margin=settings.pace_margin,
-        only_statuses=only,
-        item_limit=limit,
-    )
-
-
 @stage("evaluate lights")
 def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     settings = get_settings()
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day, frozenset({Status.OVERDUE}), OVERDUE_ROWS)
+        view = status_view(  # counts, and the longest overdue items a table can show
+            session,
+            plan_id=plan_id,
+            as_of=day,
+            yellow_workdays=settings.yellow_workdays,
+            pace_margin=settings.pace_margin,
+            only_statuses=frozenset({Status.OVERDUE}),
+            item_limit=OVERDUE_ROWS,
+        )
         plan = session.get(Plan, plan_id)
         assert plan is not None
         # the last cycle whose report is due by now (on a Monday: last week's)
@@ -237,16 +221,17 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
 @stage("key task page")
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
+    settings = get_settings()
     with session_scope(engine()) as session:
-        view = _status(session, plan_id, day, ATTENTION, ATTENTION_ROWS, task=task_code)
-        settings = get_settings()
-        milestones = milestone_lights(
+        view, milestones = task_page_status(
             session,
             plan_id=plan_id,
             as_of=day,
             yellow_workdays=settings.yellow_workdays,
             task=task_code,
             pace_margin=settings.pace_margin,
+            only_statuses=ATTENTION,
+            item_limit=ATTENTION_ROWS,
         )
         plan = session.get(Plan, plan_id)
         assert plan is not None

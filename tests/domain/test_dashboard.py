@@ -11,13 +11,15 @@ from config.errors import InputError
 from domain.briefing.gather import escalation_levels
 from domain.completeness import completeness_view
 from domain.dashboard import (
+    ATTENTION,
+    ATTENTION_ROWS,
     completion,
     missing_reports_table,
     overdue_table,
     plan_dashboard,
     task_page,
 )
-from domain.status import milestone_lights, status_view
+from domain.status import milestone_lights, status_view, task_page_status
 from models.db import session_scope
 from models.orm import Plan
 from tests.fixtures.plan_week import AS_OF
@@ -62,6 +64,19 @@ def test_a_task_page_lists_what_needs_attention(week: Engine) -> None:
         milestones = milestone_lights(
             session, plan_id="demo-plan", as_of=AS_OF, yellow_workdays=5, task="T02"
         )
+        # the daily cycle's page: the same task, milestones and items from one count
+        paged, paged_milestones = task_page_status(
+            session,
+            plan_id="demo-plan",
+            as_of=AS_OF,
+            yellow_workdays=5,
+            task="T02",
+            pace_margin=None,
+            only_statuses=ATTENTION,
+            item_limit=ATTENTION_ROWS,
+        )
+    attention = [i for i in view.items if i.task == "T02" and i.status in ATTENTION]
+    assert (paged.tasks, paged_milestones, paged.items) == ([t2], milestones, attention)
     page = task_page(t2, milestones, [i for i in view.items if i.task == "T02"], levels, AS_OF)
     assert "| M4 设施摸底 | 4 | 1 | 0 | 2 | 1 | 0 |" in page
     assert "逾期7个工作日" in page and "逾期督办" in page
