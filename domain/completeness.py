@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import Select, Subquery, func, select, union_all
+from sqlalchemy import Select, Subquery, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.calendar import ensure_calendar, workday_ordinal
@@ -122,6 +122,17 @@ def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date
     return {row.unit_id: row.day for row in rows if row.unit_id is not None}
 
 
+def _senders(plan_id: str, cycle: Cycle, as_of: date) -> Subquery:
+    """``unit_id`` of each unit that sent something for the cycle by ``as_of``, once."""
+    arrived = _arrivals(plan_id, cycle)
+    return (
+        select(arrived.c.unit_id)
+        .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
+        .group_by(arrived.c.unit_id)
+        .subquery("sent")
+    )
+
+
 def missing_select(
     session: Session,
     plan_id: str,
@@ -134,15 +145,9 @@ def missing_select(
     ``as_of``: what a missing-report notice and the dashboard need, without a row per unit in
     Python."""
     owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
-    arrived = _arrivals(plan_id, cycle)
     # an anti-join with the senders, not NOT EXISTS: SQLite would read the cycle's reports
     # again for each unit that owed one
-    sent = (
-        select(arrived.c.unit_id)
-        .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
-        .group_by(arrived.c.unit_id)
-        .subquery("sent")
-    )
+    sent = _senders(plan_id, cycle, as_of)
     return (
         select(owed.c.unit_id)
         .outerjoin(sent, sent.c.unit_id == owed.c.unit_id)
@@ -160,26 +165,39 @@ def _missing_now(
     units: Collection[int] | None,
     limit: int | None,
 ) -> CompletenessView:
-    """:func:`completeness_view` without rates: counts and the missing units from SQL."""
-    owed = session.scalar(
-        select(func.count()).select_from(
-            owing_select(session, plan.id, cycle, yellow_workdays, units).subquery()
+    """:func:`completeness_view` without rates, in one statement (who owes a report is one
+    pass over the items, SQLite's slowest part at a province's size): each unit that owed,
+    whether it sent, with both totals counted over all of them; the rows kept are the missing
+    ones (the first ``limit`` by code) and one more to carry the totals when none is missing."""
+    owed = owing_select(session, plan.id, cycle, yellow_workdays, units).subquery("owed")
+    sent = _senders(plan.id, cycle, as_of)
+    silent = sent.c.unit_id.is_(None)
+    each = (
+        select(
+            owed.c.unit_id,
+            silent.label("missing"),
+            func.count().over().label("owed"),
+            func.sum(case((silent, 1), else_=0)).over().label("silent"),
+            func.row_number().over().label("n"),
         )
+        .select_from(owed)
+        .outerjoin(sent, sent.c.unit_id == owed.c.unit_id)
+        .subquery("each_owed")
     )
-    missing = missing_select(session, plan.id, cycle, as_of, yellow_workdays, units)
     rows = session.execute(
-        select(Unit.code, Unit.name, func.count().over().label("total"))
-        .join(missing, missing.c.unit_id == Unit.id)
-        .order_by(Unit.code)
-        .limit(limit)
+        select(Unit.code, Unit.name, each.c.missing, each.c.owed, each.c.silent)
+        .join(each, each.c.unit_id == Unit.id)
+        .where(or_(each.c.missing, each.c.n == 1))
+        .order_by(each.c.missing.desc(), Unit.code)
+        .limit(None if limit is None else limit + 1)
     ).all()
-    total = rows[0].total if rows else 0
+    owed_n, silent_n = (int(rows[0].owed), int(rows[0].silent)) if rows else (0, 0)
     return CompletenessView(
         as_of=as_of,
         cycle=CycleView(start=cycle.start, end=cycle.end, due=cycle.due),
-        owed=owed or 0,
-        sent=(owed or 0) - total,
-        missing=[(r.code, r.name) for r in rows],
+        owed=owed_n,
+        sent=owed_n - silent_n,
+        missing=[(r.code, r.name) for r in rows if r.missing][:limit],
         window_start=cycle.start,
         window_end=cycle.end,
         units=[],

@@ -90,10 +90,11 @@ def test_completeness_and_timeliness_over_four_weeks(
         daily = [
             completeness_view(session, plan, day, rates=False, missing_limit=limit)
             for day in (date(2021, 6, 27), date(2021, 7, 2))
-            for limit in (None, 2)
+            for limit in (None, 2, 0)
         ]
 
-    for full, (everyone, first_two) in ((before_late, daily[:2]), (view, daily[2:])):
+    for full, (everyone, first_two, none) in ((before_late, daily[:3]), (view, daily[3:])):
+        assert (none.owed, none.sent, none.missing) == (full.owed, full.sent, [])
         assert (everyone.owed, everyone.sent, everyone.missing) == (
             full.owed,
             full.sent,
