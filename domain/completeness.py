@@ -122,14 +122,27 @@ def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date
     return {row.unit_id: row.day for row in rows if row.unit_id is not None}
 
 
-def _senders(plan_id: str, cycle: Cycle, as_of: date) -> Subquery:
-    """``unit_id`` of each unit that sent something for the cycle by ``as_of``, once."""
+def owed_and_sent(
+    session: Session,
+    plan_id: str,
+    cycle: Cycle,
+    as_of: date,
+    yellow_workdays: int,
+    units: Collection[int] | None = None,
+) -> Select[int, int | None]:
+    """SQL: (``unit_id``, ``sent``) for each unit that owed the cycle's report, ``sent`` its
+    id again if it sent anything for the cycle by ``as_of``, else NULL. An anti-join with the
+    senders, not NOT EXISTS: SQLite would read the cycle's reports again for each unit."""
+    owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
     arrived = _arrivals(plan_id, cycle)
-    return (
+    senders = (
         select(arrived.c.unit_id)
         .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
         .group_by(arrived.c.unit_id)
-        .subquery("sent")
+        .subquery("senders")
+    )
+    return select(owed.c.unit_id, senders.c.unit_id.label("sent")).outerjoin(
+        senders, senders.c.unit_id == owed.c.unit_id
     )
 
 
@@ -144,16 +157,8 @@ def missing_select(
     """SQL: ``unit_id`` of each unit that owed the cycle's report and had sent nothing by
     ``as_of``: what a missing-report notice and the dashboard need, without a row per unit in
     Python."""
-    owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
-    # an anti-join with the senders, not NOT EXISTS: SQLite would read the cycle's reports
-    # again for each unit that owed one
-    sent = _senders(plan_id, cycle, as_of)
-    return (
-        select(owed.c.unit_id)
-        .outerjoin(sent, sent.c.unit_id == owed.c.unit_id)
-        .where(sent.c.unit_id.is_(None))
-        .subquery("missing")
-    )
+    both = owed_and_sent(session, plan_id, cycle, as_of, yellow_workdays, units).subquery()
+    return select(both.c.unit_id).where(both.c.sent.is_(None)).subquery("missing")
 
 
 def _missing_now(
@@ -169,21 +174,15 @@ def _missing_now(
     pass over the items, SQLite's slowest part at a province's size): each unit that owed,
     whether it sent, with both totals counted over all of them; the rows kept are the missing
     ones (the first ``limit`` by code) and one more to carry the totals when none is missing."""
-    owed = owing_select(session, plan.id, cycle, yellow_workdays, units).subquery("owed")
-    sent = _senders(plan.id, cycle, as_of)
-    silent = sent.c.unit_id.is_(None)
-    each = (
-        select(
-            owed.c.unit_id,
-            silent.label("missing"),
-            func.count().over().label("owed"),
-            func.sum(case((silent, 1), else_=0)).over().label("silent"),
-            func.row_number().over().label("n"),
-        )
-        .select_from(owed)
-        .outerjoin(sent, sent.c.unit_id == owed.c.unit_id)
-        .subquery("each_owed")
-    )
+    both = owed_and_sent(session, plan.id, cycle, as_of, yellow_workdays, units).subquery()
+    silent = both.c.sent.is_(None)
+    each = select(
+        both.c.unit_id,
+        silent.label("missing"),
+        func.count().over().label("owed"),
+        func.sum(case((silent, 1), else_=0)).over().label("silent"),
+        func.row_number().over().label("n"),
+    ).subquery("each_owed")
     rows = session.execute(
         select(Unit.code, Unit.name, each.c.missing, each.c.owed, each.c.silent)
         .join(each, each.c.unit_id == Unit.id)
@@ -218,8 +217,8 @@ def completeness_view(
     """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles
     (of the units of ``units`` only, if given; ``rates=False``: only who is missing now, as
     the daily cycle's dashboard needs, not a record per unit, worked out in SQL; then
-    ``missing_limit`` keeps the first so many missing units by code, ``owed`` and ``sent``
-    still count them all)."""
+    ``cycles`` does not apply, the window is the current cycle, and ``missing_limit`` keeps
+    the first so many missing units by code, ``owed`` and ``sent`` still counting them all)."""
     prefer_hash_joins(session)
     kind, due = plan.reporting_cycle, plan.reporting_due
     current = cycle_of(as_of, kind, due)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import NamedFromClause
+from sqlalchemy.sql.selectable import Subquery
 
 from config.ladder import Ladder, Level, Override
 from config.settings import get_settings
@@ -90,11 +90,13 @@ def _ladder_name(
     return case(*whens, else_="default") if whens else literal("default")
 
 
+DONE_VALUES = [s.value for s in DONE_STATES]
+
 NO_END = 1_000_000
 """Working days overdue past any ladder's last rung."""
 
 
-def _rungs(ladder: Ladder) -> NamedFromClause:
+def _rungs(ladder: Ladder) -> Subquery:
     """Every ladder's levels as a table: (ladder, level, offset, next offset, repeat), the last
     rung of a ladder open-ended (it holds every d from its offset on)."""
     rows = [
@@ -141,10 +143,15 @@ def due_notices(
     )
     if last_due is None:
         return []
-    items = select(all_items).where(all_items.c.due <= last_due).subquery()
+    # open, as every active status is: no status to work out for the items already done
+    items = (
+        select(all_items)
+        .where(all_items.c.due <= last_due, all_items.c.state.not_in(DONE_VALUES))
+        .subquery()
+    )
     overdue = (-items.c.workdays_left).label("overdue")
     name = _ladder_name(ladder, items.c.task, items.c.milestone).label("ladder")
-    named = (
+    active = (
         select(items.c.id, items.c.unit_id, items.c.due, overdue, name)
         .where(items.c.status.in_(ACTIVE_STATUSES))
         .subquery()
@@ -152,28 +159,28 @@ def due_notices(
     # the level reached: the rung of the item's ladder whose [offset, next offset) holds d,
     # a join with a small table of rungs (a CASE per level would be worked out many times a row)
     rungs = _rungs(ladder)
-    cycle = case(
+    repeat_cycle = case(
         (rungs.c.repeat == 0, 0),
         # floor division: "/" is true division in SQLAlchemy 2, and PostgreSQL rounds 0.6 up
         # when casting it back to an integer (a repeat a cycle early, found on PG)
-        else_=(named.c.overdue - rungs.c.offset) // rungs.c.repeat,
+        else_=(active.c.overdue - rungs.c.offset) // rungs.c.repeat,
     )
     rows = (
         select(
-            named.c.id,
-            named.c.unit_id,
-            named.c.due,
-            named.c.overdue,
+            active.c.id,
+            active.c.unit_id,
+            active.c.due,
+            active.c.overdue,
             rungs.c.level,
-            cycle.label("cycle"),
-            named.c.ladder,
+            repeat_cycle.label("cycle"),
+            active.c.ladder,
         )
         .join(
             rungs,
             and_(
-                rungs.c.ladder == named.c.ladder,
-                named.c.overdue >= rungs.c.offset,
-                named.c.overdue < rungs.c.next_offset,
+                rungs.c.ladder == active.c.ladder,
+                active.c.overdue >= rungs.c.offset,
+                active.c.overdue < rungs.c.next_offset,
             ),
         )
         .subquery()
@@ -380,7 +387,7 @@ def behind_pace_notices(
         )
     )
     necessary = [
-        items.c.state.not_in([s.value for s in DONE_STATES]),
+        items.c.state.not_in(DONE_VALUES),
         items.c.start <= as_of,
         items.c.due > (last_yellow or as_of),
     ]

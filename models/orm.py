@@ -192,18 +192,14 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("milestone_id", "unit_id", "occurrence"),
         Index("ix_work_item_plan_id_due", "plan_id", "due"),
-        # PostgreSQL only (migration 0006): the open items by start and by due date
-        *(
-            Index(
-                f"ix_work_item_open_{key}",
-                "plan_id",
-                key,
-                postgresql_include=["unit_id", other, "open_prerequisites"],
-                postgresql_where=text("state NOT IN ('submitted', 'closed', 'retired')"),
-                info={"dialect": "postgresql"},
-            ).ddl_if(dialect="postgresql")
-            for key, other in (("start", "due"), ("due", "start"))
-        ),
+        # PostgreSQL only (migration 0006): the open items by start date
+        Index(
+            "ix_work_item_open_start",
+            "plan_id",
+            "start",
+            postgresql_where=text("state NOT IN ('submitted', 'closed', 'retired')"),
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

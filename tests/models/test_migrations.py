@@ -75,9 +75,9 @@ def test_postgres_statistics_cover_what_the_status_counts_group_by(postgres_url:
     assert definition is not None
 
     def sql(expression: ColumnElement[Any]) -> str:
-        compiled = expression.compile(
-            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-        )
+        compiled = expression.compile(dialect=engine.dialect)
+        # no bound values: a generic plan sees "> $1", which matches no statistics
+        assert compiled.params == {}
         return str(compiled).replace("work_item.", "").lower()
 
     for expression in (CURRENT_DONE_ON, CURRENT_WAITING):
