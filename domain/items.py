@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
 from domain.lifecycle import FINISHED_STATES, TransitionError, check_transition, finished_values
 from models import clock
+from models.db import insert_rows
 from models.enums import ItemState
 from models.orm import (
     DeadlineChange,
@@ -73,8 +74,9 @@ def record_moves(
                     f"{expected[item_id]}; look at it again and retry"
                 )
     at = clock.now()
-    session.execute(
-        insert(ItemTransition),
+    insert_rows(
+        session,
+        ItemTransition,
         [
             {
                 "item_id": m.item_id,

@@ -29,6 +29,7 @@ from domain.items import (
 )
 from domain.lifecycle import finished_values
 from models import clock
+from models.db import insert_rows
 from models.enums import ItemState, TaskRole
 from models.orm import (
     Contact,
@@ -433,7 +434,7 @@ class _Syncer:
                     "updated_at": self.now,
                 }
             )
-        self.s.execute(insert(WorkItem), values)
+        insert_rows(self.s, WorkItem, values)
         for row in self.s.execute(
             select(WorkItem.id, WorkItem.milestone_id, WorkItem.unit_id, WorkItem.occurrence).where(
                 WorkItem.plan_id == self.plan_id, WorkItem.created_at == self.now
@@ -566,8 +567,9 @@ class _Syncer:
         gone = [live[pair] for pair in live.keys() - want]
         created_on = None if self.report.new_plan else self.today
         if new:
-            self.s.execute(
-                insert(ItemDependency),
+            insert_rows(
+                self.s,
+                ItemDependency,
                 [{"item_id": a, "depends_on_item_id": b, "created_on": created_on} for a, b in new],
             )
         for start in range(0, len(gone), 1000):

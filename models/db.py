@@ -6,14 +6,16 @@ session owns the transaction (:func:`session_scope` commits on success, rolls ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+import psycopg
+from psycopg import sql
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from config.settings import get_settings
 
@@ -94,3 +96,39 @@ def prefer_hash_joins(session: Session) -> None:
         session.execute(text("SET LOCAL enable_nestloop = off"))
         # compiling these queries (JIT) cost 40–100 ms each at 10^6 items and saved less
         session.execute(text("SET LOCAL jit = off"))
+
+
+COPY_FROM = 1000
+"""Rows from which :func:`insert_rows` copies instead of inserting, on PostgreSQL."""
+
+
+def insert_rows(
+    session: Session, model: type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``model``'s table in the session's
+    transaction.
+
+    A first load writes a million work items and as many transitions: on PostgreSQL a large
+    batch goes through ``COPY … FROM STDIN`` (one stream, no statement per row: about three
+    times faster than the driver's pipelined ``executemany``); SQLite and small batches take
+    an ordinary multi-row insert. Columns not in the rows get their server defaults either way.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        session.execute(insert(model), list(rows))
+        return
+    session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
+    columns = list(rows[0])
+    # the raw DBAPI connection of the session's transaction (psycopg 3)
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(model.__tablename__), names)
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

@@ -9,12 +9,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import models.db
 from domain.items import move_item
 from domain.sync import sync_catalog
 from models.enums import ItemState
 from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+
+
+@pytest.fixture(autouse=True, params=["insert", "copy"])
+def bulk_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: with the sync's writes as inserts, and (on PostgreSQL) as COPY even
+    for these few rows, the way a large load writes them (on SQLite both are inserts)."""
+    if request.param == "copy":
+        monkeypatch.setattr(models.db, "COPY_FROM", 1)
 
 
 def sync(session: Session, write_catalog: CatalogWriter, edit: Any = None) -> Any:
