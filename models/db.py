@@ -110,19 +110,19 @@ def insert_rows(
 
     A first load writes a million work items and as many transitions: on PostgreSQL a large
     batch goes through ``COPY … FROM STDIN`` (one stream, no statement per row: about three
-    times faster than the driver's pipelined ``executemany``); SQLite and small batches take
-    an ordinary multi-row insert. Columns not in the rows get their server defaults either way.
+    times faster than the driver's pipelined ``executemany`` at 10⁵ items); SQLite, other drivers
+    and small batches take an ordinary insert. Columns not in the rows get their server
+    defaults either way.
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_FROM:
+    # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
+    driver = session.connection().connection.driver_connection
+    if not isinstance(driver, psycopg.Connection) or len(rows) < COPY_FROM:
         session.execute(insert(model), list(rows))
         return
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
     columns = list(rows[0])
-    # the raw DBAPI connection of the session's transaction (psycopg 3)
-    driver = session.connection().connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
     names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with (
         driver.cursor() as cursor,
