@@ -81,9 +81,10 @@ def item_statuses(
     rows = plan_status_select(
         session, plan.id, as_of, yellow_workdays, pace_margin, units=units
     ).subquery()
+    query = select(rows.c.id, rows.c.status)
     return {
         item_id: Status(status)
-        for item_id, status in session.execute(select(rows.c.id, rows.c.status))
+        for item_id, status in session.execute(query, execution_options=STREAM)
     }
 
 
