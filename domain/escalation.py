@@ -40,7 +40,7 @@ from domain.calendar import ensure_calendar, workday_ordinal
 from domain.channels import Channel
 from domain.completeness import missing_select
 from domain.delivery import DeliveryReport, deliver, preview
-from domain.lifecycle import DONE_STATES
+from domain.lifecycle import done_values
 from domain.reporting import cycle_of
 from domain.status import plan_status_select
 from models import clock
@@ -89,8 +89,6 @@ def _ladder_name(
     ]
     return case(*whens, else_="default") if whens else literal("default")
 
-
-DONE_VALUES = [s.value for s in DONE_STATES]
 
 NO_END = 1_000_000
 """Working days overdue past any ladder's last rung."""
@@ -146,7 +144,7 @@ def due_notices(
     # open, as every active status is: no status to work out for the items already done
     items = (
         select(all_items)
-        .where(all_items.c.due <= last_due, all_items.c.state.not_in(DONE_VALUES))
+        .where(all_items.c.due <= last_due, all_items.c.state.not_in(done_values()))
         .subquery()
     )
     overdue = (-items.c.workdays_left).label("overdue")
@@ -387,7 +385,7 @@ def behind_pace_notices(
         )
     )
     necessary = [
-        items.c.state.not_in(DONE_VALUES),
+        items.c.state.not_in(done_values()),
         items.c.start <= as_of,
         items.c.due > (last_yellow or as_of),
     ]

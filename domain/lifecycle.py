@@ -20,6 +20,11 @@ FINISHED_STATES = frozenset({S.CLOSED, S.RETIRED})
 """States that no longer hold back the items depending on this one."""
 
 
+def done_values() -> list[str]:
+    """:data:`DONE_STATES` as the column values, in a fixed order (for SQL)."""
+    return sorted(s.value for s in DONE_STATES)
+
+
 def finished_values() -> list[str]:
     """:data:`FINISHED_STATES` as the column values, in a fixed order (for SQL)."""
     return sorted(s.value for s in FINISHED_STATES)

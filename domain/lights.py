@@ -23,7 +23,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal, or_
 
-from domain.lifecycle import DONE_STATES
+from domain.lifecycle import done_values
 from models.enums import Status
 
 
@@ -44,7 +44,7 @@ def status_expression(
 ) -> ColumnElement[str]:
     """A CASE expression giving each row's :class:`~models.enums.Status` value."""
     today = literal(as_of, Date)
-    done = state.in_([s.value for s in DONE_STATES])
+    done = state.in_(done_values())
     return case(
         (and_(done, done_on <= due), Status.DONE_ON_TIME.value),
         (done, Status.DONE_LATE.value),
@@ -86,7 +86,7 @@ def active_condition(
     open (5). It needs no calendar and no CASE, so "who owes a report" is a plain filter."""
     today = literal(as_of, Date)
     return and_(
-        state.not_in([s.value for s in DONE_STATES]),
+        state.not_in(done_values()),
         ~waiting,
         or_(today > due, today >= start),
     )

@@ -24,7 +24,7 @@ from domain import signing
 from domain.indicators import latest_values
 from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
-from domain.lifecycle import DONE_STATES
+from domain.lifecycle import done_values
 from domain.reporting import LABELS
 from models.enums import ItemState
 from models.orm import Measure, Milestone, Plan, Task, Unit, WorkItem
@@ -133,8 +133,7 @@ def unit_items(session: Session, plan: Plan, unit: Unit, as_of: date) -> list[tu
                 WorkItem.unit_id == unit.id,
                 WorkItem.state != ItemState.RETIRED.value,
                 or_(
-                    (WorkItem.state.not_in([s.value for s in DONE_STATES]))
-                    & (WorkItem.start <= as_of + WINDOW),
+                    (WorkItem.state.not_in(done_values())) & (WorkItem.start <= as_of + WINDOW),
                     WorkItem.due.between(as_of - WINDOW, as_of + WINDOW),
                 ),
             )
