@@ -17,12 +17,12 @@ from sqlalchemy import (
     SQLColumnExpression,
     and_,
     func,
-    literal_column,
     or_,
     select,
     union,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.selectable import Subquery
 
 from config.errors import NotFoundError
 from domain.calendar import ensure_calendar, fallback_warnings, workday_ordinal
@@ -42,7 +42,9 @@ from models.orm import (
     TaskUnit,
     Unit,
     WorkItem,
+    work_item_tally,
 )
+from models.tally import DONE_ON, WAITING
 
 
 class ItemStatus(BaseModel):
@@ -338,12 +340,10 @@ def current_items(
     ]
 
 
-CURRENT_DONE_ON = func.coalesce(WorkItem.submitted_on, WorkItem.moved_on)
+CURRENT_DONE_ON = DONE_ON
 """On a settled day, the day an item was done (its state says whether it is)."""
-CURRENT_WAITING = WorkItem.open_prerequisites > literal_column("0")
-"""On a settled day, whether an item waits for a prerequisite. (The 0 is written into the SQL,
-not bound, so PostgreSQL matches the expression to its statistics from migration 0006 even in a
-generic plan.)"""
+CURRENT_WAITING = WAITING
+"""On a settled day, whether an item waits for a prerequisite (see :data:`models.tally.WAITING`)."""
 
 
 def plan_status_select(
@@ -457,9 +457,9 @@ def status_counts(
 ) -> list[tuple[str, str, str, str, int]]:
     """How many items of each (task, milestone, milestone title, status) on ``as_of``.
 
-    On a settled date the items are first grouped by what their status depends on (milestone,
-    state, dates, percent, waiting): one pass over ``work_item`` that leaves a few thousand
-    groups, whose status is then worked out once per group instead of once per item.
+    On a settled date the items are counted by what their status depends on (milestone, state,
+    dates, percent, waiting; see :func:`_item_groups`), and the status is worked out once per
+    group of items instead of once per item.
     """
     ordinal = workday_ordinal(session, as_of)
     if not settled:
@@ -477,18 +477,7 @@ def status_counts(
             (r[0], r[1], r[2], r[3], r[4])
             for r in session.execute(select(*keys, func.count()).group_by(*keys))
         ]
-    by = (WorkItem.milestone_id, WorkItem.state, WorkItem.start, WorkItem.due, WorkItem.percent)
-    grouped = (
-        select(
-            *by,
-            CURRENT_DONE_ON.label("done_on"),
-            CURRENT_WAITING.label("waiting"),
-            func.count().label("n"),
-        )
-        .where(*current_items(plan_id, units, milestones))
-        .group_by(*by, CURRENT_DONE_ON, CURRENT_WAITING)
-        .subquery("item_groups")
-    )
+    grouped = _item_groups(plan_id, units, milestones)
     start_day, due_day = aliased(CalendarDay), aliased(CalendarDay)
     status = status_expression(
         state=grouped.c.state,
@@ -515,6 +504,44 @@ def status_counts(
         .group_by(*labels)
     )
     return [(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(query)]
+
+
+def _item_groups(
+    plan_id: str, units: Collection[int] | None, milestones: Collection[int] | None
+) -> Subquery:
+    """The plan's live items now counted by what their status depends on: (milestone_id,
+    state, start, due, percent, done_on, waiting, n). A million items make under a thousand
+    groups.
+
+    For the whole plan or some milestones the counts come from the tally the database keeps
+    (``models.tally``: a few hundred rows); for some units only, from one pass over their
+    items (the tally is not kept per unit: a unit in the key would make a group per item)."""
+    if units is None:
+        t = work_item_tally
+        keys = (t.c.milestone_id, t.c.state, t.c.start, t.c.due, t.c.percent, t.c.done_on)
+        return (
+            select(*keys, t.c.waiting, func.sum(t.c.n).label("n"))
+            .where(
+                t.c.plan_id == plan_id,
+                t.c.state != ItemState.RETIRED.value,
+                *([t.c.milestone_id.in_(milestones)] if milestones is not None else []),
+            )
+            .group_by(*keys, t.c.waiting)
+            .having(func.sum(t.c.n) != 0)
+            .subquery("item_groups")
+        )
+    by = (WorkItem.milestone_id, WorkItem.state, WorkItem.start, WorkItem.due, WorkItem.percent)
+    return (
+        select(
+            *by,
+            CURRENT_DONE_ON.label("done_on"),
+            CURRENT_WAITING.label("waiting"),
+            func.count().label("n"),
+        )
+        .where(*current_items(plan_id, units, milestones))
+        .group_by(*by, CURRENT_DONE_ON, CURRENT_WAITING)
+        .subquery("item_groups")
+    )
 
 
 def status_view(

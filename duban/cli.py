@@ -33,6 +33,7 @@ from models.db import get_engine, session_scope
 from models.enums import ItemState
 from models.migrate import upgrade
 from models.orm import CalendarDay, WorkItem
+from models.tally import recount_tally, tally_drift
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 
@@ -47,6 +48,31 @@ def init() -> None:
         out.print(f"database {where} is up to date (schema {after})")
     else:
         out.print(f"database {where}: schema {before or 'empty'} → {after}")
+
+
+@app.command()
+def recount(
+    plan: PlanOpt = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only compare; exit 1 if the tally is off.")
+    ] = False,
+) -> None:
+    """Compare the work-item tally (what the daily counts read) with the items, and rebuild it.
+
+    Triggers keep the tally; it needs this only after work items were written with triggers
+    disabled (a data-only restore, ``session_replication_role = replica``)."""
+    with session_scope(ready_engine(), rollback=check) as session:
+        plan_id = resolve_plan(session, plan).id
+        drift = tally_drift(session, plan_id)
+        for key, tallied, counted in drift[:20]:
+            out.print(f"  {' '.join(str(v) for v in key)}: tallied {tallied}, items {counted}")
+        if check:
+            out.print(f"{plan_id}: {len(drift)} keys of the tally differ from the items")
+            if drift:
+                raise typer.Exit(1)
+            return
+        rows = recount_tally(session, plan_id)
+    out.print(f"{plan_id}: {len(drift)} keys differed; the tally was rebuilt ({rows} rows)")
 
 
 @catalog_app.command("validate")

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -224,6 +226,26 @@ class WorkItem(Base):
     ``domain.items.refresh_open_prerequisites`` when either side changes."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+work_item_tally = Table(
+    "work_item_tally",
+    Base.metadata,
+    Column("plan_id", String(64), nullable=False),
+    Column("milestone_id", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("due", Date, nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("done_on", Date),
+    Column("waiting", Boolean, nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_work_item_tally_plan_id", "plan_id"),
+)
+"""The work items counted by what their status depends on (``domain.status.status_counts``): a
+ledger of signed counts that triggers on ``work_item`` append to as items change (migration
+0007), so the count of a key is the sum of its rows. No primary key: rows are only appended and,
+by ``models.tally.fold_tally``, replaced by their sums."""
 
 
 class ItemDependency(Base):

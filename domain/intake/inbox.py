@@ -21,6 +21,7 @@ from domain.intake.readers import read_report_file
 from models import clock
 from models.db import session_scope
 from models.orm import InboxFile, Plan
+from models.tally import fold_tally
 
 
 @dataclass
@@ -73,10 +74,15 @@ def pending_files(inbox: Path) -> list[Path]:
 def collect(
     engine: Engine, plan_id: str, inbox: Path, *, actor_prefix: str = "unit"
 ) -> list[FileOutcome]:
-    """Process every pending file of the inbox; each file is its own transaction."""
+    """Process every pending file of the inbox; each file is its own transaction. After the
+    last, the work-item tally of the plan is folded (its rows per key added up: see
+    ``models.tally``)."""
     outcomes = []
     for path in pending_files(inbox):
         outcomes.append(_one(engine, plan_id, inbox, path, actor_prefix))
+    if any(o.status == "landed" for o in outcomes):
+        with session_scope(engine) as session:
+            fold_tally(session, plan_id)
     return outcomes
 
 
