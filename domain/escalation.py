@@ -11,7 +11,7 @@ started, done or retired get nothing; an acknowledged level does not repeat.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Integer,
+    SQLColumnExpression,
     String,
     and_,
     case,
@@ -41,12 +42,19 @@ from domain.channels import Channel
 from domain.completeness import missing_select
 from domain.delivery import DeliveryReport, deliver, preview
 from domain.lifecycle import done_values
+from domain.lights import active_condition
 from domain.reporting import cycle_of
-from domain.status import plan_status_select
+from domain.status import (
+    CURRENT_WAITING,
+    current_items,
+    item_status_select,
+    plan_status_select,
+    prepare_plan_query,
+)
 from models import clock
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
-from models.orm import CalendarDay, ItemAck, Notice, Plan
+from models.orm import CalendarDay, ItemAck, Milestone, Notice, Plan, Task, WorkItem
 
 
 @dataclass(frozen=True)
@@ -78,16 +86,31 @@ def ladders(ladder: Ladder) -> dict[str, list[Level]]:
     return {"default": ladder.levels, **{k: o.levels for k, o in special_ladders(ladder)}}
 
 
-def _ladder_name(
-    ladder: Ladder, task: ColumnElement[str], milestone: ColumnElement[str]
-) -> ColumnElement[str]:
-    """SQL: the name of the ladder each row's item follows (first special ladder that names its
-    task or milestone, else the default)."""
-    whens = [
-        (or_(milestone.in_(o.milestones or [""]), task.in_(o.tasks or [""])), key)
-        for key, o in special_ladders(ladder)
-    ]
-    return case(*whens, else_="default") if whens else literal("default")
+def _ladder_of_milestone(
+    session: Session, plan_id: str, ladder: Ladder
+) -> Callable[[SQLColumnExpression[int]], ColumnElement[str]]:
+    """SQL, given a milestone id: the name of the ladder its items follow (the first special
+    ladder that names its task or milestone, else the default), as a CASE over the plan's
+    milestone ids (a few dozen), so no row needs its milestone and task joined."""
+    specials = special_ladders(ladder)
+    chosen: dict[str, list[int]] = {key: [] for key, _ in specials}
+    for milestone_id, milestone, task in session.execute(
+        select(Milestone.id, Milestone.code, Task.code)
+        .join(Task, Task.id == Milestone.task_id)
+        .where(Task.plan_id == plan_id)
+        .order_by(Milestone.id)
+    ):
+        key = next((k for k, o in specials if milestone in o.milestones or task in o.tasks), None)
+        if key is not None:
+            chosen[key].append(milestone_id)
+    whens = [(key, ids) for key, ids in chosen.items() if ids]
+
+    def name(milestone_id: SQLColumnExpression[int]) -> ColumnElement[str]:
+        if not whens:
+            return literal("default", String)
+        return case(*((milestone_id.in_(ids), key) for key, ids in whens), else_="default")
+
+    return name
 
 
 NO_END = 1_000_000
@@ -128,32 +151,67 @@ def due_notices(
     only_new: bool = False,
 ) -> list[PlannedNotice]:
     """Every ladder notice due on ``as_of``, computed in one query over all items."""
-    all_items = plan_status_select(
-        session, plan.id, as_of, yellow_workdays, get_settings().pace_margin, units=units
-    ).subquery()
+    settled = prepare_plan_query(session, plan.id, as_of)
+    ordinal = workday_ordinal(session, as_of)
     # no level before the earliest offset: only items due by then can have one (on a settled
     # day the database reads those alone, through the work-item index on the due date)
     earliest = min((lv.offset for lv in ladder.all_levels()), default=0)
     last_due = session.scalar(
-        select(func.max(CalendarDay.day)).where(
-            CalendarDay.ordinal <= workday_ordinal(session, as_of) - earliest
-        )
+        select(func.max(CalendarDay.day)).where(CalendarDay.ordinal <= ordinal - earliest)
     )
     if last_due is None:
         return []
-    # open, as every active status is: no status to work out for the items already done
-    items = (
-        select(all_items)
-        .where(all_items.c.due <= last_due, all_items.c.state.not_in(done_values()))
-        .subquery()
-    )
-    overdue = (-items.c.workdays_left).label("overdue")
-    name = _ladder_name(ladder, items.c.task, items.c.milestone).label("ladder")
-    active = (
-        select(items.c.id, items.c.unit_id, items.c.due, overdue, name)
-        .where(items.c.status.in_(ACTIVE_STATUSES))
-        .subquery()
-    )
+    name = _ladder_of_milestone(session, plan.id, ladder)
+    if settled:  # active items read straight from work_item: no status worked out per item
+        overdue = (ordinal - CalendarDay.ordinal).label("overdue")
+        active = (
+            select(
+                WorkItem.id,
+                WorkItem.unit_id,
+                WorkItem.due,
+                overdue,
+                name(WorkItem.milestone_id).label("ladder"),
+            )
+            .join(CalendarDay, CalendarDay.day == WorkItem.due)
+            .where(
+                *current_items(plan.id, units),
+                WorkItem.due <= last_due,
+                active_condition(
+                    state=WorkItem.state,
+                    start=WorkItem.start,
+                    due=WorkItem.due,
+                    waiting=CURRENT_WAITING,
+                    as_of=as_of,
+                ),
+            )
+            .subquery()
+        )
+    else:
+        all_items = item_status_select(
+            plan.id,
+            as_of,
+            ordinal,
+            yellow_workdays,
+            get_settings().pace_margin,
+            units=units,
+        ).subquery()
+        # open, as every active status is: no status to work out for the items already done
+        items = (
+            select(all_items)
+            .where(all_items.c.due <= last_due, all_items.c.state.not_in(done_values()))
+            .subquery()
+        )
+        active = (
+            select(
+                items.c.id,
+                items.c.unit_id,
+                items.c.due,
+                (-items.c.workdays_left).label("overdue"),
+                name(items.c.milestone_id).label("ladder"),
+            )
+            .where(items.c.status.in_(ACTIVE_STATUSES))
+            .subquery()
+        )
     # the level reached: the rung of the item's ladder whose [offset, next offset) holds d,
     # a join with a small table of rungs (a CASE per level would be worked out many times a row)
     rungs = _rungs(ladder)
@@ -377,8 +435,8 @@ def behind_pace_notices(
     items = plan_status_select(
         session, plan.id, as_of, yellow_workdays, margin, units=units
     ).subquery()
-    # behind pace implies open, started, and more than the yellow days before the due date:
-    # plain column tests that leave the status to be worked out for a few items, not all
+    # behind pace implies open, not waiting, started, and more than the yellow days before the
+    # due date: plain column tests that leave the status to be worked out for a few items
     last_yellow = session.scalar(
         select(func.max(CalendarDay.day)).where(
             CalendarDay.ordinal <= workday_ordinal(session, as_of) + yellow_workdays
@@ -386,6 +444,7 @@ def behind_pace_notices(
     )
     necessary = [
         items.c.state.not_in(done_values()),
+        ~items.c.waiting,
         items.c.start <= as_of,
         items.c.due > (last_yellow or as_of),
     ]

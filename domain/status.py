@@ -282,6 +282,7 @@ def item_status_select(
     )
     reported = aliased(Report)
     percent = func.coalesce(reported.percent, 0)
+    waiting = open_prerequisites.c.item_id.is_not(None)
     start_day = aliased(CalendarDay)
     status = status_expression(
         state=state,
@@ -289,7 +290,7 @@ def item_status_select(
         start=WorkItem.start,
         due=due,
         due_ordinal=CalendarDay.ordinal,
-        waiting=open_prerequisites.c.item_id.is_not(None),
+        waiting=waiting,
         as_of=as_of,
         as_of_ordinal=as_of_ordinal,
         yellow_workdays=yellow_workdays,
@@ -298,7 +299,7 @@ def item_status_select(
         pace_margin=pace_margin,
     ).label("status")
     return (
-        _item_row(state, due, percent, status, as_of_ordinal)
+        _item_row(state, due, percent, waiting, status, as_of_ordinal)
         .outerjoin(first_later, first_later.c.item_id == WorkItem.id)
         .outerjoin(later, later.id == first_later.c.change_id)
         .join(CalendarDay, CalendarDay.day == due)
@@ -375,6 +376,7 @@ def _item_row(
     state: SQLColumnExpression[str],
     due: SQLColumnExpression[date],
     percent: SQLColumnExpression[int],
+    waiting: SQLColumnExpression[bool],
     status: ColumnElement[str],
     as_of_ordinal: int,
 ) -> Select[*tuple[Any, ...]]:
@@ -395,10 +397,12 @@ def _item_row(
             percent.label("percent"),
             WorkItem.unit_id,
             state.label("state"),
+            waiting.label("waiting"),
             status,
             (CalendarDay.ordinal - as_of_ordinal).label("workdays_left"),
             Task.id.label("task_id"),
             Task.code.label("task"),
+            WorkItem.milestone_id,
             Milestone.code.label("milestone"),
             Milestone.title,
             Unit.code.label("unit"),
@@ -437,7 +441,9 @@ def _current_status_select(
         pace_margin=pace_margin,
     ).label("status")
     return (
-        _item_row(WorkItem.state, WorkItem.due, WorkItem.percent, status, as_of_ordinal)
+        _item_row(
+            WorkItem.state, WorkItem.due, WorkItem.percent, CURRENT_WAITING, status, as_of_ordinal
+        )
         .join(CalendarDay, CalendarDay.day == WorkItem.due)
         .outerjoin(start_day, start_day.day == WorkItem.start)
         .where(WorkItem.plan_id == plan_id, WorkItem.state != ItemState.RETIRED.value, *scope)
@@ -738,18 +744,25 @@ def _task_code(session: Session, plan_id: str, task: str) -> str:
 def task_rows(
     session: Session, plan_id: str, per_task: dict[str, dict[Light, int]], only: str | None
 ) -> list[TaskStatus]:
-    lead = aliased(Unit)
     query = (
-        select(Task.code, Task.number, Task.title, lead.code, lead.name, Task.retired_at)
+        select(Task.code, Task.number, Task.title, TaskUnit.unit_id, Task.retired_at)
         .join(TaskUnit, and_(TaskUnit.task_id == Task.id, TaskUnit.role == TaskRole.LEAD.value))
-        .join(lead, lead.id == TaskUnit.unit_id)
         .where(Task.plan_id == plan_id)
         .order_by(Task.number)
     )
     if only is not None:
         query = query.where(Task.code == only)
+    tasks = session.execute(query).all()
+    # the lead units by id, apart: joined, a province's 45,000 units were hashed for 12 tasks
+    leads = {
+        u.id: (u.code, u.name)
+        for u in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_({t.unit_id for t in tasks}))
+        )
+    }
     out = []
-    for code, number, title, lead_code, lead_name, retired_at in session.execute(query):
+    for code, number, title, lead_id, retired_at in tasks:
+        lead_code, lead_name = leads[lead_id]
         if retired_at is not None and code not in per_task:
             continue  # a retired task shows only on dates when it still had items
         lights = per_task.get(code, _empty_lights())

@@ -194,12 +194,14 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("milestone_id", "unit_id", "occurrence"),
         Index("ix_work_item_plan_id_due", "plan_id", "due"),
-        # PostgreSQL only (migration 0006): the open items by start date
+        # PostgreSQL only (migration 0008): the active items (open, not waiting) by start date
         Index(
-            "ix_work_item_open_start",
+            "ix_work_item_active_start",
             "plan_id",
             "start",
-            postgresql_where=text("state NOT IN ('submitted', 'closed', 'retired')"),
+            postgresql_where=text(
+                "state NOT IN ('submitted', 'closed', 'retired') AND open_prerequisites <= 0"
+            ),
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
     )
