@@ -6,8 +6,9 @@ PostgreSQL, beside a bare scan of the same work-item table.
 Sizes as in ``status_scale.py`` (the Shidian catalogue plus N weekly milestones fanned out to
 the 138 villages, ≈36,000 items each) with the sample reports of six weeks collected
 (*reports*), or ``--counties N``: a synthetic province (``synthetic.py``, ≈3,400 items a
-county) with 30 % of its started items reported in progress (*reports* = that SQL). Stages, each
-in a transaction that is rolled back:
+county) with 30 % of its started items reported in progress (*reports* = that SQL), and the same
+reports repeated weekly for ``--history-weeks`` weeks before (26 by default: the report table's
+size must not show in the day's figures). Stages, each in a transaction that is rolled back:
 
 * collect: a batch of ``--files`` unit workbooks (villages of the first county) landed;
 * lights: the status picture's counts with the 1,000 longest-overdue items (what ``evaluate
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session, aliased
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from status_scale import backends, catalogue
-from synthetic import seed_reports, write_catalogue
+from synthetic import seed_history, seed_reports, write_catalogue
 
 from config.ladder import load_ladder
 from config.settings import temporary_settings
@@ -106,7 +107,14 @@ def first_county(session: Session, plan: Plan) -> str:
 
 
 def run(
-    url: str, folder: Path, home: Path, as_of: date, *, sample: bool, files: int
+    url: str,
+    folder: Path,
+    home: Path,
+    as_of: date,
+    *,
+    sample: bool,
+    files: int,
+    history_weeks: int = 0,
 ) -> dict[str, float]:
     r: dict[str, float] = {}
     engine = engine_for(url)
@@ -127,6 +135,8 @@ def run(
                 collect(engine, plan.id, batch.folder)
         if not sample:  # a province: 30 % of the started items in progress, in SQL
             seed_reports(engine, plan.id, last_friday, share=30, seed=1)
+            # and half a year of weekly reports before it: history must not slow the day
+            r["history"] = seed_history(engine, plan.id, last_friday, weeks=history_weeks)
         r["reports"] = time.perf_counter() - start
         with session_scope(engine) as s:
             batch_folder = home / "inbox" / "batch"
@@ -253,6 +263,12 @@ def main() -> None:
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 12, 27))
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--files", type=int, default=150, help="unit workbooks to collect")
+    parser.add_argument(
+        "--history-weeks",
+        type=int,
+        default=26,
+        help="with --counties: weeks of earlier weekly reports (copies of the seeded ones)",
+    )
     args = parser.parse_args()
     sizes = (
         [("counties", n) for n in args.counties]
@@ -271,11 +287,19 @@ def main() -> None:
                     continue
                 home = Path(tmp) / backend
                 home.mkdir()
-                r = run(url, folder, home, args.as_of, sample=kind == "weekly", files=args.files)
+                r = run(
+                    url,
+                    folder,
+                    home,
+                    args.as_of,
+                    sample=kind == "weekly",
+                    files=args.files,
+                    history_weeks=args.history_weeks,
+                )
                 cycle = r["lights"] + r["notices"]
                 print(
                     f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                    f"reports={r['reports']:.2f}s  "
+                    f"reports={r['reports']:.2f}s (history {int(r.get('history', 0))})  "
                     f"collect {int(r['files'])} files={r['collect']:.2f}s  "
                     f"lights={r['lights']:.2f}s  "
                     f"notices first day={r['notices_first']:.2f}s "

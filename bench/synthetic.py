@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from config.settings import DEFAULT_CATALOG
-from models.db import session_scope
+from models.db import insert_rows, session_scope
+from models.orm import Report
 
 PLAN_ID = "province-synthetic"
 
@@ -119,6 +120,41 @@ def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed:
             params,
         )
         return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> int:
+    """Give the reports received on ``as_of`` a past: a copy of each for each of the ``weeks``
+    weeks before, a week earlier each time (period and day received), as if the same items had
+    reported weekly. The reporting queries must not slow down as history piles up. Returns the
+    rows added."""
+    report = Report.__table__
+    columns = ["plan_id", "item_id", "unit_id", "period", "received_at", "received_on"]
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(*(report.c[c] for c in columns), report.c.state, report.c.percent).where(
+                report.c.plan_id == plan_id, report.c.received_on == as_of
+            )
+        ).all()
+        insert_rows(
+            session,
+            Report,
+            (
+                {
+                    "plan_id": r.plan_id,
+                    "item_id": r.item_id,
+                    "unit_id": r.unit_id,
+                    "period": r.period - timedelta(weeks=w),
+                    "received_at": r.received_at - timedelta(weeks=w),
+                    "received_on": r.received_on - timedelta(weeks=w),
+                    "state": r.state,
+                    "percent": r.percent,
+                    "actor": "synthetic history",
+                }
+                for w in range(1, weeks + 1)
+                for r in rows
+            ),
+        )
+    return len(rows) * weeks
 
 
 def main() -> None:

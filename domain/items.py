@@ -77,7 +77,7 @@ def record_moves(
     insert_rows(
         session,
         ItemTransition,
-        [
+        (
             {
                 "item_id": m.item_id,
                 "from_state": m.from_state.value if m.from_state else None,
@@ -88,7 +88,7 @@ def record_moves(
                 "reason": reason,
             }
             for m in moves
-        ],
+        ),
     )
     # the current-state columns beside the log, what today's status reads (domain.status); a
     # creation move (from nothing) is the insert's, which sets them itself

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -414,12 +415,12 @@ class _Syncer:
             return
         created_on = None if self.report.new_plan else self.today
         by_row: dict[tuple[int, int, int], ItemKey] = {}
-        values = []
-        for plan, occurrence in new:
-            m_id, u_id = milestones[plan.key.milestone].id, units[plan.key.unit].id
-            by_row[(m_id, u_id, occurrence)] = plan.key
-            values.append(
-                {
+
+        def values() -> Iterator[dict[str, Any]]:  # one at a time: a million dicts weigh 1 GB
+            for plan, occurrence in new:
+                m_id, u_id = milestones[plan.key.milestone].id, units[plan.key.unit].id
+                by_row[(m_id, u_id, occurrence)] = plan.key
+                yield {
                     "plan_id": self.plan_id,
                     "milestone_id": m_id,
                     "unit_id": u_id,
@@ -434,8 +435,8 @@ class _Syncer:
                     "created_at": self.now,
                     "updated_at": self.now,
                 }
-            )
-        insert_rows(self.s, WorkItem, values)
+
+        insert_rows(self.s, WorkItem, values())
         for row in self.s.execute(
             select(WorkItem.id, WorkItem.milestone_id, WorkItem.unit_id, WorkItem.occurrence).where(
                 WorkItem.plan_id == self.plan_id, WorkItem.created_at == self.now
@@ -571,7 +572,7 @@ class _Syncer:
             insert_rows(
                 self.s,
                 ItemDependency,
-                [{"item_id": a, "depends_on_item_id": b, "created_on": created_on} for a, b in new],
+                ({"item_id": a, "depends_on_item_id": b, "created_on": created_on} for a, b in new),
             )
         for start in range(0, len(gone), 1000):
             self.s.execute(

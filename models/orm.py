@@ -359,7 +359,11 @@ class InboxFile(Base):
     """A file that arrived in the inbox: landed whole, or rejected whole. Keyed by checksum."""
 
     __tablename__ = "inbox_file"
-    __table_args__ = (UniqueConstraint("plan_id", "sha256"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "sha256"),
+        # who sent something for a cycle (migration 0009)
+        Index("ix_inbox_file_plan_id_period_unit_id", "plan_id", "period", "unit_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
@@ -379,7 +383,11 @@ class Report(Base):
     """A unit's progress report on one work item (进展反馈). Append-only history."""
 
     __tablename__ = "report"
-    __table_args__ = (Index("ix_report_item_id_received_on", "item_id", "received_on"),)
+    __table_args__ = (
+        Index("ix_report_item_id_received_on", "item_id", "received_on"),
+        # who sent something for a cycle, read from the index alone (migration 0009)
+        Index("ix_report_plan_id_period_unit_id", "plan_id", "period", "unit_id", "received_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))

@@ -15,7 +15,7 @@ from models.orm import Report, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from synthetic import PLAN_ID, seed_reports, write_catalogue
+from synthetic import PLAN_ID, seed_history, seed_reports, write_catalogue
 
 
 def test_same_seed_same_province_and_county_proportions(tmp_path: Path) -> None:
@@ -50,3 +50,14 @@ def test_three_counties_make_ten_thousand_items_and_reports_are_reproducible(
     assert first > 0 and again == 0  # the same items, already in progress
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Report)) == first
+    # a past for those reports: the same items, weekly, a week earlier each time
+    assert seed_history(engine, PLAN_ID, date(2021, 12, 24), weeks=3) == 3 * first
+    with session_scope(engine) as session:
+        counted = select(Report.period, func.count().label("n")).group_by(Report.period)
+        per_period = {row.period: row.n for row in session.execute(counted)}
+    assert per_period == {
+        date(2021, 12, 24): first,
+        date(2021, 12, 17): first,
+        date(2021, 12, 10): first,
+        date(2021, 12, 3): first,
+    }
