@@ -57,10 +57,8 @@ def recount(
         bool, typer.Option("--check", help="Only compare; exit 1 if the tally is off.")
     ] = False,
 ) -> None:
-    """Compare the work-item tally (what the daily counts read) with the items, and rebuild it.
-
-    Triggers keep the tally; it needs this only after work items were written with triggers
-    disabled (a data-only restore, ``session_replication_role = replica``)."""
+    """Compare the work-item tally (what the daily counts read) with the items and rebuild it;
+    triggers keep it, so only a load with triggers disabled (a data-only restore) needs this."""
     with session_scope(ready_engine(), rollback=check) as session:
         plan_id = resolve_plan(session, plan).id
         drift = tally_drift(session, plan_id)

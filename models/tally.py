@@ -107,9 +107,12 @@ def _key(values: tuple[Any, ...]) -> Key:
 
 def recount_tally(session: Session, plan_id: str) -> int:
     """Rebuild the plan's tally from its items; returns the rows written. On PostgreSQL the
-    work items are locked against writes meanwhile (reads go on)."""
+    work items are locked against writes meanwhile (reads go on), and the tally against folds:
+    a fold committed after this transaction's DELETE began would leave its sums beside the
+    recount (found in review: 30 counted for 15 items)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE work_item IN SHARE MODE"))
+        session.execute(text("LOCK TABLE work_item_tally IN SHARE ROW EXCLUSIVE MODE"))
     t = work_item_tally
     session.execute(delete(t).where(t.c.plan_id == plan_id))
     counted = select(*ITEM_KEY, func.count()).where(WorkItem.plan_id == plan_id).group_by(*ITEM_KEY)

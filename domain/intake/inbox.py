@@ -75,14 +75,14 @@ def collect(
     engine: Engine, plan_id: str, inbox: Path, *, actor_prefix: str = "unit"
 ) -> list[FileOutcome]:
     """Process every pending file of the inbox; each file is its own transaction. After the
-    last, the work-item tally of the plan is folded (its rows per key added up: see
-    ``models.tally``)."""
+    last, the work-item tally of the plan is folded (its rows per key added up, see
+    ``models.tally``: the moves of the day, the files' and others', each added rows; the daily
+    cycle starts with a collection, so the day's counts read a folded tally)."""
     outcomes = []
     for path in pending_files(inbox):
         outcomes.append(_one(engine, plan_id, inbox, path, actor_prefix))
-    if any(o.status == "landed" for o in outcomes):
-        with session_scope(engine) as session:
-            fold_tally(session, plan_id)
+    with session_scope(engine) as session:
+        fold_tally(session, plan_id)
     return outcomes
 
 

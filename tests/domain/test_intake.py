@@ -28,7 +28,9 @@ from models.orm import (
     Report,
     Unit,
     WorkItem,
+    work_item_tally,
 )
+from models.tally import ITEM_KEY, tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 
@@ -103,6 +105,12 @@ def test_workbook_round_trip_lands_reports_and_measures(synced: Engine, tmp_path
         2,
     )
     assert state_of(synced, m4) == ("in_progress", 40)
+    with session_scope(synced) as session:  # the collection folded the tally it changed
+        assert tally_drift(session, PLAN) == []
+        keys = select(*ITEM_KEY).where(WorkItem.plan_id == PLAN).group_by(*ITEM_KEY).subquery()
+        assert session.scalar(select(func.count()).select_from(work_item_tally)) == (
+            session.scalar(select(func.count()).select_from(keys))
+        )
     assert outcome.kept_at.parent == inbox / "archive" / "2021-06-25"
     assert outcome.kept_at.name.startswith(outcome.sha256[:8])
     assert not path.exists()

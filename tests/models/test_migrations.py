@@ -84,3 +84,27 @@ def test_postgres_statistics_cover_what_the_status_counts_group_by(postgres_url:
         assert sql(expression) in definition.lower()
     for column in ("milestone_id", "state", "start", "due", "percent"):
         assert f" {column}," in definition
+
+
+def test_the_tally_triggers_exist_at_head(engine: Engine) -> None:
+    """The work-item tally is only right while its triggers are there: on SQLite a migration
+    that rebuilds ``work_item`` (Alembic's batch mode) drops them, and must create them again."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            names = connection.scalars(
+                text(
+                    "SELECT tgname FROM pg_trigger"
+                    " WHERE tgrelid = 'work_item'::regclass AND NOT tgisinternal"
+                )
+            ).all()
+        else:
+            names = connection.scalars(
+                text(
+                    "SELECT name FROM sqlite_master"
+                    " WHERE type = 'trigger' AND tbl_name = 'work_item'"
+                )
+            ).all()
+    expected = {"work_item_tally_insert", "work_item_tally_update", "work_item_tally_delete"}
+    if engine.dialect.name == "postgresql":
+        expected.add("work_item_tally_truncate")
+    assert set(names) == expected

@@ -14,6 +14,7 @@ from domain.items import move_item
 from domain.sync import sync_catalog
 from models.enums import ItemState
 from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
+from models.tally import tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 
@@ -30,6 +31,7 @@ def sync(session: Session, write_catalog: CatalogWriter, edit: Any = None) -> An
     catalog, _ = load_catalog(write_catalog(edit=edit))
     report = sync_catalog(session, catalog)
     session.flush()
+    assert tally_drift(session, report.plan_id) == []  # kept by the triggers, COPY included
     return report
 
 

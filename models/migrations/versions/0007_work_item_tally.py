@@ -14,7 +14,7 @@ only append, so concurrent transactions never wait on each other's counts.
 
 Every writer of ``work_item`` keeps the tally, the database's own triggers included; a load
 that bypasses triggers (``session_replication_role = replica``, a data-only restore with
-triggers disabled) must run ``duban db recount`` after. On SQLite a later migration that
+triggers disabled) must run ``duban recount`` after. On SQLite a later migration that
 rebuilds ``work_item`` (Alembic's batch mode copies the table) drops its triggers: it must
 create them again (``sqlite_triggers`` below).
 

@@ -4,8 +4,9 @@
 not waiting for a prerequisite. The index of 0006 held every open item, and at a province's
 size more than half of the open items whose window had opened were waiting: read from the
 table only to be dropped. This index holds the active ones alone (the queries say "not waiting"
-as ``open_prerequisites <= 0``, which is how PostgreSQL writes ``NOT (open_prerequisites > 0)``,
-so it can prove the index covers them). An item enters it when its last prerequisite closes.
+as ``NOT (open_prerequisites > 0)``, which SQLAlchemy renders as ``open_prerequisites <= 0``,
+the index's own condition, so PostgreSQL can prove the index covers them). An item enters it
+when its last prerequisite closes.
 
 Revision ID: 0008
 Revises: 0007
