@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    case,
     func,
     or_,
     select,
@@ -26,7 +27,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from config.errors import NotFoundError
 from domain.calendar import ensure_calendar, fallback_warnings, workday_ordinal
-from domain.lifecycle import finished_values
+from domain.lifecycle import done_values, finished_values
 from domain.lights import status_expression
 from models.db import prefer_hash_joins
 from models.enums import STATUS_LIGHT, ItemState, Light, Status, TaskRole
@@ -670,7 +671,9 @@ def _status_view(
 
     tasks = task_rows(session, plan.id, per_task, only=filters.get("task"))
     items: list[ItemStatus] = []
-    if with_items or filters or only_statuses is not None:
+    if settled and only_statuses == frozenset({Status.OVERDUE}) and not with_items:
+        items = overdue_items(session, plan.id, as_of, units, milestones, item_limit)
+    elif with_items or filters or only_statuses is not None:
         wanted = select(rows).order_by(
             rows.c.due, rows.c.task, rows.c.milestone, rows.c.unit, rows.c.occurrence
         )
@@ -716,6 +719,89 @@ def _status_view(
         warnings=warnings,
     )
     return view, counts
+
+
+def overdue_items(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    units: Collection[int] | None,
+    milestones: Collection[int] | None,
+    limit: int | None,
+) -> list[ItemStatus]:
+    """On a settled day, the overdue items in the order of :func:`status_view`'s items (due
+    date, task, milestone, unit, occurrence), the first ``limit``: the coordinator's table of
+    the longest overdue.
+
+    Overdue is read as plain column tests: not done, not waiting, due before the day (what the
+    status rule gives before its later branches), so no status is worked out per item. The
+    task and milestone order is a rank per milestone id, and their codes and titles are filled
+    in here for the rows kept: at a province's size the 41,701 overdue items of one village
+    milestone are sorted with no join but the unit's."""
+    ordinal = workday_ordinal(session, as_of)
+    named = session.execute(
+        select(Milestone.id, Milestone.code, Milestone.title, Task.code.label("task"))
+        .join(Task, Task.id == Milestone.task_id)
+        .where(Task.plan_id == plan_id)
+    ).all()
+    order = sorted(named, key=lambda m: (m.task, m.code))
+    rank = case({m.id: i for i, m in enumerate(order)}, value=WorkItem.milestone_id, else_=-1)
+    by_id = {m.id: m for m in named}
+    query = (
+        select(
+            WorkItem.id,
+            WorkItem.milestone_id,
+            WorkItem.occurrence,
+            WorkItem.start,
+            WorkItem.due,
+            WorkItem.original_due,
+            WorkItem.state,
+            WorkItem.percent,
+            Unit.code.label("unit"),
+            Unit.name.label("unit_name"),
+        )
+        .outerjoin(Unit, Unit.id == WorkItem.unit_id)
+        .where(
+            *current_items(plan_id, units, milestones),
+            WorkItem.state.not_in(done_values()),
+            ~CURRENT_WAITING,
+            WorkItem.due < as_of,
+        )
+        .order_by(WorkItem.due, rank, Unit.code, WorkItem.occurrence)
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    # working days left by the calendar, for the due dates shown only (joined, every row paid)
+    dues = {r.due for r in rows}
+    ordinals = {
+        c.day: c.ordinal
+        for c in session.execute(
+            select(CalendarDay.day, CalendarDay.ordinal).where(CalendarDay.day.in_(dues))
+        )
+    }
+    out = []
+    for r in rows:
+        m = by_id[r.milestone_id]
+        out.append(
+            ItemStatus(
+                id=r.id,
+                key=f"{m.code}/{r.unit}/{r.occurrence}",
+                task=m.task,
+                milestone=m.code,
+                title=m.title,
+                unit=r.unit,
+                unit_name=r.unit_name,
+                start=r.start,
+                due=r.due,
+                original_due=r.original_due,
+                state=ItemState(r.state),
+                percent=r.percent,
+                status=Status.OVERDUE,
+                light=STATUS_LIGHT[Status.OVERDUE],
+                workdays_left=ordinals[r.due] - ordinal,
+            )
+        )
+    return out
 
 
 def task_milestones(session: Session, plan_id: str, code: str) -> list[int]:

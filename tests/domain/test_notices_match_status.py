@@ -1,6 +1,7 @@
-"""The daily cycle's notices, planned set-based in SQL, agree day by day with the lights of the
-items they are about, worked out item by item (one county of the synthetic province, its
-reports seeded, on each working day of three weeks around a reporting cycle's due day)."""
+"""The daily cycle's notices, planned set-based in SQL, and its table of the longest overdue
+items agree day by day with the lights of the items they are about, worked out item by item
+(one county of the synthetic province, its reports seeded, on each working day of three weeks
+around a reporting cycle's due day)."""
 
 from __future__ import annotations
 
@@ -116,7 +117,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
     ladder = urgent_first_task(load_ladder())
     margin = get_settings().pace_margin
     a_late_report(county)
-    seen = dict.fromkeys(["ladder", "urgent", "pace", "missing"], 0)
+    seen = dict.fromkeys(["ladder", "urgent", "pace", "missing", "overdue", "waiting past due"], 0)
     for day in DAYS:
         with frozen_time(end_of_working_day(day, TZ)), session_scope(county) as session:
             calendar_day = session.get(CalendarDay, day)
@@ -131,6 +132,25 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
                 yellow_workdays=5,
                 pace_margin=margin,
                 with_items=True,
+            )
+            # the coordinator's overdue table, read with plain column tests: the first of the
+            # items the rule calls overdue, in the view's order (one milestone's tie broken by
+            # unit code)
+            overdue = [i for i in view.items if i.status == Status.OVERDUE]
+            for limit in (40, None):
+                table = status_view(
+                    session,
+                    plan_id=PLAN_ID,
+                    as_of=day,
+                    yellow_workdays=5,
+                    pace_margin=margin,
+                    only_statuses=frozenset({Status.OVERDUE}),
+                    item_limit=limit,
+                ).items
+                assert table == overdue[:limit], day
+            seen["overdue"] += len(table)
+            seen["waiting past due"] += sum(
+                i.status == Status.WAITING and i.due < day for i in view.items
             )
             ladder_wanted = {
                 (i.id, *expected_rung(ladder, i.task, i.milestone, -i.workdays_left))
