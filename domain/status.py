@@ -683,26 +683,10 @@ def _status_view(
             wanted = wanted.where(rows.c.due < as_of)
         if item_limit is not None:
             wanted = wanted.limit(item_limit)
-        for r in session.execute(wanted):
-            items.append(
-                ItemStatus(
-                    id=r.id,
-                    key=f"{r.milestone}/{r.unit}/{r.occurrence}",
-                    task=r.task,
-                    milestone=r.milestone,
-                    title=r.title,
-                    unit=r.unit,
-                    unit_name=r.unit_name,
-                    start=r.start,
-                    due=r.due,
-                    original_due=r.original_due,
-                    state=ItemState(r.state),
-                    percent=r.percent,
-                    status=Status(r.status),
-                    light=STATUS_LIGHT[Status(r.status)],
-                    workdays_left=r.workdays_left,
-                )
-            )
+        items = [
+            _item_status(r, r.task, r.milestone, r.title, Status(r.status), r.workdays_left)
+            for r in session.execute(wanted)
+        ]
     warnings = fallback_warnings(
         session, min(as_of, plan.period_start), max(as_of, plan.period_end)
     )
@@ -779,29 +763,40 @@ def overdue_items(
             select(CalendarDay.day, CalendarDay.ordinal).where(CalendarDay.day.in_(dues))
         )
     }
-    out = []
-    for r in rows:
-        m = by_id[r.milestone_id]
-        out.append(
-            ItemStatus(
-                id=r.id,
-                key=f"{m.code}/{r.unit}/{r.occurrence}",
-                task=m.task,
-                milestone=m.code,
-                title=m.title,
-                unit=r.unit,
-                unit_name=r.unit_name,
-                start=r.start,
-                due=r.due,
-                original_due=r.original_due,
-                state=ItemState(r.state),
-                percent=r.percent,
-                status=Status.OVERDUE,
-                light=STATUS_LIGHT[Status.OVERDUE],
-                workdays_left=ordinals[r.due] - ordinal,
-            )
+    return [
+        _item_status(
+            r,
+            by_id[r.milestone_id].task,
+            by_id[r.milestone_id].code,
+            by_id[r.milestone_id].title,
+            Status.OVERDUE,
+            ordinals[r.due] - ordinal,
         )
-    return out
+        for r in rows
+    ]
+
+
+def _item_status(
+    r: Any, task: str, milestone: str, title: str, status: Status, workdays_left: int
+) -> ItemStatus:
+    """An :class:`ItemStatus` from a row with the item's and its unit's columns."""
+    return ItemStatus(
+        id=r.id,
+        key=f"{milestone}/{r.unit}/{r.occurrence}",
+        task=task,
+        milestone=milestone,
+        title=title,
+        unit=r.unit,
+        unit_name=r.unit_name,
+        start=r.start,
+        due=r.due,
+        original_due=r.original_due,
+        state=ItemState(r.state),
+        percent=r.percent,
+        status=status,
+        light=STATUS_LIGHT[status],
+        workdays_left=workdays_left,
+    )
 
 
 def task_milestones(session: Session, plan_id: str, code: str) -> list[int]:
