@@ -48,13 +48,14 @@ from domain.status import (
     CURRENT_WAITING,
     current_items,
     item_status_select,
+    plan_milestones,
     plan_status_select,
     prepare_plan_query,
 )
 from models import clock
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
-from models.orm import CalendarDay, ItemAck, Milestone, Notice, Plan, Task, WorkItem
+from models.orm import CalendarDay, ItemAck, Notice, Plan, WorkItem
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,10 @@ def _ladder_of_milestone(
     milestone ids (a few dozen), so no row needs its milestone and task joined."""
     specials = special_ladders(ladder)
     chosen: dict[str, list[int]] = {key: [] for key, _ in specials}
-    for milestone_id, milestone, task in session.execute(
-        select(Milestone.id, Milestone.code, Task.code)
-        .join(Task, Task.id == Milestone.task_id)
-        .where(Task.plan_id == plan_id)
-        .order_by(Milestone.id)
-    ):
-        key = next((k for k, o in specials if milestone in o.milestones or task in o.tasks), None)
+    for m in plan_milestones(session, plan_id):
+        key = next((k for k, o in specials if m.code in o.milestones or m.task in o.tasks), None)
         if key is not None:
-            chosen[key].append(milestone_id)
+            chosen[key].append(m.id)
     whens = [(key, ids) for key, ids in chosen.items() if ids]
 
     def name(milestone_id: SQLColumnExpression[int]) -> ColumnElement[str]:

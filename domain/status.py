@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     union,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Subquery
 
@@ -45,7 +46,7 @@ from models.orm import (
     WorkItem,
     work_item_tally,
 )
-from models.tally import DONE_ON, WAITING
+from models.tally import DONE_ON, ITEM_KEY, KEY_COLUMNS, WAITING
 
 
 class ItemStatus(BaseModel):
@@ -537,16 +538,15 @@ def _item_groups(
             .having(func.sum(t.c.n) != 0)
             .subquery("item_groups")
         )
-    by = (WorkItem.milestone_id, WorkItem.state, WorkItem.start, WorkItem.due, WorkItem.percent)
+    # the tally's own key (less the plan), named as its columns
+    key = ITEM_KEY[1:]
+    named: list[ColumnElement[Any]] = [
+        k.label(c.name) for k, c in zip(key, KEY_COLUMNS[1:], strict=True)
+    ]
     return (
-        select(
-            *by,
-            CURRENT_DONE_ON.label("done_on"),
-            CURRENT_WAITING.label("waiting"),
-            func.count().label("n"),
-        )
+        select(*named, func.count().label("n"))
         .where(*current_items(plan_id, units, milestones))
-        .group_by(*by, CURRENT_DONE_ON, CURRENT_WAITING)
+        .group_by(*key)
         .subquery("item_groups")
     )
 
@@ -723,11 +723,7 @@ def overdue_items(
     in here for the rows kept: at a province's size the 41,701 overdue items of one village
     milestone are sorted with no join but the unit's."""
     ordinal = workday_ordinal(session, as_of)
-    named = session.execute(
-        select(Milestone.id, Milestone.code, Milestone.title, Task.code.label("task"))
-        .join(Task, Task.id == Milestone.task_id)
-        .where(Task.plan_id == plan_id)
-    ).all()
+    named = plan_milestones(session, plan_id)
     order = sorted(named, key=lambda m: (m.task, m.code))
     rank = case({m.id: i for i, m in enumerate(order)}, value=WorkItem.milestone_id, else_=-1)
     by_id = {m.id: m for m in named}
@@ -774,6 +770,18 @@ def overdue_items(
         )
         for r in rows
     ]
+
+
+def plan_milestones(session: Session, plan_id: str) -> Sequence[Row[int, str, str, str]]:
+    """Each milestone of the plan (a few dozen): ``id``, ``code``, ``title`` and its task's
+    code as ``task``, by id. Queries over many items use them to leave milestone and task out
+    of their joins."""
+    return session.execute(
+        select(Milestone.id, Milestone.code, Milestone.title, Task.code.label("task"))
+        .join(Task, Task.id == Milestone.task_id)
+        .where(Task.plan_id == plan_id)
+        .order_by(Milestone.id)
+    ).all()
 
 
 def _item_status(

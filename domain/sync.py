@@ -634,11 +634,11 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     rebuild_calendar(session, period.start.year, period.end.year + 1)
     if not syncer.report.unchanged:
         fold_tally(session, catalog.plan.id)  # the items' triggers appended a row per change
-    if session.get_bind().dialect.name == "postgresql" and not syncer.report.unchanged:
-        # fresh statistics, or the planner picks nested loops over the new rows for a while
-        tables = ("work_item", "item_dependency", "item_transition", "deadline_change")
-        for table in (*tables, "work_item_tally"):
-            session.execute(text(f"ANALYZE {table}"))
+        if session.get_bind().dialect.name == "postgresql":
+            # fresh statistics, or the planner picks nested loops over the new rows for a while
+            tables = ("work_item", "item_dependency", "item_transition", "deadline_change")
+            for table in (*tables, "work_item_tally"):
+                session.execute(text(f"ANALYZE {table}"))
     return syncer.report
 
 
