@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -20,6 +20,8 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
+    tuple_,
     union,
 )
 from sqlalchemy.engine import Row
@@ -720,37 +722,22 @@ def overdue_items(
     Overdue is read as plain column tests: not done, not waiting, due before the day (what the
     status rule gives before its later branches), so no status is worked out per item. The
     task and milestone order is a rank per milestone id, and their codes and titles are filled
-    in here for the rows kept: at a province's size the 41,701 overdue items of one village
-    milestone are sorted with no join but the unit's."""
+    in here for the rows kept. For the whole plan with a limit, only the groups of items the
+    table reaches are read (:func:`_first_overdue`)."""
     ordinal = workday_ordinal(session, as_of)
     named = plan_milestones(session, plan_id)
     order = sorted(named, key=lambda m: (m.task, m.code))
-    rank = case({m.id: i for i, m in enumerate(order)}, value=WorkItem.milestone_id, else_=-1)
+    rank_of = {m.id: i for i, m in enumerate(order)}
     by_id = {m.id: m for m in named}
-    query = (
-        select(
-            WorkItem.id,
-            WorkItem.milestone_id,
-            WorkItem.occurrence,
-            WorkItem.start,
-            WorkItem.due,
-            WorkItem.original_due,
-            WorkItem.state,
-            WorkItem.percent,
-            Unit.code.label("unit"),
-            Unit.name.label("unit_name"),
-        )
-        .outerjoin(Unit, Unit.id == WorkItem.unit_id)
-        .where(
-            *current_items(plan_id, units, milestones),
-            WorkItem.state.not_in(done_values()),
-            ~CURRENT_WAITING,
-            WorkItem.due < as_of,
-        )
-        .order_by(WorkItem.due, rank, Unit.code, WorkItem.occurrence)
-        .limit(limit)
-    )
-    rows = session.execute(query).all()
+    overdue = [
+        *current_items(plan_id, units, milestones),
+        WorkItem.state.not_in(done_values()),
+        ~CURRENT_WAITING,
+    ]
+    if units is None and limit is not None:
+        rows = _first_overdue(session, plan_id, as_of, milestones, overdue, rank_of, limit)
+    else:
+        rows = _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
     # working days left by the calendar, for the due dates shown only (joined, every row paid)
     dues = {r.due for r in rows}
     ordinals = {
@@ -770,6 +757,164 @@ def overdue_items(
         )
         for r in rows
     ]
+
+
+class _Overdue(NamedTuple):
+    """An overdue item's columns and its unit's code and name."""
+
+    id: int
+    milestone_id: int
+    occurrence: int
+    start: date
+    due: date
+    original_due: date
+    state: str
+    percent: int
+    unit: str
+    unit_name: str
+
+
+_ITEM_COLUMNS = (
+    WorkItem.id,
+    WorkItem.milestone_id,
+    WorkItem.occurrence,
+    WorkItem.start,
+    WorkItem.due,
+    WorkItem.original_due,
+    WorkItem.state,
+    WorkItem.percent,
+)
+_UNIT_COLUMNS = (Unit.code.label("unit"), Unit.name.label("unit_name"))
+
+
+def _sorted_overdue(
+    session: Session,
+    where: list[ColumnElement[bool]],
+    rank_of: dict[int, int],
+    limit: int | None,
+) -> list[_Overdue]:
+    """The items matching ``where`` in the table's order, the first ``limit``, sorted by the
+    database (any number of them)."""
+    order: list[SQLColumnExpression[Any]] = [WorkItem.due]
+    if rank_of:
+        order.append(case(rank_of, value=WorkItem.milestone_id, else_=-1))
+    query = (
+        select(*_ITEM_COLUMNS, *_UNIT_COLUMNS)
+        .join(Unit, Unit.id == WorkItem.unit_id)
+        .where(*where)
+        .order_by(*order, Unit.code, WorkItem.occurrence)
+        .limit(limit)
+    )
+    return [_Overdue._make(r) for r in session.execute(query)]
+
+
+def _first_overdue(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    milestones: Collection[int] | None,
+    overdue: list[ColumnElement[bool]],
+    rank_of: dict[int, int],
+    limit: int,
+) -> list[_Overdue]:
+    """The first ``limit`` overdue items of the plan, reading only the groups of one due date
+    and milestone that the table reaches.
+
+    The tally says how many overdue items each group has (:func:`_groups_shown`). The groups
+    the table shows whole (at most ``limit`` items) are read without their units and sorted
+    here. The group the table ends in is read the same way when small; when large beside the
+    rows wanted from it (4 × or more), PostgreSQL walks the plan's units in code order and
+    looks each one's items up by the (milestone, unit) key, stopping at the rows wanted: about
+    wanted × units ÷ size lookups instead of joining and sorting the whole group. At a
+    province's size the table's 1,000 rows end in a group of 41,701 items (45,872 units):
+    2–3 ms instead of 33. On SQLite (no LATERAL) a large group is joined and sorted."""
+    whole, cut = _groups_shown(session, plan_id, as_of, milestones, rank_of, limit)
+    groups = list(whole)
+    tail: list[_Overdue] = []
+    if cut is not None:
+        due, milestone, wanted, size = cut
+        in_group = [*overdue, WorkItem.due == due, WorkItem.milestone_id == milestone]
+        if size < 4 * wanted:
+            groups.append((due, milestone))
+        elif session.get_bind().dialect.name == "postgresql":
+            tail = _first_by_unit(session, plan_id, in_group, wanted)
+        else:
+            tail = _sorted_overdue(session, in_group, {}, wanted)
+    items = (
+        session.execute(
+            select(*_ITEM_COLUMNS, WorkItem.unit_id).where(
+                *overdue,
+                WorkItem.due <= max(d for d, _ in groups),
+                tuple_(WorkItem.due, WorkItem.milestone_id).in_(groups),
+            )
+        ).all()
+        if groups
+        else []
+    )
+    names = {
+        u.id: (u.code, u.name)
+        for u in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_({i.unit_id for i in items}))
+        )
+    }
+    head = sorted(
+        (_Overdue._make((*i[:-1], *names[i.unit_id])) for i in items),
+        key=lambda r: (r.due, rank_of.get(r.milestone_id, -1), r.unit, r.occurrence),
+    )
+    return [*head, *tail][:limit]
+
+
+def _groups_shown(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    milestones: Collection[int] | None,
+    rank_of: dict[int, int],
+    limit: int,
+) -> tuple[list[tuple[date, int]], tuple[date, int, int, int] | None]:
+    """From the tally, the (due, milestone) groups of overdue items in the table's order that
+    the first ``limit`` rows take whole, and the group they end in: (due, milestone, rows
+    wanted from it, its size), or None when the whole groups make up the table."""
+    groups = _item_groups(plan_id, None, milestones)
+    counts = session.execute(
+        select(groups.c.due, groups.c.milestone_id, func.sum(groups.c.n))
+        .where(groups.c.state.not_in(done_values()), ~groups.c.waiting, groups.c.due < as_of)
+        .group_by(groups.c.due, groups.c.milestone_id)
+        .having(func.sum(groups.c.n) > 0)
+    ).all()
+    whole: list[tuple[date, int]] = []
+    left = limit
+    for due, milestone, n in sorted(counts, key=lambda g: (g[0], rank_of.get(g[1], -1))):
+        if left <= 0:
+            break
+        if n > left:
+            return whole, (due, milestone, left, int(n))
+        whole.append((due, milestone))
+        left -= n
+    return whole, None
+
+
+def _first_by_unit(
+    session: Session, plan_id: str, in_group: list[ColumnElement[bool]], wanted: int
+) -> list[_Overdue]:
+    """PostgreSQL: the first ``wanted`` items of one group by unit code and occurrence, the
+    plan's units walked in code order (their unique index) and each one's items looked up."""
+    per_unit = (
+        select(*_ITEM_COLUMNS)
+        .where(*in_group, WorkItem.unit_id == Unit.id)
+        .order_by(WorkItem.occurrence)
+        .offset(0)  # kept a subquery: PostgreSQL would flatten it into a hash join
+        .lateral("per_unit")
+    )
+    query = (
+        select(per_unit, *_UNIT_COLUMNS)
+        .select_from(Unit)
+        .join(per_unit, true())
+        .where(Unit.plan_id == plan_id)
+        .order_by(Unit.code, per_unit.c.occurrence)
+        .limit(wanted)
+    )
+    return [_Overdue._make(r) for r in session.execute(query)]
 
 
 def plan_milestones(session: Session, plan_id: str) -> Sequence[Row[int, str, str, str]]:

@@ -542,6 +542,7 @@ def test_only_new_leaves_out_exactly_what_the_outbox_holds(week: Engine) -> None
                 n.dedupe_key for n in every if n.dedupe_key not in held
             ]
             assert write_outbox(session, plan, new) == len(new)
+            assert write_outbox(session, plan, every) == 0  # each was in the outbox already
             assert all_due_notices(session, plan, day, ladder, 5, only_new=True) == []
         if day > AS_OF:
             assert new, day

@@ -23,7 +23,7 @@ from domain.escalation import (
     special_ladders,
 )
 from domain.reporting import cycle_of
-from domain.status import status_view
+from domain.status import ItemStatus, status_view
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -89,6 +89,25 @@ def silent_units(session: Session, day: date) -> list[str]:
     return sorted(owed - senders)
 
 
+def table_ends(overdue: list[ItemStatus], limit: int | None) -> str:
+    """Where a table of the first ``limit`` overdue items ends among the groups of one due
+    date and milestone: between two (or after all), or inside one, large (at least four
+    times the rows the table takes from it) or small. The table is read differently in each
+    case, so each must be seen."""
+    if limit is None or limit >= len(overdue):
+        return "between groups"
+
+    def group(i: ItemStatus) -> tuple[date, str]:
+        return (i.due, i.milestone)
+
+    last = group(overdue[limit - 1])
+    if group(overdue[limit]) != last:
+        return "between groups"
+    size = sum(group(i) == last for i in overdue)
+    taken = sum(group(i) == last for i in overdue[:limit])
+    return "inside a large group" if size >= 4 * taken else "inside a small group"
+
+
 def a_late_report(engine: Engine) -> None:
     """One unit that owed the week of 13 December reports for it on Tuesday the 21st, four
     days after its due day: silent on Monday, not on Tuesday."""
@@ -117,7 +136,13 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
     ladder = urgent_first_task(load_ladder())
     margin = get_settings().pace_margin
     a_late_report(county)
-    seen = dict.fromkeys(["ladder", "urgent", "pace", "missing", "overdue", "waiting past due"], 0)
+    seen = dict.fromkeys(
+        [
+            *("ladder", "urgent", "pace", "missing", "overdue", "waiting past due"),
+            *("between groups", "inside a large group", "inside a small group"),
+        ],
+        0,
+    )
     for day in DAYS:
         with frozen_time(end_of_working_day(day, TZ)), session_scope(county) as session:
             calendar_day = session.get(CalendarDay, day)
@@ -137,7 +162,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             # items the rule calls overdue, in the view's order (one milestone's tie broken by
             # unit code)
             overdue = [i for i in view.items if i.status == Status.OVERDUE]
-            for limit in (40, None):
+            for limit in (1, 7, 40, 150, None):
                 table = status_view(
                     session,
                     plan_id=PLAN_ID,
@@ -148,6 +173,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
                     item_limit=limit,
                 ).items
                 assert table == overdue[:limit], day
+                seen[table_ends(overdue, limit)] += 1
             seen["overdue"] += len(table)
             seen["waiting past due"] += sum(
                 i.status == Status.WAITING and i.due < day for i in view.items
