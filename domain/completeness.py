@@ -69,7 +69,6 @@ def owing_select(
         active = active_condition(
             state=WorkItem.state,
             start=WorkItem.start,
-            due=WorkItem.due,
             waiting=CURRENT_WAITING,
             as_of=cycle.end,
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal, or_
+from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal
 
 from domain.lifecycle import done_values
 from models.enums import Status
@@ -77,16 +77,16 @@ def active_condition(
     *,
     state: SQLColumnExpression[str],
     start: SQLColumnExpression[date],
-    due: SQLColumnExpression[date],
     waiting: SQLColumnExpression[bool],
     as_of: date,
 ) -> ColumnElement[bool]:
     """True where :func:`status_expression` gives one of ``ACTIVE_STATUSES`` (on track, due
-    soon, behind pace, overdue): not done (1–2), not waiting (3), and overdue (4) or the window
-    open (5). It needs no calendar and no CASE, so "who owes a report" is a plain filter."""
-    today = literal(as_of, Date)
+    soon, behind pace, overdue): not done (1–2), not waiting (3), and the window open by the
+    day (5), which an overdue item's (4) is too: an item never starts after its due date
+    (migration 0010 checks it). It needs no calendar and no CASE, so "who owes a report" is a
+    plain filter, one range of the active-items index."""
     return and_(
         state.not_in(done_values()),
         ~waiting,
-        or_(today > due, today >= start),
+        start <= literal(as_of, Date),
     )

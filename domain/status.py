@@ -553,6 +553,16 @@ def _item_groups(
     )
 
 
+def earliest_open_due(session: Session, plan_id: str) -> date | None:
+    """On a settled day, the earliest due date of the plan's open items (from the tally): no
+    notice still to be planned for an item is for an earlier one."""
+    groups = _item_groups(plan_id, None, None)
+    first: date | None = session.scalar(
+        select(func.min(groups.c.due)).where(groups.c.state.not_in(done_values()))
+    )
+    return first
+
+
 def status_view(
     session: Session,
     *,

@@ -434,6 +434,8 @@ class Notice(Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "dedupe_key"),
         Index("ix_notice_status_next_attempt_at", "status", "next_attempt_at"),
+        # what the outbox holds of one kind for some due dates (migration 0011)
+        Index("ix_notice_plan_id_kind_due", "plan_id", "kind", "due"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -107,4 +107,38 @@ def test_the_tally_triggers_exist_at_head(engine: Engine) -> None:
     expected = {"work_item_tally_insert", "work_item_tally_update", "work_item_tally_delete"}
     if engine.dialect.name == "postgresql":
         expected.add("work_item_tally_truncate")
+    else:  # migration 0010's check of start <= due
+        expected |= {f"ck_work_item_start_not_after_due_{e}" for e in ("insert", "update")}
     assert set(names) == expected
+
+
+def test_no_work_item_starts_after_its_due_date(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """Migration 0010: the database refuses an item whose window opens after its due date,
+    written or updated in plain SQL (what lets "active" be one range test on the start date);
+    an item starting on its due date is fine."""
+    with temporary_settings(database_url=str(engine.url)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog())[0])
+    with engine.connect() as connection:
+        item = connection.execute(text("SELECT id, due FROM work_item ORDER BY id")).first()
+        assert item is not None
+        connection.execute(text("UPDATE work_item SET start = due WHERE id = :id"), {"id": item.id})
+        connection.rollback()
+        for written in (
+            "UPDATE work_item SET start = due + 1 WHERE id = :id",
+            "UPDATE work_item SET due = start - 1 WHERE id = :id",
+            "INSERT INTO work_item (plan_id, milestone_id, unit_id, occurrence, start, due,"
+            " original_due, state, percent, open_prerequisites, created_at, updated_at)"
+            " SELECT plan_id, milestone_id, unit_id, occurrence + 100, due + 1, due,"
+            " original_due, state, percent, open_prerequisites, created_at, updated_at"
+            " FROM work_item WHERE id = :id",
+        ):
+            statement = written
+            if engine.dialect.name == "sqlite":  # dates are text there
+                statement = written.replace("due + 1", "date(due, '+1 day')").replace(
+                    "start - 1", "date(start, '-1 day')"
+                )
+            with pytest.raises(Exception, match="ck_work_item_start_not_after_due"):
+                connection.execute(text(statement), {"id": item.id})
+            connection.rollback()
