@@ -136,7 +136,9 @@ def run(
         if not sample:  # a province: 30 % of the started items in progress, in SQL
             seed_reports(engine, plan.id, last_friday, share=30, seed=1)
             # and half a year of weekly reports before it: history must not slow the day
-            r["history"] = seed_history(engine, plan.id, last_friday, weeks=history_weeks)
+            r["history"], r["history_notices"] = seed_history(
+                engine, plan.id, last_friday, weeks=history_weeks
+            )
         r["reports"] = time.perf_counter() - start
         with session_scope(engine) as s:
             batch_folder = home / "inbox" / "batch"
@@ -299,7 +301,8 @@ def main() -> None:
                 cycle = r["lights"] + r["notices"]
                 print(
                     f"{backend:10} items={int(r['items']):>7}  sync={r['sync']:.2f}s  "
-                    f"reports={r['reports']:.2f}s (history {int(r.get('history', 0))})  "
+                    f"reports={r['reports']:.2f}s (history {int(r.get('history', 0))} reports,"
+                    f" {int(r.get('history_notices', 0))} notices)  "
                     f"collect {int(r['files'])} files={r['collect']:.2f}s  "
                     f"lights={r['lights']:.2f}s  "
                     f"notices first day={r['notices_first']:.2f}s "

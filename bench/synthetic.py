@@ -19,11 +19,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine, select, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Engine,
+    String,
+    cast,
+    exists,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
 
 from config.settings import DEFAULT_CATALOG
+from domain.reporting import cycle_of
 from models.db import insert_rows, session_scope
-from models.orm import Report
+from models.orm import Notice, Plan, Report, Unit
 
 PLAN_ID = "province-synthetic"
 
@@ -122,11 +136,13 @@ def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed:
         return int(done.rowcount)  # type: ignore[attr-defined]
 
 
-def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> int:
+def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tuple[int, int]:
     """Give the reports received on ``as_of`` a past: a copy of each for each of the ``weeks``
     weeks before, a week earlier each time (period and day received), as if the same items had
-    reported weekly. The reporting queries must not slow down as history piles up. Returns the
-    rows added."""
+    reported weekly; and in the outbox, for each of those weeks, the missing-report notice of
+    each unit that sent nothing for it, as the daily cycle would have planned. The reporting
+    queries and the outbox checks must not slow down as history piles up. Returns the reports
+    and notices added."""
     report = Report.__table__
     columns = ["plan_id", "item_id", "unit_id", "period", "received_at", "received_on"]
     with session_scope(engine) as session:
@@ -154,7 +170,51 @@ def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> in
                 for r in rows
             ),
         )
-    return len(rows) * weeks
+        notices = sum(
+            _missing_notices_of(session, plan_id, as_of - timedelta(weeks=w))
+            for w in range(1, weeks + 1)
+        )
+    return len(rows) * weeks, notices
+
+
+def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:
+    """The missing-report notices of the reporting cycle of ``day``: one for each unit that
+    sent nothing for it (whether it owed a report is not asked: history only has to be there),
+    already sent."""
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
+    unit, report = Unit.__table__, Report.__table__
+    planned = datetime.combine(cycle.due + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
+    values = {
+        "plan_id": unit.c.plan_id,
+        "dedupe_key": literal("missing:") + cast(unit.c.id, String) + f":{cycle.start}",
+        "kind": literal("missing_report"),
+        "unit_id": unit.c.id,
+        "level": literal("missing-report"),
+        "level_name": literal("未报进展提醒"),
+        "due": literal(cycle.due, Date),
+        "cycle": literal(0),
+        "workdays": literal(1),
+        "roles": literal(["owner:liaison"], JSON),
+        "rule": literal("synthetic history"),
+        "planned_on": literal(planned.date(), Date),
+        "planned_at": literal(planned, DateTime(timezone=True)),
+        "status": literal("sent"),
+        "attempts": literal(1),
+    }
+    silent = select(*values.values()).where(
+        unit.c.plan_id == plan_id,
+        ~exists().where(
+            report.c.plan_id == plan_id,
+            report.c.unit_id == unit.c.id,
+            report.c.period.between(cycle.start, cycle.end),
+        ),
+    )
+    written = session.execute(
+        insert(Notice).from_select(list(values), silent).execution_options(preserve_rowcount=True)
+    )
+    return int(written.rowcount)  # type: ignore[attr-defined]
 
 
 def main() -> None:

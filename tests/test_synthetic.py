@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from domain.sync import sync_catalog
 from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import Report, Unit, WorkItem
+from models.orm import Notice, Report, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -51,10 +51,22 @@ def test_three_counties_make_ten_thousand_items_and_reports_are_reproducible(
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Report)) == first
     # a past for those reports: the same items, weekly, a week earlier each time
-    assert seed_history(engine, PLAN_ID, date(2021, 12, 24), weeks=3) == 3 * first
+    # and, in the outbox, each of those weeks' missing-report notice for each unit silent then
+    reports, notices = seed_history(engine, PLAN_ID, date(2021, 12, 24), weeks=3)
+    assert reports == 3 * first
     with session_scope(engine) as session:
         counted = select(Report.period, func.count().label("n")).group_by(Report.period)
         per_period = {row.period: row.n for row in session.execute(counted)}
+        units = session.scalar(select(func.count()).where(Unit.plan_id == PLAN_ID)) or 0
+        senders = session.scalar(select(func.count(Report.unit_id.distinct()))) or 0
+        per_due = {
+            row.due: row.n
+            for row in session.execute(
+                select(Notice.due, func.count().label("n")).group_by(Notice.due)
+            )
+        }
+    assert notices == 3 * (units - senders) > 0
+    assert sorted(per_due.values()) == [units - senders] * 3
     assert per_period == {
         date(2021, 12, 24): first,
         date(2021, 12, 17): first,
