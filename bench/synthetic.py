@@ -26,7 +26,6 @@ from sqlalchemy import (
     Engine,
     String,
     cast,
-    exists,
     insert,
     literal,
     select,
@@ -203,13 +202,13 @@ def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:
         "status": literal("sent"),
         "attempts": literal(1),
     }
+    senders = select(report.c.unit_id).where(
+        report.c.plan_id == plan_id,
+        report.c.period.between(cycle.start, cycle.end),
+        report.c.unit_id.is_not(None),  # NOT IN a set with a NULL holds for no unit
+    )  # uncorrelated: SQLite would read the cycle's reports again for each unit
     silent = select(*values.values()).where(
-        unit.c.plan_id == plan_id,
-        ~exists().where(
-            report.c.plan_id == plan_id,
-            report.c.unit_id == unit.c.id,
-            report.c.period.between(cycle.start, cycle.end),
-        ),
+        unit.c.plan_id == plan_id, unit.c.id.not_in(senders.scalar_subquery())
     )
     written = session.execute(
         insert(Notice).from_select(list(values), silent).execution_options(preserve_rowcount=True)

@@ -11,7 +11,7 @@ started, done or retired get nothing; an acknowledged level does not repeat.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -261,7 +261,11 @@ def due_notices(
                         rows.c.due,
                         rows.c.level,
                         rows.c.cycle,
-                        dues=(earliest_open_due(session, plan.id) if settled else None, last_due),
+                        dues=_due_bounds(
+                            session,
+                            earliest_open_due(session, plan.id) if settled else None,
+                            last_due,
+                        ),
                     )
                 ]
                 if only_new
@@ -309,22 +313,36 @@ def _in_outbox(
     level: ColumnElement[str] | None = None,
     cycle: ColumnElement[int] | None = None,
     *,
-    dues: tuple[date | None, date | None] = (None, None),
+    dues: Sequence[ColumnElement[bool]] = (),
 ) -> ColumnElement[bool]:
-    """SQL: the outbox already holds this notice (the columns its dedupe key is made of).
-    ``dues``: the first and last due date such a notice can have, if known, so the outbox's
-    index (plan, kind, due) reads those alone and not every notice the plan ever had."""
-    first, last = dues
+    """SQL: the outbox already holds this notice (the columns its dedupe key is made of);
+    ``dues``: conditions on the due dates such a notice can have (:func:`_due_bounds`)."""
     return exists().where(
         Notice.plan_id == plan.id,
         Notice.kind == kind,
-        *([Notice.due >= first] if first is not None else []),
-        *([Notice.due <= last] if last is not None else []),
+        *dues,
         Notice.item_id == item_id,
         Notice.due == due,
         *([Notice.level == level] if level is not None else []),
         *([Notice.cycle == cycle] if cycle is not None else []),
     )
+
+
+def _due_bounds(
+    session: Session, first: date | None, last: date | None
+) -> list[ColumnElement[bool]]:
+    """Conditions bounding an outbox check's read of the outbox to the notices due between
+    ``first`` and ``last`` (either may be open), on PostgreSQL: its hash anti-join then reads
+    those alone, through the outbox's index (plan, kind, due; migration 0011), not every notice
+    the plan has had. None on SQLite, which runs the check once per row and, offered that
+    index, picks it over the item's or the dedupe key's: each row then read every notice of the
+    range (the ladder's check at 10⁵ items: 0.06 s → 1.6 s)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    return [
+        *([Notice.due >= first] if first is not None else []),
+        *([Notice.due <= last] if last is not None else []),
+    ]
 
 
 ANALYZE_AFTER = 10_000
@@ -409,7 +427,7 @@ def missing_report_notices(
             ~exists().where(
                 Notice.plan_id == plan.id,
                 Notice.kind == "missing_report",
-                Notice.due == cycle.due,  # the outbox's index: this cycle's notices alone
+                *_due_bounds(session, cycle.due, cycle.due),  # this cycle's notices alone
                 Notice.dedupe_key
                 == literal("missing:")
                 + cast(missing.c.unit_id, String)
@@ -494,7 +512,7 @@ def behind_pace_notices(
                             "behind_pace",
                             items.c.id,
                             items.c.due,
-                            dues=(after_yellow, None),
+                            dues=_due_bounds(session, after_yellow, None),
                         )
                     ]
                     if only_new

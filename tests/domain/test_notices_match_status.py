@@ -175,6 +175,21 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
                 assert table == overdue[:limit], day
                 seen[table_ends(overdue, limit)] += 1
             seen["overdue"] += len(table)
+            # and one key task's table (its milestones only)
+            task = overdue[-1].task if overdue else "T01"
+            of_task = [i for i in overdue if i.task == task]
+            for limit in (3, None):
+                table = status_view(
+                    session,
+                    plan_id=PLAN_ID,
+                    as_of=day,
+                    yellow_workdays=5,
+                    pace_margin=margin,
+                    task=task,
+                    only_statuses=frozenset({Status.OVERDUE}),
+                    item_limit=limit,
+                ).items
+                assert table == of_task[:limit], (day, task)
             seen["waiting past due"] += sum(
                 i.status == Status.WAITING and i.due < day for i in view.items
             )

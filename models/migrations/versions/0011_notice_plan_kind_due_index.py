@@ -8,6 +8,10 @@ kind now says which due dates its notices can have (a missing report: the cycle'
 behind pace: after the yellow days; the ladder: between the oldest open item's due date and the
 last one a level has reached), and this index reads those alone.
 
+PostgreSQL only: SQLite runs such a check once per row, and offered this index it picks it over
+the item's or the dedupe key's, reading every notice of a due date for each row (the ladder's
+check at 10⁵ items: 0.06 s → 1.2 s). There the bounds are not used either (``_due_bounds``).
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 06:45:00
@@ -24,8 +28,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_notice_plan_id_kind_due", "notice", ["plan_id", "kind", "due"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_notice_plan_id_kind_due", "notice", ["plan_id", "kind", "due"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_notice_plan_id_kind_due", table_name="notice")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_notice_plan_id_kind_due", table_name="notice")
