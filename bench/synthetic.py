@@ -138,10 +138,10 @@ def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed:
 def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tuple[int, int]:
     """Give the reports received on ``as_of`` a past: a copy of each for each of the ``weeks``
     weeks before, a week earlier each time (period and day received), as if the same items had
-    reported weekly; and in the outbox, for each of those weeks, the missing-report notice of
-    each unit that sent nothing for it, as the daily cycle would have planned. The reporting
-    queries and the outbox checks must not slow down as history piles up. Returns the reports
-    and notices added."""
+    reported weekly; and in the outbox, for each of those weeks, a missing-report notice (sent)
+    for each unit that sent nothing for it: the bulk of what the daily cycle leaves there. The
+    reporting queries and the outbox checks must not slow down as history piles up. Returns the
+    reports and notices added."""
     report = Report.__table__
     columns = ["plan_id", "item_id", "unit_id", "period", "received_at", "received_on"]
     with session_scope(engine) as session:
@@ -179,7 +179,7 @@ def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tu
 def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:
     """The missing-report notices of the reporting cycle of ``day``: one for each unit that
     sent nothing for it (whether it owed a report is not asked: history only has to be there),
-    already sent."""
+    marked sent."""
     plan = session.get(Plan, plan_id)
     assert plan is not None
     cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)

@@ -84,7 +84,8 @@ def active_condition(
     soon, behind pace, overdue): not done (1–2), not waiting (3), and the window open by the
     day (5), which an overdue item's (4) is too: an item never starts after its due date
     (migration 0010 checks it). It needs no calendar and no CASE, so "who owes a report" is a
-    plain filter, one range of the active-items index."""
+    plain filter, one range of the active-items index. For the items' current columns only (a
+    settled day): a replay pairs today's start with a past due date, which may be earlier."""
     return and_(
         state.not_in(done_values()),
         ~waiting,

@@ -845,32 +845,41 @@ def _first_overdue(
         due, milestone, wanted, size = cut
         in_group = [*overdue, WorkItem.due == due, WorkItem.milestone_id == milestone]
         if size < 4 * wanted:
-            groups.append((due, milestone))
+            groups.append((due, milestone, size))
         elif session.get_bind().dialect.name == "postgresql":
             tail = _first_by_unit(session, plan_id, in_group, wanted)
         else:
             tail = _sorted_overdue(session, in_group, {}, wanted)
+        if len(tail) not in (0, wanted):
+            return _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
     items = (
         session.execute(
             select(*_ITEM_COLUMNS, WorkItem.unit_id).where(
                 *overdue,
-                WorkItem.due <= max(d for d, _ in groups),
-                tuple_(WorkItem.due, WorkItem.milestone_id).in_(groups),
+                WorkItem.due <= max(d for d, _, _ in groups),
+                tuple_(WorkItem.due, WorkItem.milestone_id).in_([(d, m) for d, m, _ in groups]),
             )
         ).all()
         if groups
         else []
     )
-    names = {
-        u.id: (u.code, u.name)
-        for u in session.execute(
-            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_({i.unit_id for i in items}))
-        )
-    }
-    head = sorted(
-        (_Overdue._make((*i[:-1], *names[i.unit_id])) for i in items),
-        key=lambda r: (r.due, rank_of.get(r.milestone_id, -1), r.unit, r.occurrence),
+    if len(items) != sum(n for _, _, n in groups):
+        # the tally disagrees with the items (written meanwhile by another transaction, or
+        # drifted: see `duban recount`): read the table the plain way
+        return _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
+    # the units' names, and their order by code as the database sorts (its collation)
+    units = session.execute(
+        select(Unit.id, Unit.code, Unit.name)
+        .where(Unit.id.in_({i.unit_id for i in items}))
+        .order_by(Unit.code)
+    ).all()
+    place = {u.id: n for n, u in enumerate(units)}
+    names = {u.id: (u.code, u.name) for u in units}
+    ordered = sorted(
+        items,
+        key=lambda i: (i.due, rank_of.get(i.milestone_id, -1), place[i.unit_id], i.occurrence),
     )
+    head = [_Overdue._make((*i[:-1], *names[i.unit_id])) for i in ordered]
     return [*head, *tail][:limit]
 
 
@@ -881,9 +890,9 @@ def _groups_shown(
     milestones: Collection[int] | None,
     rank_of: dict[int, int],
     limit: int,
-) -> tuple[list[tuple[date, int]], tuple[date, int, int, int] | None]:
-    """From the tally, the (due, milestone) groups of overdue items in the table's order that
-    the first ``limit`` rows take whole, and the group they end in: (due, milestone, rows
+) -> tuple[list[tuple[date, int, int]], tuple[date, int, int, int] | None]:
+    """From the tally, the (due, milestone, size) groups of overdue items in the table's order
+    that the first ``limit`` rows take whole, and the group they end in: (due, milestone, rows
     wanted from it, its size), or None when the whole groups make up the table."""
     groups = _item_groups(plan_id, None, milestones)
     counts = session.execute(
@@ -892,14 +901,15 @@ def _groups_shown(
         .group_by(groups.c.due, groups.c.milestone_id)
         .having(func.sum(groups.c.n) > 0)
     ).all()
-    whole: list[tuple[date, int]] = []
+    whole: list[tuple[date, int, int]] = []
     left = limit
-    for due, milestone, n in sorted(counts, key=lambda g: (g[0], rank_of.get(g[1], -1))):
+    for due, milestone, total in sorted(counts, key=lambda g: (g[0], rank_of.get(g[1], -1))):
+        n = int(total)
         if left <= 0:
             break
         if n > left:
-            return whole, (due, milestone, left, int(n))
-        whole.append((due, milestone))
+            return whole, (due, milestone, left, n)
+        whole.append((due, milestone, n))
         left -= n
     return whole, None
 

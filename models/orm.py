@@ -442,7 +442,7 @@ class Notice(Base):
             "kind",
             "due",
             info={"dialect": "postgresql"},
-        ),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

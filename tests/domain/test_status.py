@@ -7,7 +7,8 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+import pytest
+from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from domain.calendar import workday_ordinal
@@ -25,6 +26,7 @@ from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ItemState, Light, Status
 from models.orm import ItemDependency, Milestone, Unit, WorkItem
+from models.tally import tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.plan_week import TZ, item_id_of, report
@@ -309,3 +311,87 @@ def test_two_prerequisites_closed_at_once_release_their_dependent(week: Engine) 
         assert s.get(WorkItem, dependent).open_prerequisites == 0  # type: ignore[union-attr]
         day = date(2021, 10, 18)
         assert _rows(s, day, settled=True) == _rows(s, day, settled=False)
+
+
+def test_the_overdue_table_sorts_unit_codes_as_the_database_does(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """The table of the longest overdue, read group by group (a group it takes whole is
+    sorted in Python), orders unit codes as the database does, not by code point: on
+    PostgreSQL with an ICU collation, codes differing in case sort a1, A2, B1, b2; every
+    limit gives the first rows of the table the database sorts whole."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a collation other than code point order")
+    villages = {"v11": "B1", "v12": "a1", "v21": "A2", "v22": "b2"}
+
+    def rename(c: dict[str, Any]) -> None:
+        for unit in c["units"]:
+            unit["id"] = villages.get(unit["id"], unit["id"])
+
+    with frozen_time(datetime(2021, 1, 4, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog(edit=rename))[0])
+    with engine.begin() as connection:
+        connection.execute(
+            text('ALTER TABLE unit ALTER COLUMN code TYPE varchar(64) COLLATE "und-x-icu"')
+        )
+    with session_scope(engine) as session:
+
+        def table(limit: int | None) -> list[str]:
+            view = status_view(
+                session,
+                plan_id="demo-plan",
+                as_of=date(2021, 10, 15),
+                yellow_workdays=5,
+                only_statuses=frozenset({Status.OVERDUE}),
+                item_limit=limit,
+            )
+            return [f"{i.milestone}/{i.unit}" for i in view.items]
+
+        whole = table(None)
+        assert [k for k in whole if k.startswith("M4/")] == ["M4/a1", "M4/A2", "M4/B1", "M4/b2"]
+        for limit in range(1, len(whole) + 1):
+            assert table(limit) == whole[:limit], limit
+
+
+def test_the_overdue_table_is_right_when_the_tally_is_not(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """The table reads the tally to know which groups of items it reaches; when the tally
+    disagrees with the items (a write that bypassed its triggers, before `duban recount`), it
+    reads the table the plain way instead of showing a short or wrongly cut one."""
+    with frozen_time(datetime(2021, 1, 4, 2, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog())[0])
+    day = date(2021, 10, 15)
+
+    def table(limit: int | None) -> list[str]:
+        with session_scope(engine) as session:
+            view = status_view(
+                session,
+                plan_id="demo-plan",
+                as_of=day,
+                yellow_workdays=5,
+                only_statuses=frozenset({Status.OVERDUE}),
+                item_limit=limit,
+            )
+            return [f"{i.milestone}/{i.unit}" for i in view.items]
+
+    before = table(None)
+    assert before[:2] == ["M1/zzb", "M4/v11"]
+    with engine.begin() as connection:  # the first overdue item done behind the tally's back
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE work_item DISABLE TRIGGER work_item_tally_update"))
+        else:
+            connection.execute(text("DROP TRIGGER work_item_tally_update"))
+        connection.execute(
+            text(
+                "UPDATE work_item SET state = 'submitted', submitted_on = due WHERE id ="
+                " (SELECT w.id FROM work_item w JOIN unit u ON u.id = w.unit_id"
+                "  JOIN milestone m ON m.id = w.milestone_id"
+                "  WHERE m.code = 'M1' AND u.code = 'zzb')"
+            )
+        )
+    with session_scope(engine) as session:
+        assert tally_drift(session, "demo-plan")  # the tally is wrong now
+    after = before[1:]
+    for limit in range(1, len(before) + 1):
+        assert table(limit) == after[:limit], limit

@@ -6,15 +6,23 @@ from datetime import date
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, Engine, create_engine, text
 
+from config.errors import InputError
 from config.settings import temporary_settings
 from domain.status import CURRENT_DONE_ON, CURRENT_WAITING, status_view
 from domain.sync import sync_catalog
 from models.db import engine_for, session_scope
-from models.migrate import current_revision, head_revision, schema_filter, upgrade
+from models.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    schema_filter,
+    upgrade,
+)
 from models.orm import Base
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
@@ -142,3 +150,38 @@ def test_no_work_item_starts_after_its_due_date(
             with pytest.raises(Exception, match="ck_work_item_start_not_after_due"):
                 connection.execute(text(statement), {"id": item.id})
             connection.rollback()
+
+
+def test_the_upgrade_to_0010_refuses_items_starting_after_their_due_date(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """Down to 0009 (0011 and 0010 undone), an item made to start after its due date, then the
+    upgrade: it stops with the item's id, saying what to do, and the schema stays at 0009; once
+    the item is mended it goes through. The PostgreSQL constraint has the name the SQLite
+    triggers give."""
+    with temporary_settings(database_url=str(engine.url)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog())[0])
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    with engine.begin() as connection:
+        item = connection.scalar(text("SELECT min(id) FROM work_item"))
+        late = "date(due, '+1 day')" if engine.dialect.name == "sqlite" else "due + 1"
+        mar = text(f"UPDATE work_item SET start = {late} WHERE id = :id")
+        connection.execute(mar, {"id": item})
+    with pytest.raises(InputError, match=rf"1 work item\(s\) start after .*ids {item}\)"):
+        upgrade(engine)
+    assert current_revision(engine) == "0009"
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE work_item SET start = due WHERE id = :id"), {"id": item})
+    assert upgrade(engine) == ("0009", head_revision())
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            checks = connection.scalars(
+                text(
+                    "SELECT conname FROM pg_constraint"
+                    " WHERE conrelid = 'work_item'::regclass AND contype = 'c'"
+                )
+            ).all()
+        assert checks == ["ck_work_item_start_not_after_due"]
