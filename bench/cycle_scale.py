@@ -309,7 +309,7 @@ def main() -> None:
                     f"({int(r['first_notices'])})  next day={r['notices']:.2f}s "
                     f"({int(r['next_notices'])})  "
                     f"lights+notices={cycle:.2f}s  bare scan={r['bare'] * 1000:.0f}ms  "
-                    f"ratio={cycle / r['bare']:.0f}x  task pages={r['task_pages']:.2f}s  "
+                    f"ratio={cycle / r['bare']:.1f}x  task pages={r['task_pages']:.2f}s  "
                     f"briefing model={r['brief_model']:.2f}s  "
                     f"one county's={r['brief_county']:.2f}s  "
                     f"briefing files={r['brief_files']:.2f}s  "

@@ -89,6 +89,22 @@ def silent_units(session: Session, day: date) -> list[str]:
     return sorted(owed - senders)
 
 
+def overdue_table(
+    session: Session, day: date, limit: int | None, task: str | None = None
+) -> list[ItemStatus]:
+    """The coordinator's table of the first ``limit`` overdue items (of ``task``, if given)."""
+    return status_view(
+        session,
+        plan_id=PLAN_ID,
+        as_of=day,
+        yellow_workdays=5,
+        pace_margin=get_settings().pace_margin,
+        task=task,
+        only_statuses=frozenset({Status.OVERDUE}),
+        item_limit=limit,
+    ).items
+
+
 def table_ends(overdue: list[ItemStatus], limit: int | None) -> str:
     """Where a table of the first ``limit`` overdue items ends among the groups of one due
     date and milestone: between two (or after all), or inside one, large (at least four
@@ -163,15 +179,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             # unit code)
             overdue = [i for i in view.items if i.status == Status.OVERDUE]
             for limit in (1, 7, 40, 150, None):
-                table = status_view(
-                    session,
-                    plan_id=PLAN_ID,
-                    as_of=day,
-                    yellow_workdays=5,
-                    pace_margin=margin,
-                    only_statuses=frozenset({Status.OVERDUE}),
-                    item_limit=limit,
-                ).items
+                table = overdue_table(session, day, limit)
                 assert table == overdue[:limit], day
                 seen[table_ends(overdue, limit)] += 1
             seen["overdue"] += len(table)
@@ -179,17 +187,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             task = overdue[-1].task if overdue else "T01"
             of_task = [i for i in overdue if i.task == task]
             for limit in (3, None):
-                table = status_view(
-                    session,
-                    plan_id=PLAN_ID,
-                    as_of=day,
-                    yellow_workdays=5,
-                    pace_margin=margin,
-                    task=task,
-                    only_statuses=frozenset({Status.OVERDUE}),
-                    item_limit=limit,
-                ).items
-                assert table == of_task[:limit], (day, task)
+                assert overdue_table(session, day, limit, task) == of_task[:limit], (day, task)
             seen["waiting past due"] += sum(
                 i.status == Status.WAITING and i.due < day for i in view.items
             )
