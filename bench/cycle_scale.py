@@ -8,7 +8,9 @@ the 138 villages, ≈36,000 items each) with the sample reports of six weeks col
 (*reports*), or ``--counties N``: a synthetic province (``synthetic.py``, ≈3,400 items a
 county) with 30 % of its started items reported in progress (*reports* = that SQL), and the same
 reports repeated weekly for ``--history-weeks`` weeks before (26 by default: the report table's
-size must not show in the day's figures). Stages, each in a transaction that is rolled back:
+size must not show in the day's figures), with the outbox those weeks leave: each week's
+missing-report notices and the ladder notices the items overdue now had before (their earlier
+levels and repeat cycles). Stages, each in a transaction that is rolled back:
 
 * collect: a batch of ``--files`` unit workbooks (villages of the first county) landed;
 * lights: the status picture's counts with the 1,000 longest-overdue items (what ``evaluate
@@ -43,7 +45,7 @@ from sqlalchemy.orm import Session, aliased
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from status_scale import backends, catalogue
-from synthetic import seed_history, seed_reports, write_catalogue
+from synthetic import seed_history, seed_ladder_history, seed_reports, write_catalogue
 
 from config.ladder import load_ladder
 from config.settings import temporary_settings
@@ -139,6 +141,8 @@ def run(
             r["history"], r["history_notices"] = seed_history(
                 engine, plan.id, last_friday, weeks=history_weeks
             )
+            if history_weeks:  # and the ladder notices the items overdue now had before
+                r["history_notices"] += seed_ladder_history(engine, plan.id, as_of, load_ladder())
         r["reports"] = time.perf_counter() - start
         with session_scope(engine) as s:
             batch_folder = home / "inbox" / "batch"

@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import (
@@ -26,6 +28,7 @@ from sqlalchemy import (
     Engine,
     String,
     cast,
+    func,
     insert,
     literal,
     select,
@@ -33,10 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from config.ladder import Ladder
 from config.settings import DEFAULT_CATALOG
 from domain.reporting import cycle_of
 from models.db import insert_rows, session_scope
-from models.orm import Notice, Plan, Report, Unit
+from models.orm import CalendarDay, Notice, Plan, Report, Unit, WorkItem
 
 PLAN_ID = "province-synthetic"
 
@@ -174,6 +178,81 @@ def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tu
             for w in range(1, weeks + 1)
         )
     return len(rows) * weeks, notices
+
+
+def seed_ladder_history(engine: Engine, plan_id: str, as_of: date, ladder: Ladder) -> int:
+    """In the outbox, the ladder notices (sent) each item overdue on ``as_of`` was given before:
+    each level and repeat cycle it reached, planned the working day it was reached, except the
+    one it sits on now (the cycle of ``as_of`` plans that). Every item is taken to follow the
+    default ladder, and to have been open and not waiting all along. With weekly repeats a
+    long-overdue item has a dozen; the outbox check must not read them. Returns how many."""
+    levels = ladder.levels
+    rungs = [
+        (lv.id, lv.name, lv.offset, nxt.offset if nxt else None, lv.repeat_every, lv.to)
+        for lv, nxt in zip(levels, [*levels[1:], None], strict=True)
+    ]
+    first = min(lv.offset for lv in levels)
+    with session_scope(engine) as session:
+        day_of = dict(
+            session.execute(
+                select(CalendarDay.ordinal, func.min(CalendarDay.day)).group_by(CalendarDay.ordinal)
+            ).all()
+        )
+        today = session.execute(
+            select(CalendarDay.ordinal).where(CalendarDay.day == as_of)
+        ).scalar_one()
+        items = session.execute(
+            select(WorkItem.id, WorkItem.unit_id, WorkItem.due, CalendarDay.ordinal)
+            .join(CalendarDay, CalendarDay.day == WorkItem.due)
+            .where(
+                WorkItem.plan_id == plan_id,
+                WorkItem.state.not_in(["submitted", "closed", "retired"]),
+                WorkItem.open_prerequisites <= 0,
+                CalendarDay.ordinal <= today - first,
+            )
+        ).all()
+
+        def earlier(item: Any) -> Iterator[dict[str, Any]]:
+            overdue = today - item.ordinal
+            for level, name, offset, nxt, repeat, to in rungs:
+                start, cycle = offset, 0
+                while start <= overdue and (nxt is None or start < nxt):
+                    end = min(start + (repeat or 10**6), nxt if nxt is not None else 10**6)
+                    if overdue >= end:  # left behind before today: planned back then
+                        planned = day_of[item.ordinal + start]
+                        yield {
+                            "plan_id": plan_id,
+                            "dedupe_key": f"ladder:{item.id}:{level}:{item.due}:{cycle}",
+                            "kind": "ladder",
+                            "item_id": item.id,
+                            "unit_id": item.unit_id,
+                            "level": level,
+                            "level_name": name,
+                            "due": item.due,
+                            "cycle": cycle,
+                            "workdays": start,
+                            "roles": list(to),
+                            "rule": "synthetic history",
+                            "planned_on": planned,
+                            "planned_at": datetime.combine(planned, time(2), tzinfo=UTC),
+                            "status": "sent",
+                            "attempts": 1,
+                        }
+                    if not repeat:
+                        break
+                    start, cycle = start + repeat, cycle + 1
+
+        count = 0
+
+        def counted() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for item in items:
+                for row in earlier(item):
+                    count += 1
+                    yield row
+
+        insert_rows(session, Notice, counted())
+    return count
 
 
 def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:

@@ -115,14 +115,30 @@ NO_END = 1_000_000
 """Working days overdue past any ladder's last rung."""
 
 
-def _rungs(ladder: Ladder) -> Subquery:
-    """Every ladder's levels as a table: (ladder, level, offset, next offset, repeat), the last
-    rung of a ladder open-ended (it holds every d from its offset on)."""
-    rows = [
+def _rung_rows(ladder: Ladder) -> list[tuple[str, str, int, int, int]]:
+    """Every ladder's levels: (ladder, level, offset, next offset, repeat), the last rung of a
+    ladder open-ended (it holds every d from its offset on)."""
+    return [
         (key, lv.id, lv.offset, nxt.offset if nxt else NO_END, lv.repeat_every or 0)
         for key, levels in ladders(ladder).items()
         for lv, nxt in zip(levels, [*levels[1:], None], strict=True)
     ]
+
+
+def longest_stay(ladder: Ladder) -> int | None:
+    """The most working days an item stays on one notice of the ladder (one level, one repeat
+    cycle): a repeating level's interval, else the level's days up to the next; None when a
+    ladder ends with a level that does not repeat (an item may stay on it for ever)."""
+    stays = [
+        repeat or (nxt - offset if nxt != NO_END else None)
+        for _, _, offset, nxt, repeat in _rung_rows(ladder)
+    ]
+    return None if None in stays else max((s for s in stays if s is not None), default=None)
+
+
+def _rungs(ladder: Ladder) -> Subquery:
+    """:func:`_rung_rows` as a table: (ladder, level, offset, next_offset, repeat)."""
+    rows = _rung_rows(ladder)
     # a UNION ALL of one-row SELECTs: SQLite cannot name the columns of a VALUES list
     return union_all(
         *[
@@ -261,11 +277,14 @@ def due_notices(
                         rows.c.due,
                         rows.c.level,
                         rows.c.cycle,
-                        dues=_due_bounds(
-                            session,
-                            earliest_open_due(session, plan.id) if settled else None,
-                            last_due,
-                        ),
+                        bounds=[
+                            *_due_bounds(
+                                session,
+                                earliest_open_due(session, plan.id) if settled else None,
+                                last_due,
+                            ),
+                            *_planned_since(session, ordinal, longest_stay(ladder)),
+                        ],
                     )
                 ]
                 if only_new
@@ -313,14 +332,15 @@ def _in_outbox(
     level: ColumnElement[str] | None = None,
     cycle: ColumnElement[int] | None = None,
     *,
-    dues: Sequence[ColumnElement[bool]] = (),
+    bounds: Sequence[ColumnElement[bool]] = (),
 ) -> ColumnElement[bool]:
     """SQL: the outbox already holds this notice (the columns its dedupe key is made of);
-    ``dues``: conditions on the due dates such a notice can have (:func:`_due_bounds`)."""
+    ``bounds``: conditions on the due date or the day planned that such a notice meets
+    (:func:`_due_bounds`, :func:`_planned_since`), for PostgreSQL's outbox indexes."""
     return exists().where(
         Notice.plan_id == plan.id,
         Notice.kind == kind,
-        *dues,
+        *bounds,
         Notice.item_id == item_id,
         Notice.due == due,
         *([Notice.level == level] if level is not None else []),
@@ -343,6 +363,23 @@ def _due_bounds(
         *([Notice.due >= first] if first is not None else []),
         *([Notice.due <= last] if last is not None else []),
     ]
+
+
+def _planned_since(session: Session, ordinal: int, stay: int | None) -> list[ColumnElement[bool]]:
+    """On PostgreSQL, a condition bounding the ladder's outbox check to the notices planned in
+    the last ``stay`` working days up to the day of ``ordinal`` (see :func:`longest_stay`): the
+    notice an item is due today is for the level and repeat cycle it reached at most that long
+    ago, and a run plans a notice no earlier than the day it is reached. Earlier ones (an
+    item's past levels and cycles: at a province's size, with weekly repeats, a dozen per
+    long-overdue item) are not read (outbox index by plan, kind and day planned, migration
+    0011). A notice planned before by a run dated ahead of the clock is planned again and
+    skipped by the outbox's unique key."""
+    if stay is None or session.get_bind().dialect.name != "postgresql":
+        return []
+    since = session.scalar(
+        select(func.min(CalendarDay.day)).where(CalendarDay.ordinal >= ordinal - stay + 1)
+    )
+    return [] if since is None else [Notice.planned_on >= since]
 
 
 ANALYZE_AFTER = 10_000
@@ -519,7 +556,7 @@ def behind_pace_notices(
                             "behind_pace",
                             items.c.id,
                             items.c.due,
-                            dues=_due_bounds(session, after_yellow, None),
+                            bounds=_due_bounds(session, after_yellow, None),
                         )
                     ]
                     if only_new

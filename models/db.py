@@ -14,7 +14,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, event, insert, text
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -131,6 +132,9 @@ def insert_rows(
         return
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
     columns = list(first[0])
+    # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON
+    json = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
+    wrap = [c in json for c in columns]
     names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with (
         driver.cursor() as cursor,
@@ -139,4 +143,9 @@ def insert_rows(
         ) as copy,
     ):
         for row in chain(first, remaining):
-            copy.write_row([row[c] for c in columns])
+            copy.write_row(
+                [
+                    Json(row[c]) if w and row[c] is not None else row[c]
+                    for c, w in zip(columns, wrap, strict=True)
+                ]
+            )

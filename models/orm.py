@@ -434,13 +434,21 @@ class Notice(Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "dedupe_key"),
         Index("ix_notice_status_next_attempt_at", "status", "next_attempt_at"),
-        # what the outbox holds of one kind for some due dates (migration 0011; PostgreSQL:
-        # SQLite, checking row by row, would read it instead of the item's or key's index)
+        # what the outbox holds of one kind for some due dates, or planned since a day
+        # (migration 0011; PostgreSQL: SQLite, checking row by row, would read them instead of
+        # the item's or the key's index)
         Index(
             "ix_notice_plan_id_kind_due",
             "plan_id",
             "kind",
             "due",
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_notice_plan_id_kind_planned_on",
+            "plan_id",
+            "kind",
+            "planned_on",
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
     )

@@ -8,14 +8,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from config.ladder import load_ladder
+from domain.escalation import due_notices
 from domain.sync import sync_catalog
-from models.clock import frozen_time
+from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Notice, Report, Unit, WorkItem
+from models.orm import Notice, Plan, Report, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from synthetic import PLAN_ID, seed_history, seed_reports, write_catalogue
+from synthetic import PLAN_ID, seed_history, seed_ladder_history, seed_reports, write_catalogue
 
 
 def test_same_seed_same_province_and_county_proportions(tmp_path: Path) -> None:
@@ -73,3 +75,29 @@ def test_three_counties_make_ten_thousand_items_and_reports_are_reproducible(
         date(2021, 12, 10): first,
         date(2021, 12, 3): first,
     }
+
+
+def test_the_ladder_history_is_every_earlier_notice_and_not_todays(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Each item overdue on the day gets, in the outbox, the ladder notices of the levels and
+    repeat cycles it has left behind, and not the one it is due today: the day's full list of
+    ladder notices and the history share no key, and an item on its n-th leadership cycle has
+    the n before it."""
+    catalog, _ = load_catalog(write_catalogue(tmp_path / "p", 1, seed=1))
+    with frozen_time(datetime(2021, 1, 4, tzinfo=UTC)), session_scope(engine) as session:
+        sync_catalog(session, catalog)
+    day, ladder = date(2021, 12, 27), load_ladder()
+    with frozen_time(end_of_working_day(day, "Asia/Shanghai")), session_scope(engine) as session:
+        plan = session.get(Plan, PLAN_ID)
+        assert plan is not None
+        today = due_notices(session, plan, day, ladder, 5)
+    seeded = seed_ladder_history(engine, PLAN_ID, day, ladder)
+    with session_scope(engine) as session:
+        history = set(session.scalars(select(Notice.dedupe_key)))
+    assert len(history) == seeded > len(today) > 0
+    assert not history & {n.dedupe_key for n in today}
+    for n in today:
+        if n.level == "leadership":
+            for c in range(n.cycle):
+                assert f"ladder:{n.item_id}:leadership:{n.due}:{c}" in history

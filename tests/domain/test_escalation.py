@@ -574,3 +574,32 @@ def test_a_burst_of_notices_refreshes_the_outbox_statistics_on_postgres(
         assert write_outbox(session, plan, new) == len(new)
         held = session.scalar(select(func.count()).select_from(Notice))
         assert known_rows(session) == held != before
+
+
+def test_only_new_day_after_day_across_every_level_and_repeat(plan_engine: Engine) -> None:
+    """Every working day for three months after the item's due date, the daily cycle's way:
+    the notices not yet in the outbox are exactly the full list less the keys held, each day,
+    however long ago the notice the item still sits on was planned (on PostgreSQL the check
+    reads only the notices planned within the ladder's longest stay on one notice)."""
+    from models.orm import CalendarDay  # noqa: PLC0415
+
+    ladder = load_ladder()
+    day, written = DUE - timedelta(days=10), []
+    while day <= DUE + timedelta(days=90):
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(plan_engine) as session:
+            calendar_day = session.get(CalendarDay, day)
+            if calendar_day is not None and calendar_day.is_workday:
+                plan = session.get(Plan, "demo-plan")
+                assert plan is not None
+                held = set(session.scalars(select(Notice.dedupe_key)))
+                every = all_due_notices(session, plan, day, ladder, 5)
+                new = all_due_notices(session, plan, day, ladder, 5, only_new=True)
+                assert [n.dedupe_key for n in new] == [
+                    n.dedupe_key for n in every if n.dedupe_key not in held
+                ], day
+                assert write_outbox(session, plan, new) == len(new)
+                written += [(n.level, n.cycle) for n in new if n.kind == "ladder"]
+        day += timedelta(days=1)
+    levels = {level for level, _ in written}
+    assert {"remind-5", "remind-1", "due", "coordinator", "leadership"} <= levels
+    assert max(c for level, c in written if level == "leadership") >= 8  # repeated weekly
