@@ -208,6 +208,7 @@ def seed_ladder_history(engine: Engine, plan_id: str, as_of: date, ladder: Ladde
                 WorkItem.plan_id == plan_id,
                 WorkItem.state.not_in(["submitted", "closed", "retired"]),
                 WorkItem.open_prerequisites <= 0,
+                WorkItem.start <= as_of,
                 CalendarDay.ordinal <= today - first,
             )
         ).all()
@@ -218,8 +219,8 @@ def seed_ladder_history(engine: Engine, plan_id: str, as_of: date, ladder: Ladde
                 start, cycle = offset, 0
                 while start <= overdue and (nxt is None or start < nxt):
                     end = min(start + (repeat or 10**6), nxt if nxt is not None else 10**6)
-                    if overdue >= end:  # left behind before today: planned back then
-                        planned = day_of[item.ordinal + start]
+                    planned = day_of.get(item.ordinal + start)
+                    if overdue >= end and planned is not None:  # left behind: planned then
                         yield {
                             "plan_id": plan_id,
                             "dedupe_key": f"ladder:{item.id}:{level}:{item.due}:{cycle}",

@@ -130,7 +130,7 @@ def longest_stay(ladder: Ladder) -> int | None:
     cycle): a repeating level's interval, else the level's days up to the next; None when a
     ladder ends with a level that does not repeat (an item may stay on it for ever)."""
     stays = [
-        repeat or (nxt - offset if nxt != NO_END else None)
+        (min(repeat, nxt - offset) if repeat else nxt - offset) if nxt != NO_END else repeat or None
         for _, _, offset, nxt, repeat in _rung_rows(ladder)
     ]
     return None if None in stays else max((s for s in stays if s is not None), default=None)
@@ -372,8 +372,12 @@ def _planned_since(session: Session, ordinal: int, stay: int | None) -> list[Col
     ago, and a run plans a notice no earlier than the day it is reached. Earlier ones (an
     item's past levels and cycles: at a province's size, with weekly repeats, a dozen per
     long-overdue item) are not read (outbox index by plan, kind and day planned, migration
-    0011). A notice planned before by a run dated ahead of the clock is planned again and
-    skipped by the outbox's unique key."""
+    0011). Where that does not hold (a cycle run for a day ahead of the clock, whose notices are
+    stamped with the clock's date; a calendar override that turned a working day between due
+    date and planning day into a rest day; a ladder edit that moved a level's window later
+    under the same id) a notice already held is planned again and the outbox's unique key
+    skips it: nothing is sent twice or lost. (`duban escalate --as-of` freezes the clock at
+    that day, so its notices are stamped with it.)"""
     if stay is None or session.get_bind().dialect.name != "postgresql":
         return []
     since = session.scalar(

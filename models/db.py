@@ -133,8 +133,10 @@ def insert_rows(
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
     columns = list(first[0])
     # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON
-    json = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
+    # (None as JSON null unless the column stores SQL NULL for it, as an ordinary insert does)
+    json = {c.name: c.type for c in model.__table__.columns if isinstance(c.type, JSON)}
     wrap = [c in json for c in columns]
+    null_as_sql = [c in json and json[c].none_as_null for c in columns]
     names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with (
         driver.cursor() as cursor,
@@ -145,7 +147,7 @@ def insert_rows(
         for row in chain(first, remaining):
             copy.write_row(
                 [
-                    Json(row[c]) if w and row[c] is not None else row[c]
-                    for c, w in zip(columns, wrap, strict=True)
+                    Json(row[c]) if w and not (row[c] is None and n) else row[c]
+                    for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
                 ]
             )
