@@ -243,17 +243,7 @@ def seed_ladder_history(engine: Engine, plan_id: str, as_of: date, ladder: Ladde
                         break
                     start, cycle = start + repeat, cycle + 1
 
-        count = 0
-
-        def counted() -> Iterator[dict[str, Any]]:
-            nonlocal count
-            for item in items:
-                for row in earlier(item):
-                    count += 1
-                    yield row
-
-        insert_rows(session, Notice, counted())
-    return count
+        return insert_rows(session, Notice, (row for item in items for row in earlier(item)))
 
 
 def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:

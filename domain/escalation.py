@@ -129,11 +129,12 @@ def longest_stay(ladder: Ladder) -> int | None:
     """The most working days an item stays on one notice of the ladder (one level, one repeat
     cycle): a repeating level's interval, else the level's days up to the next; None when a
     ladder ends with a level that does not repeat (an item may stay on it for ever)."""
-    stays = [
-        (min(repeat, nxt - offset) if repeat else nxt - offset) if nxt != NO_END else repeat or None
-        for _, _, offset, nxt, repeat in _rung_rows(ladder)
-    ]
-    return None if None in stays else max((s for s in stays if s is not None), default=None)
+    stays = []
+    for _, _, offset, nxt, repeat in _rung_rows(ladder):
+        if nxt == NO_END and not repeat:
+            return None
+        stays.append(min(repeat or NO_END, nxt - offset))
+    return max(stays, default=None)
 
 
 def _rungs(ladder: Ladder) -> Subquery:
@@ -277,14 +278,7 @@ def due_notices(
                         rows.c.due,
                         rows.c.level,
                         rows.c.cycle,
-                        bounds=[
-                            *_due_bounds(
-                                session,
-                                earliest_open_due(session, plan.id) if settled else None,
-                                last_due,
-                            ),
-                            *_planned_since(session, ordinal, longest_stay(ladder)),
-                        ],
+                        bounds=_ladder_bounds(session, plan, settled, ordinal, last_due, ladder),
                     )
                 ]
                 if only_new
@@ -365,8 +359,23 @@ def _due_bounds(
     ]
 
 
+def _ladder_bounds(
+    session: Session, plan: Plan, settled: bool, ordinal: int, last_due: date, ladder: Ladder
+) -> list[ColumnElement[bool]]:
+    """On PostgreSQL, what bounds the ladder's outbox check: due dates from the earliest open
+    item's (on a settled day) to ``last_due``, and the day planned (:func:`_planned_since`).
+    None on SQLite (see :func:`_due_bounds`), where nothing is looked up for them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    first = earliest_open_due(session, plan.id) if settled else None
+    return [
+        *_due_bounds(session, first, last_due),
+        *_planned_since(session, ordinal, longest_stay(ladder)),
+    ]
+
+
 def _planned_since(session: Session, ordinal: int, stay: int | None) -> list[ColumnElement[bool]]:
-    """On PostgreSQL, a condition bounding the ladder's outbox check to the notices planned in
+    """A condition bounding the ladder's outbox check to the notices planned in
     the last ``stay`` working days up to the day of ``ordinal`` (see :func:`longest_stay`): the
     notice an item is due today is for the level and repeat cycle it reached at most that long
     ago, and a run plans a notice no earlier than the day it is reached. Earlier ones (an
@@ -378,7 +387,7 @@ def _planned_since(session: Session, ordinal: int, stay: int | None) -> list[Col
     under the same id) a notice already held is planned again and the outbox's unique key
     skips it: nothing is sent twice or lost. (`duban escalate --as-of` freezes the clock at
     that day, so its notices are stamped with it.)"""
-    if stay is None or session.get_bind().dialect.name != "postgresql":
+    if stay is None:
         return []
     since = session.scalar(
         select(func.min(CalendarDay.day)).where(CalendarDay.ordinal >= ordinal - stay + 1)

@@ -744,9 +744,10 @@ def overdue_items(
         WorkItem.state.not_in(done_values()),
         ~CURRENT_WAITING,
     ]
+    rows = None
     if units is None and limit is not None:
         rows = _first_overdue(session, plan_id, as_of, milestones, overdue, rank_of, limit)
-    else:
+    if rows is None:  # some units, no limit, or the tally disagrees: the database sorts them all
         rows = _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
     # working days left by the calendar, for the due dates shown only (joined, every row paid)
     dues = {r.due for r in rows}
@@ -826,9 +827,10 @@ def _first_overdue(
     overdue: list[ColumnElement[bool]],
     rank_of: dict[int, int],
     limit: int,
-) -> list[_Overdue]:
+) -> list[_Overdue] | None:
     """The first ``limit`` overdue items of the plan, reading only the groups of one due date
-    and milestone that the table reaches.
+    and milestone that the table reaches; None if the items read disagree with the tally's
+    counts (written meanwhile by another transaction, or a drifted tally: see `duban recount`).
 
     The tally says how many overdue items each group has (:func:`_groups_shown`). The groups
     the table shows whole (at most ``limit`` items) are read without their units and sorted
@@ -851,7 +853,7 @@ def _first_overdue(
         else:
             tail = _sorted_overdue(session, in_group, {}, wanted)
         if len(tail) not in (0, wanted):
-            return _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
+            return None
     items = (
         session.execute(
             select(*_ITEM_COLUMNS, WorkItem.unit_id).where(
@@ -864,9 +866,7 @@ def _first_overdue(
         else []
     )
     if len(items) != sum(n for _, _, n in groups):
-        # the tally disagrees with the items (written meanwhile by another transaction, or
-        # drifted: see `duban recount`): read the table the plain way
-        return _sorted_overdue(session, [*overdue, WorkItem.due < as_of], rank_of, limit)
+        return None
     # the units' names, and their order by code as the database sorts (its collation)
     units = session.execute(
         select(Unit.id, Unit.code, Unit.name)

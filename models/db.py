@@ -108,9 +108,10 @@ INSERT_BATCH = 10_000
 
 def insert_rows(
     session: Session, model: type[DeclarativeBase], rows: Iterable[Mapping[str, Any]]
-) -> None:
+) -> int:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table in the session's
     transaction, reading them as they come: a generator is never held whole in memory.
+    Returns how many rows it wrote.
 
     A first load writes a million work items and as many transitions: on PostgreSQL a large
     batch goes through ``COPY … FROM STDIN`` (one stream, no statement per row: about three
@@ -121,15 +122,16 @@ def insert_rows(
     remaining = iter(rows)
     first = list(islice(remaining, COPY_FROM))
     if not first:
-        return
+        return 0
     # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
     driver = session.connection().connection.driver_connection
     if not isinstance(driver, psycopg.Connection) or len(first) < COPY_FROM:
-        batch = first
+        written, batch = 0, first
         while batch:
             session.execute(insert(model), batch)
+            written += len(batch)
             batch = list(islice(remaining, INSERT_BATCH))
-        return
+        return written
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
     columns = list(first[0])
     # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON
@@ -144,10 +146,13 @@ def insert_rows(
             sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(model.__tablename__), names)
         ) as copy,
     ):
+        written = 0
         for row in chain(first, remaining):
+            written += 1
             copy.write_row(
                 [
                     Json(row[c]) if w and not (row[c] is None and n) else row[c]
                     for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
                 ]
             )
+    return written
