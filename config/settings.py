@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     weekly_cron: str = Field(
         default="0 16 * * 5", description="when the weekly briefing runs (cron, schedule_timezone)"
     )
+    backups: Path | None = Field(
+        default=None,
+        description="where snapshots of the data directory go; default <home>/backups "
+        "(better: a folder on another disk)",
+    )
+    backup_keep: int = Field(
+        default=7, ge=1, description="snapshots kept in the backups folder; older ones are deleted"
+    )
+    backup_cron: str = Field(
+        default="0 2 * * *",
+        description="when the nightly snapshot runs (cron, schedule_timezone); empty: never",
+    )
     schedule_timezone: str = "Asia/Shanghai"
     briefing_approval: Literal["wait", "auto"] = Field(
         default="wait",

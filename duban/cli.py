@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
 from config.settings import get_settings
 from domain.calendar import ensure_calendar

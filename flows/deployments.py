@@ -3,7 +3,8 @@
 
 Scheduled: the daily cycle (``DUBAN_DAILY_CRON``, default 08:30) and the weekly briefing
 (``DUBAN_WEEKLY_CRON``, default Friday 16:00), both in ``DUBAN_SCHEDULE_TIMEZONE``
-(Asia/Shanghai). On demand, from the Prefect UI's run form: the catalogue sync and the
+(Asia/Shanghai), and the nightly snapshot of the data directory (``DUBAN_BACKUP_CRON``, default
+02:00; empty turns it off). On demand, from the Prefect UI's run form: the catalogue sync and the
 coordinator's actions (extension, verify, return, re-send), and the two scheduled flows with
 other parameters (a chosen week's briefing, say).
 """
@@ -46,7 +47,7 @@ ON_DEMAND = (
 
 def scheduled(settings: Settings) -> list[Scheduled]:
     tz = settings.schedule_timezone
-    return [
+    jobs = [
         Scheduled(
             "daily-cycle",
             "flows.daily_cycle:daily_cycle",
@@ -62,6 +63,17 @@ def scheduled(settings: Settings) -> list[Scheduled]:
             "每周：生成工作简报，协调员审核后发送县领导",
         ),
     ]
+    if settings.backup_cron.strip():
+        jobs.append(
+            Scheduled(
+                "nightly-backup",
+                "flows.nightly_backup:nightly_backup",
+                settings.backup_cron,
+                tz,
+                "每晚：备份数据目录（数据库与全部留存文件），保留最近几份",
+            )
+        )
+    return jobs
 
 
 def load_flow(reference: str) -> Flow[..., Any]:
