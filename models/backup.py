@@ -40,7 +40,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 SKIPPED_SUFFIXES = (".tmp", ".pid")
 """Half-written files (``domain.files.write_atomically``) and a running server's pid file."""
-SNAPSHOT_NAME = re.compile(r"^duban-\d{8}-\d{6}(-\d+)?\.tar\.gz$")
+SNAPSHOT_NAME = re.compile(r"^duban-(\d{8}-\d{6})(?:-(\d+))?\.tar\.gz$")
 """The names :func:`snapshot_path` gives; retention only ever deletes files named so."""
 
 
@@ -95,9 +95,13 @@ def is_skipped(name: str) -> bool:
 
 
 def to_prune(names: list[str], keep: int) -> list[str]:
-    """The snapshot names beyond the newest ``keep`` (names sort by time); others are ignored."""
-    ours = sorted((n for n in names if SNAPSHOT_NAME.match(n)), reverse=True)
-    return ours[keep:]
+    """The snapshot names beyond the newest ``keep`` (by the time and counter in the name);
+    other names are ignored."""
+    order = {}
+    for name in names:
+        if found := SNAPSHOT_NAME.match(name):
+            order[name] = (found.group(1), int(found.group(2) or 0))
+    return sorted(order, key=order.__getitem__, reverse=True)[keep:]
 
 
 def snapshot_path(folder: Path, moment: datetime) -> Path:
