@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from config.errors import InputError
 from config.settings import Settings
@@ -140,7 +141,13 @@ def back_up(
     url = settings.resolved_database_url
     revision = None
     if sqlite_database(url) is None:
-        revision = current_revision(engine_for(url))
+        try:
+            revision = current_revision(engine_for(url))
+        except OperationalError as exc:
+            raise BackupError(
+                f"无法连接数据库 {make_url(url).render_as_string(hide_password=True)}"
+                f"（{exc.orig}）：请检查 DUBAN_DATABASE_URL 和数据库服务。"
+            ) from None
     local = moment.astimezone(ZoneInfo(settings.schedule_timezone))
     target = out or snapshot_path(folder, local)
     result = take_backup(
@@ -294,7 +301,13 @@ class _Writer:
         """A consistent copy of a live SQLite database, through the online backup API; returns
         the copy's schema revision (Alembic's), if it has one."""
         copy = self.staging / "copy.db"
-        _sqlite_snapshot(source, copy)
+        try:
+            _sqlite_snapshot(source, copy)
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(
+                f"数据库文件 {source} 无法读取（{exc}）：它可能已损坏。未写入备份；"
+                "请检查该文件，必要时从上一份备份恢复。"
+            ) from None
         try:
             self.add_file(copy, member)
             return _sqlite_revision(copy)

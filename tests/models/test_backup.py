@@ -341,3 +341,16 @@ def test_damage_anywhere_is_refused_or_harmless(
         assert not target.exists()
     else:
         assert files_of(target) == files_of(reference)
+
+
+def test_a_corrupt_database_is_refused_and_no_file_is_left(home: Path, tmp_path: Path) -> None:
+    """A database file that SQLite cannot read: the backup says so, and writes nothing."""
+    for side in ("duban.db-wal", "duban.db-shm"):
+        (home / side).unlink(missing_ok=True)
+    raw = bytearray((home / "duban.db").read_bytes())
+    raw[100:4096] = b"\xff" * (4096 - 100)
+    (home / "duban.db").write_bytes(bytes(raw))
+    out = tmp_path / "out" / "snap.tar.gz"
+    with pytest.raises(BackupError, match="可能已损坏"):
+        snapshot(home, out)
+    assert list(out.parent.iterdir()) == []
