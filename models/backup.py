@@ -225,7 +225,10 @@ def take_backup(
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
         skip = {staging, *(p.resolve() for p in leave_out)}
-        with home_lock(home, exclusive=True), tarfile.open(temporary, "w:gz") as tar:
+        with (
+            home_lock(home, exclusive=True),
+            tarfile.open(temporary, "w:gz", compresslevel=6) as tar,
+        ):
             writer = _Writer(tar, staging)
             member = _database_member(home, database) if database is not None else None
             if database is not None and member is not None:
