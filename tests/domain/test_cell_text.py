@@ -125,8 +125,8 @@ def hostile_catalog(c: dict[str, Any]) -> None:
     """Catalogue text that looks like formulas: a milestone title, measure names and units."""
     c["tasks"][1]["milestones"][0]["title"] = HOSTILE[0]
     c["measures"][0]["name"] = HOSTILE[1]
-    c["measures"][0]["unit_of_measure"] = HOSTILE[2]
-    c["measures"][1]["name"] = HOSTILE[3]
+    c["measures"][0]["unit_of_measure"] = HOSTILE[3]  # VARCHAR(16)
+    c["measures"][1]["name"] = HOSTILE[2]
 
 
 @pytest.fixture
