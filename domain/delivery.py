@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from config.settings import get_settings
+from domain import leases
 from domain.calendar import ensure_calendar
 from domain.channels import (
     AppriseChannel,
@@ -46,7 +47,7 @@ from domain.channels import (
     SmtpChannel,
     channel_for,
 )
-from domain.leases import alive_here, holder_tag, may_take_over, wall_now
+from domain.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.lifecycle import DONE_STATES
 from domain.workbooks import STATE_LABELS
 from domain.workdays import zh_date
@@ -116,8 +117,15 @@ def deliver(
     Messages a dead run left ``sending`` go first, so that today's prepare sees them delivered
     and counts them against the daily cap.
     """
-    report = DeliveryReport()
     token = str(uuid.uuid4())
+    with leases.running(holder_tag(token)):
+        return _deliver(engine, plan_id, cap, channel, token)
+
+
+def _deliver(
+    engine: Engine, plan_id: str, cap: int, channel: Channel | None, token: str
+) -> DeliveryReport:
+    report = DeliveryReport()
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
@@ -132,7 +140,7 @@ def deliver(
                 .where(Message.plan_id == plan_id, Message.status == "sending")
                 .order_by(Message.id)
             )
-            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=alive_here)
+            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=holder_alive)
         ]
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)
@@ -164,7 +172,7 @@ def _claim(session: Session, message_id: int, token: str) -> bool:
         return False
     wall = wall_now()
     if held.claimed_by != mine and not may_take_over(
-        held.claimed_by, held.next_attempt_at, now=wall, alive=alive_here
+        held.claimed_by, held.next_attempt_at, now=wall, alive=holder_alive
     ):
         return False
     holder = (
@@ -177,6 +185,7 @@ def _claim(session: Session, message_id: int, token: str) -> bool:
         .where(Message.id == message_id, Message.status == "sending", holder)
         .values(claimed_by=mine, next_attempt_at=wall + LEASE)
     )
+    leases.hold(mine)  # running until the run releases it (a briefing's or alert's: never)
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -548,8 +557,15 @@ def resend_notice(
 ) -> DeliveryReport:
     """重发: send one notice again, now, to each of its recipients (a digest of that notice).
     A notice whose item was done or rescheduled since is skipped with the reason, as always."""
-    report = DeliveryReport()
     token = str(uuid.uuid4())
+    with leases.running(holder_tag(token)):
+        return _resend_notice(engine, notice_id, channel, token)
+
+
+def _resend_notice(
+    engine: Engine, notice_id: int, channel: Channel | None, token: str
+) -> DeliveryReport:
+    report = DeliveryReport()
     with session_scope(engine) as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
@@ -615,6 +631,7 @@ def write_message(
     """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
     (another run takes over after it); :func:`send_and_confirm` sends it. Returns its id."""
     now = now or clock.now()
+    leases.hold(holder_tag(token))
     chosen = channel_for(to.email, to.urls)
     message = Message(
         plan_id=plan.id,

@@ -5,24 +5,28 @@ in: machine, pid and start time) and an expiry on the real wall clock, never on 
 ``--as-of`` clock, because a lease is about a process, not about the plan's day. Another run may
 take a message over when
 
-1. its holder ran on this machine (same boot, same PID namespace) and that process is gone; or
-2. its holder cannot be checked from here (another machine, or an older tag) and the lease has
+1. its holder ran in this process and has ended (:func:`release`); or
+2. its holder ran in another process of this machine (same boot, same PID namespace) and that
+   process is gone; or
+3. its holder cannot be checked from here (another machine, or an older tag) and the lease has
    expired.
 
-A holder still alive on this machine is never taken over, however long it takes.
+A holder still running on this machine is never taken over, however long it takes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 TAG_LENGTH = 36  # message.claimed_by is VARCHAR(36)
+_running: set[str] = set()  # holder tags of this process's runs that have not ended
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,12 @@ def may_take_over(
     expires: datetime | None,
     *,
     now: datetime,
-    alive: Callable[[Process], bool | None],
+    alive: Callable[[str], bool | None],
 ) -> bool:
     """Whether another run may take over a message held by ``tag`` until ``expires`` (the rule
-    of the module docstring). ``alive`` says True or False for a process of this machine, None
-    for one it cannot check."""
-    process = process_of(tag)
-    verdict = alive(process) if process is not None else None
+    of the module docstring). ``alive`` says whether a holder of this machine is still running
+    (True or False), or None when it cannot tell."""
+    verdict = alive(tag) if tag is not None else None
     if verdict is not None:
         return not verdict
     if expires is None:
@@ -82,6 +85,38 @@ def may_take_over(
     if expires.tzinfo is None:  # SQLite hands back naive UTC
         expires = expires.replace(tzinfo=UTC)
     return expires <= now
+
+
+def hold(tag: str) -> None:
+    """Record that a run of this process holds messages under ``tag`` (until :func:`release`)."""
+    _running.add(tag)
+
+
+def release(tag: str) -> None:
+    """The run holding ``tag`` in this process has ended; what it still holds may be taken
+    over."""
+    _running.discard(tag)
+
+
+@contextmanager
+def running(tag: str) -> Iterator[None]:
+    """Hold ``tag`` while the block runs, and release it however the block ends."""
+    hold(tag)
+    try:
+        yield
+    finally:
+        release(tag)
+
+
+def holder_alive(tag: str) -> bool | None:
+    """Whether the run that wrote ``tag`` is still running: known for this process's runs and,
+    through :func:`alive_here`, for other processes of this machine; None otherwise."""
+    process = process_of(tag)
+    if process is None:
+        return None
+    if process == this_process():
+        return tag in _running
+    return alive_here(process)
 
 
 def alive_here(process: Process) -> bool | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
@@ -19,7 +17,7 @@ from domain.channels import ChannelError, OutgoingMessage, mail_id
 from domain.delivery import LEASE, deliver
 from domain.escalation import all_due_notices, due_notices, write_outbox
 from domain.items import extend_item
-from domain.leases import Process, holder_tag, process_with_pid, wall_now
+from domain.leases import Process, holder_tag, release, wall_now
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -412,43 +410,48 @@ class CrashAfter:
         self.sent.append(message)
 
 
-def ended_process() -> Process:
-    """A real process of this machine that has ended (what a killed run leaves behind)."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
-    )
-    found = process_with_pid(child.pid)
-    assert child.stdin is not None
-    child.stdin.close()
-    child.wait()
-    if found is None:
-        pytest.skip("process checks need Linux /proc")
-    return found
-
-
 def test_a_run_that_died_mid_delivery_is_taken_over_the_same_day(plan_engine: Engine) -> None:
-    """Killed after the first of two digests: while its process lives, re-runs (the same
-    --as-of day or the next) leave the second alone, it may still be in flight; once that
-    process has ended, a re-run on the same day sends it, under its message id, once; the
-    first, confirmed, is never sent again."""
+    """Killed after the first of two digests: a re-run on the same --as-of day sends the second,
+    under its message id, once; the first, confirmed, is never sent again."""
     ladder = load_ladder()
     crashy = CrashAfter(1)
     with pytest.raises(SystemExit):
         run_day(plan_engine, DUE, ladder, crashy)
+    with session_scope(plan_engine) as session:
+        held = session.scalars(select(Message.id).where(Message.status == "sending")).one()
     again = FlakyChannel(failures=0)
     run_day(plan_engine, DUE, ladder, again)
-    run_day(plan_engine, DUE + timedelta(days=1), ladder, again)
-    assert again.sent == []
-    with session_scope(plan_engine) as session:  # the crashed run's process is gone
-        held = session.scalars(select(Message).where(Message.status == "sending")).one()
-        held.claimed_by, held_id = holder_tag("the killed run", ended_process()), held.id
-    run_day(plan_engine, DUE, ladder, again)
-    assert [m.message_id for m in again.sent] == [held_id]
+    assert [m.message_id for m in again.sent] == [held]
     everything = [m.recipient for m in crashy.sent + again.sent]
     assert sorted(everything) == ["zzb/head", "zzb/liaison"]
     with session_scope(plan_engine) as session:
         assert {m.status for m in session.scalars(select(Message))} == {"sent"}
         assert session.scalars(select(Notice.status)).one() == "sent"
+
+
+def test_a_running_runs_messages_are_left_alone(plan_engine: Engine) -> None:
+    """Run A has prepared two digests and is still running: other runs, on the same replayed day
+    or the next, leave them alone (they may be in flight); A then sends them, once."""
+    from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
+
+    ladder = load_ladder()
+    with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
+    b = FlakyChannel(failures=0)
+    try:
+        run_day(plan_engine, DUE, ladder, b)
+        run_day(plan_engine, DUE + timedelta(days=1), ladder, b)
+        assert b.sent == []
+        a = FlakyChannel(failures=0)
+        with frozen_time(end_of_working_day(DUE, TZ)):
+            for message_id in prepared:
+                send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
+    finally:
+        release(holder_tag("run-a"))
+    assert sorted(m.message_id for m in a.sent) == sorted(prepared)
 
 
 def test_daily_cap_holds_back_a_second_digest(plan_engine: Engine) -> None:
@@ -520,6 +523,7 @@ def test_a_run_elsewhere_is_taken_over_when_its_wall_clock_lease_runs_out(
         a = FlakyChannel(failures=0)
         for message_id in prepared:
             send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
+    release(holder_tag("run-a"))
     assert sorted(m.message_id for m in b.sent) == sorted(prepared) and a.sent == []
 
 
@@ -564,8 +568,8 @@ def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: 
         assert plan is not None
         write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
         prepare(session, plan, cap=1, report=DeliveryReport(), token="died")
-        session.execute(update(Message).values(claimed_by=holder_tag("died", ended_process())))
         move_item(session, 1, ItemState.SUBMITTED, actor="zzb", reason=None)
+    release(holder_tag("died"))  # the run that prepared them has ended
     channel = FlakyChannel(failures=0)
     with frozen_time(end_of_working_day(DUE, TZ)):
         deliver(plan_engine, "demo-plan", cap=1, channel=channel)

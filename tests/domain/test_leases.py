@@ -14,10 +14,13 @@ from domain.leases import (
     TAG_LENGTH,
     Process,
     alive_here,
+    holder_alive,
     holder_tag,
     may_take_over,
     process_of,
     process_with_pid,
+    release,
+    running,
     this_process,
 )
 
@@ -27,12 +30,14 @@ HERE = Process("aaaaaaaa", 4242, 99)
 ELSEWHERE = Process("bbbbbbbb", 4242, 99)
 
 
-def here_alive(process: Process) -> bool | None:
-    return True if process.machine == HERE.machine else None
+def here_alive(tag: str) -> bool | None:
+    process = process_of(tag)
+    return True if process is not None and process.machine == HERE.machine else None
 
 
-def here_dead(process: Process) -> bool | None:
-    return False if process.machine == HERE.machine else None
+def here_dead(tag: str) -> bool | None:
+    process = process_of(tag)
+    return False if process is not None and process.machine == HERE.machine else None
 
 
 @pytest.mark.parametrize(
@@ -49,7 +54,7 @@ def here_dead(process: Process) -> bool | None:
     ],
 )
 def test_the_takeover_rule(
-    tag: str | None, expires: datetime, alive: Callable[[Process], bool | None], expected: bool
+    tag: str | None, expires: datetime, alive: Callable[[str], bool | None], expected: bool
 ) -> None:
     """A dead holder of this machine is taken over at once, a live one never; a holder that
     cannot be checked from here is taken over when its wall-clock lease has run out."""
@@ -116,3 +121,31 @@ def test_a_process_that_ended_is_dead_and_a_reused_pid_is_not_it(
     assert alive_here(process) is False
     child.wait()
     assert alive_here(process) is False
+
+
+def test_a_run_of_this_process_is_alive_until_it_ends(linux: Process) -> None:
+    """A run in this process holds its messages while it runs; once it has ended (returned or
+    raised), what it still holds may be taken over at once."""
+    tag = holder_tag("a run of this process")
+    with pytest.raises(RuntimeError), running(tag):
+        assert holder_alive(tag) is True
+        assert not may_take_over(tag, EARLIER, now=NOW, alive=holder_alive)
+        raise RuntimeError("the run failed half-way")
+    assert holder_alive(tag) is False
+    assert may_take_over(tag, LATER, now=NOW, alive=holder_alive)
+    release(tag)  # releasing twice is harmless
+
+
+def test_a_run_of_another_process_lives_and_dies_with_it(
+    linux: Process, child: subprocess.Popen[bytes]
+) -> None:
+    """A tag written by another process of this machine is alive while that process runs."""
+    process = process_with_pid(child.pid)
+    assert process is not None
+    tag = holder_tag("the child's run", process)
+    assert holder_alive(tag) is True
+    assert child.stdin is not None
+    child.stdin.close()
+    child.wait()
+    assert holder_alive(tag) is False
+    assert holder_alive(holder_tag("elsewhere", Process("00000000", 1, 1))) is None
