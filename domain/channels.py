@@ -7,13 +7,14 @@ message pending with the error. Credentials come only from settings (``DUBAN_SMT
 from __future__ import annotations
 
 import base64
+import hashlib
 import mimetypes
 import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +27,7 @@ class OutgoingMessage:
     """What a channel needs to send one digest."""
 
     message_id: int
+    plan_id: str
     recipient: str
     address: str | None
     subject: str
@@ -72,6 +74,20 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 _DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=]+)"')
 
 
+def mail_id(message: OutgoingMessage, sender: str, part: str = "") -> str:
+    """The ``Message-ID`` (or, with ``part``, an inline image's ``Content-ID``) of an outbox
+    message: ``<duban-{id}.{fingerprint}{part}@{sender's domain}>``, the same in every process
+    and on every re-send, so a receiving server or client can drop a re-sent copy. The
+    fingerprint (12 hex digits of SHA-256 over the plan, id, recipient, subject and body) keeps
+    two databases that reuse an id apart."""
+    content = "\x1f".join(
+        [message.plan_id, str(message.message_id), message.recipient, message.subject]
+    )
+    fingerprint = hashlib.sha256(f"{content}\x1f{message.body}".encode()).hexdigest()[:12]
+    domain = sender.rpartition("@")[2].strip(" <>") if "@" in sender else ""
+    return f"<duban-{message.message_id}.{fingerprint}{part}@{domain or 'localhost'}>"
+
+
 def _mail(message: OutgoingMessage, sender: str, sender_name: str) -> EmailMessage:
     """The e-mail for a message: text, or text + HTML with its embedded images as inline
     parts (``cid:``; many mail clients block ``data:`` URIs), plus any attachments."""
@@ -79,13 +95,13 @@ def _mail(message: OutgoingMessage, sender: str, sender_name: str) -> EmailMessa
     mail["From"] = formataddr((sender_name, sender))
     mail["To"] = message.address or ""
     mail["Subject"] = message.subject
-    mail["Message-ID"] = make_msgid(idstring=f"duban-{message.message_id}")
+    mail["Message-ID"] = mail_id(message, sender)
     mail.set_content(message.body)
     if message.html is not None:
         images: list[tuple[str, str, bytes]] = []
 
         def inline(match: re.Match[str]) -> str:
-            cid = make_msgid(idstring=f"duban-{message.message_id}-img{len(images)}")
+            cid = mail_id(message, sender, f".img{len(images)}")
             images.append((cid, match.group(1), base64.b64decode(match.group(2))))
             return f'src="cid:{cid[1:-1]}"'
 

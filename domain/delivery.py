@@ -12,10 +12,12 @@ repeats nothing that was confirmed:
 3. **confirm** (one transaction per message): ``sent``, or ``failed`` with the error, the notices
    left pending with a back-off.
 
-A message found still ``sending`` by a later run (the process died between 2 and 3) is sent again
-under the same message id: the file channel overwrites the same file, mail carries the same
-``Message-ID`` (``duban-<id>``) so a receiving server can drop the copy. At most ``daily_cap``
-digests per recipient per day; nothing outside working hours on working days.
+A message found still ``sending`` by a later run (the process died between 2 and 3) is taken
+over (:mod:`domain.leases`: at once when its dead holder ran on this machine, else after a
+10-minute lease on the wall clock, also when a day is replayed ``--as-of``) and sent again under
+the same message id: the file channel overwrites the same file, mail carries the same
+``Message-ID`` (:func:`domain.channels.mail_id`) so a receiving server can drop the copy. At most
+``daily_cap`` digests per recipient per day; nothing outside working hours on working days.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from config.settings import get_settings
+from domain import leases
 from domain.calendar import ensure_calendar
 from domain.channels import (
     AppriseChannel,
@@ -44,6 +47,7 @@ from domain.channels import (
     SmtpChannel,
     channel_for,
 )
+from domain.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.lifecycle import DONE_STATES
 from domain.workbooks import STATE_LABELS
 from domain.workdays import zh_date
@@ -113,25 +117,31 @@ def deliver(
     Messages a dead run left ``sending`` go first, so that today's prepare sees them delivered
     and counts them against the daily cap.
     """
-    report = DeliveryReport()
     token = str(uuid.uuid4())
+    with leases.running(holder_tag(token)):
+        return _deliver(engine, plan_id, cap, channel, token)
+
+
+def _deliver(
+    engine: Engine, plan_id: str, cap: int, channel: Channel | None, token: str
+) -> DeliveryReport:
+    report = DeliveryReport()
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
-        stuck = list(
-            session.scalars(
-                select(Message.id)
-                .where(
-                    Message.plan_id == plan_id,
-                    Message.status == "sending",
-                    Message.next_attempt_at < clock.now(),
-                )
+        wall = wall_now()
+        stuck = [
+            row.id
+            for row in session.execute(
+                select(Message.id, Message.claimed_by, Message.next_attempt_at)
+                .where(Message.plan_id == plan_id, Message.status == "sending")
                 .order_by(Message.id)
             )
-        )
+            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=holder_alive)
+        ]
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)
     with session_scope(engine) as session:
@@ -144,22 +154,38 @@ def deliver(
 
 
 LEASE = timedelta(minutes=10)
-"""How long a run may hold a message it is about to send before another run may take it over."""
+"""How long, on the wall clock, a run on another machine may hold a message it is about to send
+before another run may take it over (:mod:`domain.leases`)."""
 
 
 def _claim(session: Session, message_id: int, token: str) -> bool:
-    """Take (or renew) the lease on one ``sending`` message for this run; False if another run
-    holds a live lease or the message is no longer sending."""
-    now = clock.now()
+    """Take (or renew) the lease on one ``sending`` message for this run; False if the message
+    is no longer sending or another run holds it and may not be taken over
+    (:func:`domain.leases.may_take_over`). Of two runs taking over the same message, one wins."""
+    mine = holder_tag(token)
+    held = session.execute(
+        select(Message.claimed_by, Message.next_attempt_at).where(
+            Message.id == message_id, Message.status == "sending"
+        )
+    ).one_or_none()
+    if held is None:
+        return False
+    wall = wall_now()
+    if held.claimed_by != mine and not may_take_over(
+        held.claimed_by, held.next_attempt_at, now=wall, alive=holder_alive
+    ):
+        return False
+    holder = (
+        Message.claimed_by.is_(None)
+        if held.claimed_by is None
+        else Message.claimed_by == held.claimed_by
+    )
     taken = session.execute(
         update(Message)
-        .where(
-            Message.id == message_id,
-            Message.status == "sending",
-            or_(Message.claimed_by == token, Message.next_attempt_at < now),
-        )
-        .values(claimed_by=token, next_attempt_at=now + LEASE)
+        .where(Message.id == message_id, Message.status == "sending", holder)
+        .values(claimed_by=mine, next_attempt_at=wall + LEASE)
     )
+    leases.hold(mine)  # running until the run releases it (a briefing's or alert's: never)
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -269,6 +295,7 @@ def send_and_confirm(
             return
         outgoing = OutgoingMessage(
             message_id=m.id,
+            plan_id=m.plan_id,
             recipient=m.recipient,
             address=m.address,
             subject=m.subject,
@@ -285,7 +312,7 @@ def send_and_confirm(
     with session_scope(engine) as session:
         m = session.get(Message, message_id)
         assert m is not None
-        if m.status != "sending" or m.claimed_by != token:
+        if m.status != "sending" or m.claimed_by != holder_tag(token):
             return  # our lease ran out and another run took the message over
         plan = session.get(Plan, m.plan_id)
         assert plan is not None
@@ -530,8 +557,15 @@ def resend_notice(
 ) -> DeliveryReport:
     """重发: send one notice again, now, to each of its recipients (a digest of that notice).
     A notice whose item was done or rescheduled since is skipped with the reason, as always."""
-    report = DeliveryReport()
     token = str(uuid.uuid4())
+    with leases.running(holder_tag(token)):
+        return _resend_notice(engine, notice_id, channel, token)
+
+
+def _resend_notice(
+    engine: Engine, notice_id: int, channel: Channel | None, token: str
+) -> DeliveryReport:
+    report = DeliveryReport()
     with session_scope(engine) as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
@@ -597,6 +631,7 @@ def write_message(
     """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
     (another run takes over after it); :func:`send_and_confirm` sends it. Returns its id."""
     now = now or clock.now()
+    leases.hold(holder_tag(token))
     chosen = channel_for(to.email, to.urls)
     message = Message(
         plan_id=plan.id,
@@ -613,8 +648,8 @@ def write_message(
         created_at=now,
         status="sending",
         attempts=1,
-        next_attempt_at=now + LEASE,
-        claimed_by=token,
+        next_attempt_at=wall_now() + LEASE,
+        claimed_by=holder_tag(token),
     )
     session.add(message)
     session.flush()

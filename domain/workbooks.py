@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from domain import signing
+from domain.cell_text import CellValue, put_cell
 from domain.indicators import latest_values
 from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
@@ -89,7 +91,7 @@ class WorkbookFile:
 
 def _header(sheet: Worksheet, columns: list[tuple[str, str]], inputs: set[str]) -> None:
     for col, (field, label) in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=col, value=label)
+        cell = put_cell(sheet.cell(row=1, column=col), label)
         cell.font = Font(bold=True)
         cell.fill = INPUT_FILL if field in inputs else HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -191,7 +193,7 @@ def _guide_sheet(
         unit=unit.name, period=as_of.isoformat(), coordinator=coordinator, measures=measures
     )
     for row, line in enumerate(text.splitlines(), start=1):
-        guide.cell(row=row, column=1, value=line)
+        put_cell(guide.cell(row=row, column=1), line)
     guide["A1"].font = Font(bold=True, size=14)
     guide.column_dimensions["A"].width = 110
 
@@ -220,8 +222,8 @@ def _progress_sheet(book: Workbook, items: list[tuple[object, ...]]) -> None:
     sheet.add_data_validation(percent)
     for row, (item_id, task, milestone, title, due, state, pct) in enumerate(items, start=2):
         values = [item_id, task, milestone, title, due, STATE_LABELS[ItemState(str(state))], pct]
-        for col, value in enumerate(values, start=1):
-            sheet.cell(row=row, column=col, value=value)
+        for col, value in enumerate(cast("list[CellValue]", values), start=1):
+            put_cell(sheet.cell(row=row, column=col), value)
         sheet.cell(row=row, column=5).number_format = "yyyy-mm-dd"
         _unlock(sheet, row, REPORT_COLUMNS, inputs)
     if items:
@@ -242,7 +244,7 @@ def _measure_sheet(book: Workbook, measures: list[Measure], previous: dict[str, 
         prev = previous.get(m.code)
         shown = ("是" if prev else "否") if m.type == "boolean" and prev is not None else prev
         for col, value in enumerate([m.code, m.name, m.unit_of_measure, shown], start=1):
-            sheet.cell(row=row, column=col, value=value)
+            put_cell(sheet.cell(row=row, column=col), value)
         _unlock(sheet, row, MEASURE_COLUMNS, {"value"})
         if m.type == "boolean":
             yes_no.add(f"E{row}")
@@ -260,8 +262,8 @@ def _identity_sheet(book: Workbook, payload: str) -> None:
         ("signature", signing.sign(payload)),
     ]
     for row, (label, value) in enumerate(rows, start=1):
-        meta.cell(row=row, column=1, value=label)
-        meta.cell(row=row, column=2, value=value)
+        put_cell(meta.cell(row=row, column=1), label)
+        put_cell(meta.cell(row=row, column=2), value)
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select, text, update
 
 from config.ladder import Ladder, load_ladder
 from config.settings import Settings, temporary_settings
-from domain.channels import ChannelError, OutgoingMessage
-from domain.delivery import deliver
+from domain.channels import ChannelError, OutgoingMessage, mail_id
+from domain.delivery import LEASE, deliver
 from domain.escalation import all_due_notices, due_notices, write_outbox
 from domain.items import extend_item
+from domain.leases import Process, holder_tag, release, wall_now
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -25,6 +27,7 @@ from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.plan_week import AS_OF
 
 TZ = "Asia/Shanghai"
+MAIL_ID = r"<duban-\d+\.[0-9a-f]{12}@localhost>"
 DUE = date(2021, 10, 11)  # the Monday after National Day 2021 (Oct 1–7 off, Sat Oct 9 worked)
 
 
@@ -260,6 +263,16 @@ def test_smtp_delivery_to_a_real_server(plan_engine: Engine, unused_tcp_port: in
     assert "示例县委组织部" in str(make_header(decode_header(subject)))
     body = received[0].get_payload(decode=True).decode("utf-8")
     assert "印发方案" in body and "今天到期" in body
+    ids = sorted(str(m["Message-ID"]) for m in received)
+    with session_scope(plan_engine) as session:
+        expected = sorted(
+            mail_id(
+                OutgoingMessage(m.id, m.plan_id, m.recipient, m.address, m.subject, m.body),
+                "duban@localhost",
+            )
+            for m in session.scalars(select(Message))
+        )
+    assert ids == expected and all(re.fullmatch(MAIL_ID, i) for i in ids)
 
 
 def test_webhook_delivery_to_a_local_http_server(
@@ -397,23 +410,48 @@ class CrashAfter:
         self.sent.append(message)
 
 
-def test_process_killed_mid_delivery_sends_each_digest_once(plan_engine: Engine) -> None:
-    """Killed after the first of two digests: a run within the 10-minute lease leaves the
-    second alone (it may still be in flight); once the lease expires it is sent, once; the first,
-    confirmed, is never sent again."""
+def test_a_run_that_died_mid_delivery_is_taken_over_the_same_day(plan_engine: Engine) -> None:
+    """Killed after the first of two digests: a re-run on the same --as-of day sends the second,
+    under its message id, once; the first, confirmed, is never sent again."""
     ladder = load_ladder()
     crashy = CrashAfter(1)
     with pytest.raises(SystemExit):
         run_day(plan_engine, DUE, ladder, crashy)
+    with session_scope(plan_engine) as session:
+        held = session.scalars(select(Message.id).where(Message.status == "sending")).one()
     again = FlakyChannel(failures=0)
-    run_day(plan_engine, DUE, ladder, again)  # within the lease: the stuck message waits
-    assert [m.recipient for m in again.sent] == []
-    run_day(plan_engine, DUE + timedelta(days=1), ladder, again)  # lease expired: taken over
+    run_day(plan_engine, DUE, ladder, again)
+    assert [m.message_id for m in again.sent] == [held]
     everything = [m.recipient for m in crashy.sent + again.sent]
     assert sorted(everything) == ["zzb/head", "zzb/liaison"]
     with session_scope(plan_engine) as session:
         assert {m.status for m in session.scalars(select(Message))} == {"sent"}
         assert session.scalars(select(Notice.status)).one() == "sent"
+
+
+def test_a_running_runs_messages_are_left_alone(plan_engine: Engine) -> None:
+    """Run A has prepared two digests and is still running: other runs, on the same replayed day
+    or the next, leave them alone (they may be in flight); A then sends them, once."""
+    from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
+
+    ladder = load_ladder()
+    with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
+    b = FlakyChannel(failures=0)
+    try:
+        run_day(plan_engine, DUE, ladder, b)
+        run_day(plan_engine, DUE + timedelta(days=1), ladder, b)
+        assert b.sent == []
+        a = FlakyChannel(failures=0)
+        with frozen_time(end_of_working_day(DUE, TZ)):
+            for message_id in prepared:
+                send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
+    finally:
+        release(holder_tag("run-a"))
+    assert sorted(m.message_id for m in a.sent) == sorted(prepared)
 
 
 def test_daily_cap_holds_back_a_second_digest(plan_engine: Engine) -> None:
@@ -453,9 +491,12 @@ def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
         )
 
 
-def test_a_slow_run_does_not_send_what_another_run_took_over(plan_engine: Engine) -> None:
-    """Run A prepares digests and stalls past its lease; run B takes them over and sends them;
-    when A wakes up it finds them no longer its own and sends nothing."""
+def test_a_run_elsewhere_is_taken_over_when_its_wall_clock_lease_runs_out(
+    plan_engine: Engine,
+) -> None:
+    """Run A, on another machine, prepares two digests: while its lease lasts on the wall clock
+    a run here leaves them alone, whatever day it replays; once the lease has run out, run B
+    takes them over and sends them; A, waking up, finds them no longer its own."""
     from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
@@ -465,13 +506,25 @@ def test_a_slow_run_does_not_send_what_another_run_took_over(plan_engine: Engine
         write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
         prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
     assert len(prepared) == 2
+    elsewhere = holder_tag("run-a", Process("0ther0ne", 4242, 99))
+
+    def lease_until(expiry: datetime) -> None:
+        with session_scope(plan_engine) as session:
+            session.execute(update(Message).values(claimed_by=elsewhere, next_attempt_at=expiry))
+
+    lease_until(wall_now() + LEASE)
     b = FlakyChannel(failures=0)
-    with frozen_time(end_of_working_day(DUE, TZ) + timedelta(minutes=15)):
+    with frozen_time(end_of_working_day(DUE, TZ) + timedelta(days=1)):
+        deliver(plan_engine, "demo-plan", cap=1, channel=b)
+    assert b.sent == []
+    lease_until(wall_now() - timedelta(seconds=1))
+    with frozen_time(end_of_working_day(DUE, TZ)):
         deliver(plan_engine, "demo-plan", cap=1, channel=b)
         a = FlakyChannel(failures=0)
         for message_id in prepared:
             send_and_confirm(plan_engine, message_id, a, DeliveryReport(), "run-a")
-    assert len(b.sent) == 2 and a.sent == []
+    release(holder_tag("run-a"))
+    assert sorted(m.message_id for m in b.sent) == sorted(prepared) and a.sent == []
 
 
 def test_ack_needs_a_reminder_for_the_current_due_date(plan_engine: Engine) -> None:
@@ -516,8 +569,9 @@ def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: 
         write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
         prepare(session, plan, cap=1, report=DeliveryReport(), token="died")
         move_item(session, 1, ItemState.SUBMITTED, actor="zzb", reason=None)
+    release(holder_tag("died"))  # the run that prepared them has ended
     channel = FlakyChannel(failures=0)
-    with frozen_time(end_of_working_day(DUE, TZ) + timedelta(minutes=15)):
+    with frozen_time(end_of_working_day(DUE, TZ)):
         deliver(plan_engine, "demo-plan", cap=1, channel=channel)
     assert channel.sent == []
     with session_scope(plan_engine) as session:
