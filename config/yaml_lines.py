@@ -132,6 +132,15 @@ class _Loader(yaml.SafeLoader):
             "请直接写出内容，或只用别名引用小块的共用内容"
         )
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError):
+            tag = "!!" + node.tag.rpartition(":")[2]
+            raise _LimitError(
+                node.start_mark, f"这个值不是合法的 {tag}，无法读取：请改正它，或去掉 {tag} 标记"
+            ) from None
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
         if len(node.value) > MAX_INT_CHARS:
             raise _LimitError(

@@ -48,6 +48,8 @@ def _schema_problems(path: Path, index: LineIndex, error: ValidationError) -> li
                 f"expected text, got the number {detail['input']}; quote ids and codes "
                 f'that look like numbers: "{detail["input"]}"'
             )
+        elif detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
+            message = str(detail["ctx"]["error"])  # without pydantic's "Value error, "
         elif detail["type"] in _BOUNDS:
             message = _BOUNDS[detail["type"]].format(**detail.get("ctx", {}))
         problems.append(Problem(path, index.line(loc), format_loc(loc), message))
@@ -56,6 +58,7 @@ def _schema_problems(path: Path, index: LineIndex, error: ValidationError) -> li
 
 _BOUNDS = {
     "finite_number": "须是有限的数，不能是 .nan 或 .inf",
+    "int_parsing_size": "数太大，超出范围",
     "greater_than": "超出范围：须大于 {gt}",
     "greater_than_equal": "超出范围：须不小于 {ge}",
     "less_than": "超出范围：须小于 {lt}",

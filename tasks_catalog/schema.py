@@ -12,7 +12,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from models.enums import UnitKind, UnitSet
 
@@ -38,14 +45,17 @@ class Period(Strict):
     start: date
     end: date
 
+    @field_validator("start", "end")
+    @classmethod
+    def _in_calendar(cls, day: date) -> date:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"规划期须在 {FIRST_DAY} 至 {LAST_DAY} 之间（工作日历的范围），请改正")
+        return day
+
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
-        if self.start < FIRST_DAY or self.end > LAST_DAY:
-            raise ValueError(
-                f"规划期须在 {FIRST_DAY} 至 {LAST_DAY} 之间（工作日历的范围），请改正起止日期"
-            )
         return self
 
 
@@ -107,9 +117,9 @@ class UnitSpec(Strict):
     name: Text
     kind: UnitKind
     parent: Id | None = None
-    division_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = (
-        None
-    )
+    division_code: (
+        Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$", max_length=12)] | None
+    ) = None
     urban: bool = False
     proposed: bool = False
     contacts: list[Contact] = Field(default_factory=list)
