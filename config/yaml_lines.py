@@ -203,7 +203,7 @@ def _unstorable(path: Path, data: Any, loc: Loc, index: LineIndex, problems: lis
             sub = (*loc, key if isinstance(key, str | int) else str(key))
             _unstorable(path, key, sub, index, problems)
             _unstorable(path, value, sub, index, problems)
-    elif isinstance(data, list):
+    elif isinstance(data, list | tuple | set | frozenset):  # !!set, !!omap, !!pairs too
         for i, value in enumerate(data):
             _unstorable(path, value, (*loc, i), index, problems)
     if found:
