@@ -212,6 +212,8 @@ def _unstorable(path: Path, data: Any, loc: Loc, index: LineIndex, problems: lis
 
 def read_bounded(path: Path) -> tuple[bytes | None, list[Problem]]:
     """The file's bytes, or None with a problem if it cannot be read or exceeds the size bound."""
+    if path.exists() and not path.is_file():  # a folder, a device, a pipe that would block
+        return None, [Problem(path, None, "", "不是普通文件，无法读取：请改用 YAML 文件")]
     try:
         with path.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)

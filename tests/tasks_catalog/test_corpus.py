@@ -6,7 +6,11 @@ of the message>``, and ``# expect-line: N`` where the problem is reported.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import threading
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -109,6 +113,26 @@ def test_billion_laughs_is_refused_at_once_by_the_alias_bound() -> None:
     assert time.perf_counter() - started < 5  # loose: it takes milliseconds
 
 
+def test_the_console_script_refuses_the_bomb_in_little_memory(tmp_path: Path) -> None:
+    """A real `duban catalog validate` process: exit 2, the alias message, a modest peak RSS."""
+    duban = str(Path(sys.executable).parent / "duban")
+    env = {**os.environ, "DUBAN_HOME": str(tmp_path)}
+    bomb = CORPUS / "billion-laughs.yaml"
+    command = [duban, "catalog", "validate", str(bomb)]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as process:
+        watchdog = threading.Timer(60, process.kill)  # an unbounded reader would run for minutes
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        err = " ".join(process.stderr.read().split()) if process.stderr else ""
+    assert os.waitstatus_to_exitcode(status) == 2, err
+    assert f"{bomb}:{_case(bomb).line}: YAML 别名(*引用)展开过多" in err
+    assert "Traceback" not in err
+    assert usage.ru_maxrss < 600 * 1024, usage.ru_maxrss  # KiB; the unbounded reader took ~5 GB
+
+
 @pytest.mark.parametrize(
     ("name", "text", "line"),
     [
@@ -131,14 +155,18 @@ def test_deep_nesting_is_refused_with_its_line(
 def test_oversized_unreadable_and_non_utf8_files_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A file over the size bound, a folder named like a YAML file, and Latin-1 text."""
+    """Over the size bound, a folder named like a YAML file, Latin-1, a dangling link, a pipe."""
     folder = tmp_path / "plan"
     folder.mkdir()
     (folder / "a-big.yaml").write_bytes(b"#" * MAX_FILE_BYTES + b"\nplan: {}\n")
     (folder / "b-folder.yaml").mkdir()
     (folder / "c-latin1.yaml").write_bytes("plan: {title: caf\xe9}\n".encode("latin-1"))
+    (folder / "d-dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    os.mkfifo(folder / "e-pipe.yaml")  # opening it would wait for a writer forever
     outcome = run_cli(capsys, "catalog", "validate", str(folder))
     assert_refused(outcome, str(folder / "a-big.yaml"))
     assert "文件超过 1 MB 的上限" in outcome.err
-    assert f"{folder / 'b-folder.yaml'}: 无法读取文件" in outcome.err
+    assert f"{folder / 'b-folder.yaml'}: 不是普通文件" in outcome.err
+    assert f"{folder / 'd-dangling.yaml'}: 无法读取文件" in outcome.err
     assert f"{folder / 'c-latin1.yaml'}: not UTF-8 text" in outcome.err
+    assert f"{folder / 'e-pipe.yaml'}: 不是普通文件" in outcome.err
