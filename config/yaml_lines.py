@@ -64,7 +64,7 @@ class LineIndex:
 
 
 class _LimitError(Exception):
-    """A bound of the reader was hit at ``line``; ``message`` says which, in Chinese."""
+    """The reader refuses the document at ``line`` (a bound hit, a value it cannot read)."""
 
     def __init__(self, mark: Any, message: str) -> None:  # a yaml.Mark or None
         super().__init__(message)
@@ -85,7 +85,8 @@ class _Loader(yaml.SafeLoader):
 
     Each node's expanded size and height are computed from its children's (an alias counts as
     its anchor's), so a "billion laughs" file is refused after composing a few dozen nodes.
-    Impossible dates (2021-06-31) are marked errors, not bare ValueErrors.
+    A value its tag cannot make (``!!int abc``, impossible dates such as 2021-06-31) is a marked
+    error, not a bare exception.
     """
 
     def __init__(self, stream: str) -> None:
