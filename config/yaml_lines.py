@@ -108,13 +108,15 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
             raise _LimitError(event.start_mark, _too_deep())
+        self._composed += 1
+        if self._composed > MAX_VALUES:  # refused as soon as counted, not when its list ends
+            raise _LimitError(event.start_mark, self._too_many())
         self._depth += 1
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
         assert node is not None  # only an alias event composes to an existing node
-        self._composed += 1
         measured = [self._measures[id(child)] for child in _children(node)]
         size = 1 + sum(s for s, _ in measured)
         height = 1 + max((h for _, h in measured), default=0)
