@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,11 +73,21 @@ _RANGES = {
 """Allowed magnitude of numeric RRULE parts, and whether negative values (from the end) are OK.
 dateutil silently ignores out-of-range values such as BYMONTH=13; we refuse them."""
 
+_SUB_DAILY = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
+_NOT_FOR_DATES = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND", "BYEASTER"})
+"""Due dates are days: rules finer than a day, or the parts that need them, are refused."""
 
-def _check_rule_numbers(rule: str) -> None:
-    for part in rule.split(";"):
+
+def _check_rule_parts(rule: str) -> None:
+    for part in re.split(r"[;\n]", rule):
         name, _, value = part.partition("=")
-        bounds = _RANGES.get(name.strip().upper())
+        name = name.strip().upper().rpartition(":")[2]  # RRULE:FREQ=… in a multi-line rule
+        if name in _NOT_FOR_DATES or (name == "FREQ" and value.strip().upper() in _SUB_DAILY):
+            raise ValueError(
+                f"不能用 {part.strip()}：到期日以天计，请用 DAILY、WEEKLY、MONTHLY 或 YEARLY，"
+                "不写 BYHOUR、BYMINUTE、BYSECOND、BYEASTER"
+            )
+        bounds = _RANGES.get(name)
         if bounds is None:
             continue
         low, high, negative_ok = bounds
@@ -100,17 +111,20 @@ def occurrences(recurrence: Recurrence) -> list[date]:
         raise ValueError("put the start in `recurrence.start`, not DTSTART inside the rule")
     if recurrence.end < recurrence.start:
         raise ValueError(f"end {recurrence.end} is before start {recurrence.start}")
-    _check_rule_numbers(recurrence.rrule)
+    _check_rule_parts(recurrence.rrule)
     start = datetime.combine(recurrence.start, datetime.min.time())
     end = datetime.combine(recurrence.end, datetime.min.time())
-    rule = rrulestr(recurrence.rrule, dtstart=start)
     dates: list[date] = []
-    for moment in rule.xafter(start, inc=True):
-        if moment > end:
-            break
-        dates.append(moment.date())
-        if len(dates) > MAX_OCCURRENCES:
-            raise ValueError(f"produces more than {MAX_OCCURRENCES} dates; check FREQ/INTERVAL")
+    try:
+        rule = rrulestr(recurrence.rrule, dtstart=start)
+        for moment in rule.xafter(start, inc=True):
+            if moment > end:
+                break
+            dates.append(moment.date())
+            if len(dates) > MAX_OCCURRENCES:
+                raise ValueError(f"produces more than {MAX_OCCURRENCES} dates; check FREQ/INTERVAL")
+    except (TypeError, IndexError, KeyError, OverflowError, AttributeError) as exc:
+        raise ValueError(f"dateutil cannot read it ({type(exc).__name__}: {exc})") from exc
     return dates
 
 

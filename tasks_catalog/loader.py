@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from config.errors import InputError, Problem
-from config.yaml_lines import LineIndex, Loc, format_loc, read_yaml
+from config.yaml_lines import LineIndex, Loc, format_loc, parse_yaml, read_bounded
 from tasks_catalog.checks import check
 from tasks_catalog.schema import Catalog, CatalogFile
 from tasks_catalog.sources import Sources, Where
@@ -48,8 +48,24 @@ def _schema_problems(path: Path, index: LineIndex, error: ValidationError) -> li
                 f"expected text, got the number {detail['input']}; quote ids and codes "
                 f'that look like numbers: "{detail["input"]}"'
             )
+        elif detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
+            message = str(detail["ctx"]["error"])  # without pydantic's "Value error, "
+        elif detail["type"] in _BOUNDS:
+            message = _BOUNDS[detail["type"]].format(**detail.get("ctx", {}))
         problems.append(Problem(path, index.line(loc), format_loc(loc), message))
     return problems
+
+
+_BOUNDS = {
+    "finite_number": "须是有限的数，不能是 .nan 或 .inf",
+    "int_parsing_size": "数太大，超出范围",
+    "greater_than": "超出范围：须大于 {gt}",
+    "greater_than_equal": "超出范围：须不小于 {ge}",
+    "less_than": "超出范围：须小于 {lt}",
+    "less_than_equal": "超出范围：须不大于 {le}",
+    "string_too_long": "文字过长：最多 {max_length} 个字符",
+}
+"""Chinese messages for pydantic's range and length errors (the schema's bounds)."""
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -85,8 +101,12 @@ def read_sources(path: Path) -> tuple[Sources, list[Problem], str]:
     problems: list[Problem] = []
     digest = hashlib.sha256()
     for file in catalog_files(path):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-        data, index, found = read_yaml(file)
+        raw, found = read_bounded(file)
+        problems += found
+        if raw is None:
+            continue
+        digest.update(file.name.encode() + b"\0" + raw + b"\0")
+        data, index, found = parse_yaml(file, raw)
         problems += found
         if data is None:
             continue  # unparsable (reported) or empty (allowed)

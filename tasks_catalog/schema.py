@@ -1,8 +1,10 @@
 """The catalogue format as pydantic models: what a coordinator may write in a plan's YAML files.
 
 Every model forbids unknown keys, so a typo (``lead_unit`` for ``lead``) is an error with a line
-number instead of a silently ignored field. A plan folder may split its content over several
-files; each file is a :class:`CatalogFile` and the loader merges them into a :class:`Catalog`.
+number instead of a silently ignored field. Numbers are finite and bounded, texts fit their
+database columns and the plan period fits the working-day calendar: what validates also syncs.
+A plan folder may split its content over several files; each file is a :class:`CatalogFile`
+and the loader merges them into a :class:`Catalog`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from models.enums import UnitKind, UnitSet
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+UnitOfMeasure = Annotated[str, StringConstraints(max_length=16)]
+
+FIRST_DAY = date(2004, 1, 1)
+"""The working-day calendar's first day (``domain.workdays.EPOCH``): no plan starts earlier."""
+LAST_DAY = date(2100, 12, 31)
+"""No plan ends later (the calendar is built one year past the period's end)."""
 
 UNIT_SET_NAMES = frozenset(s.value for s in UnitSet)
 
@@ -23,12 +38,19 @@ UNIT_SET_NAMES = frozenset(s.value for s in UnitSet)
 class Strict(BaseModel):
     """Base for catalogue models: unknown keys are errors; instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Period(Strict):
     start: date
     end: date
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_calendar(cls, day: date) -> date:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"规划期须在 {FIRST_DAY} 至 {LAST_DAY} 之间（工作日历的范围），请改正")
+        return day
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -62,11 +84,14 @@ class PlanSpec(Strict):
     title: Text
     issuing_body: Text
     period: Period
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
     coordinator: Id = Field(description="unit id of the coordinating office (督办牵头单位)")
     leadership: Id = Field(description="unit id of the leadership the ladder ends at")
     declared_village_units: int | None = Field(
-        default=None, ge=0, description="how many villages/communities the plan text says"
+        default=None,
+        ge=0,
+        le=100_000,
+        description="how many villages/communities the plan text says",
     )
     reporting: ReportingSpec = Field(default_factory=ReportingSpec)
     briefing_title: Text | None = Field(
@@ -81,7 +106,7 @@ class Contact(Strict):
     name: Text
     role: Literal["head", "deputy", "liaison", "staff"]
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = Field(default=None, max_length=32)
     notify: list[str] = Field(default_factory=list, description="apprise-style URLs")
 
 
@@ -92,9 +117,9 @@ class UnitSpec(Strict):
     name: Text
     kind: UnitKind
     parent: Id | None = None
-    division_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = (
-        None
-    )
+    division_code: (
+        Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$", max_length=12)] | None
+    ) = None
     urban: bool = False
     proposed: bool = False
     contacts: list[Contact] = Field(default_factory=list)
@@ -137,13 +162,13 @@ class MilestoneSpec(Strict):
 class TaskSpec(Strict):
     """A key task (重点任务), with the plan's wording and its responsible units."""
 
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=9999)
     id: Id | None = Field(default=None, description="default: T followed by the 2-digit number")
     title: Text
     description: str = ""
     lead: Id
     cooperating: list[Id] = Field(default_factory=list)
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0, le=1000)
     responsibility: Literal["plan", "proposed"] = Field(
         default="plan", description="whether lead/cooperating come from the plan or are proposed"
     )
@@ -159,14 +184,14 @@ class MeasureSpec(Strict):
 
     id: Id
     name: Text
-    unit_of_measure: str = ""
+    unit_of_measure: UnitOfMeasure = ""
     type: Literal["number", "integer", "boolean"] = "number"
     reported_by: UnitSelector
 
 
 class Target(Strict):
     op: Literal[">=", "<=", ">", "<", "=="]
-    value: float
+    value: float = Field(ge=-1e15, le=1e15)
 
 
 class Formula(Strict):
@@ -177,7 +202,7 @@ class Formula(Strict):
 
     numerator: list[Id] = Field(min_length=1)
     denominator: list[Id] = Field(min_length=1)
-    factor: float = 1.0
+    factor: float = Field(default=1.0, ge=-1e9, le=1e9)
 
 
 class IndicatorSpec(Strict):
@@ -185,7 +210,7 @@ class IndicatorSpec(Strict):
 
     id: Id
     name: Text
-    unit_of_measure: str = ""
+    unit_of_measure: UnitOfMeasure = ""
     target: Target
     aspirational: bool = Field(default=False, description="力争: a goal to strive for")
     due: date

@@ -1,0 +1,48 @@
+"""Run `duban catalog …` as the console script does and fingerprint the database around it."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from unittest import mock
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from duban.cli import main
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Exit status and the error stream of one command, whitespace folded (Rich wraps lines)."""
+
+    code: int
+    err: str
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
+    """Call the `duban` entry point in-process with ``args``; user errors exit 2 there."""
+    capsys.readouterr()
+    with mock.patch.object(sys, "argv", ["duban", *args]), pytest.raises(SystemExit) as exited:
+        main()
+    return Outcome(int(exited.value.code or 0), " ".join(capsys.readouterr().err.split()))
+
+
+def table_checksums(engine: Engine) -> dict[str, str]:
+    """A digest of every row of every table of the database, by table."""
+    sums = {}
+    with engine.connect() as connection:
+        for table in sorted(inspect(connection).get_table_names()):
+            rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()
+            digest = hashlib.sha256("\n".join(sorted(repr(tuple(r)) for r in rows)).encode())
+            sums[table] = digest.hexdigest()
+    return sums
+
+
+def assert_refused(outcome: Outcome, file: str, line: int | None = None) -> None:
+    """Exit 2, a message naming ``file`` (and ``line`` when given), and no traceback."""
+    assert outcome.code == 2, outcome
+    assert "Traceback" not in outcome.err
+    where = f"{file}:{line}:" if line is not None else file
+    assert where in outcome.err, outcome.err
