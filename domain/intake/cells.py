@@ -88,8 +88,10 @@ def whole_number(value: Any, *, low: int, high: int) -> int:
         number = int(value)
     else:
         text = str(value).strip().rstrip("%").strip()
-        if not (text.lstrip("+-").isdigit() and text.isascii() and len(text) <= 20):
+        if not (text.lstrip("+-").isdigit() and text.isascii()):
             raise ValueError(f"{excerpt(value)} 不是整数")
+        if len(text) > 20:
+            raise ValueError(f"{excerpt(value)} 超出范围（应在 {low}–{high} 之间）")
         number = int(text)
     if not low <= number <= high:
         raise ValueError(f"{excerpt(value)} 超出范围（应在 {low}–{high} 之间）")

@@ -71,6 +71,8 @@ def check(session: Session, parsed: ParsedFile, plan: Plan) -> tuple[Checked | N
                 )
             )
     if unit is None:
+        if not problems:  # nothing named a unit at all (a CSV of headers only, say)
+            problems.append(Problem(parsed.path, None, "单位代码", "文件中没有单位代码，无从入库"))
         return None, problems
     checked = Checked(plan, unit)
     _check_reports(session, parsed, checked, problems)
