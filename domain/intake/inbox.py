@@ -38,8 +38,9 @@ from domain.intake.claims import (
     pending_names,
     read_regular,
 )
+from domain.intake.identity import UNSIGNED
 from domain.intake.land import Landed, check, land
-from domain.intake.readers import UNSIGNED, read_report_file
+from domain.intake.readers import read_report_file
 from models import clock
 from models.db import session_scope
 from models.home_lock import home_lock
@@ -128,7 +129,7 @@ def _one(run: _Run, claimed: Path) -> FileOutcome:
         except (OperationalError, InterfaceError):  # the database is gone: a fault of the system
             run.claims.release(claimed)
             raise
-        except Exception:
+        except Exception:  # any other fault rejects this one file; the others still go
             return _incident(run, claimed, shown, digest)
 
 

@@ -1,7 +1,7 @@
 """Read report files (.xlsx workbooks, .csv, .json) from their bytes into rows.
 
 Readers check form only (numbers are numbers, dates parse, states are known) and identity: the
-workbook's signature, or each CSV/JSON template row's 签名 (see :mod:`domain.signing`). Whether
+workbook's signature, or each CSV/JSON template row's 签名 (:mod:`domain.intake.identity`). Whether
 an item exists and belongs to the unit is checked in :mod:`domain.intake.land`. A reader never
 raises for what a file holds: everything wrong becomes a problem on the :class:`ParsedFile`.
 """
@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import logging
-import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ import openpyxl
 
 from domain import signing
 from domain.intake.cells import (
+    MAX_ID,
     a_date,
     checked_text,
     excerpt,
@@ -32,6 +32,7 @@ from domain.intake.cells import (
     text_of,
     whole_number,
 )
+from domain.intake.identity import row_key, settle_identity, sign_check
 from domain.intake.rows import MeasureRow, ParsedFile, ReportRow
 
 META_SHEET = "_duban"
@@ -40,11 +41,6 @@ MEASURE_SHEET = "指标数据"
 MAX_ROWS = 5_000  # rows per sheet or file; a unit has at most a few hundred items
 MAX_INT_DIGITS = 20
 log = logging.getLogger("duban.intake")
-
-UNSIGNED = (
-    "文件没有签名，无法确认报送单位：请用督办系统为本单位生成的模板填报"
-    "（Excel 台账，或 CSV/JSON 模板，各行带“签名”），或请协调单位核实后导入"
-)
 
 
 def read_report_file(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
@@ -69,54 +65,6 @@ def read_report_file(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
     return parsed
 
 
-def _sign_check(
-    parsed: ParsedFile,
-    row: int,
-    *,
-    plan_id: str,
-    unit: str | None,
-    period: date | None,
-    key: str | None,
-    signature: Any,
-) -> bool | None:
-    """None when the row has no 签名; else whether it holds (a problem is noted when not)."""
-    text = text_of(signature)
-    if text is None:
-        return None
-    ok = (
-        unit is not None
-        and period is not None
-        and key is not None
-        and signing.verify_row(plan_id, unit, period, key, text)
-    )
-    if not ok:
-        parsed.problem(
-            row,
-            "signature",
-            "签名不符：此行不是为本单位本期生成的，或单位代码、报送期、编号被改动；请用原模板填报",
-        )
-    return ok
-
-
-def _row_key(values: dict[str, Any], is_measures: bool) -> str | None:
-    """What a template row's signature covers besides plan, unit and period."""
-    if is_measures:
-        measure = text_of(values.get("measure"))
-        return f"measure:{measure}" if measure else None
-    try:
-        return f"item:{whole_number(values.get('item'), low=1, high=2**63 - 1)}"
-    except ValueError:
-        return None
-
-
-def _settle_identity(parsed: ParsedFile, signed: list[int], unsigned: list[int]) -> None:
-    """A file is signed when its rows carry duban's signatures; then every row must."""
-    parsed.signed = bool(signed)
-    if signed:
-        for row in unsigned:
-            parsed.problem(row, "signature", "此行没有签名：模板之外的行不能手工添加")
-
-
 # -- .xlsx --------------------------------------------------------------------------------------
 Rows = list[tuple[Any, ...]]
 
@@ -137,8 +85,8 @@ def _xlsx_rows(data: bytes) -> dict[str, Rows] | None:
             book.close()
     # openpyxl raises whatever its XML and zip layers raise on a damaged or hostile file
     # (ParseError, KeyError, TypeError, defusedxml's EntitiesForbidden, …): all mean "unreadable"
-    except (Exception, zipfile.BadZipFile) as exc:
-        log.info("unreadable workbook: %s: %s", type(exc).__name__, exc)
+    except Exception as exc:
+        log.info("收件箱：工作簿无法读取（%s）", type(exc).__name__)
         return None
 
 
@@ -162,7 +110,7 @@ def read_xlsx(path: Path, data: bytes) -> ParsedFile:
     try:
         parsed.period = a_date(period)
         parsed.signed_items = {
-            whole_number(i, low=1, high=2**63 - 1) for i in (items or "").split(",") if i
+            whole_number(i, low=1, high=MAX_ID) for i in (items or "").split(",") if i
         }
     except ValueError:
         parsed.problem(None, "", "台账的身份页已损坏；请用发给本单位的台账填报")
@@ -271,13 +219,13 @@ def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: P
                 periods.add(period)
             except ValueError as exc:
                 parsed.problem(number, "period", str(exc))
-        holds = _sign_check(
+        holds = sign_check(
             parsed,
             number,
             plan_id=plan_id,
             unit=unit,
             period=period,
-            key=_row_key(record, is_measures),
+            key=row_key(record, is_measures),
             signature=record.get("signature"),
         )
         (unsigned if holds is None else signed).append(number)
@@ -286,7 +234,7 @@ def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: P
             parsed.measures.append(row)
         elif isinstance(row, ReportRow):
             parsed.reports.append(row)
-    _settle_identity(parsed, signed, unsigned)
+    settle_identity(parsed, signed, unsigned)
     parsed.unit = next(iter(units)) if len(units) == 1 else None
     if len(units) > 1:
         shown = "、".join(excerpt(u) for u in sorted(units)[:5])
@@ -400,13 +348,13 @@ def _json_document(parsed: ParsedFile, document: dict[str, Any], plan_id: str) -
             if not isinstance(entry, dict):
                 parsed.problem(index, section, "应为一个对象")
                 continue
-            holds = _sign_check(
+            holds = sign_check(
                 parsed,
                 index,
                 plan_id=plan_id,
                 unit=parsed.unit,
                 period=parsed.period,
-                key=_row_key(entry, section == "measures"),
+                key=row_key(entry, section == "measures"),
                 signature=entry.get("signature"),
             )
             (unsigned if holds is None else signed).append(index)
@@ -415,4 +363,4 @@ def _json_document(parsed: ParsedFile, document: dict[str, Any], plan_id: str) -
                 parsed.measures.append(row)
             elif isinstance(row, ReportRow):
                 parsed.reports.append(row)
-    _settle_identity(parsed, signed, unsigned)
+    settle_identity(parsed, signed, unsigned)
