@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from config.settings import Settings
+from domain.intake.templates import as_text_cell
 from duban.cli import app
 from models.db import session_scope
 from models.orm import InboxFile, Report
@@ -114,3 +115,41 @@ def test_trusted_import_is_recorded_with_the_actor(
     with session_scope(engine) as session:
         assert session.scalars(select(InboxFile.vouched_by)).one() == "县督查室张三"
         assert session.scalars(select(Report.actor)).one() == "县督查室张三"
+
+
+def test_measure_template_lands_a_villages_values(
+    settings: Settings, write_catalog: CatalogWriter, tmp_path: Path
+) -> None:
+    """A village's CSV template comes with a second file for its measures, signed per row."""
+    run("catalog", "sync", str(write_catalog()))
+    run(
+        "workbook",
+        "--unit",
+        "v12",
+        "--format",
+        "csv",
+        "--as-of",
+        "2021-06-21",
+        "--out",
+        str(tmp_path),
+    )
+    (template,) = tmp_path.glob("v12-*-指标.csv")
+    rows = list(csv.reader(io.StringIO(template.read_text(encoding="utf-8-sig"))))
+    column = {h: i for i, h in enumerate(rows[0])}
+    for row in rows[1:]:
+        row[column["本期值"]] = "300" if row[column["指标项代码"]] == "households" else ""
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    inbox = settings.home / "inbox"
+    inbox.mkdir()
+    (inbox / template.name).write_text(out.getvalue(), encoding="utf-8")
+    assert "甲一村，进展 0 条，指标值 1 个" in run("collect")
+
+
+def test_formula_looking_text_is_written_as_text() -> None:
+    """Text Excel would run as a formula gets a leading apostrophe; numbers and plain text not."""
+    assert (
+        as_text_cell('=HYPERLINK("http://evil/","点击")') == '\'=HYPERLINK("http://evil/","点击")'
+    )
+    assert [as_text_cell(v) for v in ("+1", "-1", "@x", "\tx")] == ["'+1", "'-1", "'@x", "'\tx"]
+    assert [as_text_cell(v) for v in ("制度建设", 42, None)] == ["制度建设", 42, None]
