@@ -1,4 +1,5 @@
-"""Signing what a workbook is for (plan, unit, period, items) so it cannot be repurposed.
+"""Signing what a workbook or a CSV/JSON template row is for (plan, unit, period, items), so
+it cannot be repurposed.
 
 The secret comes from ``DUBAN_WORKBOOK_SECRET``; when unset, a random one is created once in the
 data directory (``workbook.key``, readable only by its owner). Rotating it invalidates the
@@ -44,4 +45,28 @@ def sign(text: str) -> str:
 
 def verify(text: str, signature: str) -> bool:
     """Whether the signature matches (constant-time comparison)."""
-    return hmac.compare_digest(sign(text), signature.strip())
+    return hmac.compare_digest(sign(text).encode(), _ascii(signature.strip()))
+
+
+ROW_PREFIX = "s1-"  # a letter first, so Excel and WPS keep the cell as text
+
+
+def row_payload(plan: str, unit: str, period: date, key: str) -> str:
+    """The signed text of one template row: ``key`` is ``item:<id>`` or ``measure:<code>``."""
+    return f"row|{plan}|{unit}|{period.isoformat()}|{key}"
+
+
+def sign_row(plan: str, unit: str, period: date, key: str) -> str:
+    """The 签名 cell of one CSV/JSON template row: ``s1-`` and 128 bits of HMAC-SHA256, hex."""
+    return ROW_PREFIX + sign(row_payload(plan, unit, period, key))[:32]
+
+
+def verify_row(plan: str, unit: str, period: date, key: str, signature: str) -> bool:
+    """Whether a row's 签名 cell is the one duban wrote for this plan, unit, period and row."""
+    expected = sign_row(plan, unit, period, key).encode()
+    return hmac.compare_digest(expected, _ascii(signature.strip().lower()))
+
+
+def _ascii(text: str) -> bytes:
+    """Text as bytes for a constant-time comparison (anything not ASCII cannot match anyway)."""
+    return text.encode("ascii", errors="replace")

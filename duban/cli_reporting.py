@@ -16,6 +16,7 @@ from domain.indicators import indicator_values
 from domain.intake.inbox import collect as collect_inbox
 from domain.intake.land import check, land
 from domain.intake.rows import ParsedFile, ReportRow
+from domain.intake.templates import FORMATS, write_template
 from domain.items import move_item, verify_item
 from domain.reporting import parse_report_state
 from domain.status import resolve_plan
@@ -45,22 +46,35 @@ def workbook(
     all_units: Annotated[
         bool, typer.Option("--all", help="Every unit with items or measures.")
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="xlsx (a workbook), csv or json (a template whose every row carries its 签名).",
+        ),
+    ] = "xlsx",
     as_of: AsOf = None,
     plan: PlanOpt = None,
 ) -> None:
-    """Write each unit's progress workbook (.xlsx, signed, prefilled with its items)."""
+    """Write each unit's progress workbook or template (signed, prefilled with its items)."""
     if (unit is None) == (not all_units):
         raise typer.BadParameter("give --unit ID or --all", param_hint="--unit/--all")
+    if fmt not in FORMATS:
+        raise typer.BadParameter("use xlsx, csv or json", param_hint="--format")
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
         day = _today_or(as_of, plan_row.timezone)
-        files = [
-            write_workbook(session, plan_row, u, day, out_dir)
-            for u in units_for_workbooks(session, plan_row, unit)
-        ]
-    for f in files:
-        out.print(f"{f.path}  ({f.items} items, {f.measures} measures)", markup=False)
-    out.print(f"{len(files)} workbook(s) for period {day} in {out_dir}")
+        files = []
+        for u in units_for_workbooks(session, plan_row, unit):
+            if fmt == "xlsx":
+                made = write_workbook(session, plan_row, u, day, out_dir)
+                files.append((made.path, made.items, made.measures))
+            else:
+                files.append(write_template(session, plan_row, u, day, out_dir, fmt))
+    for path, items, measures in files:
+        out.print(f"{path}  ({items} items, {measures} measures)", markup=False)
+    noun = "workbook(s)" if fmt == "xlsx" else f"{fmt} template(s)"
+    out.print(f"{len(files)} {noun} for period {day} in {out_dir}")
 
 
 @app.command()
@@ -75,18 +89,30 @@ def collect(
             help="Record the files as received on this date (replaying history); default: now.",
         ),
     ] = None,
+    trusted: Annotated[
+        bool,
+        typer.Option(
+            "--trusted",
+            help="Vouch for this run's unsigned files (checked by you): they land under --actor.",
+        ),
+    ] = False,
+    actor: Actor = None,
     plan: PlanOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Land every report file of the inbox (.xlsx/.csv/.json), whole or not at all."""
-    folder = inbox or get_settings().resolved_inbox
+    settings = get_settings()
+    folder = inbox or settings.resolved_inbox
+    vouching = (actor or settings.actor) if trusted else None
     engine = ready_engine()
     with session_scope(engine) as session:
         plan_row = resolve_plan(session, plan)
         plan_id, tz = plan_row.id, plan_row.timezone
     day = parse_date(as_of)
     with clock.frozen_time(clock.end_of_working_day(day, tz)) if day else clock.unfrozen():
-        outcomes = collect_inbox(engine, plan_id, folder)
+        outcomes = collect_inbox(
+            engine, plan_id, folder, trusted_actor=vouching, home=settings.home
+        )
     if as_json:
         sys.stdout.write(json.dumps(render.collect_json(outcomes), ensure_ascii=False, indent=1))
         sys.stdout.write("\n")

@@ -10,13 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from domain.completeness import CompletenessView
 from domain.delivery import DeliveryReport
 from domain.escalation import PlannedNotice
 from domain.indicators import IndicatorValue
-from domain.intake.inbox import FileOutcome
+from domain.intake.inbox import FileOutcome, where_of
 from domain.items import ItemDetail
 from domain.status import StatusView
 from domain.sync import SyncReport
@@ -206,52 +207,62 @@ def item_detail(console: Console, d: ItemDetail) -> None:
         )
 
 
+STATE_WORDS = {
+    "acknowledged": "签收",
+    "in_progress": "推进中",
+    "submitted": "申请办结",
+    "blocked": "受阻",
+    "returned": "退回",
+    "closed": "销号",
+}
+
+
+def _moves(moves: Counter[str] | dict[str, int]) -> str:
+    return "，".join(f"{STATE_WORDS.get(s, s)} {n}" for s, n in sorted(moves.items()))
+
+
 def collect_report(
     console: Console, inbox: Path, outcomes: list[FileOutcome], *, per_file: bool = True
 ) -> None:
     """One line per file (or totals only), then every reason for each rejected file."""
     if not outcomes:
-        console.print(f"inbox {inbox}: no report files waiting")
+        console.print(f"收件箱 {inbox}：没有待处理的报送文件", markup=False)
         return
     landed = [o for o in outcomes if o.status == "landed"]
     rejected = [o for o in outcomes if o.status == "rejected"]
     duplicates = [o for o in outcomes if o.status == "duplicate"]
     for o in landed if per_file else []:
         assert o.landed is not None
-        file_moves = ", ".join(f"{n}→{state}" for state, n in sorted(o.landed.moves.items()))
+        file_moves = _moves(o.landed.moves)
         console.print(
-            f"  landed    {o.name}: {o.landed.unit_name}, {o.landed.reports} reports"
-            + (f" ({file_moves})" if file_moves else "")
-            + (f", {o.landed.measures} measures" if o.landed.measures else ""),
+            f"  入库  {o.name}：{o.landed.unit_name}，进展 {o.landed.reports} 条"
+            + (f"（{file_moves}）" if file_moves else "")
+            + (f"，指标值 {o.landed.measures} 个" if o.landed.measures else "")
+            + (f"；未签名，由 {o.vouched_by} 核实导入" if o.vouched_by else ""),
             markup=False,
         )
     for o in duplicates:
-        console.print(
-            f"  duplicate {o.name}: same content as {o.first_landed}; not applied again",
-            markup=False,
-        )
+        console.print(f"  重复  {o.name}：与 {o.first_landed}内容相同，不再重复入库", markup=False)
     for o in rejected:
         console.print(
-            f"  [red]rejected[/]  {o.name}: {len(o.problems)} problem(s), nothing "
-            f"recorded; reasons in {o.error_report}"
+            f"  [red]退回[/]  {escape(o.name)}：{len(o.problems)} 个问题，均未入库；"
+            f"说明见 {escape(str(o.error_report))}"
         )
         for p in o.problems[:10]:
-            where = f"row {p.line}" if p.line is not None else "file"
-            column = f", {p.field}" if p.field else ""
-            console.print(f"      {where}{column}: {p.message}", markup=False)
+            console.print(f"      {where_of(p)}：{p.message}", markup=False)
         if len(o.problems) > 10:
-            console.print(f"      … {len(o.problems) - 10} more in the error report")
+            console.print(f"      …… 另有 {len(o.problems) - 10} 个问题，见说明文件")
     reports = sum(o.landed.reports for o in landed if o.landed)
     measures = sum(o.landed.measures for o in landed if o.landed)
     moves: Counter[str] = Counter()
     for o in landed:
         moves.update(o.landed.moves if o.landed else {})
-    moved = ", ".join(f"{n}→{state}" for state, n in sorted(moves.items()))
+    moved = _moves(moves)
     console.print(
-        f"  {inbox.name}: {len(landed)} files landed ({reports} reports"
-        + (f"; {moved}" if moved else "")
-        + (f"; {measures} measure values" if measures else "")
-        + f"), {len(rejected)} rejected, {len(duplicates)} duplicate(s)",
+        f"  {inbox.name}：入库 {len(landed)} 个文件（进展 {reports} 条"
+        + (f"；{moved}" if moved else "")
+        + (f"；指标值 {measures} 个" if measures else "")
+        + f"），退回 {len(rejected)} 个，重复 {len(duplicates)} 个",
         markup=False,
     )
 
@@ -264,8 +275,10 @@ def collect_json(outcomes: list[FileOutcome]) -> dict[str, object]:
             "file": o.name,
             "sha256": o.sha256,
             "status": o.status,
-            "kept_at": str(o.kept_at),
+            "kept_at": None if o.kept_at is None else str(o.kept_at),
         }
+        if o.vouched_by is not None:
+            entry["vouched_by"] = o.vouched_by
         if o.landed is not None:
             entry |= {
                 "unit": o.landed.unit,

@@ -20,6 +20,7 @@ import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain import signing
 from domain.intake.readers import MEASURE_SHEET, PROGRESS_SHEET
 from domain.reporting import LABELS, ReportState
 from domain.workbooks import write_workbook
@@ -224,25 +225,34 @@ def _malformed(out: Path, folder: Path, session: Session, plan: Plan) -> None:
 
 
 def _csv_and_json(folder: Path, session: Session, plan: Plan) -> None:
-    """One report by CSV saved from Chinese Excel (GBK) and one by JSON, as other systems send."""
+    """One report by CSV saved from Chinese Excel (GBK) and one by JSON, as other systems send;
+    both from duban's signed templates (each row keeps its 签名)."""
     folder.mkdir(parents=True, exist_ok=True)
+    period = date.fromisoformat(folder.name[:10]) - timedelta(days=4)
     unit = session.scalars(select(Unit).where(Unit.plan_id == plan.id, Unit.code == "zwj")).one()
     with (folder / "zwj-政务服务管理局.csv").open("w", encoding="gbk", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["单位代码", "事项编号", "本期状态", "本期进度%", "进展情况"])
+        writer.writerow(
+            ["单位代码", "报送期", "事项编号", "本期状态", "本期进度%", "进展情况", "签名"]
+        )
         for item in _open_items(session, plan, unit)[:2]:
-            writer.writerow([unit.code, item, "推进中", 40, "事项清单梳理中"])
+            signature = signing.sign_row(plan.id, unit.code, period, f"item:{item}")
+            writer.writerow(
+                [unit.code, f"{period:%Y/%m/%d}", item, "推进中", 40, "事项清单梳理中", signature]
+            )
     unit = session.scalars(select(Unit).where(Unit.plan_id == plan.id, Unit.code == "sfj")).one()
     items = _open_items(session, plan, unit)
     if items:
         payload = {
             "unit": unit.code,
+            "period": period.isoformat(),
             "reports": [
                 {
                     "item": items[0],
                     "state": "in_progress",
                     "percent": 30,
                     "note": "人民调解员培训中",
+                    "signature": signing.sign_row(plan.id, unit.code, period, f"item:{items[0]}"),
                 }
             ],
         }

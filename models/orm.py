@@ -377,6 +377,9 @@ class InboxFile(Base):
     received_at: Mapped[datetime]
     received_on: Mapped[date | None] = mapped_column(Date)
     period: Mapped[date | None] = mapped_column(Date)
+    # the operator who vouched for an unsigned file (`duban collect --trusted`, migration 0012);
+    # None: duban's own signature proved the sender
+    vouched_by: Mapped[str | None] = mapped_column(Text)
 
 
 class Report(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import Problem
 from domain.indicators import latest_values
+from domain.intake.cells import excerpt
 from domain.intake.rows import MeasureRow, ParsedFile, ReportRow
 from domain.items import Move, record_moves
 from domain.reporting import Decision, ReportRejectedError, decide
@@ -52,7 +53,9 @@ def check(session: Session, parsed: ParsedFile, plan: Plan) -> tuple[Checked | N
     problems = list(parsed.problems)
     if parsed.plan is not None and parsed.plan != plan.id:
         problems.append(
-            Problem(parsed.path, None, "", f"the file is for plan {parsed.plan!r}, not {plan.id!r}")
+            Problem(
+                parsed.path, None, "", f"文件属于计划 {excerpt(parsed.plan)}，不是本计划 {plan.id}"
+            )
         )
     unit = None
     if parsed.unit is not None:
@@ -63,9 +66,13 @@ def check(session: Session, parsed: ParsedFile, plan: Plan) -> tuple[Checked | N
         ).first()
         if unit is None:
             problems.append(
-                Problem(parsed.path, None, "单位代码", f"no unit {parsed.unit!r} in plan {plan.id}")
+                Problem(
+                    parsed.path, None, "单位代码", f"本计划中没有单位代码 {excerpt(parsed.unit)}"
+                )
             )
     if unit is None:
+        if not problems:  # nothing named a unit at all (a CSV of headers only, say)
+            problems.append(Problem(parsed.path, None, "单位代码", "文件中没有单位代码，无从入库"))
         return None, problems
     checked = Checked(plan, unit)
     _check_reports(session, parsed, checked, problems)
@@ -102,14 +109,14 @@ def _check_reports(
         where = (parsed.path, report.row)
         item = rows.get(report.item_id)
         if item is None or item.plan_id != checked.plan.id:
-            problems.append(Problem(*where, "事项编号", f"no work item {report.item_id}"))
+            problems.append(Problem(*where, "事项编号", f"没有编号为 {report.item_id} 的事项"))
             continue
         if item.unit_id != checked.unit.id:
             problems.append(
                 Problem(
                     *where,
                     "事项编号",
-                    f"item {report.item_id} belongs to {item.unit_name}, not {checked.unit.name}",
+                    f"事项 {report.item_id} 属于{item.unit_name}，不属于{checked.unit.name}",
                 )
             )
             continue
@@ -118,7 +125,7 @@ def _check_reports(
                 Problem(
                     *where,
                     "事项编号",
-                    f"item {report.item_id} is reported twice (also row {seen[report.item_id]})",
+                    f"事项 {report.item_id} 重复填报（另见第{seen[report.item_id]}行）",
                 )
             )
             continue
@@ -127,9 +134,8 @@ def _check_reports(
                 Problem(
                     *where,
                     "事项编号",
-                    f"item {report.item_id} is milestone "
-                    f"{item.milestone}, but the row says {report.milestone}: "
-                    "was the id changed?",
+                    f"事项 {report.item_id} 属于节点 {item.milestone}，本行却写 "
+                    f"{excerpt(report.milestone)}：事项编号是否被改动？",
                 )
             )
             continue
@@ -170,15 +176,17 @@ def _check_measures(
         where = (parsed.path, row.row)
         measure = measures.get(row.measure)
         if measure is None:
-            problems.append(Problem(*where, "指标项代码", f"unknown measure {row.measure!r}"))
+            problems.append(
+                Problem(*where, "指标项代码", f"未知的指标项代码 {excerpt(row.measure)}")
+            )
             continue
         if not select_units(measure.reported_by, [unit], key=lambda u: u.code):
             problems.append(
                 Problem(
                     *where,
                     "指标项代码",
-                    f"{unit.name} does not report "
-                    f"{measure.name} ({', '.join(measure.reported_by)} do)",
+                    f"{unit.name}不填报“{measure.name}”"
+                    f"（由 {'、'.join(measure.reported_by)} 填报）",
                 )
             )
             continue
@@ -187,24 +195,24 @@ def _check_measures(
                 Problem(
                     *where,
                     "指标项代码",
-                    f"{measure.name} given twice (also row {seen[row.measure]})",
+                    f"“{measure.name}”重复填写（另见第{seen[row.measure]}行）",
                 )
             )
             continue
         seen[row.measure] = row.row
         if row.value < 0:
             problems.append(
-                Problem(*where, "本期值", f"{measure.name} cannot be negative ({row.value:g})")
+                Problem(*where, "本期值", f"“{measure.name}”不能为负数（{row.value:g}）")
             )
             continue
         if measure.type == "boolean" and row.value not in (0.0, 1.0):
             problems.append(
-                Problem(*where, "本期值", f"{measure.name} is yes/no (是/否), not {row.value:g}")
+                Problem(*where, "本期值", f"“{measure.name}”只能填“是”或“否”，不能是 {row.value:g}")
             )
             continue
         if measure.type == "integer" and not float(row.value).is_integer():
             problems.append(
-                Problem(*where, "本期值", f"{measure.name} is a whole number, not {row.value:g}")
+                Problem(*where, "本期值", f"“{measure.name}”应为整数，不能是 {row.value:g}")
             )
             continue
         values[row.measure] = row.value
@@ -242,8 +250,7 @@ def _implausible(
                     parsed.path,
                     _first_row(rows, indicator.denominator),
                     "本期值",
-                    f"{names} is 0 while the "
-                    f"numerator of {indicator.name} is {num:g}: check both values",
+                    f"{names}为 0，而“{indicator.name}”的分子为 {num:g}：请核对这两项",
                 )
             )
         elif indicator.unit_of_measure == "%" and indicator.factor == 100 and num > den:
@@ -252,8 +259,8 @@ def _implausible(
                     parsed.path,
                     _first_row(rows, indicator.numerator),
                     "本期值",
-                    f"{indicator.name} would be "
-                    f"{num * 100 / den:.0f}% (above 100%): {num:g} > {den:g}",
+                    f"“{indicator.name}”将为 {num * 100 / den:.0f}%（超过 100%）："
+                    f"{num:g} > {den:g}，请核对",
                 )
             )
     return found

@@ -1,8 +1,9 @@
-"""Read report files (.xlsx workbooks, .csv, .json) into rows, noting every unreadable cell.
+"""Read report files (.xlsx workbooks, .csv, .json) from their bytes into rows.
 
-Readers check form only (numbers are numbers, dates parse, states are known, the workbook's
-signature holds); whether an item exists and belongs to the unit is checked in
-:mod:`domain.intake.check` against the database.
+Readers check form only (numbers are numbers, dates parse, states are known) and identity: the
+workbook's signature, or each CSV/JSON template row's 签名 (:mod:`domain.intake.identity`). Whether
+an item exists and belongs to the unit is checked in :mod:`domain.intake.land`. A reader never
+raises for what a file holds: everything wrong becomes a problem on the :class:`ParsedFile`.
 """
 
 from __future__ import annotations
@@ -10,207 +11,112 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
-from collections.abc import Iterable
-from datetime import date, datetime
+import logging
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from domain import signing
-from domain.intake.rows import (
-    HEADER_TO_FIELD,
-    INPUT_FIELDS,
-    MeasureRow,
-    ParsedFile,
-    ReportRow,
+from domain.intake.cells import (
+    MAX_ID,
+    a_date,
+    checked_text,
+    excerpt,
+    map_headers,
+    measure_row,
+    report_row,
+    storable,
+    text_of,
+    whole_number,
 )
-from domain.reporting import parse_report_state
+from domain.intake.identity import row_key, settle_identity, sign_check
+from domain.intake.rows import MeasureRow, ParsedFile, ReportRow
 
 META_SHEET = "_duban"
 PROGRESS_SHEET = "进展填报"
 MEASURE_SHEET = "指标数据"
-YES = {"是", "有", "yes", "y", "true", "1"}
-NO = {"否", "无", "no", "n", "false", "0"}
+MAX_ROWS = 5_000  # rows per sheet or file; a unit has at most a few hundred items
+MAX_INT_DIGITS = 20
+log = logging.getLogger("duban.intake")
 
 
-def read_report_file(path: Path) -> ParsedFile:
-    """Read any supported report file."""
+def read_report_file(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
+    """Read any supported report file from its bytes; ``path`` names it in the problems and
+    ``plan_id`` is the plan the CSV/JSON template rows must be signed for."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return read_xlsx(path)
+        return read_xlsx(path, data)
     if suffix == ".csv":
-        return read_csv(path)
+        return read_csv(path, data, plan_id=plan_id)
     if suffix == ".json":
-        return read_json(path)
-    parsed = ParsedFile(path, suffix.lstrip(".") or "file")
+        return read_json(path, data, plan_id=plan_id)
+    parsed = ParsedFile(path, "file")
     hint = (
-        " (save it as .xlsx: 文件→另存为→Excel 工作簿)" if suffix in {".xls", ".et", ".ods"} else ""
+        "（请用 文件→另存为→Excel 工作簿 存为 .xlsx）" if suffix in {".xls", ".et", ".ods"} else ""
     )
     parsed.problem(
-        None, "", f"unsupported file type {suffix or '(none)'}; send .xlsx, .csv or .json{hint}"
+        None,
+        "",
+        f"不支持的文件类型 {excerpt(suffix or '（无扩展名）')}；请报送 .xlsx、.csv 或 .json{hint}",
     )
     return parsed
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = str(value).strip().rstrip("%").strip()
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a whole number") from None
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace(",", "").replace("，", "")
-    if text.lower() in YES:
-        return 1.0
-    if text.lower() in NO:
-        return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
-
-
-def _date(value: Any) -> date:
-    """A date cell: a real date, or text like 2021-12-20, 2021/12/20, 2021.12.20, 2021年12月20日."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    raise ValueError(f"{value!r} is not a date like 2025-06-13 or 2025/6/13")
-
-
-def _report_row(
-    parsed: ParsedFile, row: int, values: dict[str, Any], unit: str | None
-) -> ReportRow | None:
-    """One report row, or None when the unit left it blank; problems go to ``parsed``."""
-    if all(_text(values.get(f)) is None for f in INPUT_FIELDS):
-        return None
-    ok = True
-    try:
-        item_id = _int(values.get("item"))
-    except ValueError as exc:
-        parsed.problem(row, "item", str(exc))
-        ok = False
-    state_text = _text(values.get("state"))
-    if state_text is None:
-        parsed.problem(row, "state", "state is empty; choose 未开始, 推进中, 已完成 or 受阻")
-        ok = False
-    else:
-        try:
-            state = parse_report_state(state_text)
-        except ValueError as exc:
-            parsed.problem(row, "state", str(exc))
-            ok = False
-    percent: int | None = None
-    if _text(values.get("percent")) is not None:
-        try:
-            percent = _int(values.get("percent"))
-        except ValueError as exc:
-            parsed.problem(row, "percent", str(exc))
-            ok = False
-        else:
-            if not 0 <= percent <= 100:
-                parsed.problem(row, "percent", f"{percent} is not between 0 and 100")
-                ok = False
-    if not ok:
-        return None
-    return ReportRow(
-        row=row,
-        unit=unit,
-        item_id=item_id,
-        state=state,
-        percent=percent,
-        note=_text(values.get("note")),
-        problem=_text(values.get("problem")),
-        next_steps=_text(values.get("next_steps")),
-        evidence=_text(values.get("evidence")),
-        milestone=_text(values.get("milestone")),
-    )
-
-
-def _measure_row(
-    parsed: ParsedFile, row: int, values: dict[str, Any], unit: str | None
-) -> MeasureRow | None:
-    if _text(values.get("value")) is None:
-        return None
-    measure = _text(values.get("measure"))
-    if measure is None:
-        parsed.problem(row, "measure", "measure code is empty")
-        return None
-    try:
-        return MeasureRow(row=row, unit=unit, measure=measure, value=_number(values["value"]))
-    except ValueError as exc:
-        parsed.problem(row, "value", str(exc))
-        return None
-
-
-def _map_headers(parsed: ParsedFile, headers: Iterable[Any], row: int) -> list[str | None]:
-    fields: list[str | None] = []
-    for header in headers:
-        text = _text(header)
-        fields.append(HEADER_TO_FIELD.get(text) if text else None)
-        if text and text not in HEADER_TO_FIELD:
-            parsed.problem(row, text, f"unknown column {text!r}")
-    return fields
-
-
 # -- .xlsx --------------------------------------------------------------------------------------
-def read_xlsx(path: Path) -> ParsedFile:
+Rows = list[tuple[Any, ...]]
+
+
+def _xlsx_rows(data: bytes) -> dict[str, Rows] | None:
+    """The rows of the three sheets duban reads (at most MAX_ROWS + 1 each), or None when the
+    workbook cannot be read at all."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheets: dict[str, Rows] = {}
+            for name in (META_SHEET, PROGRESS_SHEET, MEASURE_SHEET):
+                if name in book.sheetnames:
+                    rows = book[name].iter_rows(values_only=True)
+                    sheets[name] = [r for _, r in zip(range(MAX_ROWS + 2), rows, strict=False)]
+            return sheets
+        finally:
+            book.close()
+    # openpyxl raises whatever its XML and zip layers raise on a damaged or hostile file
+    # (ParseError, KeyError, TypeError, defusedxml's EntitiesForbidden, …): all mean "unreadable"
+    except Exception as exc:
+        log.info("收件箱：工作簿无法读取（%s）", type(exc).__name__)
+        return None
+
+
+def read_xlsx(path: Path, data: bytes) -> ParsedFile:
     """A workbook made by `duban workbook`: identity checked, then its two input sheets."""
     parsed = ParsedFile(path, "xlsx")
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        parsed.problem(None, "", f"cannot open as an Excel workbook ({exc})")
-        return parsed
-    if META_SHEET not in book.sheetnames or PROGRESS_SHEET not in book.sheetnames:
+    sheets = _xlsx_rows(data)
+    if sheets is None:
         parsed.problem(
             None,
             "",
-            "not a duban workbook (its identity sheet is missing); "
-            "report with the workbook generated for your unit",
+            "无法作为 Excel 工作簿打开（文件损坏或不是 .xlsx）；"
+            "请用 Excel/WPS 另存为 .xlsx 后重新报送",
         )
         return parsed
-    meta = book[META_SHEET]
-    plan, unit, period, items, signature = (
-        _text(meta.cell(row=r, column=2).value) for r in range(1, 6)
-    )
+    if META_SHEET not in sheets or PROGRESS_SHEET not in sheets:
+        parsed.problem(None, "", "不是督办系统生成的台账（缺少身份页）；请用发给本单位的台账填报")
+        return parsed
+    meta = [*(r[1] if len(r) > 1 else None for r in sheets[META_SHEET][:5]), *[None] * 5]
+    plan, unit, period, items, signature = (text_of(v) for v in meta[:5])
     try:
-        parsed.period = _date(period)
-        parsed.signed_items = {int(i) for i in (items or "").split(",") if i}
+        parsed.period = a_date(period)
+        parsed.signed_items = {
+            whole_number(i, low=1, high=MAX_ID) for i in (items or "").split(",") if i
+        }
     except ValueError:
-        parsed.problem(None, "", "the workbook's identity sheet is damaged")
+        parsed.problem(None, "", "台账的身份页已损坏；请用发给本单位的台账填报")
+        return parsed
+    if any(v is not None and storable(v) for v in (plan, unit, signature)):
+        parsed.problem(None, "", "台账的身份页已损坏；请用发给本单位的台账填报")
         return parsed
     parsed.plan, parsed.unit = plan, unit
     text = signing.payload(plan or "", unit or "", parsed.period, parsed.signed_items)
@@ -218,36 +124,36 @@ def read_xlsx(path: Path) -> ParsedFile:
         parsed.problem(
             None,
             "",
-            "the workbook's signature does not match: it was altered or "
-            "made for another unit or period; use the workbook sent to your unit",
+            "台账签名不符：表格被改动，或是为其他单位、其他报送期生成的；请用发给本单位的台账",
         )
         return parsed
-    sheet = book[PROGRESS_SHEET]
-    rows = sheet.iter_rows(values_only=True)
-    fields = _map_headers(parsed, next(rows, ()), 1)
-    for number, values in enumerate(rows, start=2):
-        record = {f: v for f, v in zip(fields, values, strict=False) if f}
-        report = _report_row(parsed, number, record, unit)
-        if report is None:
-            continue
-        if report.item_id not in parsed.signed_items:
-            parsed.problem(
-                number,
-                "item",
-                f"item {report.item_id} is not one of this "
-                "workbook's items (rows cannot be added by hand)",
-            )
-            continue
-        parsed.reports.append(report)
-    if MEASURE_SHEET in book.sheetnames:
-        rows = book[MEASURE_SHEET].iter_rows(values_only=True)
-        fields = _map_headers(parsed, next(rows, ()), 1)
-        for number, values in enumerate(rows, start=2):
-            record = {f: v for f, v in zip(fields, values, strict=False) if f}
-            measure = _measure_row(parsed, number, record, unit)
-            if measure is not None:
-                parsed.measures.append(measure)
+    parsed.signed = True
+    _xlsx_sheet(parsed, sheets[PROGRESS_SHEET], report_row, unit)
+    if MEASURE_SHEET in sheets:
+        _xlsx_sheet(parsed, sheets[MEASURE_SHEET], measure_row, unit)
     return parsed
+
+
+def _xlsx_sheet(
+    parsed: ParsedFile,
+    rows: Rows,
+    make: Callable[[ParsedFile, int, dict[str, Any], str | None], ReportRow | MeasureRow | None],
+    unit: str | None,
+) -> None:
+    if len(rows) > MAX_ROWS + 1:
+        parsed.problem(None, "", f"表格超过 {MAX_ROWS} 行；请只保留本单位的事项")
+        return
+    fields = map_headers(parsed, rows[0] if rows else (), 1)
+    for number, values in enumerate(rows[1:], start=2):
+        record = {f: v for f, v in zip(fields, values, strict=False) if f}
+        row = make(parsed, number, record, unit)
+        if isinstance(row, MeasureRow):
+            parsed.measures.append(row)
+        elif isinstance(row, ReportRow):
+            if parsed.signed_items is not None and row.item_id not in parsed.signed_items:
+                parsed.problem(number, "item", f"事项 {row.item_id} 不在本台账内（不能手工添加行）")
+                continue
+            parsed.reports.append(row)
 
 
 # -- .csv ---------------------------------------------------------------------------------------
@@ -259,98 +165,202 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("gb18030"), "gb18030"
 
 
-def read_csv(path: Path) -> ParsedFile:
+def read_csv(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
     """A CSV of reports (item, unit, state, …) or of measures (unit, measure, value)."""
     parsed = ParsedFile(path, "csv")
     try:
-        text, _ = decode(path.read_bytes())
+        text, _ = decode(data)
     except UnicodeDecodeError:
-        parsed.problem(None, "", "the file is neither UTF-8 nor GB18030/GBK text")
+        parsed.problem(None, "", "文件编码无法识别：请存为 UTF-8 或 GBK（GB18030）编码的 CSV")
         return parsed
     reader = csv.reader(io.StringIO(text, newline=""))
-    fields = _map_headers(parsed, next(reader, []), 1)
+    try:
+        _csv_rows(parsed, reader, plan_id)
+    except csv.Error:
+        parsed.problem(
+            reader.line_num, "", "无法读取此行：单元格过长（超过 131072 字）或引号不成对"
+        )
+    return parsed
+
+
+# one table read top to bottom: its branches are its columns
+def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: PLR0912
+    fields = map_headers(parsed, next(reader, []), 1)
     if "unit" not in fields:
-        parsed.problem(1, "unit", "a CSV report needs a column 单位代码 (unit)")
-        return parsed
+        parsed.problem(1, "unit", "CSV 报送须有“单位代码”列（unit）")
+        return
     is_measures = "measure" in fields
     if not is_measures and ("item" not in fields or "state" not in fields):
         parsed.problem(
-            1,
-            "",
-            "a CSV report needs columns 事项编号 (item) and 本期状态 (state), "
-            "or 指标项代码 (measure) and 本期值 (value)",
+            1, "", "CSV 报送须有“事项编号”和“本期状态”两列，或“指标项代码”和“本期值”两列"
         )
-        return parsed
+        return
     units: set[str] = set()
     periods: set[date] = set()
+    signed: list[int] = []
+    unsigned: list[int] = []
     for number, values in enumerate(reader, start=2):
+        if number > MAX_ROWS + 1:
+            parsed.problem(None, "", f"文件超过 {MAX_ROWS} 行；请只保留本单位的事项")
+            return
         record = {f: v for f, v in zip(fields, values, strict=False) if f}
-        if not any(_text(v) for v in values):
+        if not any(text_of(v) for v in values):
             continue
-        unit = _text(record.get("unit"))
+        unit = checked_text(parsed, number, "unit", record.get("unit"))
         if unit is None:
-            parsed.problem(number, "unit", "unit is empty")
+            if text_of(record.get("unit")) is None:
+                parsed.problem(number, "unit", "单位代码未填")
             continue
         units.add(unit)
-        if _text(record.get("period")) is not None:
+        period = None
+        if text_of(record.get("period")) is not None:
             try:
-                periods.add(_date(record["period"]))
+                period = a_date(record["period"])
+                periods.add(period)
             except ValueError as exc:
                 parsed.problem(number, "period", str(exc))
-        row = (_measure_row if is_measures else _report_row)(parsed, number, record, unit)
+        holds = sign_check(
+            parsed,
+            number,
+            plan_id=plan_id,
+            unit=unit,
+            period=period,
+            key=row_key(record, is_measures),
+            signature=record.get("signature"),
+        )
+        (unsigned if holds is None else signed).append(number)
+        row = (measure_row if is_measures else report_row)(parsed, number, record, unit)
         if isinstance(row, MeasureRow):
             parsed.measures.append(row)
         elif isinstance(row, ReportRow):
             parsed.reports.append(row)
+    settle_identity(parsed, signed, unsigned)
     parsed.unit = next(iter(units)) if len(units) == 1 else None
     if len(units) > 1:
-        parsed.problem(
-            None, "unit", "one file reports for one unit; found " + ", ".join(sorted(units))
-        )
+        shown = "、".join(excerpt(u) for u in sorted(units)[:5])
+        parsed.problem(None, "unit", f"一个文件只能报送一个单位；文件中有 {len(units)} 个：{shown}")
     if len(periods) > 1:
-        parsed.problem(None, "period", "one file covers one reporting period")
+        parsed.problem(None, "period", "一个文件只能报送一个报送期")
     parsed.period = next(iter(periods)) if len(periods) == 1 else None
-    return parsed
 
 
 # -- .json --------------------------------------------------------------------------------------
-def read_json(path: Path) -> ParsedFile:
-    """``{"unit": ..., "period": ..., "reports": [{item, state, ...}], "measures": [...]}``."""
+class _RefusedError(ValueError):
+    """A JSON document that parses but cannot be taken (its message is the Chinese reason)."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        raise _RefusedError(f"同一对象中的键重复出现：{'、'.join(excerpt(k) for k in twice[:3])}")
+    return dict(pairs)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _RefusedError(f"整数 {excerpt(text)} 位数过多")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise _RefusedError(f"{text} 不是有效数值")
+
+
+def _unstorable(data: Any) -> tuple[str, str] | None:
+    """The first string (key or value) that cannot be stored: (where, why), or None."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            why = storable(value)
+            if why is not None and not why.startswith("内容过长"):  # long text: named per cell
+                return where, why
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                why = storable(key)
+                if why is not None:
+                    return where or "(键)", why
+                stack.append((f"{where}.{key}" if where else key, inner))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i + 1}]", v) for i, v in enumerate(value))
+    return None
+
+
+def read_json(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:  # noqa: PLR0911 - one exit per refusal
+    """``{"unit", "period", "reports": [{item, state, …, signature}], "measures": [...]}``."""
     parsed = ParsedFile(path, "json")
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        parsed.problem(line, "", f"not valid JSON ({exc})")
+        document = json.loads(
+            data.decode("utf-8-sig"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_int=_bounded_int,
+            parse_constant=_no_constant,
+        )
+    except UnicodeDecodeError:
+        parsed.problem(None, "", "JSON 文件须为 UTF-8 编码")
         return parsed
-    if not isinstance(data, dict):
-        parsed.problem(None, "", "expected an object with unit, period, reports, measures")
+    except _RefusedError as exc:
+        parsed.problem(None, "", str(exc))
         return parsed
-    unknown = set(data) - {"plan", "unit", "period", "reports", "measures"}
-    for key in sorted(unknown):
-        parsed.problem(None, key, f"unknown key {key!r}")
-    parsed.plan = _text(data.get("plan"))
-    parsed.unit = _text(data.get("unit"))
-    if parsed.unit is None:
-        parsed.problem(None, "unit", "unit is missing")
-    if data.get("period") is not None:
+    except json.JSONDecodeError as exc:
+        parsed.problem(
+            None, "", f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
+        )
+        return parsed
+    except RecursionError:
+        parsed.problem(None, "", "JSON 嵌套层数过多")
+        return parsed
+    bad = _unstorable(document)
+    if bad is not None:
+        parsed.problem(None, bad[0][:60], bad[1])
+        return parsed
+    if not isinstance(document, dict):
+        parsed.problem(None, "", '应为一个对象：{"unit", "period", "reports", "measures"}')
+        return parsed
+    _json_document(parsed, document, plan_id)
+    return parsed
+
+
+def _json_document(parsed: ParsedFile, document: dict[str, Any], plan_id: str) -> None:
+    for key in sorted(set(document) - {"plan", "unit", "period", "reports", "measures"})[:10]:
+        parsed.problem(None, "", f"未知的键 {excerpt(key)}")
+    parsed.plan = checked_text(parsed, None, "plan", document.get("plan"))
+    parsed.unit = checked_text(parsed, None, "unit", document.get("unit"))
+    if parsed.unit is None and document.get("unit") is None:
+        parsed.problem(None, "unit", "缺少 unit（单位代码）")
+    if document.get("period") is not None:
         try:
-            parsed.period = _date(data["period"])
+            parsed.period = a_date(document["period"])
         except ValueError as exc:
             parsed.problem(None, "period", str(exc))
-    for section, make, target in (
-        ("reports", _report_row, parsed.reports),
-        ("measures", _measure_row, parsed.measures),
-    ):
-        entries = data.get(section, [])
+    signed: list[int] = []
+    unsigned: list[int] = []
+    for section, make in (("reports", report_row), ("measures", measure_row)):
+        entries = document.get(section, [])
         if not isinstance(entries, list):
-            parsed.problem(None, section, "expected a list")
+            parsed.problem(None, section, "应为列表")
+            continue
+        if len(entries) > MAX_ROWS:
+            parsed.problem(None, section, f"超过 {MAX_ROWS} 条；请只保留本单位的事项")
             continue
         for index, entry in enumerate(entries, start=1):
             if not isinstance(entry, dict):
-                parsed.problem(index, section, "expected an object")
+                parsed.problem(index, section, "应为一个对象")
                 continue
+            holds = sign_check(
+                parsed,
+                index,
+                plan_id=plan_id,
+                unit=parsed.unit,
+                period=parsed.period,
+                key=row_key(entry, section == "measures"),
+                signature=entry.get("signature"),
+            )
+            (unsigned if holds is None else signed).append(index)
             row = make(parsed, index, entry, parsed.unit)
-            if row is not None:
-                target.append(row)  # type: ignore[arg-type]
-    return parsed
+            if isinstance(row, MeasureRow):
+                parsed.measures.append(row)
+            elif isinstance(row, ReportRow):
+                parsed.reports.append(row)
+    settle_identity(parsed, signed, unsigned)

@@ -33,7 +33,11 @@ MEASURE_COLUMNS: list[tuple[str, str]] = [
     ("previous", "上期值"),
     ("value", "本期值"),
 ]
-CSV_EXTRA: list[tuple[str, str]] = [("unit", "单位代码"), ("period", "报送期")]
+CSV_EXTRA: list[tuple[str, str]] = [
+    ("unit", "单位代码"),
+    ("period", "报送期"),
+    ("signature", "签名"),
+]
 
 _ALL_COLUMNS = REPORT_COLUMNS + MEASURE_COLUMNS + CSV_EXTRA
 FIELD_TO_HEADER = dict(_ALL_COLUMNS)
@@ -76,6 +80,7 @@ class ParsedFile:
     unit: str | None = None
     period: date | None = None
     signed_items: set[int] | None = None
+    signed: bool = False  # duban's signature proves who sent it (workbook or template rows)
     reports: list[ReportRow] = field(default_factory=list)
     measures: list[MeasureRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -84,7 +89,7 @@ class ParsedFile:
         """Record a problem at a row (line) and column of this file."""
         header = FIELD_TO_HEADER.get(column, column)
         if self.kind == "json":  # JSON has no useful line numbers: name the entry instead
-            where = f"entry {row}" if row is not None else ""
+            where = f"第{row}条" if row is not None else ""
             self.problems.append(Problem(self.path, None, f"{where} {column}".strip(), message))
             return
         self.problems.append(Problem(self.path, row, header, message))

@@ -21,6 +21,7 @@ from models.orm import Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.plan_week import item_id as item
+from tests.intake.signed import sign_json
 
 TZ = "Asia/Shanghai"
 
@@ -77,7 +78,7 @@ def test_completeness_and_timeliness_over_four_weeks(
         "period": "2021-06-21",
         "reports": [{"item": m1, "state": "in_progress", "percent": 60}],
     }
-    (inbox / "zzb-late.json").write_text(json.dumps(late), encoding="utf-8")
+    (inbox / "zzb-late.json").write_text(json.dumps(sign_json(late)), encoding="utf-8")
     with frozen_time(end_of_working_day(date(2021, 6, 28), TZ)):
         assert collect(engine, "demo-plan", inbox)[0].status == "landed"
 

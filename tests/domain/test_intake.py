@@ -33,6 +33,7 @@ from models.orm import (
 from models.tally import ITEM_KEY, tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.intake.signed import sign_csv, sign_json
 
 PLAN = "demo-plan"
 AT = datetime(2021, 6, 25, 9, tzinfo=UTC)  # Friday 17:00 in Shanghai
@@ -111,6 +112,7 @@ def test_workbook_round_trip_lands_reports_and_measures(synced: Engine, tmp_path
         assert session.scalar(select(func.count()).select_from(work_item_tally)) == (
             session.scalar(select(func.count()).select_from(keys))
         )
+    assert outcome.kept_at is not None and outcome.sha256 is not None
     assert outcome.kept_at.parent == inbox / "archive" / "2021-06-25"
     assert outcome.kept_at.name.startswith(outcome.sha256[:8])
     assert not path.exists()
@@ -146,13 +148,13 @@ def test_a_bad_row_rejects_the_whole_file_and_changes_nothing(
     assert state_of(synced, m4) == ("assigned", 0)
     assert outcome.kept_at == inbox / "rejected" / "2021-06-25" / path.name
     text = (outcome.error_report or Path()).read_text(encoding="utf-8")
-    assert "row 2, column 本期值: 户数 cannot be negative (-3)" in text
-    assert "nothing from it was recorded" in text
+    assert "第2行，本期值：“户数”不能为负数（-3）" in text
+    assert "表中内容均未入库" in text
 
 
 REJECTIONS: list[tuple[str, dict[str, Any], str]] = [
-    ("unknown state", {"state": "差不多"}, "is not a report state"),
-    ("percent not a number", {"state": "推进中", "percent": "七十"}, "is not a whole number"),
+    ("unknown state", {"state": "差不多"}, "“差不多” 不是可选的状态"),
+    ("percent not a number", {"state": "推进中", "percent": "七十"}, "“七十” 不是整数"),
     (
         "done without 100",
         {"state": "已完成", "percent": 90, "evidence": "文件"},
@@ -210,7 +212,7 @@ def test_tampered_or_foreign_workbook_is_rejected(synced: Engine, tmp_path: Path
     book.save(path)
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert "signature does not match" in outcome.problems[0].message
+    assert "台账签名不符" in outcome.problems[0].message
 
     path = workbook(synced, "t1", inbox)
     other = find_item(synced, "M2", "t2")
@@ -220,7 +222,7 @@ def test_tampered_or_foreign_workbook_is_rejected(synced: Engine, tmp_path: Path
     book.save(path)
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert f"item {other} is not one of this workbook's items" in outcome.problems[0].message
+    assert f"事项 {other} 不在本台账内" in outcome.problems[0].message
 
 
 def test_duplicate_submission_lands_once(synced: Engine, tmp_path: Path) -> None:
@@ -235,7 +237,7 @@ def test_duplicate_submission_lands_once(synced: Engine, tmp_path: Path) -> None
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "duplicate"
     assert counts(synced) == before
-    assert outcome.kept_at.exists()
+    assert outcome.kept_at is not None and outcome.kept_at.exists()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
@@ -247,7 +249,7 @@ def test_csv_in_every_encoding_chinese_excel_writes(
     inbox.mkdir()
     m2 = find_item(synced, "M2", "t1")
     text = f"单位代码,事项编号,本期状态,本期进度%,进展情况\nt1,{m2},推进中,20,制度起草中\n"
-    (inbox / "t1.csv").write_bytes(text.encode(encoding))
+    (inbox / "t1.csv").write_bytes(sign_csv(text).encode(encoding))
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "landed", outcome.problems
     with session_scope(synced) as session:
@@ -262,10 +264,11 @@ def test_item_of_another_unit_is_rejected_whatever_the_source(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     other = find_item(synced, "M2", "t2")
-    (inbox / "t1.csv").write_text(f"unit,item,state\nt1,{other},in_progress\n", encoding="utf-8")
+    text = sign_csv(f"unit,item,state\nt1,{other},in_progress\n")
+    (inbox / "t1.csv").write_text(text, encoding="utf-8")
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert outcome.problems[0].message == f"item {other} belongs to 乙乡, not 甲镇"
+    assert outcome.problems[0].message == f"事项 {other} 属于乙乡，不属于甲镇"
     assert outcome.problems[0].line == 2
 
 
@@ -275,7 +278,7 @@ def test_json_report_and_its_problems(synced: Engine, tmp_path: Path) -> None:
     inbox.mkdir()
     m2 = find_item(synced, "M2", "t1")
     good = {"unit": "t1", "reports": [{"item": m2, "state": "in_progress", "percent": 15}]}
-    (inbox / "a.json").write_text(json.dumps(good), encoding="utf-8")
+    (inbox / "a.json").write_text(json.dumps(sign_json(good)), encoding="utf-8")
     bad = {
         "unit": "t1",
         "reports": [
@@ -283,19 +286,19 @@ def test_json_report_and_its_problems(synced: Engine, tmp_path: Path) -> None:
             {"item": m2, "state": "in_progress", "percent": -1},
         ],
     }
-    (inbox / "b.json").write_text(json.dumps(bad), encoding="utf-8")
+    (inbox / "b.json").write_text(json.dumps(sign_json(bad)), encoding="utf-8")
     first, second = run_collect(synced, inbox)
     assert first.status == "landed"
     assert second.status == "rejected"
     messages = [p.message for p in second.problems]
-    assert "-1 is not between 0 and 100" in messages
-    assert "no work item 99999" in messages
+    assert "“-1” 超出范围（应在 0–100 之间）" in messages
+    assert "没有编号为 99999 的事项" in messages
 
 
 MEASURE_REJECTIONS: list[tuple[dict[str, Any], str]] = [
-    ({"households": -5}, "cannot be negative"),
-    ({"households": 0, "facility_area": 120}, "户数 is 0 while the numerator"),
-    ({"households": "三百"}, "is not a number"),
+    ({"households": -5}, "不能为负数"),
+    ({"households": 0, "facility_area": 120}, "户数为 0，而"),
+    ({"households": "三百"}, "“三百” 不是数字"),
 ]
 
 
@@ -321,7 +324,7 @@ def test_unsupported_files_are_rejected_and_lock_files_left_alone(
     (inbox / "~$open.xlsx").write_bytes(b"lock")
     (outcome,) = run_collect(synced, inbox)
     assert (outcome.name, outcome.status) == ("old.xls", "rejected")
-    assert "save it as .xlsx" in outcome.problems[0].message
+    assert "另存为" in outcome.problems[0].message
     assert (inbox / "~$open.xlsx").exists()
 
 
@@ -330,11 +333,11 @@ def test_all_measure_problems_come_back_at_once(synced: Engine, tmp_path: Path) 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     text = "单位代码,指标项代码,本期值\nv11,facility_area,-5\nv11,households,0\n"
-    (inbox / "m.csv").write_text(text, encoding="utf-8")
+    (inbox / "m.csv").write_text(sign_csv(text), encoding="utf-8")
     (outcome,) = run_collect(synced, inbox)
     assert [p.line for p in outcome.problems] == [2]
     text = "unit,measure,value\nv11,facility_area,120\nv11,households,0\n"
-    (inbox / "n.csv").write_text(text, encoding="utf-8")
+    (inbox / "n.csv").write_text(sign_csv(text), encoding="utf-8")
     (outcome,) = run_collect(synced, inbox)
     assert outcome.problems[0].line == 3  # names the row of the zero denominator
 
@@ -345,7 +348,7 @@ def test_dates_as_chinese_excel_writes_them(synced: Engine, tmp_path: Path) -> N
     inbox.mkdir()
     m2 = find_item(synced, "M2", "t1")
     text = f"单位代码,事项编号,本期状态,报送期\nt1,{m2},推进中,2021/6/21\n"
-    (inbox / "a.csv").write_text(text, encoding="utf-8")
+    (inbox / "a.csv").write_text(sign_csv(text), encoding="utf-8")
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "landed", outcome.problems
     with session_scope(synced) as session:
@@ -364,7 +367,7 @@ def test_an_id_changed_to_another_item_is_caught(synced: Engine, tmp_path: Path)
     book.save(path)
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert f"item {m2} is milestone M2, but the row says M3" in outcome.problems[0].message
+    assert f"事项 {m2} 属于节点 M2，本行却写 “M3”" in outcome.problems[0].message
 
 
 def test_a_blank_returned_workbook_counts_as_reported(synced: Engine, tmp_path: Path) -> None:

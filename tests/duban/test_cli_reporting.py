@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from config.settings import Settings
 from duban.cli import app, main
 from tests.fixtures.catalog import CatalogWriter
+from tests.intake.signed import sign_csv
 
 runner = CliRunner()
 
@@ -66,7 +67,7 @@ def test_report_on_another_units_item(
 ) -> None:
     """The single-item command checks ownership like the inbox does."""
     assert exit_code(monkeypatch, "report", "1", "--unit", "mzj", "--state", "in_progress") == 2
-    assert "item 1 belongs to 示例县委组织部, not 示例县民政局" in capsys.readouterr().err
+    assert "事项 1 属于示例县委组织部，不属于示例县民政局" in capsys.readouterr().err
 
 
 def test_workbook_needs_unit_or_all(synced: Settings, tmp_path: Path) -> None:
@@ -83,7 +84,8 @@ def test_collect_exits_2_when_a_file_is_rejected_and_reports_json(
     """--json lists each file with its problems; any rejection makes the exit status 2."""
     inbox = synced.home / "inbox"
     inbox.mkdir()
-    (inbox / "bad.csv").write_text("unit,item,state\nzzb,1,maybe\n", encoding="utf-8")
+    text = sign_csv("unit,item,state\nzzb,1,maybe\n")
+    (inbox / "bad.csv").write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["collect", "--json"])
     assert result.exit_code == 2
     data = json.loads(result.stdout)
@@ -92,7 +94,7 @@ def test_collect_exits_2_when_a_file_is_rejected_and_reports_json(
     assert entry["problems"][0]["row"] == 2
     assert entry["problems"][0]["column"] == "本期状态"
     assert (inbox / "rejected").is_dir()
-    assert runner.invoke(app, ["collect"]).stdout.startswith("inbox ")
+    assert runner.invoke(app, ["collect"]).stdout.startswith("收件箱 ")
 
 
 def test_closing_always_goes_through_verification(

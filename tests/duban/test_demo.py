@@ -32,7 +32,7 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
     ):
         assert step in text
     assert "warning" not in text.lower()
-    assert "1 rejected" in text
+    assert "退回 1 个" in text
     assert "sync again: nothing changed (idempotent)" in text
     assert list((tmp_path / "demo" / "outbox").glob("*.txt"))
     assert list((tmp_path / "demo" / "inbox" / "sample").glob("*/rejected/*/*.reasons.txt"))
