@@ -20,6 +20,7 @@ from typing import Any
 import openpyxl
 
 from domain import signing
+from domain.cell_text import csv_cell_read
 from domain.intake.cells import (
     MAX_ID,
     a_date,
@@ -203,7 +204,8 @@ def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: P
         if number > MAX_ROWS + 1:
             parsed.problem(None, "", f"文件超过 {MAX_ROWS} 行；请只保留本单位的事项")
             return
-        record = {f: v for f, v in zip(fields, values, strict=False) if f}
+        # the apostrophe duban's template put before formula-like text is not the unit's
+        record = {f: csv_cell_read(v) for f, v in zip(fields, values, strict=False) if f}
         if not any(text_of(v) for v in values):
             continue
         unit = checked_text(parsed, number, "unit", record.get("unit"))

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import signing
+from domain.cell_text import csv_cell
 from domain.files import fit_name, write_atomically
 from domain.intake.rows import FIELD_TO_HEADER, INPUT_FIELDS, REPORT_COLUMNS
 from domain.workbooks import STATE_LABELS, unit_items
@@ -28,14 +29,6 @@ from models.orm import Measure, Plan, Unit
 from models.unitsets import select_units
 
 FORMATS = ("xlsx", "csv", "json")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def as_text_cell(value: object) -> object:
-    """A text cell Excel will not take for a formula (OWASP CSV injection: prefix ``'``)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _report_entries(session: Session, plan: Plan, unit: Unit, period: date) -> list[dict[str, Any]]:
@@ -125,7 +118,5 @@ def _csv(fields: list[str], entries: list[dict[str, Any]], unit: str, period: da
     writer.writerow([FIELD_TO_HEADER[f] for f in fields])
     for entry in entries:
         row = {"unit": unit, "period": period.isoformat(), **entry}
-        writer.writerow(
-            [as_text_cell(row.get(f)) if row.get(f) is not None else "" for f in fields]
-        )
+        writer.writerow([csv_cell(row.get(f)) if row.get(f) is not None else "" for f in fields])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
