@@ -271,7 +271,10 @@ def setting_problem(detail: ErrorDetails) -> str:
     if field in _SECRET:
         shown = f"{name}（值已隐藏）"
     elif isinstance(value, str):
-        shown = f"{name}={mask_url(value) if field == 'database_url' else value!r}"
+        masked = (
+            mask_url(value) if field == "database_url" else _URL_CREDENTIALS.sub(r"\1:***@", value)
+        )
+        shown = f"{name}={masked!r}"
     else:
         shown = name
     if detail["type"] == "value_error":
@@ -290,6 +293,11 @@ def _from_environment() -> Settings:
         return Settings()
     except ValidationError as error:
         raise SettingError(*map(setting_problem, error.errors(include_url=False))) from None
+    except OSError as error:  # the .env file of the working directory cannot be read
+        raise SettingError(
+            f"无法读取设置文件 {error.filename or '.env'}：{error.strerror}。"
+            "请检查它的权限，或换一个工作目录运行。"
+        ) from None
 
 
 _overrides: list[Settings] = []

@@ -135,6 +135,7 @@ def open_engine(*, create: bool = False) -> Engine:
     port, a data directory that is a file or read-only) raises :class:`SettingError` naming the
     setting, before anything is created."""
     settings = get_settings()
+    _check_home(settings.home)
     url = settings.resolved_database_url
     path = sqlite_file(url)
     if path is not None:
@@ -150,6 +151,26 @@ def open_engine(*, create: bool = False) -> Engine:
             f"无法连接数据库（{database_setting()}）：{connection_problem(error)}。"
         ) from None
     return engine
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK if path.is_dir() else os.W_OK, effective_ids=True)
+
+
+def _check_home(home: Path) -> None:
+    """The data directory (or, before it exists, the folder it will be made in) must be a
+    directory this process can write: files land there whichever database is used."""
+    existing = next((p for p in (home, *home.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        what = "是一个文件" if existing == home else f"所在的 {existing} 是一个文件"
+        raise SettingError(f"数据目录（DUBAN_HOME={home}）{what}，不是目录：请改为一个目录。")
+    if not _writable(existing):
+        raise SettingError(
+            f"数据目录不可写（DUBAN_HOME={home}）：报送文件、提醒、简报和默认的数据库都写在这里。"
+            f"请检查 {existing} 的权限，或改为可写的目录。"
+        )
 
 
 def _check_sqlite_place(path: Path, *, create: bool) -> None:
@@ -171,8 +192,7 @@ def _check_sqlite_place(path: Path, *, create: bool) -> None:
             raise SettingError(
                 f"无法创建数据目录（{where}）：{exc.strerror}。请检查权限，或改为可写的目录。"
             ) from None
-    writable = [folder, *([path] if path.exists() else [])]
-    if not all(os.access(p, os.W_OK, effective_ids=True) for p in writable):
+    if not all(_writable(p) for p in (folder, path) if p.exists()):
         raise SettingError(
             f"数据目录不可写（{where}）：数据库及其 -wal、-shm 文件都要写在这里。"
             "请检查目录和文件的权限，或改为可写的目录。"
@@ -269,3 +289,9 @@ def insert_rows(
                 ]
             )
     return written
+
+
+def dispose_engines() -> None:
+    """Close every pooled engine of the process (between commands run in one test process)."""
+    for url, _ in list(_engines):
+        dispose_engine(url)
