@@ -191,6 +191,13 @@ def as_someone_else(active: bool) -> Iterator[None]:
         os.setegid(0)
 
 
+def fill(text: str, values: dict[str, Any]) -> str:
+    """``text`` with each ``{name}`` of ``values`` replaced (other braces left as they are)."""
+    for name, value in values.items():
+        text = text.replace(f"{{{name}}}", str(value))
+    return text
+
+
 def load_corpus() -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
     return cases
@@ -217,12 +224,14 @@ def test_every_command_refuses_a_broken_setting_cleanly(
     clean_environment.chdir(scratch)  # another user must be able to look for a .env there
     clean_environment.setenv("DUBAN_HOME", str(home))
     for name, value in case["env"].items():
-        clean_environment.setenv(name, value.format(**values))
+        clean_environment.setenv(name, fill(value, values))
     commands = COMMANDS + [(args, True) for args in AT_LOAD_ONLY if case.get("at_load")]
     for template, needs_database in commands:
         if case["home"] == "missing" and template == ["init"]:
             continue  # init makes the data directory: see the test below
-        args = [a.format(catalog=scratch / "catalog.yaml", scratch=scratch) for a in template]
+        args = [
+            fill(a, {"catalog": scratch / "catalog.yaml", "scratch": scratch}) for a in template
+        ]
         before = checksums(scratch)
         with as_someone_else(case["home"] == "readonly"):
             outcome = run_main(args, capsys)
@@ -375,7 +384,7 @@ def test_any_settings_give_exit_0_or_a_message_naming_one_of_them(
         with clean_environment.context() as patch:
             patch.setenv("DUBAN_HOME", str(home))
             for name, value in env.items():
-                patch.setenv(name, value.format(**values) if "{" in value else value)
+                patch.setenv(name, fill(value, values))
             before = checksums(scratch)
             outcome = run_main(["status", "--as-of", "2021-12-27"], capsys)
         said = outcome.out + outcome.err
@@ -415,7 +424,7 @@ def test_the_console_script_prints_one_line_and_exits_2(
     if user is not None:
         os.chown(own, user, user)
     environment |= {"DUBAN_HOME": str(home), "HOME": str(own), "XDG_STATE_HOME": str(own)}
-    environment |= {k: v.format(**values) for k, v in env.items()}
+    environment |= {k: fill(v, values) for k, v in env.items()}
     before = checksums(home) if home.is_dir() and kind != "readonly" else None
     result = subprocess.run(
         [str(Path(sys.executable).parent / "duban"), "status"],
