@@ -74,7 +74,13 @@ def _checked_cron(expression: str) -> str:
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cron = Annotated[str, AfterValidator(_checked_cron)]
-_URL_CREDENTIALS = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+_URL_CREDENTIALS = re.compile(r"(?<=[A-Za-z0-9+.-]:/)(/?[^/@:\s]*):[^/@\s]*@")
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it (``scheme://user:password@``, also with
+    the slashes a path made of it keeps) replaced by ``***``."""
+    return _URL_CREDENTIALS.sub(r"\1:***@", text)
 
 
 def mask_url(url: str) -> str:
@@ -82,7 +88,7 @@ def mask_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return _URL_CREDENTIALS.sub(r"\1:***@", url)
+        return hide_passwords(url)
 
 
 class Settings(BaseSettings):
@@ -271,9 +277,7 @@ def setting_problem(detail: ErrorDetails) -> str:
     if field in _SECRET:
         shown = f"{name}（值已隐藏）"
     elif isinstance(value, str):
-        masked = (
-            mask_url(value) if field == "database_url" else _URL_CREDENTIALS.sub(r"\1:***@", value)
-        )
+        masked = mask_url(value) if field == "database_url" else hide_passwords(value)
         shown = f"{name}={masked!r}"
     else:
         shown = name

@@ -16,7 +16,7 @@ from rich.markup import escape
 from sqlalchemy import select
 
 from config.errors import ConflictError, InputError, NotFoundError
-from config.settings import get_settings
+from config.settings import get_settings, hide_passwords
 from domain.calendar import ensure_calendar
 from domain.completeness import completeness_view
 from domain.items import item_detail, move_item, verify_item
@@ -257,14 +257,14 @@ def main() -> None:
             err.print(f"  {problem}", markup=False)
         sys.exit(2)
     except (NotFoundError, TransitionError, ConflictError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(hide_passwords(str(exc)))}", soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
         explained = cli_errors.explain(exc)
         if explained is None:
             raise
         for line in explained.lines:
-            err.print(f"[red]错误：[/]{escape(line)}", soft_wrap=True)
+            err.print(f"[red]错误：[/]{escape(hide_passwords(line))}", soft_wrap=True)
         if explained.fault and (log := cli_errors.record_fault(exc)):
             err.print(f"详细记录见 {log}", markup=False, soft_wrap=True)
         sys.exit(2)

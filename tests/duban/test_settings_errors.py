@@ -24,7 +24,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from config.settings import Settings, delivery_window, mask_url, reload_settings, setting_problem
+from config.settings import (
+    Settings,
+    delivery_window,
+    hide_passwords,
+    mask_url,
+    reload_settings,
+    setting_problem,
+)
 from domain.sync import sync_catalog
 from duban.cli import main
 from models.db import dispose_engines, engine_for, session_scope
@@ -318,6 +325,15 @@ def test_delivery_hours_accept_a_window_within_the_day() -> None:
 def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
     """A URL's password is masked whether or not the URL parses."""
     assert mask_url(url) == shown
+
+
+def test_passwords_are_hidden_in_any_text() -> None:
+    """Every URL's password in a message is hidden, also in a URL a path made one slash of."""
+    text = "DUBAN_HOME=postgresql+psycopg:/u:pw-SECRET@h/x，https://t:pw-SECRET@git.example/r"
+    assert (
+        hide_passwords(text)
+        == "DUBAN_HOME=postgresql+psycopg:/u:***@h/x，https://t:***@git.example/r"
+    )
 
 
 def test_a_secret_setting_is_named_but_never_shown() -> None:
