@@ -21,7 +21,13 @@ from config.errors import SettingError
 from config.settings import get_settings
 from models.db import damaged_sqlite, database_setting, sqlite_read_only
 
-_PERSON_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST}
+_PERSON_ERRNOS = {
+    errno.EACCES: "没有权限",
+    errno.EPERM: "不允许这样操作",
+    errno.EROFS: "所在的文件系统只读",
+    errno.ENOTDIR: "路径中有一段是文件，不是目录",
+    errno.EEXIST: "已有同名的文件",
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,8 @@ def explain(exc: BaseException) -> Explained | None:
         where = f"（{owner}）" if owner else ""
         return Explained(
             [
-                f"无法写入 {path}{where}：{exc.strerror}。请检查该目录的权限，"
-                "或在设置中改为可写的目录。"
+                f"无法写入 {path}{where}：{_PERSON_ERRNOS[exc.errno]}。请检查该目录的权限，"
+                f"或在设置中改为可写的目录。 ({exc.strerror})"
             ]
         )
     return None

@@ -4,6 +4,7 @@ traceback, and no file of the data directory created or changed (tests/corpus/se
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import random
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given
+from hypothesis import HealthCheck, assume, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from config.settings import (
     Settings,
@@ -31,9 +34,11 @@ from config.settings import (
     mask_url,
     reload_settings,
     setting_problem,
+    temporary_settings,
 )
 from domain.sync import sync_catalog
 from duban.cli import main
+from duban.cli_errors import explain
 from models.db import dispose_engines, engine_for, session_scope
 from models.migrate import upgrade
 from tasks_catalog.loader import load_catalog
@@ -203,6 +208,12 @@ def fill(text: str, values: dict[str, Any]) -> str:
     for name, value in values.items():
         text = text.replace(f"{{{name}}}", str(value))
     return text
+
+
+def inside(value: str, folders: list[Path]) -> bool:
+    """Whether a data directory or SQLite URL ``value`` names a place inside one of ``folders``."""
+    where = (Path.cwd() / value.removeprefix("sqlite:///")).resolve()
+    return any(where.is_relative_to(folder.resolve()) for folder in folders)
 
 
 def load_corpus() -> list[dict[str, Any]]:
@@ -384,30 +395,39 @@ VARIABLES = st.sampled_from(sorted(f"DUBAN_{f.upper()}" for f in Settings.model_
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(env=st.dictionaries(VARIABLES, VALUES, max_size=3))
+@given(
+    env=st.dictionaries(VARIABLES, VALUES, max_size=3),
+    command=st.sampled_from([["status", "--as-of", "2021-12-27"], ["init"]]),
+)
 def test_any_settings_give_exit_0_or_a_message_naming_one_of_them(
     env: dict[str, str],
+    command: list[str],
     synced_home: Path,
     clean_environment: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`duban status` under arbitrary DUBAN_* values: exit 0, or exit 2 with a Chinese line
-    naming one of the variables set; never a traceback or a password, nothing written."""
+    """`duban status` or `duban init` under arbitrary DUBAN_* values: exit 0, or exit 2 with a
+    Chinese line naming one of the variables set; never a traceback or a password, nothing
+    written."""
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         home = prepare("initialised", synced_home, scratch)
         values = {"home": home, "scratch": scratch, "closed_port": closed_port()}
+        filled = {name: fill(value, values) for name, value in env.items()}
+        if command == ["init"]:  # init creates its database: only inside the test's folders
+            for name in ("DUBAN_HOME", "DUBAN_DATABASE_URL"):
+                assume(name not in filled or inside(filled[name], [scratch, Path.cwd()]))
         with clean_environment.context() as patch:
             patch.setenv("DUBAN_HOME", str(home))
-            for name, value in env.items():
-                patch.setenv(name, fill(value, values))
+            for name, value in filled.items():
+                patch.setenv(name, value)
             before = checksums(scratch)
-            outcome = run_main(["status", "--as-of", "2021-12-27"], capsys)
+            outcome = run_main(command, capsys)
         said = outcome.out + outcome.err
         assert "Traceback" not in said
         assert SECRET not in said
         assert outcome.code in (0, 2), outcome
-        event(f"exit {outcome.code}")
+        event(f"{command[0]}: exit {outcome.code}")
         if outcome.code == 2:
             assert "错误：" in outcome.err, outcome
             assert any(name in outcome.err for name in [*env, "DUBAN_HOME"]), outcome
@@ -486,3 +506,24 @@ def test_a_broken_data_directory_is_refused_with_the_backends_database(
         assert outcome.code == 2, (args, outcome)
         assert "DUBAN_HOME" in outcome.err and "Traceback" not in outcome.err
         assert checksums(scratch) == before
+
+
+def test_a_folder_without_permission_is_explained_naming_its_setting(tmp_path: Path) -> None:
+    """A permission error on a path in the data directory names DUBAN_HOME and says what to do."""
+    with temporary_settings(home=tmp_path / "home", inbox=None, briefings=None):
+        denied = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "home" / "demo"))
+        explained = explain(denied)
+    assert explained is not None and not explained.fault
+    assert explained.lines == [
+        f"无法写入 {tmp_path / 'home' / 'demo'}（DUBAN_HOME={tmp_path / 'home'}）：没有权限。"
+        "请检查该目录的权限，或在设置中改为可写的目录。 (Permission denied)"
+    ]
+
+
+def test_a_fault_of_the_system_is_not_explained_away() -> None:
+    """A database lost mid-command, a bug: no message blaming a setting (the traceback stays)."""
+    lost = OperationalError(
+        "SELECT 1", {}, psycopg.OperationalError("server closed the connection")
+    )
+    assert explain(lost) is None
+    assert explain(RuntimeError("a bug")) is None
