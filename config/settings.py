@@ -192,6 +192,13 @@ class Settings(BaseSettings):
             raise ValueError("指向的是一个文件，不是目录：请改为一个目录（不存在时会自动创建）")
         return path
 
+    @field_validator("catalog", "ladder", "calendar_overrides")
+    @classmethod
+    def _exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.exists():
+            raise ValueError("指向的文件或目录不存在：请改为已有的路径，或不设置以用默认值")
+        return path
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:
