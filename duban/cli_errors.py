@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from config.errors import SettingError
-from config.settings import get_settings
+from config.settings import get_settings, hide_passwords
 from models.db import damaged_sqlite, database_setting, sqlite_read_only
 
 _PERSON_ERRNOS = {
@@ -46,14 +46,14 @@ def fault_log() -> Path:
 
 
 def record_fault(exc: BaseException) -> Path | None:
-    """Append ``exc``'s traceback to the fault log; the log's path, or None if it cannot be
-    written."""
+    """Append ``exc``'s traceback (URL passwords hidden) to the fault log; the log's path, or
+    None if it cannot be written."""
     path = fault_log()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as log:
             log.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
-            log.write("".join(traceback.format_exception(exc)))
+            log.write(hide_passwords("".join(traceback.format_exception(exc))))
     except OSError:
         return None
     return path
