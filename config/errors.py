@@ -46,3 +46,13 @@ class NotFoundError(Exception):
 
 class ConflictError(Exception):
     """Another process holds what this one needs (the scheduler lock, say)."""
+
+
+class SettingError(Exception):
+    """A ``DUBAN_*`` setting is wrong, or names something that cannot be used (a database that
+    does not answer, a data directory that is a file): nothing was written. Each line is a
+    Chinese message that names the setting and says what to do."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from config.errors import InputError, Problem
+from config.errors import SettingError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = PACKAGE_ROOT / "tasks_catalog" / "shidian"
@@ -29,6 +35,62 @@ def default_home() -> Path:
     """The data directory when ``DUBAN_HOME`` is unset: ``$XDG_DATA_HOME/duban``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "duban"
+
+
+def delivery_window(text: str) -> tuple[time, time]:
+    """``"08:30-18:00"`` as (start, end): real times of day, the start before the end."""
+    match = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", text.strip())
+    if match is None:
+        raise ValueError("应写成“时:分-时:分”，例如 08:30-18:00")
+    hour1, minute1, hour2, minute2 = (int(g) for g in match.groups())
+    for hour, minute in ((hour1, minute1), (hour2, minute2)):
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{hour:02}:{minute:02} 不是一天中的时刻（00:00–23:59）")
+    start, end = time(hour1, minute1), time(hour2, minute2)
+    if start >= end:
+        raise ValueError("开始时刻应早于结束时刻（同一天之内），例如 08:30-18:00")
+    return start, end
+
+
+def _checked_delivery_hours(text: str) -> str:
+    delivery_window(text)
+    return text.strip()
+
+
+def _checked_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("不是已知的时区名，例如 Asia/Shanghai") from None
+    return name
+
+
+def _checked_cron(expression: str) -> str:
+    fields = expression.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,?-]+", f) for f in fields):
+        raise ValueError("应为五段的 cron 表达式（分 时 日 月 周），例如 30 8 * * *")
+    return expression
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Cron = Annotated[str, AfterValidator(_checked_cron)]
+CronOrOff = Annotated[str, AfterValidator(lambda e: _checked_cron(e) if e.strip() else "")]
+"""A cron expression, or empty for "never"."""
+_URL_CREDENTIALS = re.compile(r"(?<=[A-Za-z0-9+.-]:/)(/?[^/@:\s]*):[^/@\s]*@")
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it (``scheme://user:password@``, also with
+    the slashes a path made of it keeps) replaced by ``***``."""
+    return _URL_CREDENTIALS.sub(r"\1:***@", text)
+
+
+def mask_url(url: str) -> str:
+    """``url`` fit to print: its password replaced by ``***`` (parsable or not)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return hide_passwords(url)
 
 
 class Settings(BaseSettings):
@@ -69,9 +131,11 @@ class Settings(BaseSettings):
         default=None, description="escalation ladder YAML; default config/ladder.yaml"
     )
     channel: Literal["file", "smtp"] = "file"
-    delivery_hours: str = Field(default="08:30-18:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    delivery_hours: Annotated[str, AfterValidator(_checked_delivery_hours)] = Field(
+        default="08:30-18:00", description="when notices may go out on a working day (HH:MM-HH:MM)"
+    )
     smtp_host: str | None = None
-    smtp_port: int = 587
+    smtp_port: Port = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
@@ -87,10 +151,10 @@ class Settings(BaseSettings):
         default=None,
         description="URL under which the briefings folder is published (for links in the UI)",
     )
-    daily_cron: str = Field(
+    daily_cron: Cron = Field(
         default="30 8 * * *", description="when the daily cycle runs (cron, schedule_timezone)"
     )
-    weekly_cron: str = Field(
+    weekly_cron: Cron = Field(
         default="0 16 * * 5", description="when the weekly briefing runs (cron, schedule_timezone)"
     )
     backups: Path | None = Field(
@@ -101,11 +165,11 @@ class Settings(BaseSettings):
     backup_keep: int = Field(
         default=7, ge=1, description="snapshots kept in the backups folder; older ones are deleted"
     )
-    backup_cron: str = Field(
+    backup_cron: CronOrOff = Field(
         default="0 2 * * *",
         description="when the nightly snapshot runs (cron, schedule_timezone); empty: never",
     )
-    schedule_timezone: str = "Asia/Shanghai"
+    schedule_timezone: Annotated[str, AfterValidator(_checked_timezone)] = "Asia/Shanghai"
     briefing_approval: Literal["wait", "auto"] = Field(
         default="wait",
         description="the weekly flow waits for the coordinator's approval in the Prefect UI, "
@@ -114,7 +178,7 @@ class Settings(BaseSettings):
     briefing_approval_timeout: int = Field(
         default=4 * 3600, ge=0, description="seconds to wait for approval before giving up"
     )
-    prefect_port: int = Field(default=4200, description="port of the local Prefect server")
+    prefect_port: Port = Field(default=4200, description="port of the local Prefect server")
     prefect_api_url: str | None = Field(
         default=None,
         description="a Prefect server elsewhere (production); default: the local one "
@@ -134,6 +198,45 @@ class Settings(BaseSettings):
         "folder, which must then exist at the same path on every worker machine",
     )
     sql_echo: bool = False
+
+    @field_validator("home", "inbox", "briefings", "backups")
+    @classmethod
+    def _folder_not_a_file(cls, path: Path | None) -> Path | None:
+        if path is not None and path.exists() and not path.is_dir():
+            raise ValueError("指向的是一个文件，不是目录：请改为一个目录（不存在时会自动创建）")
+        return path
+
+    @field_validator("catalog", "ladder", "calendar_overrides")
+    @classmethod
+    def _exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.exists():
+            raise ValueError("指向的文件或目录不存在：请改为已有的路径，或不设置以用默认值")
+        return path
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        try:
+            parsed = make_url(url.strip())
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise ValueError(
+                "不是数据库地址：应形如 postgresql+psycopg://用户@主机:端口/库名；"
+                "不设置则用数据目录中的 SQLite 文件"
+            ) from None
+        try:
+            parsed.get_dialect().import_dbapi()
+        except NoSuchModuleError:
+            raise ValueError(
+                "数据库类型或驱动名不认识：可用 sqlite:///文件路径 或 postgresql+psycopg://…"
+            ) from None
+        except ImportError as exc:
+            raise ValueError(
+                f"这个数据库的驱动（{exc.name}）没有安装：请改用 postgresql+psycopg://… "
+                "或安装该驱动"
+            ) from None
+        return url.strip()
 
     @property
     def partition_codes(self) -> list[str]:
@@ -171,21 +274,55 @@ class Settings(BaseSettings):
         return local if local.exists() else None
 
 
+_SECRET = ("workbook_secret", "smtp_password")
+_REASONS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "literal_error": "应为以下之一：{expected}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
+    "string_pattern_mismatch": "格式不对",
+}
+
+
+def setting_problem(detail: ErrorDetails) -> str:
+    """One of pydantic's errors about a setting as one Chinese line that names the variable and
+    its value (a URL with its password masked; a secret never), with pydantic's English after."""
+    field = str(detail["loc"][0]) if detail["loc"] else ""
+    name = "DUBAN_" + field.upper()
+    value = detail.get("input")
+    if field in _SECRET:
+        shown = f"{name}（值已隐藏）"
+    elif isinstance(value, str):
+        masked = mask_url(value) if field == "database_url" else hide_passwords(value)
+        shown = f"{name}={masked!r}"
+    else:
+        shown = name
+    if detail["type"] == "value_error":
+        reason = str(detail["msg"]).removeprefix("Value error, ")
+        english = ""
+    else:
+        context = {k: str(v).replace(" or ", "、") for k, v in detail.get("ctx", {}).items()}
+        reason = _REASONS.get(detail["type"], "取值无效").format(**context)
+        english = f" ({detail['msg']})"
+    return f"设置 {shown} 有误：{reason}。请在环境变量或 .env 文件中改正。{english}"
+
+
 @lru_cache(maxsize=1)
 def _from_environment() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = [
-            Problem(
-                None,
-                None,
-                "DUBAN_" + str(detail["loc"][0]).upper(),
-                f"{detail['msg']} (got {detail.get('input')!r})",
-            )
-            for detail in error.errors(include_url=False)
-        ]
-        raise InputError("invalid settings in the environment or .env file", problems) from None
+        raise SettingError(*map(setting_problem, error.errors(include_url=False))) from None
+    except OSError as error:  # the .env file of the working directory cannot be read
+        raise SettingError(
+            f"无法读取设置文件 {error.filename or '.env'}：{error.strerror}。"
+            "请检查它的权限，或换一个工作目录运行。"
+        ) from None
 
 
 _overrides: list[Settings] = []

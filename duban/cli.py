@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from sqlalchemy import select
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
-from config.settings import get_settings
+from config.settings import get_settings, hide_passwords
 from domain.calendar import ensure_calendar
 from domain.completeness import completeness_view
 from domain.items import item_detail, move_item, verify_item
@@ -24,13 +25,20 @@ from domain.lifecycle import TransitionError
 from domain.status import resolve_plan, status_view
 from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
 from domain.workdays import fallback_warning
-from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting, render
+from duban import (
+    cli_briefing,
+    cli_errors,
+    cli_escalation,
+    cli_orchestration,
+    cli_reporting,
+    render,
+)
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.database import display_url, ready_engine
 from duban.dates import parse_date
 from duban.demo import DEMO_AS_OF, run_demo
 from models import clock
-from models.db import get_engine, session_scope
+from models.db import open_engine, session_scope
 from models.enums import ItemState
 from models.migrate import upgrade
 from models.orm import CalendarDay, WorkItem
@@ -42,7 +50,7 @@ from tasks_catalog.loader import load_catalog
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema (Alembic)."""
-    engine = get_engine()
+    engine = open_engine(create=True)
     before, after = upgrade(engine)
     where = display_url(engine)
     if before == after:
@@ -250,7 +258,16 @@ def main() -> None:
             err.print(f"  {problem}", markup=False)
         sys.exit(2)
     except (NotFoundError, TransitionError, ConflictError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(hide_passwords(str(exc)))}", soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:
+        explained = cli_errors.explain(exc)
+        if explained is None:
+            raise
+        for line in explained.lines:
+            err.print(f"[red]错误：[/]{escape(hide_passwords(line))}", soft_wrap=True)
+        if explained.fault and (log := cli_errors.record_fault(exc)):
+            err.print(f"详细记录见 {log}", markup=False, soft_wrap=True)
         sys.exit(2)
 
 

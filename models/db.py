@@ -6,6 +6,8 @@ session owns the transaction (:func:`session_scope` commits on success, rolls ba
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import chain, islice
@@ -17,9 +19,11 @@ from psycopg import sql
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from config.settings import get_settings
+from config.errors import SettingError
+from config.settings import get_settings, mask_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,8 +38,7 @@ _engines: dict[tuple[str, bool], Engine] = {}
 
 
 def engine_for(url: str, echo: bool = False) -> Engine:
-    """A pooled engine for ``url`` (one per URL for the process); SQLite files get their folder
-    created."""
+    """A pooled engine for ``url`` (one per URL for the process)."""
     key = (url, echo)
     if key not in _engines:
         _engines[key] = _create(url, echo)
@@ -52,8 +55,6 @@ def dispose_engine(url: str) -> None:
 def _create(url: str, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -64,6 +65,138 @@ def get_engine() -> Engine:
     """The engine for the configured database."""
     settings = get_settings()
     return engine_for(settings.resolved_database_url, settings.sql_echo)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def database_setting() -> str:
+    """The setting that names the configured database, as ``NAME=value`` fit to print."""
+    settings = get_settings()
+    if settings.database_url:
+        return f"DUBAN_DATABASE_URL={mask_url(settings.database_url)}"
+    return f"DUBAN_HOME={settings.home}"
+
+
+_CONNECT_PROBLEMS = (
+    (
+        "does not exist",
+        "数据库或用户不存在：请先建库（如 createdb 库名）并核对用户名，再运行 `duban init`",
+    ),
+    ("password authentication failed", "用户名或密码不对：请核对地址中的用户和密码"),
+    ("no password supplied", "数据库要求密码：请在地址中写上密码，或用 .env 文件保存它"),
+    ("connection refused", "连接被拒绝。请确认数据库已启动、地址和端口正确"),
+    ("resolve host", "找不到这个主机：请核对地址中的主机名"),
+    ("name or service not known", "找不到这个主机：请核对地址中的主机名"),
+    ("timeout", "连接超时：请确认数据库地址可达、防火墙已放行"),
+    ("no such file or directory", "找不到本机数据库的套接字：数据库未启动，或地址缺少主机名"),
+    ("unable to open database file", "无法打开数据库文件：请检查数据目录及其中文件的权限"),
+    ("readonly database", "数据库文件只读：请检查数据目录及其中文件的权限"),
+    ("read-only", "数据库文件只读：请检查数据目录及其中文件的权限"),
+)
+
+
+def damaged_sqlite(error: BaseException) -> bool:
+    """Whether ``error`` says an SQLite file is not a (whole) database."""
+    orig = getattr(error, "orig", error)
+    return isinstance(orig, sqlite3.DatabaseError) and (
+        "file is not a database" in str(orig) or "malformed" in str(orig)
+    )
+
+
+def sqlite_read_only(error: BaseException) -> bool:
+    """Whether ``error`` says SQLite could not write its file or the folder beside it."""
+    orig = getattr(error, "orig", error)
+    return isinstance(orig, sqlite3.OperationalError) and any(
+        words in str(orig) for words in ("readonly database", "unable to open database file")
+    )
+
+
+def connection_problem(error: DBAPIError) -> str:
+    """What a failed connection means and what to do, in Chinese, with the driver's first line
+    after it in parentheses."""
+    first = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    english = f" ({first[:200]})" if first else ""
+    lowered = str(error.orig).lower()
+    for words, problem in _CONNECT_PROBLEMS:
+        if words in lowered:
+            return problem + english
+    return "连接失败：请核对数据库地址，并确认数据库已启动" + english
+
+
+def open_engine(*, create: bool = False) -> Engine:
+    """The configured database's engine once it answers. An SQLite file must exist (``create``
+    makes its folder instead: ``duban init``); what a person can fix (no database, a closed
+    port, a data directory that is a file or read-only) raises :class:`SettingError` naming the
+    setting, before anything is created."""
+    settings = get_settings()
+    _check_home(settings.home)
+    url = settings.resolved_database_url
+    path = sqlite_file(url)
+    if path is not None:
+        _check_sqlite_place(path, create=create)
+    engine = engine_for(url, settings.sql_echo)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        if damaged_sqlite(error):
+            raise  # not a setting: the CLI says so and logs it as a fault
+        raise SettingError(
+            f"无法连接数据库（{database_setting()}）：{connection_problem(error)}。"
+        ) from None
+    return engine
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK if path.is_dir() else os.W_OK, effective_ids=True)
+
+
+def _check_home(home: Path) -> None:
+    """The data directory (or, before it exists, the folder it will be made in) must be a
+    directory this process can write: files land there whichever database is used."""
+    existing = next((p for p in (home, *home.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        what = "是一个文件" if existing == home else f"所在的 {existing} 是一个文件"
+        raise SettingError(f"数据目录（DUBAN_HOME={home}）{what}，不是目录：请改为一个目录。")
+    if not _writable(existing):
+        raise SettingError(
+            f"数据目录不可写（DUBAN_HOME={home}）：报送文件、提醒、简报和默认的数据库都写在这里。"
+            f"请检查 {existing} 的权限，或改为可写的目录。"
+        )
+
+
+def _check_sqlite_place(path: Path, *, create: bool) -> None:
+    where = database_setting()
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise SettingError(f"数据目录（{where}）是一个文件，不是目录：请改为一个目录。")
+    if path.is_dir():
+        raise SettingError(f"数据库（{where}）{path} 是一个目录，不是数据库文件：请改正该设置。")
+    if not path.exists():
+        if not create:
+            raise SettingError(
+                f"数据目录（{where}）中还没有数据库 {path.name}：请先运行 `duban init` 创建，"
+                "或把设置改为已有的数据目录。 (no database yet: run `duban init`)"
+            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingError(
+                f"无法创建数据目录（{where}）：{exc.strerror}。请检查权限，或改为可写的目录。"
+            ) from None
+    if not all(_writable(p) for p in (folder, path) if p.exists()):
+        raise SettingError(
+            f"数据目录不可写（{where}）：数据库及其 -wal、-shm 文件都要写在这里。"
+            "请检查目录和文件的权限，或改为可写的目录。"
+        )
 
 
 @contextmanager
@@ -156,3 +289,9 @@ def insert_rows(
                 ]
             )
     return written
+
+
+def dispose_engines() -> None:
+    """Close every pooled engine of the process (between commands run in one test process)."""
+    for url, _ in list(_engines):
+        dispose_engine(url)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from config.errors import NotFoundError
-from models.db import get_engine
+from models.db import database_setting, open_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -68,12 +68,18 @@ def display_url(engine: Engine) -> str:
 
 
 def ready_engine() -> Engine:
-    """The configured engine, after checking the schema is at the newest migration."""
-    engine = get_engine()
+    """The configured engine, after checking it answers (:func:`models.db.open_engine`) and its
+    schema is at the newest migration; creates nothing."""
+    engine = open_engine()
     current = current_revision(engine)
-    if current != head_revision():
-        state = "is empty" if current is None else f"is at schema {current}"
+    if current is None:
         raise NotFoundError(
-            f"the database {display_url(engine)} {state}; run `duban init` to create or upgrade it"
+            f"数据库（{database_setting()}）还是空的：请先运行 `duban init` 创建。"
+            " (the database is empty; run `duban init`)"
+        )
+    if current != head_revision():
+        raise NotFoundError(
+            f"数据库（{database_setting()}）的结构版本是 {current}，本程序需要 {head_revision()}："
+            f"请运行 `duban init` 升级。 (schema {current}; run `duban init` to upgrade it)"
         )
     return engine

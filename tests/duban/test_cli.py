@@ -128,12 +128,14 @@ def test_status_json_is_the_documented_shape(
 def test_commands_before_init_say_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """On an empty database, status says to run `duban init` (exit 2), then init works twice."""
+    """Before `duban init`, status says to run it (exit 2) and creates nothing; then init works
+    twice."""
     from config.settings import temporary_settings  # noqa: PLC0415
 
     with temporary_settings(home=tmp_path / "fresh", database_url=None):
         assert run_main(monkeypatch, "status") == 2
-        assert "run `duban init`" in capsys.readouterr().err
+        assert "请先运行 `duban init`" in capsys.readouterr().err
+        assert not (tmp_path / "fresh").exists()
         assert f"schema empty → {head_revision()}" in run("init").stdout
         assert "is up to date" in run("init").stdout
 
@@ -254,7 +256,7 @@ def test_a_bad_setting_is_reported_without_traceback(
         monkeypatch.delenv("DUBAN_YELLOW_WORKDAYS")
         reload_settings()
     err = capsys.readouterr().err
-    assert "DUBAN_YELLOW_WORKDAYS: Input should be a valid integer" in err
+    assert "设置 DUBAN_YELLOW_WORKDAYS='abc' 有误：应为整数" in err
     assert "Traceback" not in err
 
 
