@@ -26,7 +26,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
-from config.settings import get_settings
+from config.settings import delivery_window, get_settings
 from domain import leases
 from domain.calendar import ensure_calendar
 from domain.channels import (
@@ -105,7 +105,7 @@ def in_working_hours(session: Session, plan: Plan, now: datetime) -> bool:
     local = now.astimezone(ZoneInfo(plan.timezone))
     ensure_calendar(session, local.date())
     workday = session.scalar(select(CalendarDay.is_workday).where(CalendarDay.day == local.date()))
-    start, end = (time.fromisoformat(t) for t in get_settings().delivery_hours.split("-"))
+    start, end = delivery_window(get_settings().delivery_hours)
     return bool(workday) and start <= local.time() <= end
 
 
