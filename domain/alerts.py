@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy import Engine, select
 
+from domain import leases
 from domain.channels import Channel
 from domain.delivery import (
     DeliveryReport,
@@ -19,6 +20,7 @@ from domain.delivery import (
     unit_recipients,
     write_message,
 )
+from domain.leases import holder_tag
 from models.db import session_scope
 from models.orm import Message, Plan, Unit
 
@@ -35,22 +37,29 @@ def alert_coordinator(
     """Write one message per coordinator contact (or one to its liaison) and send it now."""
     token = str(uuid.uuid4())
     report = DeliveryReport()
+    with leases.running(holder_tag(token)):  # what it holds is taken over once it ends
+        for message_id in _write(engine, plan_id, key, f"{body}\n（编号 {key}）", subject, token):
+            send_and_confirm(engine, message_id, channel, report, token)
+    return report
+
+
+def _write(
+    engine: Engine, plan_id: str, key: str, body: str, subject: str, token: str
+) -> list[int]:
+    """The alert's messages, written ``sending``; none if the plan is gone or it went out."""
     with session_scope(engine) as session:
         plan = session.get(Plan, plan_id)
         if plan is None:
-            return report
+            return []
         unit = session.scalars(
             select(Unit).where(Unit.plan_id == plan_id, Unit.code == plan.coordinator_code)
         ).one()
         marker = f"（编号 {key}）"
         sent = select(Message.id).where(Message.plan_id == plan_id, Message.body.endswith(marker))
         if session.scalar(sent.limit(1)) is not None:
-            return report  # this alert went out already
+            return []  # this alert went out already
         targets = unit_recipients(session, unit) or [Recipient(f"{unit.code}/liaison", None, [])]
-        ids = [
-            write_message(session, plan, to, subject=subject, body=f"{body}\n{marker}", token=token)
+        return [
+            write_message(session, plan, to, subject=subject, body=body, token=token)
             for to in targets
         ]
-    for message_id in ids:
-        send_and_confirm(engine, message_id, channel, report, token)
-    return report

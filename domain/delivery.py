@@ -180,12 +180,12 @@ def _claim(session: Session, message_id: int, token: str) -> bool:
         if held.claimed_by is None
         else Message.claimed_by == held.claimed_by
     )
+    leases.require_running(mine)
     taken = session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == "sending", holder)
         .values(claimed_by=mine, next_attempt_at=wall + LEASE)
     )
-    leases.hold(mine)  # running until the run releases it (a briefing's or alert's: never)
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -196,7 +196,9 @@ def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
         report.quiet = True
         return report
     run = "dry-run"  # the lease holder name; everything is rolled back afterwards
-    for message_id in prepare(session, plan, cap=cap, report=report, token=run):
+    with leases.running(holder_tag(run)):
+        ids = prepare(session, plan, cap=cap, report=report, token=run)
+    for message_id in ids:
         message = session.get(Message, message_id)
         assert message is not None
         report.sent.append(Sent.of(message))
@@ -631,7 +633,7 @@ def write_message(
     """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
     (another run takes over after it); :func:`send_and_confirm` sends it. Returns its id."""
     now = now or clock.now()
-    leases.hold(holder_tag(token))
+    leases.require_running(holder_tag(token))
     chosen = channel_for(to.email, to.urls)
     message = Message(
         plan_id=plan.id,

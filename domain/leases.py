@@ -98,6 +98,13 @@ def release(tag: str) -> None:
     _running.discard(tag)
 
 
+def require_running(tag: str) -> None:
+    """Raise if no run of this process holds ``tag``: messages are only written or taken inside
+    :func:`running`, so that what a run holds is released however it ends."""
+    if tag not in _running:
+        raise RuntimeError(f"lease holder {tag} is not running: wrap the run in leases.running()")
+
+
 @contextmanager
 def running(tag: str) -> Iterator[None]:
     """Hold ``tag`` while the block runs, and release it however the block ends."""

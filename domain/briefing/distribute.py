@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from config.settings import get_settings
+from domain import leases
 from domain.briefing.build import masthead_title
 from domain.channels import Channel
 from domain.delivery import (
@@ -29,6 +30,7 @@ from domain.delivery import (
     unit_recipients,
     write_message,
 )
+from domain.leases import holder_tag
 from models import clock
 from models.db import session_scope
 from models.orm import Briefing, Message, Plan, Unit
@@ -104,28 +106,29 @@ def distribute_briefing(
     body = Path(files["md"]).read_text(encoding="utf-8")
     html = Path(files["html"]).read_text(encoding="utf-8")
     token = str(uuid.uuid4())
-    now = clock.now()
-    with session_scope(engine) as session:
-        plan = session.merge(plan)
-        ids = [
-            write_message(
-                session,
-                plan,
-                to,
-                subject=subject,
-                body=body,
-                token=token,
-                html=html,
-                attachments=[files["docx"]],
-                briefing_id=briefing_id,
-                briefing_checksum=checksum,
-            )
-            for to in _recipients(session, plan)
-            if to.key not in served
-        ]
-    report = DeliveryReport()
-    for message_id in ids:
-        send_and_confirm(engine, message_id, channel, report, token)
+    with leases.running(holder_tag(token)):  # what it holds is taken over once it ends
+        now = clock.now()
+        with session_scope(engine) as session:
+            plan = session.merge(plan)
+            ids = [
+                write_message(
+                    session,
+                    plan,
+                    to,
+                    subject=subject,
+                    body=body,
+                    token=token,
+                    html=html,
+                    attachments=[files["docx"]],
+                    briefing_id=briefing_id,
+                    briefing_checksum=checksum,
+                )
+                for to in _recipients(session, plan)
+                if to.key not in served
+            ]
+        report = DeliveryReport()
+        for message_id in ids:
+            send_and_confirm(engine, message_id, channel, report, token)
     result.sent, result.failed = report.sent, report.failed
     if not report.failed:
         with session_scope(engine) as session:

@@ -17,7 +17,7 @@ from domain.channels import ChannelError, OutgoingMessage, mail_id
 from domain.delivery import LEASE, deliver
 from domain.escalation import all_due_notices, due_notices, write_outbox
 from domain.items import extend_item
-from domain.leases import Process, holder_tag, release, wall_now
+from domain.leases import Process, hold, holder_tag, release, wall_now
 from domain.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -435,6 +435,7 @@ def test_a_running_runs_messages_are_left_alone(plan_engine: Engine) -> None:
     from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
+    hold(holder_tag("run-a"))  # run A, of this process, is running
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
         plan = session.get(Plan, "demo-plan")
         assert plan is not None
@@ -500,6 +501,7 @@ def test_a_run_elsewhere_is_taken_over_when_its_wall_clock_lease_runs_out(
     from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
+    hold(holder_tag("run-a"))  # run A, of this process, is running
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
         plan = session.get(Plan, "demo-plan")
         assert plan is not None
@@ -563,6 +565,7 @@ def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: 
     from models.enums import ItemState  # noqa: PLC0415
 
     ladder = load_ladder()
+    hold(holder_tag("died"))
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
         plan = session.get(Plan, "demo-plan")
         assert plan is not None
@@ -657,3 +660,33 @@ def test_only_new_day_after_day_across_every_level_and_repeat(plan_engine: Engin
     levels = {level for level, _ in written}
     assert {"remind-5", "remind-1", "due", "coordinator", "leadership"} <= levels
     assert max(c for level, c in written if level == "leadership") >= 8  # repeated weekly
+
+
+class CrashingChannel:
+    """A fault of the system (not a channel error) escapes from every send."""
+
+    name = "crashing"
+
+    def send(self, message: OutgoingMessage) -> None:  # noqa: ARG002 - the channel protocol
+        raise RuntimeError("a bug")
+
+
+def test_an_alert_cut_short_by_a_fault_goes_out_with_the_next_delivery(plan_engine: Engine) -> None:
+    """A fault escapes while an alert is sent: once that run has ended, the next delivery of the
+    same long-lived process (`duban serve`) takes the message over and sends it, once."""
+    from domain.alerts import alert_coordinator  # noqa: PLC0415
+
+    with frozen_time(end_of_working_day(DUE, TZ)):
+        with pytest.raises(RuntimeError):
+            alert_coordinator(
+                plan_engine,
+                "demo-plan",
+                key="run-1",
+                subject="运行失败",
+                body="日常流程运行失败",
+                channel=CrashingChannel(),
+            )
+        channel = FlakyChannel(failures=0)
+        deliver(plan_engine, "demo-plan", cap=5, channel=channel)
+        deliver(plan_engine, "demo-plan", cap=5, channel=channel)
+    assert sorted(m.recipient for m in channel.sent) == ["mzj/head", "mzj/liaison"]

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from config.errors import NotFoundError
-from config.settings import Settings
+from config.settings import Settings, temporary_settings
 from duban.cli import app, main
 from models.migrate import head_revision
 from tests.fixtures.catalog import CatalogWriter
@@ -281,7 +281,7 @@ def test_item_show_lists_prerequisites_and_deadline_changes(
     assert "waits for:\n  #1 M1/zzb/1 印发方案" in waiting
 
 
-def test_run_checks_its_options_before_starting_anything(week: Any) -> None:
+def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_port: int) -> None:
     """A typo in `duban run` is a usage error (exit 2), not a failed flow run and an alert."""
     from typer.testing import CliRunner  # noqa: PLC0415
 
@@ -299,8 +299,10 @@ def test_run_checks_its_options_before_starting_anything(week: Any) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert hint in result.output
-    # work-pool commands need a server that outlives them (`main` exits 2 on NotFoundError)
-    for args in (["run", "daily-cycle", "--partitions", "t1"], ["deploy"], ["worker"]):
-        result = runner.invoke(app, args)
-        assert isinstance(result.exception, NotFoundError), (args, result.output)
-        assert "start `duban server` first" in str(result.exception)
+    # work-pool commands need a server that outlives them (`main` exits 2 on NotFoundError);
+    # the port is one nothing listens on, whatever else runs on this machine
+    with temporary_settings(prefect_port=unused_tcp_port):
+        for args in (["run", "daily-cycle", "--partitions", "t1"], ["deploy"], ["worker"]):
+            result = runner.invoke(app, args)
+            assert isinstance(result.exception, NotFoundError), (args, result.output)
+            assert "start `duban server` first" in str(result.exception)
