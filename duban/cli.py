@@ -253,12 +253,12 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        err.print(f"[red]error:[/] {exc.summary}")
+        err.print(f"[red]错误：[/]{escape(hide_passwords(exc.summary))}")
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
         sys.exit(2)
     except (NotFoundError, TransitionError, ConflictError) as exc:
-        err.print(f"[red]error:[/] {escape(hide_passwords(str(exc)))}", soft_wrap=True)
+        err.print(f"[red]错误：[/]{escape(hide_passwords(str(exc)))}", soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
         explained = cli_errors.explain(exc)
