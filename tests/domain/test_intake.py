@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,9 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 
-from config.settings import Settings
 from domain.intake.inbox import FileOutcome, collect
-from domain.sync import sync_catalog
 from domain.workbooks import write_workbook
 from duban.sample import fill_workbook
-from models.clock import frozen_time
 from models.db import session_scope
 from models.orm import (
     InboxFile,
@@ -31,21 +27,9 @@ from models.orm import (
     work_item_tally,
 )
 from models.tally import ITEM_KEY, tally_drift
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import CatalogWriter
 from tests.intake.signed import sign_csv, sign_json
 
 PLAN = "demo-plan"
-AT = datetime(2021, 6, 25, 9, tzinfo=UTC)  # Friday 17:00 in Shanghai
-
-
-@pytest.fixture
-def synced(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
-    """The minimal plan synced, with the clock at Friday 2021-06-25."""
-    with frozen_time(AT):
-        with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(write_catalog())[0])
-        yield engine
 
 
 def find_item(engine: Engine, milestone: str, unit: str, occurrence: int = 1) -> int:

@@ -9,8 +9,8 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 
 from config.settings import Settings, temporary_settings
 from domain.intake.inbox import collect
-from domain.sync import sync_catalog
 from domain.workbooks import write_workbook
 from duban.cli import app, main
 from models.backup import take_backup
@@ -28,23 +27,13 @@ from models.db import session_scope
 from models.home_lock import LOCK_NAME, home_lock
 from models.orm import Plan, Unit
 from models.restore import restore_backup
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.catalog import SYNCED_AT as AT
 from tests.fixtures.db import BACKEND
 
 PLAN = "demo-plan"
-AT = datetime(2021, 6, 25, 9, tzinfo=UTC)  # Friday 17:00 in Shanghai
+
 runner = CliRunner()
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="the database is in the snapshot")
-
-
-@pytest.fixture
-def synced(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
-    """The minimal plan synced, the clock at Friday 2021-06-25."""
-    with frozen_time(AT):
-        with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(write_catalog())[0])
-        yield engine
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from pathlib import Path
 
@@ -10,7 +9,8 @@ from sqlalchemy import Engine, select
 
 from domain.intake.inbox import FileOutcome, collect
 from models.db import session_scope
-from models.orm import Base, Milestone, Unit, WorkItem
+from models.orm import Milestone, Unit, WorkItem
+from tests.fixtures.db import table_checksums
 from tests.intake.signed import PLAN, sign_csv
 
 SKIPPED = {"work_item_tally"}  # folded (rows per key added up) by every collection
@@ -35,15 +35,8 @@ def good_csv(engine: Engine) -> bytes:
 
 
 def checksums(engine: Engine) -> dict[str, str]:
-    """A SHA-256 per table of every row, in primary-key order."""
-    found = {}
-    with session_scope(engine) as session:
-        for table in Base.metadata.sorted_tables:
-            if table.name in SKIPPED:
-                continue
-            rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
-            found[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return found
+    """Every table's checksum but the tally's (see :data:`SKIPPED`)."""
+    return table_checksums(engine, skip=frozenset(SKIPPED))
 
 
 def run(engine: Engine, inbox: Path, *, trusted: str | None = None) -> list[FileOutcome]:

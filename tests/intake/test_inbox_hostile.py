@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,29 +16,15 @@ from sqlalchemy import Engine, func, select, text
 from config.settings import Settings
 from domain.intake.claims import CLAIMS
 from domain.intake.inbox import MAX_FILE_BYTES
-from domain.sync import sync_catalog
 from domain.workbooks import write_workbook
 from duban.sample import fill_workbook
-from models.clock import frozen_time
 from models.db import session_scope
 from models.orm import InboxFile, Plan, Report, Unit
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import CatalogWriter
 from tests.intake.signed import PLAN, sign_json
 from tests.intake.support import checksums, good_csv, item_of, run
 
-AT = datetime(2021, 6, 25, 9, tzinfo=UTC)
 CORPUS = Path(__file__).parent.parent / "corpus" / "inbox"
 TRUSTED = "测试员"
-
-
-@pytest.fixture
-def synced(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
-    """The minimal plan synced, with the clock at Friday 2021-06-25."""
-    with frozen_time(AT):
-        with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(write_catalog())[0])
-        yield engine
 
 
 def a_workbook(engine: Engine, folder: Path) -> bytes:

@@ -10,43 +10,24 @@ import io
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError
 from sqlalchemy import Engine
 
-from config.settings import Settings
-from domain.sync import sync_catalog
-from models.clock import frozen_time
-from models.db import session_scope
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import CatalogWriter
 from tests.intake.signed import sign_csv, sign_json
 from tests.intake.support import checksums, good_csv, run
 from tests.intake.test_inbox_hostile import a_workbook
 
-AT = datetime(2021, 6, 25, 9, tzinfo=UTC)
 QUICK = settings(
     max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture
-def synced(settings: Settings, engine: Engine, write_catalog: CatalogWriter) -> Iterator[Engine]:
-    """The minimal plan synced, with the clock at Friday 2021-06-25."""
-    with frozen_time(AT):
-        with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(write_catalog())[0])
-        yield engine
 
 
 WORDS = ["推进中", "已完成", "受阻", "未开始", "in_progress", "done", "差不多", "150", "-1"]
@@ -112,9 +93,13 @@ def test_any_csv(
     check_one(synced, "report.csv", text.encode(encoding), trusted=trusted)
 
 
+def _containers(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    _containers,
     max_leaves=15,
 )
 entries = st.dictionaries(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from unittest import mock
 
 import pytest
-from sqlalchemy import Engine, inspect, text
 
 from duban.cli import main
 
@@ -27,17 +25,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
     with mock.patch.object(sys, "argv", ["duban", *args]), pytest.raises(SystemExit) as exited:
         main()
     return Outcome(int(exited.value.code or 0), " ".join(capsys.readouterr().err.split()))
-
-
-def table_checksums(engine: Engine) -> dict[str, str]:
-    """A digest of every row of every table of the database, by table."""
-    sums = {}
-    with engine.connect() as connection:
-        for table in sorted(inspect(connection).get_table_names()):
-            rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()
-            digest = hashlib.sha256("\n".join(sorted(repr(tuple(r)) for r in rows)).encode())
-            sums[table] = digest.hexdigest()
-    return sums
 
 
 def assert_refused(outcome: Outcome, file: str, line: int | None = None) -> None:

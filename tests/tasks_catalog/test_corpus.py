@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from config.yaml_lines import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, read_yaml
 from tests.fixtures.catalog import CatalogWriter
-from tests.tasks_catalog.cli_probe import assert_refused, run_cli, table_checksums
+from tests.fixtures.db import table_checksums
+from tests.tasks_catalog.cli_probe import assert_refused, run_cli
 
 CORPUS = Path(__file__).parents[1] / "corpus" / "catalog"
 

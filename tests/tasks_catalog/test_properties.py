@@ -25,7 +25,8 @@ from config.settings import Settings
 from config.yaml_lines import Loc
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import minimal_catalog
-from tests.tasks_catalog.cli_probe import assert_refused, run_cli, table_checksums
+from tests.fixtures.db import table_checksums
+from tests.tasks_catalog.cli_probe import assert_refused, run_cli
 
 
 class DuplicateKeys(list[tuple[Any, Any]]):
