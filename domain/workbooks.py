@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config.errors import NotFoundError
 from domain import signing
 from domain.cell_text import CellValue, put_cell
+from domain.files import fit_name
 from domain.indicators import latest_values
 from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
@@ -173,7 +174,7 @@ def write_workbook(
     _identity_sheet(book, signing.payload(plan.id, unit.code, as_of, item_ids))
     book.active = 1
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{unit.code}-{unit.name}-{as_of.isoformat()}.xlsx"
+    path = out / fit_name(f"{unit.code}-{unit.name}-{as_of.isoformat()}.xlsx")
     book.save(path)
     return WorkbookFile(unit.code, unit.name, path, len(items), len(measures))
 

@@ -127,6 +127,7 @@ def hostile_catalog(c: dict[str, Any]) -> None:
     c["measures"][0]["name"] = HOSTILE[1]
     c["measures"][0]["unit_of_measure"] = HOSTILE[3]  # VARCHAR(16)
     c["measures"][1]["name"] = HOSTILE[2]
+    c["units"][5]["name"] = "../甲镇/社区"  # v11: a name that would be a path
 
 
 @pytest.fixture
@@ -158,6 +159,14 @@ def test_catalogue_text_in_a_unit_workbook_is_never_a_formula(
     texts = {c.value for c in cells if isinstance(c.value, str)}
     assert set(HOSTILE) <= texts
     assert {c.data_type for c in cells if isinstance(c.value, str)} == {"s"}
+
+
+def test_a_unit_name_never_makes_a_workbook_path(hostile: Engine, tmp_path: Path) -> None:
+    """A unit named ../甲镇/社区 gets its workbook in the folder asked for, slashes replaced."""
+    out = tmp_path / "workbooks"
+    path = unit_workbook(hostile, "v11", out)
+    assert path.parent == out and path.name == "v11-.._甲镇_社区-2021-06-21.xlsx"
+    assert path.is_file()
 
 
 def test_a_hostile_workbook_still_comes_back_and_lands(hostile: Engine, tmp_path: Path) -> None:
