@@ -47,9 +47,9 @@ from domain.channels import (
     SmtpChannel,
     channel_for,
 )
+from domain.glossary import ITEM_STATES
 from domain.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.lifecycle import DONE_STATES
-from domain.workbooks import STATE_LABELS
 from domain.workdays import zh_date
 from models import clock
 from models.db import session_scope
@@ -546,7 +546,7 @@ def _digest_items(
                 due_zh=zh_date(n.due) if n.due else "",
                 timing=_timing(n.kind, overdue, r.percent if r else 0),
                 overdue=overdue,
-                state_label=STATE_LABELS[ItemState(r.state)] if r else "",
+                state_label=ITEM_STATES[ItemState(r.state)] if r else "",
                 percent=r.percent if r else 0,
                 evidence="、".join(r.evidence or []) if r else "",
             )

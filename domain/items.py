@@ -11,7 +11,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
-from domain.lifecycle import FINISHED_STATES, TransitionError, check_transition, finished_values
+from domain.lifecycle import (
+    FINISHED_STATES,
+    ChangedMeanwhileError,
+    TransitionError,
+    check_transition,
+    finished_values,
+)
 from models import clock
 from models.db import insert_rows
 from models.enums import ItemState
@@ -69,7 +75,7 @@ def record_moves(
             select(WorkItem.id, WorkItem.state).where(WorkItem.id.in_(chunk)).with_for_update()
         ):
             if state != expected[item_id]:
-                raise TransitionError(
+                raise ChangedMeanwhileError(
                     f"item {item_id} changed meanwhile: it is {state} now, not "
                     f"{expected[item_id]}; look at it again and retry"
                 )

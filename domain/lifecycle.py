@@ -135,6 +135,11 @@ class TransitionError(ValueError):
     """A move the lifecycle does not allow, or one missing its reason."""
 
 
+class ChangedMeanwhileError(TransitionError):
+    """The item is no longer in the state the move starts from: another transaction moved it
+    since it was read. Reading it again and retrying may succeed."""
+
+
 def find_rule(from_state: S, to_state: S) -> Rule:
     """The rule that allows moving from one state to another, or TransitionError."""
     for rule in RULES:

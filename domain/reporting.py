@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from domain.glossary import ITEM_STATES
 from domain.lifecycle import TransitionError, check_transition
 from models.enums import ItemState
 
@@ -50,7 +51,16 @@ def parse_report_state(text: str) -> ReportState:
 
 
 class ReportRejectedError(ValueError):
-    """This report cannot be accepted as it stands; the message says why."""
+    """This report cannot be accepted as it stands; the message (Chinese) says why and
+    ``column`` names the input column to fix."""
+
+    def __init__(self, message: str, *, column: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+PERCENT, STATE, EVIDENCE, PROBLEM = "本期进度%", "本期状态", "佐证材料", "存在问题"
+REASON_HINT = "请在“存在问题”或“进展情况”中说明原因"
 
 
 @dataclass(frozen=True)
@@ -73,30 +83,33 @@ def decide(
 ) -> Decision:
     """Check one report against the item; the new state and percent, or ReportRejectedError."""
     if percent is not None and not 0 <= percent <= 100:
-        raise ReportRejectedError(f"percent {percent} is not between 0 and 100")
+        raise ReportRejectedError(f"本期进度 {percent} 超出范围（应在 0–100 之间）", column=PERCENT)
     if current == ItemState.RETIRED:
-        raise ReportRejectedError("the item was withdrawn from the plan (撤销); nothing to report")
+        raise ReportRejectedError("该事项已从规划中撤销，无需再填报", column=STATE)
     if current == ItemState.CLOSED:
         if reported == ReportState.DONE:
             return Decision(None, 100)
         raise ReportRejectedError(
-            "the item is closed (已销号); ask the coordinator to reopen it if work resumed"
+            "该事项已核验销号；如工作重新开展，请联系协调单位重新打开", column=STATE
         )
     if reported == ReportState.DONE:
         if percent is not None and percent != 100:
-            raise ReportRejectedError(f"reported done (已完成) but percent is {percent}, not 100")
+            raise ReportRejectedError(
+                f"填报“已完成”时本期进度应为 100，现为 {percent}", column=PERCENT
+            )
         if evidence_required and not (evidence and evidence.strip()):
             raise ReportRejectedError(
-                "done needs evidence: fill 佐证材料 with " + "、".join(evidence_required)
+                "填报“已完成”须在“佐证材料”中写明：" + "、".join(evidence_required),
+                column=EVIDENCE,
             )
     if reported == ReportState.BLOCKED and not reason:
-        raise ReportRejectedError("blocked (受阻) needs 存在问题 filled in: what is blocking it")
+        raise ReportRejectedError("填报“受阻”须在“存在问题”中写明受阻原因", column=PROBLEM)
     target = TARGET[reported]
     if target != current:
         try:
             check_transition(current, target, reason)
         except TransitionError as exc:
-            raise ReportRejectedError(_explain(current, reported, exc)) from None
+            raise ReportRejectedError(_explain(current, reported, exc), column=STATE) from None
     new_percent = (
         100
         if reported == ReportState.DONE
@@ -104,19 +117,16 @@ def decide(
     )
     if new_percent < current_percent and not reason:
         raise ReportRejectedError(
-            f"percent went down from {current_percent} to {new_percent}; "
-            "say why (存在问题 or 进展情况)"
+            f"本期进度从 {current_percent} 降到 {new_percent}，{REASON_HINT}", column=PERCENT
         )
     return Decision(None if target == current else target, new_percent)
 
 
 def _explain(current: ItemState, reported: ReportState, exc: TransitionError) -> str:
+    now = ITEM_STATES[current]
     if "needs a reason" in str(exc):
-        return (
-            f"the item is {current.value}; reporting {LABELS[reported]} goes backwards and "
-            "needs a reason (存在问题 or 进展情况)"
-        )
-    return f"cannot report {LABELS[reported]} on an item that is {current.value}: {exc}"
+        return f"该事项当前为“{now}”，填报“{LABELS[reported]}”是倒退，{REASON_HINT}"
+    return f"该事项当前为“{now}”，不能填报“{LABELS[reported]}”"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from config.errors import NotFoundError
 from domain import signing
 from domain.cell_text import CellValue, put_cell
 from domain.files import fit_name
+from domain.glossary import ITEM_STATES
 from domain.indicators import latest_values
 from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
@@ -34,17 +35,6 @@ from models.orm import Measure, Milestone, Plan, Task, Unit, WorkItem
 from models.unitsets import select_units
 
 WINDOW = timedelta(days=30)
-STATE_LABELS = {
-    ItemState.ASSIGNED: "已交办",
-    ItemState.ACKNOWLEDGED: "已签收",
-    ItemState.IN_PROGRESS: "推进中",
-    ItemState.SUBMITTED: "已申请办结",
-    ItemState.CLOSED: "已销号",
-    ItemState.RETURNED: "已退回",
-    ItemState.BLOCKED: "受阻",
-    ItemState.EXTENDED: "已延期",
-    ItemState.RETIRED: "已撤销",
-}
 WIDTHS = {
     "item": 9,
     "task": 6,
@@ -222,7 +212,7 @@ def _progress_sheet(book: Workbook, items: list[tuple[object, ...]]) -> None:
     sheet.add_data_validation(states)
     sheet.add_data_validation(percent)
     for row, (item_id, task, milestone, title, due, state, pct) in enumerate(items, start=2):
-        values = [item_id, task, milestone, title, due, STATE_LABELS[ItemState(str(state))], pct]
+        values = [item_id, task, milestone, title, due, ITEM_STATES[ItemState(str(state))], pct]
         for col, value in enumerate(cast("list[CellValue]", values), start=1):
             put_cell(sheet.cell(row=row, column=col), value)
         sheet.cell(row=row, column=5).number_format = "yyyy-mm-dd"

@@ -41,6 +41,7 @@ from domain.intake.claims import (
 from domain.intake.identity import UNSIGNED
 from domain.intake.land import Landed, check, land
 from domain.intake.readers import read_report_file
+from domain.lifecycle import ChangedMeanwhileError
 from models import clock
 from models.db import session_scope
 from models.home_lock import home_lock
@@ -50,6 +51,7 @@ from models.tally import fold_tally
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a county department's workbook is well under 1 MB
 REASONS = ".reasons.txt"
 RESERVE = len(REASONS.encode()) + 8  # room for the reasons suffix and a ".N" counter
+RETRIES = 5  # a file whose items other collections keep moving is checked afresh this often
 log = logging.getLogger("duban.intake")
 
 
@@ -156,15 +158,7 @@ class _Landing:
 
 
 def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> FileOutcome:
-    try:
-        with session_scope(run.engine) as session:
-            result = _in_transaction(session, run, shown, data, digest)
-    except IntegrityError:  # another collection landed the same bytes a moment ago
-        with session_scope(run.engine) as session:
-            earlier = _earlier(session, run.plan_id, digest)
-            if earlier is None:
-                raise
-            result = earlier
+    result = _checked_and_landed(run, shown, data, digest)
     if isinstance(result, _First):
         return _duplicate(run, claimed, shown, digest, result)
     if isinstance(result, list):
@@ -179,6 +173,30 @@ def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> F
     return FileOutcome(
         shown, digest, "landed", result.target, landed=result.landed, vouched_by=result.vouched_by
     )
+
+
+def _checked_and_landed(
+    run: _Run, shown: str, data: bytes, digest: str
+) -> _First | list[Problem] | _Landing:
+    """The file's transaction, tried again (checked afresh) when another collection moved one
+    of its items between the check and the landing."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with session_scope(run.engine) as session:
+                return _in_transaction(session, run, shown, data, digest)
+        except IntegrityError:  # another collection landed the same bytes a moment ago
+            with session_scope(run.engine) as session:
+                earlier = _earlier(session, run.plan_id, digest)
+            if earlier is None:
+                raise
+            return earlier
+        except ChangedMeanwhileError:
+            if attempt == RETRIES:
+                raise
+            log.info(
+                "收件箱：%s 的事项刚被另一份文件改动，重新核对（第 %d 次）", shown, attempt + 1
+            )
+    raise AssertionError("unreachable")
 
 
 def _in_transaction(

@@ -102,6 +102,8 @@ def _check_reports(
             .join(Milestone, Milestone.id == WorkItem.milestone_id)
             .join(Unit, Unit.id == WorkItem.unit_id)
             .where(WorkItem.id.in_(ids))
+            .order_by(WorkItem.id)  # locked in one order: two files never deadlock
+            .with_for_update(of=WorkItem)  # each report is checked against the state it moves
         )
     }
     seen: dict[int, int] = {}
@@ -152,8 +154,7 @@ def _check_reports(
                 evidence_required=list(item.evidence or []),
             )
         except ReportRejectedError as exc:
-            column = "本期进度%" if "percent" in str(exc) else "本期状态"
-            problems.append(Problem(*where, column, str(exc)))
+            problems.append(Problem(*where, exc.column, str(exc)))
             continue
         checked.decisions.append((report, decision, current))
 

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from domain import signing
 from domain.cell_text import csv_cell
 from domain.files import fit_name, write_atomically
+from domain.glossary import ITEM_STATES
 from domain.intake.rows import FIELD_TO_HEADER, INPUT_FIELDS, REPORT_COLUMNS
-from domain.workbooks import STATE_LABELS, unit_items
+from domain.workbooks import unit_items
 from models.enums import ItemState
 from models.orm import Measure, Plan, Unit
 from models.unitsets import select_units
@@ -42,7 +43,7 @@ def _report_entries(session: Session, plan: Plan, unit: Unit, period: date) -> l
                 "milestone": milestone,
                 "title": title,
                 "due": due.isoformat() if isinstance(due, date) else due,
-                "current_state": STATE_LABELS[ItemState(str(state))],
+                "current_state": ITEM_STATES[ItemState(str(state))],
                 "current_percent": pct,
                 **dict.fromkeys(INPUT_FIELDS),
                 "signature": signing.sign_row(plan.id, unit.code, period, f"item:{item}"),

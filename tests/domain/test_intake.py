@@ -136,34 +136,45 @@ def test_a_bad_row_rejects_the_whole_file_and_changes_nothing(
     assert "表中内容均未入库" in text
 
 
-REJECTIONS: list[tuple[str, dict[str, Any], str]] = [
-    ("unknown state", {"state": "差不多"}, "“差不多” 不是可选的状态"),
-    ("percent not a number", {"state": "推进中", "percent": "七十"}, "“七十” 不是整数"),
+REJECTIONS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown state", {"state": "差不多"}, "本期状态", "“差不多” 不是可选的状态"),
+    (
+        "percent not a number",
+        {"state": "推进中", "percent": "七十"},
+        "本期进度%",
+        "“七十” 不是整数",
+    ),
     (
         "done without 100",
         {"state": "已完成", "percent": 90, "evidence": "文件"},
-        "reported done (已完成) but percent is 90",
+        "本期进度%",
+        "填报“已完成”时本期进度应为 100，现为 90",
     ),
     (
         "done without evidence",
         {"state": "已完成"},
-        "done needs evidence: fill 佐证材料 with 印发文件",
+        "佐证材料",
+        "填报“已完成”须在“佐证材料”中写明：印发文件",
     ),
-    ("blocked without problem", {"state": "受阻"}, "blocked (受阻) needs 存在问题 filled in"),
+    ("blocked without problem", {"state": "受阻"}, "存在问题", "填报“受阻”须在“存在问题”中写明"),
 ]
 
 
-@pytest.mark.parametrize(("case", "row", "says"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
+@pytest.mark.parametrize(
+    ("case", "row", "column", "says"), REJECTIONS, ids=[r[0] for r in REJECTIONS]
+)
 def test_row_rejections(
-    synced: Engine, tmp_path: Path, case: str, row: dict[str, Any], says: str
+    synced: Engine, tmp_path: Path, case: str, row: dict[str, Any], column: str, says: str
 ) -> None:
-    """Each kind of bad row is rejected with a reason naming the column."""
+    """Each kind of bad row is rejected with a Chinese reason naming the row and the column."""
     inbox = tmp_path / "inbox"
     path = workbook(synced, "zzb", inbox)
     fill_workbook(path, {find_item(synced, "M1", "zzb"): row})
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert any(says in p.message for p in outcome.problems), outcome.problems
+    assert [(p.line, p.field) for p in outcome.problems if says in p.message] == [(2, column)], (
+        outcome.problems
+    )
     assert all(p.line == 2 for p in outcome.problems)
 
 
@@ -180,7 +191,9 @@ def test_silent_regression_is_rejected_but_a_stated_one_lands(
     fill_workbook(path, {m1: {"state": "推进中", "percent": 80}})
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert "goes backwards and needs a reason" in outcome.problems[0].message
+    assert outcome.problems[0].message == (
+        "该事项当前为“已申请办结”，填报“推进中”是倒退，请在“存在问题”或“进展情况”中说明原因"
+    )
     path = workbook(synced, "zzb", inbox, period=date(2021, 6, 23))
     fill_workbook(path, {m1: {"state": "推进中", "percent": 80, "problem": "文件被要求重新修订"}})
     assert run_collect(synced, inbox)[0].status == "landed"

@@ -40,7 +40,7 @@ def test_report_verify_and_return(
 ) -> None:
     """Done needs the evidence M1 requires; return sends it back; verify closes it."""
     assert exit_code(monkeypatch, "report", "1", "--unit", "zzb", "--state", "done") == 2
-    assert "done needs evidence: fill 佐证材料 with 印发文件" in capsys.readouterr().err
+    assert "填报“已完成”须在“佐证材料”中写明：印发文件" in capsys.readouterr().err
     assert "→ submitted" in run(
         "report", "1", "--unit", "zzb", "--state", "已完成", "--evidence", "组织部文件"
     )
