@@ -28,6 +28,14 @@ class Problem:
         )
 
 
+def where_of(problem: Problem) -> str:
+    """Where a problem is: 第N行，列名 / 列名 / 全文件."""
+    parts = [f"第{problem.line}行"] if problem.line is not None else []
+    if problem.field:
+        parts.append(problem.field)
+    return "，".join(parts) or "全文件"
+
+
 @dataclass
 class InputError(Exception):
     """Bad input: nothing was written. Carries every problem found, not only the first."""

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from config.errors import InputError
 from domain.calendar import rebuild_calendar
 from domain.items import (
     CHUNK,
@@ -59,8 +58,6 @@ from tasks_catalog.expand import (
 from tasks_catalog.schema import Catalog
 
 ACTOR = "catalog-sync"
-MASS_RETIRE_SHARE = 0.2
-"""A sync retiring more than this share of the open items is refused unless explicitly allowed."""
 
 
 @dataclass
@@ -640,15 +637,3 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             for table in (*tables, "work_item_tally"):
                 session.execute(text(f"ANALYZE {table}"))
     return syncer.report
-
-
-def refuse_mass_retirement(report: SyncReport) -> None:
-    """Raise InputError if the sync retires a large share of the open items (a truncated file?)."""
-    retired = report.retired.get("work items", 0)
-    if retired > max(10, MASS_RETIRE_SHARE * report.live_items_before):
-        raise InputError(
-            f"sync of {report.plan_id} refused: it would retire {retired} of "
-            f"{report.live_items_before} open work items. If a catalogue file was emptied or "
-            "cut short by mistake, restore it; if the removal is intended, run again with "
-            "--allow-retire. Nothing was written."
-        )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from duban import render
+from rich.console import Console
 
 app = typer.Typer(
     help="督办 duban: track a government plan's key tasks, milestones and deadlines.",
@@ -20,8 +20,17 @@ item_app = typer.Typer(help="Look at single work items.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(item_app, name="item")
 
-out = render.make_console()
-err = render.make_console(stderr=True)
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that stays readable when piped: 140 columns unless the terminal says otherwise."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.width = max(shutil.get_terminal_size((140, 40)).columns, 140)
+    return console
+
+
+out = make_console()
+err = make_console(stderr=True)
 
 CatalogPath = Annotated[
     Path | None,

@@ -13,43 +13,25 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
-from config.settings import get_settings, hide_passwords
-from domain.calendar import ensure_calendar
-from domain.completeness import completeness_view
-from domain.items import item_detail, move_item, verify_item
 from domain.lifecycle import TransitionError
-from domain.status import resolve_plan, status_view
-from domain.sync import MASS_RETIRE_SHARE, refuse_mass_retirement, sync_catalog
-from domain.workdays import fallback_warning
-from duban import (
-    cli_briefing,
-    cli_errors,
-    cli_escalation,
-    cli_orchestration,
-    cli_reporting,
-    render,
-)
+from domain.retirement import MASS_RETIRE_SHARE
+from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
-from duban.database import display_url, ready_engine
-from duban.dates import parse_date
-from duban.demo import DEMO_AS_OF, run_demo
+from duban.dates import DEMO_AS_OF, parse_date
 from models import clock
-from models.db import open_engine, session_scope
 from models.enums import ItemState
-from models.migrate import upgrade
-from models.orm import CalendarDay, WorkItem
-from models.tally import recount_tally, tally_drift
-from tasks_catalog.expand import plan_items
-from tasks_catalog.loader import load_catalog
 
 
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema (Alembic)."""
+    from duban.database import display_url
+    from models.db import open_engine
+    from models.migrate import upgrade
+
     engine = open_engine(create=True)
     before, after = upgrade(engine)
     where = display_url(engine)
@@ -68,6 +50,11 @@ def recount(
 ) -> None:
     """Compare the work-item tally (what the daily counts read) with the items and rebuild it;
     triggers keep it, so only a load with triggers disabled (a data-only restore) needs this."""
+    from domain.status import resolve_plan
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.tally import recount_tally, tally_drift
+
     with session_scope(ready_engine(), rollback=check) as session:
         plan_id = resolve_plan(session, plan).id
         drift = tally_drift(session, plan_id)
@@ -85,6 +72,11 @@ def recount(
 @catalog_app.command("validate")
 def catalog_validate(path: CatalogPath = None) -> None:
     """Check a catalogue: schema, unique ids, references, cycles, dates, RRULEs, fan-outs."""
+    from config.settings import get_settings
+    from duban import render
+    from tasks_catalog.expand import plan_items
+    from tasks_catalog.loader import load_catalog
+
     catalog, warnings = load_catalog(path or get_settings().catalog)
     warn([str(w) for w in warnings])
     out.print(render.catalog_summary(catalog, len(plan_items(catalog))))
@@ -106,6 +98,14 @@ def catalog_sync(
     verbose: Annotated[bool, typer.Option("--verbose", help="List every change.")] = False,
 ) -> None:
     """Load a catalogue into the database in one transaction; prints what changed."""
+    from config.settings import get_settings
+    from domain.retirement import refuse_mass_retirement
+    from domain.sync import sync_catalog
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from tasks_catalog.loader import load_catalog
+
     catalog, warnings = load_catalog(path or get_settings().catalog)
     warn([str(w) for w in warnings])
     with session_scope(ready_engine(), rollback=dry_run) as session:
@@ -131,6 +131,13 @@ def status(
     limit: Annotated[int, typer.Option(min=0, help="Items to list when filtered; 0 = all.")] = 50,
 ) -> None:
     """Each task with its items counted by light on a date; with --task/--unit, each item."""
+    from config.settings import get_settings
+    from domain.completeness import completeness_view
+    from domain.status import resolve_plan, status_view
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     settings = get_settings()
     requested = parse_date(as_of)
     with session_scope(ready_engine()) as session:
@@ -167,6 +174,11 @@ def item_show(
     item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
 ) -> None:
     """One work item: deliverable, deadlines, prerequisites and its full record (留痕)."""
+    from domain.items import item_detail
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     with session_scope(ready_engine()) as session:
         detail = item_detail(session, item_id)
     render.item_detail(out, detail)
@@ -185,6 +197,12 @@ def item_move(
     ] = None,
 ) -> None:
     """Move one item along its lifecycle (签收, 推进, 办结申请, 销号, 退回 …); it is logged."""
+    from config.settings import get_settings
+    from domain.items import move_item, verify_item
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.orm import WorkItem
+
     with session_scope(ready_engine()) as session:
         if session.get(WorkItem, item_id) is None:
             raise NotFoundError(f"no work item {item_id}")
@@ -204,6 +222,14 @@ def calendar(
     until: Annotated[str | None, typer.Option(help="Count working days up to this date.")] = None,
 ) -> None:
     """Whether a date is a working day (调休 included), and working days between two dates."""
+    from sqlalchemy import select
+
+    from domain.calendar import ensure_calendar
+    from domain.workdays import fallback_warning
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.orm import CalendarDay
+
     first = parse_date(day, "DAY")
     last = parse_date(until, "--until")
     assert first is not None
@@ -241,6 +267,9 @@ def demo(
     ),
 ) -> None:
     """The main job: a fresh embedded database, the default plan synced, its status."""
+    from config.settings import get_settings
+    from duban.demo import run_demo
+
     run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
 
 
@@ -248,24 +277,33 @@ def demo(
 assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration
 
 
+def _error(text: str, *, soft_wrap: bool = True) -> None:
+    """One line ``错误：text`` on stderr, URL passwords hidden."""
+    from config.settings import hide_passwords
+
+    err.print(f"[red]错误：[/]{escape(hide_passwords(text))}", soft_wrap=soft_wrap)
+
+
 def main() -> None:
     """Entry point: run the app, turning user mistakes into exit status 2 without a traceback."""
     try:
         app()
     except InputError as exc:
-        err.print(f"[red]错误：[/]{escape(hide_passwords(exc.summary))}")
+        _error(exc.summary, soft_wrap=False)
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
         sys.exit(2)
     except (NotFoundError, TransitionError, ConflictError) as exc:
-        err.print(f"[red]错误：[/]{escape(hide_passwords(str(exc)))}", soft_wrap=True)
+        _error(str(exc))
         sys.exit(2)
     except Exception as exc:
+        from duban import cli_errors
+
         explained = cli_errors.explain(exc)
         if explained is None:
             raise
         for line in explained.lines:
-            err.print(f"[red]错误：[/]{escape(hide_passwords(line))}", soft_wrap=True)
+            _error(line)
         if explained.fault and (log := cli_errors.record_fault(exc)):
             err.print(f"详细记录见 {log}", markup=False, soft_wrap=True)
         sys.exit(2)

@@ -9,11 +9,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from config.settings import get_settings
 from duban.app import app, out, warn
 from models import clock
-from models.backup import back_up, not_in_snapshot
-from models.restore import restore_backup
 
 
 def size_text(size: int) -> str:
@@ -37,6 +34,9 @@ def backup(
 ) -> None:
     """Snapshot the data directory (database and every kept file) into one file, consistently,
     while the daily cycle may run; it holds the workbook signing key, so it is written 0600."""
+    from config.settings import get_settings
+    from models.backup import back_up, not_in_snapshot
+
     settings = get_settings()
     warn(not_in_snapshot(settings))
     result, pruned = back_up(settings, out_file, moment=clock.now())
@@ -76,6 +76,9 @@ def restore(
 ) -> None:
     """Restore a backup into a fresh data directory, after checking every file against the
     backup's manifest; refuses a damaged or foreign file and a non-empty target."""
+    from config.settings import get_settings
+    from models.restore import restore_backup
+
     settings = get_settings()
     target = home or settings.home
     result = restore_backup(source, target)

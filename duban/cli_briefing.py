@@ -5,27 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from config.errors import InputError, Problem
-from config.settings import get_settings
-from domain.briefing.distribute import Distribution, distribute_briefing
-from domain.briefing.issue import (
-    BriefingDateError,
-    Issued,
-    issue_briefing,
-    parse_formats,
-    report_day,
-)
-from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, out, warn
-from duban.database import ready_engine
 from duban.dates import parse_date
 from models import clock
-from models.db import session_scope
+
+if TYPE_CHECKING:
+    from domain.briefing.distribute import Distribution
+    from domain.briefing.issue import Issued
 
 
 @app.command()
@@ -52,6 +44,13 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="The view model as JSON.")] = False,
 ) -> None:
     """Write the weekly briefing (工作简报) for a week: numbered, recorded, with charts."""
+    from config.settings import get_settings
+    from domain.briefing.distribute import distribute_briefing
+    from domain.briefing.issue import BriefingDateError, issue_briefing, report_day
+    from domain.status import resolve_plan
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     chosen = _check_options(as_of, week, formats, send, again)
     settings = get_settings()
     engine = ready_engine()
@@ -100,6 +99,8 @@ def _check_options(
     as_of: str | None, week: str | None, formats: str, send: bool, again: bool
 ) -> list[str]:
     """The formats asked for, after checking the options go together."""
+    from domain.briefing.issue import parse_formats
+
     if as_of is not None and week is not None:
         raise typer.BadParameter("give --as-of or --week, not both", param_hint="--week")
     try:

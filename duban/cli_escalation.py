@@ -7,21 +7,11 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from config.errors import NotFoundError
-from config.ladder import load_ladder
-from config.settings import get_settings
-from domain.escalation import explain_quiet, run_escalation
-from domain.items import extend_item
-from domain.status import resolve_plan, subtree
-from duban import render
 from duban.app import AsOf, PlanOpt, app, out
-from duban.database import ready_engine
 from duban.dates import parse_date
 from models import clock
-from models.db import session_scope
-from models.orm import ItemAck, Message, Notice, NoticeDelivery, WorkItem
 
 ItemArg = Annotated[int, typer.Argument(help="Work item id (as in `status`).")]
 
@@ -37,6 +27,14 @@ def escalate(
     plan: PlanOpt = None,
 ) -> None:
     """Plan the reminders the ladder calls for (outbox), then send them as one digest each."""
+    from config.ladder import load_ladder
+    from config.settings import get_settings
+    from domain.escalation import run_escalation
+    from domain.status import resolve_plan
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     settings = get_settings()
     ladder = load_ladder(settings.ladder)
     requested = parse_date(as_of)
@@ -71,6 +69,17 @@ def notices(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Why was (or wasn't) someone reminded: each notice with rule, recipients, status, errors."""
+    from sqlalchemy import select
+
+    from config.ladder import load_ladder
+    from config.settings import get_settings
+    from domain.escalation import explain_quiet
+    from domain.status import resolve_plan, subtree
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.orm import Message, Notice, NoticeDelivery, WorkItem
+
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
         query = select(Notice).where(Notice.plan_id == plan_row.id).order_by(Notice.id)
@@ -147,6 +156,14 @@ def ack(
 ) -> None:
     """Acknowledge the item's current escalation level: its repeats stop (the next level still
     comes if the item stays unresolved)."""
+    from sqlalchemy import select
+
+    from config.settings import get_settings
+    from domain.status import resolve_plan
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.orm import ItemAck, Notice, WorkItem
+
     with session_scope(ready_engine()) as session:
         work = session.get(WorkItem, item_id)
         if work is None:
@@ -187,6 +204,11 @@ def extend(
 ) -> None:
     """延期: record an approved extension; lights and reminders follow the new date, the original
     deadline stays on record."""
+    from config.settings import get_settings
+    from domain.items import extend_item
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     new_due = parse_date(to, "--to")
     assert new_due is not None
     with session_scope(ready_engine()) as session:

@@ -10,31 +10,18 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from config.errors import NotFoundError
-from config.settings import Settings, get_settings
-from domain.briefing.issue import check_date, report_day
-from domain.status import resolve_plan
 from duban.app import AsOf, PlanOpt, app, err, out
-from duban.database import ready_engine
 from duban.dates import parse_date
-from duban.orchestration import (
-    LocalServer,
-    client_environment,
-    healthy,
-    prefect_client,
-    prefect_home,
-    prefect_server,
-    running_local_server,
-    ui_url,
-)
-from models.db import session_scope
-from models.orm import Plan
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 FLOWS = {
     "daily-cycle": "flows.daily_cycle:daily_cycle",
@@ -44,6 +31,10 @@ FLOWS = {
 
 
 def _plan_id(plan: str | None) -> str:
+    from domain.status import resolve_plan
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     with session_scope(ready_engine()) as session:
         return resolve_plan(session, plan).id
 
@@ -51,6 +42,9 @@ def _plan_id(plan: str | None) -> str:
 @app.command()
 def server() -> None:
     """Start the local Prefect server (data in <DUBAN_HOME>/prefect/) and print the UI address."""
+    from config.settings import get_settings
+    from duban.orchestration import LocalServer, prefect_home, running_local_server, ui_url
+
     settings = get_settings()
     if settings.prefect_api_url:
         raise typer.BadParameter(
@@ -90,12 +84,14 @@ def _until_interrupted() -> Callable[[], bool]:
 @app.command()
 def serve(plan: PlanOpt = None) -> None:
     """Register the deployments (daily cycle, weekly briefing, actions) and run them on schedule."""
-    from flows.deployments import deployments, scheduled  # noqa: PLC0415
+    from config.settings import get_settings
+    from duban.orchestration import prefect_client, prefect_server, ui_url
+    from flows.deployments import deployments, scheduled
 
     settings = get_settings()
     plan_id = _plan_id(plan)
     with prefect_server(settings) as url, prefect_client(settings, heartbeat=True):
-        from prefect import serve as prefect_serve  # noqa: PLC0415
+        from prefect import serve as prefect_serve
 
         for s in scheduled(settings):
             out.print(f"{s.key}: cron '{s.cron}' ({s.timezone}) — {s.description}")
@@ -105,6 +101,8 @@ def serve(plan: PlanOpt = None) -> None:
 
 def _persistent_server(settings: Settings) -> str:
     """The API of a server that outlives this command (workers and deployments need one)."""
+    from duban.orchestration import healthy, running_local_server
+
     url = settings.resolved_prefect_api_url
     if settings.prefect_api_url:
         if not healthy(url):
@@ -124,7 +122,9 @@ Pool = Annotated[str, typer.Option(help="The Prefect work pool (a process pool).
 @app.command()
 def deploy(pool: Pool = "duban", plan: PlanOpt = None) -> None:
     """Register the partition deployment on a work pool, for daily cycles spread over workers."""
-    from flows.deployments import deploy_partitions  # noqa: PLC0415
+    from config.settings import get_settings
+    from duban.orchestration import prefect_client, ui_url
+    from flows.deployments import deploy_partitions
 
     settings = get_settings()
     plan_id = _plan_id(plan)
@@ -146,6 +146,9 @@ def worker(
 ) -> None:
     """Run a Prefect process worker for the work pool (one per machine, or more); its runs use
     this machine's DUBAN_* settings, so DUBAN_DATABASE_URL must name the shared database."""
+    from config.settings import get_settings
+    from duban.orchestration import client_environment
+
     settings = get_settings()
     _persistent_server(settings)
     env = {**os.environ, **client_environment(settings)}
@@ -174,9 +177,12 @@ def worker(
 @app.command()
 def scheduler(plan: PlanOpt = None) -> None:
     """Run the scheduled flows in-process with APScheduler (embedded mode; one per database)."""
-    from apscheduler.schedulers.background import BackgroundScheduler  # noqa: PLC0415
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    from duban import scheduler as embedded  # noqa: PLC0415
+    from config.settings import get_settings
+    from duban import scheduler as embedded
+    from duban.database import ready_engine
+    from duban.orchestration import prefect_server, ui_url
 
     settings = get_settings()
     engine = ready_engine()
@@ -207,6 +213,11 @@ def scheduler(plan: PlanOpt = None) -> None:
 
 def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
     """A week or date the briefing cannot be made for is a usage error, before any run."""
+    from domain.briefing.issue import check_date, report_day
+    from duban.database import ready_engine
+    from models.db import session_scope
+    from models.orm import Plan
+
     with session_scope(ready_engine()) as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None
@@ -220,7 +231,9 @@ def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
 
 def _partition_codes(plan_id: str, text: str) -> list[str]:
     """The codes of ``--partitions``, each a unit of the plan (else a usage error)."""
-    from domain.partitions import partition_units  # noqa: PLC0415
+    from domain.partitions import partition_units
+    from duban.database import ready_engine
+    from models.db import session_scope
 
     codes = [c.strip() for c in text.split(",") if c.strip()]
     if not codes:
@@ -236,12 +249,13 @@ def _partition_codes(plan_id: str, text: str) -> list[str]:
 def _start(name: str, params: dict[str, Any], url: str) -> Any:
     """Run the flow in this process, recorded in Prefect; a failed run is one error line and
     exit status 1 (its state and log are in the Prefect UI)."""
-    from prefect import tags  # noqa: PLC0415
+    from prefect import tags
 
-    from flows.deployments import load_flow  # noqa: PLC0415
+    from duban.orchestration import ui_url
+    from flows.deployments import load_flow
 
     if "partitions" in params:
-        from flows.partitioned import missing_deployment  # noqa: PLC0415
+        from flows.partitioned import missing_deployment
 
         missing = missing_deployment(params["plan_id"])
         if missing:
@@ -270,6 +284,14 @@ def run_flow(
     plan: PlanOpt = None,
 ) -> None:
     """Run one flow now, recorded in Prefect (a local server is started if none answers)."""
+    from config.settings import get_settings
+    from duban.orchestration import (
+        prefect_client,
+        prefect_home,
+        prefect_server,
+        running_local_server,
+        ui_url,
+    )
 
     if name not in FLOWS:
         raise typer.BadParameter(f"no flow {name!r}; choose {', '.join(FLOWS)}", param_hint="NAME")

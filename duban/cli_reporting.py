@@ -11,22 +11,9 @@ from typing import Annotated
 import typer
 
 from config.errors import InputError
-from config.settings import get_settings
-from domain.indicators import indicator_values
-from domain.intake.inbox import collect as collect_inbox
-from domain.intake.land import check, land
-from domain.intake.rows import ParsedFile, ReportRow
-from domain.intake.templates import FORMATS, write_template
-from domain.items import move_item, verify_item
-from domain.reporting import parse_report_state
-from domain.status import resolve_plan
-from domain.workbooks import units_for_workbooks, write_workbook
-from duban import render
 from duban.app import AsOf, PlanOpt, app, out
-from duban.database import ready_engine
 from duban.dates import parse_date
 from models import clock
-from models.db import session_scope
 from models.enums import ItemState
 
 ItemArg = Annotated[int, typer.Argument(help="Work item id (as in `status`).")]
@@ -57,6 +44,12 @@ def workbook(
     plan: PlanOpt = None,
 ) -> None:
     """Write each unit's progress workbook or template (signed, prefilled with its items)."""
+    from domain.intake.templates import FORMATS, write_template
+    from domain.status import resolve_plan
+    from domain.workbooks import units_for_workbooks, write_workbook
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     if (unit is None) == (not all_units):
         raise typer.BadParameter("give --unit ID or --all", param_hint="--unit/--all")
     if fmt not in FORMATS:
@@ -101,6 +94,13 @@ def collect(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Land every report file of the inbox (.xlsx/.csv/.json), whole or not at all."""
+    from config.settings import get_settings
+    from domain.intake.inbox import collect as collect_inbox
+    from domain.status import resolve_plan
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     settings = get_settings()
     folder = inbox or settings.resolved_inbox
     vouching = (actor or settings.actor) if trusted else None
@@ -143,6 +143,13 @@ def report(
     plan: PlanOpt = None,
 ) -> None:
     """Report on one item from the command line, with the same checks as a workbook row."""
+    from domain.intake.land import check, land
+    from domain.intake.rows import ParsedFile, ReportRow
+    from domain.reporting import parse_report_state
+    from domain.status import resolve_plan
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     try:
         reported = parse_report_state(state)
     except ValueError as exc:
@@ -180,6 +187,11 @@ def verify(
     actor: Actor = None,
 ) -> None:
     """核验销号: close a submitted item (its evidence must be there)."""
+    from config.settings import get_settings
+    from domain.items import verify_item
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     with session_scope(ready_engine()) as session:
         verify_item(session, item_id, actor=actor or get_settings().actor, note=note)
     out.print(f"#{item_id}: closed (销号)")
@@ -192,6 +204,11 @@ def return_item(
     actor: Actor = None,
 ) -> None:
     """退回: send a submitted item back to its unit, saying why."""
+    from config.settings import get_settings
+    from domain.items import move_item
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     with session_scope(ready_engine()) as session:
         move_item(
             session, item_id, ItemState.RETURNED, actor=actor or get_settings().actor, reason=reason
@@ -209,6 +226,12 @@ def indicators(
     ] = False,
 ) -> None:
     """The plan's indicators: county values as ratios of sums, targets, gaps and lights."""
+    from domain.indicators import indicator_values
+    from domain.status import resolve_plan
+    from duban import render
+    from duban.database import ready_engine
+    from models.db import session_scope
+
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
         day = _today_or(as_of, plan_row.timezone)

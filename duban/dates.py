@@ -1,4 +1,4 @@
-"""Parsing dates typed on the command line."""
+"""Dates on the command line: parsing what is typed, and the date the demo is set on."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from datetime import date
 
 import typer
 
-from domain.workdays import zh_date
-
-__all__ = ["parse_date", "zh_date"]
+DEMO_AS_OF = date(2021, 12, 27)
+"""The demo's date: a Monday in the plan's first year, after six weeks of (sample) reporting."""
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> date | None:

@@ -32,9 +32,6 @@ from models.orm import Briefing, Message, Plan
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 
-DEMO_AS_OF = date(2021, 12, 27)
-"""A Monday in the plan's first year, after six weeks of (sample) reporting."""
-
 
 def run_demo(console: Console, home: Path, as_of: date) -> None:
     """Run the main job in ``home`` (its database and sample inbox are recreated)."""

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from domain.completeness import CompletenessView
-from domain.delivery import DeliveryReport
-from domain.escalation import PlannedNotice
-from domain.indicators import IndicatorValue
-from domain.intake.inbox import FileOutcome, where_of
-from domain.items import ItemDetail
-from domain.status import StatusView
-from domain.sync import SyncReport
-from duban.dates import zh_date
+from config.errors import where_of
+from domain.workdays import zh_date
 from models.enums import Light, Status
-from tasks_catalog.schema import Catalog
+
+if TYPE_CHECKING:
+    from domain.completeness import CompletenessView
+    from domain.delivery import DeliveryReport
+    from domain.escalation import PlannedNotice
+    from domain.indicators import IndicatorValue
+    from domain.intake.inbox import FileOutcome
+    from domain.items import ItemDetail
+    from domain.status import StatusView
+    from domain.sync import SyncReport
+    from tasks_catalog.schema import Catalog
 
 LIGHT_STYLE = {
     Light.GRAY: ("灰", "grey58"),
@@ -48,14 +50,6 @@ LEGEND = (
     "灯色说明: 灰=未到办理期或等待前置事项 · 绿=正常推进或按期完成 · "
     "黄={n}个工作日内到期或进度滞后于序时进度 · 红=已逾期未完成 · 逾期完成=超期后完成(单列统计)"
 )
-
-
-def make_console(*, stderr: bool = False) -> Console:
-    """A console that stays readable when piped: 140 columns unless the terminal says otherwise."""
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:
-        console.width = max(shutil.get_terminal_size((140, 40)).columns, 140)
-    return console
 
 
 def count(n: int, word: str) -> str:

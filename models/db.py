@@ -14,9 +14,6 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.types.json import Json
 from sqlalchemy import JSON, Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -258,13 +255,17 @@ def insert_rows(
         return 0
     # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
     driver = session.connection().connection.driver_connection
-    if not isinstance(driver, psycopg.Connection) or len(first) < COPY_FROM:
+    if session.get_bind().dialect.driver != "psycopg" or len(first) < COPY_FROM:
         written, batch = 0, first
         while batch:
             session.execute(insert(model), batch)
             written += len(batch)
             batch = list(islice(remaining, INSERT_BATCH))
         return written
+    from psycopg import Connection, sql  # noqa: PLC0415 - lazy: SQLite never loads the driver
+    from psycopg.types.json import Json  # noqa: PLC0415 - same
+
+    assert isinstance(driver, Connection)
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
     columns = list(first[0])
     # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from config.errors import Problem
+from config.errors import Problem, where_of
 from config.settings import get_settings
 from domain.files import display_name, fit_name, write_atomically
 from domain.intake.claims import (
@@ -325,11 +325,3 @@ def reasons_text(shown: str, problems: list[Problem]) -> str:
     ]
     lines += [f"{where_of(p)}：{p.message}" for p in problems]
     return "\n".join(lines) + "\n"
-
-
-def where_of(problem: Problem) -> str:
-    """Where a problem is: 第N行，列名 / 列名 / 全文件."""
-    parts = [f"第{problem.line}行"] if problem.line is not None else []
-    if problem.field:
-        parts.append(problem.field)
-    return "，".join(parts) or "全文件"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from duban.demo import DEMO_AS_OF, run_demo
+from duban.dates import DEMO_AS_OF
+from duban.demo import run_demo
 
 
 @pytest.mark.slow

@@ -1,0 +1,36 @@
+"""Start-up of the command line: ``import duban.cli`` loads no heavy library (bench/cli_startup.py
+times it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "apprise", "prefect")
+
+
+def loaded_after(statement: str) -> list[str]:
+    """The heavy libraries in ``sys.modules`` after ``statement`` in a fresh interpreter."""
+    probe = f"{statement}; import sys; print(*[m for m in {HEAVY!r} if m in sys.modules])"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout.split()
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    """`duban --help` and every command start without charts, workbooks, Word, apprise, Prefect."""
+    assert loaded_after("import duban.cli") == []
+
+
+@pytest.mark.parametrize("module", ["duban.render", "duban.app"])
+def test_cli_helpers_load_no_heavy_library(module: str) -> None:
+    """The console helpers the commands share import no heavy library either."""
+    assert loaded_after(f"import {module}") == []
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    """The probe itself works: a module that draws charts does show up as loaded."""
+    assert "matplotlib" in loaded_after("import domain.briefing.charts")
