@@ -114,4 +114,4 @@ def load_ladder(path: Path | None = None) -> Ladder:
             for detail in error.errors(include_url=False):
                 loc = tuple(detail["loc"])
                 problems.append(Problem(path, index.line(loc), format_loc(loc), detail["msg"]))
-    raise InputError(f"ladder file {path} is invalid", problems)
+    raise InputError(f"催办阶梯文件 {path} 有误，未使用", problems)

@@ -181,7 +181,9 @@ def _walk(
             line = key_node.start_mark.line + 1
             if (key_node.tag, key) in seen:
                 first = seen[(key_node.tag, key)]
-                message = f"duplicate key (first on line {first}); YAML would keep only the last"
+                message = (
+                    f"键重复（第一次出现在第 {first} 行），YAML 只会保留最后一个：请合并或删去其一"
+                )
                 problems.append(Problem(path, line, format_loc((*loc, key)), message))
             seen[(key_node.tag, key)] = line
             lines[(*loc, key)] = line
@@ -237,7 +239,11 @@ def parse_yaml(path: Path, raw: bytes) -> tuple[Any, LineIndex, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, LineIndex({}), [Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]
+        return (
+            None,
+            LineIndex({}),
+            [Problem(path, None, "", f"不是 UTF-8 编码的文本（{exc.reason}），请另存为 UTF-8")],
+        )
     lines: dict[Loc, int] = {(): 1}
     problems: list[Problem] = []
     loader = _Loader(text)
@@ -253,9 +259,9 @@ def parse_yaml(path: Path, raw: bytes) -> tuple[Any, LineIndex, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         message = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return None, LineIndex({}), [Problem(path, line, "", f"invalid YAML: {message}")]
+        return None, LineIndex({}), [Problem(path, line, "", f"YAML 格式错误：{message}")]
     except yaml.YAMLError as exc:
-        return None, LineIndex({}), [Problem(path, None, "", f"invalid YAML: {exc}")]
+        return None, LineIndex({}), [Problem(path, None, "", f"YAML 格式错误：{exc}")]
     finally:
         loader.dispose()
     index = LineIndex(lines)

@@ -122,13 +122,13 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
                 loc = tuple(detail["loc"])
                 problems.append(Problem(path, index.line(loc), format_loc(loc), detail["msg"]))
     if problems:
-        raise InputError(f"calendar override file {path} is invalid", problems)
+        raise InputError(f"工作日调整文件 {path} 有误，未使用", problems)
     result: dict[date, Override] = {}
     for i, override in enumerate(parsed.days):
         if override.date in result:
             loc = ("days", i, "date")
             raise InputError(
-                f"calendar override file {path} is invalid",
+                f"工作日调整文件 {path} 有误，未使用",
                 [Problem(path, index.line(loc), format_loc(loc), f"{override.date} listed twice")],
             )
         result[override.date] = override

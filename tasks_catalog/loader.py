@@ -141,10 +141,10 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
     if not problems and not sources.plans:
         problems.append(Problem(path, None, "plan", "no file defines the `plan:` section"))
     if problems:
-        raise InputError(f"catalogue {path} is invalid ({_problems(len(problems))})", problems)
+        raise InputError(_invalid(path, len(problems)), problems)
     errors, warnings = check(sources)
     if errors:
-        raise InputError(f"catalogue {path} is invalid ({_problems(len(errors))})", errors)
+        raise InputError(_invalid(path, len(errors)), errors)
     catalog = Catalog(
         plan=sources.plans[0][0],
         units=[u for u, _ in sources.units],
@@ -156,5 +156,5 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
     return catalog, warnings
 
 
-def _problems(n: int) -> str:
-    return "1 problem" if n == 1 else f"{n} problems"
+def _invalid(path: Path, n: int) -> str:
+    return f"任务目录 {path} 有 {n} 处错误，未写入任何内容；请按下列行号逐条改正"

@@ -179,5 +179,5 @@ def test_oversized_unreadable_and_non_utf8_files_are_refused(
     assert "文件超过 1 MB 的上限" in outcome.err
     assert f"{folder / 'b-folder.yaml'}: 不是普通文件" in outcome.err
     assert f"{folder / 'd-dangling.yaml'}: 无法读取文件" in outcome.err
-    assert f"{folder / 'c-latin1.yaml'}: not UTF-8 text" in outcome.err
+    assert f"{folder / 'c-latin1.yaml'}: 不是 UTF-8 编码的文本" in outcome.err
     assert f"{folder / 'e-pipe.yaml'}: 不是普通文件" in outcome.err

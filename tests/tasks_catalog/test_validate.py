@@ -195,7 +195,7 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
     (folder / "plan.yaml").write_text("plan:\n  id: a\n  id: b\n", encoding="utf-8")
     problem = problems_of(folder)[0]
     assert (problem.line, problem.field) == (3, "plan.id")
-    assert "duplicate key (first on line 2)" in problem.message
+    assert "键重复（第一次出现在第 2 行）" in problem.message
 
 
 def test_broken_yaml_syntax(tmp_path: Path) -> None:
@@ -206,7 +206,7 @@ def test_broken_yaml_syntax(tmp_path: Path) -> None:
     problem = problems_of(folder)[0]
     assert problem.file == folder / "tasks.yaml"
     assert problem.line == 2
-    assert "invalid YAML" in problem.message
+    assert "YAML 格式错误" in problem.message
 
 
 def test_errors_from_several_files_are_all_reported(write_catalog: CatalogWriter) -> None:
