@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from config.errors import InputError
-from config.settings import Settings
-from models.db import engine_for
+from config.settings import Settings, mask_url
+from models.db import engine_for, sqlite_file
 from models.home_lock import LOCK_NAME, home_lock
 from models.migrate import current_revision
 
@@ -145,7 +145,7 @@ def back_up(
             revision = current_revision(engine_for(url))
         except OperationalError as exc:
             raise BackupError(
-                f"无法连接数据库 {make_url(url).render_as_string(hide_password=True)}"
+                f"无法连接数据库 {mask_url(url)}"
                 f"（{exc.orig}）：请检查 DUBAN_DATABASE_URL 和数据库服务。"
             ) from None
     local = moment.astimezone(ZoneInfo(settings.schedule_timezone))
@@ -185,12 +185,12 @@ def not_in_snapshot(settings: Settings) -> list[str]:
 
 def sqlite_database(database_url: str) -> Path | None:
     """The database file of an SQLite URL, or None for another backend."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
+    if make_url(database_url).get_backend_name() != "sqlite":
         return None
-    if not url.database or url.database == ":memory:":
+    path = sqlite_file(database_url)
+    if path is None:  # an in-memory database
         raise BackupError(f"数据库 {database_url} 不是文件，无法备份：请检查 DUBAN_DATABASE_URL。")
-    return Path(url.database).resolve()
+    return path.resolve()
 
 
 def take_backup(

@@ -10,7 +10,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from config.errors import NotFoundError
 from models.db import database_setting, open_engine
@@ -64,7 +63,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 def display_url(engine: Engine) -> str:
     """The database URL without its password."""
-    return make_url(str(engine.url)).render_as_string(hide_password=True)
+    return engine.url.render_as_string(hide_password=True)
 
 
 def ready_engine() -> Engine:
