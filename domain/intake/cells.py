@@ -19,6 +19,7 @@ from domain.reporting import LABELS, parse_report_state
 EXCERPT_CHARS = 30
 MAX_TEXT_CHARS = 10_000  # one cell's text (a narrative runs to a few hundred characters)
 MAX_ID = 2**63 - 1  # item ids are 64-bit integers in every database duban runs on
+MAX_INT_DIGITS = 20  # more digits than any 64-bit integer: refused before it is parsed
 MAX_VALUE = 1e15  # a measure value beyond this is a typing mistake, not a county's figure
 YES = {"是", "有", "yes", "y", "true", "1"}
 NO = {"否", "无", "no", "n", "false", "0"}
@@ -90,7 +91,7 @@ def whole_number(value: Any, *, low: int, high: int) -> int:
         text = str(value).strip().rstrip("%").strip()
         if not (text.lstrip("+-").isdigit() and text.isascii()):
             raise ValueError(f"{excerpt(value)} 不是整数")
-        if len(text) > 20:
+        if len(text) > MAX_INT_DIGITS:
             raise ValueError(f"{excerpt(value)} 超出范围（应在 {low}–{high} 之间）")
         number = int(text)
     if not low <= number <= high:

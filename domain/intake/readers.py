@@ -23,6 +23,7 @@ from domain import signing
 from domain.cell_text import csv_cell_read
 from domain.intake.cells import (
     MAX_ID,
+    MAX_INT_DIGITS,
     a_date,
     checked_text,
     excerpt,
@@ -40,7 +41,6 @@ META_SHEET = "_duban"
 PROGRESS_SHEET = "进展填报"
 MEASURE_SHEET = "指标数据"
 MAX_ROWS = 5_000  # rows per sheet or file; a unit has at most a few hundred items
-MAX_INT_DIGITS = 20
 log = logging.getLogger("duban.intake")
 
 
@@ -148,13 +148,11 @@ def _xlsx_sheet(
     for number, values in enumerate(rows[1:], start=2):
         record = {f: v for f, v in zip(fields, values, strict=False) if f}
         row = make(parsed, number, record, unit)
-        if isinstance(row, MeasureRow):
-            parsed.measures.append(row)
-        elif isinstance(row, ReportRow):
-            if parsed.signed_items is not None and row.item_id not in parsed.signed_items:
-                parsed.problem(number, "item", f"事项 {row.item_id} 不在本台账内（不能手工添加行）")
-                continue
-            parsed.reports.append(row)
+        signed = parsed.signed_items
+        if isinstance(row, ReportRow) and signed is not None and row.item_id not in signed:
+            parsed.problem(number, "item", f"事项 {row.item_id} 不在本台账内（不能手工添加行）")
+            continue
+        parsed.add(row)
 
 
 # -- .csv ---------------------------------------------------------------------------------------
@@ -185,7 +183,7 @@ def read_csv(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
 
 
 # one table read top to bottom: its branches are its columns
-def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: PLR0912
+def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:
     fields = map_headers(parsed, next(reader, []), 1)
     if "unit" not in fields:
         parsed.problem(1, "unit", "CSV 报送须有“单位代码”列（unit）")
@@ -231,11 +229,7 @@ def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:  # noqa: P
             signature=record.get("signature"),
         )
         (unsigned if holds is None else signed).append(number)
-        row = (measure_row if is_measures else report_row)(parsed, number, record, unit)
-        if isinstance(row, MeasureRow):
-            parsed.measures.append(row)
-        elif isinstance(row, ReportRow):
-            parsed.reports.append(row)
+        parsed.add((measure_row if is_measures else report_row)(parsed, number, record, unit))
     settle_identity(parsed, signed, unsigned)
     parsed.unit = next(iter(units)) if len(units) == 1 else None
     if len(units) > 1:
@@ -360,9 +354,5 @@ def _json_document(parsed: ParsedFile, document: dict[str, Any], plan_id: str) -
                 signature=entry.get("signature"),
             )
             (unsigned if holds is None else signed).append(index)
-            row = make(parsed, index, entry, parsed.unit)
-            if isinstance(row, MeasureRow):
-                parsed.measures.append(row)
-            elif isinstance(row, ReportRow):
-                parsed.reports.append(row)
+            parsed.add(make(parsed, index, entry, parsed.unit))
     settle_identity(parsed, signed, unsigned)

@@ -93,3 +93,10 @@ class ParsedFile:
             self.problems.append(Problem(self.path, None, f"{where} {column}".strip(), message))
             return
         self.problems.append(Problem(self.path, row, header, message))
+
+    def add(self, row: ReportRow | MeasureRow | None) -> None:
+        """Keep a row that was read (None: blank, or its problems are recorded)."""
+        if isinstance(row, MeasureRow):
+            self.measures.append(row)
+        elif isinstance(row, ReportRow):
+            self.reports.append(row)
