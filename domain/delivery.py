@@ -27,6 +27,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -132,7 +133,7 @@ def _deliver(
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
-        wall = wall_now()
+        wall, alive = wall_now(), cache(holder_alive)  # a holder's process is looked up once
         stuck = [
             row.id
             for row in session.execute(
@@ -140,7 +141,7 @@ def _deliver(
                 .where(Message.plan_id == plan_id, Message.status == "sending")
                 .order_by(Message.id)
             )
-            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=holder_alive)
+            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=alive)
         ]
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)

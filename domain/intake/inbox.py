@@ -216,8 +216,7 @@ def _in_transaction(
     checked, problems = check(session, parsed, plan)
     if checked is None:  # nothing was written: checking only reads
         return problems
-    archive = run.inbox / "archive" / run.day.isoformat()
-    target = free_path(archive / fit_name(shown, prefix=f"{digest[:8]}-", reserve=8))
+    target = _archive_path(run, shown, digest)
     record = InboxFile(
         plan_id=run.plan_id,
         sha256=digest,
@@ -245,6 +244,12 @@ def _earlier(session: Session, plan_id: str, digest: str) -> _First | None:
     return None if row is None else _First(row.name, row.kept_at, row.received_at.date())
 
 
+def _archive_path(run: _Run, shown: str, digest: str) -> Path:
+    """A free name for a file kept in today's archive: ``<sha8>-<name>``, cut to fit."""
+    folder = run.inbox / "archive" / run.day.isoformat()
+    return free_path(folder / fit_name(shown, prefix=f"{digest[:8]}-", reserve=8))
+
+
 def _move(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     source.rename(target)
@@ -252,11 +257,9 @@ def _move(source: Path, target: Path) -> None:
 
 def _duplicate(run: _Run, claimed: Path, shown: str, digest: str, first: _First) -> FileOutcome:
     recorded = run.inbox / first.kept_at
-    if not os.path.lexists(recorded):  # its landing committed but the archiving was cut short
-        target = recorded
-    else:
-        folder = run.inbox / "archive" / run.day.isoformat()
-        target = free_path(folder / fit_name(shown, prefix=f"{digest[:8]}-", reserve=8))
+    # a recorded path with nothing there: its landing committed but the archiving was cut short
+    cut_short = not os.path.lexists(recorded)
+    target = recorded if cut_short else _archive_path(run, shown, digest)
     _move(claimed, target)
     return FileOutcome(
         shown,
