@@ -16,8 +16,8 @@ from rich.markup import escape
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
-from domain.lifecycle import TransitionError
-from domain.retirement import MASS_RETIRE_SHARE
+from domain.rules.lifecycle import TransitionError
+from domain.rules.retirement import MASS_RETIRE_SHARE
 from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
@@ -50,7 +50,7 @@ def recount(
 ) -> None:
     """Compare the work-item tally (what the daily counts read) with the items and rebuild it;
     triggers keep it, so only a load with triggers disabled (a data-only restore) needs this."""
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.tally import recount_tally, tally_drift
@@ -99,8 +99,8 @@ def catalog_sync(
 ) -> None:
     """Load a catalogue into the database in one transaction; prints what changed."""
     from config.settings import get_settings
-    from domain.retirement import refuse_mass_retirement
-    from domain.sync import sync_catalog
+    from domain.queries.sync import sync_catalog
+    from domain.rules.retirement import refuse_mass_retirement
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -132,8 +132,8 @@ def status(
 ) -> None:
     """Each task with its items counted by light on a date; with --task/--unit, each item."""
     from config.settings import get_settings
-    from domain.completeness import completeness_view
-    from domain.status import resolve_plan, status_view
+    from domain.queries.completeness import completeness_view
+    from domain.queries.status import resolve_plan, status_view
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -174,7 +174,7 @@ def item_show(
     item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
 ) -> None:
     """One work item: deliverable, deadlines, prerequisites and its full record (留痕)."""
-    from domain.items import item_detail
+    from domain.queries.items import item_detail
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -198,7 +198,7 @@ def item_move(
 ) -> None:
     """Move one item along its lifecycle (签收, 推进, 办结申请, 销号, 退回 …); it is logged."""
     from config.settings import get_settings
-    from domain.items import move_item, verify_item
+    from domain.queries.items import move_item, verify_item
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import WorkItem
@@ -224,8 +224,8 @@ def calendar(
     """Whether a date is a working day (调休 included), and working days between two dates."""
     from sqlalchemy import select
 
-    from domain.calendar import ensure_calendar
-    from domain.workdays import fallback_warning
+    from domain.queries.calendar import ensure_calendar
+    from domain.rules.workdays import fallback_warning
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import CalendarDay

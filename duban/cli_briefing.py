@@ -16,8 +16,8 @@ from duban.dates import parse_date
 from models import clock
 
 if TYPE_CHECKING:
-    from domain.briefing.distribute import Distribution
-    from domain.briefing.issue import Issued
+    from domain.services.briefing.distribute import Distribution
+    from domain.services.briefing.issue import Issued
 
 
 @app.command()
@@ -45,9 +45,9 @@ def brief(
 ) -> None:
     """Write the weekly briefing (工作简报) for a week: numbered, recorded, with charts."""
     from config.settings import get_settings
-    from domain.briefing.distribute import distribute_briefing
-    from domain.briefing.issue import BriefingDateError, issue_briefing, report_day
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
+    from domain.services.briefing.distribute import distribute_briefing
+    from domain.services.briefing.issue import BriefingDateError, issue_briefing, report_day
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -99,7 +99,7 @@ def _check_options(
     as_of: str | None, week: str | None, formats: str, send: bool, again: bool
 ) -> list[str]:
     """The formats asked for, after checking the options go together."""
-    from domain.briefing.issue import parse_formats
+    from domain.services.briefing.issue import parse_formats
 
     if as_of is not None and week is not None:
         raise typer.BadParameter("give --as-of or --week, not both", param_hint="--week")

@@ -29,8 +29,8 @@ def escalate(
     """Plan the reminders the ladder calls for (outbox), then send them as one digest each."""
     from config.ladder import load_ladder
     from config.settings import get_settings
-    from domain.escalation import run_escalation
-    from domain.status import resolve_plan
+    from domain.queries.escalation import run_escalation
+    from domain.queries.status import resolve_plan
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -73,8 +73,8 @@ def notices(
 
     from config.ladder import load_ladder
     from config.settings import get_settings
-    from domain.escalation import explain_quiet
-    from domain.status import resolve_plan, subtree
+    from domain.queries.escalation import explain_quiet
+    from domain.queries.status import resolve_plan, subtree
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -159,7 +159,7 @@ def ack(
     from sqlalchemy import select
 
     from config.settings import get_settings
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import ItemAck, Notice, WorkItem
@@ -205,7 +205,7 @@ def extend(
     """延期: record an approved extension; lights and reminders follow the new date, the original
     deadline stays on record."""
     from config.settings import get_settings
-    from domain.items import extend_item
+    from domain.queries.items import extend_item
     from duban.database import ready_engine
     from models.db import session_scope
 

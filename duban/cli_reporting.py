@@ -44,9 +44,9 @@ def workbook(
     plan: PlanOpt = None,
 ) -> None:
     """Write each unit's progress workbook or template (signed, prefilled with its items)."""
-    from domain.intake.templates import FORMATS, write_template
-    from domain.status import resolve_plan
-    from domain.workbooks import units_for_workbooks, write_workbook
+    from domain.queries.status import resolve_plan
+    from domain.services.intake.templates import FORMATS, write_template
+    from domain.services.workbooks import units_for_workbooks, write_workbook
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -95,8 +95,8 @@ def collect(
 ) -> None:
     """Land every report file of the inbox (.xlsx/.csv/.json), whole or not at all."""
     from config.settings import get_settings
-    from domain.intake.inbox import collect as collect_inbox
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
+    from domain.services.intake.inbox import collect as collect_inbox
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -143,10 +143,10 @@ def report(
     plan: PlanOpt = None,
 ) -> None:
     """Report on one item from the command line, with the same checks as a workbook row."""
-    from domain.intake.land import check, land
-    from domain.intake.rows import ParsedFile, ReportRow
-    from domain.reporting import parse_report_state
-    from domain.status import resolve_plan
+    from domain.queries.report_landing import check, land
+    from domain.queries.status import resolve_plan
+    from domain.rules.intake.rows import ParsedFile, ReportRow
+    from domain.rules.reporting import parse_report_state
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -188,7 +188,7 @@ def verify(
 ) -> None:
     """核验销号: close a submitted item (its evidence must be there)."""
     from config.settings import get_settings
-    from domain.items import verify_item
+    from domain.queries.items import verify_item
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -205,7 +205,7 @@ def return_item(
 ) -> None:
     """退回: send a submitted item back to its unit, saying why."""
     from config.settings import get_settings
-    from domain.items import move_item
+    from domain.queries.items import move_item
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -226,8 +226,8 @@ def indicators(
     ] = False,
 ) -> None:
     """The plan's indicators: county values as ratios of sums, targets, gaps and lights."""
-    from domain.indicators import indicator_values
-    from domain.status import resolve_plan
+    from domain.queries.indicators import indicator_values
+    from domain.queries.status import resolve_plan
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope

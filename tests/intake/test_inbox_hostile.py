@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from config.settings import Settings
-from domain.intake.claims import CLAIMS
-from domain.intake.inbox import MAX_FILE_BYTES
-from domain.workbooks import write_workbook
+from domain.adapters.intake.claims import CLAIMS
+from domain.services.intake.inbox import MAX_FILE_BYTES
+from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.db import session_scope
 from models.orm import InboxFile, Plan, Report, Unit
