@@ -112,3 +112,26 @@ def test_modules_stay_short(path: Path) -> None:
         assert lines > MAX_LINES, "now short enough: remove it from LONG_MODULES"
     else:
         assert lines <= MAX_LINES
+
+
+PACKAGES: dict[str, set[str]] = {
+    "config": set(),
+    "models": {"config"},
+    "tasks_catalog": {"models", "config"},
+    "domain": {"tasks_catalog", "models", "config"},
+    "flows": {"domain", "tasks_catalog", "models", "config"},
+}
+"""What each top-level package may import of ours; ``duban`` (the shell) may import everything."""
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_packages_import_downwards(package: str) -> None:
+    """config ← models ← tasks_catalog ← domain ← flows ← duban: no package imports upwards."""
+    ours = {*PACKAGES, "duban"}
+    upward = sorted(
+        f"{module_name(path)} imports {target}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for target in imported(ast.parse(path.read_text()))
+        if target.split(".")[0] in ours - PACKAGES[package] - {package}
+    )
+    assert upward == []
