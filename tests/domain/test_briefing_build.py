@@ -261,7 +261,7 @@ def test_leaders_are_above_the_groups_average_and_laggards_below() -> None:
 
 
 def test_markdown_bold_keeps_its_closing_punctuation_outside() -> None:
-    from domain.adapters.briefing.documents import md_strong  # noqa: PLC0415
+    from domain.adapters.jinja import md_strong  # noqa: PLC0415
 
     assert md_strong("新完成：") == "**新完成**："
     assert md_strong("甲镇（T01 \\*）：") == "**甲镇（T01 \\\\\\*）**："
