@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from config.errors import Problem, where_of
-from config.settings import get_settings
+from config.settings import get_settings, hide_passwords
 from domain.adapters.files import display_name, fit_name, write_atomically
 from domain.adapters.intake.claims import (
     Claims,
@@ -304,11 +304,12 @@ def _refuse_entry(run: _Run, claimed: Path, shown: str, kind: str) -> FileOutcom
 def _incident(run: _Run, claimed: Path, shown: str, digest: str) -> FileOutcome:
     """An unexpected error: the traceback goes to the log and ``<home>/incidents/<id>.txt``."""
     incident = secrets.token_hex(4)
-    log.exception("收件箱：处理 %s 时出错（事件 %s）", shown, incident)
+    trace = hide_passwords(traceback.format_exc())  # a driver's error may quote a database URL
+    log.error("收件箱：处理 %s 时出错（事件 %s）\n%s", shown, incident, trace)
     where = run.home / "incidents" / f"{incident}.txt"
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
-        text = f"file: {shown}\nsha256: {digest}\n\n{traceback.format_exc()}"
+        text = f"file: {shown}\nsha256: {digest}\n\n{trace}"
         write_atomically(where, text.encode("utf-8", errors="replace"))
     except OSError:
         log.exception("收件箱：无法写入事件记录 %s", where)
