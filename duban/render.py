@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from domain.queries.indicators import IndicatorValue
     from domain.queries.items import ItemDetail
     from domain.queries.status import StatusView
-    from domain.queries.sync import SyncReport
+    from domain.rules.sync_report import SyncReport
     from domain.services.delivery import DeliveryReport
     from domain.services.intake.inbox import FileOutcome
     from tasks_catalog.schema import Catalog
