@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from domain.queries.completeness import CompletenessView
     from domain.queries.escalation import PlannedNotice
     from domain.queries.indicators import IndicatorValue
-    from domain.queries.items import ItemDetail
+    from domain.queries.item_detail import ItemDetail
     from domain.queries.status import StatusView
     from domain.rules.sync_report import SyncReport
     from domain.services.delivery import DeliveryReport

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from domain.queries.items import (
+from domain.queries.items import Move, record_moves
+from domain.queries.prerequisites import (
     CHUNK,
-    Move,
     count_open_prerequisites,
-    record_moves,
     refresh_open_prerequisites,
 )
 from domain.rules.lifecycle import finished_values

@@ -39,7 +39,6 @@ KNOWN_CROSSINGS: set[tuple[str, str]] = {
 MAX_LINES = 400
 LONG_MODULES: set[str] = {
     "domain.queries.escalation",
-    "domain.queries.items",
     "domain.queries.status",
     "domain.rules.briefing.build",
     "domain.services.delivery",
