@@ -23,14 +23,8 @@ from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.leases import holder_tag
 from domain.rules.briefing.build import masthead_title
-from domain.services.delivery import (
-    DeliveryReport,
-    Recipient,
-    Sent,
-    send_and_confirm,
-    unit_recipients,
-    write_message,
-)
+from domain.services.delivery import DeliveryReport, Sent, send_and_confirm
+from domain.services.messages import Recipient, unit_recipients, write_message
 from models import clock
 from models.db import session_scope
 from models.orm import Briefing, Message, Plan, Unit
