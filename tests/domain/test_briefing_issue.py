@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from config.settings import temporary_settings
 from domain.queries.briefing_facts import gather
-from domain.rules.briefing.build import Facts, build_briefing
+from domain.rules.briefing.build import build_briefing
+from domain.rules.briefing.facts import Facts
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import (
     FORMATS,
