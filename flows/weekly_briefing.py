@@ -19,6 +19,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from config.settings import get_settings
+from domain.rules.isoweek import IsoWeek
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
@@ -77,7 +78,7 @@ def weekly_briefing(
         plan = session.get(Plan, pid)
         assert plan is not None
         try:
-            day = report_day(session, plan, week) if week else day
+            day = report_day(session, plan, IsoWeek.parse(week)) if week else day
             check_date(plan, day)
         except ValueError as exc:
             raise RunFormError(f"week/as_of: {exc}") from None

@@ -32,6 +32,7 @@ from domain.rules.briefing.model import (
     TaskRow,
 )
 from domain.rules.briefing.rankings import rankings
+from domain.rules.isoweek import IsoWeek
 from domain.rules.workdays import zh_date
 from models.enums import STATUS_LIGHT, Light, Status
 
@@ -52,12 +53,6 @@ INDICATOR_LEGEND: list[tuple[str, str]] = [
     ("红灯", "目标期限已到仍未达到"),
     ("灰灯", "尚无单位报送数据"),
 ]
-
-
-def week_key(day: date) -> str:
-    """The ISO week of a date: 2021-W52 (a briefing's identity)."""
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
 
 
 def masthead_title(plan_title: str, briefing_title: str | None) -> str:
@@ -191,7 +186,7 @@ def build_briefing(facts: Facts) -> Briefing:
     as_of = facts.as_of
     since = facts.since or as_of - timedelta(days=7)
     first, last = week_span(as_of, since)
-    week_start = as_of - timedelta(days=as_of.weekday())
+    week = IsoWeek.of(as_of)
     by_id = {i.id: i for i in facts.items}
     overdue, overdue_items, overdue_hidden = overdue_rows(facts.items, facts.levels, facts.reasons)
     problems, problems_hidden = problem_rows(facts.problems, by_id)
@@ -208,9 +203,9 @@ def build_briefing(facts: Facts) -> Briefing:
             number=facts.number,
             issued_on=as_of,
             issued_on_zh=zh_date(as_of),
-            week=week_key(as_of),
-            week_start=week_start,
-            week_end=week_start + timedelta(days=6),
+            week=str(week),
+            week_start=week.monday,
+            week_end=week.sunday,
             period_zh=period_zh(first, last),
         ),
         overview=overview(facts.items, as_of),
