@@ -21,6 +21,7 @@ from models.orm import (
     Unit,
     WorkItem,
 )
+from tasks_catalog.expand import ItemKey
 
 
 class Event(BaseModel):
@@ -135,7 +136,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
     prerequisites = [
         Prerequisite(
             id=p.id,
-            key=f"{m.code}/{u.code}/{p.occurrence}",
+            key=str(ItemKey(m.code, u.code, p.occurrence)),
             title=m.title,
             unit_name=u.name,
             due=p.due,
@@ -157,7 +158,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
     )
     return ItemDetail(
         id=item.id,
-        key=f"{milestone.code}/{unit_code}/{item.occurrence}",
+        key=str(ItemKey(milestone.code, unit_code, item.occurrence)),
         task=task_code,
         milestone=milestone.code,
         title=milestone.title,

@@ -36,6 +36,11 @@ from tasks_catalog.schema import Catalog
 ACTOR = "catalog-sync"
 
 
+def item_key(row: Any, milestone_code: dict[int, str], unit_code: dict[int, str]) -> ItemKey:
+    """The key of an existing item's row (its milestone and unit ids, its occurrence)."""
+    return ItemKey(milestone_code[row.milestone_id], unit_code[row.unit_id], row.occurrence)
+
+
 class ItemSyncer:
     """Brings one plan's work items in line with the catalogue (after its entities)."""
 
@@ -171,8 +176,8 @@ class ItemSyncer:
         milestone_code: dict[int, str],
         unit_code: dict[int, str],
     ) -> None:
-        def key(row: Any) -> str:
-            return f"{milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/{row.occurrence}"
+        def key(row: Any) -> ItemKey:
+            return item_key(row, milestone_code, unit_code)
 
         record_moves(
             self.s,
@@ -255,8 +260,7 @@ class ItemSyncer:
         )
         bump(self.report.changed, "work item deadlines", len(moved))
         self.report.item_details[:0] = [
-            f"deadline of {milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/"
-            f"{row.occurrence}: {row.due} → {plan.due}"
+            f"deadline of {item_key(row, milestone_code, unit_code)}: {row.due} → {plan.due}"
             for row, plan in moved
         ]
 

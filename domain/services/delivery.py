@@ -48,6 +48,7 @@ from domain.adapters.channels import (
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.queries.calendar import ensure_calendar
 from domain.queries.outbox import delivered, digests_today
+from domain.queries.plans import plan_of
 from domain.rules.lifecycle import DONE_STATES
 from domain.services.digest import Digest, digest_template
 from domain.services.messages import LEASE
@@ -111,8 +112,7 @@ def _deliver(
 ) -> DeliveryReport:
     report = DeliveryReport()
     with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
@@ -129,8 +129,7 @@ def _deliver(
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)
     with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         fresh = prepare(session, plan, cap=cap, report=report, token=token)
     for message_id in fresh:
         send_and_confirm(engine, message_id, channel, report, token)
@@ -296,8 +295,7 @@ def send_and_confirm(
         assert m is not None
         if m.status != "sending" or m.claimed_by != holder_tag(token):
             return  # our lease ran out and another run took the message over
-        plan = session.get(Plan, m.plan_id)
-        assert plan is not None
+        plan = plan_of(session, m.plan_id)
         now = clock.now()
         notices = list(
             session.scalars(
@@ -365,8 +363,7 @@ def _resend_notice(
         notice = session.get(Notice, notice_id)
         if notice is None:
             raise NotFoundError(f"no notice {notice_id}")
-        plan = session.get(Plan, notice.plan_id)
-        assert plan is not None
+        plan = plan_of(session, notice.plan_id)
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
         by_id = {u.id: u for u in units.values()}
         now = clock.now()
