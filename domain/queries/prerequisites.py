@@ -81,8 +81,8 @@ def refresh_open_prerequisites(
 
 
 def count_open_prerequisites(session: Session, plan_id: str) -> None:
-    """Set ``work_item.open_prerequisites`` for a whole plan in two statements (a plan's first
-    load: 278,000 dependencies at 10^6 items, where the chunked refresh took ~20 s)."""
+    """Set ``work_item.open_prerequisites`` for a whole plan in two set-based statements (for a
+    first load or a large edit, where the chunked refresh is slow)."""
     predecessor, dependent = aliased(WorkItem), aliased(WorkItem)
     counts = (
         select(ItemDependency.item_id, func.count().label("n"))

@@ -127,7 +127,7 @@ class ItemSyncer:
         created_on = None if self.report.new_plan else self.today
         by_row: dict[tuple[int, int, int], ItemKey] = {}
 
-        def values() -> Iterator[dict[str, Any]]:  # one at a time: a million dicts weigh 1 GB
+        def values() -> Iterator[dict[str, Any]]:  # one at a time, never a list of them all
             for plan, occurrence in new:
                 m_id, u_id = milestones[plan.key.milestone].id, units[plan.key.unit].id
                 by_row[(m_id, u_id, occurrence)] = plan.key

@@ -1,24 +1,12 @@
-"""Delivering the outbox: one digest per recipient per run, a daily cap, retries, quiet hours.
+"""Delivering the outbox: one digest per recipient per run, at most ``cap`` a day, and only in
+working hours on working days.
 
-Delivery happens in three steps, each committed before the next, so a crash loses nothing and
-repeats nothing that was confirmed:
-
-1. **prepare** (one transaction): pending notices whose item is done or whose due date moved are
-   skipped (with the reason); the rest are grouped by recipient (a unit and a role: the owner's
-   liaison or head, the coordinator, the leadership), rendered from
-   ``templates/notice_digest.txt.j2`` with the working days counted *now*, and written as
-   ``message`` rows in state ``sending``, linked to their notices;
-2. **send** each message through its channel (outside any transaction);
-3. **confirm** (one transaction per message): ``sent``, or ``failed`` with the error, the notices
-   left pending with a back-off.
-
-A message found still ``sending`` by a later run (the process died between 2 and 3) is taken
-over (:mod:`domain.adapters.leases`: at once when its dead holder ran on this machine, else after a
-10-minute lease on the wall clock, also when a day is replayed ``--as-of``) and sent again under
-the same message id: the file channel overwrites the same file, mail carries the same
-``Message-ID`` (:func:`domain.adapters.channels.mail_id`) so a receiving server can drop the copy.
-At most
-``daily_cap`` digests per recipient per day; nothing outside working hours on working days.
+Three steps, each committed before the next, so a crash loses nothing and repeats nothing that
+was confirmed: :func:`prepare` skips stale notices and writes each recipient's digest
+``sending``; each message is sent outside any transaction; :func:`send_and_confirm` marks it
+``sent``, or ``failed`` with its notices left pending under a back-off. A message a dead run
+left ``sending`` is taken over (:mod:`domain.adapters.leases`) and sent again under the same
+message id, so the file channel overwrites its file and a mail server can drop the copy.
 """
 
 from __future__ import annotations
