@@ -81,19 +81,8 @@ def _report_summary(report: Report) -> str:
     return " · ".join(parts)
 
 
-def item_detail(session: Session, item_id: int) -> ItemDetail:
-    """The item with its prerequisites and its full record, oldest event first."""
-    row = session.execute(
-        select(WorkItem, Milestone, Task.code, Unit.code, Unit.name, Plan.timezone)
-        .join(Milestone, Milestone.id == WorkItem.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Unit, Unit.id == WorkItem.unit_id)
-        .join(Plan, Plan.id == WorkItem.plan_id)
-        .where(WorkItem.id == item_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFoundError(f"no work item {item_id}")
-    item, milestone, task_code, unit_code, unit_name, tz = row
+def _events(session: Session, item_id: int) -> list[Event]:
+    """The item's state changes, deadline changes and reports, oldest first."""
     events = (
         [
             Event(
@@ -130,10 +119,15 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
             for r in session.scalars(select(Report).where(Report.item_id == item_id))
         ]
     )
+    return sorted(events, key=lambda e: e.at)
+
+
+def _prerequisites(session: Session, item_id: int) -> list[Prerequisite]:
+    """The items this one waits for (live dependencies), soonest due first."""
     pred = aliased(WorkItem)
     pred_milestone = aliased(Milestone)
     pred_unit = aliased(Unit)
-    prerequisites = [
+    return [
         Prerequisite(
             id=p.id,
             key=str(ItemKey(m.code, u.code, p.occurrence)),
@@ -151,6 +145,21 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
             .order_by(pred.due, pred.id)
         )
     ]
+
+
+def item_detail(session: Session, item_id: int) -> ItemDetail:
+    """The item with its prerequisites and its full record, oldest event first."""
+    row = session.execute(
+        select(WorkItem, Milestone, Task.code, Unit.code, Unit.name, Plan.timezone)
+        .join(Milestone, Milestone.id == WorkItem.milestone_id)
+        .join(Task, Task.id == Milestone.task_id)
+        .join(Unit, Unit.id == WorkItem.unit_id)
+        .join(Plan, Plan.id == WorkItem.plan_id)
+        .where(WorkItem.id == item_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no work item {item_id}")
+    item, milestone, task_code, unit_code, unit_name, tz = row
     dependents = session.scalar(
         select(func.count())
         .select_from(ItemDependency)
@@ -172,7 +181,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
         original_due=item.original_due,
         state=ItemState(item.state),
         percent=item.percent,
-        prerequisites=prerequisites,
+        prerequisites=_prerequisites(session, item_id),
         dependents=dependents or 0,
-        events=sorted(events, key=lambda e: e.at),
+        events=_events(session, item_id),
     )
