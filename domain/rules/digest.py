@@ -24,6 +24,8 @@ class DigestItem:
 
 
 def timing(kind: str, overdue: int, percent: int) -> str:
+    """When a line's item is due, in words: working days overdue or left, or the pace or report
+    a notice of that ``kind`` is about (``overdue`` < 0 is days left)."""
     if kind == "behind_pace":
         return f"当前进度{percent}%，滞后于序时进度"
     if kind == "missing_report":
