@@ -174,7 +174,7 @@ def item_show(
     item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
 ) -> None:
     """One work item: deliverable, deadlines, prerequisites and its full record (留痕)."""
-    from domain.queries.items import item_detail
+    from domain.queries.item_detail import item_detail
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope

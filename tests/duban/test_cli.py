@@ -287,7 +287,7 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
 
     runner = CliRunner()
     for args, hint in (
-        (["run", "weekly-briefing", "--week", "banana"], "not a week"),
+        (["run", "weekly-briefing", "--week", "banana"], "不是ISO周"),
         (["run", "weekly-briefing", "--week", "2019-W10"], "before the plan starts"),
         (["run", "nosuch"], "no flow 'nosuch'"),
         (["run", "daily-cycle", "--week", "2021-W41"], "go with weekly-briefing"),
