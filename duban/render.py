@@ -17,12 +17,11 @@ from domain.rules.workdays import zh_date
 from models.enums import Light, Status
 
 if TYPE_CHECKING:
-    from domain.queries.completeness import CompletenessView
-    from domain.queries.escalation import PlannedNotice
     from domain.queries.indicators import IndicatorValue
     from domain.queries.items import ItemDetail
-    from domain.queries.status import StatusView
     from domain.queries.sync import SyncReport
+    from domain.rules.ladder import PlannedNotice
+    from domain.rules.status_views import CompletenessView, StatusView
     from domain.services.delivery import DeliveryReport
     from domain.services.intake.inbox import FileOutcome
     from tasks_catalog.schema import Catalog

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.adapters.channels import ChannelError
 from domain.queries.calendar import ensure_calendar
-from domain.queries.status import resolve_plan
+from domain.queries.context import resolve_plan
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock

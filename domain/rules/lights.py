@@ -49,7 +49,10 @@ def status_expression(
         (and_(done, done_on <= due), Status.DONE_ON_TIME.value),
         (done, Status.DONE_LATE.value),
         (waiting, Status.WAITING.value),
-        (today > due, Status.OVERDUE.value),
+        (
+            overdue_condition(state=state, waiting=waiting, due=due, as_of=as_of),
+            Status.OVERDUE.value,
+        ),
         (today < start, Status.NOT_STARTED.value),
         (due_ordinal - as_of_ordinal <= yellow_workdays, Status.DUE_SOON.value),
         *_behind_pace(start_ordinal, due_ordinal, as_of_ordinal, percent, pace_margin),
@@ -91,3 +94,16 @@ def active_condition(
         ~waiting,
         start <= literal(as_of, Date),
     )
+
+
+def overdue_condition(
+    *,
+    state: SQLColumnExpression[str],
+    waiting: SQLColumnExpression[bool],
+    due: SQLColumnExpression[date],
+    as_of: date,
+) -> ColumnElement[bool]:
+    """True where :func:`status_expression` gives ``overdue``: not done (1–2), not waiting (3),
+    and the due date before the day (4), as plain column tests that an index on the due date
+    serves."""
+    return and_(state.not_in(done_values()), ~waiting, due < literal(as_of, Date))
