@@ -15,6 +15,7 @@ from domain.queries.item_status import (
     current_items,
     item_status_select,
     scope,
+    valid_on,
 )
 from domain.rules.context import Context
 from domain.rules.lifecycle import done_values, finished_values
@@ -72,9 +73,12 @@ def active_units(
             .join(on, true())
             .where(
                 *current_items(ctx.plan.id, units),
-                WorkItem.state.not_in(done_values()),
-                ~CURRENT_WAITING,
-                WorkItem.start <= on.c.day,
+                active_condition(
+                    state=WorkItem.state,
+                    start=WorkItem.start,
+                    waiting=CURRENT_WAITING,
+                    as_of=on.c.day,
+                ),
             )
             .group_by(on.c.n, WorkItem.unit_id)
         )
@@ -124,13 +128,7 @@ def _replayed_active_units(
     prerequisite = states("prerequisite_states")
     waiting = (
         select(on.c.n, ItemDependency.item_id)
-        .join(
-            on,
-            and_(
-                or_(ItemDependency.created_on.is_(None), ItemDependency.created_on <= on.c.day),
-                or_(ItemDependency.retired_on.is_(None), ItemDependency.retired_on > on.c.day),
-            ),
-        )
+        .join(on, valid_on(on.c.day))
         .outerjoin(
             prerequisite,
             and_(
@@ -169,9 +167,13 @@ def _replayed_active_units(
             *where,
             or_(WorkItem.created_on.is_(None), WorkItem.created_on <= on.c.day),
             state != ItemState.RETIRED.value,
-            state.not_in(done_values()),
-            waiting.c.item_id.is_(None),
-            or_(WorkItem.start <= on.c.day, due < on.c.day),
+            active_condition(
+                state=state,
+                start=WorkItem.start,
+                waiting=waiting.c.item_id.is_not(None),
+                as_of=on.c.day,
+                due=due,
+            ),
         )
         .group_by(on.c.n, WorkItem.unit_id)
     )

@@ -28,11 +28,6 @@ def owing_select(ctx: Context, units: Collection[int] | None = None) -> Select[i
     return select(active.c.unit_id).group_by(active.c.unit_id)
 
 
-def owing_units(session: Session, ctx: Context, units: Collection[int] | None = None) -> set[int]:
-    """Units (of ``units``, if given) with an active item on the context's day."""
-    return set(session.scalars(owing_select(ctx, units)))
-
-
 def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
     """(unit_id, day) of each progress report and landed file of the cycle's period."""
     reports = select(Report.unit_id.label("unit_id"), Report.received_on.label("day")).where(
@@ -44,12 +39,6 @@ def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
         InboxFile.period.between(cycle.start, cycle.end),
     )
     return union_all(reports, files).subquery("arrivals")
-
-
-def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
-    """Unit id → the first day something for this cycle arrived from it: a progress report, or
-    a landed file (a workbook returned with nothing new to say still counts as reported)."""
-    return _sent_per_cycle(session, plan_id, [cycle])[0]
 
 
 def _sent_per_cycle(session: Session, plan_id: str, cycles: list[Cycle]) -> list[dict[int, date]]:

@@ -308,7 +308,7 @@ def state_as_of(as_of: date, items: Select[int] | None = None) -> Select[int, st
     )
 
 
-def valid_on(as_of: date) -> ColumnElement[bool]:
+def valid_on(as_of: date | SQLColumnExpression[date]) -> ColumnElement[bool]:
     """An item dependency in force on ``as_of`` (baseline rows have no ``created_on``)."""
     return and_(
         or_(ItemDependency.created_on.is_(None), ItemDependency.created_on <= as_of),

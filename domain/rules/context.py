@@ -61,7 +61,3 @@ class Context:
     def on(self, day: date, ordinal: int) -> Context:
         """The same plan, history and policy on another day (of working-day ``ordinal``)."""
         return replace(self, day=day, ordinal=ordinal)
-
-    def with_policy(self, policy: LightPolicy) -> Context:
-        """The same context under another light policy."""
-        return replace(self, policy=policy)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal
+from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal, or_
 
 from domain.rules.lifecycle import done_values
 from models.enums import Status
@@ -81,19 +81,18 @@ def active_condition(
     state: SQLColumnExpression[str],
     start: SQLColumnExpression[date],
     waiting: SQLColumnExpression[bool],
-    as_of: date,
+    as_of: date | SQLColumnExpression[date],
+    due: SQLColumnExpression[date] | None = None,
 ) -> ColumnElement[bool]:
     """True where :func:`status_expression` gives one of ``ACTIVE_STATUSES`` (on track, due
     soon, behind pace, overdue): not done (1–2), not waiting (3), and the window open by the
-    day (5), which an overdue item's (4) is too: an item never starts after its due date
-    (migration 0010 checks it). It needs no calendar and no CASE, so "who owes a report" is a
-    plain filter, one range of the active-items index. For the items' current columns only (a
-    settled day): a replay pairs today's start with a past due date, which may be earlier."""
-    return and_(
-        state.not_in(done_values()),
-        ~waiting,
-        start <= literal(as_of, Date),
-    )
+    day (5) or the due date passed (4), with no calendar and no CASE. Without ``due`` (the
+    current columns, where an item never starts after its due date: migration 0010) the window
+    alone, one range of the active-items index; a replay pairs today's start with a past due
+    date, which may be earlier, and passes ``due``."""
+    day = literal(as_of, Date) if isinstance(as_of, date) else as_of
+    opened = start <= day if due is None else or_(start <= day, due < day)
+    return and_(state.not_in(done_values()), ~waiting, opened)
 
 
 def overdue_condition(
