@@ -51,10 +51,13 @@ from config.ladder import load_ladder
 from config.settings import temporary_settings
 from domain.queries.briefing_facts import gather
 from domain.queries.completeness import completeness_view
-from domain.queries.escalation import all_due_notices, write_outbox
+from domain.queries.context import build_context
+from domain.queries.escalation import all_due_notices
+from domain.queries.outbox import write_outbox
 from domain.queries.status import status_view, task_page_status
 from domain.queries.sync import sync_catalog
 from domain.rules.briefing.build import build_briefing
+from domain.rules.context import Context, LightPolicy
 from domain.rules.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVERDUE_ROWS
 from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.intake.inbox import collect
@@ -68,6 +71,9 @@ from models.orm import Plan, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 STAGES_PER_CYCLE = 5  # collect, lights, plan notices, deliver, publish view
+
+POLICY = LightPolicy(yellow_workdays=5, pace_margin=25)
+"""The light policy of the stages timed."""
 
 
 def timed(results: dict[str, float], label: str, fn: Callable[[], Any]) -> Any:
@@ -160,6 +166,14 @@ def run(
                 WorkItem.state
             )
             s.execute(bare).all()  # warm the cache like the stages after it
+
+            def at(day: date) -> Context:
+                """The context a stage builds for ``day``."""
+                return build_context(s, plan, day, POLICY)
+
+            def plan_notices(ctx: Context) -> int:
+                return write_outbox(s, ctx, all_due_notices(s, ctx, ladder, only_new=True))
+
             timed(r, "bare", lambda: s.execute(bare).all())
             view = timed(
                 r,
@@ -167,45 +181,35 @@ def run(
                 lambda: (
                     status_view(
                         s,
-                        plan_id=plan.id,
-                        as_of=as_of,
+                        at(as_of),
                         only_statuses=frozenset({Status.OVERDUE}),
                         item_limit=OVERDUE_ROWS,
-                        yellow_workdays=5,
-                        pace_margin=25,
                     ),
                     completeness_view(
-                        s, plan, last_friday, cycles=1, rates=False, missing_limit=MISSING_ROWS
+                        s, at(last_friday), cycles=1, rates=False, missing_limit=MISSING_ROWS
                     ),
                 )[0],
             )
             r["first_notices"] = timed(
                 r,
                 "notices_first",
-                lambda: write_outbox(
-                    s, plan, all_due_notices(s, plan, as_of, ladder, 5, only_new=True)
-                ),
+                lambda: plan_notices(at(as_of)),
             )
             next_day = as_of + timedelta(days=1)
             r["next_notices"] = timed(
                 r,
                 "notices",
-                lambda: write_outbox(
-                    s, plan, all_due_notices(s, plan, next_day, ladder, 5, only_new=True)
-                ),
+                lambda: plan_notices(at(next_day)),
             )
 
             def pages() -> None:
                 for t in view.tasks:
                     task_page_status(
                         s,
-                        plan_id=plan.id,
-                        as_of=as_of,
+                        at(as_of),
                         task=t.task,
                         only_statuses=ATTENTION,
                         item_limit=ATTENTION_ROWS,
-                        yellow_workdays=5,
-                        pace_margin=25,
                     )
 
             timed(r, "task_pages", pages)
@@ -213,27 +217,14 @@ def run(
             timed(
                 r,
                 "brief_model",
-                lambda: build_briefing(
-                    gather(
-                        s, plan, as_of, number=1, year=as_of.year, yellow_workdays=5, pace_margin=25
-                    )
-                ),
+                lambda: build_briefing(gather(s, plan, at(as_of), number=1, year=as_of.year)),
             )
             county = first_county(s, plan)
             timed(
                 r,
                 "brief_county",
                 lambda: build_briefing(
-                    gather(
-                        s,
-                        plan,
-                        as_of,
-                        number=1,
-                        year=as_of.year,
-                        yellow_workdays=5,
-                        pace_margin=25,
-                        unit=county,
-                    )
+                    gather(s, plan, at(as_of), number=1, year=as_of.year, unit=county)
                 ),
             )
             timed(
@@ -247,8 +238,7 @@ def run(
                     out=home / "briefings",
                     fonts="official",
                     actor="bench",
-                    yellow_workdays=5,
-                    pace_margin=25,
+                    policy=POLICY,
                 ),
             )
     dispose_engine(url)

@@ -25,11 +25,13 @@ from sqlalchemy.engine import make_url
 
 from config.settings import DEFAULT_CATALOG, temporary_settings
 from domain.queries.completeness import completeness_view
+from domain.queries.context import build_context
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
+from domain.rules.context import LightPolicy
 from models.db import engine_for, session_scope
 from models.migrate import upgrade
-from models.orm import Plan, WorkItem
+from models.orm import WorkItem
 from tasks_catalog.loader import load_catalog
 
 EXTRA = """
@@ -44,6 +46,9 @@ EXTRA = """
         fan_out: villages
         proposed: true
 """
+
+POLICY = LightPolicy(yellow_workdays=5)
+"""The light policy the status is timed under (no behind-pace light)."""
 
 
 def catalogue(folder: Path, weekly: int) -> Path:
@@ -85,17 +90,18 @@ def run(url: str, folder: Path, as_of: date) -> dict[str, float]:
             timed(
                 "status",
                 results,
-                lambda: status_view(s, plan_id=None, as_of=as_of, yellow_workdays=5),
+                lambda: status_view(s, build_context(s, None, as_of, POLICY)),
             )
             timed(
                 "status_items",
                 results,
-                lambda: status_view(
-                    s, plan_id=None, as_of=as_of, yellow_workdays=5, with_items=True
-                ),
+                lambda: status_view(s, build_context(s, None, as_of, POLICY), with_items=True),
             )
-            plan = s.scalars(select(Plan)).one()
-            timed("completeness_8_cycles", results, lambda: completeness_view(s, plan, as_of))
+            timed(
+                "completeness_8_cycles",
+                results,
+                lambda: completeness_view(s, build_context(s, None, as_of, POLICY)),
+            )
     engine.dispose()
     return results
 

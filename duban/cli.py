@@ -21,7 +21,6 @@ from domain.rules.retirement import MASS_RETIRE_SHARE
 from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
-from models import clock
 from models.enums import ItemState
 
 
@@ -50,7 +49,7 @@ def recount(
 ) -> None:
     """Compare the work-item tally (what the daily counts read) with the items and rebuild it;
     triggers keep it, so only a load with triggers disabled (a data-only restore) needs this."""
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.tally import recount_tally, tally_drift
@@ -133,31 +132,21 @@ def status(
     """Each task with its items counted by light on a date; with --task/--unit, each item."""
     from config.settings import get_settings
     from domain.queries.completeness import completeness_view
-    from domain.queries.status import resolve_plan, status_view
+    from domain.queries.context import build_context
+    from domain.queries.status import status_view
+    from domain.rules.context import LightPolicy
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
 
     settings = get_settings()
-    requested = parse_date(as_of)
+    policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
     with session_scope(ready_engine()) as session:
-        plan_row = resolve_plan(session, plan)
-        day = requested or clock.today(plan_row.timezone)
-        view = status_view(
-            session,
-            plan_id=plan_row.id,
-            as_of=day,
-            yellow_workdays=settings.yellow_workdays,
-            task=task,
-            unit=unit,
-            with_items=as_json,
-            pace_margin=settings.pace_margin,
-        )
+        ctx = build_context(session, plan, parse_date(as_of), policy)
+        view = status_view(session, ctx, task=task, unit=unit, with_items=as_json)
         reporting = None
         if not view.filters:
-            reporting = completeness_view(
-                session, plan_row, day, yellow_workdays=settings.yellow_workdays
-            )
+            reporting = completeness_view(session, ctx)
     if as_json:
         payload = view.model_dump(mode="json")
         payload["completeness"] = reporting.model_dump(mode="json") if reporting else None

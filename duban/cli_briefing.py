@@ -46,7 +46,8 @@ def brief(
 ) -> None:
     """Write the weekly briefing (工作简报) for a week: numbered, recorded, with charts."""
     from config.settings import get_settings
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
+    from domain.rules.context import LightPolicy
     from domain.services.briefing.distribute import distribute_briefing
     from domain.services.briefing.issue import BriefingDateError, issue_briefing, report_day
     from duban.database import ready_engine
@@ -70,8 +71,7 @@ def brief(
                 day,
                 formats=chosen,
                 out=target,
-                yellow_workdays=settings.yellow_workdays,
-                pace_margin=settings.pace_margin,
+                policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
                 fonts=settings.briefing_fonts,
                 actor=settings.actor,
             )

@@ -29,8 +29,9 @@ def escalate(
     """Plan the reminders the ladder calls for (outbox), then send them as one digest each."""
     from config.ladder import load_ladder
     from config.settings import get_settings
-    from domain.queries.escalation import run_escalation
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
+    from domain.rules.context import LightPolicy
+    from domain.services.escalation import run_escalation
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -46,7 +47,12 @@ def escalate(
     moment = clock.end_of_working_day(day, tz) if requested else clock.now()
     with clock.frozen_time(moment):
         due, new, report = run_escalation(
-            engine, plan_id, day, ladder, yellow_workdays=settings.yellow_workdays, dry_run=dry_run
+            engine,
+            plan_id,
+            day,
+            ladder,
+            policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
+            dry_run=dry_run,
         )
     result = render.escalation_json(day, due, new, report)
     result["dry_run"] = dry_run
@@ -73,8 +79,10 @@ def notices(
 
     from config.ladder import load_ladder
     from config.settings import get_settings
+    from domain.queries.context import build_context, resolve_plan
     from domain.queries.escalation import explain_quiet
-    from domain.queries.status import resolve_plan, subtree
+    from domain.queries.scope import subtree
+    from domain.rules.context import LightPolicy
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -133,15 +141,10 @@ def notices(
             work = session.get(WorkItem, item)
             if work is None:
                 raise typer.BadParameter(f"no work item {item}", param_hint="--item")
-            day = parse_date(as_of) or clock.today(plan_row.timezone)
-            why = explain_quiet(
-                session,
-                plan_row,
-                item,
-                day,
-                load_ladder(get_settings().ladder),
-                get_settings().yellow_workdays,
-            )
+            settings = get_settings()
+            policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
+            ctx = build_context(session, plan_row, parse_date(as_of), policy)
+            why = explain_quiet(session, ctx, item, load_ladder(settings.ladder))
     if as_json:
         payload = {"notices": rows, "why_none": why}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
@@ -159,7 +162,7 @@ def ack(
     from sqlalchemy import select
 
     from config.settings import get_settings
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import ItemAck, Notice, WorkItem

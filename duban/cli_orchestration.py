@@ -31,7 +31,7 @@ FLOWS = {
 
 
 def _plan_id(plan: str | None) -> str:
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
 

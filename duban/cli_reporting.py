@@ -44,7 +44,7 @@ def workbook(
     plan: PlanOpt = None,
 ) -> None:
     """Write each unit's progress workbook or template (signed, prefilled with its items)."""
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
     from domain.services.intake.templates import FORMATS, write_template
     from domain.services.workbooks import units_for_workbooks, write_workbook
     from duban.database import ready_engine
@@ -95,7 +95,7 @@ def collect(
 ) -> None:
     """Land every report file of the inbox (.xlsx/.csv/.json), whole or not at all."""
     from config.settings import get_settings
-    from domain.queries.status import resolve_plan
+    from domain.queries.context import resolve_plan
     from domain.services.intake.inbox import collect as collect_inbox
     from duban import render
     from duban.database import ready_engine
@@ -143,8 +143,8 @@ def report(
     plan: PlanOpt = None,
 ) -> None:
     """Report on one item from the command line, with the same checks as a workbook row."""
+    from domain.queries.context import resolve_plan
     from domain.queries.report_landing import check, land
-    from domain.queries.status import resolve_plan
     from domain.rules.intake.rows import ParsedFile, ReportRow
     from domain.rules.reporting import parse_report_state
     from duban.database import ready_engine
@@ -226,8 +226,8 @@ def indicators(
     ] = False,
 ) -> None:
     """The plan's indicators: county values as ratios of sums, targets, gaps and lights."""
+    from domain.queries.context import resolve_plan
     from domain.queries.indicators import indicator_values
-    from domain.queries.status import resolve_plan
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope

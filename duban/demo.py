@@ -18,10 +18,12 @@ from sqlalchemy import Engine, select
 from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
 from domain.queries.completeness import completeness_view
+from domain.queries.context import build_context, context_on
 from domain.queries.indicators import indicator_values
 from domain.queries.plans import plan_of
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
+from domain.rules.context import LightPolicy
 from domain.services.intake.inbox import collect
 from duban import render
 from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
@@ -83,16 +85,12 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
 
         console.print(f"5. status on {as_of}")
         with session_scope(engine) as session:
-            view = status_view(
-                session,
-                plan_id=plan.id,
-                as_of=as_of,
-                yellow_workdays=get_settings().yellow_workdays,
-                with_items=True,
-                pace_margin=get_settings().pace_margin,
+            ctx = build_context(
+                session, plan.id, as_of, LightPolicy(settings.yellow_workdays, settings.pace_margin)
             )
+            view = status_view(session, ctx, with_items=True)
+            done = completeness_view(session, context_on(session, ctx, last_friday))
             plan = plan_of(session, catalog.plan.id)
-            done = completeness_view(session, plan, last_friday)
             values = indicator_values(session, plan.id, as_of)
         render.status(console, view, item_limit=None)
         render.urgent_items(console, view)

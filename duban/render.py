@@ -17,11 +17,10 @@ from domain.rules.workdays import zh_date
 from models.enums import Light, Status
 
 if TYPE_CHECKING:
-    from domain.queries.completeness import CompletenessView
-    from domain.queries.escalation import PlannedNotice
     from domain.queries.item_detail import ItemDetail
-    from domain.queries.status import StatusView
     from domain.rules.indicators import IndicatorValue
+    from domain.rules.ladder import PlannedNotice
+    from domain.rules.status_views import CompletenessView, StatusView
     from domain.rules.sync_report import SyncReport
     from domain.services.delivery import DeliveryReport
     from domain.services.intake.inbox import FileOutcome

@@ -22,8 +22,8 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.adapters.channels import ChannelError
 from domain.queries.calendar import ensure_calendar
+from domain.queries.context import resolve_plan
 from domain.queries.plans import plan_of
-from domain.queries.status import resolve_plan
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock

@@ -18,16 +18,20 @@ from prefect.artifacts import (
     create_progress_artifact,
     create_table_artifact,
 )
+from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
 from domain.queries.briefing_facts import escalation_levels
-from domain.queries.completeness import CompletenessView, completeness_view
-from domain.queries.escalation import all_due_notices, write_outbox
+from domain.queries.completeness import completeness_view
+from domain.queries.context import build_context, context_on
+from domain.queries.escalation import all_due_notices
+from domain.queries.outbox import write_outbox
 from domain.queries.partitions import partition_label, partition_units
 from domain.queries.plans import plan_of
-from domain.queries.status import StatusView, status_view, task_page_status
+from domain.queries.status import status_view, task_page_status
+from domain.rules.context import Context, LightPolicy
 from domain.rules.dashboard import (
     ATTENTION,
     ATTENTION_ROWS,
@@ -40,6 +44,7 @@ from domain.rules.dashboard import (
     task_page,
 )
 from domain.rules.reporting import cycle_of
+from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.delivery import deliver
@@ -83,30 +88,28 @@ class Lights:
     completeness: CompletenessView
 
 
+def context(session: Session, plan_id: str, day: date) -> Context:
+    """The stage's as-of context, with the light policy from the settings."""
+    settings = get_settings()
+    policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
+    return build_context(session, plan_id, day, policy)
+
+
 @stage("evaluate lights")
 def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
-    settings = get_settings()
     with session_scope(engine()) as session:
+        ctx = context(session, plan_id, day)
         view = status_view(  # counts, and the longest overdue items a table can show
-            session,
-            plan_id=plan_id,
-            as_of=day,
-            yellow_workdays=settings.yellow_workdays,
-            pace_margin=settings.pace_margin,
-            only_statuses=frozenset({Status.OVERDUE}),
-            item_limit=OVERDUE_ROWS,
+            session, ctx, only_statuses=frozenset({Status.OVERDUE}), item_limit=OVERDUE_ROWS
         )
-        plan = plan_of(session, plan_id)
         # the last cycle whose report is due by now (on a Monday: last week's)
-        cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
+        cycle = cycle_of(day, ctx.plan.reporting_cycle, ctx.plan.reporting_due)
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
         done = completeness_view(
             session,
-            plan,
-            closed,
+            context_on(session, ctx, closed),
             cycles=1,
-            yellow_workdays=settings.yellow_workdays,
             rates=False,
             missing_limit=MISSING_ROWS,
         )
@@ -136,14 +139,12 @@ def plan_notices(
     :mod:`domain.queries.partitions`)."""
     ladder = load_ladder(get_settings().ladder)
     with session_scope(engine()) as session:
-        plan = plan_of(session, plan_id)
+        ctx = context(session, plan_id, day)
         units = (
             None if partition is None else partition_units(session, plan_id, partition, partitions)
         )
-        due = all_due_notices(
-            session, plan, day, ladder, get_settings().yellow_workdays, units, only_new=True
-        )
-        new = write_outbox(session, plan, due)
+        due = all_due_notices(session, ctx, ladder, units, only_new=True)
+        new = write_outbox(session, ctx, due)
     scope = "" if units is None else f"（分区 {partition_label(partition)}，{len(units)} 个单位）"
     logger().info("督办提醒 %s%s：新写入发件箱 %d 条", day, scope, new)
     return {"new": new}
@@ -178,8 +179,7 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     version of each key per run). Returns how many items are overdue."""
     view = lights.status
     with session_scope(engine()) as session:
-        plan = plan_of(session, plan_id)
-        levels = escalation_levels(session, plan, view.as_of, {i.id: i.due for i in view.items})
+        levels = escalation_levels(session, plan_id, view.as_of, {i.id: i.due for i in view.items})
     create_markdown_artifact(
         plan_dashboard(view, lights.completeness),
         key=artifact_key(plan_id, "dashboard"),
@@ -218,20 +218,12 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
 @stage("key task page")
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
-    settings = get_settings()
     with session_scope(engine()) as session:
+        ctx = context(session, plan_id, day)
         view, milestones = task_page_status(
-            session,
-            plan_id=plan_id,
-            as_of=day,
-            yellow_workdays=settings.yellow_workdays,
-            task=task_code,
-            pace_margin=settings.pace_margin,
-            only_statuses=ATTENTION,
-            item_limit=ATTENTION_ROWS,
+            session, ctx, task=task_code, only_statuses=ATTENTION, item_limit=ATTENTION_ROWS
         )
-        plan = plan_of(session, plan_id)
-        levels = escalation_levels(session, plan, day, {i.id: i.due for i in view.items})
+        levels = escalation_levels(session, plan_id, day, {i.id: i.due for i in view.items})
     (row,) = view.tasks
     create_markdown_artifact(
         task_page(row, milestones, view.items, levels, day),
@@ -284,8 +276,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
             day,
             formats=list(FORMATS),
             out=settings.resolved_briefings,
-            yellow_workdays=settings.yellow_workdays,
-            pace_margin=settings.pace_margin,
+            policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
             fonts=settings.briefing_fonts,
             actor="duban flow",
         )

@@ -245,7 +245,7 @@ work_item_tally = Table(
     Index("ix_work_item_tally_plan_id", "plan_id"),
 )
 """The work items counted by what their status depends on
-(``domain.queries.status.status_counts``): a
+(``domain.queries.counts.status_counts``): a
 ledger of signed counts that triggers on ``work_item`` append to as items change (migration
 0007), so the count of a key is the sum of its rows. No primary key: rows are only appended and,
 by ``models.tally.fold_tally``, replaced by their sums."""

@@ -13,11 +13,13 @@ from domain.queries.escalation import due_notices
 from domain.queries.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Notice, Plan, Report, Unit, WorkItem
+from models.orm import Notice, Report, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from synthetic import PLAN_ID, seed_history, seed_ladder_history, seed_reports, write_catalogue
+
+from tests.fixtures.context import context_of
 
 
 def test_same_seed_same_province_and_county_proportions(tmp_path: Path) -> None:
@@ -89,9 +91,7 @@ def test_the_ladder_history_is_every_earlier_notice_and_not_todays(
         sync_catalog(session, catalog)
     day, ladder = date(2021, 12, 27), load_ladder()
     with frozen_time(end_of_working_day(day, "Asia/Shanghai")), session_scope(engine) as session:
-        plan = session.get(Plan, PLAN_ID)
-        assert plan is not None
-        today = due_notices(session, plan, day, ladder, 5)
+        today = due_notices(session, context_of(session, day, plan=PLAN_ID), ladder)
     seeded = seed_ladder_history(engine, PLAN_ID, day, ladder)
     with session_scope(engine) as session:
         history = set(session.scalars(select(Notice.dedupe_key)))

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 
 from domain.queries.calendar import fallback_warnings
 from domain.queries.completeness import completeness_view
+from domain.queries.context import context_on
 from domain.queries.indicators import indicator_values, nearest_of_kind
-from domain.queries.status import plan_status_select, subtree, task_rows
+from domain.queries.item_status import item_status_select
+from domain.queries.scope import subtree
+from domain.queries.status import task_rows
 from domain.rules.briefing.build import masthead_title, week_span
 from domain.rules.briefing.facts import (
     Facts,
@@ -27,6 +30,7 @@ from domain.rules.briefing.facts import (
     TimelinessFact,
     UnitFact,
 )
+from domain.rules.context import Context
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
@@ -35,21 +39,14 @@ STREAM = {"yield_per": 10_000}
 
 
 def item_facts(
-    session: Session,
-    plan: Plan,
-    as_of: date,
-    yellow_workdays: int,
-    pace_margin: int | None,
-    units: Collection[int] | None = None,
+    session: Session, ctx: Context, units: Collection[int] | None = None
 ) -> list[ItemFact]:
-    """Every live item of the plan (of ``units``, if given) with its status on ``as_of``.
+    """Every live item of the plan (of ``units``, if given) with its status on the day.
 
     A province's plan has a million items naming a few thousand tasks, milestones, units and
     dates: each distinct value is kept once (the driver makes a new object per row), which
     keeps the list to a fraction of the memory."""
-    rows = plan_status_select(
-        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
-    ).subquery()
+    rows = item_status_select(ctx, units=units).subquery()
     days: dict[date, date] = {}
     return [
         ItemFact(
@@ -68,18 +65,11 @@ def item_facts(
 
 
 def item_statuses(
-    session: Session,
-    plan: Plan,
-    as_of: date,
-    yellow_workdays: int,
-    pace_margin: int | None,
-    units: Collection[int] | None = None,
+    session: Session, ctx: Context, units: Collection[int] | None = None
 ) -> dict[int, Status]:
-    """Item id → status on ``as_of`` (the previous briefing's picture: nothing else of it is
+    """Item id → status on the day (the previous briefing's picture: nothing else of it is
     needed)."""
-    rows = plan_status_select(
-        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
-    ).subquery()
+    rows = item_status_select(ctx, units=units).subquery()
     query = select(rows.c.id, rows.c.status)
     return {
         item_id: Status(status)
@@ -119,14 +109,14 @@ def task_facts(session: Session, plan: Plan, items: list[ItemFact]) -> list[Task
 
 
 def escalation_levels(
-    session: Session, plan: Plan, as_of: date, due: dict[int, date]
+    session: Session, plan_id: str, as_of: date, due: dict[int, date]
 ) -> dict[int, str]:
     """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
     date, as of the date."""
     last = (
         select(func.max(Notice.id))
         .where(
-            Notice.plan_id == plan.id,
+            Notice.plan_id == plan_id,
             Notice.kind == "ladder",
             Notice.status == "sent",
             Notice.planned_on <= as_of,
@@ -202,25 +192,24 @@ def week_problems(
 def gather(
     session: Session,
     plan: Plan,
-    as_of: date,
+    ctx: Context,
     *,
     number: int,
     year: int,
     since: date | None = None,
-    yellow_workdays: int,
-    pace_margin: int | None,
     unit: str | None = None,
 ) -> Facts:
-    """Every fact of the briefing dated ``as_of`` (issue ``number``), compared with ``since``
-    (the previous briefing's date; default a week earlier). With ``unit`` (a county in a
+    """Every fact of the briefing dated the context's day (issue ``number``), compared with
+    ``since`` (the previous briefing's date; default a week earlier). With ``unit`` (a county in a
     province's plan, a township): the facts of that unit and the units below it only, the
     plan's indicators excepted (they are the plan's targets)."""
+    as_of = ctx.day
     since = since or as_of - timedelta(days=7)
     scope = None if unit is None else subtree(session, plan.id, unit)
-    items = item_facts(session, plan, as_of, yellow_workdays, pace_margin, scope)
-    previous = item_statuses(session, plan, since, yellow_workdays, pace_margin, scope)
+    items = item_facts(session, ctx, scope)
+    previous = item_statuses(session, context_on(session, ctx, since), scope)
     units = unit_facts(session, plan)
-    done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays, units=scope)
+    done = completeness_view(session, ctx, units=scope)
     coordinator = units.get(plan.coordinator_code)
     title = masthead_title(plan.title, plan.briefing_title)
     if unit is not None:
@@ -232,12 +221,12 @@ def gather(
         issuer=coordinator.name if coordinator else plan.issuing_body,
         as_of=as_of,
         number=number,
-        yellow_workdays=yellow_workdays,
+        yellow_workdays=ctx.policy.yellow_workdays,
         items=items,
         previous=previous,
         tasks=task_facts(session, plan, items),
         units=units,
-        levels=escalation_levels(session, plan, as_of, {i.id: i.due for i in items}),
+        levels=escalation_levels(session, plan.id, as_of, {i.id: i.due for i in items}),
         reasons=stated_reasons(session, plan, as_of),
         problems=week_problems(session, plan, as_of, since, scope),
         timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],

@@ -1,9 +1,8 @@
 """Reporting completeness and timeliness (DHIS2's terms), per reporting cycle.
 
-A unit *owes* a report for a cycle when, at the cycle's end, it has an item that is open and
-whose window has opened and is not waiting on a prerequisite (on track, due soon or overdue).
-It *sent* one when a progress report or any file of that period (the workbook's period, else the
-day it arrived) landed; *on time* when it arrived on or before the cycle's due day.
+A unit *owes* a report for a cycle when, at the cycle's end, it has an active item (on track, due
+soon, behind pace or overdue). It *sent* one when a progress report or a landed file of that
+period arrived; *on time* when it arrived on or before the cycle's due day.
 """
 
 from __future__ import annotations
@@ -11,96 +10,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, timedelta
 
-from pydantic import BaseModel
-from sqlalchemy import Select, Subquery, case, func, or_, select, union_all
+from sqlalchemy import Integer, Select, Subquery, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from domain.queries.calendar import ensure_calendar, workday_ordinal
-from domain.queries.status import (
-    CURRENT_WAITING,
-    current_items,
-    history_settled,
-    item_status_select,
-)
-from domain.rules.lights import active_condition
+from domain.queries.active import active_items, active_units
+from domain.queries.context import context_on
+from domain.rules.context import Context
 from domain.rules.reporting import Cycle, cycle_of, cycles_between
-from models.db import prefer_hash_joins
-from models.enums import ACTIVE_STATUSES
-from models.orm import InboxFile, Plan, Report, Unit, WorkItem
+from domain.rules.status_views import CompletenessView, CycleView, UnitTimeliness
+from models.orm import InboxFile, Report, Unit
 
 
-class UnitTimeliness(BaseModel):
-    """One unit over a window of cycles."""
-
-    unit: str
-    unit_name: str
-    owed: int
-    sent: int
-    on_time: int
-    completeness: float | None
-    timeliness: float | None
-
-
-class CycleView(BaseModel):
-    start: date
-    end: date
-    due: date
-
-
-class CompletenessView(BaseModel):
-    """The current cycle's missing reports and each unit's record over a window."""
-
-    as_of: date
-    cycle: CycleView
-    owed: int
-    sent: int
-    missing: list[tuple[str, str]]
-    window_start: date
-    window_end: date
-    units: list[UnitTimeliness]
-
-
-def owing_select(
-    session: Session,
-    plan_id: str,
-    cycle: Cycle,
-    yellow_workdays: int,
-    units: Collection[int] | None = None,
-) -> Select[int]:
-    """SQL: the units (of ``units``, if given) with an active item at the end of the cycle,
-    each once."""
-    ensure_calendar(session, cycle.end)
-    if history_settled(session, cycle.end):  # one pass over work_item, no status per item
-        active = active_condition(
-            state=WorkItem.state,
-            start=WorkItem.start,
-            waiting=CURRENT_WAITING,
-            as_of=cycle.end,
-        )
-        return (
-            select(WorkItem.unit_id)
-            .where(*current_items(plan_id, units), active)
-            .group_by(WorkItem.unit_id)
-        )
-    rows = item_status_select(
-        plan_id,
-        cycle.end,
-        workday_ordinal(session, cycle.end),
-        yellow_workdays,
-        units=units,
-    ).subquery()
-    return select(rows.c.unit_id).where(rows.c.status.in_(ACTIVE_STATUSES)).distinct()
-
-
-def owing_units(
-    session: Session,
-    plan_id: str,
-    cycle: Cycle,
-    yellow_workdays: int,
-    units: Collection[int] | None = None,
-) -> set[int]:
-    """Units (of ``units``, if given) with an active item at the end of the cycle."""
-    return set(session.scalars(owing_select(session, plan_id, cycle, yellow_workdays, units)))
+def owing_select(ctx: Context, units: Collection[int] | None = None) -> Select[int]:
+    """SQL: the units (of ``units``, if given) with an active item on the context's day (a
+    cycle's end), each once."""
+    active = active_items(ctx, units)
+    return select(active.c.unit_id).group_by(active.c.unit_id)
 
 
 def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
@@ -116,29 +41,30 @@ def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
     return union_all(reports, files).subquery("arrivals")
 
 
-def sent_reports(session: Session, plan_id: str, cycle: Cycle) -> dict[int, date]:
-    """Unit id → the first day something for this cycle arrived from it: a progress report, or
-    a landed file (a workbook returned with nothing new to say still counts as reported)."""
-    both = _arrivals(plan_id, cycle)
-    rows = session.execute(
-        select(both.c.unit_id, func.min(both.c.day).label("day")).group_by(both.c.unit_id)
-    ).all()
-    return {row.unit_id: row.day for row in rows if row.unit_id is not None}
+def _sent_per_cycle(session: Session, plan_id: str, cycles: list[Cycle]) -> list[dict[int, date]]:
+    """:func:`sent_reports` of each of ``cycles``, in one statement."""
+    parts = []
+    for n, cycle in enumerate(cycles):
+        both = _arrivals(plan_id, cycle)
+        parts.append(
+            select(literal(n, Integer).label("n"), both.c.unit_id, func.min(both.c.day))
+            .where(both.c.unit_id.is_not(None))
+            .group_by(both.c.unit_id)
+        )
+    out: list[dict[int, date]] = [{} for _ in cycles]
+    for n, unit_id, day in session.execute(union_all(*parts)):
+        out[n][unit_id] = day
+    return out
 
 
 def owed_and_sent(
-    session: Session,
-    plan_id: str,
-    cycle: Cycle,
-    as_of: date,
-    yellow_workdays: int,
-    units: Collection[int] | None = None,
+    ctx: Context, cycle: Cycle, as_of: date, units: Collection[int] | None = None
 ) -> Select[int, int | None]:
-    """SQL: (``unit_id``, ``sent``) for each unit that owed the cycle's report, ``sent`` its
-    id again if it sent anything for the cycle by ``as_of``, else NULL. An anti-join with the
-    senders, not NOT EXISTS: SQLite would read the cycle's reports again for each unit."""
-    owed = owing_select(session, plan_id, cycle, yellow_workdays, units).subquery("owed")
-    arrived = _arrivals(plan_id, cycle)
+    """SQL: (``unit_id``, ``sent``) for each unit that owed the cycle's report (``ctx`` on the
+    cycle's end), ``sent`` its id again if it sent anything for the cycle by ``as_of``, else
+    NULL (an anti-join with the senders)."""
+    owed = owing_select(ctx, units).subquery("owed")
+    arrived = _arrivals(ctx.plan.id, cycle)
     senders = (
         select(arrived.c.unit_id)
         .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
@@ -151,34 +77,26 @@ def owed_and_sent(
 
 
 def missing_select(
-    session: Session,
-    plan_id: str,
-    cycle: Cycle,
-    as_of: date,
-    yellow_workdays: int,
-    units: Collection[int] | None = None,
+    ctx: Context, cycle: Cycle, as_of: date, units: Collection[int] | None = None
 ) -> Subquery:
-    """SQL: ``unit_id`` of each unit that owed the cycle's report and had sent nothing by
-    ``as_of``: what a missing-report notice and the dashboard need, without a row per unit in
-    Python."""
-    both = owed_and_sent(session, plan_id, cycle, as_of, yellow_workdays, units).subquery()
+    """SQL: ``unit_id`` of each unit that owed the cycle's report (``ctx`` on the cycle's end)
+    and had sent nothing by ``as_of``."""
+    both = owed_and_sent(ctx, cycle, as_of, units).subquery()
     return select(both.c.unit_id).where(both.c.sent.is_(None)).subquery("missing")
 
 
 def _missing_now(
     session: Session,
-    plan: Plan,
-    as_of: date,
+    ctx: Context,
     cycle: Cycle,
-    yellow_workdays: int,
     units: Collection[int] | None,
     limit: int | None,
 ) -> CompletenessView:
-    """:func:`completeness_view` without rates, in one statement (who owes a report is one
-    pass over the items, SQLite's slowest part at a province's size): each unit that owed,
-    whether it sent, with both totals counted over all of them; the rows kept are the missing
-    ones (the first ``limit`` by code) and one more to carry the totals when none is missing."""
-    both = owed_and_sent(session, plan.id, cycle, as_of, yellow_workdays, units).subquery()
+    """:func:`completeness_view` without rates, in one statement: each unit that owed, whether
+    it sent, both totals counted over all of them; the rows kept are the missing ones (the first
+    ``limit`` by code) and one more to carry the totals when none is missing."""
+    at_end = context_on(session, ctx, cycle.end)
+    both = owed_and_sent(at_end, cycle, ctx.day, units).subquery()
     silent = both.c.sent.is_(None)
     each = select(
         both.c.unit_id,
@@ -196,7 +114,7 @@ def _missing_now(
     ).all()
     owed_n, silent_n = (int(rows[0].owed), int(rows[0].silent)) if rows else (0, 0)
     return CompletenessView(
-        as_of=as_of,
+        as_of=ctx.day,
         cycle=CycleView(start=cycle.start, end=cycle.end, due=cycle.due),
         owed=owed_n,
         sent=owed_n - silent_n,
@@ -207,48 +125,27 @@ def _missing_now(
     )
 
 
-def completeness_view(
-    session: Session,
-    plan: Plan,
+def _owed_per_cycle(
+    session: Session, ctx: Context, cycles: list[Cycle], units: Collection[int] | None
+) -> list[set[int]]:
+    """:func:`owing_units` at the end of each of ``cycles``, in one statement."""
+    out: list[set[int]] = [set() for _ in cycles]
+    for n, unit_id in session.execute(active_units(ctx, [c.end for c in cycles], units)):
+        out[n].add(unit_id)
+    return out
+
+
+def _records(
+    names: dict[int, tuple[str, str]],
+    cycles: list[tuple[Cycle, set[int], dict[int, date]]],
     as_of: date,
-    *,
-    cycles: int = 8,
-    yellow_workdays: int = 5,
-    units: Collection[int] | None = None,
-    rates: bool = True,
-    missing_limit: int | None = None,
-) -> CompletenessView:
-    """Missing reports in the cycle of ``as_of``, and rates over the last ``cycles`` cycles
-    (of the units of ``units`` only, if given; ``rates=False``: only who is missing now, as
-    the daily cycle's dashboard needs, not a record per unit, worked out in SQL; then
-    ``cycles`` does not apply, the window is the current cycle, and ``missing_limit`` keeps
-    the first so many missing units by code, ``owed`` and ``sent`` still counting them all)."""
-    prefer_hash_joins(session)
-    kind, due = plan.reporting_cycle, plan.reporting_due
-    current = cycle_of(as_of, kind, due)
-    if not rates:
-        return _missing_now(session, plan, as_of, current, yellow_workdays, units, missing_limit)
-    window = cycles_between(current.start, current.end, kind, due)
-    while len(window) < cycles:
-        window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))
-    names = {
-        u.id: (u.code, u.name)
-        for u in session.execute(
-            select(Unit.id, Unit.code, Unit.name).where(Unit.plan_id == plan.id)
-        )
-    }
+) -> list[UnitTimeliness]:
+    """Each unit's record over ``cycles`` (each with the units that owed its report and the day
+    each sender's first arrived), by unit code: owed, sent by ``as_of``, on time."""
     owed_count: dict[int, int] = {}
     sent_count: dict[int, int] = {}
     on_time: dict[int, int] = {}
-    owed_now: set[int] = set()
-    sent_now: dict[int, date] = {}
-    for cycle in window:
-        owed = owing_units(session, plan.id, cycle, yellow_workdays, units)
-        sent = sent_reports(session, plan.id, cycle)
-        if cycle == current:
-            owed_now, sent_now = owed, sent
-        if cycle.due > as_of:
-            continue  # its report is not due yet: not counted in the rates
+    for cycle, owed, sent in cycles:
         for unit_id in owed:
             owed_count[unit_id] = owed_count.get(unit_id, 0) + 1
             if unit_id in sent and sent[unit_id] <= as_of:
@@ -256,9 +153,7 @@ def completeness_view(
                 if sent[unit_id] <= cycle.due:
                     on_time[unit_id] = on_time.get(unit_id, 0) + 1
     records = []
-    for unit_id, owed_n in sorted(
-        owed_count.items() if rates else [], key=lambda kv: names[kv[0]][0]
-    ):
+    for unit_id, owed_n in sorted(owed_count.items(), key=lambda kv: names[kv[0]][0]):
         sent_n, on_time_n = sent_count.get(unit_id, 0), on_time.get(unit_id, 0)
         records.append(
             UnitTimeliness(
@@ -271,6 +166,43 @@ def completeness_view(
                 timeliness=on_time_n / owed_n,
             )
         )
+    return records
+
+
+def completeness_view(
+    session: Session,
+    ctx: Context,
+    *,
+    cycles: int = 8,
+    units: Collection[int] | None = None,
+    rates: bool = True,
+    missing_limit: int | None = None,
+) -> CompletenessView:
+    """Missing reports in the cycle of the context's day, and rates over the last ``cycles``
+    cycles (of ``units`` only, if given). ``rates=False``: only who is missing now, the window
+    the current cycle, the first ``missing_limit`` missing units by code (``owed`` and ``sent``
+    still counting them all)."""
+    as_of = ctx.day
+    kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
+    current = cycle_of(as_of, kind, due)
+    if not rates:
+        return _missing_now(session, ctx, current, units, missing_limit)
+    window = cycles_between(current.start, current.end, kind, due)
+    while len(window) < cycles:
+        window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))
+    names = {
+        u.id: (u.code, u.name)
+        for u in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.plan_id == ctx.plan.id)
+        )
+    }
+    owed_per_cycle = _owed_per_cycle(session, ctx, window, units)
+    sent_per_cycle = _sent_per_cycle(session, ctx.plan.id, window)
+    at = window.index(current)
+    owed_now, sent_now = owed_per_cycle[at], sent_per_cycle[at]
+    per_cycle = zip(window, owed_per_cycle, sent_per_cycle, strict=True)
+    # a cycle whose report is not due yet is not counted in the rates
+    records = _records(names, [(c, o, s) for c, o, s in per_cycle if c.due <= as_of], as_of)
     missing = sorted(names[u] for u in owed_now if u not in sent_now or sent_now[u] > as_of)
     return CompletenessView(
         as_of=as_of,

@@ -1,13 +1,120 @@
-"""What the outbox already holds: digests sent today, notices already delivered."""
+"""The outbox: writing planned notices exactly once, and what it already holds (notices in it,
+digests sent today, notices already delivered)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.orm import Message, NoticeDelivery, Plan
+from domain.rules.context import Context
+from domain.rules.ladder import PlannedNotice
+from models import clock
+from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan
+
+ANALYZE_AFTER = 10_000
+"""Notices written at once after which PostgreSQL's statistics of the outbox are refreshed."""
+
+
+def in_outbox(
+    plan_id: str,
+    kind: str,
+    item_id: ColumnElement[int],
+    due: ColumnElement[date],
+    level: ColumnElement[str] | None = None,
+    cycle: ColumnElement[int] | None = None,
+    *,
+    bounds: Sequence[ColumnElement[bool]] = (),
+) -> ColumnElement[bool]:
+    """SQL: the outbox already holds this notice (the columns its dedupe key is made of);
+    ``bounds``: conditions such a notice meets (:func:`due_bounds`, :func:`planned_since`)."""
+    return exists().where(
+        Notice.plan_id == plan_id,
+        Notice.kind == kind,
+        *bounds,
+        Notice.item_id == item_id,
+        Notice.due == due,
+        *([Notice.level == level] if level is not None else []),
+        *([Notice.cycle == cycle] if cycle is not None else []),
+    )
+
+
+def due_bounds(
+    session: Session, first: date | None, last: date | None
+) -> list[ColumnElement[bool]]:
+    """On PostgreSQL, conditions bounding an outbox check to the notices due between ``first``
+    and ``last`` (either may be open), so it reads them through the outbox's (plan, kind, due)
+    index; none on SQLite, which would then pick that index over better ones."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    return [
+        *([Notice.due >= first] if first is not None else []),
+        *([Notice.due <= last] if last is not None else []),
+    ]
+
+
+def planned_since(session: Session, ordinal: int, stay: int | None) -> list[ColumnElement[bool]]:
+    """A condition bounding the ladder's outbox check to the notices planned in the last
+    ``stay`` working days up to the day of ``ordinal`` (the longest an item stays on one notice):
+    an earlier notice cannot be the one due today; where that fails, the outbox's unique key
+    still skips the notice held."""
+    if stay is None:
+        return []
+    since = session.scalar(
+        select(func.min(CalendarDay.day)).where(CalendarDay.ordinal >= ordinal - stay + 1)
+    )
+    return [] if since is None else [Notice.planned_on >= since]
+
+
+def write_outbox(
+    session: Session, ctx: Context, notices: list[PlannedNotice], *, analyze: bool = True
+) -> int:
+    """Insert the notices not already in the outbox, planned on the context's day; returns how
+    many were new. On PostgreSQL a burst (:data:`ANALYZE_AFTER`) refreshes the outbox's
+    statistics, unless ``analyze`` is false (a run that will roll back: ANALYZE survives it)."""
+    if not notices:
+        return 0
+    now = clock.now()
+    rows = [
+        {
+            "plan_id": ctx.plan.id,
+            "dedupe_key": n.dedupe_key,
+            "kind": n.kind,
+            "item_id": n.item_id,
+            "unit_id": n.unit_id,
+            "level": n.level,
+            "level_name": n.level_name,
+            "due": n.due,
+            "cycle": n.cycle,
+            "workdays": n.workdays,
+            "roles": n.roles,
+            "rule": n.rule,
+            "planned_on": ctx.day,
+            "planned_at": now,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for n in notices
+    ]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    # the rows each chunk inserted (a conflict inserts nothing), with no query after
+    statement = (
+        module.insert(Notice.__table__)
+        .on_conflict_do_nothing(index_elements=["plan_id", "dedupe_key"])
+        .execution_options(preserve_rowcount=True)
+    )
+    inserted = 0
+    for start in range(0, len(rows), 1000):
+        inserted += session.connection().execute(statement, rows[start : start + 1000]).rowcount
+    if analyze and inserted >= ANALYZE_AFTER and dialect == "postgresql":
+        # a burst: fresh statistics, or the next "not yet in the outbox" check is planned badly
+        session.execute(text("ANALYZE notice"))
+    return inserted
+
 
 LIVE_MESSAGES = ("sent", "sending")
 

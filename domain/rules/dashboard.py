@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.queries.completeness import CompletenessView
-from domain.queries.status import ItemStatus, StatusView, TaskStatus
 from domain.rules.markdown import md_escape
+from domain.rules.status_views import CompletenessView, ItemStatus, StatusView, TaskStatus
 from models.enums import Light, Status
 
 LIGHT_COLUMNS = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal
+from sqlalchemy import ColumnElement, Date, SQLColumnExpression, and_, case, literal, or_
 
 from domain.rules.lifecycle import done_values
 from models.enums import Status
@@ -49,7 +49,10 @@ def status_expression(
         (and_(done, done_on <= due), Status.DONE_ON_TIME.value),
         (done, Status.DONE_LATE.value),
         (waiting, Status.WAITING.value),
-        (today > due, Status.OVERDUE.value),
+        (
+            overdue_condition(state=state, waiting=waiting, due=due, as_of=as_of),
+            Status.OVERDUE.value,
+        ),
         (today < start, Status.NOT_STARTED.value),
         (due_ordinal - as_of_ordinal <= yellow_workdays, Status.DUE_SOON.value),
         *_behind_pace(start_ordinal, due_ordinal, as_of_ordinal, percent, pace_margin),
@@ -78,16 +81,28 @@ def active_condition(
     state: SQLColumnExpression[str],
     start: SQLColumnExpression[date],
     waiting: SQLColumnExpression[bool],
-    as_of: date,
+    as_of: date | SQLColumnExpression[date],
+    due: SQLColumnExpression[date] | None = None,
 ) -> ColumnElement[bool]:
     """True where :func:`status_expression` gives one of ``ACTIVE_STATUSES`` (on track, due
     soon, behind pace, overdue): not done (1–2), not waiting (3), and the window open by the
-    day (5), which an overdue item's (4) is too: an item never starts after its due date
-    (migration 0010 checks it). It needs no calendar and no CASE, so "who owes a report" is a
-    plain filter, one range of the active-items index. For the items' current columns only (a
-    settled day): a replay pairs today's start with a past due date, which may be earlier."""
-    return and_(
-        state.not_in(done_values()),
-        ~waiting,
-        start <= literal(as_of, Date),
-    )
+    day (5) or the due date passed (4), with no calendar and no CASE. Without ``due`` (the
+    current columns, where an item never starts after its due date: migration 0010) the window
+    alone, one range of the active-items index; a replay pairs today's start with a past due
+    date, which may be earlier, and passes ``due``."""
+    day = literal(as_of, Date) if isinstance(as_of, date) else as_of
+    opened = start <= day if due is None else or_(start <= day, due < day)
+    return and_(state.not_in(done_values()), ~waiting, opened)
+
+
+def overdue_condition(
+    *,
+    state: SQLColumnExpression[str],
+    waiting: SQLColumnExpression[bool],
+    due: SQLColumnExpression[date],
+    as_of: date,
+) -> ColumnElement[bool]:
+    """True where :func:`status_expression` gives ``overdue``: not done (1–2), not waiting (3),
+    and the due date before the day (4), as plain column tests that an index on the due date
+    serves."""
+    return and_(state.not_in(done_values()), ~waiting, due < literal(as_of, Date))

@@ -6,29 +6,23 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.adapters.jinja import environment
 from domain.queries.digest import digest_items
 from domain.rules.workdays import zh_date
 from domain.services.messages import Recipient, write_message
 from models.orm import Contact, Notice, NoticeDelivery, Plan, Unit
-from templates import TEMPLATES_DIR
 
 ROLE_LABEL = {"liaison": "联络员", "head": "负责人"}
 LEVEL_RANK = {"remind": 0, "pace": 0, "missing": 1, "due": 1, "coordinator": 2, "leadership": 3}
 
 
 def digest_template() -> Template:
-    # plain text for mail bodies and files: HTML escaping does not apply
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        undefined=StrictUndefined,
-        autoescape=False,  # noqa: S701 - plain-text template, not HTML
-        keep_trailing_newline=True,
-    )
-    return env.get_template("notice_digest.txt.j2")
+    """The plain-text digest (mail body and file): not HTML, so nothing is escaped."""
+    return environment().get_template("notice_digest.txt.j2")
 
 
 @dataclass

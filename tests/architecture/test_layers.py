@@ -28,19 +28,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 """Which packages each layer must not import (``services`` may import them all)."""
 
-KNOWN_CROSSINGS: set[tuple[str, str]] = {
-    ("domain.queries.escalation", "domain.adapters"),
-    ("domain.queries.escalation", "domain.services"),
-    ("domain.rules.dashboard", "domain.queries"),
-}
-"""Crossings still to be mended, each with the module that crosses; the list only shrinks."""
-
 MAX_LINES = 400
-LONG_MODULES: set[str] = {
-    "domain.queries.escalation",
-    "domain.queries.status",
-}
-"""Modules over ``MAX_LINES`` still to be split along their seams; the list only shrinks."""
 
 
 def module_name(path: Path) -> str:
@@ -91,21 +79,14 @@ def test_every_module_sits_in_a_layer() -> None:
 
 
 def test_arrows_run_one_way() -> None:
-    """No layer imports what it must not, beyond the crossings still listed for mending."""
-    found = crossings()
-    assert found - KNOWN_CROSSINGS == set(), "new crossing"
-    assert KNOWN_CROSSINGS - found == set(), "mended: remove it from KNOWN_CROSSINGS"
+    """No layer imports what it must not."""
+    assert crossings() == set()
 
 
 @pytest.mark.parametrize("path", sources(), ids=module_name)
 def test_modules_stay_short(path: Path) -> None:
-    """A module over MAX_LINES lines is split along its seams (the listed ones are still to do)."""
-    name = module_name(path)
-    lines = len(path.read_text().splitlines())
-    if name in LONG_MODULES:
-        assert lines > MAX_LINES, "now short enough: remove it from LONG_MODULES"
-    else:
-        assert lines <= MAX_LINES
+    """A module over MAX_LINES lines is split along its seams."""
+    assert len(path.read_text().splitlines()) <= MAX_LINES
 
 
 PACKAGES: dict[str, set[str]] = {

@@ -21,6 +21,7 @@ from config.settings import temporary_settings
 from domain.queries.briefing_facts import gather
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts
+from domain.rules.context import LightPolicy
 from domain.rules.isoweek import IsoWeek
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import (
@@ -35,6 +36,7 @@ from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import Light
 from models.orm import Briefing, Message, Plan
+from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ, report
 
 
@@ -48,8 +50,7 @@ def issue(engine: Engine, day: date, out: Path, formats: tuple[str, ...] = FORMA
             day,
             formats=list(formats),
             out=out,
-            yellow_workdays=5,
-            pace_margin=25,
+            policy=LightPolicy(5, 25),
             fonts="official",
             actor="test",
         )
@@ -336,10 +337,8 @@ def test_a_briefing_of_one_unit_holds_its_subtree_only(week: Engine) -> None:
         with session_scope(week) as session:
             plan = session.get(Plan, "demo-plan")
             assert plan is not None
-            return gather(
-                session, plan, AS_OF, number=1, year=2021, yellow_workdays=5, pace_margin=25,
-                unit=unit,
-            )  # fmt: skip
+            ctx = context_of(session, AS_OF, pace_margin=25, plan=plan)
+            return gather(session, plan, ctx, number=1, year=2021, unit=unit)
 
     whole, town = facts(None), facts("t1")
     units = {"t1", "v11", "v12"}

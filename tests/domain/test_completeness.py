@@ -17,9 +17,9 @@ from domain.services.intake.inbox import collect
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import item_id as item
 from tests.intake.signed import sign_json
 
@@ -83,13 +83,11 @@ def test_completeness_and_timeliness_over_four_weeks(
         assert collect(engine, "demo-plan", inbox)[0].status == "landed"
 
     with session_scope(engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        before_late = completeness_view(session, plan, date(2021, 6, 27), cycles=3)
-        view = completeness_view(session, plan, date(2021, 7, 2), cycles=4)
+        before_late = completeness_view(session, context_of(session, date(2021, 6, 27)), cycles=3)
+        view = completeness_view(session, context_of(session, date(2021, 7, 2)), cycles=4)
         # the daily cycle's form: the same who-is-missing from SQL alone, without rates
         daily = [
-            completeness_view(session, plan, day, rates=False, missing_limit=limit)
+            completeness_view(session, context_of(session, day), rates=False, missing_limit=limit)
             for day in (date(2021, 6, 27), date(2021, 7, 2))
             for limit in (None, 2, 0)
         ]

@@ -21,19 +21,16 @@ from domain.rules.dashboard import (
     task_page,
 )
 from models.db import session_scope
-from models.orm import Plan
+from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF
 
 
 def views(engine: Engine) -> tuple[Any, Any, dict[int, str]]:
     with session_scope(engine) as session:
-        view = status_view(
-            session, plan_id="demo-plan", as_of=AS_OF, yellow_workdays=5, with_items=True
-        )
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        done = completeness_view(session, plan, AS_OF)
-        levels = escalation_levels(session, plan, AS_OF, {i.id: i.due for i in view.items})
+        ctx = context_of(session, AS_OF, plan="demo-plan")
+        view = status_view(session, ctx, with_items=True)
+        done = completeness_view(session, ctx)
+        levels = escalation_levels(session, "demo-plan", AS_OF, {i.id: i.due for i in view.items})
     return view, done, levels
 
 
@@ -61,19 +58,11 @@ def test_a_task_page_lists_what_needs_attention(week: Engine) -> None:
     view, _, levels = views(week)
     t2 = next(t for t in view.tasks if t.task == "T02")
     with session_scope(week) as session:
-        milestones = milestone_lights(
-            session, plan_id="demo-plan", as_of=AS_OF, yellow_workdays=5, task="T02"
-        )
+        ctx = context_of(session, AS_OF, plan="demo-plan")
+        milestones = milestone_lights(session, ctx, task="T02")
         # the daily cycle's page: the same task, milestones and items from one count
         paged, paged_milestones = task_page_status(
-            session,
-            plan_id="demo-plan",
-            as_of=AS_OF,
-            yellow_workdays=5,
-            task="T02",
-            pace_margin=None,
-            only_statuses=ATTENTION,
-            item_limit=ATTENTION_ROWS,
+            session, ctx, task="T02", only_statuses=ATTENTION, item_limit=ATTENTION_ROWS
         )
     attention = [i for i in view.items if i.task == "T02" and i.status in ATTENTION]
     assert (paged.tasks, paged_milestones, paged.items) == ([t2], milestones, attention)

@@ -10,26 +10,49 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, load_ladder
-from config.settings import Settings, temporary_settings
+from config.settings import Settings, get_settings, temporary_settings
 from domain.adapters.channels import ChannelError, OutgoingMessage, mail_id
 from domain.adapters.leases import Process, hold, holder_tag, release, wall_now
-from domain.queries.escalation import all_due_notices, due_notices, write_outbox
+from domain.queries.context import resolve_plan
+from domain.queries.escalation import all_due_notices, due_notices
 from domain.queries.items import extend_item
+from domain.queries.outbox import write_outbox
 from domain.queries.sync import sync_catalog
+from domain.rules.context import Context
 from domain.services.delivery import deliver
 from domain.services.messages import LEASE
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message, Notice, Plan
+from models.orm import Message, Notice
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF
 
 TZ = "Asia/Shanghai"
 MAIL_ID = r"<duban-\d+\.[0-9a-f]{12}@localhost>"
 DUE = date(2021, 10, 11)  # the Monday after National Day 2021 (Oct 1–7 off, Sat Oct 9 worked)
+
+
+def at(session: Session, day: date) -> Context:
+    """The demo plan on ``day``, with the settings' light policy (as escalation runs it)."""
+    settings = get_settings()
+    return context_of(
+        session,
+        day,
+        yellow_workdays=settings.yellow_workdays,
+        pace_margin=settings.pace_margin,
+        plan="demo-plan",
+    )
+
+
+def plan_ladder(session: Session, day: date, ladder: Ladder) -> int:
+    """Write the ladder's notices due on ``day`` into the outbox."""
+    ctx = at(session, day)
+    return write_outbox(session, ctx, due_notices(session, ctx, ladder))
 
 
 def one_item_catalog(c: dict[str, Any]) -> None:
@@ -58,9 +81,7 @@ def plan_engine(
 def run_day(engine: Engine, day: date, ladder: Ladder, channel: Any = None) -> Any:
     with frozen_time(end_of_working_day(day, TZ)):
         with session_scope(engine) as session:
-            plan = session.get(Plan, "demo-plan")
-            assert plan is not None
-            write_outbox(session, plan, due_notices(session, plan, day, ladder, 5))
+            plan_ladder(session, day, ladder)
         return deliver(engine, "demo-plan", cap=ladder.daily_cap, channel=channel)
 
 
@@ -214,9 +235,7 @@ def test_crash_between_planning_and_delivery(plan_engine: Engine) -> None:
     """Notices planned but never delivered (the process died) go out once on the next run."""
     ladder = load_ladder()
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        plan_ladder(session, DUE, ladder)
     channel = FlakyChannel(failures=0)
     run_day(plan_engine, DUE, ladder, channel)
     run_day(plan_engine, DUE, ladder, channel)
@@ -228,9 +247,7 @@ def test_quiet_hours(plan_engine: Engine) -> None:
     ladder = load_ladder()
     with frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)):  # 20:00 in Shanghai
         with session_scope(plan_engine) as session:
-            plan = session.get(Plan, "demo-plan")
-            assert plan is not None
-            write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+            plan_ladder(session, DUE, ladder)
         assert deliver(plan_engine, "demo-plan", cap=1).quiet
     with frozen_time(datetime(2021, 10, 10, 2, tzinfo=UTC)):  # Sunday 10:00
         assert deliver(plan_engine, "demo-plan", cap=1).quiet
@@ -320,13 +337,11 @@ def test_webhook_delivery_to_a_local_http_server(
 def test_missing_report_reminder(plan_engine: Engine) -> None:
     """zzb owes the weekly report (its item is active) and sent none: reminded from Friday, and a
     skipped Friday is caught up the following days."""
-    from domain.queries.escalation import missing_report_notices  # noqa: PLC0415
+    from domain.queries.reminders import missing_report_notices  # noqa: PLC0415
 
     with session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        before_due = missing_report_notices(session, plan, date(2021, 9, 16), load_ladder(), 5)
-        on_due = missing_report_notices(session, plan, date(2021, 9, 17), load_ladder(), 5)
+        before_due = missing_report_notices(session, at(session, date(2021, 9, 16)), load_ladder())
+        on_due = missing_report_notices(session, at(session, date(2021, 9, 17)), load_ladder())
     # before this week's Friday the reminder is for last week's report, which never came
     (last_week,) = before_due
     (this_week,) = on_due
@@ -363,11 +378,10 @@ def test_concurrent_escalation_runs_on_postgres_plan_each_notice_once(
                     frozen_time(end_of_working_day(date(2021, 10, 14), TZ)),
                     session_scope(engine) as session,
                 ):
-                    plan = session.get(Plan, "demo-plan")
-                    assert plan is not None
-                    due = due_notices(session, plan, date(2021, 10, 14), ladder, 5)
+                    ctx = at(session, date(2021, 10, 14))
+                    due = due_notices(session, ctx, ladder)
                     barrier.wait()
-                    write_outbox(session, plan, due)
+                    write_outbox(session, ctx, due)
             except BaseException as exc:
                 errors.append(exc)
 
@@ -387,9 +401,7 @@ def test_why_no_reminder_yet(plan_engine: Engine) -> None:
     from domain.queries.escalation import explain_quiet  # noqa: PLC0415
 
     with session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        why = explain_quiet(session, plan, 1, date(2021, 9, 27), load_ladder(), 5)
+        why = explain_quiet(session, at(session, date(2021, 9, 27)), 1, load_ladder())
     assert why == (
         "-6 working days from its due date 2021-10-11; the first level, remind-5 "
         "(到期前提醒), comes at -5"
@@ -438,9 +450,8 @@ def test_a_running_runs_messages_are_left_alone(plan_engine: Engine) -> None:
     ladder = load_ladder()
     hold(holder_tag("run-a"))  # run A, of this process, is running
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        plan_ladder(session, DUE, ladder)
+        plan = resolve_plan(session, "demo-plan")
         prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
     b = FlakyChannel(failures=0)
     try:
@@ -462,10 +473,9 @@ def test_daily_cap_holds_back_a_second_digest(plan_engine: Engine) -> None:
     assert run_day(plan_engine, date(2021, 10, 8), ladder).sent  # remind-5 (2 days left)
     with frozen_time(end_of_working_day(date(2021, 10, 8), TZ)):
         with session_scope(plan_engine) as session:
-            plan = session.get(Plan, "demo-plan")
-            assert plan is not None
-            later = due_notices(session, plan, date(2021, 10, 9), ladder, 5)  # remind-1
-            assert write_outbox(session, plan, later) == 1
+            ctx = at(session, date(2021, 10, 9))
+            later = due_notices(session, ctx, ladder)  # remind-1
+            assert write_outbox(session, ctx, later) == 1
         capped = deliver(plan_engine, "demo-plan", cap=1)
     assert capped.sent == [] and capped.capped == ["zzb/liaison"]
     next_day = run_day(plan_engine, date(2021, 10, 9), ladder)
@@ -479,9 +489,7 @@ def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
         frozen_time(datetime(2021, 10, 11, 12, tzinfo=UTC)),
         session_scope(plan_engine) as session,
     ):
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        plan_ladder(session, DUE, ladder)
         extend_item(session, 1, date(2021, 11, 30), actor="mzj", reason="同意延期")
     report = run_day(plan_engine, date(2021, 10, 12), ladder)
     assert report.skipped == 1 and report.sent == []
@@ -504,9 +512,8 @@ def test_a_run_elsewhere_is_taken_over_when_its_wall_clock_lease_runs_out(
     ladder = load_ladder()
     hold(holder_tag("run-a"))  # run A, of this process, is running
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        plan_ladder(session, DUE, ladder)
+        plan = resolve_plan(session, "demo-plan")
         prepared = prepare(session, plan, cap=1, report=DeliveryReport(), token="run-a")
     assert len(prepared) == 2
     elsewhere = holder_tag("run-a", Process("0ther0ne", 4242, 99))
@@ -568,9 +575,8 @@ def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: 
     ladder = load_ladder()
     hold(holder_tag("died"))
     with frozen_time(end_of_working_day(DUE, TZ)), session_scope(plan_engine) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        write_outbox(session, plan, due_notices(session, plan, DUE, ladder, 5))
+        plan_ladder(session, DUE, ladder)
+        plan = resolve_plan(session, "demo-plan")
         prepare(session, plan, cap=1, report=DeliveryReport(), token="died")
         move_item(session, 1, ItemState.SUBMITTED, actor="zzb", reason=None)
     release(holder_tag("died"))  # the run that prepared them has ended
@@ -590,18 +596,17 @@ def test_only_new_leaves_out_exactly_what_the_outbox_holds(week: Engine) -> None
     ladder = load_ladder()
     for day in (AS_OF, date(2021, 10, 22), date(2021, 11, 15)):
         with frozen_time(end_of_working_day(day, TZ)), session_scope(week) as session:
-            plan = session.get(Plan, "demo-plan")
-            assert plan is not None
             held = set(session.scalars(select(Notice.dedupe_key)))
-            every = all_due_notices(session, plan, day, ladder, 5)
-            new = all_due_notices(session, plan, day, ladder, 5, only_new=True)
+            ctx = at(session, day)
+            every = all_due_notices(session, ctx, ladder)
+            new = all_due_notices(session, ctx, ladder, only_new=True)
             assert every, day
             assert [n.dedupe_key for n in new] == [
                 n.dedupe_key for n in every if n.dedupe_key not in held
             ]
-            assert write_outbox(session, plan, new) == len(new)
-            assert write_outbox(session, plan, every) == 0  # each was in the outbox already
-            assert all_due_notices(session, plan, day, ladder, 5, only_new=True) == []
+            assert write_outbox(session, ctx, new) == len(new)
+            assert write_outbox(session, ctx, every) == 0  # each was in the outbox already
+            assert all_due_notices(session, ctx, ladder, only_new=True) == []
         if day > AS_OF:
             assert new, day
 
@@ -615,7 +620,7 @@ def test_a_burst_of_notices_refreshes_the_outbox_statistics_on_postgres(
     notices of the minimal plan.)"""
     if week.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's statistics")
-    monkeypatch.setattr("domain.queries.escalation.ANALYZE_AFTER", 2)
+    monkeypatch.setattr("domain.queries.outbox.ANALYZE_AFTER", 2)
     day = date(2021, 10, 22)
 
     def known_rows(session: Any) -> float:
@@ -624,12 +629,11 @@ def test_a_burst_of_notices_refreshes_the_outbox_statistics_on_postgres(
         )
 
     with frozen_time(end_of_working_day(day, TZ)), session_scope(week) as session:
-        plan = session.get(Plan, "demo-plan")
-        assert plan is not None
-        new = all_due_notices(session, plan, day, load_ladder(), 5, only_new=True)
+        ctx = at(session, day)
+        new = all_due_notices(session, ctx, load_ladder(), only_new=True)
         assert len(new) >= 2
         before = known_rows(session)
-        assert write_outbox(session, plan, new) == len(new)
+        assert write_outbox(session, ctx, new) == len(new)
         held = session.scalar(select(func.count()).select_from(Notice))
         assert known_rows(session) == held != before
 
@@ -647,15 +651,14 @@ def test_only_new_day_after_day_across_every_level_and_repeat(plan_engine: Engin
         with frozen_time(end_of_working_day(day, TZ)), session_scope(plan_engine) as session:
             calendar_day = session.get(CalendarDay, day)
             if calendar_day is not None and calendar_day.is_workday:
-                plan = session.get(Plan, "demo-plan")
-                assert plan is not None
                 held = set(session.scalars(select(Notice.dedupe_key)))
-                every = all_due_notices(session, plan, day, ladder, 5)
-                new = all_due_notices(session, plan, day, ladder, 5, only_new=True)
+                ctx = at(session, day)
+                every = all_due_notices(session, ctx, ladder)
+                new = all_due_notices(session, ctx, ladder, only_new=True)
                 assert [n.dedupe_key for n in new] == [
                     n.dedupe_key for n in every if n.dedupe_key not in held
                 ], day
-                assert write_outbox(session, plan, new) == len(new)
+                assert write_outbox(session, ctx, new) == len(new)
                 written += [(n.level, n.cycle) for n in new if n.kind == "ladder"]
         day += timedelta(days=1)
     levels = {level for level, _ in written}

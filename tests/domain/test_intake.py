@@ -27,6 +27,7 @@ from models.orm import (
     work_item_tally,
 )
 from models.tally import ITEM_KEY, tally_drift
+from tests.fixtures.context import context_of
 from tests.intake.signed import sign_csv, sign_json
 
 PLAN = "demo-plan"
@@ -376,7 +377,5 @@ def test_a_blank_returned_workbook_counts_as_reported(synced: Engine, tmp_path: 
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "landed"
     with session_scope(synced) as session:
-        plan = session.get(Plan, PLAN)
-        assert plan is not None
-        view = completeness_view(session, plan, date(2021, 6, 25), cycles=1)
+        view = completeness_view(session, context_of(session, date(2021, 6, 25)), cycles=1)
     assert "v12" not in [code for code, _ in view.missing]

@@ -16,20 +16,19 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level, load_ladder
 from config.settings import Settings, get_settings
-from domain.queries.escalation import (
-    behind_pace_notices,
-    due_notices,
-    missing_report_notices,
-    special_ladders,
-)
-from domain.queries.status import ItemStatus, status_view
+from domain.queries.escalation import due_notices
+from domain.queries.reminders import behind_pace_notices, missing_report_notices
+from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
+from domain.rules.ladder import special_ladders
 from domain.rules.reporting import cycle_of
+from domain.rules.status_views import ItemStatus
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status
 from models.orm import CalendarDay, Plan, Report, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
+from tests.fixtures.context import context_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from synthetic import PLAN_ID, seed_reports, write_catalogue
@@ -77,7 +76,7 @@ def silent_units(session: Session, day: date) -> list[str]:
     cycle = cycle_of(day, kind, due)
     if day < cycle.due:
         cycle = cycle_of(cycle.start - timedelta(days=1), kind, due)
-    end = status_view(session, plan_id=PLAN_ID, as_of=cycle.end, yellow_workdays=5, with_items=True)
+    end = status_view(session, context_of(session, cycle.end, plan=PLAN_ID), with_items=True)
     owed = {i.unit for i in end.items if i.status in ACTIVE_STATUSES}
     senders = set(
         session.scalars(
@@ -93,12 +92,10 @@ def overdue_table(
     session: Session, day: date, limit: int | None, task: str | None = None
 ) -> list[ItemStatus]:
     """The coordinator's table of the first ``limit`` overdue items (of ``task``, if given)."""
+    ctx = context_of(session, day, pace_margin=get_settings().pace_margin, plan=PLAN_ID)
     return status_view(
         session,
-        plan_id=PLAN_ID,
-        as_of=day,
-        yellow_workdays=5,
-        pace_margin=get_settings().pace_margin,
+        ctx,
         task=task,
         only_statuses=frozenset({Status.OVERDUE}),
         item_limit=limit,
@@ -164,16 +161,8 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             calendar_day = session.get(CalendarDay, day)
             if calendar_day is None or not calendar_day.is_workday:
                 continue
-            plan = session.get(Plan, PLAN_ID)
-            assert plan is not None
-            view = status_view(
-                session,
-                plan_id=PLAN_ID,
-                as_of=day,
-                yellow_workdays=5,
-                pace_margin=margin,
-                with_items=True,
-            )
+            ctx = context_of(session, day, pace_margin=margin, plan=PLAN_ID)
+            view = status_view(session, ctx, with_items=True)
             # the coordinator's overdue table, read with plain column tests: the first of the
             # items the rule calls overdue, in the view's order (one milestone's tie broken by
             # unit code)
@@ -197,14 +186,14 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
                 if i.status in ACTIVE_STATUSES
             }
             ladder_wanted = {w for w in ladder_wanted if w[1]}
-            planned = due_notices(session, plan, day, ladder, 5)
+            planned = due_notices(session, ctx, ladder)
             assert {(n.item_id, n.level, n.cycle) for n in planned} == ladder_wanted, day
 
             behind = {i.id for i in view.items if i.status == Status.BEHIND_PACE}
-            paced = behind_pace_notices(session, plan, day, ladder, 5)
+            paced = behind_pace_notices(session, ctx, ladder)
             assert {n.item_id for n in paced} == behind, day
 
-            missing = missing_report_notices(session, plan, day, ladder, 5)
+            missing = missing_report_notices(session, ctx, ladder)
             units = dict(session.execute(select(Unit.id, Unit.code)).all())
             assert sorted(units[n.unit_id] for n in missing) == silent_units(session, day), day
             seen["urgent"] += sum(n.rule.startswith("urgent") for n in planned)

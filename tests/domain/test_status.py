@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,18 +12,14 @@ import pytest
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from domain.queries.calendar import workday_ordinal
+from domain.queries.counts import status_counts
+from domain.queries.item_status import item_status_select
 from domain.queries.items import extend_item, move_item, verify_item
 from domain.queries.prerequisites import count_open_prerequisites
-from domain.queries.status import (
-    history_settled,
-    item_status_select,
-    prepare_plan_query,
-    status_counts,
-    status_view,
-    subtree,
-)
+from domain.queries.scope import subtree
+from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
+from domain.rules.context import Context
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ItemState, Light, Status
@@ -30,6 +27,7 @@ from models.orm import ItemDependency, Milestone, Unit, WorkItem
 from models.tally import tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import TZ, item_id_of, report
 
 
@@ -53,7 +51,7 @@ def item_of(session: Session, milestone: str) -> int:
 def test_counts_per_light_add_up_per_task(session: Session, write_catalog: CatalogWriter) -> None:
     """On 2021-06-28, M1 (due 06-30) is yellow, M2/M3 wait on it, M4 (due 09-30) is green."""
     synced(session, write_catalog)
-    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5)
+    view = status_view(session, context_of(session, date(2021, 6, 28)))
     assert view.summary[Light.YELLOW] == 1
     assert view.statuses[Status.WAITING] == 10
     assert view.summary[Light.GREEN] == 4
@@ -70,10 +68,8 @@ def test_history_after_the_date_is_ignored(session: Session, write_catalog: Cata
     item = item_of(session, "M1")
     with frozen_time(datetime(2021, 7, 5, 2, tzinfo=UTC)):
         move_item(session, item, ItemState.SUBMITTED, actor="zzb", reason=None)
-    before = status_view(session, plan_id=None, as_of=date(2021, 7, 2), yellow_workdays=5, task="1")
-    after = status_view(
-        session, plan_id=None, as_of=date(2021, 7, 5), yellow_workdays=5, task="T01"
-    )
+    before = status_view(session, context_of(session, date(2021, 7, 2)), task="1")
+    after = status_view(session, context_of(session, date(2021, 7, 5)), task="T01")
     m1_before = next(i for i in before.items if i.id == item)
     m1_after = next(i for i in after.items if i.id == item)
     assert (m1_before.state, m1_before.light) == (ItemState.ASSIGNED, Light.RED)
@@ -89,7 +85,7 @@ def test_closing_a_prerequisite_releases_waiting_items(
     with frozen_time(datetime(2021, 6, 20, 2, tzinfo=UTC)):
         move_item(session, item, ItemState.SUBMITTED, actor="zzb", reason=None)
         move_item(session, item, ItemState.CLOSED, actor="mzj", reason=None)
-    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, task="1")
+    view = status_view(session, context_of(session, date(2021, 6, 28)), task="1")
     m2 = [i for i in view.items if i.milestone == "M2"]
     assert [i.status for i in m2] == [Status.ON_TRACK, Status.ON_TRACK]
     m1 = next(i for i in view.items if i.milestone == "M1")
@@ -99,7 +95,7 @@ def test_closing_a_prerequisite_releases_waiting_items(
 def test_unit_filter_includes_units_below(session: Session, write_catalog: CatalogWriter) -> None:
     """--unit t1 shows the township's own items and those of its villages."""
     synced(session, write_catalog)
-    view = status_view(session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, unit="t1")
+    view = status_view(session, context_of(session, date(2021, 6, 28)), unit="t1")
     assert {i.unit for i in view.items} == {"t1", "v11", "v12"}
     assert len(view.items) == 1 + 4 + 2
     assert view.filters == {"unit": "t1"}
@@ -108,11 +104,11 @@ def test_unit_filter_includes_units_below(session: Session, write_catalog: Catal
 def test_a_year_without_holiday_data_warns(session: Session, write_catalog: CatalogWriter) -> None:
     """Asking about 2027 (beyond chinesecalendar) works on Monday–Friday and says so."""
     synced(session, write_catalog)
-    view = status_view(session, plan_id=None, as_of=date(2027, 3, 1), yellow_workdays=5)
+    view = status_view(session, context_of(session, date(2027, 3, 1)))
     assert len(view.warnings) == 1
     assert "no holiday data for 2027" in view.warnings[0]
     assert (view.summary[Light.RED], view.statuses[Status.WAITING]) == (5, 10)
-    quiet = status_view(session, plan_id=None, as_of=date(2025, 3, 3), yellow_workdays=5)
+    quiet = status_view(session, context_of(session, date(2025, 3, 3)))
     assert quiet.warnings == []
 
 
@@ -121,9 +117,7 @@ def test_a_past_date_looks_the_same_after_later_catalogue_edits(
 ) -> None:
     """Removing everything, restoring it and moving a deadline later leaves 2021-06-28 as it was."""
     synced(session, write_catalog)
-    before = status_view(
-        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
-    )
+    before = status_view(session, context_of(session, date(2021, 6, 28)), with_items=True)
 
     def emptied(c: dict[str, object]) -> None:
         c["tasks"] = []
@@ -135,13 +129,11 @@ def test_a_past_date_looks_the_same_after_later_catalogue_edits(
         sync_catalog(session, load_catalog(write_catalog(edit=emptied))[0])
         sync_catalog(session, load_catalog(write_catalog())[0])
         sync_catalog(session, load_catalog(write_catalog(edit=later))[0])
-    after = status_view(
-        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
-    )
+    after = status_view(session, context_of(session, date(2021, 6, 28)), with_items=True)
     assert after.model_dump() == before.model_dump(), [
         (a, b) for a, b in zip(after.items, before.items, strict=True) if a != b
     ][:3]
-    moved = status_view(session, plan_id=None, as_of=date(2021, 8, 2), yellow_workdays=5, task="1")
+    moved = status_view(session, context_of(session, date(2021, 8, 2)), task="1")
     m1 = next(i for i in moved.items if i.milestone == "M1")
     assert (m1.due, m1.original_due, m1.light) == (
         date(2021, 9, 30),
@@ -155,9 +147,7 @@ def test_later_additions_do_not_change_the_past(
 ) -> None:
     """A dependency, a milestone and a removed task, all edited on 08-02: 06-28 stays as it was."""
     synced(session, write_catalog)
-    before = status_view(
-        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
-    )
+    before = status_view(session, context_of(session, date(2021, 6, 28)), with_items=True)
 
     def edited(c: dict[str, Any]) -> None:
         c["tasks"][0]["milestones"].append(
@@ -168,33 +158,36 @@ def test_later_additions_do_not_change_the_past(
 
     with frozen_time(datetime(2021, 8, 2, 2, tzinfo=UTC)):
         sync_catalog(session, load_catalog(write_catalog(edit=edited))[0])
-    after = status_view(
-        session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, with_items=True
-    )
+    after = status_view(session, context_of(session, date(2021, 6, 28)), with_items=True)
     assert after.model_dump() == before.model_dump()
     assert sum(t.items for t in after.tasks) == sum(after.summary.values()) == 15
-    now = status_view(
-        session, plan_id=None, as_of=date(2021, 8, 2), yellow_workdays=5, with_items=True
-    )
+    now = status_view(session, context_of(session, date(2021, 8, 2)), with_items=True)
     assert [t.task for t in now.tasks] == ["T01"]
     assert any(i.milestone == "M9" and i.light == Light.RED for i in now.items)
 
 
+def _forced(session: Session, day: date, *, settled: bool) -> Context:
+    """The demo plan's context on ``day``, made to read the current columns or to replay."""
+    ctx = context_of(session, day, pace_margin=25, plan="demo-plan")
+    return replace(ctx, latest=None if settled else date.max)
+
+
 def _rows(session: Session, day: date, *, settled: bool) -> list[dict[str, Any]]:
-    prepare_plan_query(session, "demo-plan", day)
-    query = item_status_select(
-        "demo-plan", day, workday_ordinal(session, day), 5, 25, settled=settled
-    ).subquery()
+    query = item_status_select(_forced(session, day, settled=settled)).subquery()
     return [dict(r._mapping) for r in session.execute(select(query).order_by(query.c.id))]
 
 
 def _counts(session: Session, day: date, *, settled: bool) -> list[tuple[str, str, str, str, int]]:
-    return sorted(status_counts(session, "demo-plan", day, 5, 25, settled=settled))
+    return sorted(status_counts(session, _forced(session, day, settled=settled)))
+
+
+def _settled(session: Session, day: date) -> bool:
+    return context_of(session, day).settled
 
 
 def _rows_on(engine: Engine, day: date) -> list[dict[str, Any]]:
     with session_scope(engine) as session:
-        assert history_settled(session, day)
+        assert _settled(session, day)
         return _rows(session, day, settled=True)
 
 
@@ -221,8 +214,8 @@ def test_todays_picture_from_the_current_columns_equals_the_replayed_history(
     with frozen_time(end_of_working_day(date(2021, 11, 1), TZ)), session_scope(week) as s:
         verify_item(s, item_id_of[("M1", "zzb")], actor="t", note=None)  # M4 no longer waits
     with session_scope(week) as s:
-        assert not history_settled(s, date(2021, 10, 18))
-        assert history_settled(s, date(2021, 11, 1))
+        assert not _settled(s, date(2021, 10, 18))
+        assert _settled(s, date(2021, 11, 1))
         assert _rows(s, date(2021, 10, 18), settled=False) == settled_after_sync
         seen = {r["status"] for r in settled_after_sync}
         for day in (date(2021, 11, 1), date(2021, 11, 30), date(2021, 12, 1), date(2022, 3, 1)):
@@ -245,12 +238,11 @@ def test_a_subtree_replays_only_its_items_and_sees_the_same_rows(week: Engine) -
     very rows of the whole plan's replay for those units, prerequisites outside included."""
     day = date(2021, 10, 11)  # v22 (乙乡) reports done on 10-12
     with session_scope(week) as s:
-        assert not history_settled(s, day)
+        assert not _settled(s, day)
         units = subtree(s, "demo-plan", "t1")
         whole = [r for r in _rows(s, day, settled=False) if r["unit_id"] in units]
-        query = item_status_select(
-            "demo-plan", day, workday_ordinal(s, day), 5, 25, units=units
-        ).subquery()
+        ctx = context_of(s, day, pace_margin=25, plan="demo-plan")
+        query = item_status_select(ctx, units=units).subquery()
         narrowed = [dict(r._mapping) for r in s.execute(select(query).order_by(query.c.id))]
     assert narrowed == whole
     assert {r["status"] for r in whole} >= {Status.WAITING.value, Status.DONE_ON_TIME.value}
@@ -261,7 +253,7 @@ def test_the_whole_plan_recount_of_open_prerequisites_matches_the_history(week: 
     replay implies: wrong counts put in on purpose are all corrected, zeros included."""
     day = date(2021, 10, 15)
     with session_scope(week) as s:
-        assert history_settled(s, day)
+        assert _settled(s, day)
         expected = _rows(s, day, settled=False)
         s.execute(update(WorkItem).values(open_prerequisites=7))
         assert _rows(s, day, settled=True) != expected
@@ -340,9 +332,7 @@ def test_the_overdue_table_sorts_unit_codes_as_the_database_does(
         def table(limit: int | None) -> list[str]:
             view = status_view(
                 session,
-                plan_id="demo-plan",
-                as_of=date(2021, 10, 15),
-                yellow_workdays=5,
+                context_of(session, date(2021, 10, 15), plan="demo-plan"),
                 only_statuses=frozenset({Status.OVERDUE}),
                 item_limit=limit,
             )
@@ -368,9 +358,7 @@ def test_the_overdue_table_is_right_when_the_tally_is_not(
         with session_scope(engine) as session:
             view = status_view(
                 session,
-                plan_id="demo-plan",
-                as_of=day,
-                yellow_workdays=5,
+                context_of(session, day, plan="demo-plan"),
                 only_statuses=frozenset({Status.OVERDUE}),
                 item_limit=limit,
             )

@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, Engine, create_engine, text
 
 from config.errors import InputError
 from config.settings import temporary_settings
-from domain.queries.status import CURRENT_DONE_ON, CURRENT_WAITING, status_view
+from domain.queries.item_status import CURRENT_DONE_ON, CURRENT_WAITING
+from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
 from models.migrate import (
@@ -26,6 +27,7 @@ from models.migrate import (
 from models.orm import Base
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.context import context_of
 
 
 def schema_diff(engine: Engine) -> list[object]:
@@ -59,9 +61,7 @@ def test_postgres_end_to_end(postgres_url: str, write_catalog: CatalogWriter) ->
         with session_scope(engine) as session:
             assert sync_catalog(session, catalog).unchanged
         with session_scope(engine) as session:
-            view = status_view(
-                session, plan_id=None, as_of=date(2021, 6, 28), yellow_workdays=5, task="1"
-            )
+            view = status_view(session, context_of(session, date(2021, 6, 28)), task="1")
     assert sum(view.summary.values()) == 11
     assert [i.milestone for i in view.items][:1] == ["M1"]
     assert view.items[0].light == "yellow"

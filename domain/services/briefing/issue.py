@@ -28,6 +28,7 @@ from domain.adapters.briefing.fonts import choose_fonts
 from domain.adapters.files import write_atomically
 from domain.queries.briefing_facts import gather
 from domain.queries.calendar import ensure_calendar
+from domain.queries.context import build_context
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.layout import (
     ChartBlock,
@@ -38,6 +39,7 @@ from domain.rules.briefing.layout import (
     sections,
 )
 from domain.rules.briefing.model import Briefing
+from domain.rules.context import LightPolicy
 from domain.rules.isoweek import IsoWeek
 from models import clock
 from models.orm import Briefing as BriefingRecord
@@ -183,8 +185,7 @@ def issue_briefing(
     *,
     formats: list[str],
     out: Path,
-    yellow_workdays: int,
-    pace_margin: int | None,
+    policy: LightPolicy,
     fonts: str,
     actor: str,
 ) -> Issued:
@@ -197,12 +198,10 @@ def issue_briefing(
     facts = gather(
         session,
         plan,
-        as_of,
+        build_context(session, plan, as_of, policy),
         number=record.number,
         year=record.year,
         since=previous_date(session, plan, week, as_of),
-        yellow_workdays=yellow_workdays,
-        pace_margin=pace_margin,
     )
     view = build_briefing(facts)
     checksum = hashlib.sha256(view.numbers().encode("utf-8")).hexdigest()
