@@ -93,6 +93,12 @@ class Ladder(Strict):
             raise ValueError(f"level ids used in two ladders: {', '.join(duplicates)}")
         return self
 
+    def rungs(self) -> dict[str, tuple[int, int]]:
+        """Level id → (its place in its ladder counted from 0, that ladder's number of levels):
+        a level's severity is its order in its ladder, never a guess from its name."""
+        ladders = [self.levels, *(o.levels for o in [self.urgent, *self.overrides] if o)]
+        return {lv.id: (i, len(levels)) for levels in ladders for i, lv in enumerate(levels)}
+
     def all_levels(self) -> list[Level]:
         """Every level of every ladder (default, urgent, overrides)."""
         extra = [lv for o in [self.urgent, *self.overrides] if o for lv in o.levels]

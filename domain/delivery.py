@@ -36,6 +36,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
+from config.ladder import load_ladder
 from config.settings import delivery_window, get_settings
 from domain import leases
 from domain.calendar import ensure_calendar
@@ -48,10 +49,9 @@ from domain.channels import (
     SmtpChannel,
     channel_for,
 )
-from domain.glossary import ITEM_STATES
+from domain.glossary import CONTACT_ROLES, ITEM_STATES, zh_date
 from domain.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.lifecycle import DONE_STATES
-from domain.workdays import zh_date
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
@@ -69,8 +69,6 @@ from models.orm import (
 )
 from templates import TEMPLATES_DIR
 
-ROLE_LABEL = {"liaison": "联络员", "head": "负责人"}
-LEVEL_RANK = {"remind": 0, "pace": 0, "missing": 1, "due": 1, "coordinator": 2, "leadership": 3}
 LIVE_MESSAGES = ("sent", "sending")
 
 
@@ -235,7 +233,7 @@ def prepare(
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
     sent_today = _sent_today(session, plan, today)
-    digest = Digest(session, plan, units, by_id, _template(), now, today, token)
+    digest = Digest(session, plan, units, by_id, _template(), now, today, token, _rungs())
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -423,6 +421,7 @@ class Digest:
     now: datetime
     today: date
     token: str
+    rungs: dict[str, tuple[int, int]]
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
         code, who = recipient.split("/")
@@ -439,13 +438,13 @@ class Digest:
         others = any(n.unit_id != unit.id for n in notices)
         body = self.template.render(
             recipient_name=unit.name,
-            role_label=ROLE_LABEL.get(who, ""),
+            role_label=CONTACT_ROLES.get(who, ""),
             plan_title=self.plan.title,
             as_of_zh=zh_date(self.today),
             items=items,
             coordinator_name=self.units[self.plan.coordinator_code].name,
             unit_code=unit.code,
-            worst=_worst(notices),
+            top_rung=_top_rung(notices, self.rungs),
             overdue_count=overdue,
             own=own,
             others=others,
@@ -466,11 +465,14 @@ class Digest:
         return message_id
 
 
-def _worst(notices: list[Notice]) -> str:
-    return max(
-        (n.level for n in notices),
-        key=lambda lv: next((rank for prefix, rank in LEVEL_RANK.items() if prefix in lv), 0),
-    )
+def _top_rung(notices: list[Notice], rungs: dict[str, tuple[int, int]]) -> bool:
+    """Whether a notice stands on the last level of its ladder (the digest then says the items
+    are reported to the leadership). Notices outside the ladder (missing reports, pace) never do."""
+    return any(place == count - 1 for place, count in (rungs.get(n.level, (0, 0)) for n in notices))
+
+
+def _rungs() -> dict[str, tuple[int, int]]:
+    return load_ladder(get_settings().ladder).rungs()
 
 
 @dataclass(frozen=True)
@@ -587,6 +589,7 @@ def _resend_notice(
             now,
             clock.local_date(now, plan.timezone),
             token,
+            _rungs(),
         )
         notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
         ids = []

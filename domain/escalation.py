@@ -42,6 +42,7 @@ from domain.calendar import ensure_calendar, workday_ordinal
 from domain.channels import Channel
 from domain.completeness import missing_select
 from domain.delivery import DeliveryReport, deliver, preview
+from domain.glossary import ladder_name, zh_date
 from domain.lifecycle import done_values
 from domain.lights import active_condition
 from domain.reporting import cycle_of
@@ -291,15 +292,11 @@ def due_notices(
     for r in session.execute(acked):
         lv = every[r.level]
         when = (
-            "due day"
+            "到期当日"
             if lv.offset == 0
-            else (
-                f"{-lv.offset} working days before"
-                if lv.offset < 0
-                else f"{lv.offset} working days overdue"
-            )
+            else (f"到期前{-lv.offset}个工作日" if lv.offset < 0 else f"逾期{lv.offset}个工作日")
         )
-        repeat_text = f", repeat {r.cycle} (every {lv.repeat_every})" if r.cycle else ""
+        repeat_text = f"，第{r.cycle}次重复（每{lv.repeat_every}个工作日）" if r.cycle else ""
         out.append(
             PlannedNotice(
                 dedupe_key=f"ladder:{r.id}:{lv.id}:{r.due}:{r.cycle}",
@@ -312,7 +309,7 @@ def due_notices(
                 cycle=r.cycle,
                 workdays=r.overdue,
                 roles=list(lv.to),
-                rule=f"{r.ladder} ladder, level {lv.id} ({when}){repeat_text}",
+                rule=f"{ladder_name(r.ladder)}，{lv.name}（{when}）{repeat_text}",
             )
         )
     return out
@@ -503,7 +500,8 @@ def missing_report_notices(
             cycle=0,
             workdays=late,
             roles=list(rule.to),
-            rule=f"owed the report for {cycle.start}–{cycle.end} (due {cycle.due}) and sent none",
+            rule=f"应报{zh_date(cycle.start)}至{zh_date(cycle.end)}的进展"
+            f"（{zh_date(cycle.due)}截止），未报送",
         )
         for unit_id in session.scalars(query)
     ]
@@ -554,8 +552,7 @@ def behind_pace_notices(
             cycle=0,
             workdays=-r.workdays_left,
             roles=list(rule.to),
-            rule=f"reported {r.percent}%, more than {margin} points behind the straight-line "
-            "pace between the window's start and the due date",
+            rule=f"报送进度{r.percent}%，落后序时进度（办理期起止之间均匀推进）超过{margin}个百分点",
         )
         for r in session.execute(
             select(items.c.id, items.c.unit_id, items.c.due, items.c.workdays_left, items.c.percent)
@@ -624,13 +621,13 @@ def explain_quiet(
         ).where(items.c.id == item_id)
     ).one_or_none()
     if row is None:
-        return f"item {item_id} is not live in plan {plan.id} on {as_of} (retired or not yet added)"
+        return f"{zh_date(as_of)}规划 {plan.id} 中没有在办的事项 {item_id}（已撤销或尚未生成）"
     if row.status == Status.WAITING.value:
-        return "it waits for a prerequisite item that is not closed: waiting items are not chased"
+        return "它在等待尚未销号的前置事项：等待中的事项不催办"
     if row.status == Status.NOT_STARTED.value:
-        return f"its window opens on {row.start}; reminders start after that"
+        return f"它的办理期{zh_date(row.start)}开始，此后才有提醒"
     if row.status in {Status.DONE_ON_TIME.value, Status.DONE_LATE.value}:
-        return "it is done (submitted or closed)"
+        return "它已办结（已申请办结或已销号）"
     overdue = -row.workdays_left
     key = next(
         (
@@ -642,11 +639,11 @@ def explain_quiet(
     )
     upcoming = [lv for lv in ladders(ladder)[key] if lv.offset > overdue]
     if not upcoming:
-        return "a reminder is due now: run `duban escalate`"
+        return "现在就该提醒：请运行 `duban escalate`"
     nxt = upcoming[0]
     return (
-        f"{overdue:+d} working days from its due date {row.due}; the first level, "
-        f"{nxt.id} ({nxt.name}), comes at {nxt.offset:+d}"
+        f"距{zh_date(row.due)}到期{overdue:+d}个工作日；"
+        f"下一级提醒“{nxt.name}”在{nxt.offset:+d}个工作日时发出"
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from domain.glossary import ITEM_STATES
+from domain.glossary import ITEM_STATES, REPORT_STATES
 from domain.lifecycle import TransitionError, check_transition
 from models.enums import ItemState
 
@@ -26,12 +26,7 @@ class ReportState(StrEnum):
     BLOCKED = "blocked"
 
 
-LABELS: dict[ReportState, str] = {
-    ReportState.NOT_STARTED: "未开始",
-    ReportState.IN_PROGRESS: "推进中",
-    ReportState.DONE: "已完成",
-    ReportState.BLOCKED: "受阻",
-}
+LABELS: dict[ReportState, str] = {state: REPORT_STATES[state.value] for state in ReportState}
 TARGET: dict[ReportState, ItemState] = {
     ReportState.NOT_STARTED: ItemState.ACKNOWLEDGED,
     ReportState.IN_PROGRESS: ItemState.IN_PROGRESS,

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from domain.calendar import rebuild_calendar
+from domain.glossary import CATALOG_FIELDS, CATALOG_KINDS, word, zh_date
 from domain.items import (
     CHUNK,
     Move,
@@ -99,7 +100,8 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
             continue
         setattr(obj, key, new)
         short = len(str(old)) + len(str(new)) <= 60
-        changes.append(f"{key} {old} → {new}" if short else key)
+        name = word(CATALOG_FIELDS, key)
+        changes.append(f"{name} {old} → {new}" if short else name)
     return changes
 
 
@@ -126,21 +128,21 @@ class _Syncer:
                 rows[code] = row
                 self.report.added[kind] += 1
                 if not self.report.new_plan:
-                    self.report.details.append(f"added {kind[:-1]} {code}")
+                    self.report.details.append(f"新增{CATALOG_KINDS[kind]} {code}")
                 continue
             if row.retired_at is not None:
                 row.retired_at = None
                 self.report.restored[kind] += 1
-                self.report.details.append(f"restored {kind[:-1]} {code}")
+                self.report.details.append(f"恢复{CATALOG_KINDS[kind]} {code}")
             fields = _apply(row, values)
             if fields:
                 self.report.changed[kind] += 1
-                self.report.details.append(f"changed {kind[:-1]} {code}: {', '.join(fields)}")
+                self.report.details.append(f"修改{CATALOG_KINDS[kind]} {code}：{'；'.join(fields)}")
         for code, row in rows.items():
             if code not in specs and row.retired_at is None:
                 row.retired_at = self.now
                 self.report.retired[kind] += 1
-                self.report.details.append(f"retired {kind[:-1]} {code}")
+                self.report.details.append(f"撤销{CATALOG_KINDS[kind]} {code}")
         self.s.flush()
         return rows
 
@@ -166,10 +168,12 @@ class _Syncer:
             self.report.added["plan"] += 1
             self.report.new_plan = True
         else:
-            fields = [f for f in _apply(row, values) if not f.startswith("catalog_checksum")]
+            values.pop("catalog_checksum")
+            fields = _apply(row, values)
+            row.catalog_checksum = self.c.checksum
             if fields:
                 self.report.changed["plan"] += 1
-                self.report.details.append(f"changed plan {self.plan_id}: {', '.join(fields)}")
+                self.report.details.append(f"修改规划 {self.plan_id}：{'；'.join(fields)}")
             row.synced_at = self.now
         self.s.flush()
 
@@ -446,12 +450,12 @@ class _Syncer:
             self.s,
             [Move(ids[p.key], None, ItemState.ASSIGNED) for p, _ in new],
             actor=ACTOR,
-            reason="交办: created from the catalogue",
+            reason="交办：按目录生成",
             on_date=self.today,
         )
         if not self.report.new_plan:
             self.report.item_details += [
-                f"added item {p.key.milestone}/{p.key.unit} due {p.due}" for p, _ in new
+                f"新增事项 {p.key.milestone}/{p.key.unit}，{zh_date(p.due)}到期" for p, _ in new
             ]
         _bump(self.report.added, "work items", len(new))
 
@@ -469,7 +473,7 @@ class _Syncer:
             self.s,
             [Move(r.id, ItemState(r.state), ItemState.RETIRED) for r in retire],
             actor=ACTOR,
-            reason="撤销: milestone, unit or occurrence no longer in the catalogue",
+            reason="撤销：目录中已无该节点、单位或期次",
             on_date=self.today,
             system=True,
         )
@@ -483,14 +487,14 @@ class _Syncer:
                     if before[r.id] == target
                 ],
                 actor=ACTOR,
-                reason="恢复: back in the catalogue",
+                reason="恢复：重新列入目录",
                 on_date=self.today,
                 system=True,
             )
         _bump(self.report.retired, "work items", len(retire))
         _bump(self.report.restored, "work items", len(restore))
-        self.report.item_details += [f"retired item {key(r)}" for r in retire]
-        self.report.item_details += [f"restored item {key(r)}" for r, _ in restore]
+        self.report.item_details += [f"撤销事项 {key(r)}" for r in retire]
+        self.report.item_details += [f"恢复事项 {key(r)}" for r, _ in restore]
 
     def _state_before_retirement(self, item_ids: list[int]) -> dict[int, ItemState]:
         if not item_ids:
@@ -539,15 +543,15 @@ class _Syncer:
                     "at": self.now,
                     "on_date": self.today,
                     "actor": ACTOR,
-                    "reason": "due date changed in the catalogue",
+                    "reason": "目录中的完成时限已修改",
                 }
                 for row, plan in moved
             ],
         )
         _bump(self.report.changed, "work item deadlines", len(moved))
         self.report.item_details[:0] = [
-            f"deadline of {milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/"
-            f"{row.occurrence}: {row.due} → {plan.due}"
+            f"事项 {milestone_code[row.milestone_id]}/{unit_code[row.unit_id]}/"
+            f"{row.occurrence} 的完成时限：{zh_date(row.due)} → {zh_date(plan.due)}"
             for row, plan in moved
         ]
 

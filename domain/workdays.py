@@ -133,8 +133,3 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
             )
         result[override.date] = override
     return result
-
-
-def zh_date(day: date) -> str:
-    """2025-06-13 → 2025年6月13日 (the house style for dates in Chinese text)."""
-    return f"{day.year}年{day.month}月{day.day}日"

@@ -57,9 +57,12 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
 
 
 def test_every_status_and_light_has_a_chinese_word() -> None:
-    """The renderer names every status and light (a new status once crashed the main job)."""
-    from duban.render import LIGHT_STYLE, STATUS_WORD  # noqa: PLC0415
-    from models.enums import Light, Status  # noqa: PLC0415
+    """The glossary names every status, light and item state (a new status once crashed the
+    main job)."""
+    from domain.glossary import ITEM_STATES, LIGHTS, MOVES, STATUSES  # noqa: PLC0415
+    from duban.render import LIGHT_STYLE  # noqa: PLC0415
+    from models.enums import ItemState, Light, Status  # noqa: PLC0415
 
-    assert set(STATUS_WORD) == set(Status)
-    assert set(LIGHT_STYLE) == set(Light)
+    assert set(STATUSES) == set(Status)
+    assert set(LIGHTS) == set(Light) == set(LIGHT_STYLE)
+    assert set(ITEM_STATES) == set(MOVES) == set(ItemState)
