@@ -49,7 +49,7 @@ from domain.channels import (
     SmtpChannel,
     channel_for,
 )
-from domain.glossary import CONTACT_ROLES, ITEM_STATES, zh_date
+from domain.glossary import CONTACT_ROLES, ITEM_STATES, word, zh_date
 from domain.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.lifecycle import DONE_STATES
 from models import clock
@@ -259,9 +259,10 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
         item = items.get(n.item_id) if n.item_id is not None else None
         reason = None
         if item is not None and item.state in finished:
-            reason = f"not sent: the item is {item.state}"
+            reason = f"未发送：事项已是“{word(ITEM_STATES, item.state)}”"
         elif item is not None and n.kind != "missing_report" and item.due != n.due:
-            reason = f"not sent: the due date moved from {n.due} to {item.due}"
+            was = zh_date(n.due) if n.due else "（无）"
+            reason = f"未发送：完成时限已由{was}改为{zh_date(item.due)}"
         if reason:
             n.status, n.last_error = "skipped", reason
             report.skipped += 1
@@ -292,7 +293,7 @@ def send_and_confirm(
         # a digest whose notices all went stale is not sent; a briefing or an alert always is
         if digest is not None and not _skip_stale(session, linked, report):
             # everything in it was done or rescheduled since it was written (a held message)
-            m.status, m.last_error = "skipped", "not sent: its items changed before it went out"
+            m.status, m.last_error = "skipped", "未发送：发出前其中的事项已有变化"
             return
         outgoing = OutgoingMessage(
             message_id=m.id,
@@ -574,7 +575,7 @@ def _resend_notice(
     with session_scope(engine) as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
-            raise NotFoundError(f"no notice {notice_id}")
+            raise NotFoundError(f"没有提醒 {notice_id}")
         plan = session.get(Plan, notice.plan_id)
         assert plan is not None
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}

@@ -7,7 +7,9 @@ briefings, reasons and the Prefect UI show these words. Nothing here imports mor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from models.enums import ItemState, Light, Status
 
@@ -191,6 +193,39 @@ CATALOG_FIELDS: dict[str, str] = {
 }
 """A catalogue field, as a sync's change lines name it."""
 
+CALENDAR_SOURCES: dict[str, str] = {
+    "chinesecalendar": "国务院节假日安排",
+    "override": "本地工作日调整文件",
+    "fallback": "无节假日数据，按周一至周五推定",
+}
+"""Where a day of the working-day calendar comes from."""
+
+FILE_KINDS: dict[str, str] = {
+    "md": "Markdown",
+    "html": "HTML",
+    "docx": "Word",
+    "chart:indicators": "指标图",
+    "chart:tasks": "任务图",
+}
+"""The files of a briefing."""
+
+APPROVALS: dict[str, str] = {
+    "approved": "通过",
+    "rejected": "未通过",
+    "timed out": "超时未审核",
+}
+"""The coordinator's answer on a draft briefing."""
+
+DEADLINE_CHANGES: dict[str, str] = {"extension": "批准延期", "catalog": "目录修改"}
+"""Why a work item's deadline moved."""
+
+PROGRESS_SHEET = "进展填报"
+MEASURE_SHEET = "指标数据"
+"""The sheets of a unit's workbook a person fills in."""
+
+ACTORS: dict[str, str] = {"catalog-sync": "目录同步", "duban flow": "督办流程"}
+"""duban's own actors in an item's record (people are recorded by their names)."""
+
 WEEKDAYS = "一二三四五六日"
 
 
@@ -204,7 +239,15 @@ def zh_weekday(day: date) -> str:
     return f"星期{WEEKDAYS[day.weekday()]}"
 
 
-def word(table: dict[str, str], value: str) -> str:
+def actor_name(actor: str) -> str:
+    """Who did it, for a person to read: duban's own actors in Chinese, ``unit:zzb`` as the
+    unit's report, anyone else as recorded."""
+    if actor.startswith("unit:"):
+        return f"{actor.removeprefix('unit:')}（单位报送）"
+    return ACTORS.get(actor, actor)
+
+
+def word(table: Mapping[Any, str], value: str) -> str:
     """``table[value]``, or the value itself when the table lacks it (a new kind shows up raw
     rather than crashing a report)."""
     return table.get(value, value)

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
+from domain.glossary import DEADLINE_CHANGES, ITEM_STATES, REPORT_STATES, word, zh_date
 from domain.lifecycle import (
     FINISHED_STATES,
     ChangedMeanwhileError,
@@ -76,8 +77,8 @@ def record_moves(
         ):
             if state != expected[item_id]:
                 raise ChangedMeanwhileError(
-                    f"item {item_id} changed meanwhile: it is {state} now, not "
-                    f"{expected[item_id]}; look at it again and retry"
+                    f"事项 {item_id} 刚被改动：现在是“{word(ITEM_STATES, state)}”，"
+                    f"不是“{word(ITEM_STATES, str(expected[item_id]))}”；请重新查看后再试"
                 )
     at = clock.now()
     insert_rows(
@@ -238,7 +239,7 @@ def move_item(
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     move = Move(item_id, ItemState(row.state), to_state)
     record_moves(
         session,
@@ -295,7 +296,8 @@ class ItemDetail(BaseModel):
 
 
 def _report_summary(report: Report) -> str:
-    parts = [f"report {report.state} {report.percent}% (period {report.period})"]
+    state = word(REPORT_STATES, report.state)
+    parts = [f"报送 {state} {report.percent}%（报送期 {zh_date(report.period)}）"]
     for label, value in (
         ("进展", report.note),
         ("问题", report.problem),
@@ -303,7 +305,7 @@ def _report_summary(report: Report) -> str:
         ("佐证", report.evidence),
     ):
         if value:
-            parts.append(f"{label}: {value}")
+            parts.append(f"{label}：{value}")
     return " · ".join(parts)
 
 
@@ -318,14 +320,15 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     item, milestone, task_code, unit_code, unit_name, tz = row
     events = (
         [
             Event(
                 at=t.at,
                 kind="state",
-                summary=f"{t.from_state or '∅'} → {t.to_state}",
+                summary=f"{word(ITEM_STATES, t.from_state) if t.from_state else '∅'} → "
+                f"{word(ITEM_STATES, t.to_state)}",
                 actor=t.actor,
                 reason=t.reason,
             )
@@ -337,7 +340,8 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
             Event(
                 at=d.at,
                 kind="deadline",
-                summary=f"due {d.old_due} → {d.new_due} ({d.kind})",
+                summary=f"完成时限 {zh_date(d.old_due)} → {zh_date(d.new_due)}"
+                f"（{word(DEADLINE_CHANGES, d.kind)}）",
                 actor=d.actor,
                 reason=d.reason,
             )
@@ -412,9 +416,9 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     if ItemState(row.state) == ItemState.CLOSED:
-        raise TransitionError(f"item {item_id} is already closed (已销号)")
+        raise TransitionError(f"事项 {item_id} 已销号")
     if row.evidence and ItemState(row.state) == ItemState.SUBMITTED:
         latest = session.scalars(
             select(Report.evidence)
@@ -424,8 +428,8 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         ).first()
         if not (latest and latest.strip()):
             raise TransitionError(
-                f"item {item_id} needs evidence ({'、'.join(row.evidence)}) before it can be "
-                "closed, and its completion report has none; return it asking for the evidence"
+                f"事项 {item_id} 须有佐证材料（{'、'.join(row.evidence)}）才能销号，"
+                "而它的办结报送没有附佐证；请退回并要求补交佐证材料"
             )
     open_prerequisites = session.execute(
         select(WorkItem.id, WorkItem.state)
@@ -437,10 +441,8 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         )
     ).all()
     if open_prerequisites:
-        listed = ", ".join(f"#{r.id} ({r.state})" for r in open_prerequisites)
-        raise TransitionError(
-            f"item {item_id} cannot be closed before its prerequisites are: {listed}"
-        )
+        listed = "、".join(f"#{r.id}（{word(ITEM_STATES, r.state)}）" for r in open_prerequisites)
+        raise TransitionError(f"事项 {item_id} 的前置事项尚未销号，不能先销号：{listed}")
     return move_item(session, item_id, ItemState.CLOSED, actor=actor, reason=note)
 
 
@@ -448,9 +450,9 @@ def extend_item(session: Session, item_id: int, new_due: date, *, actor: str, re
     """延期: record an approved new deadline; the original stays on record. Returns the old."""
     item = session.get(WorkItem, item_id)
     if item is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     if new_due <= item.due:
-        raise TransitionError(f"the new date {new_due} is not after the current due {item.due}")
+        raise TransitionError(f"新的完成时限{zh_date(new_due)}不晚于当前时限{zh_date(item.due)}")
     state = ItemState(item.state)
     if state != ItemState.EXTENDED:
         move_item(session, item_id, ItemState.EXTENDED, actor=actor, reason=reason)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.glossary import ITEM_STATES, REPORT_STATES
-from domain.lifecycle import TransitionError, check_transition
+from domain.lifecycle import ReasonRequiredError, TransitionError, check_transition
 from models.enums import ItemState
 
 
@@ -41,8 +41,8 @@ def parse_report_state(text: str) -> ReportState:
     for state, label in LABELS.items():
         if cleaned in {state.value, label}:
             return state
-    choices = ", ".join(f"{label} ({state.value})" for state, label in LABELS.items())
-    raise ValueError(f"{text!r} is not a report state; use one of {choices}")
+    choices = "、".join(LABELS.values())
+    raise ValueError(f"“{text}”不是可报送的状态；请选 {choices}")
 
 
 class ReportRejectedError(ValueError):
@@ -119,7 +119,7 @@ def decide(
 
 def _explain(current: ItemState, reported: ReportState, exc: TransitionError) -> str:
     now = ITEM_STATES[current]
-    if "needs a reason" in str(exc):
+    if isinstance(exc, ReasonRequiredError):
         return f"该事项当前为“{now}”，填报“{LABELS[reported]}”是倒退，{REASON_HINT}"
     return f"该事项当前为“{now}”，不能填报“{LABELS[reported]}”"
 

@@ -107,14 +107,14 @@ def resolve_plan(session: Session, plan_id: str | None) -> Plan:
     if plan_id is not None:
         plan = session.get(Plan, plan_id)
         if plan is None:
-            raise NotFoundError(f"no plan {plan_id!r} in the database; run `duban catalog sync`")
+            raise NotFoundError(f"数据库中没有规划 {plan_id!r}；请运行 `duban catalog sync`")
         return plan
     plans = list(session.scalars(select(Plan).order_by(Plan.id)))
     if not plans:
-        raise NotFoundError("the database has no plan yet; run `duban catalog sync` first")
+        raise NotFoundError("数据库中还没有规划；请先运行 `duban catalog sync`")
     if len(plans) > 1:
-        names = ", ".join(p.id for p in plans)
-        raise NotFoundError(f"several plans in the database ({names}); choose one with --plan")
+        names = "、".join(p.id for p in plans)
+        raise NotFoundError(f"数据库中有多个规划（{names}）；请用 --plan 选一个")
     return plans[0]
 
 
@@ -125,7 +125,7 @@ def subtree(session: Session, plan_id: str, code: str) -> list[int]:
     ).all()
     root = next((r.id for r in rows if r.code == code), None)
     if root is None:
-        raise NotFoundError(f"no unit {code!r} in plan {plan_id}")
+        raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}")
     children: dict[int | None, list[int]] = {}
     for r in rows:
         children.setdefault(r.parent_id, []).append(r.id)
@@ -991,7 +991,7 @@ def _task_code(session: Session, plan_id: str, task: str) -> str:
     )
     code = session.scalars(query).first()
     if code is None:
-        raise NotFoundError(f"no task {task!r} in plan {plan_id}")
+        raise NotFoundError(f"规划 {plan_id} 中没有重点任务 {task!r}")
     return code
 
 

@@ -24,9 +24,9 @@ from config.errors import NotFoundError
 from domain import signing
 from domain.cell_text import CellValue, put_cell
 from domain.files import fit_name
-from domain.glossary import ITEM_STATES
+from domain.glossary import ITEM_STATES, MEASURE_SHEET, PROGRESS_SHEET
 from domain.indicators import latest_values
-from domain.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
+from domain.intake.readers import META_SHEET
 from domain.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
 from domain.lifecycle import done_values
 from domain.reporting import LABELS

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from config.errors import where_of
 from domain.glossary import (
+    APPROVALS,
     CATALOG_KINDS,
     CHANNELS,
     INDICATOR_LIGHT_MEANINGS,
@@ -25,6 +26,7 @@ from domain.glossary import (
     ROLES,
     SENDING_STATES,
     STATUSES,
+    actor_name,
     word,
     zh_date,
 )
@@ -196,7 +198,7 @@ def item_detail(console: Console, d: ItemDetail) -> None:
     for e in d.events:
         reason = f" — {e.reason}" if e.reason else ""
         console.print(
-            f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary}，{e.actor}{reason}",
+            f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary}，{actor_name(e.actor)}{reason}",
             markup=False,
         )
 
@@ -458,3 +460,44 @@ def notices(
             )
         if n["error"]:
             console.print(f"    最近一次错误：{n['error']}", markup=False)
+
+
+def flow_result(result: Any) -> str:
+    """A flow run's result (the dict of counts its run returns) as one Chinese line; other
+    results (a string, say) as they are."""
+    if not isinstance(result, dict):
+        return str(result)
+    parts: list[str] = []
+    if "as_of" in result:
+        parts.append(f"{zh_date(date.fromisoformat(str(result['as_of'])))}")
+    if "skipped" in result:
+        parts.append(f"未运行：{result['skipped']}")
+    if collected := result.get("collected"):
+        parts.append(
+            f"收集报送：入库 {collected['landed']} 个文件，退回 {collected['rejected']} 个，"
+            f"重复 {collected['duplicate']} 个"
+        )
+    if lights := result.get("lights"):
+        counts = "，".join(f"{LIGHTS[light]} {lights.get(light.value, 0)}" for light in Light)
+        parts.append(f"亮灯：{counts}")
+    if notices := result.get("notices"):
+        partitions = f"（{notices['partitions']} 个分区）" if "partitions" in notices else ""
+        parts.append(f"新写入待发提醒 {notices['new']} 条{partitions}")
+    if delivery := result.get("delivery"):
+        parts.append(
+            f"发送：成功 {delivery['sent']} 份，失败 {delivery['failed']} 份"
+            + ("，不在发送时段" if delivery.get("quiet") else "")
+        )
+    if "week" in result:
+        parts.append(f"简报 {result['week']} 第{result['number']}期，发送 {result['sent']} 份")
+    if "approval" in result:
+        parts.append(f"审核：{word(APPROVALS, str(result['approval']))}")
+    if "changes" in result:
+        parts.append(
+            f"目录同步 {result['plan']}："
+            + ("无变化" if result["unchanged"] else f"{result['changes']} 处变化")
+        )
+    known = {"as_of", "skipped", "collected", "lights", "notices", "delivery", "week", "number"}
+    known |= {"sent", "approval", "plan", "unchanged", "changes"}
+    parts += [f"{key}={value}" for key, value in result.items() if key not in known]
+    return "；".join(parts)

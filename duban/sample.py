@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import signing
-from domain.intake.readers import MEASURE_SHEET, PROGRESS_SHEET
+from domain.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.reporting import LABELS, ReportState
 from domain.workbooks import write_workbook
 from models.enums import UnitKind

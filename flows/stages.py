@@ -39,6 +39,7 @@ from domain.dashboard import (
 )
 from domain.delivery import deliver
 from domain.escalation import all_due_notices, write_outbox
+from domain.glossary import CHANNELS, word
 from domain.intake.inbox import collect
 from domain.partitions import partition_label, partition_units
 from domain.reporting import cycle_of
@@ -55,7 +56,7 @@ def artifact_key(plan_id: str, *parts: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in raw)
 
 
-@stage("collect reports")
+@stage("收集报送")
 def collect_reports(plan_id: str) -> dict[str, int]:
     """Land every report file waiting in the inbox (each file whole or not at all)."""
     inbox = get_settings().resolved_inbox
@@ -83,7 +84,7 @@ class Lights:
     completeness: CompletenessView
 
 
-@stage("evaluate lights")
+@stage("亮灯")
 def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     settings = get_settings()
@@ -128,7 +129,7 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
     return Lights(view, done)
 
 
-@stage("plan notices")
+@stage("计划提醒")
 def plan_notices(
     plan_id: str, day: date, partition: str | None = None, partitions: Sequence[str] = ()
 ) -> dict[str, int]:
@@ -151,7 +152,7 @@ def plan_notices(
     return {"new": new}
 
 
-@stage("deliver notices")
+@stage("发送提醒")
 def deliver_notices(plan_id: str) -> dict[str, int]:
     """Send the outbox: one digest per recipient, within working hours and the daily cap."""
     ladder = load_ladder(get_settings().ladder)
@@ -174,7 +175,7 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
     return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
 
 
-@stage("publish coordinator's view")
+@stage("发布督办总览")
 def publish_plan_view(plan_id: str, lights: Lights) -> int:
     """Dashboard, overdue table, missing reports and overall completion as artifacts (a new
     version of each key per run). Returns how many items are overdue."""
@@ -218,7 +219,7 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     return total
 
 
-@stage("key task page")
+@stage("重点任务页")
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
     settings = get_settings()
@@ -276,7 +277,7 @@ def briefing_url(path: Path) -> str:
     return f"{base.rstrip('/')}/{relative}"
 
 
-@stage("write briefing")
+@stage("生成简报")
 def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     """The week's briefing in every format, numbered and recorded."""
     settings = get_settings()
@@ -326,7 +327,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     return WrittenBriefing(issued.record_id, m.title, m.number, m.week, files, issued.reproduced)
 
 
-@stage("send briefing")
+@stage("发送简报")
 def send_briefing(record_id: int) -> dict[str, int]:
     """Send the approved briefing to leadership (HTML, text and the Word file)."""
     result = distribute_briefing(engine(), record_id)
@@ -334,7 +335,7 @@ def send_briefing(record_id: int) -> dict[str, int]:
     if result.already:
         log.info("简报此前已发送给领导，本次不重复发送")
     for m in result.sent:
-        log.info("简报已发送：%s（%s）", m.recipient, m.channel)
+        log.info("简报已发送：%s（%s）", m.recipient, word(CHANNELS, m.channel))
     for m in result.failed:
         log.warning("简报发送失败：%s：%s", m.recipient, m.error)
     if result.failed:

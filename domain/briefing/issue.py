@@ -32,6 +32,7 @@ from domain.briefing.layout import ChartBlock, ListBlock, Para, Subheading, Tabl
 from domain.briefing.model import Briefing
 from domain.calendar import ensure_calendar
 from domain.files import write_atomically
+from domain.glossary import zh_date
 from models import clock
 from models.orm import Briefing as BriefingRecord
 from models.orm import CalendarDay, Plan
@@ -50,12 +51,12 @@ def parse_week(text: str) -> date:
     """``2021-W52`` → that week's Monday; ValueError if it is not a week."""
     match = _WEEK.match(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a week like 2021-W52")
+        raise ValueError(f"“{text}”不是 2021-W52 这样的周次")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"{year} has no ISO week {week}") from None
+        raise ValueError(f"{year}年没有第{week}周（ISO 周）") from None
 
 
 def report_day(session: Session, plan: Plan, week: str) -> date:
@@ -76,10 +77,10 @@ def report_day(session: Session, plan: Plan, week: str) -> date:
 def check_date(plan: Plan, as_of: date) -> None:
     """BriefingDateError if ``as_of`` is before the plan or more than a year after it."""
     if as_of < plan.period_start:
-        raise BriefingDateError(f"{as_of} is before the plan starts ({plan.period_start})")
+        raise BriefingDateError(f"{zh_date(as_of)}早于规划起始日（{zh_date(plan.period_start)}）")
     if as_of > plan.period_end + LATE_AFTER_PLAN:
         raise BriefingDateError(
-            f"{as_of} is more than a year after the plan ended ({plan.period_end})"
+            f"{zh_date(as_of)}已在规划结束（{zh_date(plan.period_end)}）一年之后"
         )
 
 
@@ -87,9 +88,7 @@ def parse_formats(text: str) -> list[str]:
     chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise ValueError(
-            f"unknown format {', '.join(unknown) or '(none)'}; use some of {','.join(FORMATS)}"
-        )
+        raise ValueError(f"未知的格式 {'、'.join(unknown) or '（无）'}；可选 {'、'.join(FORMATS)}")
     return chosen
 
 
@@ -143,9 +142,7 @@ def _record_for(
     try:
         session.flush()
     except IntegrityError:  # the caller's transaction rolls back
-        raise ConflictError(
-            f"another briefing of plan {plan.id} is being numbered at this moment; try again"
-        ) from None
+        raise ConflictError(f"规划 {plan.id} 的另一期简报正在编号；请稍后再试") from None
     return record, True
 
 

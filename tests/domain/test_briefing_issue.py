@@ -106,11 +106,11 @@ def test_week_option_means_the_weeks_report_day(week: Engine, tmp_path: Path) ->
         assert report_day(session, plan, "2021w41") == AS_OF
         assert report_day(session, plan, "2021-W39") == date(2021, 9, 30)  # Oct 1 is a holiday
         for bad in ("2021-41", "2021-W54", "W41"):
-            with pytest.raises(ValueError, match="week"):
+            with pytest.raises(ValueError, match="周"):
                 report_day(session, plan, bad)
-    with pytest.raises(BriefingDateError, match="before the plan starts"):
+    with pytest.raises(BriefingDateError, match="早于规划起始日"):
         issue(week, date(2020, 12, 31), tmp_path)
-    with pytest.raises(BriefingDateError, match="more than a year after"):
+    with pytest.raises(BriefingDateError, match="一年之后"):
         issue(week, date(2027, 1, 4), tmp_path)
 
 
@@ -242,10 +242,10 @@ def test_cli_brief_writes_files_and_rejects_bad_options(week: Engine, tmp_path: 
     assert payload["briefing"]["overview"]["overdue"]["count"] == 3
     assert Path(payload["record"]["files"]["md"]).exists()
     for args, hint in (
-        (["--week", "2021-W99"], "no ISO week 99"),
-        (["--format", "pdf"], "unknown format pdf"),
-        (["--week", "2021-W41", "--as-of", "2021-10-15"], "not both"),
-        (["--send", "--format", "md"], "needs all three"),
+        (["--week", "2021-W99"], "没有第99周"),
+        (["--format", "pdf"], "未知的格式 pdf"),
+        (["--week", "2021-W41", "--as-of", "2021-10-15"], "只能给一个"),
+        (["--send", "--format", "md"], "三种格式都生成"),
     ):
         bad = runner.invoke(app, ["brief", "--out", str(tmp_path), *args])
         assert bad.exit_code == 2, bad.output
@@ -296,7 +296,7 @@ def test_smtp_without_leadership_addresses_is_an_error_not_a_file(
             contact.email = None
     with (
         temporary_settings(channel="smtp", smtp_host="127.0.0.1"),
-        pytest.raises(NotFoundError, match="no e-mail or notify URL for xzf/head"),
+        pytest.raises(NotFoundError, match="xzf/head、xzf/deputy 没有电子邮件地址或通知地址"),
     ):
         distribute_briefing(week, issued.record_id)
 

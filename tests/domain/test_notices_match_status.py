@@ -22,6 +22,7 @@ from domain.escalation import (
     missing_report_notices,
     special_ladders,
 )
+from domain.glossary import ladder_name
 from domain.reporting import cycle_of
 from domain.status import ItemStatus, status_view
 from domain.sync import sync_catalog
@@ -207,7 +208,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             missing = missing_report_notices(session, plan, day, ladder, 5)
             units = dict(session.execute(select(Unit.id, Unit.code)).all())
             assert sorted(units[n.unit_id] for n in missing) == silent_units(session, day), day
-            seen["urgent"] += sum(n.rule.startswith("urgent") for n in planned)
+            seen["urgent"] += sum(n.rule.startswith(ladder_name("urgent")) for n in planned)
             seen["ladder"] += len(planned)
             seen["pace"] += len(paced)
             seen["missing"] += len(missing)
