@@ -49,16 +49,16 @@ from synthetic import seed_history, seed_ladder_history, seed_reports, write_cat
 
 from config.ladder import load_ladder
 from config.settings import temporary_settings
-from domain.briefing.build import build_briefing
-from domain.briefing.gather import gather
-from domain.briefing.issue import FORMATS, issue_briefing
-from domain.completeness import completeness_view
-from domain.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVERDUE_ROWS
-from domain.escalation import all_due_notices, write_outbox
-from domain.intake.inbox import collect
-from domain.status import status_view, task_page_status
-from domain.sync import sync_catalog
-from domain.workbooks import write_workbook
+from domain.queries.briefing_facts import gather
+from domain.queries.completeness import completeness_view
+from domain.queries.escalation import all_due_notices, write_outbox
+from domain.queries.status import status_view, task_page_status
+from domain.queries.sync import sync_catalog
+from domain.rules.briefing.build import build_briefing
+from domain.rules.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVERDUE_ROWS
+from domain.services.briefing.issue import FORMATS, issue_briefing
+from domain.services.intake.inbox import collect
+from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook, progress_rows, write_sample_inbox
 from models import clock
 from models.db import dispose_engine, engine_for, session_scope

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from config.settings import DEFAULT_CATALOG, temporary_settings
-from domain.completeness import completeness_view
-from domain.status import status_view
-from domain.sync import sync_catalog
+from domain.queries.completeness import completeness_view
+from domain.queries.status import status_view
+from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
 from models.migrate import upgrade
 from models.orm import Plan, WorkItem

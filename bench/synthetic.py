@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder
 from config.settings import DEFAULT_CATALOG
-from domain.reporting import cycle_of
+from domain.rules.reporting import cycle_of
 from models.db import insert_rows, session_scope
 from models.orm import CalendarDay, Notice, Plan, Report, Unit, WorkItem
 

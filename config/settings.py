@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     briefing_fonts: Literal["official", "free"] = Field(
         default="official",
         description="fonts the Word briefing names: the GB/T 9704 faces of government PCs, "
-        "or free fonts installed here that cover the text (domain/briefing/fonts.py)",
+        "or free fonts installed here that cover the text (domain/adapters/briefing/fonts.py)",
     )
     briefing_base_url: str | None = Field(
         default=None,

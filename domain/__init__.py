@@ -1,5 +1,4 @@
-"""Rules of supervision: working days, lights, the item lifecycle, and the queries that apply them.
+"""Supervision's middle: rules, queries, adapters and services (see the README's map).
 
-Modules named after a rule (``workdays``, ``lights``, ``lifecycle``) are pure: no session, no
-network, no Prefect. Modules that read or write the database take a session and only flush.
+Arrows run one way: services → queries, adapters → rules → models, config.
 """

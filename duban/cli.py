@@ -16,9 +16,9 @@ from rich.markup import escape
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
-from domain.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
-from domain.lifecycle import TransitionError
-from domain.retirement import MASS_RETIRE_SHARE
+from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
+from domain.rules.lifecycle import TransitionError
+from domain.rules.retirement import MASS_RETIRE_SHARE
 from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
@@ -51,7 +51,7 @@ def recount(
 ) -> None:
     """比对事项统计表（每日计数所读）与事项本身并重建它；平时由触发器维护，
     只有关闭触发器的导入（仅数据的恢复）之后才需要。"""
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.tally import recount_tally, tally_drift
@@ -98,8 +98,8 @@ def catalog_sync(
 ) -> None:
     """在一个事务中把规划目录载入数据库，并列出变化。"""
     from config.settings import get_settings
-    from domain.retirement import refuse_mass_retirement
-    from domain.sync import sync_catalog
+    from domain.queries.sync import sync_catalog
+    from domain.rules.retirement import refuse_mass_retirement
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -131,8 +131,8 @@ def status(
 ) -> None:
     """某日各重点任务按灯色统计的事项数；加 --task/--unit 时逐项列出。"""
     from config.settings import get_settings
-    from domain.completeness import completeness_view
-    from domain.status import resolve_plan, status_view
+    from domain.queries.completeness import completeness_view
+    from domain.queries.status import resolve_plan, status_view
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -173,7 +173,7 @@ def item_show(
     item_id: Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")],
 ) -> None:
     """一个事项：成果、时限、前置事项和完整的办理记录（留痕）。"""
-    from domain.items import item_detail
+    from domain.queries.items import item_detail
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -197,7 +197,7 @@ def item_move(
 ) -> None:
     """按办理流程移动一个事项（签收、推进、办结申请、销号、退回……），并留痕。"""
     from config.settings import get_settings
-    from domain.items import move_item, verify_item
+    from domain.queries.items import move_item, verify_item
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import WorkItem
@@ -223,8 +223,8 @@ def calendar(
     """某日是否工作日（含调休），以及两日之间的工作日数。"""
     from sqlalchemy import select
 
-    from domain.calendar import ensure_calendar
-    from domain.workdays import fallback_warning
+    from domain.queries.calendar import ensure_calendar
+    from domain.rules.workdays import fallback_warning
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import CalendarDay

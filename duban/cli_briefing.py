@@ -12,15 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from config.errors import InputError, Problem
-from domain.glossary import CHANNELS, FILE_KINDS, word, zh_date
+from domain.rules.glossary import CHANNELS, FILE_KINDS, word, zh_date
 from duban.app import AsOf, PlanOpt, app, out, warn
 from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock
 
 if TYPE_CHECKING:
-    from domain.briefing.distribute import Distribution
-    from domain.briefing.issue import Issued
+    from domain.services.briefing.distribute import Distribution
+    from domain.services.briefing.issue import Issued
 
 
 @app.command()
@@ -48,9 +48,9 @@ def brief(
 ) -> None:
     """生成某周的工作简报：编期号、存档、附图表。"""
     from config.settings import get_settings
-    from domain.briefing.distribute import distribute_briefing
-    from domain.briefing.issue import BriefingDateError, issue_briefing, report_day
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
+    from domain.services.briefing.distribute import distribute_briefing
+    from domain.services.briefing.issue import BriefingDateError, issue_briefing, report_day
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -102,7 +102,7 @@ def _check_options(
     as_of: str | None, week: str | None, formats: str, send: bool, again: bool
 ) -> list[str]:
     """The formats asked for, after checking the options go together."""
-    from domain.briefing.issue import parse_formats
+    from domain.services.briefing.issue import parse_formats
 
     if as_of is not None and week is not None:
         raise BadOption("--as-of 和 --week 只能给一个", param_hint="--week")

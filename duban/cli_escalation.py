@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from config.errors import NotFoundError
-from domain.glossary import zh_date
+from domain.rules.glossary import zh_date
 from duban.app import AsOf, PlanOpt, app, out
 from duban.cli_words import BadOption
 from duban.dates import parse_date
@@ -31,8 +31,8 @@ def escalate(
     """按催办阶梯列出应发的提醒（写入待发队列），再按收件人合并成一份汇总发出。"""
     from config.ladder import load_ladder
     from config.settings import get_settings
-    from domain.escalation import run_escalation
-    from domain.status import resolve_plan
+    from domain.queries.escalation import run_escalation
+    from domain.queries.status import resolve_plan
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -73,8 +73,8 @@ def notices(
 
     from config.ladder import load_ladder
     from config.settings import get_settings
-    from domain.escalation import explain_quiet
-    from domain.status import resolve_plan, subtree
+    from domain.queries.escalation import explain_quiet
+    from domain.queries.status import resolve_plan, subtree
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -158,7 +158,7 @@ def ack(
     from sqlalchemy import select
 
     from config.settings import get_settings
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import ItemAck, Notice, WorkItem
@@ -200,7 +200,7 @@ def extend(
 ) -> None:
     """延期：登记批准的延期；亮灯和提醒按新时限，原时限留档。"""
     from config.settings import get_settings
-    from domain.items import extend_item
+    from domain.queries.items import extend_item
     from duban.database import ready_engine
     from models.db import session_scope
 

@@ -32,7 +32,7 @@ FLOWS = {
 
 
 def _plan_id(plan: str | None) -> str:
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -220,7 +220,7 @@ def scheduler(plan: PlanOpt = None) -> None:
 
 def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
     """A week or date the briefing cannot be made for is a usage error, before any run."""
-    from domain.briefing.issue import check_date, report_day
+    from domain.services.briefing.issue import check_date, report_day
     from duban.database import ready_engine
     from models.db import session_scope
     from models.orm import Plan
@@ -238,7 +238,7 @@ def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
 
 def _partition_codes(plan_id: str, text: str) -> list[str]:
     """The codes of ``--partitions``, each a unit of the plan (else a usage error)."""
-    from domain.partitions import partition_units
+    from domain.queries.partitions import partition_units
     from duban.database import ready_engine
     from models.db import session_scope
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from config.errors import InputError
-from domain.glossary import ITEM_STATES, zh_date
+from domain.rules.glossary import ITEM_STATES, zh_date
 from duban.app import AsOf, PlanOpt, app, out
 from duban.cli_words import BadOption
 from duban.dates import parse_date
@@ -44,9 +44,9 @@ def workbook(
     plan: PlanOpt = None,
 ) -> None:
     """为每个单位生成进展填报表或模板（已签名，预填本单位的事项）。"""
-    from domain.intake.templates import FORMATS, write_template
-    from domain.status import resolve_plan
-    from domain.workbooks import units_for_workbooks, write_workbook
+    from domain.queries.status import resolve_plan
+    from domain.services.intake.templates import FORMATS, write_template
+    from domain.services.workbooks import units_for_workbooks, write_workbook
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -95,8 +95,8 @@ def collect(
 ) -> None:
     """把收件箱中的每个报送文件（.xlsx/.csv/.json）整份入库，或整份退回。"""
     from config.settings import get_settings
-    from domain.intake.inbox import collect as collect_inbox
-    from domain.status import resolve_plan
+    from domain.queries.status import resolve_plan
+    from domain.services.intake.inbox import collect as collect_inbox
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
@@ -140,10 +140,10 @@ def report(
     plan: PlanOpt = None,
 ) -> None:
     """在命令行报送一个事项的进展，检查与填报表中的一行相同。"""
-    from domain.intake.land import check, land
-    from domain.intake.rows import ParsedFile, ReportRow
-    from domain.reporting import parse_report_state
-    from domain.status import resolve_plan
+    from domain.queries.report_landing import check, land
+    from domain.queries.status import resolve_plan
+    from domain.rules.intake.rows import ParsedFile, ReportRow
+    from domain.rules.reporting import parse_report_state
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -183,7 +183,7 @@ def verify(
 ) -> None:
     """核验销号：关闭已申请办结的事项（须有佐证材料）。"""
     from config.settings import get_settings
-    from domain.items import verify_item
+    from domain.queries.items import verify_item
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -200,7 +200,7 @@ def return_item(
 ) -> None:
     """退回：把已申请办结的事项退回责任单位，并说明原因。"""
     from config.settings import get_settings
-    from domain.items import move_item
+    from domain.queries.items import move_item
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -219,8 +219,8 @@ def indicators(
     townships: Annotated[bool, typer.Option("--townships", help="同时列出各乡镇的值。")] = False,
 ) -> None:
     """规划的指标：全县值（分项之和之比）、目标、差距和灯色。"""
-    from domain.indicators import indicator_values
-    from domain.status import resolve_plan
+    from domain.queries.indicators import indicator_values
+    from domain.queries.status import resolve_plan
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope

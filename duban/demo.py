@@ -16,13 +16,13 @@ from rich.console import Console
 from sqlalchemy import Engine, select
 
 from config.settings import get_settings, temporary_settings
-from domain.channels import FileChannel
-from domain.completeness import completeness_view
-from domain.glossary import FILE_KINDS, word, zh_date
-from domain.indicators import indicator_values
-from domain.intake.inbox import collect
-from domain.status import status_view
-from domain.sync import sync_catalog
+from domain.adapters.channels import FileChannel
+from domain.queries.completeness import completeness_view
+from domain.queries.indicators import indicator_values
+from domain.queries.status import status_view
+from domain.queries.sync import sync_catalog
+from domain.rules.glossary import FILE_KINDS, word, zh_date
+from domain.services.intake.inbox import collect
 from duban import render
 from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
 from duban.sample import write_sample_inbox

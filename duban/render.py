@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.errors import where_of
-from domain.glossary import (
+from domain.rules.glossary import (
     APPROVALS,
     CATALOG_KINDS,
     CHANNELS,
@@ -33,14 +33,14 @@ from domain.glossary import (
 from models.enums import ItemState, Light
 
 if TYPE_CHECKING:
-    from domain.completeness import CompletenessView
-    from domain.delivery import DeliveryReport
-    from domain.escalation import PlannedNotice
-    from domain.indicators import IndicatorValue
-    from domain.intake.inbox import FileOutcome
-    from domain.items import ItemDetail
-    from domain.status import StatusView
-    from domain.sync import SyncReport
+    from domain.queries.completeness import CompletenessView
+    from domain.queries.escalation import PlannedNotice
+    from domain.queries.indicators import IndicatorValue
+    from domain.queries.items import ItemDetail
+    from domain.queries.status import StatusView
+    from domain.queries.sync import SyncReport
+    from domain.services.delivery import DeliveryReport
+    from domain.services.intake.inbox import FileOutcome
     from tasks_catalog.schema import Catalog
 
 LIGHT_COLOURS = {

@@ -20,10 +20,10 @@ import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain import signing
-from domain.glossary import MEASURE_SHEET, PROGRESS_SHEET
-from domain.reporting import LABELS, ReportState
-from domain.workbooks import write_workbook
+from domain.adapters import signing
+from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
+from domain.rules.reporting import LABELS, ReportState
+from domain.services.workbooks import write_workbook
 from models.enums import UnitKind
 from models.orm import Plan, Unit, WorkItem
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from prefect import flow
 
-from domain.delivery import resend_notice as resend
-from domain.items import extend_item, move_item, verify_item
+from domain.queries.items import extend_item, move_item, verify_item
+from domain.services.delivery import resend_notice as resend
 from flows.common import alert_on_failure, engine, logger
 from models.db import session_scope
 from models.enums import ItemState

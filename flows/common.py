@@ -20,11 +20,11 @@ from prefect.tasks import Task, exponential_backoff
 from sqlalchemy import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
-from domain.alerts import alert_coordinator
-from domain.briefing.issue import BriefingDateError, check_date
-from domain.calendar import ensure_calendar
-from domain.channels import ChannelError
-from domain.status import resolve_plan
+from domain.adapters.channels import ChannelError
+from domain.queries.calendar import ensure_calendar
+from domain.queries.status import resolve_plan
+from domain.services.alerts import alert_coordinator
+from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
 from models.migrate import ready_engine

@@ -3,7 +3,8 @@ of its own, on whichever worker of the work pool picks it up.
 
 The partition runs are runs of the deployment ``daily-cycle-partition/<plan>`` (registered on a
 work pool by ``duban deploy``), started by the daily cycle as its subflows and awaited together.
-The partitions are disjoint and cover the plan (:mod:`domain.partitions`), and each notice is
+The partitions are disjoint and cover the plan (:mod:`domain.queries.partitions`), and each notice
+is
 keyed, so the outbox they write is the one a single process writes.
 """
 
@@ -25,7 +26,7 @@ from prefect.states import Cancelled, Cancelling
 from sqlalchemy import func, select
 
 from config.settings import get_settings
-from domain.partitions import REST, partition_label
+from domain.queries.partitions import REST, partition_label
 from flows.common import engine, logger
 from flows.stages import plan_notices
 from models.db import session_scope

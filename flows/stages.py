@@ -21,12 +21,13 @@ from prefect.artifacts import (
 
 from config.ladder import load_ladder
 from config.settings import get_settings
-from domain.briefing.distribute import distribute_briefing
-from domain.briefing.documents import render_markdown
-from domain.briefing.gather import escalation_levels
-from domain.briefing.issue import FORMATS, issue_briefing
-from domain.completeness import CompletenessView, completeness_view
-from domain.dashboard import (
+from domain.adapters.briefing.documents import render_markdown
+from domain.queries.briefing_facts import escalation_levels
+from domain.queries.completeness import CompletenessView, completeness_view
+from domain.queries.escalation import all_due_notices, write_outbox
+from domain.queries.partitions import partition_label, partition_units
+from domain.queries.status import StatusView, status_view, task_page_status
+from domain.rules.dashboard import (
     ATTENTION,
     ATTENTION_ROWS,
     MISSING_ROWS,
@@ -37,13 +38,12 @@ from domain.dashboard import (
     plan_dashboard,
     task_page,
 )
-from domain.delivery import deliver
-from domain.escalation import all_due_notices, write_outbox
-from domain.glossary import CHANNELS, word
-from domain.intake.inbox import collect
-from domain.partitions import partition_label, partition_units
-from domain.reporting import cycle_of
-from domain.status import StatusView, status_view, task_page_status
+from domain.rules.glossary import CHANNELS, word
+from domain.rules.reporting import cycle_of
+from domain.services.briefing.distribute import distribute_briefing
+from domain.services.briefing.issue import FORMATS, issue_briefing
+from domain.services.delivery import deliver
+from domain.services.intake.inbox import collect
 from flows.common import engine, logger, stage
 from models.db import session_scope
 from models.enums import Light, Status
@@ -135,7 +135,7 @@ def plan_notices(
 ) -> dict[str, int]:
     """The ladder's notices for the day into the outbox (each planned once, however often): for
     the whole plan, or for the units of ``partition`` among ``partitions`` (see
-    :mod:`domain.partitions`)."""
+    :mod:`domain.queries.partitions`)."""
     ladder = load_ladder(get_settings().ladder)
     with session_scope(engine()) as session:
         plan = session.get(Plan, plan_id)

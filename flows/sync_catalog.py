@@ -9,8 +9,8 @@ from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import get_settings
-from domain.retirement import refuse_mass_retirement
-from domain.sync import sync_catalog as sync
+from domain.queries.sync import sync_catalog as sync
+from domain.rules.retirement import refuse_mass_retirement
 from flows.common import alert_on_failure, engine, logger, stage
 from flows.stages import artifact_key
 from models.db import session_scope

@@ -19,8 +19,8 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from config.settings import get_settings
-from domain.alerts import alert_coordinator
-from domain.briefing.issue import check_date, report_day
+from domain.services.alerts import alert_coordinator
+from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope

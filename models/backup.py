@@ -40,7 +40,8 @@ MANIFEST = "manifest.json"
 SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 SKIPPED_SUFFIXES = (".tmp", ".pid")
-"""Half-written files (``domain.files.write_atomically``) and a running server's pid file."""
+"""Half-written files (``domain.adapters.files.write_atomically``) and a running server's pid
+file."""
 SNAPSHOT_NAME = re.compile(r"^duban-(\d{8}-\d{6})(?:-(\d+))?\.tar\.gz$")
 """The names :func:`snapshot_path` gives; retention only ever deletes files named so."""
 

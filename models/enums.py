@@ -32,7 +32,7 @@ class TaskRole(StrEnum):
 
 
 class ItemState(StrEnum):
-    """Lifecycle state of a work item; the allowed moves are in :mod:`domain.lifecycle`."""
+    """Lifecycle state of a work item; the allowed moves are in :mod:`domain.rules.lifecycle`."""
 
     ASSIGNED = "assigned"  # 交办
     ACKNOWLEDGED = "acknowledged"  # 签收

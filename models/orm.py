@@ -225,7 +225,7 @@ class WorkItem(Base):
     """The latest ``on_date`` of a move to ``submitted``: with ``moved_on`` the day it was done."""
     open_prerequisites: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """How many live dependencies of the item are on items not closed (nor retired): kept by
-    ``domain.items.refresh_open_prerequisites`` when either side changes."""
+    ``domain.queries.items.refresh_open_prerequisites`` when either side changes."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -244,7 +244,8 @@ work_item_tally = Table(
     Column("n", Integer, nullable=False),
     Index("ix_work_item_tally_plan_id", "plan_id"),
 )
-"""The work items counted by what their status depends on (``domain.status.status_counts``): a
+"""The work items counted by what their status depends on
+(``domain.queries.status.status_counts``): a
 ledger of signed counts that triggers on ``work_item`` append to as items change (migration
 0007), so the count of a key is the sum of its rows. No primary key: rows are only appended and,
 by ``models.tally.fold_tally``, replaced by their sums."""

@@ -28,7 +28,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 UnitOfMeasure = Annotated[str, StringConstraints(max_length=16)]
 
 FIRST_DAY = date(2004, 1, 1)
-"""The working-day calendar's first day (``domain.workdays.EPOCH``): no plan starts earlier."""
+"""The working-day calendar's first day (``domain.rules.workdays.EPOCH``): no plan starts
+earlier."""
 LAST_DAY = date(2100, 12, 31)
 """No plan ends later (the calendar is built one year past the period's end)."""
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from config.ladder import load_ladder
-from domain.escalation import due_notices
-from domain.sync import sync_catalog
+from domain.queries.escalation import due_notices
+from domain.queries.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.orm import Notice, Plan, Report, Unit, WorkItem

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.briefing import build
-from domain.briefing.build import (
+from domain.rules.briefing import build
+from domain.rules.briefing.build import (
     Facts,
     ItemFact,
     ProblemFact,
@@ -261,14 +261,14 @@ def test_leaders_are_above_the_groups_average_and_laggards_below() -> None:
 
 
 def test_markdown_bold_keeps_its_closing_punctuation_outside() -> None:
-    from domain.briefing.documents import md_strong  # noqa: PLC0415
+    from domain.adapters.jinja import md_strong  # noqa: PLC0415
 
     assert md_strong("新完成：") == "**新完成**："
     assert md_strong("甲镇（T01 \\*）：") == "**甲镇（T01 \\\\\\*）**："
 
 
 def test_a_long_title_breaks_where_a_reader_would() -> None:
-    from domain.briefing.docx_writer import split_title  # noqa: PLC0415
+    from domain.adapters.briefing.docx_writer import split_title  # noqa: PLC0415
 
     assert split_title("施甸县城乡社区服务体系建设规划实施工作简报") == (
         "施甸县城乡社区服务体系建设规划",

@@ -6,9 +6,9 @@ from datetime import date
 from pathlib import Path
 
 from config.settings import get_settings
-from domain.briefing.build import Facts, ItemFact, TaskFact, build_briefing
-from domain.briefing.charts import task_progress
-from domain.briefing.fonts import OFFICIAL, choose_fonts, missing_characters
+from domain.adapters.briefing.charts import task_progress
+from domain.adapters.briefing.fonts import OFFICIAL, choose_fonts, missing_characters
+from domain.rules.briefing.build import Facts, ItemFact, TaskFact, build_briefing
 from models.enums import Status
 from tasks_catalog.loader import load_catalog
 

@@ -18,10 +18,16 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from config.settings import temporary_settings
-from domain.briefing.build import Facts, build_briefing
-from domain.briefing.distribute import distribute_briefing
-from domain.briefing.gather import gather
-from domain.briefing.issue import FORMATS, BriefingDateError, Issued, issue_briefing, report_day
+from domain.queries.briefing_facts import gather
+from domain.rules.briefing.build import Facts, build_briefing
+from domain.services.briefing.distribute import distribute_briefing
+from domain.services.briefing.issue import (
+    FORMATS,
+    BriefingDateError,
+    Issued,
+    issue_briefing,
+    report_day,
+)
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -263,7 +269,7 @@ class FailingFor:
         self.sent: list[str] = []
 
     def send(self, message: Any) -> None:
-        from domain.channels import ChannelError  # noqa: PLC0415
+        from domain.adapters.channels import ChannelError  # noqa: PLC0415
 
         if message.recipient == self.recipient and not self.failed_once:
             self.failed_once = True

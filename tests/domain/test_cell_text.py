@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from sqlalchemy import Engine, select
 
 from config.settings import Settings
-from domain.cell_text import csv_cell, csv_cell_read, looks_like_formula, put_cell
-from domain.intake.inbox import collect
-from domain.sync import sync_catalog
-from domain.workbooks import write_workbook
+from domain.queries.sync import sync_catalog
+from domain.rules.cell_text import csv_cell, csv_cell_read, looks_like_formula, put_cell
+from domain.services.intake.inbox import collect
+from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.clock import frozen_time
 from models.db import session_scope

@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from domain.completeness import completeness_view
-from domain.intake.inbox import collect
-from domain.reporting import cycle_of
-from domain.sync import sync_catalog
+from domain.queries.completeness import completeness_view
+from domain.queries.sync import sync_catalog
+from domain.rules.reporting import cycle_of
+from domain.services.intake.inbox import collect
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope

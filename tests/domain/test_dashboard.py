@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import Engine
 
 from config.errors import InputError
-from domain.briefing.gather import escalation_levels
-from domain.completeness import completeness_view
-from domain.dashboard import (
+from domain.queries.briefing_facts import escalation_levels
+from domain.queries.completeness import completeness_view
+from domain.queries.status import milestone_lights, status_view, task_page_status
+from domain.rules.dashboard import (
     ATTENTION,
     ATTENTION_ROWS,
     completion,
@@ -19,7 +20,6 @@ from domain.dashboard import (
     plan_dashboard,
     task_page,
 )
-from domain.status import milestone_lights, status_view, task_page_status
 from models.db import session_scope
 from models.orm import Plan
 from tests.fixtures.plan_week import AS_OF

@@ -25,9 +25,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from config.settings import Settings
-from domain.channels import OutgoingMessage, mail_id
-from domain.leases import this_process
-from domain.sync import sync_catalog
+from domain.adapters.channels import OutgoingMessage, mail_id
+from domain.adapters.leases import this_process
+from domain.queries.sync import sync_catalog
 from models.clock import frozen_time
 from models.db import session_scope
 from models.orm import Contact, Message, Notice, NoticeDelivery, Unit

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select, text, update
 
 from config.ladder import Ladder, load_ladder
 from config.settings import Settings, temporary_settings
-from domain.channels import ChannelError, OutgoingMessage, mail_id
-from domain.delivery import LEASE, deliver
-from domain.escalation import all_due_notices, due_notices, write_outbox
-from domain.items import extend_item
-from domain.leases import Process, hold, holder_tag, release, wall_now
-from domain.sync import sync_catalog
+from domain.adapters.channels import ChannelError, OutgoingMessage, mail_id
+from domain.adapters.leases import Process, hold, holder_tag, release, wall_now
+from domain.queries.escalation import all_due_notices, due_notices, write_outbox
+from domain.queries.items import extend_item
+from domain.queries.sync import sync_catalog
+from domain.services.delivery import LEASE, deliver
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.orm import Message, Notice, Plan
@@ -319,7 +319,7 @@ def test_webhook_delivery_to_a_local_http_server(
 def test_missing_report_reminder(plan_engine: Engine) -> None:
     """zzb owes the weekly report (its item is active) and sent none: reminded from Friday, and a
     skipped Friday is caught up the following days."""
-    from domain.escalation import missing_report_notices  # noqa: PLC0415
+    from domain.queries.escalation import missing_report_notices  # noqa: PLC0415
 
     with session_scope(plan_engine) as session:
         plan = session.get(Plan, "demo-plan")
@@ -383,7 +383,7 @@ def test_concurrent_escalation_runs_on_postgres_plan_each_notice_once(
 
 def test_why_no_reminder_yet(plan_engine: Engine) -> None:
     """An item not yet at its first level says when that level comes, in working days."""
-    from domain.escalation import explain_quiet  # noqa: PLC0415
+    from domain.queries.escalation import explain_quiet  # noqa: PLC0415
 
     with session_scope(plan_engine) as session:
         plan = session.get(Plan, "demo-plan")
@@ -429,7 +429,7 @@ def test_a_run_that_died_mid_delivery_is_taken_over_the_same_day(plan_engine: En
 def test_a_running_runs_messages_are_left_alone(plan_engine: Engine) -> None:
     """Run A has prepared two digests and is still running: other runs, on the same replayed day
     or the next, leave them alone (they may be in flight); A then sends them, once."""
-    from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
+    from domain.services.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
     hold(holder_tag("run-a"))  # run A, of this process, is running
@@ -495,7 +495,7 @@ def test_a_run_elsewhere_is_taken_over_when_its_wall_clock_lease_runs_out(
     """Run A, on another machine, prepares two digests: while its lease lasts on the wall clock
     a run here leaves them alone, whatever day it replays; once the lease has run out, run B
     takes them over and sends them; A, waking up, finds them no longer its own."""
-    from domain.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
+    from domain.services.delivery import DeliveryReport, prepare, send_and_confirm  # noqa: PLC0415
 
     ladder = load_ladder()
     hold(holder_tag("run-a"))  # run A, of this process, is running
@@ -557,8 +557,8 @@ def test_dry_run_writes_and_sends_nothing(plan_engine: Engine, settings: Setting
 
 def test_a_held_message_is_not_sent_if_its_item_was_done_meanwhile(plan_engine: Engine) -> None:
     """Prepared, then the run died; the item was submitted before another run took it over."""
-    from domain.delivery import DeliveryReport, prepare  # noqa: PLC0415
-    from domain.items import move_item  # noqa: PLC0415
+    from domain.queries.items import move_item  # noqa: PLC0415
+    from domain.services.delivery import DeliveryReport, prepare  # noqa: PLC0415
     from models.enums import ItemState  # noqa: PLC0415
 
     ladder = load_ladder()
@@ -611,7 +611,7 @@ def test_a_burst_of_notices_refreshes_the_outbox_statistics_on_postgres(
     notices of the minimal plan.)"""
     if week.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's statistics")
-    monkeypatch.setattr("domain.escalation.ANALYZE_AFTER", 2)
+    monkeypatch.setattr("domain.queries.escalation.ANALYZE_AFTER", 2)
     day = date(2021, 10, 22)
 
     def known_rows(session: Any) -> float:
@@ -671,7 +671,7 @@ class CrashingChannel:
 def test_an_alert_cut_short_by_a_fault_goes_out_with_the_next_delivery(plan_engine: Engine) -> None:
     """A fault escapes while an alert is sent: once that run has ended, the next delivery of the
     same long-lived process (`duban serve`) takes the message over and sends it, once."""
-    from domain.alerts import alert_coordinator  # noqa: PLC0415
+    from domain.services.alerts import alert_coordinator  # noqa: PLC0415
 
     with frozen_time(end_of_working_day(DUE, TZ)):
         with pytest.raises(RuntimeError):

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 
-from domain.intake.inbox import FileOutcome, collect
-from domain.workbooks import write_workbook
+from domain.services.intake.inbox import FileOutcome, collect
+from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.db import session_scope
 from models.orm import (
@@ -369,7 +369,7 @@ def test_an_id_changed_to_another_item_is_caught(synced: Engine, tmp_path: Path)
 
 def test_a_blank_returned_workbook_counts_as_reported(synced: Engine, tmp_path: Path) -> None:
     """A unit with nothing new still reported: completeness counts the landed file."""
-    from domain.completeness import completeness_view  # noqa: PLC0415
+    from domain.queries.completeness import completeness_view  # noqa: PLC0415
 
     inbox = tmp_path / "inbox"
     workbook(synced, "v12", inbox)

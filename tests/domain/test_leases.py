@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.leases import (
+from domain.adapters.leases import (
     TAG_LENGTH,
     Process,
     alive_here,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.lifecycle import RULES, TransitionError, check_transition
+from domain.rules.lifecycle import RULES, TransitionError, check_transition
 from models.enums import ItemState as S
 
 

@@ -8,8 +8,8 @@ from itertools import product
 import pytest
 from sqlalchemy import Boolean, Date, Integer, String, create_engine, literal, select
 
-from domain.lights import active_condition, status_expression
-from domain.workdays import build_calendar
+from domain.rules.lights import active_condition, status_expression
+from domain.rules.workdays import build_calendar
 from models.enums import ACTIVE_STATUSES, STATUS_LIGHT, ItemState, Light, Status
 
 ENGINE = create_engine("sqlite://")

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level, load_ladder
 from config.settings import Settings, get_settings
-from domain.escalation import (
+from domain.queries.escalation import (
     behind_pace_notices,
     due_notices,
     missing_report_notices,
     special_ladders,
 )
-from domain.glossary import ladder_name
-from domain.reporting import cycle_of
-from domain.status import ItemStatus, status_view
-from domain.sync import sync_catalog
+from domain.queries.status import ItemStatus, status_view
+from domain.queries.sync import sync_catalog
+from domain.rules.glossary import ladder_name
+from domain.rules.reporting import cycle_of
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, Status

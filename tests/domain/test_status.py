@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from domain.calendar import workday_ordinal
-from domain.items import count_open_prerequisites, extend_item, move_item, verify_item
-from domain.status import (
+from domain.queries.calendar import workday_ordinal
+from domain.queries.items import count_open_prerequisites, extend_item, move_item, verify_item
+from domain.queries.status import (
     history_settled,
     item_status_select,
     prepare_plan_query,
@@ -21,7 +21,7 @@ from domain.status import (
     status_view,
     subtree,
 )
-from domain.sync import sync_catalog
+from domain.queries.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ItemState, Light, Status

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.errors import InputError
-from domain.workdays import Override, build_calendar, fallback_warning, load_overrides
+from domain.rules.workdays import Override, build_calendar, fallback_warning, load_overrides
 
 
 def day_map(first: date, last: date, **kwargs: object) -> dict[date, tuple[bool, int, str]]:
@@ -75,7 +75,7 @@ def test_calendar_grows_by_inserting_missing_days(session: object) -> None:
     from sqlalchemy import func, select  # noqa: PLC0415
     from sqlalchemy.orm import Session  # noqa: PLC0415
 
-    from domain.calendar import ensure_calendar, rebuild_calendar  # noqa: PLC0415
+    from domain.queries.calendar import ensure_calendar, rebuild_calendar  # noqa: PLC0415
     from models.orm import CalendarDay  # noqa: PLC0415
 
     assert isinstance(session, Session)

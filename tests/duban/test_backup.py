@@ -18,8 +18,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from config.settings import Settings, temporary_settings
-from domain.intake.inbox import collect
-from domain.workbooks import write_workbook
+from domain.services.intake.inbox import collect
+from domain.services.workbooks import write_workbook
 from duban.cli import app, main
 from models.backup import take_backup
 from models.clock import frozen_time

@@ -102,7 +102,7 @@ def test_main_job_runs_clean(tmp_path: Path) -> None:
 def test_every_status_and_light_has_a_chinese_word() -> None:
     """The glossary names every status, light and item state (a new status once crashed the
     main job)."""
-    from domain.glossary import ITEM_STATES, LIGHTS, MOVES, STATUSES  # noqa: PLC0415
+    from domain.rules.glossary import ITEM_STATES, LIGHTS, MOVES, STATUSES  # noqa: PLC0415
     from duban.render import LIGHT_STYLE  # noqa: PLC0415
     from models.enums import ItemState, Light, Status  # noqa: PLC0415
 

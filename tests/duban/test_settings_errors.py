@@ -36,7 +36,7 @@ from config.settings import (
     setting_problem,
     temporary_settings,
 )
-from domain.sync import sync_catalog
+from domain.queries.sync import sync_catalog
 from duban.cli import main
 from duban.cli_errors import explain
 from models.db import dispose_engines, engine_for, session_scope

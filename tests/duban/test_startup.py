@@ -33,4 +33,4 @@ def test_cli_helpers_load_no_heavy_library(module: str) -> None:
 
 def test_the_probe_sees_a_heavy_import() -> None:
     """The probe itself works: a module that draws charts does show up as loaded."""
-    assert "matplotlib" in loaded_after("import domain.briefing.charts")
+    assert "matplotlib" in loaded_after("import domain.adapters.briefing.charts")

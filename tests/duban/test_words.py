@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from config.errors import InputError
 from config.ladder import load_ladder
 from config.settings import Settings
-from domain.lifecycle import TransitionError, check_transition
+from domain.rules.lifecycle import TransitionError, check_transition
 from duban import render
 from duban.cli import app, main
 from duban.sample import fill_workbook

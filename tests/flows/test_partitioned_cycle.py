@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from config.errors import NotFoundError
 from config.settings import Settings, get_settings, temporary_settings
-from domain.partitions import REST, partition_units
-from domain.sync import sync_catalog
+from domain.queries.partitions import REST, partition_units
+from domain.queries.sync import sync_catalog
 from duban.cli import app
 from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle

@@ -7,9 +7,9 @@ import io
 from datetime import date
 from typing import Any
 
-from domain import signing
-from domain.intake.cells import a_date
-from domain.intake.rows import HEADER_TO_FIELD
+from domain.adapters import signing
+from domain.rules.intake.cells import a_date
+from domain.rules.intake.rows import HEADER_TO_FIELD
 
 PLAN = "demo-plan"
 PERIOD = date(2021, 6, 21)

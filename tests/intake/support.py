@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from domain.intake.inbox import FileOutcome, collect
+from domain.services.intake.inbox import FileOutcome, collect
 from models.db import session_scope
 from models.orm import Milestone, Unit, WorkItem
 from tests.fixtures.db import table_checksums

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from config.settings import Settings
-from domain.sync import sync_catalog
+from domain.queries.sync import sync_catalog
 from models.db import session_scope
 from models.orm import InboxFile, Report
 from tasks_catalog.loader import load_catalog

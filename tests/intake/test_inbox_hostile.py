@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from config.settings import Settings
-from domain.intake.claims import CLAIMS
-from domain.intake.inbox import MAX_FILE_BYTES
-from domain.workbooks import write_workbook
+from domain.adapters.intake.claims import CLAIMS
+from domain.services.intake.inbox import MAX_FILE_BYTES
+from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.db import session_scope
 from models.orm import InboxFile, Plan, Report, Unit
@@ -273,8 +273,10 @@ def test_a_fault_rejects_one_file_with_an_incident_number(
     synced: Engine, tmp_path: Path, settings: Settings
 ) -> None:
     """The database refusing a write (a trigger here) rejects that file with an incident
-    number whose traceback is in <home>/incidents; the next file is still handled."""
-    fail = "SELECT RAISE(ABORT, 'injected fault')"
+    number whose traceback, passwords hidden, is in <home>/incidents; the next file is still
+    handled."""
+    fault = "injected fault at postgresql://duban:s3cret@db/duban"
+    fail = f"SELECT RAISE(ABORT, '{fault}')"
     with session_scope(synced) as session:
         if synced.dialect.name == "sqlite":
             session.execute(text(f"CREATE TRIGGER boom BEFORE INSERT ON report BEGIN {fail}; END"))
@@ -282,7 +284,7 @@ def test_a_fault_rejects_one_file_with_an_incident_number(
             session.execute(
                 text(
                     "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$BEGIN RAISE EXCEPTION 'injected fault'; END$$"
+                    f"$$BEGIN RAISE EXCEPTION '{fault}'; END$$"
                 )
             )
             session.execute(
@@ -300,4 +302,5 @@ def test_a_fault_rejects_one_file_with_an_incident_number(
     assert "事件编号" in message
     incident = message.split("事件编号 ")[1][:8]
     logged = (settings.home / "incidents" / f"{incident}.txt").read_text(encoding="utf-8")
-    assert "injected fault" in logged and "Traceback" in logged
+    assert "injected fault at postgresql://duban:***@db" in logged and "Traceback" in logged
+    assert "s3cret" not in logged

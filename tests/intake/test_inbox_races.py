@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 from config.settings import Settings
-from domain.items import move_item
+from domain.queries.items import move_item
 from models.clock import frozen_time
 from models.db import session_scope
 from models.enums import ItemState

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from domain.cell_text import csv_cell as as_text_cell
+from domain.rules.cell_text import csv_cell as as_text_cell
 from duban.cli import app
 from models.db import session_scope
 from models.orm import InboxFile, Report

@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, Engine, create_engine, text
 
 from config.errors import InputError
 from config.settings import temporary_settings
-from domain.status import CURRENT_DONE_ON, CURRENT_WAITING, status_view
-from domain.sync import sync_catalog
+from domain.queries.status import CURRENT_DONE_ON, CURRENT_WAITING, status_view
+from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
 from models.migrate import (
     alembic_config,
@@ -70,7 +70,7 @@ def test_postgres_end_to_end(postgres_url: str, write_catalog: CatalogWriter) ->
 @pytest.mark.postgres
 def test_postgres_statistics_cover_what_the_status_counts_group_by(postgres_url: str) -> None:
     """PostgreSQL's statistics match a grouping only if they name the same columns and
-    expressions: migration 0006 must spell them as ``domain.status`` writes them."""
+    expressions: migration 0006 must spell them as ``domain.queries.status`` writes them."""
     engine = engine_for(postgres_url)
     upgrade(engine)
     with engine.connect() as connection:

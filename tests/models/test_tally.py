@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from config.settings import Settings, temporary_settings
-from domain.items import move_item
-from domain.status import status_counts
-from domain.sync import sync_catalog
+from domain.queries.items import move_item
+from domain.queries.status import status_counts
+from domain.queries.sync import sync_catalog
 from duban.cli import app
 from models.clock import frozen_time
 from models.db import engine_for, session_scope

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from sqlalchemy import Column, String
 
-from domain.workdays import EPOCH
+from domain.rules.workdays import EPOCH
 from models import orm
 from tasks_catalog import schema
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import models.db
-from domain.items import move_item
-from domain.sync import sync_catalog
+from domain.queries.items import move_item
+from domain.queries.sync import sync_catalog
 from models.enums import ItemState
 from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
 from models.tally import tally_drift
@@ -233,7 +233,7 @@ def test_a_shifted_day_of_month_moves_deadlines_in_order(
 
 def test_manual_retire_is_refused(session: Session, write_catalog: CatalogWriter) -> None:
     """Only the sync retires items (it would otherwise restore them on the next run)."""
-    from domain.lifecycle import TransitionError  # noqa: PLC0415
+    from domain.rules.lifecycle import TransitionError  # noqa: PLC0415
 
     sync(session, write_catalog)
     with pytest.raises(TransitionError, match="由 `duban catalog sync`"):
@@ -263,8 +263,8 @@ def test_restore_returns_an_item_to_the_state_it_was_retired_from(
 
 def test_a_stale_move_is_refused(session: Session, write_catalog: CatalogWriter) -> None:
     """A move computed from a state that changed meanwhile fails instead of overwriting it."""
-    from domain.items import Move, record_moves  # noqa: PLC0415
-    from domain.lifecycle import TransitionError  # noqa: PLC0415
+    from domain.queries.items import Move, record_moves  # noqa: PLC0415
+    from domain.rules.lifecycle import TransitionError  # noqa: PLC0415
 
     sync(session, write_catalog)
     item = m1_item(session)

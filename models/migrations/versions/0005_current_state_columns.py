@@ -3,7 +3,7 @@
 ``work_item.moved_on``, ``work_item.submitted_on`` and ``work_item.open_prerequisites`` keep,
 beside ``state``, what the status of today needs from the transition log and the dependencies,
 so today's picture reads the work-item table alone. The
-indexes on each history table's date let ``domain.status.history_settled`` find the latest
+indexes on each history table's date let ``domain.queries.status.history_settled`` find the latest
 history date in a few index lookups.
 
 Revision ID: 0005

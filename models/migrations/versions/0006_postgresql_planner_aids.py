@@ -1,6 +1,6 @@
 """PostgreSQL: statistics on the columns a status depends on; an index of the open items
 
-``domain.status.status_counts`` groups the work items by what their status depends on
+``domain.queries.status.status_counts`` groups the work items by what their status depends on
 (milestone, state, dates, percent, done day, waiting) before working a status out once per
 group. PostgreSQL multiplies the columns' separate distinct counts to guess how many groups
 there are: about 200,000 for a million items that make fewer than a thousand. On that guess it
@@ -39,7 +39,7 @@ OPEN_START = "ix_work_item_open_start"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # the expressions must read exactly as domain.status.CURRENT_DONE_ON and CURRENT_WAITING
+    # the expressions must read exactly as domain.queries.status.CURRENT_DONE_ON and CURRENT_WAITING
     op.execute(
         f"CREATE STATISTICS {NAME} (ndistinct) ON milestone_id, state, start, due, percent,"
         " (coalesce(submitted_on, moved_on)), (open_prerequisites > 0) FROM work_item"

@@ -1,6 +1,6 @@
 """work_item_tally: the work items counted by what their status depends on, kept by triggers
 
-``domain.status.status_counts`` groups a plan's items by milestone, state, start, due, percent,
+``domain.queries.status.status_counts`` groups a plan's items by milestone, state, start, due, percent,
 done day and waiting before working out a status once per group: a million items make fewer
 than a thousand groups, but grouping them read the whole work-item table every day. This table
 keeps those counts as items change, so the daily counts read a few hundred rows.
@@ -35,7 +35,7 @@ depends_on = None
 
 TABLE = "work_item_tally"
 KEYS = "plan_id, milestone_id, state, start, due, percent, done_on, waiting"
-# per item, its key: the expressions must read as domain.status.CURRENT_DONE_ON and CURRENT_WAITING
+# per item, its key: the expressions must read as domain.queries.status.CURRENT_DONE_ON and CURRENT_WAITING
 FIELDS = (
     "plan_id, milestone_id, state, start, due, percent,"
     " coalesce(submitted_on, moved_on), open_prerequisites > 0"

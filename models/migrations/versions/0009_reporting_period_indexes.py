@@ -1,6 +1,6 @@
 """indexes on the reporting period of reports and inbox files
 
-Who sent something for a reporting cycle (``domain.completeness``: the dashboard's missing
+Who sent something for a reporting cycle (``domain.queries.completeness``: the dashboard's missing
 reports, the missing-report notices, the briefing's rates) reads the reports and files whose
 period falls in the cycle. Without an index on the period each of these read every report ever
 received: at a province's size, with half a year of weekly reports (860,000 rows), the daily

@@ -3,7 +3,7 @@
 Every writer keeps it already: the catalogue's windows are ``min(start, due)``
 (``tasks_catalog.expand.windows``), a sync moves start and due together, and an extension only
 moves the due date later. Checked, it lets "active" (open, not waiting, and overdue or its
-window open: ``domain.lights.active_condition``) be one range test, the window opened by the
+window open: ``domain.rules.lights.active_condition``) be one range test, the window opened by the
 day, since an item past its due date has opened its window too. "Who owes a report" then reads
 the active-items index of migration 0008 alone instead of OR-ing it with every item due before
 the day (PostgreSQL, 10⁶ items: 25 → 17 ms, twice in each daily cycle).

@@ -1,6 +1,6 @@
 """indexes on the outbox by plan, kind, and due date or day planned
 
-The daily cycle plans only notices not yet in the outbox (``domain.escalation``, ``only_new``):
+The daily cycle plans only notices not yet in the outbox (``domain.queries.escalation``, ``only_new``):
 each kind's query leaves out the notices the outbox holds for its items or units. Without an
 index but the dedupe key's, PostgreSQL read every notice of the plan for each kind, a number
 that grows every day the plan runs (at a province's size, one day's notices are ≈70,000, and

@@ -1,0 +1,1 @@
+"""The briefing on paper and screen: Markdown and HTML, the Word document, charts, fonts."""

@@ -1,0 +1,183 @@
+"""Where messages go: a folder (the embedded default), SMTP mail, and (later) IM webhooks.
+
+Every channel raises :class:`ChannelError` for a failure worth retrying; the caller keeps the
+message pending with the error. Credentials come only from settings (``DUBAN_SMTP_*``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr
+from pathlib import Path
+from typing import Protocol
+
+from config.settings import get_settings
+from domain.adapters.files import write_atomically
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a channel needs to send one digest."""
+
+    message_id: int
+    plan_id: str
+    recipient: str
+    address: str | None
+    subject: str
+    body: str
+    html: str | None = None  # an HTML alternative (a briefing)
+    attachments: tuple[Path, ...] = ()
+
+
+class ChannelError(Exception):
+    """Sending failed; try again later."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+class FileChannel:
+    """Writes each message to ``<DUBAN_HOME>/outbox/<message id>-<recipient>.txt`` (idempotent)."""
+
+    name = "file"
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or get_settings().home / "outbox"
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
+        to = message.address or f"（{message.recipient}：目录中没有地址）"
+        text = f"收件人：{to}\n主题：{message.subject}\n\n{message.body}"
+        if message.attachments:
+            text += "\n\n附件：\n" + "\n".join(f"  {a.name}" for a in message.attachments)
+        write_atomically(path, text.encode("utf-8"))
+        if message.html is not None:
+            write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
+        for attachment in message.attachments:
+            write_atomically(
+                path.with_name(f"{path.stem}-{attachment.name}"), attachment.read_bytes()
+            )
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=]+)"')
+
+
+def mail_id(message: OutgoingMessage, sender: str, part: str = "") -> str:
+    """The ``Message-ID`` (or, with ``part``, an inline image's ``Content-ID``) of an outbox
+    message: ``<duban-{id}.{fingerprint}{part}@{sender's domain}>``, the same in every process
+    and on every re-send, so a receiving server or client can drop a re-sent copy. The
+    fingerprint (12 hex digits of SHA-256 over the plan, id, recipient, subject and body) keeps
+    two databases that reuse an id apart."""
+    content = "\x1f".join(
+        [message.plan_id, str(message.message_id), message.recipient, message.subject]
+    )
+    fingerprint = hashlib.sha256(f"{content}\x1f{message.body}".encode()).hexdigest()[:12]
+    domain = sender.rpartition("@")[2].strip(" <>") if "@" in sender else ""
+    return f"<duban-{message.message_id}.{fingerprint}{part}@{domain or 'localhost'}>"
+
+
+def _mail(message: OutgoingMessage, sender: str, sender_name: str) -> EmailMessage:
+    """The e-mail for a message: text, or text + HTML with its embedded images as inline
+    parts (``cid:``; many mail clients block ``data:`` URIs), plus any attachments."""
+    mail = EmailMessage()
+    mail["From"] = formataddr((sender_name, sender))
+    mail["To"] = message.address or ""
+    mail["Subject"] = message.subject
+    mail["Message-ID"] = mail_id(message, sender)
+    mail.set_content(message.body)
+    if message.html is not None:
+        images: list[tuple[str, str, bytes]] = []
+
+        def inline(match: re.Match[str]) -> str:
+            cid = mail_id(message, sender, f".img{len(images)}")
+            images.append((cid, match.group(1), base64.b64decode(match.group(2))))
+            return f'src="cid:{cid[1:-1]}"'
+
+        html = _DATA_IMAGE.sub(inline, message.html)
+        mail.add_alternative(html, subtype="html")
+        body = mail.get_payload()[1]  # type: ignore[index]
+        assert isinstance(body, EmailMessage)
+        for cid, subtype, data in images:
+            body.add_related(data, maintype="image", subtype=subtype, cid=cid)
+    for attachment in message.attachments:
+        mime = (
+            DOCX_MIME
+            if attachment.suffix == ".docx"
+            else mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+        )
+        maintype, subtype = mime.split("/", 1)
+        mail.add_attachment(
+            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+        )
+    return mail
+
+
+class SmtpChannel:
+    """Mail over SMTP: STARTTLS (port 587) or SSL (465) or plain (tests, local relays)."""
+
+    name = "smtp"
+
+    def send(self, message: OutgoingMessage) -> None:
+        s = get_settings()
+        if not message.address:
+            raise ChannelError(f"目录中没有 {message.recipient} 的电子邮件地址")
+        if not s.smtp_host:
+            raise ChannelError("没有设置 DUBAN_SMTP_HOST")
+        mail = _mail(message, s.smtp_sender, s.smtp_sender_name)
+        try:
+            if s.smtp_security == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=30, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=30)
+            with client:
+                if s.smtp_security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if s.smtp_user and s.smtp_password:
+                    client.login(s.smtp_user, s.smtp_password.get_secret_value())
+                client.send_message(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ChannelError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+
+
+class AppriseChannel:
+    """IM group robots and other services by URL, through apprise: DingTalk (``dingtalk://``),
+    WeCom (``wecombot://``), Feishu (``feishu://``), or any JSON webhook (``json://``)."""
+
+    name = "webhook"
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+
+    def send(self, message: OutgoingMessage) -> None:
+        import apprise  # noqa: PLC0415 - heavy import, only when a webhook is configured
+
+        client = apprise.Apprise()
+        for url in self.urls:
+            if not client.add(url):
+                raise ChannelError(f"apprise 不认识这个通知地址：{url}")
+        attach = [str(a) for a in message.attachments] or None
+        if not client.notify(title=message.subject, body=message.body, attach=attach):
+            raise ChannelError(f"推送到 {'、'.join(self.urls)} 失败")
+
+
+def channel_for(address: str | None, urls: list[str] | None = None) -> Channel:
+    """The recipient's notification URLs if any (webhook), else ``DUBAN_CHANNEL``."""
+    if urls:
+        return AppriseChannel(urls)
+    if get_settings().channel == "smtp" and address:
+        return SmtpChannel()
+    return FileChannel()

@@ -1,0 +1,252 @@
+"""Reading the facts a briefing is built from (the only module of the briefing that queries).
+
+Statuses come from the same set-based query as ``duban status`` (as of the briefing date and
+seven days before); escalation levels from the outbox; reasons and problems from unit reports;
+timeliness from the reporting-completeness view; indicators from their view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+from sys import intern
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.queries.calendar import fallback_warnings
+from domain.queries.completeness import completeness_view
+from domain.queries.indicators import indicator_values, nearest_of_kind
+from domain.queries.status import plan_status_select, subtree, task_rows
+from domain.rules.briefing.build import (
+    Facts,
+    ItemFact,
+    ProblemFact,
+    TaskFact,
+    TimelinessFact,
+    UnitFact,
+    masthead_title,
+    week_span,
+)
+from models.enums import STATUS_LIGHT, Light, Status, UnitKind
+from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
+
+STREAM = {"yield_per": 10_000}
+"""Rows fetched from a server-side cursor in batches, not a million at once."""
+
+
+def item_facts(
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    units: Collection[int] | None = None,
+) -> list[ItemFact]:
+    """Every live item of the plan (of ``units``, if given) with its status on ``as_of``.
+
+    A province's plan has a million items naming a few thousand tasks, milestones, units and
+    dates: each distinct value is kept once (the driver makes a new object per row), which
+    keeps the list to a fraction of the memory."""
+    rows = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
+    ).subquery()
+    days: dict[date, date] = {}
+    return [
+        ItemFact(
+            id=r.id,
+            task=intern(r.task),
+            milestone=intern(r.milestone),
+            title=intern(r.title),
+            unit=intern(r.unit),
+            unit_name=intern(r.unit_name),
+            due=days.setdefault(r.due, r.due),
+            status=Status(r.status),
+            workdays_left=r.workdays_left,
+        )
+        for r in session.execute(select(rows).order_by(rows.c.id), execution_options=STREAM)
+    ]
+
+
+def item_statuses(
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    units: Collection[int] | None = None,
+) -> dict[int, Status]:
+    """Item id → status on ``as_of`` (the previous briefing's picture: nothing else of it is
+    needed)."""
+    rows = plan_status_select(
+        session, plan.id, as_of, yellow_workdays, pace_margin, units=units
+    ).subquery()
+    query = select(rows.c.id, rows.c.status)
+    return {
+        item_id: Status(status)
+        for item_id, status in session.execute(query, execution_options=STREAM)
+    }
+
+
+def unit_facts(session: Session, plan: Plan) -> dict[str, UnitFact]:
+    """Units with their ranking group: a village or community counts under its township;
+    a township and a department under themselves; the leadership under none."""
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
+    ranked_under = nearest_of_kind(units, (UnitKind.TOWNSHIP, UnitKind.DEPARTMENT))
+    out = {}
+    for unit in units.values():
+        current = ranked_under[unit.id]
+        group = current.code if current is not None else None
+        if group == plan.leadership_code or unit.retired_at is not None:
+            group = None
+        out[unit.code] = UnitFact(
+            code=unit.code,
+            name=unit.name,
+            group=group,
+            is_department=unit.kind == UnitKind.DEPARTMENT.value,
+        )
+    return out
+
+
+def task_facts(session: Session, plan: Plan, items: list[ItemFact]) -> list[TaskFact]:
+    """The key tasks with their lead unit; a retired task stays while it still has items."""
+    per_task: dict[str, dict[Light, int]] = {}
+    for i in items:
+        per_task.setdefault(i.task, dict.fromkeys(Light, 0))[STATUS_LIGHT[i.status]] += 1
+    return [
+        TaskFact(t.task, t.number, t.title, t.lead_name)
+        for t in task_rows(session, plan.id, per_task, only=None)
+    ]
+
+
+def escalation_levels(
+    session: Session, plan: Plan, as_of: date, due: dict[int, date]
+) -> dict[int, str]:
+    """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
+    date, as of the date."""
+    last = (
+        select(func.max(Notice.id))
+        .where(
+            Notice.plan_id == plan.id,
+            Notice.kind == "ladder",
+            Notice.status == "sent",
+            Notice.planned_on <= as_of,
+        )
+        .group_by(Notice.item_id)
+    )
+    return {
+        n.item_id: n.level_name
+        for n in session.execute(
+            select(Notice.item_id, Notice.level_name, Notice.due).where(Notice.id.in_(last))
+        )
+        if n.item_id is not None and due.get(n.item_id) == n.due
+    }
+
+
+def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
+    """Each item's problem (存在问题) as its unit wrote it in its latest report up to the date
+    (a later report without a problem means the problem is over)."""
+    last = (
+        select(func.max(Report.id))
+        .where(Report.plan_id == plan.id, Report.received_on <= as_of)
+        .group_by(Report.item_id)
+    )
+    return {
+        r.item_id: " ".join(r.problem.split())
+        for r in session.execute(select(Report.item_id, Report.problem).where(Report.id.in_(last)))
+        if r.problem and r.problem.strip()
+    }
+
+
+def extensions(
+    session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
+) -> int:
+    """Deadlines moved by an approved extension after ``since``, up to the date."""
+    first, last = week_span(as_of, since)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(DeadlineChange)
+            .join(WorkItem, WorkItem.id == DeadlineChange.item_id)
+            .where(
+                WorkItem.plan_id == plan.id,
+                DeadlineChange.kind == "extension",
+                DeadlineChange.on_date.between(first, last),
+                *([WorkItem.unit_id.in_(units)] if units is not None else []),
+            )
+        )
+        or 0
+    )
+
+
+def week_problems(
+    session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
+) -> list[ProblemFact]:
+    first, last = week_span(as_of, since)
+    query = (
+        select(Report.item_id, Unit.name, Report.received_on, Report.problem)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(
+            Report.plan_id == plan.id,
+            Report.received_on.between(first, last),
+            Report.problem.is_not(None),
+            *([Report.unit_id.in_(units)] if units is not None else []),
+        )
+    )
+    return [
+        ProblemFact(item_id, unit, received_on, problem)
+        for item_id, unit, received_on, problem in session.execute(query)
+        if problem and problem.strip()
+    ]
+
+
+def gather(
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    *,
+    number: int,
+    year: int,
+    since: date | None = None,
+    yellow_workdays: int,
+    pace_margin: int | None,
+    unit: str | None = None,
+) -> Facts:
+    """Every fact of the briefing dated ``as_of`` (issue ``number``), compared with ``since``
+    (the previous briefing's date; default a week earlier). With ``unit`` (a county in a
+    province's plan, a township): the facts of that unit and the units below it only, the
+    plan's indicators excepted (they are the plan's targets)."""
+    since = since or as_of - timedelta(days=7)
+    scope = None if unit is None else subtree(session, plan.id, unit)
+    items = item_facts(session, plan, as_of, yellow_workdays, pace_margin, scope)
+    previous = item_statuses(session, plan, since, yellow_workdays, pace_margin, scope)
+    units = unit_facts(session, plan)
+    done = completeness_view(session, plan, as_of, yellow_workdays=yellow_workdays, units=scope)
+    coordinator = units.get(plan.coordinator_code)
+    title = masthead_title(plan.title, plan.briefing_title)
+    if unit is not None:
+        title = f"{title}（{units[unit].name}）"
+    return Facts(
+        plan=plan.id,
+        plan_title=plan.title,
+        title=title,
+        issuer=coordinator.name if coordinator else plan.issuing_body,
+        as_of=as_of,
+        number=number,
+        yellow_workdays=yellow_workdays,
+        items=items,
+        previous=previous,
+        tasks=task_facts(session, plan, items),
+        units=units,
+        levels=escalation_levels(session, plan, as_of, {i.id: i.due for i in items}),
+        reasons=stated_reasons(session, plan, as_of),
+        problems=week_problems(session, plan, as_of, since, scope),
+        timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],
+        indicators=indicator_values(session, plan.id, as_of),
+        year=year,
+        extended=extensions(session, plan, as_of, since, scope),
+        since=since,
+        warnings=fallback_warnings(
+            session, min(as_of, plan.period_start), max(as_of, plan.period_end)
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The briefing as data: its view model, the rules that build it, its wording and order."""

@@ -1,0 +1,204 @@
+"""The weekly briefing (工作简报) as data: one view model that every format renders.
+
+Everything a reader sees is here already computed (counts, shares, rankings, changes, the Chinese
+dates); templates only lay it out. The model is built by the pure functions of
+:mod:`domain.rules.briefing.build` from facts gathered by :mod:`domain.queries.briefing_facts`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from models.enums import Light
+
+
+class Masthead(BaseModel):
+    """报头: title, issue number within the year, issuing unit, date."""
+
+    title: str
+    plan_title: str
+    issuer: str
+    year: int
+    number: int
+    issued_on: date
+    issued_on_zh: str
+    week: str  # ISO week, 2021-W52
+    week_start: date
+    week_end: date
+    period_zh: str  # 2021年12月21日至12月27日 (the seven days the briefing covers)
+
+
+class Share(BaseModel):
+    """A count and its share of a total (percent, one decimal)."""
+
+    count: int
+    percent: float
+
+
+class Overview(BaseModel):
+    """一、总体进展: every work item of the plan by where it stands."""
+
+    total: int
+    started: int  # in their window and not waiting: done, on track, behind pace or overdue
+    due_to_date: int  # due on or before the briefing date
+    done: Share  # shares of the started items
+    done_late: int  # of done: completed after the deadline
+    on_track: Share
+    due_soon: int  # of on track: within the warning window
+    behind_pace: Share
+    overdue: Share
+    not_started: Share  # share of all items: window not open, or waiting
+    waiting: int  # of not started: held by an unfinished prerequisite
+    due_done: int  # of the items due to date: done (on time or late)
+    on_time_rate: float | None  # done on time ÷ due to date, percent
+
+
+class TaskRow(BaseModel):
+    """二、重点任务推进情况: one key task."""
+
+    code: str
+    number: int
+    title: str
+    lead: str
+    items: int
+    due_to_date: int
+    done: int
+    overdue: int
+    behind_pace: int
+    due_soon: int
+    on_track: int
+    not_started: int
+    light: Light
+
+
+class OverdueRow(BaseModel):
+    """三、逾期事项清单: one overdue item, or one milestone overdue at many units."""
+
+    task: str
+    milestone: str
+    title: str
+    unit: str
+    units: int  # 1, or how many units a collapsed row stands for
+    due: date
+    workdays_overdue: int
+    level: str  # 逾期督办 / 逾期通报 / — (escalation level reached)
+    reason: str  # the unit's own words from its latest report, or a note
+
+
+class IndicatorRow(BaseModel):
+    """四、指标完成情况."""
+
+    code: str
+    name: str
+    value: str
+    target: str
+    gap: str
+    reported: str
+    light: Light
+    attainment: float | None  # current value ÷ target, percent (for the chart)
+
+
+class UnitRank(BaseModel):
+    """One unit (a township with its villages, or a department) in a ranking."""
+
+    code: str
+    name: str
+    due: int
+    on_time: int
+    overdue: int
+    rate: float | None  # percent
+
+
+class UnitRankings(BaseModel):
+    """五、单位推进情况: leaders and laggards, not every unit."""
+
+    group: str  # 乡镇（含所辖村、社区） / 县直部门
+    completion_leaders: list[UnitRank]
+    completion_laggards: list[UnitRank]
+    timeliness_leaders: list[UnitRank]
+    timeliness_laggards: list[UnitRank]
+    ranked: int  # how many units were compared
+
+
+class ProblemRow(BaseModel):
+    """六、存在问题: a problem raised this week, in the units' own words; the same words on the
+    same milestone from several units are one row."""
+
+    unit: str  # a name, or "甲镇、乙乡等5个单位"
+    units: int
+    task: str
+    milestone: str
+    title: str
+    problem: str
+    overdue: bool  # raised on an overdue item (listed first)
+
+
+class UpcomingRow(BaseModel):
+    """七、下步工作: a milestone due in the next two weeks and the units still on it."""
+
+    task: str
+    milestone: str
+    title: str
+    due: date
+    units: str  # names, or "甸阳镇、姚关镇等13个单位"
+    open: int
+
+
+class LightChange(BaseModel):
+    """How many items went from one light to another since last week."""
+
+    before: Light
+    after: Light
+    count: int
+
+
+class ItemChange(BaseModel):
+    """An item that became overdue or was completed this week."""
+
+    task: str
+    title: str
+    unit: str
+    due: date
+
+
+class Changes(BaseModel):
+    """与上周相比: what moved in the seven days."""
+
+    previous_as_of: date
+    newly_overdue: int
+    newly_overdue_items: list[ItemChange]
+    newly_done: int
+    newly_done_items: list[ItemChange]
+    extended: int  # deadlines moved by an approved extension (延期) during the week
+    lights: list[LightChange]
+
+
+class Briefing(BaseModel):
+    """The whole briefing for one week of one plan."""
+
+    plan: str
+    as_of: date
+    masthead: Masthead
+    overview: Overview
+    tasks: list[TaskRow]
+    overdue: list[OverdueRow]
+    overdue_items: int  # before collapsing and cutting
+    overdue_hidden: int  # items not listed (beyond the limit)
+    indicators: list[IndicatorRow]
+    rankings: list[UnitRankings]
+    problems: list[ProblemRow]
+    problems_hidden: int
+    upcoming: list[UpcomingRow]
+    upcoming_until: date
+    upcoming_waiting: int  # due in the window but still waiting on a prerequisite
+    changes: Changes
+    legend: list[tuple[str, str]]
+    indicator_legend: list[tuple[str, str]]
+    warnings: list[str]
+
+    def numbers(self) -> str:
+        """The briefing's content as canonical JSON, for the checksum of what leadership read
+        (charts and file paths left out: they describe files, not the numbers)."""
+        return self.model_dump_json(exclude={"warnings"})

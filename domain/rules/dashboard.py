@@ -1,0 +1,146 @@
+"""What a coordinator sees in the Prefect UI, from the status view (pure functions, no Prefect).
+
+The flows publish these as artifacts: a markdown dashboard of the plan (each key task with its
+light counts), a table of overdue items with the escalation level reached, a table of units that
+have not sent this cycle's report, the overall completion, and per key task a page of its
+milestones and the items that need attention.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.queries.completeness import CompletenessView
+from domain.queries.status import ItemStatus, StatusView, TaskStatus
+from domain.rules.glossary import LIGHTS
+from domain.rules.markdown import md_escape
+from models.enums import Light, Status
+
+LIGHT_COLUMNS = tuple(
+    (light, LIGHTS[light])
+    for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE, Light.GRAY)
+)
+DONE = (Status.DONE_ON_TIME, Status.DONE_LATE)
+ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
+"""The statuses of red and yellow items: what a key task's page lists."""
+ATTENTION_ROWS = 50
+OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
+MISSING_ROWS = 1000  # the missing-reports table: the first units by code, whatever the size
+
+
+def completion(view: StatusView) -> float:
+    """Items done (on time or late) as a percent of all items of the plan."""
+    total = sum(view.statuses.values())
+    done = sum(view.statuses[s] for s in DONE)
+    return round(100 * done / total, 1) if total else 0.0
+
+
+def plan_dashboard(view: StatusView, completeness: CompletenessView | None = None) -> str:
+    """The plan at a glance: totals, then one row per key task."""
+    lines = [
+        f"# {view.plan_title}",
+        "",
+        f"截至 {view.as_of.isoformat()}：共 {sum(view.summary.values())} 项工作事项，"
+        f"完成 {completion(view)}%；"
+        + "，".join(f"{word} {view.summary[light]}" for light, word in LIGHT_COLUMNS)
+        + "。",
+    ]
+    if completeness is not None:
+        c = completeness
+        lines.append(
+            f"本期报送（截止 {c.cycle.due.isoformat()}）：应报 {c.owed} 个单位，"
+            f"已报 {c.sent}，未报 {c.owed - c.sent}。"
+        )
+    lines += [
+        "",
+        "| 任务 | 牵头单位 | 事项 | " + " | ".join(w for _, w in LIGHT_COLUMNS) + " |",
+        "|---|---|---:|" + "---:|" * len(LIGHT_COLUMNS),
+    ]
+    for t in view.tasks:
+        counts = " | ".join(str(t.lights[light]) for light, _ in LIGHT_COLUMNS)
+        lines.append(
+            f"| {t.task} {md_escape(t.title)} | {md_escape(t.lead_name)} | {t.items} | {counts} |"
+        )
+    lines += [
+        "",
+        "灯色：绿=正常推进或按期完成，黄=临近到期或进度滞后，红=逾期未完成，灰=未到办理期或等待前置事项。",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def overdue_table(items: list[ItemStatus], levels: dict[int, str]) -> list[dict[str, str | int]]:
+    """Every overdue item, most working days overdue first."""
+    overdue = sorted(
+        (i for i in items if i.status == Status.OVERDUE),
+        key=lambda i: (i.workdays_left, i.task, i.milestone, i.unit),
+    )
+    return [
+        {
+            "事项编号": i.id,
+            "事项": f"{i.milestone} {i.title}",
+            "责任单位": i.unit_name,
+            "到期日": i.due.isoformat(),
+            "逾期工作日": -i.workdays_left,
+            "督办层级": levels.get(i.id, "—"),
+        }
+        for i in overdue
+    ]
+
+
+def missing_reports_table(view: CompletenessView) -> list[dict[str, str]]:
+    """Units that owe this cycle's report and have not sent it."""
+    return [
+        {"单位编码": code, "单位": name, "本期截止": view.cycle.due.isoformat()}
+        for code, name in view.missing
+    ]
+
+
+def task_page(
+    task: TaskStatus,
+    milestones: list[tuple[str, str, dict[Light, int]]],
+    attention_items: list[ItemStatus],
+    levels: dict[int, str],
+    as_of: date,
+) -> str:
+    """One key task: its milestones with light counts, then the items that need attention
+    (red and yellow, most urgent first)."""
+    lines = [
+        f"# {task.task} {task.title}",
+        "",
+        f"牵头单位：{task.lead_name}；截至 {as_of.isoformat()} 共 {task.items} 项事项。",
+        "",
+        "| 节点 | 事项 | " + " | ".join(w for _, w in LIGHT_COLUMNS) + " |",
+        "|---|---:|" + "---:|" * len(LIGHT_COLUMNS),
+    ]
+    for code, title, counts in milestones:
+        cells = " | ".join(str(counts[light]) for light, _ in LIGHT_COLUMNS)
+        lines.append(f"| {code} {md_escape(title)} | {sum(counts.values())} | {cells} |")
+    attention = sorted(
+        (i for i in attention_items if i.light in (Light.RED, Light.YELLOW)),
+        key=lambda i: (i.workdays_left, i.milestone, i.unit),
+    )
+    if attention:
+        lines += [
+            "",
+            "## 需关注事项（红灯、黄灯）",
+            "",
+            "| 事项编号 | 节点 | 责任单位 | 到期日 | 状态 | 督办层级 |",
+            "|---:|---|---|---|---|---|",
+        ]
+        for i in attention[:ATTENTION_ROWS]:
+            state = (
+                f"逾期{-i.workdays_left}个工作日"
+                if i.workdays_left < 0
+                else (
+                    "进度滞后" if i.status == Status.BEHIND_PACE else f"剩{i.workdays_left}个工作日"
+                )
+            )
+            lines.append(
+                f"| {i.id} | {i.milestone} | {md_escape(i.unit_name)} | {i.due.isoformat()} | "
+                f"{state} | {levels.get(i.id, '—')} |"
+            )
+        total = max(len(attention), task.lights[Light.RED] + task.lights[Light.YELLOW])
+        if total > ATTENTION_ROWS:
+            more = total - ATTENTION_ROWS
+            lines.append(f"\n另有 {more} 项，见 `duban status --task {task.task}`。")
+    return "\n".join(lines) + "\n"

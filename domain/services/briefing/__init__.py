@@ -1,0 +1,1 @@
+"""Issuing a briefing and sending it to leadership."""

@@ -1,0 +1,1 @@
+"""The inbox's collection and the units' signed CSV/JSON templates."""
