@@ -173,7 +173,7 @@ def item_show(
     item_id: Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")],
 ) -> None:
     """一个事项：成果、时限、前置事项和完整的办理记录（留痕）。"""
-    from domain.queries.items import item_detail
+    from domain.queries.item_detail import item_detail
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope

@@ -19,6 +19,7 @@ from duban.dates import parse_date
 from models import clock
 
 if TYPE_CHECKING:
+    from domain.rules.isoweek import IsoWeek
     from domain.services.briefing.distribute import Distribution
     from domain.services.briefing.issue import Issued
 
@@ -55,14 +56,15 @@ def brief(
     from models.db import session_scope
 
     chosen = _check_options(as_of, week, formats, send, again)
+    iso_week = parse_week(week)
     settings = get_settings()
     engine = ready_engine()
     target = out_dir or settings.resolved_briefings
     try:
         with session_scope(engine) as session:
             plan_row = resolve_plan(session, plan)
-            if week is not None:
-                day = report_day(session, plan_row, week)
+            if iso_week is not None:
+                day = report_day(session, plan_row, iso_week)
             else:
                 day = parse_date(as_of) or clock.today(plan_row.timezone)
             issued = issue_briefing(
@@ -77,9 +79,7 @@ def brief(
                 actor=settings.actor,
             )
     except BriefingDateError as exc:
-        raise BadOption(str(exc), param_hint="--as-of/--week") from None
-    except ValueError as exc:  # not a week
-        raise BadOption(str(exc), param_hint="--week") from None
+        raise typer.BadParameter(str(exc), param_hint="--as-of/--week") from None
     except OSError as exc:
         raise InputError(
             "the briefing was not written (nothing recorded)",
@@ -115,6 +115,16 @@ def _check_options(
     if again and not send:
         raise BadOption("--again 只能与 --send 同用", param_hint="--again")
     return chosen
+
+
+def parse_week(week: str | None) -> IsoWeek | None:
+    """``--week`` as a value, parsed once here (a usage error with a Chinese message if bad)."""
+    from domain.rules.isoweek import IsoWeek, WeekError
+
+    try:
+        return IsoWeek.parse(week) if week is not None else None
+    except WeekError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--week") from None
 
 
 def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str, Any]:

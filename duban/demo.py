@@ -19,6 +19,7 @@ from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
 from domain.queries.completeness import completeness_view
 from domain.queries.indicators import indicator_values
+from domain.queries.plans import plan_of
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from domain.rules.glossary import FILE_KINDS, word, zh_date
@@ -69,8 +70,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         inbox = settings.resolved_inbox
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
         with session_scope(engine) as session:
-            plan = session.get(Plan, catalog.plan.id)
-            assert plan is not None
+            plan = plan_of(session, catalog.plan.id)
             batches = write_sample_inbox(session, plan, inbox / "sample", last_friday=last_friday)
         console.print(
             f"4. 示例报送（程序生成，非真实数据）共 {len(batches)} 周，在 {inbox / 'sample'}；"
@@ -92,8 +92,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
                 with_items=True,
                 pace_margin=get_settings().pace_margin,
             )
-            plan = session.get(Plan, catalog.plan.id)
-            assert plan is not None
+            plan = plan_of(session, catalog.plan.id)
             done = completeness_view(session, plan, last_friday)
             values = indicator_values(session, plan.id, as_of)
         render.status(console, view, item_limit=None)

@@ -25,7 +25,7 @@ from config.errors import NotFoundError
 from config.settings import Settings
 
 SERVER_TUNING = {
-    # measured on a 2-core machine: the defaults record ~40 task runs/s and drop events in bursts
+    # the defaults record too few task runs per second and drop events in bursts (BENCHMARKS.md)
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
@@ -65,8 +65,8 @@ def client_environment(settings: Settings) -> dict[str, str]:
 def prefect_client(settings: Settings, *, heartbeat: bool = False) -> Iterator[str]:
     """Point this process (and its children) at the Prefect API; yields the API URL.
 
-    Heartbeats cost ~1 s per flow run; they detect crashed runs of served deployments, so only
-    long-running processes (`duban serve`, `duban scheduler`) keep them.
+    Heartbeats detect crashed runs of served deployments but slow every flow run (BENCHMARKS.md),
+    so only long-running processes (`duban serve`, `duban scheduler`) keep them.
     """
     from prefect.settings import (  # noqa: PLC0415 - Prefect reads its settings when imported
         PREFECT_API_URL,

@@ -35,10 +35,10 @@ from models.enums import ItemState, Light
 if TYPE_CHECKING:
     from domain.queries.completeness import CompletenessView
     from domain.queries.escalation import PlannedNotice
-    from domain.queries.indicators import IndicatorValue
-    from domain.queries.items import ItemDetail
+    from domain.queries.item_detail import ItemDetail
     from domain.queries.status import StatusView
-    from domain.queries.sync import SyncReport
+    from domain.rules.indicators import IndicatorValue
+    from domain.rules.sync_report import SyncReport
     from domain.services.delivery import DeliveryReport
     from domain.services.intake.inbox import FileOutcome
     from tasks_catalog.schema import Catalog

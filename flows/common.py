@@ -22,13 +22,14 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.adapters.channels import ChannelError
 from domain.queries.calendar import ensure_calendar
+from domain.queries.plans import plan_of
 from domain.queries.status import resolve_plan
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
 from models.migrate import ready_engine
-from models.orm import CalendarDay, Plan
+from models.orm import CalendarDay
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -96,8 +97,7 @@ def outside_plan(plan_id: str, day: date) -> str | None:
     """Why ``day`` is outside what the plan's flows work on (before it, or more than a year
     after it ended), or None."""
     with session_scope(engine()) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         try:
             check_date(plan, day)
         except BriefingDateError as exc:

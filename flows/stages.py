@@ -26,6 +26,7 @@ from domain.queries.briefing_facts import escalation_levels
 from domain.queries.completeness import CompletenessView, completeness_view
 from domain.queries.escalation import all_due_notices, write_outbox
 from domain.queries.partitions import partition_label, partition_units
+from domain.queries.plans import plan_of
 from domain.queries.status import StatusView, status_view, task_page_status
 from domain.rules.dashboard import (
     ATTENTION,
@@ -47,7 +48,6 @@ from domain.services.intake.inbox import collect
 from flows.common import engine, logger, stage
 from models.db import session_scope
 from models.enums import Light, Status
-from models.orm import Plan
 
 
 def artifact_key(plan_id: str, *parts: str) -> str:
@@ -98,8 +98,7 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
             only_statuses=frozenset({Status.OVERDUE}),
             item_limit=OVERDUE_ROWS,
         )
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         # the last cycle whose report is due by now (on a Monday: last week's)
         cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
@@ -138,8 +137,7 @@ def plan_notices(
     :mod:`domain.queries.partitions`)."""
     ladder = load_ladder(get_settings().ladder)
     with session_scope(engine()) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         units = (
             None if partition is None else partition_units(session, plan_id, partition, partitions)
         )
@@ -181,8 +179,7 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     version of each key per run). Returns how many items are overdue."""
     view = lights.status
     with session_scope(engine()) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         levels = escalation_levels(session, plan, view.as_of, {i.id: i.due for i in view.items})
     create_markdown_artifact(
         plan_dashboard(view, lights.completeness),
@@ -234,8 +231,7 @@ def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
             only_statuses=ATTENTION,
             item_limit=ATTENTION_ROWS,
         )
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         levels = escalation_levels(session, plan, day, {i.id: i.due for i in view.items})
     (row,) = view.tasks
     create_markdown_artifact(
@@ -282,8 +278,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     """The week's briefing in every format, numbered and recorded."""
     settings = get_settings()
     with session_scope(engine()) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         issued = issue_briefing(
             session,
             plan,

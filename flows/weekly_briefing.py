@@ -19,12 +19,13 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from config.settings import get_settings
+from domain.queries.plans import plan_of
+from domain.rules.isoweek import IsoWeek
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope
-from models.orm import Plan
 
 
 class BriefingApproval(RunInput):
@@ -74,10 +75,9 @@ def weekly_briefing(
     """``week`` (2021-W52) picks that week's report day; else ``as_of`` (default today)."""
     pid, _, day = plan_and_day(plan_id, as_of)
     with session_scope(engine()) as session:
-        plan = session.get(Plan, pid)
-        assert plan is not None
+        plan = plan_of(session, pid)
         try:
-            day = report_day(session, plan, week) if week else day
+            day = report_day(session, plan, IsoWeek.parse(week)) if week else day
             check_date(plan, day)
         except ValueError as exc:
             raise RunFormError(f"周次或日期（week/as_of）有误：{exc}") from None

@@ -217,16 +217,10 @@ def session_scope(engine: Engine | None = None, *, rollback: bool = False) -> It
 
 
 def prefer_hash_joins(session: Session) -> None:
-    """For whole-table reports on PostgreSQL: no nested-loop joins for this transaction.
-
-    The status query left-joins grouped derived tables (state as of a date, open prerequisites,
-    later deadline changes) whose sizes PostgreSQL cannot estimate; it then picks nested loops
-    and a 75,000-item status took 140 s instead of 0.1 s (measured, see BENCHMARKS.md). Every such
-    query reads the whole plan, where hash joins are the right plan anyway.
-    """
+    """For whole-plan queries on PostgreSQL: no nested-loop joins and no JIT for this
+    transaction (the planner misjudges the grouped derived tables they join; see BENCHMARKS.md)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL enable_nestloop = off"))
-        # compiling these queries (JIT) cost 40–100 ms each at 10^6 items and saved less
         session.execute(text("SET LOCAL jit = off"))
 
 
@@ -240,15 +234,9 @@ def insert_rows(
     session: Session, model: type[DeclarativeBase], rows: Iterable[Mapping[str, Any]]
 ) -> int:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table in the session's
-    transaction, reading them as they come: a generator is never held whole in memory.
-    Returns how many rows it wrote.
-
-    A first load writes a million work items and as many transitions: on PostgreSQL a large
-    batch goes through ``COPY … FROM STDIN`` (one stream, no statement per row: about three
-    times faster than the driver's pipelined ``executemany`` at 10⁵ items); SQLite, other drivers
-    and small batches take an ordinary insert, :data:`INSERT_BATCH` rows at a time. Columns not
-    in the rows get their server defaults either way.
-    """
+    transaction, reading them as they come, and return how many were written. On PostgreSQL
+    (psycopg) a batch of :data:`COPY_FROM` rows or more goes through ``COPY … FROM STDIN``, else
+    :data:`INSERT_BATCH` rows per insert; columns not in the rows get their server defaults."""
     remaining = iter(rows)
     first = list(islice(remaining, COPY_FROM))
     if not first:

@@ -225,7 +225,7 @@ class WorkItem(Base):
     """The latest ``on_date`` of a move to ``submitted``: with ``moved_on`` the day it was done."""
     open_prerequisites: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """How many live dependencies of the item are on items not closed (nor retired): kept by
-    ``domain.queries.items.refresh_open_prerequisites`` when either side changes."""
+    ``domain.queries.prerequisites.refresh_open_prerequisites`` when either side changes."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

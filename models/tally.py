@@ -107,9 +107,8 @@ def _key(values: tuple[Any, ...]) -> Key:
 
 def recount_tally(session: Session, plan_id: str) -> int:
     """Rebuild the plan's tally from its items; returns the rows written. On PostgreSQL the
-    work items are locked against writes meanwhile (reads go on), and the tally against folds:
-    a fold committed after this transaction's DELETE began would leave its sums beside the
-    recount (found in review: 30 counted for 15 items)."""
+    work items are locked against writes meanwhile (reads go on), and the tally against folds,
+    whose sums would otherwise land beside the recount."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE work_item IN SHARE MODE"))
         session.execute(text("LOCK TABLE work_item_tally IN SHARE ROW EXCLUSIVE MODE"))

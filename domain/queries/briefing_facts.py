@@ -18,15 +18,14 @@ from domain.queries.calendar import fallback_warnings
 from domain.queries.completeness import completeness_view
 from domain.queries.indicators import indicator_values, nearest_of_kind
 from domain.queries.status import plan_status_select, subtree, task_rows
-from domain.rules.briefing.build import (
+from domain.rules.briefing.build import masthead_title, week_span
+from domain.rules.briefing.facts import (
     Facts,
     ItemFact,
     ProblemFact,
     TaskFact,
     TimelinessFact,
     UnitFact,
-    masthead_title,
-    week_span,
 )
 from models.enums import STATUS_LIGHT, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from pydantic import BaseModel
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
-from domain.rules.glossary import DEADLINE_CHANGES, ITEM_STATES, REPORT_STATES, word, zh_date
+from domain.queries.prerequisites import CHUNK, dependents, refresh_open_prerequisites
+from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import (
     FINISHED_STATES,
     ChangedMeanwhileError,
@@ -29,8 +29,6 @@ from models.orm import (
     Milestone,
     Plan,
     Report,
-    Task,
-    Unit,
     WorkItem,
 )
 
@@ -42,9 +40,6 @@ class Move:
     item_id: int
     from_state: ItemState | None
     to_state: ItemState
-
-
-CHUNK = 1000
 
 
 def record_moves(
@@ -128,107 +123,6 @@ def record_moves(
     session.flush()
 
 
-def dependents(session: Session, item_ids: Sequence[int]) -> set[int]:
-    """The items with a live dependency on any of ``item_ids``."""
-    out: set[int] = set()
-    for start in range(0, len(item_ids), CHUNK):
-        out.update(
-            session.scalars(
-                select(ItemDependency.item_id).where(
-                    ItemDependency.depends_on_item_id.in_(item_ids[start : start + CHUNK]),
-                    ItemDependency.retired_on.is_(None),
-                )
-            )
-        )
-    return out
-
-
-def refresh_open_prerequisites(
-    session: Session, item_ids: Collection[int], *, lock_prerequisites: bool = False
-) -> None:
-    """Recount ``work_item.open_prerequisites`` of these items from their live dependencies
-    (a grouped count per chunk, then an update of the counts that changed, by primary key).
-
-    The items' rows are locked first, so two transactions closing two prerequisites of one item
-    count one after the other (each count a statement after the lock: under PostgreSQL's read
-    committed it sees the other's committed close). ``lock_prerequisites`` (the sync, which adds
-    dependencies) also share-locks their prerequisites first, so a prerequisite closed at the
-    same time either is closed before the count or waits and then sees the new dependency.
-    """
-    predecessor = aliased(WorkItem)
-    ids = sorted(item_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        live = [ItemDependency.item_id.in_(chunk), ItemDependency.retired_on.is_(None)]
-        if lock_prerequisites:
-            session.execute(
-                select(WorkItem.id)
-                .where(WorkItem.id.in_(select(ItemDependency.depends_on_item_id).where(*live)))
-                .order_by(WorkItem.id)
-                .with_for_update(read=True)
-            ).all()
-        current: dict[int, int] = {
-            row[0]: row[1]
-            for row in session.execute(
-                select(WorkItem.id, WorkItem.open_prerequisites)
-                .where(WorkItem.id.in_(chunk))
-                .order_by(WorkItem.id)
-                .with_for_update()
-            )
-        }
-        open_counts = (
-            select(ItemDependency.item_id, func.count())
-            .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
-            .where(
-                *live,
-                predecessor.state.not_in(finished_values()),
-            )
-            .group_by(ItemDependency.item_id)
-        )
-        counts: dict[int, int] = {row[0]: row[1] for row in session.execute(open_counts)}
-        changed = [
-            {"id": item_id, "open_prerequisites": counts.get(item_id, 0)}
-            for item_id, now in current.items()
-            if now != counts.get(item_id, 0)
-        ]
-        if changed:
-            session.execute(update(WorkItem), changed)
-
-
-def count_open_prerequisites(session: Session, plan_id: str) -> None:
-    """Set ``work_item.open_prerequisites`` for a whole plan in two statements (a plan's first
-    load: 278,000 dependencies at 10^6 items, where the chunked refresh took ~20 s)."""
-    predecessor, dependent = aliased(WorkItem), aliased(WorkItem)
-    counts = (
-        select(ItemDependency.item_id, func.count().label("n"))
-        .join(predecessor, predecessor.id == ItemDependency.depends_on_item_id)
-        .join(dependent, dependent.id == ItemDependency.item_id)
-        .where(
-            dependent.plan_id == plan_id,
-            ItemDependency.retired_on.is_(None),
-            predecessor.state.not_in(finished_values()),
-        )
-        .group_by(ItemDependency.item_id)
-        .subquery("open_counts")
-    )
-    session.execute(
-        update(WorkItem)
-        .where(
-            WorkItem.plan_id == plan_id,
-            WorkItem.open_prerequisites != 0,
-            WorkItem.id.not_in(select(counts.c.item_id)),
-        )
-        .values(open_prerequisites=0)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(WorkItem)
-        .where(WorkItem.id == counts.c.item_id, WorkItem.open_prerequisites != counts.c.n)
-        .values(open_prerequisites=counts.c.n)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def move_item(
     session: Session, item_id: int, to_state: ItemState, *, actor: str, reason: str | None
 ) -> Move:
@@ -249,163 +143,6 @@ def move_item(
         on_date=clock.local_date(clock.now(), row.timezone),
     )
     return move
-
-
-class Event(BaseModel):
-    """One entry of an item's record: a state change or a deadline change."""
-
-    at: datetime
-    kind: str  # "state" | "deadline"
-    summary: str
-    actor: str
-    reason: str | None
-
-
-class Prerequisite(BaseModel):
-    """An item this one waits for, with its current state."""
-
-    id: int
-    key: str
-    title: str
-    unit_name: str
-    due: date
-    state: ItemState
-
-
-class ItemDetail(BaseModel):
-    """Everything about one work item, for `duban item show`."""
-
-    id: int
-    key: str
-    task: str
-    milestone: str
-    title: str
-    deliverable: str
-    evidence: list[str]
-    unit: str
-    unit_name: str
-    timezone: str
-    start: date
-    due: date
-    original_due: date
-    state: ItemState
-    percent: int
-    prerequisites: list[Prerequisite]
-    dependents: int
-    events: list[Event]
-
-
-def _report_summary(report: Report) -> str:
-    state = word(REPORT_STATES, report.state)
-    parts = [f"报送 {state} {report.percent}%（报送期 {zh_date(report.period)}）"]
-    for label, value in (
-        ("进展", report.note),
-        ("问题", report.problem),
-        ("下步", report.next_steps),
-        ("佐证", report.evidence),
-    ):
-        if value:
-            parts.append(f"{label}：{value}")
-    return " · ".join(parts)
-
-
-def item_detail(session: Session, item_id: int) -> ItemDetail:
-    """The item with its prerequisites and its full record, oldest event first."""
-    row = session.execute(
-        select(WorkItem, Milestone, Task.code, Unit.code, Unit.name, Plan.timezone)
-        .join(Milestone, Milestone.id == WorkItem.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Unit, Unit.id == WorkItem.unit_id)
-        .join(Plan, Plan.id == WorkItem.plan_id)
-        .where(WorkItem.id == item_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFoundError(f"没有事项 {item_id}")
-    item, milestone, task_code, unit_code, unit_name, tz = row
-    events = (
-        [
-            Event(
-                at=t.at,
-                kind="state",
-                summary=f"{word(ITEM_STATES, t.from_state) if t.from_state else '∅'} → "
-                f"{word(ITEM_STATES, t.to_state)}",
-                actor=t.actor,
-                reason=t.reason,
-            )
-            for t in session.scalars(
-                select(ItemTransition).where(ItemTransition.item_id == item_id)
-            )
-        ]
-        + [
-            Event(
-                at=d.at,
-                kind="deadline",
-                summary=f"完成时限 {zh_date(d.old_due)} → {zh_date(d.new_due)}"
-                f"（{word(DEADLINE_CHANGES, d.kind)}）",
-                actor=d.actor,
-                reason=d.reason,
-            )
-            for d in session.scalars(
-                select(DeadlineChange).where(DeadlineChange.item_id == item_id)
-            )
-        ]
-        + [
-            Event(
-                at=r.received_at,
-                kind="report",
-                summary=_report_summary(r),
-                actor=r.actor,
-                reason=None,
-            )
-            for r in session.scalars(select(Report).where(Report.item_id == item_id))
-        ]
-    )
-    pred = aliased(WorkItem)
-    pred_milestone = aliased(Milestone)
-    pred_unit = aliased(Unit)
-    prerequisites = [
-        Prerequisite(
-            id=p.id,
-            key=f"{m.code}/{u.code}/{p.occurrence}",
-            title=m.title,
-            unit_name=u.name,
-            due=p.due,
-            state=ItemState(p.state),
-        )
-        for p, m, u in session.execute(
-            select(pred, pred_milestone, pred_unit)
-            .join(ItemDependency, ItemDependency.depends_on_item_id == pred.id)
-            .join(pred_milestone, pred_milestone.id == pred.milestone_id)
-            .join(pred_unit, pred_unit.id == pred.unit_id)
-            .where(ItemDependency.item_id == item_id, ItemDependency.retired_on.is_(None))
-            .order_by(pred.due, pred.id)
-        )
-    ]
-    dependents = session.scalar(
-        select(func.count())
-        .select_from(ItemDependency)
-        .where(ItemDependency.depends_on_item_id == item_id, ItemDependency.retired_on.is_(None))
-    )
-    return ItemDetail(
-        id=item.id,
-        key=f"{milestone.code}/{unit_code}/{item.occurrence}",
-        task=task_code,
-        milestone=milestone.code,
-        title=milestone.title,
-        deliverable=milestone.deliverable,
-        evidence=list(milestone.evidence),
-        unit=unit_code,
-        unit_name=unit_name,
-        timezone=tz,
-        start=item.start,
-        due=item.due,
-        original_due=item.original_due,
-        state=ItemState(item.state),
-        percent=item.percent,
-        prerequisites=prerequisites,
-        dependents=dependents or 0,
-        events=sorted(events, key=lambda e: e.at),
-    )
 
 
 def verify_item(session: Session, item_id: int, *, actor: str, note: str | None) -> Move:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from config.errors import InputError
 
 if TYPE_CHECKING:
-    from domain.queries.sync import SyncReport
+    from domain.rules.sync_report import SyncReport
 
 MASS_RETIRE_SHARE = 0.2
 """A sync retiring more than this share of the open items is refused unless explicitly allowed."""

@@ -14,13 +14,8 @@ from sqlalchemy import Engine, select
 from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.leases import holder_tag
-from domain.services.delivery import (
-    DeliveryReport,
-    Recipient,
-    send_and_confirm,
-    unit_recipients,
-    write_message,
-)
+from domain.services.delivery import DeliveryReport, send_and_confirm
+from domain.services.messages import Recipient, unit_recipients, write_message
 from models.db import session_scope
 from models.orm import Message, Plan, Unit
 

@@ -1,43 +1,28 @@
-"""Delivering the outbox: one digest per recipient per run, a daily cap, retries, quiet hours.
+"""Delivering the outbox: one digest per recipient per run, at most ``cap`` a day, and only in
+working hours on working days.
 
-Delivery happens in three steps, each committed before the next, so a crash loses nothing and
-repeats nothing that was confirmed:
-
-1. **prepare** (one transaction): pending notices whose item is done or whose due date moved are
-   skipped (with the reason); the rest are grouped by recipient (a unit and a role: the owner's
-   liaison or head, the coordinator, the leadership), rendered from
-   ``templates/notice_digest.txt.j2`` with the working days counted *now*, and written as
-   ``message`` rows in state ``sending``, linked to their notices;
-2. **send** each message through its channel (outside any transaction);
-3. **confirm** (one transaction per message): ``sent``, or ``failed`` with the error, the notices
-   left pending with a back-off.
-
-A message found still ``sending`` by a later run (the process died between 2 and 3) is taken
-over (:mod:`domain.adapters.leases`: at once when its dead holder ran on this machine, else after a
-10-minute lease on the wall clock, also when a day is replayed ``--as-of``) and sent again under
-the same message id: the file channel overwrites the same file, mail carries the same
-``Message-ID`` (:func:`domain.adapters.channels.mail_id`) so a receiving server can drop the copy.
-At most
-``daily_cap`` digests per recipient per day; nothing outside working hours on working days.
+Three steps, each committed before the next, so a crash loses nothing and repeats nothing that
+was confirmed: :func:`prepare` skips stale notices and writes each recipient's digest
+``sending``; each message is sent outside any transaction; :func:`send_and_confirm` marks it
+``sent``, or ``failed`` with its notices left pending under a back-off. A message a dead run
+left ``sending`` is taken over (:mod:`domain.adapters.leases`) and sent again under the same
+message id, so the file channel overwrites its file and a mail server can drop the copy.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
-from config.ladder import load_ladder
 from config.settings import delivery_window, get_settings
 from domain.adapters import leases
 from domain.adapters.channels import (
@@ -47,30 +32,19 @@ from domain.adapters.channels import (
     FileChannel,
     OutgoingMessage,
     SmtpChannel,
-    channel_for,
 )
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.queries.calendar import ensure_calendar
-from domain.rules.glossary import CONTACT_ROLES, ITEM_STATES, word, zh_date
+from domain.queries.outbox import delivered, digests_today
+from domain.queries.plans import plan_of
+from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
+from domain.services.digest import Digest, digest_template, ladder_rungs
+from domain.services.messages import LEASE
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
-from models.orm import (
-    CalendarDay,
-    Contact,
-    Message,
-    Milestone,
-    Notice,
-    NoticeDelivery,
-    Plan,
-    Task,
-    Unit,
-    WorkItem,
-)
-from templates import TEMPLATES_DIR
-
-LIVE_MESSAGES = ("sent", "sending")
+from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan, Unit, WorkItem
 
 
 @dataclass(frozen=True)
@@ -127,8 +101,7 @@ def _deliver(
 ) -> DeliveryReport:
     report = DeliveryReport()
     with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
@@ -145,17 +118,11 @@ def _deliver(
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)
     with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         fresh = prepare(session, plan, cap=cap, report=report, token=token)
     for message_id in fresh:
         send_and_confirm(engine, message_id, channel, report, token)
     return report
-
-
-LEASE = timedelta(minutes=10)
-"""How long, on the wall clock, a run on another machine may hold a message it is about to send
-before another run may take it over (:mod:`domain.adapters.leases`)."""
 
 
 def _claim(session: Session, message_id: int, token: str) -> bool:
@@ -227,15 +194,17 @@ def prepare(
         )
     )
     pending = _skip_stale(session, pending, report)
-    done = _delivered(session, [n.id for n in pending])
+    done = delivered(session, [n.id for n in pending])
     groups: dict[str, list[Notice]] = defaultdict(list)
     for notice in pending:
         for role in notice.roles:
             unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
-    sent_today = _sent_today(session, plan, today)
-    digest = Digest(session, plan, units, by_id, _template(), now, today, token, _rungs())
+    sent_today = digests_today(session, plan, today)
+    digest = Digest(
+        session, plan, units, by_id, digest_template(), now, today, token, ladder_rungs()
+    )
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -318,8 +287,7 @@ def send_and_confirm(
         assert m is not None
         if m.status != "sending" or m.claimed_by != holder_tag(token):
             return  # our lease ran out and another run took the message over
-        plan = session.get(Plan, m.plan_id)
-        assert plan is not None
+        plan = plan_of(session, m.plan_id)
         now = clock.now()
         notices = list(
             session.scalars(
@@ -339,7 +307,7 @@ def send_and_confirm(
         m.status, m.sent_at = "sent", now
         m.sent_on = clock.local_date(now, plan.timezone)
         report.sent.append(Sent.of(m))
-        done = _delivered(session, [n.id for n in notices], statuses=("sent",))
+        done = delivered(session, [n.id for n in notices], statuses=("sent",))
         units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == m.plan_id))}
         by_code = {u.code: u for u in units.values()}
         for n in notices:
@@ -369,197 +337,6 @@ def _recipient(
     return units[code], "head" if role == "leadership" else "liaison"
 
 
-def _template() -> Template:
-    # plain text for mail bodies and files: HTML escaping does not apply
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        undefined=StrictUndefined,
-        autoescape=False,  # noqa: S701 - plain-text template, not HTML
-        keep_trailing_newline=True,
-    )
-    return env.get_template("notice_digest.txt.j2")
-
-
-def _sent_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
-    rows = session.execute(
-        select(Message.recipient, func.count().label("n"))
-        .where(
-            Message.plan_id == plan.id,
-            Message.briefing_id.is_(None),  # briefings do not count against the digest cap
-            or_(
-                and_(Message.status == "sent", Message.sent_on == today),
-                and_(Message.status == "sending", Message.created_on == today),
-            ),
-        )
-        .group_by(Message.recipient)
-    )
-    return {r.recipient: r.n for r in rows}
-
-
-def _delivered(
-    session: Session, notice_ids: list[int], statuses: tuple[str, ...] = LIVE_MESSAGES
-) -> set[tuple[int, str]]:
-    """(notice, recipient) pairs already sent (or being sent), so none is sent twice."""
-    if not notice_ids:
-        return set()
-    return {
-        (row.notice_id, row.recipient)
-        for row in session.execute(
-            select(NoticeDelivery.notice_id, Message.recipient)
-            .join(Message, Message.id == NoticeDelivery.message_id)
-            .where(NoticeDelivery.notice_id.in_(notice_ids), Message.status.in_(statuses))
-        )
-    }
-
-
-@dataclass
-class Digest:
-    """Renders one recipient's digest and records it as a ``sending`` message."""
-
-    session: Session
-    plan: Plan
-    units: dict[str, Unit]
-    by_id: dict[int, Unit]
-    template: Template
-    now: datetime
-    today: date
-    token: str
-    rungs: dict[str, tuple[int, int]]
-
-    def write(self, recipient: str, notices: list[Notice]) -> int:
-        code, who = recipient.split("/")
-        unit = self.units[code]
-        contact = self.session.scalars(
-            select(Contact).where(Contact.unit_id == unit.id, Contact.role == who)
-        ).first()
-        address = contact.email if contact else None
-        urls = list(contact.addresses) if contact else []
-        items = _digest_items(self.session, notices, self.by_id, self.today)
-        overdue = sum(1 for i in items if i.overdue > 0)
-        soon = len(items) - overdue
-        own = any(n.unit_id == unit.id for n in notices)
-        others = any(n.unit_id != unit.id for n in notices)
-        body = self.template.render(
-            recipient_name=unit.name,
-            role_label=CONTACT_ROLES.get(who, ""),
-            plan_title=self.plan.title,
-            as_of_zh=zh_date(self.today),
-            items=items,
-            coordinator_name=self.units[self.plan.coordinator_code].name,
-            unit_code=unit.code,
-            top_rung=_top_rung(notices, self.rungs),
-            overdue_count=overdue,
-            own=own,
-            others=others,
-        )
-        body = re.sub(r"\n{3,}", "\n\n", body)  # optional paragraphs leave no gaps
-        parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
-        subject = f"【督办】{unit.name}：" + "、".join(parts)
-        message_id = write_message(
-            self.session,
-            self.plan,
-            Recipient(recipient, address, urls),
-            subject=subject,
-            body=body,
-            token=self.token,
-            now=self.now,
-        )
-        self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message_id) for n in notices)
-        return message_id
-
-
-def _top_rung(notices: list[Notice], rungs: dict[str, tuple[int, int]]) -> bool:
-    """Whether a notice stands on the last level of its ladder (the digest then says the items
-    are reported to the leadership). Notices outside the ladder (missing reports, pace) never do."""
-    return any(place == count - 1 for place, count in (rungs.get(n.level, (0, 0)) for n in notices))
-
-
-def _rungs() -> dict[str, tuple[int, int]]:
-    return load_ladder(get_settings().ladder).rungs()
-
-
-@dataclass(frozen=True)
-class DigestItem:
-    """One line of a digest."""
-
-    item_id: int | None
-    level_name: str
-    task: str
-    milestone: str
-    title: str
-    unit_name: str
-    due_zh: str
-    timing: str
-    overdue: int
-    state_label: str
-    percent: int
-    evidence: str
-
-
-def _timing(kind: str, overdue: int, percent: int) -> str:
-    if kind == "behind_pace":
-        return f"当前进度{percent}%，滞后于序时进度"
-    if kind == "missing_report":
-        return (
-            f"本期进展未报送（截止日已过{overdue}个工作日）" if overdue else "本期进展今天截止报送"
-        )
-    if overdue > 0:
-        return f"已逾期{overdue}个工作日"
-    return "今天到期" if overdue == 0 else f"还剩{-overdue}个工作日"
-
-
-def _digest_items(
-    session: Session, notices: list[Notice], units: dict[int, Unit], today: date
-) -> list[DigestItem]:
-    """The digest's lines, with working days counted on the day it is sent."""
-    ids = [n.item_id for n in notices if n.item_id is not None]
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(
-                WorkItem.id,
-                WorkItem.state,
-                WorkItem.percent,
-                WorkItem.due,
-                Milestone.code,
-                Milestone.title,
-                Milestone.evidence,
-                Task.code.label("task"),
-            )
-            .join(Milestone, Milestone.id == WorkItem.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .where(WorkItem.id.in_(ids))
-        )
-    }
-    days = {today} | {n.due for n in notices if n.due}
-    ensure_calendar(session, *days)
-    ordinal = {
-        d.day: d.ordinal
-        for d in session.scalars(select(CalendarDay).where(CalendarDay.day.in_(days)))
-    }
-    out = []
-    for n in sorted(notices, key=lambda n: (n.due or date.min, n.item_id or 0)):
-        r = rows.get(n.item_id or -1)
-        overdue = ordinal[today] - ordinal[n.due] if n.due else 0
-        out.append(
-            DigestItem(
-                item_id=n.item_id,
-                level_name=n.level_name,
-                task=r.task if r else "",
-                milestone=r.code if r else "",
-                title=r.title if r else "进展报送",
-                unit_name=units[n.unit_id].name,
-                due_zh=zh_date(n.due) if n.due else "",
-                timing=_timing(n.kind, overdue, r.percent if r else 0),
-                overdue=overdue,
-                state_label=ITEM_STATES[ItemState(r.state)] if r else "",
-                percent=r.percent if r else 0,
-                evidence="、".join(r.evidence or []) if r else "",
-            )
-        )
-    return out
-
-
 def resend_notice(
     engine: Engine, notice_id: int, *, channel: Channel | None = None
 ) -> DeliveryReport:
@@ -578,8 +355,7 @@ def _resend_notice(
         notice = session.get(Notice, notice_id)
         if notice is None:
             raise NotFoundError(f"没有提醒 {notice_id}")
-        plan = session.get(Plan, notice.plan_id)
-        assert plan is not None
+        plan = plan_of(session, notice.plan_id)
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
         by_id = {u.id: u for u in units.values()}
         now = clock.now()
@@ -588,11 +364,11 @@ def _resend_notice(
             plan,
             units,
             by_id,
-            _template(),
+            digest_template(),
             now,
             clock.local_date(now, plan.timezone),
             token,
-            _rungs(),
+            ladder_rungs(),
         )
         notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
         ids = []
@@ -602,64 +378,3 @@ def _resend_notice(
     for message_id in ids:
         send_and_confirm(engine, message_id, channel, report, token)
     return report
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a message can go to: ``unit/role``, with the contact's address and URLs."""
-
-    key: str
-    email: str | None
-    urls: list[str]
-
-
-def unit_recipients(session: Session, unit: Unit) -> list[Recipient]:
-    """Every contact of a unit, in catalogue order."""
-    return [
-        Recipient(f"{unit.code}/{c.role}", c.email, list(c.addresses))
-        for c in session.scalars(
-            select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id)
-        )
-    ]
-
-
-def write_message(
-    session: Session,
-    plan: Plan,
-    to: Recipient,
-    *,
-    subject: str,
-    body: str,
-    token: str,
-    html: str | None = None,
-    attachments: list[str] | None = None,
-    briefing_id: int | None = None,
-    briefing_checksum: str | None = None,
-    now: datetime | None = None,
-) -> int:
-    """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
-    (another run takes over after it); :func:`send_and_confirm` sends it. Returns its id."""
-    now = now or clock.now()
-    leases.require_running(holder_tag(token))
-    chosen = channel_for(to.email, to.urls)
-    message = Message(
-        plan_id=plan.id,
-        recipient=to.key,
-        address=" ".join(to.urls) if chosen.name == "webhook" else to.email,
-        channel=chosen.name,
-        subject=subject,
-        body=body,
-        html=html,
-        attachments=attachments,
-        briefing_id=briefing_id,
-        briefing_checksum=briefing_checksum,
-        created_on=clock.local_date(now, plan.timezone),
-        created_at=now,
-        status="sending",
-        attempts=1,
-        next_attempt_at=wall_now() + LEASE,
-        claimed_by=holder_tag(token),
-    )
-    session.add(message)
-    session.flush()
-    return message.id

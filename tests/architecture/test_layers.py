@@ -31,20 +31,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 KNOWN_CROSSINGS: set[tuple[str, str]] = {
     ("domain.queries.escalation", "domain.adapters"),
     ("domain.queries.escalation", "domain.services"),
-    ("domain.rules.briefing.build", "domain.queries"),
     ("domain.rules.dashboard", "domain.queries"),
-    ("domain.rules.retirement", "domain.queries"),
 }
 """Crossings still to be mended, each with the module that crosses; the list only shrinks."""
 
 MAX_LINES = 400
 LONG_MODULES: set[str] = {
     "domain.queries.escalation",
-    "domain.queries.items",
     "domain.queries.status",
-    "domain.queries.sync",
-    "domain.rules.briefing.build",
-    "domain.services.delivery",
 }
 """Modules over ``MAX_LINES`` still to be split along their seams; the list only shrinks."""
 

@@ -6,22 +6,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.rules.briefing import build
-from domain.rules.briefing.build import (
+from domain.rules.briefing import lists
+from domain.rules.briefing.build import build_briefing, changes, overview, task_light
+from domain.rules.briefing.facts import (
     Facts,
     ItemFact,
     ProblemFact,
     TaskFact,
     TimelinessFact,
     UnitFact,
-    build_briefing,
-    changes,
-    overdue_rows,
-    overview,
-    rankings,
-    task_light,
-    upcoming_rows,
 )
+from domain.rules.briefing.lists import overdue_rows, upcoming_rows
+from domain.rules.briefing.rankings import rankings
 from models.enums import Light, Status
 
 AS_OF = date(2021, 10, 15)
@@ -114,11 +110,11 @@ def test_a_milestone_overdue_at_many_units_is_one_row_and_the_list_is_capped() -
     ]
     singles = [
         item(100 + n, S.OVERDUE, milestone=f"T09-M{n}", unit="mzj", left=-100 - n)
-        for n in range(build.OVERDUE_ROWS + 2)
+        for n in range(lists.OVERDUE_ROWS + 2)
     ]
     rows, total, hidden = overdue_rows(fanned + singles, {}, {5: "说明"})
-    assert total == 40 + build.OVERDUE_ROWS + 2
-    assert len(rows) == build.OVERDUE_ROWS
+    assert total == 40 + lists.OVERDUE_ROWS + 2
+    assert len(rows) == lists.OVERDUE_ROWS
     collapsed = [r for r in rows if r.units > 1]
     # the 40-unit row is the least overdue (40 days), so it is cut with one single
     assert collapsed == []

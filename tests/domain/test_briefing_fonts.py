@@ -8,7 +8,8 @@ from pathlib import Path
 from config.settings import get_settings
 from domain.adapters.briefing.charts import task_progress
 from domain.adapters.briefing.fonts import OFFICIAL, choose_fonts, missing_characters
-from domain.rules.briefing.build import Facts, ItemFact, TaskFact, build_briefing
+from domain.rules.briefing.build import build_briefing
+from domain.rules.briefing.facts import Facts, ItemFact, TaskFact
 from models.enums import Status
 from tasks_catalog.loader import load_catalog
 

@@ -18,7 +18,8 @@ from domain.adapters.leases import Process, hold, holder_tag, release, wall_now
 from domain.queries.escalation import all_due_notices, due_notices, write_outbox
 from domain.queries.items import extend_item
 from domain.queries.sync import sync_catalog
-from domain.services.delivery import LEASE, deliver
+from domain.services.delivery import deliver
+from domain.services.messages import LEASE
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.orm import Message, Notice, Plan

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from config.settings import Settings
-from domain.queries.indicators import indicator_values, light_for
+from domain.queries.indicators import indicator_values
 from domain.queries.sync import sync_catalog
+from domain.rules.indicators import light_for
 from models.clock import frozen_time
 from models.db import session_scope
 from models.enums import Light

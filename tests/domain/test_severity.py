@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.ladder import Ladder, load_ladder
-from domain.services.delivery import _top_rung
+from domain.services.digest import top_rung as _top_rung
 from models.orm import Notice
 
 

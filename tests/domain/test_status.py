@@ -12,7 +12,8 @@ from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import workday_ordinal
-from domain.queries.items import count_open_prerequisites, extend_item, move_item, verify_item
+from domain.queries.items import extend_item, move_item, verify_item
+from domain.queries.prerequisites import count_open_prerequisites
 from domain.queries.status import (
     history_settled,
     item_status_select,

@@ -287,7 +287,7 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
 
     runner = CliRunner()
     for args, hint in (
-        (["run", "weekly-briefing", "--week", "banana"], "不是 2021-W52 这样的周次"),
+        (["run", "weekly-briefing", "--week", "banana"], "不是ISO周"),
         (["run", "weekly-briefing", "--week", "2019-W10"], "早于规划起始日"),
         (["run", "nosuch"], "没有流程 'nosuch'"),
         (["run", "daily-cycle", "--week", "2021-W41"], "只用于 weekly-briefing"),

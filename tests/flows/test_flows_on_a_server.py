@@ -222,7 +222,7 @@ def test_the_scheduler_command_runs_and_stops_on_ctrl_c(
 def test_a_typo_in_the_run_form_fails_the_run_without_an_alert(on_server: Engine) -> None:
     from flows.common import RunFormError  # noqa: PLC0415
 
-    with pytest.raises(RunFormError, match="不是 2021-W52 这样的周次"):
+    with pytest.raises(RunFormError, match="不是ISO周"):
         weekly_briefing(plan_id="demo-plan", week="banana", send=False)
     with session_scope(on_server) as session:
         alerts = session.scalars(select(Message).where(Message.subject.like("【督办系统】%"))).all()

@@ -22,15 +22,10 @@ from config.settings import get_settings
 from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.leases import holder_tag
+from domain.queries.plans import plan_of
 from domain.rules.briefing.build import masthead_title
-from domain.services.delivery import (
-    DeliveryReport,
-    Recipient,
-    Sent,
-    send_and_confirm,
-    unit_recipients,
-    write_message,
-)
+from domain.services.delivery import DeliveryReport, Sent, send_and_confirm
+from domain.services.messages import Recipient, unit_recipients, write_message
 from models import clock
 from models.db import session_scope
 from models.orm import Briefing, Message, Plan, Unit
@@ -72,8 +67,7 @@ def distribute_briefing(
     with session_scope(engine) as session:
         record = session.get(Briefing, briefing_id)
         assert record is not None
-        plan = session.get(Plan, record.plan_id)
-        assert plan is not None
+        plan = plan_of(session, record.plan_id)
         session.expunge(plan)
         files = dict(record.files)
         masthead = masthead_title(plan.title, plan.briefing_title)

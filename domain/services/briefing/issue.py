@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from domain.adapters.briefing.fonts import choose_fonts
 from domain.adapters.files import write_atomically
 from domain.queries.briefing_facts import gather
 from domain.queries.calendar import ensure_calendar
-from domain.rules.briefing.build import build_briefing, week_key
+from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.layout import (
     ChartBlock,
     ListBlock,
@@ -40,12 +39,12 @@ from domain.rules.briefing.layout import (
 )
 from domain.rules.briefing.model import Briefing
 from domain.rules.glossary import zh_date
+from domain.rules.isoweek import IsoWeek
 from models import clock
 from models.orm import Briefing as BriefingRecord
 from models.orm import CalendarDay, Plan
 
 FORMATS = ("md", "html", "docx")
-_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 LATE_AFTER_PLAN = timedelta(days=366)
 """A briefing may be dated up to a year after the plan's period (the final summing up)."""
 
@@ -54,25 +53,13 @@ class BriefingDateError(ValueError):
     """The date asked for is outside what a briefing of this plan can describe."""
 
 
-def parse_week(text: str) -> date:
-    """``2021-W52`` → that week's Monday; ValueError if it is not a week."""
-    match = _WEEK.match(text.strip())
-    if match is None:
-        raise ValueError(f"“{text}”不是 2021-W52 这样的周次")
-    year, week = int(match.group(1)), int(match.group(2))
-    try:
-        return date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise ValueError(f"{year}年没有第{week}周（ISO 周）") from None
-
-
-def report_day(session: Session, plan: Plan, week: str) -> date:
+def report_day(session: Session, plan: Plan, week: IsoWeek) -> date:
     """The date a week's briefing is dated: its reporting due day (weekly plans; Friday for
     monthly ones), moved back to the last working day of the week if that is a holiday."""
-    monday = parse_week(week)
+    monday = week.monday
     weekday = plan.reporting_due if plan.reporting_cycle == "weekly" else 5
     day = monday + timedelta(days=min(max(weekday, 1), 7) - 1)
-    ensure_calendar(session, monday, monday + timedelta(days=6))
+    ensure_calendar(session, monday, week.sunday)
     workdays = session.scalars(
         select(CalendarDay.day).where(
             CalendarDay.day.between(monday, day), CalendarDay.is_workday.is_(True)
@@ -114,18 +101,18 @@ class Issued:
 
 
 def _record_for(
-    session: Session, plan: Plan, week: str, as_of: date, actor: str
+    session: Session, plan: Plan, week: IsoWeek, as_of: date, actor: str
 ) -> tuple[BriefingRecord, bool]:
     """The week's record, created with the next number of its ISO year if new (flushed at
     once, so a concurrent generation of another week fails here, before any file is written)."""
     record = session.scalars(
         select(BriefingRecord)
-        .where(BriefingRecord.plan_id == plan.id, BriefingRecord.week == week)
+        .where(BriefingRecord.plan_id == plan.id, BriefingRecord.week == str(week))
         .with_for_update()
     ).one_or_none()
     if record is not None:
         return record, False
-    year = parse_week(week).isocalendar().year
+    year = week.year
     last = session.scalar(
         select(func.max(BriefingRecord.number)).where(
             BriefingRecord.plan_id == plan.id, BriefingRecord.year == year
@@ -134,7 +121,7 @@ def _record_for(
     now = clock.now()
     record = BriefingRecord(
         plan_id=plan.id,
-        week=week,
+        week=str(week),
         year=year,
         number=(last or 0) + 1,
         as_of=as_of,
@@ -153,14 +140,14 @@ def _record_for(
     return record, True
 
 
-def previous_date(session: Session, plan: Plan, week: str, as_of: date) -> date:
+def previous_date(session: Session, plan: Plan, week: IsoWeek, as_of: date) -> date:
     """What "since last week" means: the date of the previous briefing if it is at most two
     weeks old (briefings are not always exactly seven days apart: a Friday holiday moves one),
     else a week before ``as_of``."""
     last = session.scalar(
         select(func.max(BriefingRecord.as_of)).where(
             BriefingRecord.plan_id == plan.id,
-            BriefingRecord.week != week,
+            BriefingRecord.week != str(week),
             BriefingRecord.as_of < as_of,
         )
     )
@@ -202,7 +189,7 @@ def issue_briefing(
     is outside the plan; OSError if the files cannot be written: the caller's transaction then
     rolls back and nothing is recorded)."""
     check_date(plan, as_of)
-    week = week_key(as_of)
+    week = IsoWeek.of(as_of)
     record, new = _record_for(session, plan, week, as_of, actor)
     facts = gather(
         session,
@@ -216,7 +203,7 @@ def issue_briefing(
     )
     view = build_briefing(facts)
     checksum = hashlib.sha256(view.numbers().encode("utf-8")).hexdigest()
-    folder = out / plan.id / week
+    folder = out / plan.id / str(week)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"brief-{week}"
     charts: dict[str, Path] = {"tasks": task_progress(view, folder / f"{stem}-tasks.png").path}

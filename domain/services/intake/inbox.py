@@ -40,12 +40,13 @@ from domain.adapters.intake.claims import (
 )
 from domain.adapters.intake.identity import UNSIGNED
 from domain.adapters.intake.readers import read_report_file
+from domain.queries.plans import plan_of
 from domain.queries.report_landing import Landed, check, land
 from domain.rules.lifecycle import ChangedMeanwhileError
 from models import clock
 from models.db import session_scope
 from models.home_lock import home_lock
-from models.orm import InboxFile, Plan
+from models.orm import InboxFile
 from models.tally import fold_tally
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a county department's workbook is well under 1 MB
@@ -96,8 +97,7 @@ def collect(
     unsigned files of this run (``duban collect --trusted``); they land under that name.
     ``home``: the data directory whose lock each file's landing holds (default: the setting)."""
     with session_scope(engine) as session:
-        plan = session.get(Plan, plan_id)
-        assert plan is not None
+        plan = plan_of(session, plan_id)
         day = clock.local_date(clock.now(), plan.timezone)
     outcomes: list[FileOutcome] = []
     if inbox.is_dir():
@@ -203,8 +203,7 @@ def _in_transaction(
     session: Session, run: _Run, shown: str, data: bytes, digest: str
 ) -> _First | list[Problem] | _Landing:
     """Within the file's transaction: its first landing, its problems, or its landing."""
-    plan = session.get(Plan, run.plan_id)
-    assert plan is not None
+    plan = plan_of(session, run.plan_id)
     earlier = _earlier(session, run.plan_id, digest)
     if earlier is not None:
         return earlier

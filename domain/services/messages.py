@@ -1,0 +1,81 @@
+"""Writing an outbox message (a digest, a briefing, an alert) ``sending`` under a run's lease."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.adapters import leases
+from domain.adapters.channels import channel_for
+from domain.adapters.leases import holder_tag, wall_now
+from models import clock
+from models.orm import Contact, Message, Plan, Unit
+
+LEASE = timedelta(minutes=10)
+"""How long, on the wall clock, a run on another machine may hold a message it is about to send
+before another run may take it over (:mod:`domain.adapters.leases`)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a message can go to: ``unit/role``, with the contact's address and URLs."""
+
+    key: str
+    email: str | None
+    urls: list[str]
+
+
+def unit_recipients(session: Session, unit: Unit) -> list[Recipient]:
+    """Every contact of a unit, in catalogue order."""
+    return [
+        Recipient(f"{unit.code}/{c.role}", c.email, list(c.addresses))
+        for c in session.scalars(
+            select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id)
+        )
+    ]
+
+
+def write_message(
+    session: Session,
+    plan: Plan,
+    to: Recipient,
+    *,
+    subject: str,
+    body: str,
+    token: str,
+    html: str | None = None,
+    attachments: list[str] | None = None,
+    briefing_id: int | None = None,
+    briefing_checksum: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
+    (another run takes over after it); :func:`domain.services.delivery.send_and_confirm` sends
+    it. Returns its id."""
+    now = now or clock.now()
+    leases.require_running(holder_tag(token))
+    chosen = channel_for(to.email, to.urls)
+    message = Message(
+        plan_id=plan.id,
+        recipient=to.key,
+        address=" ".join(to.urls) if chosen.name == "webhook" else to.email,
+        channel=chosen.name,
+        subject=subject,
+        body=body,
+        html=html,
+        attachments=attachments,
+        briefing_id=briefing_id,
+        briefing_checksum=briefing_checksum,
+        created_on=clock.local_date(now, plan.timezone),
+        created_at=now,
+        status="sending",
+        attempts=1,
+        next_attempt_at=wall_now() + LEASE,
+        claimed_by=holder_tag(token),
+    )
+    session.add(message)
+    session.flush()
+    return message.id
