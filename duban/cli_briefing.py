@@ -79,7 +79,7 @@ def brief(
                 actor=settings.actor,
             )
     except BriefingDateError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--as-of/--week") from None
+        raise BadOption(str(exc), param_hint="--as-of/--week") from None
     except OSError as exc:
         raise InputError(
             "the briefing was not written (nothing recorded)",
@@ -124,7 +124,7 @@ def parse_week(week: str | None) -> IsoWeek | None:
     try:
         return IsoWeek.parse(week) if week is not None else None
     except WeekError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--week") from None
+        raise BadOption(str(exc), param_hint="--week") from None
 
 
 def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str, Any]:
