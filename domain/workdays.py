@@ -117,9 +117,7 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
     if path is None:
         return {}
     if not path.exists():
-        raise InputError(
-            f"calendar override file not found: {path}", [Problem(path, None, "", "no such file")]
-        )
+        raise InputError(f"找不到工作日调整文件：{path}", [Problem(path, None, "", "没有这个文件")])
     data, index, problems = read_yaml(path)
     if not problems:
         try:
