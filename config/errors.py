@@ -18,9 +18,12 @@ class Problem:
     line: int | None
     field: str
     message: str
+    sheet: str | None = None  # a workbook's sheet other than its main one (指标数据)
 
     def __str__(self) -> str:
-        where = str(self.file) if self.file else "<input>"
+        where = str(self.file) if self.file else "<输入>"
+        if self.sheet:
+            where += f"[{self.sheet}]"
         if self.line is not None:
             where += f":{self.line}"
         return (
@@ -29,8 +32,11 @@ class Problem:
 
 
 def where_of(problem: Problem) -> str:
-    """Where a problem is: 第N行，列名 / 列名 / 全文件."""
-    parts = [f"第{problem.line}行"] if problem.line is not None else []
+    """Where a problem is: （“指标数据”表）第N行，列名 / 列名 / 全文件."""
+    sheet = f"“{problem.sheet}”表" if problem.sheet else ""
+    parts = [f"{sheet}第{problem.line}行"] if problem.line is not None else []
+    if sheet and problem.line is None:
+        parts.append(sheet)
     if problem.field:
         parts.append(problem.field)
     return "，".join(parts) or "全文件"

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from config.errors import InputError, Problem
+from config.pydantic_words import pydantic_reason
 from config.yaml_lines import format_loc, read_yaml
 
 DEFAULT_LADDER = Path(__file__).resolve().parent / "ladder.yaml"
@@ -43,10 +44,10 @@ class Level(Strict):
 def _ordered(levels: list[Level]) -> list[Level]:
     offsets = [level.offset for level in levels]
     if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
-        raise ValueError("levels must have strictly increasing offsets")
+        raise ValueError("各级的 offset 须严格递增")
     ids = [level.id for level in levels]
     if len(set(ids)) != len(ids):
-        raise ValueError("level ids must be unique")
+        raise ValueError("各级的 id 不能重复")
     return levels
 
 
@@ -90,8 +91,14 @@ class Ladder(Strict):
         ids = [lv.id for lv in self.all_levels()]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"level ids used in two ladders: {', '.join(duplicates)}")
+            raise ValueError(f"这些级别 id 用在了两个阶梯中：{'、'.join(duplicates)}")
         return self
+
+    def rungs(self) -> dict[str, tuple[int, int]]:
+        """Level id → (its place in its ladder counted from 0, that ladder's number of levels):
+        a level's severity is its order in its ladder, never a guess from its name."""
+        ladders = [self.levels, *(o.levels for o in [self.urgent, *self.overrides] if o)]
+        return {lv.id: (i, len(levels)) for levels in ladders for i, lv in enumerate(levels)}
 
     def all_levels(self) -> list[Level]:
         """Every level of every ladder (default, urgent, overrides)."""
@@ -103,9 +110,7 @@ def load_ladder(path: Path | None = None) -> Ladder:
     """Read and validate a ladder file (default: the shipped one)."""
     path = path or DEFAULT_LADDER
     if not path.exists():
-        raise InputError(
-            f"ladder file not found: {path}", [Problem(path, None, "", "no such file")]
-        )
+        raise InputError(f"找不到催办阶梯文件：{path}", [Problem(path, None, "", "没有这个文件")])
     data, index, problems = read_yaml(path)
     if not problems:
         try:
@@ -113,5 +118,7 @@ def load_ladder(path: Path | None = None) -> Ladder:
         except ValidationError as error:
             for detail in error.errors(include_url=False):
                 loc = tuple(detail["loc"])
-                problems.append(Problem(path, index.line(loc), format_loc(loc), detail["msg"]))
+                problems.append(
+                    Problem(path, index.line(loc), format_loc(loc), pydantic_reason(detail))
+                )
     raise InputError(f"催办阶梯文件 {path} 有误，未使用", problems)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from config.errors import SettingError
+from config.pydantic_words import pydantic_reason
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = PACKAGE_ROOT / "tasks_catalog" / "shidian"
@@ -275,23 +276,11 @@ class Settings(BaseSettings):
 
 
 _SECRET = ("workbook_secret", "smtp_password")
-_REASONS = {
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "float_parsing": "应为数字",
-    "bool_parsing": "应为 true 或 false",
-    "literal_error": "应为以下之一：{expected}",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than_equal": "不能大于 {le}",
-    "greater_than": "应大于 {gt}",
-    "less_than": "应小于 {lt}",
-    "string_pattern_mismatch": "格式不对",
-}
 
 
 def setting_problem(detail: ErrorDetails) -> str:
     """One of pydantic's errors about a setting as one Chinese line that names the variable and
-    its value (a URL with its password masked; a secret never), with pydantic's English after."""
+    its value (a URL with its password masked; a secret never)."""
     field = str(detail["loc"][0]) if detail["loc"] else ""
     name = "DUBAN_" + field.upper()
     value = detail.get("input")
@@ -302,14 +291,8 @@ def setting_problem(detail: ErrorDetails) -> str:
         shown = f"{name}={masked!r}"
     else:
         shown = name
-    if detail["type"] == "value_error":
-        reason = str(detail["msg"]).removeprefix("Value error, ")
-        english = ""
-    else:
-        context = {k: str(v).replace(" or ", "、") for k, v in detail.get("ctx", {}).items()}
-        reason = _REASONS.get(detail["type"], "取值无效").format(**context)
-        english = f" ({detail['msg']})"
-    return f"设置 {shown} 有误：{reason}。请在环境变量或 .env 文件中改正。{english}"
+    reason = pydantic_reason(detail)
+    return f"设置 {shown} 有误：{reason}。请在环境变量或 .env 文件中改正。"
 
 
 @lru_cache(maxsize=1)

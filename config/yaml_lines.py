@@ -157,7 +157,7 @@ class _Loader(yaml.SafeLoader):
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+                None, None, f"{node.value!r} 不是有效的日期（{exc}）", node.start_mark
             ) from exc
 
 

@@ -9,14 +9,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from duban import cli_words
+
+cli_words.install()
+
 app = typer.Typer(
-    help="督办 duban: track a government plan's key tasks, milestones and deadlines.",
+    help="督办 duban：跟踪规划的重点任务、节点和完成时限，亮灯、催办、出简报。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-catalog_app = typer.Typer(help="Check and load plan catalogues (YAML).", no_args_is_help=True)
-item_app = typer.Typer(help="Look at single work items.", no_args_is_help=True)
+catalog_app = typer.Typer(help="校验并载入规划目录（YAML）。", no_args_is_help=True)
+item_app = typer.Typer(help="查看、移动单个事项。", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(item_app, name="item")
 
@@ -34,19 +38,19 @@ err = make_console(stderr=True)
 
 CatalogPath = Annotated[
     Path | None,
-    typer.Argument(help="Plan folder or YAML file (default: DUBAN_CATALOG, the Shidian plan)."),
+    typer.Argument(help="规划目录文件夹或 YAML 文件（默认：DUBAN_CATALOG，即施甸规划）。"),
 ]
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="Date YYYY-MM-DD (default: today in the plan's timezone)."),
+    typer.Option("--as-of", help="日期 YYYY-MM-DD（默认：规划时区的今天）。"),
 ]
 PlanOpt = Annotated[
     str | None,
-    typer.Option("--plan", help="Plan id (needed only when the database holds several plans)."),
+    typer.Option("--plan", help="规划编号（数据库中有多个规划时才需要）。"),
 ]
 
 
 def warn(messages: list[str]) -> None:
     """Print warnings on stderr."""
     for message in messages:
-        err.print(f"[yellow]warning:[/] {message}", markup=True)
+        err.print(f"[yellow]注意：[/]{message}", markup=True)

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
 from config.errors import ConflictError, InputError, NotFoundError
+from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
 from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
@@ -26,7 +27,7 @@ from models.enums import ItemState
 
 @app.command()
 def init() -> None:
-    """Create the database, or upgrade it to the newest schema (Alembic)."""
+    """创建数据库，或把它升级到最新的结构版本（Alembic）。"""
     from duban.database import display_url
     from models.db import open_engine
     from models.migrate import upgrade
@@ -35,20 +36,20 @@ def init() -> None:
     before, after = upgrade(engine)
     where = display_url(engine)
     if before == after:
-        out.print(f"database {where} is up to date (schema {after})")
+        out.print(f"数据库 {where} 已是最新（结构版本 {after}）")
     else:
-        out.print(f"database {where}: schema {before or 'empty'} → {after}")
+        out.print(f"数据库 {where}：结构版本 {before or '空'} → {after}")
 
 
 @app.command()
 def recount(
     plan: PlanOpt = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Only compare; exit 1 if the tally is off.")
+        bool, typer.Option("--check", help="只比对；统计表有出入时退出码为 1。")
     ] = False,
 ) -> None:
-    """Compare the work-item tally (what the daily counts read) with the items and rebuild it;
-    triggers keep it, so only a load with triggers disabled (a data-only restore) needs this."""
+    """比对事项统计表（每日计数所读）与事项本身并重建它；平时由触发器维护，
+    只有关闭触发器的导入（仅数据的恢复）之后才需要。"""
     from domain.queries.context import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
@@ -58,19 +59,19 @@ def recount(
         plan_id = resolve_plan(session, plan).id
         drift = tally_drift(session, plan_id)
         for key, tallied, counted in drift[:20]:
-            out.print(f"  {' '.join(str(v) for v in key)}: tallied {tallied}, items {counted}")
+            out.print(f"  {' '.join(str(v) for v in key)}：统计 {tallied}，事项 {counted}")
         if check:
-            out.print(f"{plan_id}: {len(drift)} keys of the tally differ from the items")
+            out.print(f"{plan_id}：统计表有 {len(drift)} 组与事项不符")
             if drift:
                 raise typer.Exit(1)
             return
         rows = recount_tally(session, plan_id)
-    out.print(f"{plan_id}: {len(drift)} keys differed; the tally was rebuilt ({rows} rows)")
+    out.print(f"{plan_id}：有 {len(drift)} 组不符；统计表已重建（{rows} 行）")
 
 
 @catalog_app.command("validate")
 def catalog_validate(path: CatalogPath = None) -> None:
-    """Check a catalogue: schema, unique ids, references, cycles, dates, RRULEs, fan-outs."""
+    """校验规划目录：结构、编号唯一、引用、循环依赖、日期、重复规则、分解范围。"""
     from config.settings import get_settings
     from duban import render
     from tasks_catalog.expand import plan_items
@@ -84,19 +85,17 @@ def catalog_validate(path: CatalogPath = None) -> None:
 @catalog_app.command("sync")
 def catalog_sync(
     path: CatalogPath = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将有的变化，不写入。")] = False,
     allow_retire: Annotated[
         bool,
         typer.Option(
             "--allow-retire",
-            help=f"Allow retiring more than {MASS_RETIRE_SHARE:.0%} of the open work items.",
+            help=f"允许撤销超过 {MASS_RETIRE_SHARE:.0%} 的在办事项。",
         ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", help="List every change.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="列出每一项变化。")] = False,
 ) -> None:
-    """Load a catalogue into the database in one transaction; prints what changed."""
+    """在一个事务中把规划目录载入数据库，并列出变化。"""
     from config.settings import get_settings
     from domain.queries.sync import sync_catalog
     from domain.rules.retirement import refuse_mass_retirement
@@ -112,7 +111,7 @@ def catalog_sync(
         if not allow_retire:
             refuse_mass_retirement(report)
     if dry_run:
-        out.print("dry run: nothing was written. This sync would do:")
+        out.print("试运行：没有写入。这次同步将会：")
     render.sync_report(out, report, limit=None if verbose else 20)
 
 
@@ -120,16 +119,16 @@ def catalog_sync(
 def status(
     as_of: AsOf = None,
     task: Annotated[
-        str | None, typer.Option(help="Only this task: number (3) or id (T03).")
+        str | None, typer.Option(help="只看这项重点任务：序号（3）或编号（T03）。")
     ] = None,
-    unit: Annotated[str | None, typer.Option(help="Only this unit and the units under it.")] = None,
+    unit: Annotated[str | None, typer.Option(help="只看这个单位及其下级单位。")] = None,
     plan: PlanOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable output (docs/status-json.md).")
+        bool, typer.Option("--json", help="机器可读的输出（见 docs/status-json.md）。")
     ] = False,
-    limit: Annotated[int, typer.Option(min=0, help="Items to list when filtered; 0 = all.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="筛选时列出的事项数；0 为全部。")] = 50,
 ) -> None:
-    """Each task with its items counted by light on a date; with --task/--unit, each item."""
+    """某日各重点任务按灯色统计的事项数；加 --task/--unit 时逐项列出。"""
     from config.settings import get_settings
     from domain.queries.completeness import completeness_view
     from domain.queries.context import build_context
@@ -160,9 +159,9 @@ def status(
 
 @item_app.command("show")
 def item_show(
-    item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
+    item_id: Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")],
 ) -> None:
-    """One work item: deliverable, deadlines, prerequisites and its full record (留痕)."""
+    """一个事项：成果、时限、前置事项和完整的办理记录（留痕）。"""
     from domain.queries.item_detail import item_detail
     from duban import render
     from duban.database import ready_engine
@@ -175,17 +174,17 @@ def item_show(
 
 @item_app.command("move")
 def item_move(
-    item_id: Annotated[int, typer.Argument(help="Work item id (as in `status`).")],
-    to: Annotated[ItemState, typer.Option("--to", help="The state to move to.")],
+    item_id: Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")],
+    to: Annotated[ItemState, typer.Option("--to", help="要转入的状态。")],
     reason: Annotated[
         str | None,
-        typer.Option(help="Why (required for returned, blocked, extended, retired, reopening)."),
+        typer.Option(help="原因（退回、受阻、延期、撤销和重新打开时必填）。"),
     ] = None,
     actor: Annotated[
-        str | None, typer.Option(help="Who does it (default: DUBAN_ACTOR, else the login name).")
+        str | None, typer.Option(help="操作人（默认：DUBAN_ACTOR，否则为登录名）。")
     ] = None,
 ) -> None:
-    """Move one item along its lifecycle (签收, 推进, 办结申请, 销号, 退回 …); it is logged."""
+    """按办理流程移动一个事项（签收、推进、办结申请、销号、退回……），并留痕。"""
     from config.settings import get_settings
     from domain.queries.items import move_item, verify_item
     from duban.database import ready_engine
@@ -194,7 +193,7 @@ def item_move(
 
     with session_scope(ready_engine()) as session:
         if session.get(WorkItem, item_id) is None:
-            raise NotFoundError(f"no work item {item_id}")
+            raise NotFoundError(f"没有事项 {item_id}")
         who = actor or get_settings().actor
         move = (
             verify_item(session, item_id, actor=who, note=reason)
@@ -202,15 +201,15 @@ def item_move(
             else move_item(session, item_id, to, actor=who, reason=reason)
         )
     assert move.from_state is not None
-    out.print(f"#{item_id}: {move.from_state.value} → {move.to_state.value}")
+    out.print(f"#{item_id}：{ITEM_STATES[move.from_state]} → {ITEM_STATES[move.to_state]}")
 
 
 @app.command("calendar")
 def calendar(
-    day: Annotated[str, typer.Argument(help="Date YYYY-MM-DD.")],
-    until: Annotated[str | None, typer.Option(help="Count working days up to this date.")] = None,
+    day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD。")],
+    until: Annotated[str | None, typer.Option(help="数到这一天为止的工作日数。")] = None,
 ) -> None:
-    """Whether a date is a working day (调休 included), and working days between two dates."""
+    """某日是否工作日（含调休），以及两日之间的工作日数。"""
     from sqlalchemy import select
 
     from domain.queries.calendar import ensure_calendar
@@ -234,28 +233,25 @@ def calendar(
     fallback_years = sorted({d.year for d, row in rows.items() if row.source == "fallback"})
     if fallback_years:
         warn([fallback_warning(fallback_years)])
-    kind = "working day" if r.is_workday else "day off"
-    note = f" ({r.note})" if r.note else ""
-    out.print(f"{first} ({first:%A}) is a {kind}{note}; source: {r.source}")
+    kind = "工作日" if r.is_workday else "休息日"
+    note = f"（{r.note}）" if r.note else ""
+    source = CALENDAR_SOURCES.get(r.source, r.source)
+    out.print(f"{zh_date(first)}（{zh_weekday(first)}）是{kind}{note}；依据：{source}")
     if last is not None:
-        out.print(f"working days from {first} to {last}: {rows[last].ordinal - r.ordinal}")
+        out.print(f"{zh_date(first)}至{zh_date(last)}的工作日数：{rows[last].ordinal - r.ordinal}")
 
 
 @app.command()
 def demo(
     home: Annotated[
         Path | None,
-        typer.Option(
-            help="Folder for the demo's data (default: "
-            "<DUBAN_HOME>/demo); its database is "
-            "recreated."
-        ),
+        typer.Option(help="演示数据的文件夹（默认：<DUBAN_HOME>/demo）；其中的数据库会重建。"),
     ] = None,
-    as_of: Annotated[str, typer.Option("--as-of", help="Date to show the status for.")] = (
+    as_of: Annotated[str, typer.Option("--as-of", help="显示哪一天的情况。")] = (
         DEMO_AS_OF.isoformat()
     ),
 ) -> None:
-    """The main job: a fresh embedded database, the default plan synced, its status."""
+    """主流程演示：新建内置数据库，同步默认规划，显示情况、跑每日流程和每周简报。"""
     from config.settings import get_settings
     from duban.demo import run_demo
 

@@ -27,13 +27,13 @@ def backup(
         Path | None,
         typer.Option(
             "--out",
-            help="The file to write (.tar.gz); default: a new file in DUBAN_BACKUPS "
-            "(<DUBAN_HOME>/backups), keeping the newest DUBAN_BACKUP_KEEP there.",
+            help="写入的文件（.tar.gz）；默认：在 DUBAN_BACKUPS（<DUBAN_HOME>/backups）中"
+            "新建一个，并只保留最新的 DUBAN_BACKUP_KEEP 份。",
         ),
     ] = None,
 ) -> None:
-    """Snapshot the data directory (database and every kept file) into one file, consistently,
-    while the daily cycle may run; it holds the workbook signing key, so it is written 0600."""
+    """把数据目录（数据库和全部留存文件）一致地备份成一个文件，每日流程运行时也可备份；
+    文件含填报表签名密钥，权限设为 0600。"""
     from config.settings import get_settings
     from models.backup import back_up, not_in_snapshot
 
@@ -66,16 +66,14 @@ def backup(
 
 @app.command()
 def restore(
-    source: Annotated[Path, typer.Argument(help="A file written by `duban backup`.")],
+    source: Annotated[Path, typer.Argument(help="`duban backup` 写出的备份文件。")],
     home: Annotated[
         Path | None,
-        typer.Option(
-            help="The new data directory (must not exist or be empty; default DUBAN_HOME)."
-        ),
+        typer.Option(help="新的数据目录（须不存在或为空；默认 DUBAN_HOME）。"),
     ] = None,
 ) -> None:
-    """Restore a backup into a fresh data directory, after checking every file against the
-    backup's manifest; refuses a damaged or foreign file and a non-empty target."""
+    """把备份恢复到新的数据目录，逐个文件对照备份清单核验；
+    拒绝损坏的或不是 duban 备份的文件，也拒绝非空的目标目录。"""
     from config.settings import get_settings
     from models.restore import restore_backup
 

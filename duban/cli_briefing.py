@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from config.errors import InputError, Problem
+from domain.rules.glossary import CHANNELS, FILE_KINDS, word, zh_date
 from duban.app import AsOf, PlanOpt, app, out, warn
+from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock
 
@@ -26,25 +29,25 @@ def brief(
     as_of: AsOf = None,
     week: Annotated[
         str | None,
-        typer.Option(help="ISO week like 2021-W52: the briefing as of that week's report day."),
+        typer.Option(help="ISO 周，如 2021-W52：按该周报送日出简报。"),
     ] = None,
     formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: md, html, docx.")
+        str, typer.Option("--format", help="逗号分隔：md、html、docx。")
     ] = "md,html,docx",
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for the files (default: <DUBAN_HOME>/briefings)."),
+        typer.Option("--out", help="文件写入的文件夹（默认：<DUBAN_HOME>/briefings）。"),
     ] = None,
     send: Annotated[
-        bool, typer.Option("--send", help="Send it to the leadership's contacts (outbox).")
+        bool, typer.Option("--send", help="发送给领导单位的联系人（经待发队列）。")
     ] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="With --send: send even if this version went out.")
+        bool, typer.Option("--again", help="与 --send 同用：这一版已发过也再发一次。")
     ] = False,
     plan: PlanOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The view model as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出简报的数据。")] = False,
 ) -> None:
-    """Write the weekly briefing (工作简报) for a week: numbered, recorded, with charts."""
+    """生成某周的工作简报：编期号、存档、附图表。"""
     from config.settings import get_settings
     from domain.queries.context import resolve_plan
     from domain.rules.context import LightPolicy
@@ -76,11 +79,11 @@ def brief(
                 actor=settings.actor,
             )
     except BriefingDateError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--as-of/--week") from None
+        raise BadOption(str(exc), param_hint="--as-of/--week") from None
     except OSError as exc:
         raise InputError(
             "the briefing was not written (nothing recorded)",
-            [Problem(target, None, "--out", f"cannot write there: {exc.strerror or exc}")],
+            [Problem(target, None, "--out", f"无法写入：{exc.strerror or exc}")],
         ) from None
     distribution = distribute_briefing(engine, issued.record_id, again=again) if send else None
     if as_json:
@@ -102,15 +105,15 @@ def _check_options(
     from domain.services.briefing.issue import parse_formats
 
     if as_of is not None and week is not None:
-        raise typer.BadParameter("give --as-of or --week, not both", param_hint="--week")
+        raise BadOption("--as-of 和 --week 只能给一个", param_hint="--week")
     try:
         chosen = parse_formats(formats)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--format") from None
+        raise BadOption(str(exc), param_hint="--format") from None
     if send and set(chosen) != {"md", "html", "docx"}:
-        raise typer.BadParameter("--send needs all three formats", param_hint="--send")
+        raise BadOption("--send 需要三种格式都生成", param_hint="--send")
     if again and not send:
-        raise typer.BadParameter("--again only goes with --send", param_hint="--again")
+        raise BadOption("--again 只能与 --send 同用", param_hint="--again")
     return chosen
 
 
@@ -121,7 +124,7 @@ def parse_week(week: str | None) -> IsoWeek | None:
     try:
         return IsoWeek.parse(week) if week is not None else None
     except WeekError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--week") from None
+        raise BadOption(str(exc), param_hint="--week") from None
 
 
 def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str, Any]:
@@ -150,30 +153,35 @@ def print_issued(console: Console, issued: Issued) -> None:
     """What was written, and whether this week's briefing is new or regenerated."""
     m, o = issued.view.masthead, issued.view.overview
     if issued.new:
-        state = "new"
+        state = "新生成"
     elif issued.reproduced:
-        state = "regenerated: same numbers as before"
+        state = "重新生成：数字与上次相同"
     else:
-        state = "regenerated: numbers changed since the last generation"
+        state = "重新生成：数字与上次不同"
     console.print(
-        f"{m.title} {m.year}年第{m.number}期 ({m.week}, as of {issued.view.as_of}; {state})"
+        f"{m.title} {m.year}年第{m.number}期（{m.week}，截至{zh_date(issued.view.as_of)}；{state}）"
     )
     console.print(
-        f"  {o.total} items: {o.done.count} done, {o.on_track.count} on track, "
-        f"{o.behind_pace.count} behind pace, {o.overdue.count} overdue, "
-        f"{o.not_started.count} not started; checksum {issued.checksum[:12]}"
+        f"  事项 {o.total} 项：已完成 {o.done.count}，正常推进 {o.on_track.count}，"
+        f"进度滞后 {o.behind_pace.count}，逾期 {o.overdue.count}，未启动 {o.not_started.count}；"
+        f"校验值 {issued.checksum[:12]}"
     )
     for fmt, path in issued.files.items():
-        console.print(f"  {fmt:5} {path}", markup=False)
+        console.print(f"  {word(FILE_KINDS, fmt)} {path}", markup=False)
     for note in issued.font_notes:
-        console.print(f"  font: {note}", markup=False)
+        console.print(f"  字体：{note}", markup=False)
 
 
 def print_distribution(console: Console, result: Distribution) -> None:
     if result.already:
-        console.print("  not sent: this version already went to leadership (--again sends it anew)")
+        console.print("  未发送：这一版已发给领导（--again 可再发一次）")
         return
     for m in result.sent:
-        console.print(f"  sent to {m.recipient} via {m.channel}: {m.subject}", markup=False)
+        console.print(
+            f"  已发送给 {m.recipient}（{word(CHANNELS, m.channel)}）：{m.subject}", markup=False
+        )
     for m in result.failed:
-        console.print(f"  [red]FAILED[/] to {m.recipient} via {m.channel}: {m.error}")
+        console.print(
+            f"  [red]发送失败[/] {escape(m.recipient)}（{word(CHANNELS, m.channel)}）："
+            f"{escape(m.error or '')}"
+        )

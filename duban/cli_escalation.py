@@ -9,24 +9,26 @@ from typing import Annotated
 import typer
 
 from config.errors import NotFoundError
+from domain.rules.glossary import zh_date
 from duban.app import AsOf, PlanOpt, app, out
+from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock
 
-ItemArg = Annotated[int, typer.Argument(help="Work item id (as in `status`).")]
+ItemArg = Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")]
 
 
 @app.command()
 def escalate(
     as_of: AsOf = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be sent and why; write nothing.")
+        bool, typer.Option("--dry-run", help="只显示将发送什么、为什么，不写入。")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    limit: Annotated[int, typer.Option(min=0, help="Messages to list; 0 = all.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的输出。")] = False,
+    limit: Annotated[int, typer.Option(min=0, help="列出的消息数；0 为全部。")] = 20,
     plan: PlanOpt = None,
 ) -> None:
-    """Plan the reminders the ladder calls for (outbox), then send them as one digest each."""
+    """按催办阶梯列出应发的提醒（写入待发队列），再按收件人合并成一份汇总发出。"""
     from config.ladder import load_ladder
     from config.settings import get_settings
     from domain.queries.context import resolve_plan
@@ -64,17 +66,15 @@ def escalate(
 
 @app.command()
 def notices(
-    item: Annotated[int | None, typer.Option(help="Only this item's notices.")] = None,
-    unit: Annotated[
-        str | None, typer.Option(help="Only notices for this unit (and below).")
-    ] = None,
+    item: Annotated[int | None, typer.Option(help="只看这个事项的提醒。")] = None,
+    unit: Annotated[str | None, typer.Option(help="只看这个单位（及下级）的提醒。")] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date for the 'why none' explanation.")
+        str | None, typer.Option("--as-of", help="解释“为何没有提醒”时所依据的日期。")
     ] = None,
     plan: PlanOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的输出。")] = False,
 ) -> None:
-    """Why was (or wasn't) someone reminded: each notice with rule, recipients, status, errors."""
+    """为什么提醒了（或没提醒）某人：每条提醒的依据、收件人、状态和错误。"""
     from sqlalchemy import select
 
     from config.ladder import load_ladder
@@ -140,7 +140,7 @@ def notices(
         if item is not None and not rows:
             work = session.get(WorkItem, item)
             if work is None:
-                raise typer.BadParameter(f"no work item {item}", param_hint="--item")
+                raise BadOption(f"没有事项 {item}", param_hint="--item")
             settings = get_settings()
             policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
             ctx = build_context(session, plan_row, parse_date(as_of), policy)
@@ -155,10 +155,9 @@ def notices(
 @app.command()
 def ack(
     item_id: ItemArg,
-    actor: Annotated[str | None, typer.Option(help="Who acknowledges.")] = None,
+    actor: Annotated[str | None, typer.Option(help="确认人。")] = None,
 ) -> None:
-    """Acknowledge the item's current escalation level: its repeats stop (the next level still
-    comes if the item stays unresolved)."""
+    """确认事项当前的催办级别：这一级不再重复提醒（事项仍未办结时，下一级照常到来）。"""
     from sqlalchemy import select
 
     from config.settings import get_settings
@@ -170,7 +169,7 @@ def ack(
     with session_scope(ready_engine()) as session:
         work = session.get(WorkItem, item_id)
         if work is None:
-            raise typer.BadParameter(f"no work item {item_id}", param_hint="ITEM_ID")
+            raise BadOption(f"没有事项 {item_id}", param_hint="事项编号")
         latest = session.scalars(
             select(Notice)
             .where(Notice.item_id == item_id, Notice.kind == "ladder", Notice.due == work.due)
@@ -178,7 +177,7 @@ def ack(
         ).first()
         if latest is None or latest.due is None:
             raise NotFoundError(
-                f"item {item_id} has had no reminder for its current due date {work.due}"
+                f"事项 {item_id} 在当前完成时限{zh_date(work.due)}下还没有收到过提醒"
             )
         tz = resolve_plan(session, latest.plan_id).timezone
         if session.get(ItemAck, (item_id, latest.level, latest.due)) is None:
@@ -192,21 +191,17 @@ def ack(
                     actor=actor or get_settings().actor,
                 )
             )
-    out.print(
-        f"#{item_id}: level {latest.level} ({latest.level_name}) acknowledged; "
-        "no more repeats at this level"
-    )
+    out.print(f"#{item_id}：已确认“{latest.level_name}”这一级提醒，这一级不再重复")
 
 
 @app.command()
 def extend(
     item_id: ItemArg,
-    to: Annotated[str, typer.Option("--to", help="The approved new due date.")],
-    reason: Annotated[str, typer.Option(help="Why, and who approved it.")],
-    actor: Annotated[str | None, typer.Option(help="Who records it.")] = None,
+    to: Annotated[str, typer.Option("--to", help="批准的新完成时限。")],
+    reason: Annotated[str, typer.Option(help="原因及批准人。")],
+    actor: Annotated[str | None, typer.Option(help="登记人。")] = None,
 ) -> None:
-    """延期: record an approved extension; lights and reminders follow the new date, the original
-    deadline stays on record."""
+    """延期：登记批准的延期；亮灯和提醒按新时限，原时限留档。"""
     from config.settings import get_settings
     from domain.queries.items import extend_item
     from duban.database import ready_engine
@@ -218,4 +213,4 @@ def extend(
         old = extend_item(
             session, item_id, new_due, actor=actor or get_settings().actor, reason=reason
         )
-    out.print(f"#{item_id}: due {old} → {new_due} (延期, {reason})")
+    out.print(f"#{item_id}：完成时限 {zh_date(old)} → {zh_date(new_due)}（延期，{reason}）")

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from config.errors import NotFoundError
 from duban.app import AsOf, PlanOpt, app, err, out
+from duban.cli_words import BadOption
 from duban.dates import parse_date
 
 if TYPE_CHECKING:
@@ -41,32 +42,31 @@ def _plan_id(plan: str | None) -> str:
 
 @app.command()
 def server() -> None:
-    """Start the local Prefect server (data in <DUBAN_HOME>/prefect/) and print the UI address."""
+    """启动本机的 Prefect 服务（数据在 <DUBAN_HOME>/prefect/），并给出界面地址。"""
     from config.settings import get_settings
     from duban.orchestration import LocalServer, prefect_home, running_local_server, ui_url
 
     settings = get_settings()
     if settings.prefect_api_url:
-        raise typer.BadParameter(
-            f"DUBAN_PREFECT_API_URL points at {settings.prefect_api_url}: that server is "
-            "started elsewhere",
+        raise BadOption(
+            f"DUBAN_PREFECT_API_URL 指向 {settings.prefect_api_url}：那个服务在别处启动",
             param_hint="DUBAN_PREFECT_API_URL",
         )
     url = settings.resolved_prefect_api_url
     if running_local_server(settings):
-        out.print(f"this data directory's Prefect server already runs at {ui_url(url)}")
+        out.print(f"这个数据目录的 Prefect 服务已在运行：{ui_url(url)}", markup=False)
         return
     local = LocalServer(prefect_home(settings), settings.prefect_port)
-    out.print(f"starting the Prefect server (data and log in {local.home}) ...")
+    out.print(f"正在启动 Prefect 服务（数据和日志在 {local.home}）……", markup=False)
     local.start()
-    out.print(f"Prefect UI: [bold]{ui_url(local.api_url)}[/]   (Ctrl-C stops it)")
+    out.print(f"Prefect 界面：[bold]{ui_url(local.api_url)}[/]（按 Ctrl-C 停止）")
     stop = _until_interrupted()
     try:
         while not stop() and local.process is not None and local.process.poll() is None:
             time.sleep(0.5)
     finally:
         local.stop()
-    out.print("Prefect server stopped")
+    out.print("Prefect 服务已停止")
 
 
 def _until_interrupted() -> Callable[[], bool]:
@@ -83,7 +83,7 @@ def _until_interrupted() -> Callable[[], bool]:
 
 @app.command()
 def serve(plan: PlanOpt = None) -> None:
-    """Register the deployments (daily cycle, weekly briefing, actions) and run them on schedule."""
+    """登记部署（每日流程、每周简报、操作），并按计划运行。"""
     from config.settings import get_settings
     from duban.orchestration import prefect_client, prefect_server, ui_url
     from flows.deployments import deployments, scheduled
@@ -94,8 +94,8 @@ def serve(plan: PlanOpt = None) -> None:
         from prefect import serve as prefect_serve
 
         for s in scheduled(settings):
-            out.print(f"{s.key}: cron '{s.cron}' ({s.timezone}) — {s.description}")
-        out.print(f"Prefect UI: {ui_url(url)}   (Ctrl-C stops serving)")
+            out.print(f"{s.key}：cron '{s.cron}'（{s.timezone}）— {s.description}", markup=False)
+        out.print(f"Prefect 界面：{ui_url(url)}（按 Ctrl-C 停止）", markup=False)
         prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
 
 
@@ -106,22 +106,22 @@ def _persistent_server(settings: Settings) -> str:
     url = settings.resolved_prefect_api_url
     if settings.prefect_api_url:
         if not healthy(url):
-            raise NotFoundError(f"the Prefect server at {url} does not answer")
+            raise NotFoundError(f"{url} 的 Prefect 服务没有响应")
         return url
     if not running_local_server(settings):
         raise NotFoundError(
-            "no Prefect server runs for this data directory: start `duban server` first "
-            "(or set DUBAN_PREFECT_API_URL to the shared one)"
+            "这个数据目录没有在运行的 Prefect 服务：请先运行 `duban server`"
+            "（或把 DUBAN_PREFECT_API_URL 设为共用的服务）"
         )
     return url
 
 
-Pool = Annotated[str, typer.Option(help="The Prefect work pool (a process pool).")]
+Pool = Annotated[str, typer.Option(help="Prefect 工作池（进程池）。")]
 
 
 @app.command()
 def deploy(pool: Pool = "duban", plan: PlanOpt = None) -> None:
-    """Register the partition deployment on a work pool, for daily cycles spread over workers."""
+    """在工作池上登记分区部署，让每日流程分散到多个执行器上运行。"""
     from config.settings import get_settings
     from duban.orchestration import prefect_client, ui_url
     from flows.deployments import deploy_partitions
@@ -131,21 +131,24 @@ def deploy(pool: Pool = "duban", plan: PlanOpt = None) -> None:
     url = _persistent_server(settings)
     with prefect_client(settings):
         deploy_partitions(settings, plan_id, pool)
-    out.print(f"daily-cycle-partition/{plan_id} is on work pool {pool!r} ({ui_url(url)})")
-    out.print(f"start workers on each machine with: duban worker --pool {pool}")
     out.print(
-        "run a partitioned cycle: duban run daily-cycle --partitions CODE,CODE,... "
-        "(or set DUBAN_PARTITIONS for the scheduled one)"
+        f"daily-cycle-partition/{plan_id} 已登记到工作池 {pool!r}（{ui_url(url)}）", markup=False
+    )
+    out.print(f"在每台机器上启动执行器：duban worker --pool {pool}", markup=False)
+    out.print(
+        "分区运行每日流程：duban run daily-cycle --partitions 单位编号,单位编号,…"
+        "（定时运行的则设置 DUBAN_PARTITIONS）",
+        markup=False,
     )
 
 
 @app.command()
 def worker(
     pool: Pool = "duban",
-    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 1,
+    limit: Annotated[int, typer.Option(help="这个执行器同时运行的流程数。")] = 1,
 ) -> None:
-    """Run a Prefect process worker for the work pool (one per machine, or more); its runs use
-    this machine's DUBAN_* settings, so DUBAN_DATABASE_URL must name the shared database."""
+    """为工作池运行一个 Prefect 进程执行器（每台机器一个或多个）；运行时用本机的 DUBAN_* 设置，
+    所以 DUBAN_DATABASE_URL 须指向共用的数据库。"""
     from config.settings import get_settings
     from duban.orchestration import client_environment
 
@@ -156,7 +159,11 @@ def worker(
         sys.executable, "-m", "prefect", "worker", "start",
         "--pool", pool, "--type", "process", "--limit", str(limit),
     ]  # fmt: skip
-    out.print(f"worker polling {pool!r} at {settings.resolved_prefect_api_url} (Ctrl-C stops it)")
+    out.print(
+        f"执行器正在从 {settings.resolved_prefect_api_url} 领取工作池 {pool!r} 的任务"
+        "（按 Ctrl-C 停止）",
+        markup=False,
+    )
     out.file.flush()
     process = subprocess.Popen(command, env=env)  # noqa: S603 - our interpreter's prefect
     stop = _until_interrupted()
@@ -171,12 +178,12 @@ def worker(
             except subprocess.TimeoutExpired:
                 process.terminate()
                 process.wait(timeout=10)
-    out.print("worker stopped")
+    out.print("执行器已停止")
 
 
 @app.command()
 def scheduler(plan: PlanOpt = None) -> None:
-    """Run the scheduled flows in-process with APScheduler (embedded mode; one per database)."""
+    """用 APScheduler 在本进程内按计划运行流程（内置模式；每个数据库只能有一个）。"""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from config.settings import get_settings
@@ -195,20 +202,20 @@ def scheduler(plan: PlanOpt = None) -> None:
             embedded.configure(runner, engine, settings, plan_id, holder)
             stop = _until_interrupted()
             runner.start()
-            table = Table("job", "schedule", "next run", header_style="bold")
+            table = Table("作业", "计划", "下次运行", header_style="bold")
             for row in embedded.job_table(runner):
                 table.add_row(escape(row["id"]), escape(row["trigger"]), row["next_run"] or "—")
             out.print(table)
-            out.print(f"runs report to {ui_url(url)}; Ctrl-C stops the scheduler")
+            out.print(f"运行记录见 {ui_url(url)}；按 Ctrl-C 停止调度", markup=False)
             out.file.flush()
             while runner.running and not stop():
                 time.sleep(0.5)
-            out.print("stopping the scheduler (a run in progress finishes first) ...")
+            out.print("正在停止调度（进行中的运行先跑完）……")
             if runner.running:
                 runner.shutdown(wait=True)
     finally:
         embedded.release_lock(engine, holder)
-    out.print("scheduler stopped")
+    out.print("调度已停止")
 
 
 def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
@@ -227,7 +234,7 @@ def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
             if day is not None:
                 check_date(plan, day)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--week/--as-of") from None
+            raise BadOption(str(exc), param_hint="--week/--as-of") from None
 
 
 def _partition_codes(plan_id: str, text: str) -> list[str]:
@@ -238,12 +245,12 @@ def _partition_codes(plan_id: str, text: str) -> list[str]:
 
     codes = [c.strip() for c in text.split(",") if c.strip()]
     if not codes:
-        raise typer.BadParameter("name at least one unit code", param_hint="--partitions")
+        raise BadOption("至少给出一个单位编号", param_hint="--partitions")
     with session_scope(ready_engine()) as session:
         try:
             partition_units(session, plan_id, codes[0], codes)
         except NotFoundError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--partitions") from None
+            raise BadOption(str(exc), param_hint="--partitions") from None
     return codes
 
 
@@ -265,27 +272,30 @@ def _start(name: str, params: dict[str, Any], url: str) -> Any:
         try:
             return load_flow(FLOWS[name])(**params)
         except Exception as exc:  # any failure: the run's state in Prefect says which
-            err.print(f"[red]error:[/] the {name} run failed: {escape(str(exc))}")
-            err.print(f"its log and state: {ui_url(url)}")
+            err.print(f"[red]错误：[/]{name} 运行失败：{escape(str(exc))}")
+            err.print(f"运行日志和状态见 {ui_url(url)}", markup=False)
             raise typer.Exit(1) from None
 
 
 @app.command("run")
 def run_flow(
-    name: Annotated[str, typer.Argument(help="daily-cycle, weekly-briefing or sync-catalog.")],
+    name: Annotated[
+        str, typer.Argument(help="流程名：daily-cycle、weekly-briefing 或 sync-catalog。")
+    ],
     as_of: AsOf = None,
-    week: Annotated[str | None, typer.Option(help="weekly-briefing: ISO week.")] = None,
+    week: Annotated[str | None, typer.Option(help="weekly-briefing 用：ISO 周。")] = None,
     no_send: Annotated[
-        bool, typer.Option("--no-send", help="weekly-briefing: write it, do not send.")
+        bool, typer.Option("--no-send", help="weekly-briefing 用：只生成，不发送。")
     ] = False,
     partitions: Annotated[
         str | None,
-        typer.Option(help="daily-cycle: unit codes, comma-separated, planned on a work pool."),
+        typer.Option(help="daily-cycle 用：单位编号，逗号分隔，分派到工作池运行。"),
     ] = None,
     plan: PlanOpt = None,
 ) -> None:
-    """Run one flow now, recorded in Prefect (a local server is started if none answers)."""
+    """立即运行一个流程，记录在 Prefect 中（没有服务响应时启动一个本机服务）。"""
     from config.settings import get_settings
+    from duban import render
     from duban.orchestration import (
         prefect_client,
         prefect_home,
@@ -295,7 +305,7 @@ def run_flow(
     )
 
     if name not in FLOWS:
-        raise typer.BadParameter(f"no flow {name!r}; choose {', '.join(FLOWS)}", param_hint="NAME")
+        raise BadOption(f"没有流程 {name!r}；可选 {'、'.join(FLOWS)}", param_hint="流程名")
     settings = get_settings()
     params: dict[str, Any] = {}
     if name != "sync-catalog":
@@ -307,18 +317,18 @@ def run_flow(
         _check_week(params["plan_id"], week, params.get("as_of"))
         params.update(week=week, send=not no_send)
     elif week is not None or no_send:
-        raise typer.BadParameter("--week and --no-send go with weekly-briefing", param_hint=name)
+        raise BadOption("--week 和 --no-send 只用于 weekly-briefing", param_hint=name)
     if partitions is not None:
         if name != "daily-cycle":
-            raise typer.BadParameter("--partitions goes with daily-cycle", param_hint=name)
+            raise BadOption("--partitions 只用于 daily-cycle", param_hint=name)
         params["partitions"] = _partition_codes(params["plan_id"], partitions)
         _persistent_server(settings)  # the partition runs go to its work pool's workers
     if name == "sync-catalog" and as_of is not None:
-        raise typer.BadParameter("sync-catalog takes no --as-of", param_hint="--as-of")
+        raise BadOption("sync-catalog 不接受 --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):
         result = _start(name, params, url)
-    out.print(result, markup=False)
+    out.print(render.flow_result(result), markup=False)
     if settings.prefect_api_url or running_local_server(settings):
-        out.print(f"see the run in the Prefect UI: {ui_url(url)}")
+        out.print(f"在 Prefect 界面查看这次运行：{ui_url(url)}", markup=False)
     else:
-        out.print(f"the run is kept in {prefect_home(settings)}; `duban server` shows it")
+        out.print(f"运行记录保存在 {prefect_home(settings)}；`duban server` 可查看", markup=False)

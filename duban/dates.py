@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import typer
+from duban.cli_words import BadOption
 
 DEMO_AS_OF = date(2021, 12, 27)
 """The demo's date: a Monday in the plan's first year, after six weeks of (sample) reporting."""
@@ -17,6 +17,4 @@ def parse_date(value: str | None, option: str = "--as-of") -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(
-            f"{value!r} is not a date like 2025-06-13", param_hint=option
-        ) from exc
+        raise BadOption(f"{value!r} 不是 2025-06-13 这样的日期", param_hint=option) from exc

@@ -24,6 +24,7 @@ from domain.queries.plans import plan_of
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from domain.rules.context import LightPolicy
+from domain.rules.glossary import FILE_KINDS, word, zh_date
 from domain.services.intake.inbox import collect
 from duban import render
 from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
@@ -47,26 +48,25 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
     shutil.rmtree(home / "briefings", ignore_errors=True)
     shutil.rmtree(home / "prefect", ignore_errors=True)
     with temporary_settings(home=home, database_url=None, inbox=None) as settings:
-        console.rule("[bold]duban main job")
-        console.print(f"data directory: {home}")
+        console.rule("[bold]duban 主流程演示")
+        console.print(f"数据目录：{home}", markup=False)
         engine = get_engine()
         _, revision = upgrade(engine)
-        console.print(f"1. database created: {database} (schema {revision})")
+        console.print(f"1. 已创建数据库：{database}（结构版本 {revision}）", markup=False)
 
         catalog, warnings = load_catalog(settings.catalog)
         console.print(f"2. {render.catalog_summary(catalog, len(plan_items(catalog)))}")
         for warning in warnings:
-            console.print(f"   note: {warning.message}")
+            console.print(f"   说明：{warning.message}", markup=False)
 
-        console.print("3. sync the catalogue into the database")
+        console.print("3. 把规划目录同步到数据库")
         with session_scope(engine) as session:
             report = sync_catalog(session, catalog)
         render.sync_report(console, report, limit=5)
         with session_scope(engine) as session:
             again = sync_catalog(session, catalog)
         console.print(
-            "   sync again: "
-            + ("nothing changed (idempotent)" if again.unchanged else "UNEXPECTED changes")
+            "   再同步一次：" + ("没有变化（幂等）" if again.unchanged else "出现了意外的变化")
         )
 
         inbox = settings.resolved_inbox
@@ -75,15 +75,16 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             plan = plan_of(session, catalog.plan.id)
             batches = write_sample_inbox(session, plan, inbox / "sample", last_friday=last_friday)
         console.print(
-            f"4. SAMPLE reports (generated, not real) for {len(batches)} weekly cycles "
-            f"in {inbox / 'sample'}; each week collected on its Friday:"
+            f"4. 示例报送（程序生成，非真实数据）共 {len(batches)} 周，在 {inbox / 'sample'}；"
+            "每周在当周星期五收集：",
+            markup=False,
         )
         for batch in batches:
             with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):
                 outcomes = collect(engine, plan.id, batch.folder)
             render.collect_report(console, batch.folder, outcomes, per_file=False)
 
-        console.print(f"5. status on {as_of}")
+        console.print(f"5. {zh_date(as_of)}的情况")
         with session_scope(engine) as session:
             ctx = build_context(
                 session, plan.id, as_of, LightPolicy(settings.yellow_workdays, settings.pace_margin)
@@ -94,13 +95,16 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             values = indicator_values(session, plan.id, as_of)
         render.status(console, view, item_limit=None)
         render.urgent_items(console, view)
-        console.print(f"6. reporting completeness for the week of {last_friday}")
+        console.print(f"6. {zh_date(last_friday)}所在周的报送情况")
         render.completeness(console, done)
-        console.print("7. indicators")
+        console.print("7. 指标")
         render.indicators(console, as_of, values)
         _through_flows(console, engine, plan, as_of)
         console.rule()
-        console.print(f"Try: DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1")
+        console.print(
+            f"试一试：DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1",
+            markup=False,
+        )
 
 
 def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) -> None:
@@ -109,7 +113,7 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
     view) and the week's briefing (approved automatically here, sent to the file outbox)."""
     settings = get_settings()
     server = LocalServer(prefect_home(settings), free_port())
-    console.print(f"8. starting a Prefect server for the demo (history kept in {server.home}) ...")
+    console.print(f"8. 为演示启动 Prefect 服务（运行记录保存在 {server.home}）……", markup=False)
     server.start()
     try:
         with (
@@ -123,24 +127,25 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
             from flows.weekly_briefing import weekly_briefing  # noqa: PLC0415
 
             with tags(plan.id, "demo"):
-                console.print(f"   daily cycle for {as_of} (flow `daily-cycle`):")
+                console.print(f"   {zh_date(as_of)}的每日流程（daily-cycle）：")
                 daily = daily_cycle(plan_id=plan.id, as_of=as_of)
                 _print_daily(console, engine, plan, as_of, daily)
-                console.print(f"9. weekly briefing as of {as_of} (flow `weekly-briefing`):")
+                console.print(f"9. 截至{zh_date(as_of)}的每周简报（weekly-briefing）：")
                 weekly = weekly_briefing(plan_id=plan.id, as_of=as_of)
         _print_weekly(console, engine, weekly)
     finally:
         server.stop()
     console.print(
-        f"   the runs and their artifacts: `DUBAN_HOME={settings.home} .venv/bin/duban server`, "
-        f"then open {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}"
+        f"   查看运行记录和产出：`DUBAN_HOME={settings.home} .venv/bin/duban server`，"
+        f"然后打开 {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}",
+        markup=False,
     )
 
 
 def _print_daily(
     console: Console, engine: Engine, plan: Plan, as_of: date, daily: dict[str, object]
 ) -> None:
-    console.print(f"   {daily}", markup=False)
+    console.print(f"   {render.flow_result(daily)}", markup=False)
     with session_scope(engine) as session:
         messages = list(
             session.scalars(
@@ -151,19 +156,19 @@ def _print_daily(
                 )
             )
         )
-    console.print(f"   {len(messages)} digests written to {FileChannel().folder}")
+    console.print(f"   已写出 {len(messages)} 份提醒汇总，在 {FileChannel().folder}", markup=False)
     if messages:
         sample = max(messages, key=lambda m: len(m.body))
-        console.print(f"   the longest digest, to {sample.recipient} — {sample.subject}:")
+        console.print(f"   最长的一份，发给 {sample.recipient} — {sample.subject}：", markup=False)
         for line in sample.body.splitlines()[:14]:
             console.print(f"   │ {line}", markup=False)
 
 
 def _print_weekly(console: Console, engine: Engine, weekly: dict[str, object]) -> None:
-    console.print(f"   {weekly}", markup=False)
+    console.print(f"   {render.flow_result(weekly)}", markup=False)
     with session_scope(engine) as session:
         record = session.scalars(select(Briefing).order_by(Briefing.id.desc())).first()
         assert record is not None
-        console.print(f"   {record.year}年第{record.number}期, files:")
+        console.print(f"   {record.year}年第{record.number}期，文件：")
         for fmt, path in sorted(record.files.items()):
-            console.print(f"   {fmt:16} {path}", markup=False)
+            console.print(f"   {word(FILE_KINDS, fmt)} {path}", markup=False)

@@ -140,8 +140,8 @@ class LocalServer:
         self.home.mkdir(parents=True, exist_ok=True)
         if not port_is_free(self.port):
             raise NotFoundError(
-                f"port {self.port} is in use by another program; set DUBAN_PREFECT_PORT to a "
-                "free port for this data directory's Prefect server"
+                f"端口 {self.port} 已被其他程序占用；请把 DUBAN_PREFECT_PORT 设为空闲端口，"
+                "供这个数据目录的 Prefect 服务使用"
             )
         prefect = Path(sys.executable).with_name("prefect")
         with self.log.open("ab") as log:
@@ -164,8 +164,8 @@ class LocalServer:
         self.stop()
         tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
         raise NotFoundError(
-            f"the local Prefect server did not start on port {self.port} "
-            f"(is the port taken? set DUBAN_PREFECT_PORT). Its log, {self.log}:\n{tail}"
+            f"本机 Prefect 服务没能在端口 {self.port} 上启动"
+            f"（端口被占用？请设置 DUBAN_PREFECT_PORT）。它的日志 {self.log}：\n{tail}"
         )
 
     def stop(self) -> None:
@@ -215,8 +215,8 @@ def running_local_server(settings: Settings) -> bool:
     if pid and port == settings.prefect_port and _serves_home(pid, prefect_home(settings)):
         return True
     raise NotFoundError(
-        f"a Prefect server answers at {ui_url(url)} but it is not this data directory's "
-        f"({prefect_home(settings)}); set DUBAN_PREFECT_PORT to a free port"
+        f"{ui_url(url)} 上有 Prefect 服务在响应，但不是这个数据目录（{prefect_home(settings)}）"
+        "的服务；请把 DUBAN_PREFECT_PORT 设为空闲端口"
     )
 
 
@@ -239,7 +239,7 @@ def prefect_server(settings: Settings) -> Iterator[str]:
     url = settings.resolved_prefect_api_url
     if settings.prefect_api_url:
         if not healthy(url):
-            raise NotFoundError(f"the Prefect server at {url} does not answer")
+            raise NotFoundError(f"{url} 的 Prefect 服务没有响应")
         yield url
         return
     if running_local_server(settings):

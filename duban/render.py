@@ -13,8 +13,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.errors import where_of
-from domain.rules.workdays import zh_date
-from models.enums import Light, Status
+from domain.rules.glossary import (
+    APPROVALS,
+    CATALOG_KINDS,
+    CHANNELS,
+    INDICATOR_LIGHT_MEANINGS,
+    ITEM_STATES,
+    LIGHT_MEANINGS,
+    LIGHTS,
+    MOVES,
+    NOTICE_KINDS,
+    ROLES,
+    SENDING_STATES,
+    STATUSES,
+    actor_name,
+    word,
+    zh_date,
+)
+from models.enums import ItemState, Light
 
 if TYPE_CHECKING:
     from domain.queries.item_detail import ItemDetail
@@ -26,73 +42,56 @@ if TYPE_CHECKING:
     from domain.services.intake.inbox import FileOutcome
     from tasks_catalog.schema import Catalog
 
-LIGHT_STYLE = {
-    Light.GRAY: ("灰", "grey58"),
-    Light.GREEN: ("绿", "green"),
-    Light.YELLOW: ("黄", "yellow"),
-    Light.RED: ("红", "red"),
-    Light.DONE_LATE: ("逾期完成", "magenta"),
+LIGHT_COLOURS = {
+    Light.GRAY: "grey58",
+    Light.GREEN: "green",
+    Light.YELLOW: "yellow",
+    Light.RED: "red",
+    Light.DONE_LATE: "magenta",
 }
+LIGHT_STYLE = {light: (LIGHTS[light], LIGHT_COLOURS[light]) for light in Light}
+"""Each light's short name and its terminal colour."""
 
-STATUS_WORD = {
-    Status.NOT_STARTED: "未开始",
-    Status.WAITING: "等待前置",
-    Status.ON_TRACK: "正常推进",
-    Status.DUE_SOON: "临近到期",
-    Status.BEHIND_PACE: "进度滞后",
-    Status.OVERDUE: "逾期",
-    Status.DONE_ON_TIME: "按期完成",
-    Status.DONE_LATE: "逾期完成",
-}
-
-LEGEND = (
-    "灯色说明: 灰=未到办理期或等待前置事项 · 绿=正常推进或按期完成 · "
-    "黄={n}个工作日内到期或进度滞后于序时进度 · 红=已逾期未完成 · 逾期完成=超期后完成(单列统计)"
+LEGEND = "灯色说明：" + "；".join(
+    f"{LIGHTS[light]}={LIGHT_MEANINGS[light]}"
+    for light in (Light.GRAY, Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE)
 )
-
-
-def count(n: int, word: str) -> str:
-    """``count(1, "task")`` → ``1 task``; ``count(3, "task")`` → ``3 tasks``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+INDICATOR_LEGEND = (
+    "灯色："
+    + "；".join(f"{LIGHTS[light]}={meaning}" for light, meaning in INDICATOR_LIGHT_MEANINGS.items())
+    + "。数值为分项之和之比（非各单位比值的平均）。"
+)
 
 
 def catalog_summary(catalog: Catalog, items: int) -> str:
     """The one-line summary of a valid catalogue."""
     milestones = sum(len(t.milestones) for t in catalog.tasks)
-    parts = [
-        count(len(catalog.tasks), "task"),
-        count(milestones, "milestone"),
-        count(items, "work item"),
-        count(len(catalog.units), "unit"),
-        count(len(catalog.indicators), "indicator"),
-    ]
-    return f"catalogue {catalog.plan.id} is valid: " + ", ".join(parts)
+    return (
+        f"目录 {catalog.plan.id} 校验通过：重点任务 {len(catalog.tasks)} 项，节点 {milestones} 个，"
+        f"事项 {items} 项，单位 {len(catalog.units)} 个，指标 {len(catalog.indicators)} 项"
+    )
 
 
 def sync_report(console: Console, report: SyncReport, limit: int | None = 20) -> None:
     """What a sync added, changed and retired; catalogue-level lines first, then item lines."""
     if report.unchanged:
-        console.print(
-            f"sync {report.plan_id}: the database already matches the catalogue; nothing changed"
-        )
+        console.print(f"同步 {report.plan_id}：数据库已与目录一致，没有变化")
         return
     for label, counter in (
-        ("added", report.added),
-        ("changed", report.changed),
-        ("retired", report.retired),
-        ("restored", report.restored),
+        ("新增", report.added),
+        ("修改", report.changed),
+        ("撤销", report.retired),
+        ("恢复", report.restored),
     ):
         if counter:
-            parts = ", ".join(f"{n} {kind}" for kind, n in counter.items())
-            console.print(f"sync {report.plan_id}: {label} {parts}")
+            parts = "，".join(f"{word(CATALOG_KINDS, kind)} {n}" for kind, n in counter.items())
+            console.print(f"同步 {report.plan_id}：{label} {parts}")
     for lines in (report.details, report.item_details):
         shown = lines if limit is None else lines[:limit]
         for line in shown:
             console.print(f"  {line}", markup=False)
         if len(shown) < len(lines):
-            console.print(
-                f"  … and {len(lines) - len(shown)} more like these (--verbose lists all)"
-            )
+            console.print(f"  …… 另有 {len(lines) - len(shown)} 条同类变化（--verbose 列出全部）")
 
 
 def _light_cell(light: Light, n: int) -> str:
@@ -131,7 +130,7 @@ def status(console: Console, view: StatusView, item_limit: int | None) -> None:
     console.print(table)
     console.print(LEGEND.format(n=view.yellow_workdays), style="grey62")
     for warning in view.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]注意：[/]{warning}")
     if view.items and view.filters:
         items(console, view, item_limit)
 
@@ -156,62 +155,55 @@ def items(console: Console, view: StatusView, limit: int | None) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for i in shown:
         style = LIGHT_STYLE[i.light][1]
-        word = STATUS_WORD[i.status]
+        status_word = STATUSES[i.status]
         table.add_row(
             str(i.id),
             f"{i.milestone} {i.title}",
             i.unit_name,
             str(i.due),
-            i.state.value,
-            f"[{style}]{word}[/]",
+            ITEM_STATES[i.state],
+            f"[{style}]{status_word}[/]",
             _workdays(i.workdays_left),
         )
     console.print(table)
     if len(shown) < len(view.items):
-        console.print(f"… {len(view.items) - len(shown)} more items (use --limit 0 or --json)")
+        console.print(f"…… 另有 {len(view.items) - len(shown)} 项（--limit 0 或 --json 列出全部）")
 
 
 def item_detail(console: Console, d: ItemDetail) -> None:
     """One item, its prerequisites and its record, times in the plan's timezone."""
     zone = ZoneInfo(d.timezone)
     console.print(f"[bold]#{d.id} {d.milestone} {d.title}[/] — {d.unit_name} ({d.unit})")
-    console.print(f"key {d.key} · task {d.task} · state {d.state.value} · {d.percent}%")
-    moved = f" (originally {d.original_due})" if d.original_due != d.due else ""
-    console.print(f"window {d.start} → due {d.due}{moved}")
+    console.print(
+        f"编号 {d.key} · 重点任务 {d.task} · 状态 {ITEM_STATES[d.state]} · 进度 {d.percent}%"
+    )
+    moved = f"（原定 {zh_date(d.original_due)}）" if d.original_due != d.due else ""
+    console.print(f"办理期 {zh_date(d.start)} 至 {zh_date(d.due)}{moved}")
     if d.deliverable:
-        console.print(f"deliverable: {d.deliverable}", markup=False)
+        console.print(f"成果：{d.deliverable}", markup=False)
     if d.evidence:
-        console.print("evidence required: " + "、".join(d.evidence), markup=False)
+        console.print("办结需佐证：" + "、".join(d.evidence), markup=False)
     if d.prerequisites:
-        console.print("waits for:")
+        console.print("前置事项：")
         for p in d.prerequisites:
             console.print(
-                f"  #{p.id} {p.key} {p.title} — {p.unit_name}, due {p.due}, {p.state.value}",
+                f"  #{p.id} {p.key} {p.title} — {p.unit_name}，{zh_date(p.due)}到期，"
+                f"{ITEM_STATES[p.state]}",
                 markup=False,
             )
     if d.dependents:
-        console.print(f"{d.dependents} other item(s) wait for this one")
-    console.print(f"record ({d.timezone}):")
+        console.print(f"另有 {d.dependents} 项事项以本事项为前置")
+    console.print(f"办理记录（{d.timezone}）：")
     for e in d.events:
         reason = f" — {e.reason}" if e.reason else ""
         console.print(
-            f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary} by {e.actor}{reason}",
+            f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.summary}，{actor_name(e.actor)}{reason}",
             markup=False,
         )
 
 
-STATE_WORDS = {
-    "acknowledged": "签收",
-    "in_progress": "推进中",
-    "submitted": "申请办结",
-    "blocked": "受阻",
-    "returned": "退回",
-    "closed": "销号",
-}
-
-
 def _moves(moves: Counter[str] | dict[str, int]) -> str:
-    return "，".join(f"{STATE_WORDS.get(s, s)} {n}" for s, n in sorted(moves.items()))
+    return "，".join(f"{MOVES[ItemState(s)]} {n}" for s, n in sorted(moves.items()))
 
 
 def collect_report(
@@ -329,24 +321,20 @@ def indicators(
             for t in v.townships:
                 towns.add_row(t.name, _fmt(t.value), f"{t.units_reported}/{t.units_in_scope}")
             console.print(towns)
-    console.print(
-        "灯色: 绿=已达标 · 黄=未达标(未到期限) · 红=到期未达标 · 灰=尚无数据。"
-        "数值为分项之和之比(非各单位比值的平均)。",
-        style="grey62",
-    )
+    console.print(INDICATOR_LEGEND, style="grey62")
 
 
 def completeness(console: Console, view: CompletenessView, limit: int = 15) -> None:
     """Who owes this cycle's report and has not sent it; the least timely units."""
     c = view.cycle
     console.print(
-        f"[bold]报送情况[/] 本期 {c.start}–{c.end} (截止 {c.due}): 应报 {view.owed} "
-        f"个单位, 已报 {view.sent}, 未报 {len(view.missing)}"
+        f"[bold]报送情况[/] 本期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
+        f"应报 {view.owed} 个单位，已报 {view.sent} 个，未报 {len(view.missing)} 个"
     )
     if view.missing:
         shown = "、".join(name for _, name in view.missing[:limit])
         more = f" 等{len(view.missing)}个" if len(view.missing) > limit else ""
-        console.print(f"  未报: {shown}{more}", markup=False)
+        console.print(f"  未报：{shown}{more}", markup=False)
     laggards = sorted(
         (u for u in view.units if u.timeliness is not None and u.owed >= 2),
         key=lambda u: (u.timeliness, u.unit),
@@ -355,7 +343,8 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
         parts = [f"{u.unit_name} {u.on_time}/{u.owed}" for u in laggards if u.on_time < u.owed]
         if parts:
             console.print(
-                f"  按时报送率最低 ({view.window_start}–{view.window_end}): " + "、".join(parts),
+                f"  按时报送率最低（{zh_date(view.window_start)}至{zh_date(view.window_end)}）："
+                + "、".join(parts),
                 markup=False,
             )
 
@@ -367,8 +356,7 @@ def urgent_items(console: Console, view: StatusView, limit: int = 10) -> None:
     urgent = (due_soon + overdue)[:limit]
     if urgent:
         console.print(
-            f"   {len(due_soon)} items due soon and {len(overdue)} overdue; "
-            f"the first {len(urgent)}:"
+            f"   临近到期 {len(due_soon)} 项、逾期 {len(overdue)} 项；列出前 {len(urgent)} 项："
         )
         items(console, view.model_copy(update={"items": urgent}), limit=None)
 
@@ -385,6 +373,7 @@ def escalation_json(
                 "kind": n.kind,
                 "item": n.item_id,
                 "level": n.level,
+                "level_name": n.level_name,
                 "rule": n.rule,
                 "roles": n.roles,
             }
@@ -406,44 +395,40 @@ def escalation_json(
 
 def escalation(console: Console, result: dict[str, Any], limit: int | None = 20) -> None:
     """What the ladder called for and what was (or, in a dry run, would be) sent."""
-    prefix = "dry run (nothing written or sent): " if result["dry_run"] else ""
+    dry = bool(result["dry_run"])
+    prefix = "试运行（不写入、不发送）：" if dry else ""
     due = result["due"]
-    levels = Counter(n["level"] for n in due)
+    levels = Counter(n["level_name"] for n in due)
     console.print(
-        f"{prefix}escalation for {result['as_of']}: {len(due)} notices due ("
-        + ", ".join(f"{n} {lv}" for lv, n in sorted(levels.items()))
-        + "), "
-        + (
-            f"{result['new_in_outbox']} would be new in the outbox"
-            if result["dry_run"]
-            else f"{result['new_in_outbox']} new in the outbox"
-        )
+        f"{prefix}{zh_date(date.fromisoformat(result['as_of']))}应发提醒 {len(due)} 条（"
+        + "，".join(f"{lv} {n}" for lv, n in sorted(levels.items()))
+        + "），"
+        + ("将" if dry else "")
+        + f"新写入待发队列 {result['new_in_outbox']} 条",
+        markup=False,
     )
-    if result["dry_run"]:
+    if dry:
         for n in due if limit is None else due[:limit]:
-            console.print(
-                f"  why: item {n['item']}: {n['rule']} → {', '.join(n['roles'])}"
-                if n["item"]
-                else f"  why: {n['rule']} → {', '.join(n['roles'])}",
-                markup=False,
-            )
+            roles = "、".join(word(ROLES, r) for r in n["roles"])
+            target = f"事项 {n['item']}：" if n["item"] else ""
+            console.print(f"  依据：{target}{n['rule']} → {roles}", markup=False)
     if result["quiet_hours"]:
-        console.print("  outside delivery hours or not a working day: nothing sent now")
-    verb = "would send" if result["dry_run"] else "sent"
+        console.print("  不在发送时段或非工作日：暂不发送")
+    verb = "将发送" if dry else "已发送"
     sent = result["sent"]
     for m in sent if limit is None else sent[:limit]:
-        console.print(f"  {verb} #{m['message']} to {m['recipient']}: {m['subject']}", markup=False)
+        console.print(f"  {verb} #{m['message']} 给 {m['recipient']}：{m['subject']}", markup=False)
     if limit is not None and len(sent) > limit:
         console.print(
-            f"  … and {len(sent) - limit} more messages; `duban notices` explains each notice"
+            f"  …… 另有 {len(sent) - limit} 条消息；`duban notices` 逐条说明每条提醒", markup=False
         )
     for m in result["failed"]:
         console.print(
-            f"  [red]failed[/] #{m['message']} to {m['recipient']}: {m['error']} "
-            "(kept pending, retried later)"
+            f"  [red]发送失败[/] #{m['message']} 给 {escape(m['recipient'])}："
+            f"{escape(m['error'] or '')}（保留待发，稍后重试）"
         )
     if result["capped"]:
-        console.print(f"  daily cap reached, waiting for tomorrow: {', '.join(result['capped'])}")
+        console.print(f"  已达每日上限，明天再发：{'、'.join(result['capped'])}", markup=False)
 
 
 def notices(
@@ -451,23 +436,67 @@ def notices(
 ) -> None:
     """The notices with their rule and deliveries; or why there is none."""
     if not rows:
-        console.print("no notices" + (f" for item {item}: {why}" if item and why else ""))
+        console.print("没有提醒" + (f"：事项 {item}，{why}" if item and why else ""), markup=False)
         return
     for n in rows:
+        target = f"事项 {n['item']}" if n["item"] else "单位报送"
         console.print(
-            f"#{n['id']} {n['kind']} {n['level']} ({n['level_name']}) "
-            f"{'item ' + str(n['item']) if n['item'] else 'unit report'} due {n['due']} · "
-            f"{n['status']} · attempts {n['attempts']}",
+            f"#{n['id']} {word(NOTICE_KINDS, n['kind'])}·{n['level_name']}"
+            f" {target}"
+            + (f"，{zh_date(date.fromisoformat(n['due']))}到期" if n["due"] else "")
+            + f" · {word(SENDING_STATES, n['status'])} · 已尝试 {n['attempts']} 次",
             markup=False,
         )
-        console.print(
-            f"    why: {n['rule']}; to {', '.join(n['roles'])}; planned {n['planned_on']}",
-            markup=False,
-        )
+        roles = "、".join(word(ROLES, r) for r in n["roles"])
+        planned = zh_date(date.fromisoformat(n["planned_on"]))
+        console.print(f"    依据：{n['rule']}；发给 {roles}；{planned}列入计划", markup=False)
         for d in n["deliveries"]:
             err = f" — {d['error']}" if d["error"] else ""
             console.print(
-                f"    → {d['recipient']} via {d['channel']}: {d['status']}{err}", markup=False
+                f"    → {d['recipient']}，经{word(CHANNELS, d['channel'])}："
+                f"{word(SENDING_STATES, d['status'])}{err}",
+                markup=False,
             )
         if n["error"]:
-            console.print(f"    last error: {n['error']}", markup=False)
+            console.print(f"    最近一次错误：{n['error']}", markup=False)
+
+
+def flow_result(result: Any) -> str:
+    """A flow run's result (the dict of counts its run returns) as one Chinese line; other
+    results (a string, say) as they are."""
+    if not isinstance(result, dict):
+        return str(result)
+    parts: list[str] = []
+    if "as_of" in result:
+        parts.append(f"{zh_date(date.fromisoformat(str(result['as_of'])))}")
+    if "skipped" in result:
+        parts.append(f"未运行：{result['skipped']}")
+    if collected := result.get("collected"):
+        parts.append(
+            f"收集报送：入库 {collected['landed']} 个文件，退回 {collected['rejected']} 个，"
+            f"重复 {collected['duplicate']} 个"
+        )
+    if lights := result.get("lights"):
+        counts = "，".join(f"{LIGHTS[light]} {lights.get(light.value, 0)}" for light in Light)
+        parts.append(f"亮灯：{counts}")
+    if notices := result.get("notices"):
+        partitions = f"（{notices['partitions']} 个分区）" if "partitions" in notices else ""
+        parts.append(f"新写入待发提醒 {notices['new']} 条{partitions}")
+    if delivery := result.get("delivery"):
+        parts.append(
+            f"发送：成功 {delivery['sent']} 份，失败 {delivery['failed']} 份"
+            + ("，不在发送时段" if delivery.get("quiet") else "")
+        )
+    if "week" in result:
+        parts.append(f"简报 {result['week']} 第{result['number']}期，发送 {result['sent']} 份")
+    if "approval" in result:
+        parts.append(f"审核：{word(APPROVALS, str(result['approval']))}")
+    if "changes" in result:
+        parts.append(
+            f"目录同步 {result['plan']}："
+            + ("无变化" if result["unchanged"] else f"{result['changes']} 处变化")
+        )
+    known = {"as_of", "skipped", "collected", "lights", "notices", "delivery", "week", "number"}
+    known |= {"sent", "approval", "plan", "unchanged", "changes"}
+    parts += [f"{key}={value}" for key, value in result.items() if key not in known]
+    return "；".join(parts)

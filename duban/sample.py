@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.adapters import signing
-from domain.adapters.intake.readers import MEASURE_SHEET, PROGRESS_SHEET
+from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.reporting import LABELS, ReportState
 from domain.services.workbooks import write_workbook
 from models.enums import UnitKind

@@ -52,9 +52,9 @@ def acquire_lock(engine: Engine, holder: str) -> None:
             row = session.get(SchedulerLock, LOCK, with_for_update=True)
             if row is not None and row.holder != holder and now - row.heartbeat_at < STALE_AFTER:
                 raise ConflictError(
-                    f"another duban scheduler runs on this database (host {row.host}, pid "
-                    f"{row.pid}, since {row.started_at:%Y-%m-%d %H:%M:%S} UTC, last seen "
-                    f"{(now - row.heartbeat_at).seconds} s ago); stop it first"
+                    f"这个数据库上已有另一个 duban 调度在运行（主机 {row.host}，进程号 "
+                    f"{row.pid}，自 {row.started_at:%Y-%m-%d %H:%M:%S} UTC 起，"
+                    f"{(now - row.heartbeat_at).seconds} 秒前仍在运行）；请先停止它"
                 )
             if row is None:
                 row = SchedulerLock(name=LOCK)
@@ -62,7 +62,7 @@ def acquire_lock(engine: Engine, holder: str) -> None:
             row.holder, row.host, row.pid = holder, socket.gethostname(), os.getpid()
             row.started_at = row.heartbeat_at = now
     except IntegrityError:  # two starting at the same instant: the other one won
-        raise ConflictError("another duban scheduler is starting on this database") from None
+        raise ConflictError("这个数据库上另一个 duban 调度正在启动") from None
 
 
 def heartbeat(engine: Engine, holder: str) -> bool:
@@ -105,7 +105,7 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
     names first, so ``0 16 * * 5`` fires on Friday, not Saturday."""
     fields = expression.split()
     if len(fields) != 5:
-        raise ValueError(f"{expression!r} is not a five-field cron expression")
+        raise ValueError(f"{expression!r} 不是五段式的 cron 表达式")
     fields[4] = re.sub(r"\d+", lambda m: _DAY_NAMES[int(m.group()) % 7], fields[4])
     return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
 
@@ -113,12 +113,12 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
 def _on_event(event: JobExecutionEvent) -> None:
     if event.code == EVENT_JOB_MISSED:
         log.warning(
-            "job %s missed its run at %s (process down too long)",
+            "作业 %s 错过了 %s 的运行（进程停止太久）",
             event.job_id,
             event.scheduled_run_time,
         )
     elif event.exception is not None:
-        log.error("job %s failed: %s", event.job_id, event.exception)
+        log.error("作业 %s 运行失败：%s", event.job_id, event.exception)
 
 
 def configure(
@@ -160,7 +160,7 @@ def configure(
 
 def _beat(scheduler: BaseScheduler, engine: Engine, holder: str) -> None:
     if not heartbeat(engine, holder):
-        log.error("the scheduler lock was taken over by another process; stopping")
+        log.error("调度锁已被另一个进程接管；本调度停止")
         scheduler.shutdown(wait=False)
 
 

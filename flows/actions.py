@@ -18,7 +18,7 @@ from models.enums import ItemState
 
 @flow(
     name="approve-extension",
-    description="延期审批: move an item's due date, with the reason.",
+    description="延期审批：改变事项的完成时限，并说明原因。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
@@ -33,7 +33,7 @@ def approve_extension(
 
 @flow(
     name="verify-item",
-    description="核验销号: close a submitted item after checking evidence.",
+    description="核验销号：核验佐证材料后关闭已申请办结的事项。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
@@ -46,7 +46,7 @@ def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)"
 
 @flow(
     name="return-item",
-    description="退回: send a submitted item back to its unit, with why.",
+    description="退回：把已申请办结的事项退回责任单位，并说明原因。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
@@ -59,7 +59,7 @@ def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI
 
 @flow(
     name="resend-notice",
-    description="重发: send one notice again to its recipients now.",
+    description="重发：立即把一条提醒再发给它的收件人。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )

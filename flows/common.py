@@ -129,7 +129,7 @@ def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any])
             body=body,
         )
     except Exception:  # a hook must not hide the original failure
-        log.exception("could not alert the coordinator about flow run %s", flow_run.id)
+        log.exception("流程运行 %s 失败，但未能通知督办协调单位", flow_run.id)
 
 
 def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -32,7 +32,11 @@ from flows.stages import (
 )
 
 
-@flow(name="key-task", log_prints=False)
+@flow(
+    name="key-task",
+    log_prints=False,
+    description="一项重点任务的页面：它的节点和需关注的事项。",
+)
 def key_task(plan_id: str, task_code: str, as_of: date) -> str:
     """One key task's page (run as a subflow named after the task). Its parameters stay small:
     they are stored with the run, so no item data passes through them."""
@@ -42,7 +46,7 @@ def key_task(plan_id: str, task_code: str, as_of: date) -> str:
 @flow(
     name="daily-cycle",
     flow_run_name=run_name,
-    description="Collect reports, light every item, escalate overdue items, deliver, publish.",
+    description="收集报送，为每个事项亮灯，催办逾期事项，发送提醒，发布督办总览。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
@@ -68,7 +72,7 @@ def daily_cycle(
                 day,
                 note or "休息日",
             )
-            return {"as_of": day.isoformat(), "skipped": note or "rest day"}
+            return {"as_of": day.isoformat(), "skipped": note or "休息日"}
         collected = collect_reports(pid)
         lights = evaluate_lights(pid, day)
         planned = fan_out_notices(pid, day, partitions) if partitions else plan_notices(pid, day)

@@ -13,7 +13,7 @@ from models import clock
 from models.backup import back_up, not_in_snapshot
 
 
-@stage("snapshot")
+@stage("备份快照")
 def snapshot_stage() -> dict[str, Any]:
     """Write one snapshot and prune the folder; log what was written, pruned and left out."""
     settings = get_settings()
@@ -38,7 +38,7 @@ def snapshot_stage() -> dict[str, Any]:
 @flow(
     name="nightly-backup",
     flow_run_name=run_name,
-    description="Snapshot the data directory into the backups folder (retention: newest N).",
+    description="把数据目录备份到备份文件夹（只保留最新的 DUBAN_BACKUP_KEEP 份）。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )

@@ -36,7 +36,11 @@ PARTITION_FLOW = "daily-cycle-partition"
 POLL_SECONDS = 1.0
 
 
-@flow(name=PARTITION_FLOW, log_prints=False)
+@flow(
+    name=PARTITION_FLOW,
+    log_prints=False,
+    description="每日流程的一个分区：把本分区单位到期的督办提醒写入待发队列。",
+)
 def daily_cycle_partition(
     plan_id: str, as_of: date, partition: str, partitions: list[str]
 ) -> dict[str, int]:
@@ -61,8 +65,8 @@ def missing_deployment(plan_id: str) -> str | None:
             client.read_deployment_by_name(deployment)
         except ObjectNotFound:
             return (
-                f"no deployment {deployment} on this Prefect server: register it with "
-                "`duban deploy --pool <pool>` and start workers with `duban worker`"
+                f"这个 Prefect 服务上没有部署 {deployment}："
+                "请用 `duban deploy --pool <工作池>` 登记，再用 `duban worker` 启动执行器"
             )
     return None
 
@@ -118,7 +122,7 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
                 waiting = "、".join(partition_label(n) for n in pending.values())
                 for run_id in pending:  # not to run (on) for a cycle that has failed
                     state = client.read_flow_run(run_id).state
-                    message = "the daily cycle stopped waiting"
+                    message = "每日流程已停止等待"
                     client.set_flow_run_state(
                         run_id,
                         # a running one is Cancelling: its worker then stops the process
@@ -128,16 +132,15 @@ def fan_out_notices(plan_id: str, day: date, partitions: Sequence[str]) -> dict[
                         force=True,
                     )
                 raise TimeoutError(
-                    f"partition runs not finished after {get_settings().partition_timeout} s: "
-                    f"{waiting}; is a worker polling the work pool? (duban deploy prints how to "
-                    "start one)"
+                    f"分区运行 {get_settings().partition_timeout} 秒后仍未完成：{waiting}；"
+                    "是否有执行器在领取工作池的任务？（duban deploy 会说明如何启动）"
                 )
             time.sleep(POLL_SECONDS)
     failed = {n: s for n, s in states.items() if s != "COMPLETED"}
     if failed:
         raise RuntimeError(
-            "partition runs did not complete: "
-            + ", ".join(f"{partition_label(n)} ({s})" for n, s in failed.items())
+            "分区运行未完成："
+            + "、".join(f"{partition_label(n)}（{s}）" for n, s in failed.items())
         )
     new = _outbox_size(plan_id) - before
     log.info("督办提醒 %s：%d 个分区完成，新写入发件箱 %d 条", day, len(names), new)

@@ -43,6 +43,7 @@ from domain.rules.dashboard import (
     plan_dashboard,
     task_page,
 )
+from domain.rules.glossary import CHANNELS, word
 from domain.rules.reporting import cycle_of
 from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.distribute import distribute_briefing
@@ -60,7 +61,7 @@ def artifact_key(plan_id: str, *parts: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in raw)
 
 
-@stage("collect reports")
+@stage("收集报送")
 def collect_reports(plan_id: str) -> dict[str, int]:
     """Land every report file waiting in the inbox (each file whole or not at all)."""
     inbox = get_settings().resolved_inbox
@@ -95,7 +96,7 @@ def context(session: Session, plan_id: str, day: date) -> Context:
     return build_context(session, plan_id, day, policy)
 
 
-@stage("evaluate lights")
+@stage("亮灯")
 def evaluate_lights(plan_id: str, day: date) -> Lights:
     """Every item's light on the day, and who owes this cycle's report."""
     with session_scope(engine()) as session:
@@ -130,7 +131,7 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
     return Lights(view, done)
 
 
-@stage("plan notices")
+@stage("计划提醒")
 def plan_notices(
     plan_id: str, day: date, partition: str | None = None, partitions: Sequence[str] = ()
 ) -> dict[str, int]:
@@ -150,7 +151,7 @@ def plan_notices(
     return {"new": new}
 
 
-@stage("deliver notices")
+@stage("发送提醒")
 def deliver_notices(plan_id: str) -> dict[str, int]:
     """Send the outbox: one digest per recipient, within working hours and the daily cap."""
     ladder = load_ladder(get_settings().ladder)
@@ -173,7 +174,7 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
     return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
 
 
-@stage("publish coordinator's view")
+@stage("发布督办总览")
 def publish_plan_view(plan_id: str, lights: Lights) -> int:
     """Dashboard, overdue table, missing reports and overall completion as artifacts (a new
     version of each key per run). Returns how many items are overdue."""
@@ -215,7 +216,7 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     return total
 
 
-@stage("key task page")
+@stage("重点任务页")
 def publish_task_page(plan_id: str, task_code: str, day: date) -> str:
     """One key task's milestones, lights and items needing attention, as an artifact."""
     with session_scope(engine()) as session:
@@ -264,7 +265,7 @@ def briefing_url(path: Path) -> str:
     return f"{base.rstrip('/')}/{relative}"
 
 
-@stage("write briefing")
+@stage("生成简报")
 def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     """The week's briefing in every format, numbered and recorded."""
     settings = get_settings()
@@ -312,7 +313,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     return WrittenBriefing(issued.record_id, m.title, m.number, m.week, files, issued.reproduced)
 
 
-@stage("send briefing")
+@stage("发送简报")
 def send_briefing(record_id: int) -> dict[str, int]:
     """Send the approved briefing to leadership (HTML, text and the Word file)."""
     result = distribute_briefing(engine(), record_id)
@@ -320,7 +321,7 @@ def send_briefing(record_id: int) -> dict[str, int]:
     if result.already:
         log.info("简报此前已发送给领导，本次不重复发送")
     for m in result.sent:
-        log.info("简报已发送：%s（%s）", m.recipient, m.channel)
+        log.info("简报已发送：%s（%s）", m.recipient, word(CHANNELS, m.channel))
     for m in result.failed:
         log.warning("简报发送失败：%s：%s", m.recipient, m.error)
     if result.failed:

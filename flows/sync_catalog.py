@@ -17,7 +17,7 @@ from models.db import session_scope
 from tasks_catalog.loader import load_catalog
 
 
-@stage("sync catalogue")
+@stage("同步目录")
 def sync_stage(catalog: Path, allow_retire: bool) -> dict[str, Any]:
     loaded, warnings = load_catalog(catalog)
     for warning in warnings:
@@ -31,7 +31,7 @@ def sync_stage(catalog: Path, allow_retire: bool) -> dict[str, Any]:
     create_markdown_artifact(
         f"# 目录同步：{loaded.plan.title}\n\n{changes}\n",
         key=artifact_key(plan_id, "sync"),
-        description="catalogue sync",
+        description="目录同步",
     )
     logger().info(
         "目录同步 %s：%s",
@@ -43,7 +43,7 @@ def sync_stage(catalog: Path, allow_retire: bool) -> dict[str, Any]:
 
 @flow(
     name="sync-catalog",
-    description="Validate the YAML catalogue and load it into the database.",
+    description="校验 YAML 规划目录并载入数据库。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )

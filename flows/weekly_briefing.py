@@ -61,7 +61,7 @@ def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
 @flow(
     name="weekly-briefing",
     flow_run_name=run_name,
-    description="Write the weekly briefing, wait for approval, send it to leadership.",
+    description="生成每周简报，等待审核，发送给县领导。",
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
@@ -80,7 +80,7 @@ def weekly_briefing(
             day = report_day(session, plan, IsoWeek.parse(week)) if week else day
             check_date(plan, day)
         except ValueError as exc:
-            raise RunFormError(f"week/as_of: {exc}") from None
+            raise RunFormError(f"周次或日期（week/as_of）有误：{exc}") from None
     with tags(pid, "weekly"):
         written = write_briefing(pid, day)
         result: dict[str, Any] = {"week": written.week, "number": written.number, "sent": 0}

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from config.errors import NotFoundError
+from config.settings import hide_passwords
 from models.db import database_setting, open_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -62,8 +63,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def display_url(engine: Engine) -> str:
-    """The database URL without its password."""
-    return engine.url.render_as_string(hide_password=True)
+    """The database URL without its password (nor one hidden in a SQLite file's path)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return hide_passwords(f"sqlite:///{url.database}")
+    return url.render_as_string(hide_password=True)
 
 
 def ready_engine() -> Engine:
@@ -72,13 +76,10 @@ def ready_engine() -> Engine:
     engine = open_engine()
     current = current_revision(engine)
     if current is None:
-        raise NotFoundError(
-            f"数据库（{database_setting()}）还是空的：请先运行 `duban init` 创建。"
-            " (the database is empty; run `duban init`)"
-        )
+        raise NotFoundError(f"数据库（{database_setting()}）还是空的：请先运行 `duban init` 创建。")
     if current != head_revision():
         raise NotFoundError(
             f"数据库（{database_setting()}）的结构版本是 {current}，本程序需要 {head_revision()}："
-            f"请运行 `duban init` 升级。 (schema {current}; run `duban init` to upgrade it)"
+            "请运行 `duban init` 升级。"
         )
     return engine

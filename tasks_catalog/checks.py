@@ -35,11 +35,7 @@ def check(sources: Sources) -> tuple[list[Problem], list[Problem]]:
         _check_dates(plan, sources, errors)
     _check_indicators(sources, unit_ids, errors)
     if plan is not None and not sources.tasks:
-        warnings.append(
-            sources.plans[0][1].problem(
-                "the catalogue defines no tasks: syncing it would retire every work item"
-            )
-        )
+        warnings.append(sources.plans[0][1].problem("目录中没有任何重点任务：同步它会撤销全部事项"))
     return errors, warnings
 
 
@@ -52,8 +48,8 @@ def _duplicates(
             first = seen[key]
             errors.append(
                 where.problem(
-                    f"duplicate {what} {key!r} (first defined in {first.file.name} line "
-                    f"{first.index.line(first.loc)})",
+                    f"{what} {key!r} 重复（首次定义在 {first.file.name} 第 "
+                    f"{first.index.line(first.loc)} 行）",
                     field,
                 )
             )
@@ -67,27 +63,27 @@ def _check_plan(sources: Sources, errors: list[Problem]) -> PlanSpec | None:
         return None
     for _, where in sources.plans[1:]:
         first = sources.plans[0][1]
-        errors.append(where.problem(f"a second `plan:` section (first in {first.file.name})"))
+        errors.append(where.problem(f"第二个 `plan:` 段（第一个在 {first.file.name}）"))
     plan, where = sources.plans[0]
     try:
         ZoneInfo(plan.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.append(where.problem(f"unknown timezone {plan.timezone!r}", "timezone"))
+        errors.append(where.problem(f"未知的时区 {plan.timezone!r}", "timezone"))
     return plan
 
 
 def _check_units(sources: Sources, errors: list[Problem]) -> set[str]:
-    ids = _duplicates(((u.id, w) for u, w in sources.units), "unit id", errors)
+    ids = _duplicates(((u.id, w) for u, w in sources.units), "单位编号", errors)
     for unit, where in sources.units:
         if unit.id in SET_NAMES:
-            errors.append(where.problem(f"{unit.id!r} is reserved for a unit set", "id"))
+            errors.append(where.problem(f"{unit.id!r} 是单位集合的保留名", "id"))
         if unit.parent is not None and unit.parent not in ids:
-            errors.append(where.problem(f"unknown unit {unit.parent!r}", "parent"))
+            errors.append(where.problem(f"未知的单位 {unit.parent!r}", "parent"))
         if unit.urban and unit.kind != UnitKind.COMMUNITY:
-            errors.append(where.problem("only a community can be urban", "urban"))
+            errors.append(where.problem("只有社区才能标为城市社区（urban）", "urban"))
     _duplicates(
         ((u.division_code, w) for u, w in sources.units if u.division_code),
-        "division code",
+        "区划代码",
         errors,
         "division_code",
     )
@@ -97,7 +93,7 @@ def _check_units(sources: Sources, errors: list[Problem]) -> set[str]:
         parent = unit.parent
         while parent is not None and parent in parents:
             if parent in seen:
-                errors.append(where.problem("unit hierarchy has a cycle", "parent"))
+                errors.append(where.problem("单位的上下级关系成环", "parent"))
                 break
             seen.add(parent)
             parent = parents[parent]
@@ -123,7 +119,7 @@ def _check_selector(
             sub: tuple[str | int, ...] = (field, i) if isinstance(selector, list) else (field,)
             errors.append(
                 where.problem(
-                    f"unknown unit or unit set {name!r} (sets: {', '.join(sorted(SET_NAMES))})",
+                    f"未知的单位或单位集合 {name!r}（集合：{'、'.join(sorted(SET_NAMES))}）",
                     *sub,
                 )
             )
@@ -133,7 +129,7 @@ def _check_selector(
         return
     if not resolve(selector, units):
         shown = names[0] if isinstance(selector, str) else "[" + ", ".join(names) + "]"
-        errors.append(where.problem(f"{shown} selects no units", field))
+        errors.append(where.problem(f"{shown} 没有选中任何单位", field))
 
 
 def _check_plan_refs(
@@ -142,7 +138,7 @@ def _check_plan_refs(
     where = sources.plans[0][1]
     for field in ("coordinator", "leadership"):
         if getattr(plan, field) not in unit_ids:
-            errors.append(where.problem(f"unknown unit {getattr(plan, field)!r}", field))
+            errors.append(where.problem(f"未知的单位 {getattr(plan, field)!r}", field))
 
 
 def _check_village_count(plan: PlanSpec, sources: Sources, warnings: list[Problem]) -> None:
@@ -152,9 +148,8 @@ def _check_village_count(plan: PlanSpec, sources: Sources, warnings: list[Proble
     if found != plan.declared_village_units:
         warnings.append(
             sources.plans[0][1].problem(
-                f"the plan text counts {plan.declared_village_units} villages/communities; the "
-                f"catalogue lists {found} (units are keyed by official division code; none is "
-                "invented)",
+                f"规划文本记村（社区）{plan.declared_village_units} 个，目录列出 {found} 个"
+                "（单位按官方区划代码列出，没有虚构）",
                 "declared_village_units",
             )
         )
@@ -162,32 +157,30 @@ def _check_village_count(plan: PlanSpec, sources: Sources, warnings: list[Proble
 
 def _check_tasks(sources: Sources, unit_ids: set[str], errors: list[Problem]) -> set[str]:
     units = [u for u, _ in sources.units]
-    _duplicates(((t.code, w) for t, w in sources.tasks), "task id", errors)
-    _duplicates(((str(t.number), w) for t, w in sources.tasks), "task number", errors, "number")
+    _duplicates(((t.code, w) for t, w in sources.tasks), "重点任务编号", errors)
+    _duplicates(((str(t.number), w) for t, w in sources.tasks), "重点任务序号", errors, "number")
     milestones = [
         (m, Where(w.file, (*w.loc, "milestones", i), w.index))
         for t, w in sources.tasks
         for i, m in enumerate(t.milestones)
     ]
-    milestone_ids = _duplicates(((m.id, w) for m, w in milestones), "milestone id", errors)
+    milestone_ids = _duplicates(((m.id, w) for m, w in milestones), "节点编号", errors)
     for task, where in sources.tasks:
         if task.lead not in unit_ids:
-            errors.append(where.problem(f"unknown unit {task.lead!r}", "lead"))
+            errors.append(where.problem(f"未知的单位 {task.lead!r}", "lead"))
         _check_selector(
             task.cooperating, units, unit_ids, where, "cooperating", errors, may_be_empty=True
         )
         for i, milestone in enumerate(task.milestones):
             mwhere = Where(where.file, (*where.loc, "milestones", i), where.index)
             if milestone.owner is not None and milestone.owner not in unit_ids:
-                errors.append(mwhere.problem(f"unknown unit {milestone.owner!r}", "owner"))
+                errors.append(mwhere.problem(f"未知的单位 {milestone.owner!r}", "owner"))
             _check_selector(milestone.fan_out, units, unit_ids, mwhere, "fan_out", errors)
             for j, dep in enumerate(milestone.depends_on):
                 if dep not in milestone_ids:
-                    errors.append(mwhere.problem(f"unknown milestone {dep!r}", "depends_on", j))
+                    errors.append(mwhere.problem(f"未知的节点 {dep!r}", "depends_on", j))
                 elif dep == milestone.id:
-                    errors.append(
-                        mwhere.problem("a milestone cannot depend on itself", "depends_on", j)
-                    )
+                    errors.append(mwhere.problem("节点不能以自己为前置", "depends_on", j))
     return milestone_ids
 
 
@@ -207,7 +200,7 @@ def _check_dependencies(sources: Sources, milestone_ids: set[str], errors: list[
             for i, m in enumerate(t.milestones)
             if m.id == cycle[0]
         )
-        errors.append(where.problem("dependency cycle: " + " → ".join(cycle), "depends_on"))
+        errors.append(where.problem("前后关系成环：" + " → ".join(cycle), "depends_on"))
 
 
 def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> None:
@@ -215,9 +208,7 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
 
     def inside(day: date | None, where: Where, *field: str) -> None:
         if day is not None and not start <= day <= end:
-            errors.append(
-                where.problem(f"{day} is outside the plan period {start} – {end}", *field)
-            )
+            errors.append(where.problem(f"{day} 不在规划期 {start} 至 {end} 之内", *field))
 
     for task, twhere in sources.tasks:
         for i, milestone in enumerate(task.milestones):
@@ -226,7 +217,9 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
             inside(milestone.start, where, "start")
             if milestone.start and milestone.due and milestone.start > milestone.due:
                 errors.append(
-                    where.problem(f"start {milestone.start} is after due {milestone.due}", "start")
+                    where.problem(
+                        f"开始日期 {milestone.start} 晚于完成时限 {milestone.due}", "start"
+                    )
                 )
             if milestone.recurrence is not None:
                 inside(milestone.recurrence.start, where, "recurrence", "start")
@@ -234,12 +227,14 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
                 try:
                     dates = occurrences(milestone.recurrence)
                 except (ValueError, TypeError) as exc:
-                    errors.append(where.problem(f"invalid RRULE: {exc}", "recurrence", "rrule"))
+                    errors.append(
+                        where.problem(f"重复规则（RRULE）无效：{exc}", "recurrence", "rrule")
+                    )
                     continue
                 if not dates:
                     errors.append(
                         where.problem(
-                            "the rule gives no date between start and end", "recurrence", "rrule"
+                            "这条规则在起止日期之间没有给出任何日期", "recurrence", "rrule"
                         )
                     )
     for indicator, where in sources.indicators:
@@ -248,14 +243,13 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
 
 def _check_indicators(sources: Sources, unit_ids: set[str], errors: list[Problem]) -> None:
     units = [u for u, _ in sources.units]
-    measure_ids = _duplicates(((m.id, w) for m, w in sources.measures), "measure id", errors)
-    _duplicates(((i.id, w) for i, w in sources.indicators), "indicator id", errors)
+    measure_ids = _duplicates(((m.id, w) for m, w in sources.measures), "指标项编号", errors)
+    _duplicates(((i.id, w) for i, w in sources.indicators), "指标编号", errors)
     for measure, where in sources.measures:
         if measure.id == UNITS_PSEUDO_MEASURE:
             errors.append(
                 where.problem(
-                    f"{UNITS_PSEUDO_MEASURE!r} is reserved (it counts the "
-                    "units in an indicator's scope)",
+                    f"{UNITS_PSEUDO_MEASURE!r} 是保留名（它表示指标范围内的单位数）",
                     "id",
                 )
             )
@@ -265,4 +259,4 @@ def _check_indicators(sources: Sources, unit_ids: set[str], errors: list[Problem
         for part in ("numerator", "denominator"):
             for i, name in enumerate(getattr(indicator.formula, part)):
                 if name not in measure_ids and name != UNITS_PSEUDO_MEASURE:
-                    errors.append(where.problem(f"unknown measure {name!r}", "formula", part, i))
+                    errors.append(where.problem(f"未知的指标项 {name!r}", "formula", part, i))

@@ -95,11 +95,11 @@ def _check_rule_parts(rule: str) -> None:
             try:
                 number = int(raw)
             except ValueError:
-                raise ValueError(f"{name}={value}: {raw!r} is not a whole number") from None
+                raise ValueError(f"{name}={value}：{raw!r} 不是整数") from None
             magnitude_ok = low <= abs(number) <= high and (number > 0 or negative_ok)
             if not magnitude_ok:
                 sign = "±" if negative_ok else ""
-                raise ValueError(f"{name}={value}: {number} is outside {sign}{low}..{high}")
+                raise ValueError(f"{name}={value}：{number} 超出 {sign}{low}..{high}")
 
 
 def occurrences(recurrence: Recurrence) -> list[date]:
@@ -108,23 +108,26 @@ def occurrences(recurrence: Recurrence) -> list[date]:
     Raises ValueError for an invalid rule, a rule with its own DTSTART, or too many dates.
     """
     if "DTSTART" in recurrence.rrule.upper():
-        raise ValueError("put the start in `recurrence.start`, not DTSTART inside the rule")
+        raise ValueError("开始日期请写在 `recurrence.start`，不要在规则里写 DTSTART")
     if recurrence.end < recurrence.start:
-        raise ValueError(f"end {recurrence.end} is before start {recurrence.start}")
+        raise ValueError(f"截止 {recurrence.end} 早于开始 {recurrence.start}")
     _check_rule_parts(recurrence.rrule)
     start = datetime.combine(recurrence.start, datetime.min.time())
     end = datetime.combine(recurrence.end, datetime.min.time())
     dates: list[date] = []
     try:
-        rule = rrulestr(recurrence.rrule, dtstart=start)
+        try:
+            rule = rrulestr(recurrence.rrule, dtstart=start)
+        except ValueError as exc:
+            raise ValueError(f"dateutil 无法解析这条规则（{exc}）") from exc
         for moment in rule.xafter(start, inc=True):
             if moment > end:
                 break
             dates.append(moment.date())
             if len(dates) > MAX_OCCURRENCES:
-                raise ValueError(f"produces more than {MAX_OCCURRENCES} dates; check FREQ/INTERVAL")
+                raise ValueError(f"生成的日期超过 {MAX_OCCURRENCES} 个；请检查 FREQ/INTERVAL")
     except (TypeError, IndexError, KeyError, OverflowError, AttributeError) as exc:
-        raise ValueError(f"dateutil cannot read it ({type(exc).__name__}: {exc})") from exc
+        raise ValueError(f"dateutil 无法解析（{type(exc).__name__}：{exc}）") from exc
     return dates
 
 

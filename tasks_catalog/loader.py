@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from config.errors import InputError, Problem
+from config.pydantic_words import pydantic_reason
 from config.yaml_lines import LineIndex, Loc, format_loc, parse_yaml, read_bounded
 from tasks_catalog.checks import check
 from tasks_catalog.schema import Catalog, CatalogFile
@@ -25,11 +26,11 @@ def catalog_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise InputError(f"catalogue not found: {path}", [Problem(path, None, "", "no such path")])
+        raise InputError(f"找不到规划目录：{path}", [Problem(path, None, "", "没有这个路径")])
     files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
     if not files:
         raise InputError(
-            f"no catalogue files in {path}", [Problem(path, None, "", "folder has no *.yaml files")]
+            f"{path} 中没有目录文件", [Problem(path, None, "", "文件夹中没有 *.yaml 文件")]
         )
     return files
 
@@ -38,34 +39,16 @@ def _schema_problems(path: Path, index: LineIndex, error: ValidationError) -> li
     problems = []
     for detail in error.errors(include_url=False):
         loc: Loc = tuple(p for p in detail["loc"] if not _is_union_tag(p))
-        message = detail["msg"]
+        message = pydantic_reason(detail)
         if detail["type"] == "extra_forbidden":
-            message = "unknown key" + _allowed_keys_hint(loc[:-1])
-        elif detail["type"] == "missing":
-            message = "required key is missing"
+            message += _allowed_keys_hint(loc[:-1])
         elif detail["type"] == "string_type" and isinstance(detail.get("input"), int | float):
             message = (
-                f"expected text, got the number {detail['input']}; quote ids and codes "
-                f'that look like numbers: "{detail["input"]}"'
+                f"应为文字，这里是数字 {detail['input']}；像数字的编号和代码请加引号："
+                f'"{detail["input"]}"'
             )
-        elif detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
-            message = str(detail["ctx"]["error"])  # without pydantic's "Value error, "
-        elif detail["type"] in _BOUNDS:
-            message = _BOUNDS[detail["type"]].format(**detail.get("ctx", {}))
         problems.append(Problem(path, index.line(loc), format_loc(loc), message))
     return problems
-
-
-_BOUNDS = {
-    "finite_number": "须是有限的数，不能是 .nan 或 .inf",
-    "int_parsing_size": "数太大，超出范围",
-    "greater_than": "超出范围：须大于 {gt}",
-    "greater_than_equal": "超出范围：须不小于 {ge}",
-    "less_than": "超出范围：须小于 {lt}",
-    "less_than_equal": "超出范围：须不大于 {le}",
-    "string_too_long": "文字过长：最多 {max_length} 个字符",
-}
-"""Chinese messages for pydantic's range and length errors (the schema's bounds)."""
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -82,7 +65,7 @@ def _allowed_keys_hint(loc: Loc) -> str:
         model = _model_of(info.annotation) if info else None
     if model is None:
         return ""
-    return " (allowed: " + ", ".join(model.model_fields) + ")"
+    return "（可用的键：" + "、".join(model.model_fields) + "）"
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -116,8 +99,7 @@ def read_sources(path: Path) -> tuple[Sources, list[Problem], str]:
                     file,
                     1,
                     "",
-                    "expected a mapping with sections such as "
-                    "plan, units, tasks, measures, indicators",
+                    "应为键值对，含 plan、units、tasks、measures、indicators 等段",
                 )
             )
             continue
@@ -139,7 +121,7 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
     """Read, validate and check a plan; returns it with warnings, or raises InputError."""
     sources, problems, checksum = read_sources(path)
     if not problems and not sources.plans:
-        problems.append(Problem(path, None, "plan", "no file defines the `plan:` section"))
+        problems.append(Problem(path, None, "plan", "没有哪个文件定义了 `plan:` 段"))
     if problems:
         raise InputError(_invalid(path, len(problems)), problems)
     errors, warnings = check(sources)

@@ -56,7 +56,7 @@ class Period(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise ValueError(f"截止 {self.end} 早于开始 {self.start}")
         return self
 
 
@@ -74,7 +74,7 @@ class ReportingSpec(Strict):
     @model_validator(mode="after")
     def _due_fits_cycle(self) -> ReportingSpec:
         if self.cycle == "weekly" and self.due > 7:
-            raise ValueError("a weekly cycle's `due` is a weekday, 1 (Monday) to 7 (Sunday)")
+            raise ValueError("按周报送时 `due` 是星期几：1（星期一）到 7（星期日）")
         return self
 
 
@@ -156,7 +156,7 @@ class MilestoneSpec(Strict):
     @model_validator(mode="after")
     def _one_schedule(self) -> MilestoneSpec:
         if (self.due is None) == (self.recurrence is None):
-            raise ValueError("give exactly one of `due` or `recurrence`")
+            raise ValueError("`due` 和 `recurrence` 须有且只有一个")
         return self
 
 

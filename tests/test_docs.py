@@ -26,7 +26,7 @@ def test_catalogue_example_validates_with_the_documented_summary(tmp_path: Path)
     catalog, warnings = load_catalog(folder)
     assert warnings == []
     assert len(plan_items(catalog)) == 14
-    stated = re.search(r"`(catalogue example-2024-2026 is valid: [^`]+)`", text)
+    stated = re.search(r"`(目录 example-2024-2026 校验通过：[^`]+)`", text)
     assert stated is not None
     result = CliRunner().invoke(app, ["catalog", "validate", str(folder)])
     assert stated.group(1) in result.stdout.replace("\n", " ")

@@ -57,10 +57,10 @@ class FileChannel:
     def send(self, message: OutgoingMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
-        to = message.address or f"({message.recipient}: no address in the catalogue)"
-        text = f"To: {to}\nSubject: {message.subject}\n\n{message.body}"
+        to = message.address or f"（{message.recipient}：目录中没有地址）"
+        text = f"收件人：{to}\n主题：{message.subject}\n\n{message.body}"
         if message.attachments:
-            text += "\n\nAttachments:\n" + "\n".join(f"  {a.name}" for a in message.attachments)
+            text += "\n\n附件：\n" + "\n".join(f"  {a.name}" for a in message.attachments)
         write_atomically(path, text.encode("utf-8"))
         if message.html is not None:
             write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
@@ -132,9 +132,9 @@ class SmtpChannel:
     def send(self, message: OutgoingMessage) -> None:
         s = get_settings()
         if not message.address:
-            raise ChannelError(f"{message.recipient} has no e-mail address in the catalogue")
+            raise ChannelError(f"目录中没有 {message.recipient} 的电子邮件地址")
         if not s.smtp_host:
-            raise ChannelError("DUBAN_SMTP_HOST is not set")
+            raise ChannelError("没有设置 DUBAN_SMTP_HOST")
         mail = _mail(message, s.smtp_sender, s.smtp_sender_name)
         try:
             if s.smtp_security == "ssl":
@@ -168,10 +168,10 @@ class AppriseChannel:
         client = apprise.Apprise()
         for url in self.urls:
             if not client.add(url):
-                raise ChannelError(f"not a notification URL apprise understands: {url}")
+                raise ChannelError(f"apprise 不认识这个通知地址：{url}")
         attach = [str(a) for a in message.attachments] or None
         if not client.notify(title=message.subject, body=message.body, attach=attach):
-            raise ChannelError(f"webhook delivery failed for {', '.join(self.urls)}")
+            raise ChannelError(f"推送到 {'、'.join(self.urls)} 失败")
 
 
 def channel_for(address: str | None, urls: list[str] | None = None) -> Channel:

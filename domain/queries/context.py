@@ -45,14 +45,14 @@ def resolve_plan(session: Session, plan_id: str | None) -> Plan:
     if plan_id is not None:
         plan = session.get(Plan, plan_id)
         if plan is None:
-            raise NotFoundError(f"no plan {plan_id!r} in the database; run `duban catalog sync`")
+            raise NotFoundError(f"数据库中没有规划 {plan_id!r}；请运行 `duban catalog sync`")
         return plan
     plans = list(session.scalars(select(Plan).order_by(Plan.id)))
     if not plans:
-        raise NotFoundError("the database has no plan yet; run `duban catalog sync` first")
+        raise NotFoundError("数据库中还没有规划；请先运行 `duban catalog sync`")
     if len(plans) > 1:
-        names = ", ".join(p.id for p in plans)
-        raise NotFoundError(f"several plans in the database ({names}); choose one with --plan")
+        names = "、".join(p.id for p in plans)
+        raise NotFoundError(f"数据库中有多个规划（{names}）；请用 --plan 选一个")
     return plans[0]
 
 

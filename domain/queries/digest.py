@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from domain.queries.calendar import ensure_calendar
 from domain.rules.digest import DigestItem, timing
-from domain.rules.glossary import ITEM_STATES
-from domain.rules.workdays import zh_date
+from domain.rules.glossary import ITEM_STATES, zh_date
 from models.enums import ItemState
 from models.orm import CalendarDay, Milestone, Notice, Task, Unit, WorkItem
 

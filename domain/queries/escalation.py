@@ -34,6 +34,7 @@ from domain.queries.outbox import due_bounds, in_outbox, planned_since
 from domain.queries.reminders import behind_pace_notices, missing_report_notices
 from domain.queries.scope import plan_milestones
 from domain.rules.context import Context
+from domain.rules.glossary import ladder_name, zh_date
 from domain.rules.ladder import (
     PlannedNotice,
     ladder_of,
@@ -186,15 +187,11 @@ def _ladder_notice(row: Any, lv: Level) -> PlannedNotice:
     """The notice of a reached level (a row of :func:`_levels_reached`), with why it is due."""
     cycle: int = row.cycle
     when = (
-        "due day"
+        "到期当日"
         if lv.offset == 0
-        else (
-            f"{-lv.offset} working days before"
-            if lv.offset < 0
-            else f"{lv.offset} working days overdue"
-        )
+        else (f"到期前{-lv.offset}个工作日" if lv.offset < 0 else f"逾期{lv.offset}个工作日")
     )
-    repeat_text = f", repeat {cycle} (every {lv.repeat_every})" if cycle else ""
+    repeat_text = f"，第{cycle}次重复（每{lv.repeat_every}个工作日）" if cycle else ""
     return PlannedNotice(
         dedupe_key=f"ladder:{row.id}:{lv.id}:{row.due}:{cycle}",
         kind="ladder",
@@ -206,7 +203,7 @@ def _ladder_notice(row: Any, lv: Level) -> PlannedNotice:
         cycle=cycle,
         workdays=row.overdue,
         roles=list(lv.to),
-        rule=f"{row.ladder} ladder, level {lv.id} ({when}){repeat_text}",
+        rule=f"{ladder_name(row.ladder)}，{lv.name}（{when}）{repeat_text}",
     )
 
 
@@ -243,20 +240,20 @@ def explain_quiet(session: Session, ctx: Context, item_id: int, ladder: Ladder) 
         ).where(items.c.id == item_id)
     ).one_or_none()
     if row is None:
-        return f"item {item_id} is not live in plan {plan.id} on {as_of} (retired or not yet added)"
+        return f"{zh_date(as_of)}规划 {plan.id} 中没有在办的事项 {item_id}（已撤销或尚未生成）"
     if row.status == Status.WAITING.value:
-        return "it waits for a prerequisite item that is not closed: waiting items are not chased"
+        return "它在等待尚未销号的前置事项：等待中的事项不催办"
     if row.status == Status.NOT_STARTED.value:
-        return f"its window opens on {row.start}; reminders start after that"
+        return f"它的办理期{zh_date(row.start)}开始，此后才有提醒"
     if row.status in {Status.DONE_ON_TIME.value, Status.DONE_LATE.value}:
-        return "it is done (submitted or closed)"
+        return "它已办结（已申请办结或已销号）"
     overdue = -row.workdays_left
     key = ladder_of(ladder, row.milestone, row.task)
     upcoming = [lv for lv in ladders(ladder)[key] if lv.offset > overdue]
     if not upcoming:
-        return "a reminder is due now: run `duban escalate`"
+        return "现在就该提醒：请运行 `duban escalate`"
     nxt = upcoming[0]
     return (
-        f"{overdue:+d} working days from its due date {row.due}; the first level, "
-        f"{nxt.id} ({nxt.name}), comes at {nxt.offset:+d}"
+        f"距{zh_date(row.due)}到期{overdue:+d}个工作日；"
+        f"下一级提醒“{nxt.name}”在{nxt.offset:+d}个工作日时发出"
     )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
+from domain.rules.glossary import DEADLINE_CHANGES, ITEM_STATES, REPORT_STATES, word, zh_date
 from models.enums import ItemState
 from models.orm import (
     DeadlineChange,
@@ -69,7 +70,8 @@ class ItemDetail(BaseModel):
 
 
 def _report_summary(report: Report) -> str:
-    parts = [f"report {report.state} {report.percent}% (period {report.period})"]
+    state = word(REPORT_STATES, report.state)
+    parts = [f"报送 {state} {report.percent}%（报送期 {zh_date(report.period)}）"]
     for label, value in (
         ("进展", report.note),
         ("问题", report.problem),
@@ -77,7 +79,7 @@ def _report_summary(report: Report) -> str:
         ("佐证", report.evidence),
     ):
         if value:
-            parts.append(f"{label}: {value}")
+            parts.append(f"{label}：{value}")
     return " · ".join(parts)
 
 
@@ -88,7 +90,8 @@ def _events(session: Session, item_id: int) -> list[Event]:
             Event(
                 at=t.at,
                 kind="state",
-                summary=f"{t.from_state or '∅'} → {t.to_state}",
+                summary=f"{word(ITEM_STATES, t.from_state) if t.from_state else '∅'} → "
+                f"{word(ITEM_STATES, t.to_state)}",
                 actor=t.actor,
                 reason=t.reason,
             )
@@ -100,7 +103,8 @@ def _events(session: Session, item_id: int) -> list[Event]:
             Event(
                 at=d.at,
                 kind="deadline",
-                summary=f"due {d.old_due} → {d.new_due} ({d.kind})",
+                summary=f"完成时限 {zh_date(d.old_due)} → {zh_date(d.new_due)}"
+                f"（{word(DEADLINE_CHANGES, d.kind)}）",
                 actor=d.actor,
                 reason=d.reason,
             )
@@ -158,7 +162,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     item, milestone, task_code, unit_code, unit_name, tz = row
     dependents = session.scalar(
         select(func.count())

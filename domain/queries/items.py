@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
 from domain.queries.prerequisites import CHUNK, dependents, refresh_open_prerequisites
+from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import (
     FINISHED_STATES,
     ChangedMeanwhileError,
@@ -71,8 +72,8 @@ def record_moves(
         ):
             if state != expected[item_id]:
                 raise ChangedMeanwhileError(
-                    f"item {item_id} changed meanwhile: it is {state} now, not "
-                    f"{expected[item_id]}; look at it again and retry"
+                    f"事项 {item_id} 刚被改动：现在是“{word(ITEM_STATES, state)}”，"
+                    f"不是“{word(ITEM_STATES, str(expected[item_id]))}”；请重新查看后再试"
                 )
     at = clock.now()
     insert_rows(
@@ -132,7 +133,7 @@ def move_item(
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     move = Move(item_id, ItemState(row.state), to_state)
     record_moves(
         session,
@@ -152,9 +153,9 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         .where(WorkItem.id == item_id)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     if ItemState(row.state) == ItemState.CLOSED:
-        raise TransitionError(f"item {item_id} is already closed (已销号)")
+        raise TransitionError(f"事项 {item_id} 已销号")
     if row.evidence and ItemState(row.state) == ItemState.SUBMITTED:
         latest = session.scalars(
             select(Report.evidence)
@@ -164,8 +165,8 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         ).first()
         if not (latest and latest.strip()):
             raise TransitionError(
-                f"item {item_id} needs evidence ({'、'.join(row.evidence)}) before it can be "
-                "closed, and its completion report has none; return it asking for the evidence"
+                f"事项 {item_id} 须有佐证材料（{'、'.join(row.evidence)}）才能销号，"
+                "而它的办结报送没有附佐证；请退回并要求补交佐证材料"
             )
     open_prerequisites = session.execute(
         select(WorkItem.id, WorkItem.state)
@@ -177,10 +178,8 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
         )
     ).all()
     if open_prerequisites:
-        listed = ", ".join(f"#{r.id} ({r.state})" for r in open_prerequisites)
-        raise TransitionError(
-            f"item {item_id} cannot be closed before its prerequisites are: {listed}"
-        )
+        listed = "、".join(f"#{r.id}（{word(ITEM_STATES, r.state)}）" for r in open_prerequisites)
+        raise TransitionError(f"事项 {item_id} 的前置事项尚未销号，不能先销号：{listed}")
     return move_item(session, item_id, ItemState.CLOSED, actor=actor, reason=note)
 
 
@@ -188,9 +187,9 @@ def extend_item(session: Session, item_id: int, new_due: date, *, actor: str, re
     """延期: record an approved new deadline; the original stays on record. Returns the old."""
     item = session.get(WorkItem, item_id)
     if item is None:
-        raise NotFoundError(f"no work item {item_id}")
+        raise NotFoundError(f"没有事项 {item_id}")
     if new_due <= item.due:
-        raise TransitionError(f"the new date {new_due} is not after the current due {item.due}")
+        raise TransitionError(f"新的完成时限{zh_date(new_due)}不晚于当前时限{zh_date(item.due)}")
     state = ItemState(item.state)
     if state != ItemState.EXTENDED:
         move_item(session, item_id, ItemState.EXTENDED, actor=actor, reason=reason)

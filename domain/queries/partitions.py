@@ -36,9 +36,9 @@ def partition_units(
     codes = {r.code for r in rows}
     unknown = sorted({*named, partition} - codes - {REST})
     if unknown:
-        raise NotFoundError(f"no unit {', '.join(unknown)} in plan {plan_id} to partition by")
+        raise NotFoundError(f"规划 {plan_id} 中没有单位 {'、'.join(unknown)}，无法按它分区")
     if partition != REST and partition not in named:
-        raise NotFoundError(f"partition {partition!r} is not among the named ones {list(named)}")
+        raise NotFoundError(f"分区 {partition!r} 不在所列分区 {'、'.join(named)} 之中")
     parent: dict[int, int | None] = {r.id: r.parent_id for r in rows}
     code_of: dict[int, str] = {r.id: r.code for r in rows}
     listed = set(named)

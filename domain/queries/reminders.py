@@ -15,6 +15,7 @@ from domain.queries.context import ordinals
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox
 from domain.rules.context import Context
+from domain.rules.glossary import zh_date
 from domain.rules.ladder import PlannedNotice
 from domain.rules.lifecycle import done_values
 from domain.rules.reporting import cycle_of
@@ -71,7 +72,8 @@ def missing_report_notices(
             cycle=0,
             workdays=late,
             roles=list(rule.to),
-            rule=f"owed the report for {cycle.start}–{cycle.end} (due {cycle.due}) and sent none",
+            rule=f"应报{zh_date(cycle.start)}至{zh_date(cycle.end)}的进展"
+            f"（{zh_date(cycle.due)}截止），未报送",
         )
         for unit_id in session.scalars(query)
     ]
@@ -126,8 +128,7 @@ def behind_pace_notices(
             cycle=0,
             workdays=-r.workdays_left,
             roles=list(rule.to),
-            rule=f"reported {r.percent}%, more than {margin} points behind the straight-line "
-            "pace between the window's start and the due date",
+            rule=f"报送进度{r.percent}%，落后序时进度（办理期起止之间均匀推进）超过{margin}个百分点",
         )
         for r in session.execute(
             select(items.c.id, items.c.unit_id, items.c.due, items.c.workdays_left, items.c.percent)

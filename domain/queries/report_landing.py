@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from config.errors import Problem
 from domain.queries.indicators import latest_values
 from domain.queries.items import Move, record_moves
+from domain.rules.glossary import MEASURE_SHEET
 from domain.rules.intake.cells import excerpt
 from domain.rules.intake.rows import MeasureRow, ParsedFile, ReportRow
 from domain.rules.reporting import Decision, ReportRejectedError, decide
@@ -173,12 +174,15 @@ def _check_measures(
     }
     seen: dict[str, int] = {}
     values: dict[str, float] = latest_values(session, plan_id, unit.id)
+    sheet = MEASURE_SHEET if parsed.kind == "xlsx" else None
     for row in parsed.measures:
         where = (parsed.path, row.row)
         measure = measures.get(row.measure)
         if measure is None:
             problems.append(
-                Problem(*where, "指标项代码", f"未知的指标项代码 {excerpt(row.measure)}")
+                Problem(
+                    *where, "指标项代码", f"未知的指标项代码 {excerpt(row.measure)}", sheet=sheet
+                )
             )
             continue
         if not select_units(measure.reported_by, [unit], key=lambda u: u.code):
@@ -188,6 +192,7 @@ def _check_measures(
                     "指标项代码",
                     f"{unit.name}不填报“{measure.name}”"
                     f"（由 {'、'.join(measure.reported_by)} 填报）",
+                    sheet=sheet,
                 )
             )
             continue
@@ -197,23 +202,33 @@ def _check_measures(
                     *where,
                     "指标项代码",
                     f"“{measure.name}”重复填写（另见第{seen[row.measure]}行）",
+                    sheet=sheet,
                 )
             )
             continue
         seen[row.measure] = row.row
         if row.value < 0:
             problems.append(
-                Problem(*where, "本期值", f"“{measure.name}”不能为负数（{row.value:g}）")
+                Problem(
+                    *where, "本期值", f"“{measure.name}”不能为负数（{row.value:g}）", sheet=sheet
+                )
             )
             continue
         if measure.type == "boolean" and row.value not in (0.0, 1.0):
             problems.append(
-                Problem(*where, "本期值", f"“{measure.name}”只能填“是”或“否”，不能是 {row.value:g}")
+                Problem(
+                    *where,
+                    "本期值",
+                    f"“{measure.name}”只能填“是”或“否”，不能是 {row.value:g}",
+                    sheet=sheet,
+                )
             )
             continue
         if measure.type == "integer" and not float(row.value).is_integer():
             problems.append(
-                Problem(*where, "本期值", f"“{measure.name}”应为整数，不能是 {row.value:g}")
+                Problem(
+                    *where, "本期值", f"“{measure.name}”应为整数，不能是 {row.value:g}", sheet=sheet
+                )
             )
             continue
         values[row.measure] = row.value
@@ -252,6 +267,7 @@ def _implausible(
                     _first_row(rows, indicator.denominator),
                     "本期值",
                     f"{names}为 0，而“{indicator.name}”的分子为 {num:g}：请核对这两项",
+                    MEASURE_SHEET if parsed.kind == "xlsx" else None,
                 )
             )
         elif indicator.unit_of_measure == "%" and indicator.factor == 100 and num > den:
@@ -262,6 +278,7 @@ def _implausible(
                     "本期值",
                     f"“{indicator.name}”将为 {num * 100 / den:.0f}%（超过 100%）："
                     f"{num:g} > {den:g}，请核对",
+                    MEASURE_SHEET if parsed.kind == "xlsx" else None,
                 )
             )
     return found

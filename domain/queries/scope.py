@@ -20,7 +20,7 @@ def subtree(session: Session, plan_id: str, code: str) -> list[int]:
     ).all()
     root = next((r.id for r in rows if r.code == code), None)
     if root is None:
-        raise NotFoundError(f"no unit {code!r} in plan {plan_id}")
+        raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}")
     children: dict[int | None, list[int]] = {}
     for r in rows:
         children.setdefault(r.parent_id, []).append(r.id)
@@ -62,5 +62,5 @@ def task_code(session: Session, plan_id: str, task: str) -> str:
     )
     code = session.scalars(query).first()
     if code is None:
-        raise NotFoundError(f"no task {task!r} in plan {plan_id}")
+        raise NotFoundError(f"规划 {plan_id} 中没有重点任务 {task!r}")
     return code

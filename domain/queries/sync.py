@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from domain.queries.calendar import rebuild_calendar
 from domain.queries.sync_items import ItemSyncer
+from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
 from models import clock
 from models.enums import TaskRole
@@ -49,7 +50,8 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
             continue
         setattr(obj, key, new)
         short = len(str(old)) + len(str(new)) <= 60
-        changes.append(f"{key} {old} → {new}" if short else key)
+        name = word(CATALOG_FIELDS, key)
+        changes.append(f"{name} {old} → {new}" if short else name)
     return changes
 
 
@@ -76,21 +78,21 @@ class _Syncer:
                 rows[code] = row
                 self.report.added[kind] += 1
                 if not self.report.new_plan:
-                    self.report.details.append(f"added {kind[:-1]} {code}")
+                    self.report.details.append(f"新增{CATALOG_KINDS[kind]} {code}")
                 continue
             if row.retired_at is not None:
                 row.retired_at = None
                 self.report.restored[kind] += 1
-                self.report.details.append(f"restored {kind[:-1]} {code}")
+                self.report.details.append(f"恢复{CATALOG_KINDS[kind]} {code}")
             fields = _apply(row, values)
             if fields:
                 self.report.changed[kind] += 1
-                self.report.details.append(f"changed {kind[:-1]} {code}: {', '.join(fields)}")
+                self.report.details.append(f"修改{CATALOG_KINDS[kind]} {code}：{'；'.join(fields)}")
         for code, row in rows.items():
             if code not in specs and row.retired_at is None:
                 row.retired_at = self.now
                 self.report.retired[kind] += 1
-                self.report.details.append(f"retired {kind[:-1]} {code}")
+                self.report.details.append(f"撤销{CATALOG_KINDS[kind]} {code}")
         self.s.flush()
         return rows
 
@@ -116,10 +118,12 @@ class _Syncer:
             self.report.added["plan"] += 1
             self.report.new_plan = True
         else:
-            fields = [f for f in _apply(row, values) if not f.startswith("catalog_checksum")]
+            values.pop("catalog_checksum")
+            fields = _apply(row, values)
+            row.catalog_checksum = self.c.checksum
             if fields:
                 self.report.changed["plan"] += 1
-                self.report.details.append(f"changed plan {self.plan_id}: {', '.join(fields)}")
+                self.report.details.append(f"修改规划 {self.plan_id}：{'；'.join(fields)}")
             row.synced_at = self.now
         self.s.flush()
 

@@ -17,6 +17,7 @@ from domain.queries.prerequisites import (
     count_open_prerequisites,
     refresh_open_prerequisites,
 )
+from domain.rules.glossary import zh_date
 from domain.rules.lifecycle import finished_values
 from domain.rules.occurrences import match_occurrences
 from domain.rules.sync_report import SyncReport, bump
@@ -160,12 +161,12 @@ class ItemSyncer:
             self.s,
             [Move(ids[p.key], None, ItemState.ASSIGNED) for p, _ in new],
             actor=ACTOR,
-            reason="交办: created from the catalogue",
+            reason="交办：按目录生成",
             on_date=self.today,
         )
         if not self.report.new_plan:
             self.report.item_details += [
-                f"added item {p.key.milestone}/{p.key.unit} due {p.due}" for p, _ in new
+                f"新增事项 {p.key.milestone}/{p.key.unit}，{zh_date(p.due)}到期" for p, _ in new
             ]
         bump(self.report.added, "work items", len(new))
 
@@ -183,7 +184,7 @@ class ItemSyncer:
             self.s,
             [Move(r.id, ItemState(r.state), ItemState.RETIRED) for r in retire],
             actor=ACTOR,
-            reason="撤销: milestone, unit or occurrence no longer in the catalogue",
+            reason="撤销：目录中已无该节点、单位或期次",
             on_date=self.today,
             system=True,
         )
@@ -197,14 +198,14 @@ class ItemSyncer:
                     if before[r.id] == target
                 ],
                 actor=ACTOR,
-                reason="恢复: back in the catalogue",
+                reason="恢复：重新列入目录",
                 on_date=self.today,
                 system=True,
             )
         bump(self.report.retired, "work items", len(retire))
         bump(self.report.restored, "work items", len(restore))
-        self.report.item_details += [f"retired item {key(r)}" for r in retire]
-        self.report.item_details += [f"restored item {key(r)}" for r, _ in restore]
+        self.report.item_details += [f"撤销事项 {key(r)}" for r in retire]
+        self.report.item_details += [f"恢复事项 {key(r)}" for r, _ in restore]
 
     def _state_before_retirement(self, item_ids: list[int]) -> dict[int, ItemState]:
         if not item_ids:
@@ -253,14 +254,15 @@ class ItemSyncer:
                     "at": self.now,
                     "on_date": self.today,
                     "actor": ACTOR,
-                    "reason": "due date changed in the catalogue",
+                    "reason": "目录中的完成时限已修改",
                 }
                 for row, plan in moved
             ],
         )
         bump(self.report.changed, "work item deadlines", len(moved))
         self.report.item_details[:0] = [
-            f"deadline of {item_key(row, milestone_code, unit_code)}: {row.due} → {plan.due}"
+            f"事项 {item_key(row, milestone_code, unit_code)} 的完成时限："
+            f"{zh_date(row.due)} → {zh_date(plan.due)}"
             for row, plan in moved
         ]
 

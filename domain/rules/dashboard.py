@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.rules.glossary import LIGHTS
 from domain.rules.markdown import md_escape
 from domain.rules.status_views import CompletenessView, ItemStatus, StatusView, TaskStatus
 from models.enums import Light, Status
 
-LIGHT_COLUMNS = (
-    (Light.GREEN, "绿"),
-    (Light.YELLOW, "黄"),
-    (Light.RED, "红"),
-    (Light.DONE_LATE, "逾期完成"),
-    (Light.GRAY, "灰"),
+LIGHT_COLUMNS = tuple(
+    (light, LIGHTS[light])
+    for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE, Light.GRAY)
 )
 DONE = (Status.DONE_ON_TIME, Status.DONE_LATE)
 ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.rules.glossary import ITEM_STATES
 from models.enums import ItemState as S
 
 OPEN_STATES = frozenset(
@@ -40,6 +41,11 @@ class Rule:
     needs_reason: bool = False
     description: str = ""
     system: bool = False  # only duban itself (catalogue sync) makes this move
+
+    @property
+    def word(self) -> str:
+        """The move's Chinese name: the description's head (签收, 退回 …)."""
+        return self.description.split(":")[0]
 
 
 RULES: tuple[Rule, ...] = (
@@ -135,6 +141,10 @@ class TransitionError(ValueError):
     """A move the lifecycle does not allow, or one missing its reason."""
 
 
+class ReasonRequiredError(TransitionError):
+    """A move the lifecycle allows only with a stated reason, and none was given."""
+
+
 class ChangedMeanwhileError(TransitionError):
     """The item is no longer in the state the move starts from: another transaction moved it
     since it was read. Reading it again and retrying may succeed."""
@@ -145,10 +155,11 @@ def find_rule(from_state: S, to_state: S) -> Rule:
     for rule in RULES:
         if rule.to_state == to_state and from_state in rule.from_states:
             return rule
-    allowed = sorted({r.to_state.value for r in RULES if from_state in r.from_states})
+    allowed = sorted({r.to_state for r in RULES if from_state in r.from_states})
+    listed = "、".join(ITEM_STATES[s] for s in allowed) or "（无）"
     raise TransitionError(
-        f"cannot move from {from_state.value} to {to_state.value}; "
-        f"from {from_state.value} an item can go to: {', '.join(allowed) or 'nowhere'}"
+        f"不能从“{ITEM_STATES[from_state]}”转为“{ITEM_STATES[to_state]}”；"
+        f"“{ITEM_STATES[from_state]}”的事项只能转为：{listed}"
     )
 
 
@@ -159,9 +170,9 @@ def check_transition(
     rule = find_rule(from_state, to_state)
     if rule.system and not system:
         raise TransitionError(
-            f"{rule.name} ({from_state.value} → {to_state.value}) is done by `duban catalog "
-            "sync` when a milestone leaves or returns to the catalogue; edit the catalogue instead"
+            f"“{ITEM_STATES[from_state]}”转“{ITEM_STATES[to_state]}”（{rule.word}）由 "
+            "`duban catalog sync` 在节点移出或移回目录时完成；请改目录"
         )
     if rule.needs_reason and not (reason and reason.strip()):
-        raise TransitionError(f"moving to {to_state.value} ({rule.name}) needs a reason")
+        raise ReasonRequiredError(f"转为“{ITEM_STATES[to_state]}”（{rule.word}）须说明原因")
     return rule

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from domain.rules.glossary import ITEM_STATES
-from domain.rules.lifecycle import TransitionError, check_transition
+from domain.rules.glossary import ITEM_STATES, REPORT_STATES
+from domain.rules.lifecycle import ReasonRequiredError, TransitionError, check_transition
 from models.enums import ItemState
 
 
@@ -26,12 +26,7 @@ class ReportState(StrEnum):
     BLOCKED = "blocked"
 
 
-LABELS: dict[ReportState, str] = {
-    ReportState.NOT_STARTED: "未开始",
-    ReportState.IN_PROGRESS: "推进中",
-    ReportState.DONE: "已完成",
-    ReportState.BLOCKED: "受阻",
-}
+LABELS: dict[ReportState, str] = {state: REPORT_STATES[state.value] for state in ReportState}
 TARGET: dict[ReportState, ItemState] = {
     ReportState.NOT_STARTED: ItemState.ACKNOWLEDGED,
     ReportState.IN_PROGRESS: ItemState.IN_PROGRESS,
@@ -46,8 +41,8 @@ def parse_report_state(text: str) -> ReportState:
     for state, label in LABELS.items():
         if cleaned in {state.value, label}:
             return state
-    choices = ", ".join(f"{label} ({state.value})" for state, label in LABELS.items())
-    raise ValueError(f"{text!r} is not a report state; use one of {choices}")
+    choices = "、".join(LABELS.values())
+    raise ValueError(f"“{text}”不是可报送的状态；请选 {choices}")
 
 
 class ReportRejectedError(ValueError):
@@ -124,7 +119,7 @@ def decide(
 
 def _explain(current: ItemState, reported: ReportState, exc: TransitionError) -> str:
     now = ITEM_STATES[current]
-    if "needs a reason" in str(exc):
+    if isinstance(exc, ReasonRequiredError):
         return f"该事项当前为“{now}”，填报“{LABELS[reported]}”是倒退，{REASON_HINT}"
     return f"该事项当前为“{now}”，不能填报“{LABELS[reported]}”"
 

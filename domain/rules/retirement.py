@@ -18,8 +18,7 @@ def refuse_mass_retirement(report: SyncReport) -> None:
     retired = report.retired.get("work items", 0)
     if retired > max(10, MASS_RETIRE_SHARE * report.live_items_before):
         raise InputError(
-            f"sync of {report.plan_id} refused: it would retire {retired} of "
-            f"{report.live_items_before} open work items. If a catalogue file was emptied or "
-            "cut short by mistake, restore it; if the removal is intended, run again with "
-            "--allow-retire. Nothing was written."
+            f"拒绝同步 {report.plan_id}：这次同步会撤销 {report.live_items_before} 项在办事项中的 "
+            f"{retired} 项。如果目录文件被误清空或截断，请恢复它；如果确要删除，请加 "
+            "--allow-retire 重新运行。没有写入任何内容。"
         )

@@ -23,7 +23,9 @@ import chinese_calendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.errors import InputError, Problem
+from config.pydantic_words import pydantic_reason
 from config.yaml_lines import format_loc, read_yaml
+from domain.rules.glossary import zh_date
 
 SATURDAY = 5
 EPOCH = date(2004, 1, 1)
@@ -58,13 +60,18 @@ class OverrideFile(BaseModel):
 
 @lru_cache(maxsize=16384)
 def official_day(day: date) -> tuple[bool, str | None] | None:
-    """(is working day, holiday name) from chinesecalendar, or None if it lacks the year."""
+    """(is working day, holiday's Chinese name) from chinesecalendar, or None if it lacks the
+    year."""
     try:
         workday = chinese_calendar.is_workday(day)
         _, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         return None
-    return bool(workday), name
+    return bool(workday), HOLIDAY_NAMES.get(name, name) if name else None
+
+
+HOLIDAY_NAMES = {h.value: h.chinese for h in chinese_calendar.Holiday}
+"""chinesecalendar's holiday names (English) → the Chinese ones it also carries."""
 
 
 def build_calendar(
@@ -72,7 +79,7 @@ def build_calendar(
 ) -> tuple[list[Day], list[int]]:
     """Every day from ``first`` to ``last`` with its epoch-based ordinal; and fallback years."""
     if first < EPOCH:
-        raise ValueError(f"the working-day calendar starts on {EPOCH}; {first} is earlier")
+        raise ValueError(f"工作日日历从{zh_date(EPOCH)}开始；{zh_date(first)}早于此日")
     overrides = overrides or {}
     days: list[Day] = []
     fallback_years: set[int] = set()
@@ -97,11 +104,11 @@ def build_calendar(
 
 def fallback_warning(years: list[int]) -> str:
     """The warning printed whenever a fallback year is in use."""
-    listed = ", ".join(str(y) for y in years)
+    listed = "、".join(f"{y}年" for y in years)
     return (
-        f"working-day calendar: chinesecalendar has no holiday data for {listed}; using "
-        "Monday–Friday. Add that year's State Council holiday notice to the calendar "
-        "override file (DUBAN_CALENDAR_OVERRIDES) or upgrade chinesecalendar."
+        f"工作日日历：chinesecalendar 没有{listed}的节假日安排，暂按周一至周五计算。"
+        "请把当年国务院节假日安排写入工作日调整文件（DUBAN_CALENDAR_OVERRIDES），"
+        "或升级 chinesecalendar。"
     )
 
 
@@ -110,9 +117,7 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
     if path is None:
         return {}
     if not path.exists():
-        raise InputError(
-            f"calendar override file not found: {path}", [Problem(path, None, "", "no such file")]
-        )
+        raise InputError(f"找不到工作日调整文件：{path}", [Problem(path, None, "", "没有这个文件")])
     data, index, problems = read_yaml(path)
     if not problems:
         try:
@@ -120,7 +125,9 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
         except ValidationError as error:
             for detail in error.errors(include_url=False):
                 loc = tuple(detail["loc"])
-                problems.append(Problem(path, index.line(loc), format_loc(loc), detail["msg"]))
+                problems.append(
+                    Problem(path, index.line(loc), format_loc(loc), pydantic_reason(detail))
+                )
     if problems:
         raise InputError(f"工作日调整文件 {path} 有误，未使用", problems)
     result: dict[date, Override] = {}
@@ -129,12 +136,7 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
             loc = ("days", i, "date")
             raise InputError(
                 f"工作日调整文件 {path} 有误，未使用",
-                [Problem(path, index.line(loc), format_loc(loc), f"{override.date} listed twice")],
+                [Problem(path, index.line(loc), format_loc(loc), f"{override.date} 列了两次")],
             )
         result[override.date] = override
     return result
-
-
-def zh_date(day: date) -> str:
-    """2025-06-13 → 2025年6月13日 (the house style for dates in Chinese text)."""
-    return f"{day.year}年{day.month}月{day.day}日"

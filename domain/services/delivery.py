@@ -37,8 +37,9 @@ from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall
 from domain.queries.calendar import ensure_calendar
 from domain.queries.outbox import delivered, digests_today
 from domain.queries.plans import plan_of
+from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
-from domain.services.digest import Digest, digest_template
+from domain.services.digest import Digest, digest_template, ladder_rungs
 from domain.services.messages import LEASE
 from models import clock
 from models.db import session_scope
@@ -201,7 +202,9 @@ def prepare(
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
     sent_today = digests_today(session, plan, today)
-    digest = Digest(session, plan, units, by_id, digest_template(), now, today, token)
+    digest = Digest(
+        session, plan, units, by_id, digest_template(), now, today, token, ladder_rungs()
+    )
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -227,9 +230,10 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
         item = items.get(n.item_id) if n.item_id is not None else None
         reason = None
         if item is not None and item.state in finished:
-            reason = f"not sent: the item is {item.state}"
+            reason = f"未发送：事项已是“{word(ITEM_STATES, item.state)}”"
         elif item is not None and n.kind != "missing_report" and item.due != n.due:
-            reason = f"not sent: the due date moved from {n.due} to {item.due}"
+            was = zh_date(n.due) if n.due else "（无）"
+            reason = f"未发送：完成时限已由{was}改为{zh_date(item.due)}"
         if reason:
             n.status, n.last_error = "skipped", reason
             report.skipped += 1
@@ -260,7 +264,7 @@ def send_and_confirm(
         # a digest whose notices all went stale is not sent; a briefing or an alert always is
         if digest is not None and not _skip_stale(session, linked, report):
             # everything in it was done or rescheduled since it was written (a held message)
-            m.status, m.last_error = "skipped", "not sent: its items changed before it went out"
+            m.status, m.last_error = "skipped", "未发送：发出前其中的事项已有变化"
             return
         outgoing = OutgoingMessage(
             message_id=m.id,
@@ -350,7 +354,7 @@ def _resend_notice(
     with session_scope(engine) as session:
         notice = session.get(Notice, notice_id)
         if notice is None:
-            raise NotFoundError(f"no notice {notice_id}")
+            raise NotFoundError(f"没有提醒 {notice_id}")
         plan = plan_of(session, notice.plan_id)
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
         by_id = {u.id: u for u in units.values()}
@@ -364,6 +368,7 @@ def _resend_notice(
             now,
             clock.local_date(now, plan.timezone),
             token,
+            ladder_rungs(),
         )
         notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
         ids = []

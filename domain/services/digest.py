@@ -10,14 +10,13 @@ from jinja2 import Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.ladder import load_ladder
+from config.settings import get_settings
 from domain.adapters.jinja import environment
 from domain.queries.digest import digest_items
-from domain.rules.workdays import zh_date
+from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, write_message
 from models.orm import Contact, Notice, NoticeDelivery, Plan, Unit
-
-ROLE_LABEL = {"liaison": "联络员", "head": "负责人"}
-LEVEL_RANK = {"remind": 0, "pace": 0, "missing": 1, "due": 1, "coordinator": 2, "leadership": 3}
 
 
 def digest_template() -> Template:
@@ -37,6 +36,7 @@ class Digest:
     now: datetime
     today: date
     token: str
+    rungs: dict[str, tuple[int, int]]
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
         code, who = recipient.split("/")
@@ -53,13 +53,13 @@ class Digest:
         others = any(n.unit_id != unit.id for n in notices)
         body = self.template.render(
             recipient_name=unit.name,
-            role_label=ROLE_LABEL.get(who, ""),
+            role_label=CONTACT_ROLES.get(who, ""),
             plan_title=self.plan.title,
             as_of_zh=zh_date(self.today),
             items=items,
             coordinator_name=self.units[self.plan.coordinator_code].name,
             unit_code=unit.code,
-            worst=_worst(notices),
+            top_rung=top_rung(notices, self.rungs),
             overdue_count=overdue,
             own=own,
             others=others,
@@ -80,8 +80,12 @@ class Digest:
         return message_id
 
 
-def _worst(notices: list[Notice]) -> str:
-    return max(
-        (n.level for n in notices),
-        key=lambda lv: next((rank for prefix, rank in LEVEL_RANK.items() if prefix in lv), 0),
-    )
+def top_rung(notices: list[Notice], rungs: dict[str, tuple[int, int]]) -> bool:
+    """Whether a notice stands on the last level of its ladder (the digest then says the items
+    are reported to the leadership). Notices outside the ladder (missing reports, pace) never do."""
+    return any(place == count - 1 for place, count in (rungs.get(n.level, (0, 0)) for n in notices))
+
+
+def ladder_rungs() -> dict[str, tuple[int, int]]:
+    """Each level's place in its ladder, from the ladder in force."""
+    return load_ladder(get_settings().ladder).rungs()

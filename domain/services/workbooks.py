@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from config.errors import NotFoundError
 from domain.adapters import signing
 from domain.adapters.files import fit_name
-from domain.adapters.intake.readers import MEASURE_SHEET, META_SHEET, PROGRESS_SHEET
+from domain.adapters.intake.readers import META_SHEET
 from domain.queries.indicators import latest_values
 from domain.rules.cell_text import CellValue, put_cell
-from domain.rules.glossary import ITEM_STATES
+from domain.rules.glossary import ITEM_STATES, MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
 from domain.rules.lifecycle import done_values
 from domain.rules.reporting import LABELS
@@ -265,7 +265,7 @@ def units_for_workbooks(session: Session, plan: Plan, code: str | None) -> list[
     if code is not None:
         unit = session.scalars(query.where(Unit.code == code)).first()
         if unit is None:
-            raise NotFoundError(f"no unit {code!r} in plan {plan.id}")
+            raise NotFoundError(f"规划 {plan.id} 中没有单位 {code!r}")
         return [unit]
     units = list(session.scalars(query.order_by(Unit.code)))
     with_items = set(

@@ -113,9 +113,9 @@ def test_week_option_means_the_weeks_report_day(week: Engine, tmp_path: Path) ->
         assert plan is not None
         assert report_day(session, plan, IsoWeek(2021, 41)) == AS_OF
         assert report_day(session, plan, IsoWeek(2021, 39)) == date(2021, 9, 30)  # Oct 1: holiday
-    with pytest.raises(BriefingDateError, match="before the plan starts"):
+    with pytest.raises(BriefingDateError, match="早于规划起始日"):
         issue(week, date(2020, 12, 31), tmp_path)
-    with pytest.raises(BriefingDateError, match="more than a year after"):
+    with pytest.raises(BriefingDateError, match="一年之后"):
         issue(week, date(2027, 1, 4), tmp_path)
 
 
@@ -248,9 +248,9 @@ def test_cli_brief_writes_files_and_rejects_bad_options(week: Engine, tmp_path: 
     assert Path(payload["record"]["files"]["md"]).exists()
     for args, hint in (
         (["--week", "2021-W99"], "没有第99周"),
-        (["--format", "pdf"], "unknown format pdf"),
-        (["--week", "2021-W41", "--as-of", "2021-10-15"], "not both"),
-        (["--send", "--format", "md"], "needs all three"),
+        (["--format", "pdf"], "未知的格式 pdf"),
+        (["--week", "2021-W41", "--as-of", "2021-10-15"], "只能给一个"),
+        (["--send", "--format", "md"], "三种格式都生成"),
     ):
         bad = runner.invoke(app, ["brief", "--out", str(tmp_path), *args])
         assert bad.exit_code == 2, bad.output
@@ -301,7 +301,7 @@ def test_smtp_without_leadership_addresses_is_an_error_not_a_file(
             contact.email = None
     with (
         temporary_settings(channel="smtp", smtp_host="127.0.0.1"),
-        pytest.raises(NotFoundError, match="no e-mail or notify URL for xzf/head"),
+        pytest.raises(NotFoundError, match="xzf/head、xzf/deputy 没有电子邮件地址或通知地址"),
     ):
         distribute_briefing(week, issued.record_id)
 

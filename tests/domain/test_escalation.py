@@ -176,7 +176,7 @@ def test_ack_stops_repeats_but_not_the_next_level(plan_engine: Engine) -> None:
     replay(plan_engine, date(2021, 10, 14), date(2021, 10, 14), ladder)
     with frozen_time(end_of_working_day(date(2021, 10, 15), TZ)):
         result = CliRunner().invoke(app, ["ack", "1", "--actor", "zzb"])
-    assert "level coordinator (逾期督办) acknowledged" in result.stdout
+    assert "已确认“逾期督办”这一级提醒" in result.stdout
     notices = replay(plan_engine, date(2021, 10, 15), date(2021, 10, 26), ladder)
     assert [(lv, c) for lv, c, _ in notices] == [("coordinator", 0), ("leadership", 0)]
 
@@ -402,10 +402,7 @@ def test_why_no_reminder_yet(plan_engine: Engine) -> None:
 
     with session_scope(plan_engine) as session:
         why = explain_quiet(session, at(session, date(2021, 9, 27)), 1, load_ladder())
-    assert why == (
-        "-6 working days from its due date 2021-10-11; the first level, remind-5 "
-        "(到期前提醒), comes at -5"
-    )
+    assert why == ("距2021年10月11日到期-6个工作日；下一级提醒“到期前提醒”在-5个工作日时发出")
 
 
 class CrashAfter:
@@ -497,7 +494,7 @@ def test_a_notice_for_an_old_deadline_is_skipped(plan_engine: Engine) -> None:
         notice = session.scalars(select(Notice)).one()
         assert (notice.status, notice.last_error) == (
             "skipped",
-            "not sent: the due date moved from 2021-10-11 to 2021-11-30",
+            "未发送：完成时限已由2021年10月11日改为2021年11月30日",
         )
 
 
@@ -547,7 +544,7 @@ def test_ack_needs_a_reminder_for_the_current_due_date(plan_engine: Engine) -> N
     with session_scope(plan_engine) as session:
         extend_item(session, 1, date(2021, 12, 31), actor="mzj", reason="同意延期")
     result = CliRunner().invoke(app, ["ack", "1"])
-    assert "no reminder for its current due date 2021-12-31" in str(result.exception)
+    assert "在当前完成时限2021年12月31日下还没有收到过提醒" in str(result.exception)
 
 
 def test_dry_run_writes_and_sends_nothing(plan_engine: Engine, settings: Settings) -> None:
@@ -558,8 +555,8 @@ def test_dry_run_writes_and_sends_nothing(plan_engine: Engine, settings: Setting
 
     result = CliRunner().invoke(app, ["escalate", "--as-of", DUE.isoformat(), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "dry run (nothing written or sent)" in result.stdout
-    assert "would send" in result.stdout
+    assert "试运行（不写入、不发送）" in result.stdout
+    assert "将发送" in result.stdout
     with session_scope(plan_engine) as session:
         assert session.scalar(select(func.count()).select_from(Notice)) == 0
         assert session.scalar(select(func.count()).select_from(Message)) == 0

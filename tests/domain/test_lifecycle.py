@@ -27,14 +27,14 @@ def test_main_path_moves_are_allowed(start: S, end: S) -> None:
 
 def test_closing_requires_a_submission_first() -> None:
     """An item cannot be closed straight from in-progress; the error lists where it can go."""
-    with pytest.raises(TransitionError, match=r"from in_progress an item can go to: .*submitted"):
+    with pytest.raises(TransitionError, match=r"“推进中”的事项只能转为：.*已申请办结"):
         check_transition(S.IN_PROGRESS, S.CLOSED, None)
 
 
 @pytest.mark.parametrize("end", [S.RETURNED])
 def test_return_needs_a_reason(end: S) -> None:
     """退回 without a reason is refused; with one it is allowed."""
-    with pytest.raises(TransitionError, match="needs a reason"):
+    with pytest.raises(TransitionError, match="须说明原因"):
         check_transition(S.SUBMITTED, end, "  ")
     assert check_transition(S.SUBMITTED, end, "证明材料不全").name == "return"
 

@@ -20,6 +20,7 @@ from domain.queries.escalation import due_notices
 from domain.queries.reminders import behind_pace_notices, missing_report_notices
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
+from domain.rules.glossary import ladder_name
 from domain.rules.ladder import special_ladders
 from domain.rules.reporting import cycle_of
 from domain.rules.status_views import ItemStatus
@@ -196,7 +197,7 @@ def test_notices_are_what_each_items_light_calls_for(county: Engine) -> None:
             missing = missing_report_notices(session, ctx, ladder)
             units = dict(session.execute(select(Unit.id, Unit.code)).all())
             assert sorted(units[n.unit_id] for n in missing) == silent_units(session, day), day
-            seen["urgent"] += sum(n.rule.startswith("urgent") for n in planned)
+            seen["urgent"] += sum(n.rule.startswith(ladder_name("urgent")) for n in planned)
             seen["ladder"] += len(planned)
             seen["pace"] += len(paced)
             seen["missing"] += len(missing)

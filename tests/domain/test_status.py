@@ -106,7 +106,7 @@ def test_a_year_without_holiday_data_warns(session: Session, write_catalog: Cata
     synced(session, write_catalog)
     view = status_view(session, context_of(session, date(2027, 3, 1)))
     assert len(view.warnings) == 1
-    assert "no holiday data for 2027" in view.warnings[0]
+    assert "没有2027年的节假日安排" in view.warnings[0]
     assert (view.summary[Light.RED], view.statuses[Status.WAITING]) == (5, 10)
     quiet = status_view(session, context_of(session, date(2025, 3, 3)))
     assert quiet.warnings == []

@@ -69,7 +69,7 @@ def test_validate_prints_a_one_line_summary(write_catalog: CatalogWriter) -> Non
     result = run("catalog", "validate", str(write_catalog()))
     assert result.exit_code == 0
     assert (
-        "catalogue demo-plan is valid: 2 tasks, 4 milestones, 15 work items, 9 units, 1 indicator"
+        "目录 demo-plan 校验通过：重点任务 2 项，节点 4 个，事项 15 项，单位 9 个，指标 1 项"
     ) in result.stdout
 
 
@@ -87,7 +87,7 @@ def test_invalid_catalogue_exits_2_and_names_the_line(
     assert run_main(monkeypatch, "catalog", "validate", str(path)) == 2
     err = capsys.readouterr().err
     assert f"{path / 'plan.yaml'}:" in err
-    assert "tasks[0].lead: unknown unit 'nosuch'" in err
+    assert "tasks[0].lead: 未知的单位 'nosuch'" in err
     assert "Traceback" not in err
 
 
@@ -136,15 +136,15 @@ def test_commands_before_init_say_what_to_do(
         assert run_main(monkeypatch, "status") == 2
         assert "请先运行 `duban init`" in capsys.readouterr().err
         assert not (tmp_path / "fresh").exists()
-        assert f"schema empty → {head_revision()}" in run("init").stdout
-        assert "is up to date" in run("init").stdout
+        assert f"结构版本 空 → {head_revision()}" in run("init").stdout
+        assert "已是最新" in run("init").stdout
 
 
 def test_bad_date_is_a_usage_error(settings: Settings) -> None:
     """A malformed --as-of is rejected by the parser with status 2."""
     result = runner.invoke(app, ["status", "--as-of", "13/06/2025"])
     assert result.exit_code == 2
-    assert "is not a date like 2025-06-13" in result.output
+    assert "不是 2025-06-13 这样的日期" in result.output
 
 
 def test_unknown_item_and_task(
@@ -158,8 +158,8 @@ def test_unknown_item_and_task(
     assert run_main(monkeypatch, "item", "show", "99999") == 2
     assert run_main(monkeypatch, "status", "--task", "9") == 2
     err = capsys.readouterr().err
-    assert "no work item 99999" in err
-    assert "no task '9'" in err
+    assert "没有事项 99999" in err
+    assert "没有重点任务 '9'" in err
 
 
 def test_item_show_prints_history(settings: Settings, write_catalog: CatalogWriter) -> None:
@@ -167,15 +167,15 @@ def test_item_show_prints_history(settings: Settings, write_catalog: CatalogWrit
     run("catalog", "sync", str(write_catalog()))
     result = run("item", "show", "1")
     assert "M1 印发方案" in result.stdout
-    assert "∅ → assigned by catalog-sync" in result.stdout
+    assert "∅ → 已交办，目录同步 — 交办：按目录生成" in result.stdout
 
 
 def test_calendar_command(settings: Settings) -> None:
     """`duban calendar` knows make-up working days and counts working days."""
     result = run("calendar", "2026-10-10", "--until", "2026-10-12")
-    assert "is a working day" in result.stdout
-    assert "working days from 2026-10-10 to 2026-10-12: 1" in result.stdout
-    assert "is a day off (National Day)" in run("calendar", "2026-10-01").stdout
+    assert "2026年10月10日（星期六）是工作日（国庆节）" in result.stdout
+    assert "2026年10月10日至2026年10月12日的工作日数：1" in result.stdout
+    assert "是休息日（国庆节）" in run("calendar", "2026-10-01").stdout
 
 
 def test_item_move_follows_the_lifecycle_and_logs_the_actor(
@@ -187,17 +187,17 @@ def test_item_move_follows_the_lifecycle_and_logs_the_actor(
     """Allowed moves are logged with actor and reason; a disallowed one exits 2 and says why."""
     run("catalog", "sync", str(write_catalog()))
     assert (
-        "#1: assigned → submitted"
+        "#1：已交办 → 已申请办结"
         in run("item", "move", "1", "--to", "submitted", "--actor", "zzb-liaison").stdout
     )
     assert run_main(monkeypatch, "item", "move", "1", "--to", "returned") == 2
-    assert "needs a reason" in capsys.readouterr().err
+    assert "须说明原因" in capsys.readouterr().err
     run("item", "move", "1", "--to", "returned", "--reason", "缺印发文件", "--actor", "mzj")
     history = run("item", "show", "1").stdout
-    assert "assigned → submitted by zzb-liaison" in history
-    assert "submitted → returned by mzj — 缺印发文件" in history
+    assert "已交办 → 已申请办结，zzb-liaison" in history
+    assert "已申请办结 → 已退回，mzj — 缺印发文件" in history
     assert run_main(monkeypatch, "item", "move", "1", "--to", "closed") == 2
-    assert "cannot move from returned to closed" in capsys.readouterr().err
+    assert "不能从“已退回”转为“已销号”" in capsys.readouterr().err
 
 
 def test_sync_refuses_to_retire_most_items_unless_allowed(
@@ -217,11 +217,11 @@ def test_sync_refuses_to_retire_most_items_unless_allowed(
     write_catalog(edit=emptied)
     assert run_main(monkeypatch, "catalog", "sync", str(path)) == 2
     captured = capsys.readouterr().err
-    assert "defines no tasks" in captured
-    assert "would retire 15 of 15 open work items" in captured
+    assert "目录中没有任何重点任务" in captured
+    assert "会撤销 15 项在办事项中的 15 项" in captured
     assert run("status", "--as-of", "2021-06-28", "--json").stdout == before
     result = run("catalog", "sync", str(path), "--allow-retire")
-    assert "retired 2 tasks, 4 milestones" in result.stdout
+    assert "撤销 重点任务 2，节点 4" in result.stdout
 
 
 def test_dry_run_shows_changes_and_writes_nothing(
@@ -236,10 +236,10 @@ def test_dry_run_shows_changes_and_writes_nothing(
 
     write_catalog(edit=later)
     result = run("catalog", "sync", str(path), "--dry-run")
-    assert "dry run: nothing was written" in result.stdout
-    assert "changed milestone M1: due 2021-06-30 → 2021-07-31" in result.stdout
-    assert "deadline of M1/zzb/1: 2021-06-30 → 2021-07-31" in result.stdout
-    assert "changed milestone M1" in run("catalog", "sync", str(path)).stdout  # still pending
+    assert "试运行：没有写入" in result.stdout
+    assert "修改节点 M1：完成时限 2021-06-30 → 2021-07-31" in result.stdout
+    assert "事项 M1/zzb/1 的完成时限：2021年6月30日 → 2021年7月31日" in result.stdout
+    assert "修改节点 M1" in run("catalog", "sync", str(path)).stdout  # still pending
 
 
 def test_a_bad_setting_is_reported_without_traceback(
@@ -273,12 +273,12 @@ def test_item_show_lists_prerequisites_and_deadline_changes(
     write_catalog(edit=later)
     run("catalog", "sync", str(path))
     shown = run("item", "show", "1").stdout
-    assert "due 2021-07-31 (originally 2021-06-30)" in shown
-    assert "due 2021-06-30 → 2021-07-31 (catalog) by catalog-sync" in shown
-    assert "evidence required: 印发文件" in shown
-    assert "2 other item(s) wait for this one" in shown
+    assert "至 2021年7月31日（原定 2021年6月30日）" in shown
+    assert "完成时限 2021年6月30日 → 2021年7月31日（目录修改），目录同步" in shown
+    assert "办结需佐证：印发文件" in shown
+    assert "另有 2 项事项以本事项为前置" in shown
     waiting = run("item", "show", "2").stdout
-    assert "waits for:\n  #1 M1/zzb/1 印发方案" in waiting
+    assert "前置事项：\n  #1 M1/zzb/1 印发方案" in waiting
 
 
 def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_port: int) -> None:
@@ -288,13 +288,13 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
     runner = CliRunner()
     for args, hint in (
         (["run", "weekly-briefing", "--week", "banana"], "不是ISO周"),
-        (["run", "weekly-briefing", "--week", "2019-W10"], "before the plan starts"),
-        (["run", "nosuch"], "no flow 'nosuch'"),
-        (["run", "daily-cycle", "--week", "2021-W41"], "go with weekly-briefing"),
-        (["run", "sync-catalog", "--as-of", "2021-10-15"], "takes no --as-of"),
-        (["run", "daily-cycle", "--partitions", "t1,nosuch"], "no unit nosuch"),
-        (["run", "daily-cycle", "--partitions", " , "], "at least one unit code"),
-        (["run", "weekly-briefing", "--partitions", "t1"], "goes with daily-cycle"),
+        (["run", "weekly-briefing", "--week", "2019-W10"], "早于规划起始日"),
+        (["run", "nosuch"], "没有流程 'nosuch'"),
+        (["run", "daily-cycle", "--week", "2021-W41"], "只用于 weekly-briefing"),
+        (["run", "sync-catalog", "--as-of", "2021-10-15"], "不接受 --as-of"),
+        (["run", "daily-cycle", "--partitions", "t1,nosuch"], "中没有单位"),
+        (["run", "daily-cycle", "--partitions", " , "], "至少给出一个单位编号"),
+        (["run", "weekly-briefing", "--partitions", "t1"], "只用于 daily-cycle"),
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
@@ -305,4 +305,4 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
         for args in (["run", "daily-cycle", "--partitions", "t1"], ["deploy"], ["worker"]):
             result = runner.invoke(app, args)
             assert isinstance(result.exception, NotFoundError), (args, result.output)
-            assert "start `duban server` first" in str(result.exception)
+            assert "请先运行 `duban server`" in str(result.exception)

@@ -41,16 +41,16 @@ def test_report_verify_and_return(
     """Done needs the evidence M1 requires; return sends it back; verify closes it."""
     assert exit_code(monkeypatch, "report", "1", "--unit", "zzb", "--state", "done") == 2
     assert "填报“已完成”须在“佐证材料”中写明：印发文件" in capsys.readouterr().err
-    assert "→ submitted" in run(
+    assert "→ 已申请办结" in run(
         "report", "1", "--unit", "zzb", "--state", "已完成", "--evidence", "组织部文件"
     )
-    assert "returned (退回) — 盖章件缺失" in run("return", "1", "--reason", "盖章件缺失")
+    assert "已退回 — 盖章件缺失" in run("return", "1", "--reason", "盖章件缺失")
     assert exit_code(monkeypatch, "verify", "1") == 2
-    assert "cannot move from returned to closed" in capsys.readouterr().err
+    assert "不能从“已退回”转为“已销号”" in capsys.readouterr().err
     run("report", "1", "--unit", "zzb", "--state", "done", "--evidence", "盖章件")
-    assert "closed (销号)" in run("verify", "1")
+    assert "已核验销号" in run("verify", "1")
     shown = run("item", "show", "1")
-    assert "submitted → returned by" in shown and "submitted → closed by" in shown
+    assert "已申请办结 → 已退回，" in shown and "已申请办结 → 已销号，" in shown
 
 
 def test_verify_refuses_an_item_submitted_without_evidence(
@@ -59,7 +59,7 @@ def test_verify_refuses_an_item_submitted_without_evidence(
     """An item moved to submitted by hand, with no evidence reported, cannot be closed."""
     run("item", "move", "1", "--to", "submitted")
     assert exit_code(monkeypatch, "verify", "1") == 2
-    assert "needs evidence (印发文件) before it can be closed" in capsys.readouterr().err
+    assert "须有佐证材料（印发文件）才能销号" in capsys.readouterr().err
 
 
 def test_report_on_another_units_item(
@@ -74,7 +74,7 @@ def test_workbook_needs_unit_or_all(synced: Settings, tmp_path: Path) -> None:
     """--unit and --all are exclusive; --all writes one workbook per unit with work or measures."""
     assert runner.invoke(app, ["workbook", "--out", str(tmp_path)]).exit_code == 2
     out = run("workbook", "--all", "--as-of", "2021-06-21", "--out", str(tmp_path))
-    assert "7 workbook(s) for period 2021-06-21" in out  # zzb, t1, t2 and the 4 villages
+    assert "已生成2021年6月21日所在报送期的 7 份填报表" in out  # zzb, t1, t2 and the 4 villages
     assert len(list(tmp_path.glob("*.xlsx"))) == 7
 
 
@@ -103,9 +103,7 @@ def test_closing_always_goes_through_verification(
     """`item move --to closed` checks evidence like verify; prerequisites must be closed first."""
     run("item", "move", "1", "--to", "submitted")
     assert exit_code(monkeypatch, "item", "move", "1", "--to", "closed") == 2
-    assert "needs evidence (印发文件)" in capsys.readouterr().err
+    assert "须有佐证材料（印发文件）" in capsys.readouterr().err
     run("report", "2", "--unit", "t1", "--state", "done")
     assert exit_code(monkeypatch, "verify", "2") == 2
-    assert "cannot be closed before its prerequisites are: #1 (submitted)" in (
-        capsys.readouterr().err
-    )
+    assert "的前置事项尚未销号，不能先销号：#1（已申请办结）" in (capsys.readouterr().err)

@@ -77,7 +77,7 @@ def test_one_scheduler_per_database(engine: Engine) -> None:
     with frozen_time(NOW):
         embedded.acquire_lock(engine, "first")
         embedded.acquire_lock(engine, "first")  # the holder may take it again (a restart)
-        with pytest.raises(ConflictError, match="another duban scheduler runs on this database"):
+        with pytest.raises(ConflictError, match="已有另一个 duban 调度在运行"):
             embedded.acquire_lock(engine, "second")
     with frozen_time(NOW + timedelta(seconds=60)):
         assert embedded.heartbeat(engine, "first")
@@ -103,7 +103,7 @@ def test_a_second_scheduler_command_refuses_to_start(
     with pytest.raises(SystemExit) as stopped:
         main()
     assert stopped.value.code == 2
-    assert "another duban scheduler runs on this database" in capsys.readouterr().err
+    assert "已有另一个 duban 调度在运行" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

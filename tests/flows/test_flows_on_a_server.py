@@ -98,7 +98,7 @@ def test_daily_cycle_publishes_the_coordinators_view(on_server: Engine) -> None:
 
 def test_a_rest_day_ends_the_daily_cycle_early(on_server: Engine) -> None:
     result = daily_cycle(plan_id="demo-plan", as_of=date(2021, 10, 2))  # National Day holiday
-    assert result == {"as_of": "2021-10-02", "skipped": "National Day"}  # the calendar's note
+    assert result == {"as_of": "2021-10-02", "skipped": "国庆节"}  # the calendar's note
 
 
 def test_weekly_briefing_waits_for_approval_then_sends(on_server: Engine) -> None:
@@ -168,7 +168,7 @@ def test_an_unanswered_approval_leaves_the_briefing_unsent_with_one_alert(
 
 def test_dates_outside_the_plan_are_not_worked_on(on_server: Engine) -> None:
     result = daily_cycle(plan_id="demo-plan", as_of=date(2020, 6, 1))
-    assert "before the plan starts" in result["skipped"]
+    assert "早于规划起始日" in result["skipped"]
 
 
 def test_another_programs_server_on_the_port_is_not_taken_for_ours(
@@ -180,7 +180,7 @@ def test_another_programs_server_on_the_port_is_not_taken_for_ours(
     port = int(prefect_api.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
     with (
         temporary_settings(prefect_api_url=None, prefect_port=port),
-        pytest.raises(NotFoundError, match="not this data directory's"),
+        pytest.raises(NotFoundError, match="但不是这个数据目录"),
         prefect_server(get_settings()),
     ):
         pass
@@ -209,14 +209,14 @@ def test_the_scheduler_command_runs_and_stops_on_ctrl_c(
     assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
-        if "Ctrl-C stops the scheduler" in line:
+        if "按 Ctrl-C 停止调度" in line:
             break
     text = "".join(lines)
     assert "demo-plan:daily-cycle" in text and "demo-plan:weekly-briefing" in text
     process.send_signal(signal.SIGINT)
     rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, text + rest
-    assert "scheduler stopped" in rest and "Traceback" not in rest
+    assert "调度已停止" in rest and "Traceback" not in rest
 
 
 def test_a_typo_in_the_run_form_fails_the_run_without_an_alert(on_server: Engine) -> None:

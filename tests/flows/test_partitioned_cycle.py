@@ -204,7 +204,7 @@ def test_a_partitioned_run_without_its_deployment_or_workers_says_so(
         assert runner.invoke(app, ["deploy", "--pool", pool]).exit_code == 0
         stranded = runner.invoke(app, args)
         assert stranded.exit_code == 1, stranded.output
-        assert "partition runs not finished after 3 s: t1、其余单位" in stranded.output
+        assert "分区运行 3 秒后仍未完成：t1、其余单位" in stranded.output
         with prefect_client(get_settings()):
             runs = partition_runs(pool, plan="demo-plan")
     assert sorted(r["state"] for r in runs) == ["CANCELLED", "CANCELLED"]

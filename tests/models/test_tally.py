@@ -140,9 +140,9 @@ def test_a_wrong_tally_is_found_and_rebuilt(
     runner = CliRunner()
     checked = runner.invoke(app, ["recount", "--check"], catch_exceptions=False)
     assert checked.exit_code == 1, checked.output
-    assert "1 keys of the tally differ" in checked.output
+    assert "统计表有 1 组与事项不符" in checked.output
     rebuilt = runner.invoke(app, ["recount"], catch_exceptions=False)
-    assert rebuilt.exit_code == 0 and "1 keys differed" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "有 1 组不符；统计表已重建" in rebuilt.output
     assert runner.invoke(app, ["recount", "--check"]).exit_code == 0
     with session_scope(engine) as session:
         assert tally_drift(session, PLAN) == []

@@ -133,7 +133,7 @@ def test_removed_milestone_retires_open_items_and_restoring_brings_them_back(
         select(ItemTransition).where(ItemTransition.to_state == "retired")
     ).all()
     assert len(retired_log) == 4
-    assert all(t.reason and "no longer in the catalogue" in t.reason for t in retired_log)
+    assert all(t.reason and "目录中已无" in t.reason for t in retired_log)
 
     report = sync(session, write_catalog)
     assert report.restored["work items"] == 4
@@ -236,7 +236,7 @@ def test_manual_retire_is_refused(session: Session, write_catalog: CatalogWriter
     from domain.rules.lifecycle import TransitionError  # noqa: PLC0415
 
     sync(session, write_catalog)
-    with pytest.raises(TransitionError, match="done by `duban catalog sync`"):
+    with pytest.raises(TransitionError, match="由 `duban catalog sync`"):
         move_item(session, m1_item(session).id, ItemState.RETIRED, actor="x", reason="why")
 
 
@@ -269,7 +269,7 @@ def test_a_stale_move_is_refused(session: Session, write_catalog: CatalogWriter)
     sync(session, write_catalog)
     item = m1_item(session)
     move_item(session, item.id, ItemState.BLOCKED, actor="a", reason="等待资金")
-    with pytest.raises(TransitionError, match="changed meanwhile"):
+    with pytest.raises(TransitionError, match="刚被改动"):
         record_moves(
             session,
             [Move(item.id, ItemState.ASSIGNED, ItemState.SUBMITTED)],

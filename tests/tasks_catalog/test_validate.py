@@ -49,7 +49,7 @@ def test_unknown_key_is_rejected_with_its_line(write_catalog: CatalogWriter) -> 
     assert problem.file == path / "plan.yaml"
     assert problem.field == "tasks[0].milestones[1].lead_unit"
     assert problem.line == line_of(path, "lead_unit")
-    assert "unknown key" in problem.message
+    assert "未知的键" in problem.message
     assert "depends_on" in problem.message  # lists the allowed keys
 
 
@@ -62,7 +62,7 @@ def test_duplicate_milestone_id(write_catalog: CatalogWriter) -> None:
     path = write_catalog(edit=edit)
     problem = only_problem(path)
     assert problem.field == "tasks[1].milestones[0].id"
-    assert "duplicate milestone id 'M1'" in problem.message
+    assert "节点编号 'M1' 重复" in problem.message
     assert problem.line == line_of(path, "设施摸底") - 1 or problem.line == line_of(path, "id: M1")
 
 
@@ -76,7 +76,7 @@ def test_unknown_unit_reference(write_catalog: CatalogWriter) -> None:
     problem = only_problem(path)
     assert problem.field == "tasks[1].lead"
     assert problem.line == line_of(path, "lead: nosuch")
-    assert "unknown unit 'nosuch'" in problem.message
+    assert "未知的单位 'nosuch'" in problem.message
 
 
 def test_unknown_dependency(write_catalog: CatalogWriter) -> None:
@@ -87,7 +87,7 @@ def test_unknown_dependency(write_catalog: CatalogWriter) -> None:
 
     problem = only_problem(write_catalog(edit=edit))
     assert problem.field == "tasks[0].milestones[1].depends_on[0]"
-    assert "unknown milestone 'M9'" in problem.message
+    assert "未知的节点 'M9'" in problem.message
 
 
 def test_dependency_cycle(write_catalog: CatalogWriter) -> None:
@@ -97,7 +97,7 @@ def test_dependency_cycle(write_catalog: CatalogWriter) -> None:
         c["tasks"][0]["milestones"][0]["depends_on"] = ["M3"]
 
     problem = only_problem(write_catalog(edit=edit))
-    assert "dependency cycle" in problem.message
+    assert "前后关系成环" in problem.message
     assert problem.line is not None
     for milestone in ("M1", "M2", "M3"):
         assert milestone in problem.message
@@ -113,7 +113,7 @@ def test_due_date_outside_plan_period(write_catalog: CatalogWriter) -> None:
     problem = only_problem(path)
     assert problem.field == "tasks[1].milestones[0].due"
     assert problem.line == line_of(path, "2026-03-01")
-    assert "outside the plan period" in problem.message
+    assert "不在规划期" in problem.message
 
 
 def test_invalid_rrule(write_catalog: CatalogWriter) -> None:
@@ -126,7 +126,7 @@ def test_invalid_rrule(write_catalog: CatalogWriter) -> None:
     problem = only_problem(path)
     assert problem.field == "tasks[0].milestones[2].recurrence.rrule"
     assert problem.line == line_of(path, "FORTNIGHTLY")
-    assert "invalid RRULE" in problem.message
+    assert "重复规则（RRULE）无效" in problem.message
 
 
 def test_rrule_with_too_many_dates(write_catalog: CatalogWriter) -> None:
@@ -136,7 +136,7 @@ def test_rrule_with_too_many_dates(write_catalog: CatalogWriter) -> None:
         c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = "FREQ=DAILY"
         c["tasks"][0]["milestones"][2]["recurrence"]["end"] = date(2025, 12, 31)
 
-    assert "more than 400 dates" in only_problem(write_catalog(edit=edit)).message
+    assert "生成的日期超过 400 个" in only_problem(write_catalog(edit=edit)).message
 
 
 def test_empty_fan_out_set(write_catalog: CatalogWriter) -> None:
@@ -150,7 +150,7 @@ def test_empty_fan_out_set(write_catalog: CatalogWriter) -> None:
     path = write_catalog(edit=edit)
     problem = only_problem(path)
     assert problem.field == "tasks[1].milestones[0].fan_out"
-    assert "selects no units" in problem.message
+    assert "没有选中任何单位" in problem.message
 
 
 def test_unknown_fan_out_name(write_catalog: CatalogWriter) -> None:
@@ -172,7 +172,7 @@ def test_due_and_recurrence_are_exclusive(write_catalog: CatalogWriter) -> None:
 
     problem = only_problem(write_catalog(edit=edit))
     assert problem.field == "tasks[0].milestones[2]"
-    assert "exactly one of `due` or `recurrence`" in problem.message
+    assert "`due` 和 `recurrence` 须有且只有一个" in problem.message
 
 
 def test_wrong_type_and_missing_key(write_catalog: CatalogWriter) -> None:
@@ -183,8 +183,8 @@ def test_wrong_type_and_missing_key(write_catalog: CatalogWriter) -> None:
         del c["tasks"][0]["title"]
 
     found = {p.field: p for p in problems_of(write_catalog(edit=edit))}
-    assert "date" in found["tasks[1].milestones[0].due"].message
-    assert found["tasks[0].title"].message == "required key is missing"
+    assert "应为日期" in found["tasks[1].milestones[0].due"].message
+    assert found["tasks[0].title"].message == "缺少必填项"
     assert found["tasks[0].title"].line is not None
 
 
@@ -218,7 +218,7 @@ def test_errors_from_several_files_are_all_reported(write_catalog: CatalogWriter
     problem = only_problem(path)
     assert problem.file == path / "units_extra.yaml"
     assert problem.line == 2
-    assert "duplicate unit id 'mzj' (first defined in plan.yaml" in problem.message
+    assert "单位编号 'mzj' 重复（首次定义在 plan.yaml" in problem.message
 
 
 def test_village_count_mismatch_is_a_warning(write_catalog: CatalogWriter) -> None:
@@ -229,20 +229,20 @@ def test_village_count_mismatch_is_a_warning(write_catalog: CatalogWriter) -> No
 
     _, warnings = load_catalog(write_catalog(edit=edit))
     assert len(warnings) == 1
-    assert "counts 5 villages/communities; the catalogue lists 4" in warnings[0].message
+    assert "规划文本记村（社区）5 个，目录列出 4 个" in warnings[0].message
 
 
 def test_missing_folder(tmp_path: Path) -> None:
     """A catalogue path that does not exist is an input error, not a crash."""
-    assert problems_of(tmp_path / "nowhere")[0].message == "no such path"
+    assert problems_of(tmp_path / "nowhere")[0].message == "没有这个路径"
 
 
 @pytest.mark.parametrize(
     ("rule", "says"),
     [
-        ("FREQ=YEARLY;BYMONTH=3,6,9,13;BYMONTHDAY=-1", "13 is outside 1..12"),
-        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=32", "32 is outside ±1..31"),
-        ("FREQ=MONTHLY;INTERVAL=0", "0 is outside 1..1000"),
+        ("FREQ=YEARLY;BYMONTH=3,6,9,13;BYMONTHDAY=-1", "13 超出 1..12"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=32", "32 超出 ±1..31"),
+        ("FREQ=MONTHLY;INTERVAL=0", "0 超出 1..1000"),
     ],
 )
 def test_out_of_range_rrule_numbers(write_catalog: CatalogWriter, rule: str, says: str) -> None:
@@ -272,7 +272,7 @@ def test_unquoted_numeric_id_gets_a_hint(write_catalog: CatalogWriter) -> None:
 
     problem = only_problem(write_catalog(edit=edit))
     assert problem.field == "units[3].id"
-    assert 'quote ids and codes that look like numbers: "530521101"' in problem.message
+    assert '像数字的编号和代码请加引号："530521101"' in problem.message
 
 
 def test_impossible_date_is_located(tmp_path: Path) -> None:
@@ -282,7 +282,7 @@ def test_impossible_date_is_located(tmp_path: Path) -> None:
     (folder / "plan.yaml").write_text("plan:\n  id: x\n  due: 2021-06-31\n", encoding="utf-8")
     problem = only_problem(folder)
     assert problem.line == 3
-    assert "'2021-06-31' is not a valid date" in problem.message
+    assert "'2021-06-31' 不是有效的日期" in problem.message
 
 
 def test_empty_fan_out_list_is_an_error(write_catalog: CatalogWriter) -> None:
@@ -294,5 +294,5 @@ def test_empty_fan_out_list_is_an_error(write_catalog: CatalogWriter) -> None:
     problem = only_problem(write_catalog(edit=edit))
     assert (problem.field, problem.message) == (
         "tasks[1].milestones[0].fan_out",
-        "[] selects no units",
+        "[] 没有选中任何单位",
     )

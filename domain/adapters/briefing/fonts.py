@@ -41,6 +41,9 @@ FREE_CHAINS: dict[str, tuple[str, ...]] = {
 }
 """Per role, the free (or commonly present) fonts to use instead, best first."""
 
+FONT_ROLES = {"title": "标题", "body": "正文", "heading1": "一级标题", "heading2": "二级标题"}
+"""Each role, as a font note names it."""
+
 LATIN = "Times New Roman"
 
 
@@ -144,8 +147,10 @@ def choose_fonts(mode: str, text: str) -> FontChoice:
                 faces[role] = family
                 break
             if family in installed_fonts():
-                notes.append(f"{family} lacks {''.join(sorted(lacking))[:20]}; not used for {role}")
+                notes.append(
+                    f"{family} 缺少“{''.join(sorted(lacking))[:20]}”等字，不用作{FONT_ROLES[role]}"
+                )
         else:  # the bundled Noto fonts end every chain: a bug if we get here
             faces[role] = chain[-1]
-            notes.append(f"no installed font covers the text for {role}")
+            notes.append(f"本机没有字体能显示{FONT_ROLES[role]}的全部文字")
     return FontChoice(faces, notes)

@@ -24,6 +24,7 @@ import openpyxl
 from domain.adapters import signing
 from domain.adapters.intake.identity import row_key, settle_identity, sign_check
 from domain.rules.cell_text import csv_cell_read
+from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.intake.cells import (
     MAX_ID,
     MAX_INT_DIGITS,
@@ -40,8 +41,6 @@ from domain.rules.intake.cells import (
 from domain.rules.intake.rows import MeasureRow, ParsedFile, ReportRow
 
 META_SHEET = "_duban"
-PROGRESS_SHEET = "进展填报"
-MEASURE_SHEET = "指标数据"
 MAX_ROWS = 5_000  # rows per sheet or file; a unit has at most a few hundred items
 log = logging.getLogger("duban.intake")
 
@@ -133,7 +132,9 @@ def read_xlsx(path: Path, data: bytes) -> ParsedFile:
     parsed.signed = True
     _xlsx_sheet(parsed, sheets[PROGRESS_SHEET], report_row, unit)
     if MEASURE_SHEET in sheets:
+        parsed.sheet = MEASURE_SHEET
         _xlsx_sheet(parsed, sheets[MEASURE_SHEET], measure_row, unit)
+        parsed.sheet = None
     return parsed
 
 

@@ -32,8 +32,8 @@ from domain.rules.briefing.model import (
     TaskRow,
 )
 from domain.rules.briefing.rankings import rankings
+from domain.rules.glossary import INDICATOR_LIGHT_MEANINGS, LIGHT_MEANINGS, LIGHT_NAMES, zh_date
 from domain.rules.isoweek import IsoWeek
-from domain.rules.workdays import zh_date
 from models.enums import STATUS_LIGHT, Light, Status
 
 CHANGE_ROWS = 10
@@ -41,17 +41,11 @@ CHANGE_ROWS = 10
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE, Light.GRAY)
 
 LEGEND: list[tuple[str, str]] = [
-    ("绿灯", "正常推进，或已按期完成"),
-    ("黄灯", "{n}个工作日内到期，或实际进度落后序时进度"),
-    ("红灯", "已超过完成时限仍未完成（逾期）"),
-    ("灰灯", "未到办理期，或等待前置事项完成"),
-    ("逾期完成", "超过时限后完成，单列统计，不计入按期完成"),
+    (LIGHT_NAMES[light], LIGHT_MEANINGS[light])
+    for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.GRAY, Light.DONE_LATE)
 ]
 INDICATOR_LEGEND: list[tuple[str, str]] = [
-    ("绿灯", "已达到目标值"),
-    ("黄灯", "尚未达到目标值，目标期限未到"),
-    ("红灯", "目标期限已到仍未达到"),
-    ("灰灯", "尚无单位报送数据"),
+    (LIGHT_NAMES[light], meaning) for light, meaning in INDICATOR_LIGHT_MEANINGS.items()
 ]
 
 

@@ -12,15 +12,10 @@ from datetime import date
 from typing import ClassVar
 
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
+from domain.rules.glossary import LIGHT_NAMES
 from models.enums import Light
 
-LIGHT_WORD = {
-    Light.GREEN: "绿灯",
-    Light.YELLOW: "黄灯",
-    Light.RED: "红灯",
-    Light.GRAY: "灰灯",
-    Light.DONE_LATE: "逾期完成",
-}
+LIGHT_WORD = LIGHT_NAMES
 NUMERALS = "一二三四五六七八九十"
 
 

@@ -84,15 +84,16 @@ class ParsedFile:
     reports: list[ReportRow] = field(default_factory=list)
     measures: list[MeasureRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    sheet: str | None = None  # the workbook sheet being read, when it is not the main one
 
     def problem(self, row: int | None, column: str, message: str) -> None:
-        """Record a problem at a row (line) and column of this file."""
+        """Record a problem at a row (line) and column of this file (and of :attr:`sheet`)."""
         header = FIELD_TO_HEADER.get(column, column)
         if self.kind == "json":  # JSON has no useful line numbers: name the entry instead
             where = f"第{row}条" if row is not None else ""
             self.problems.append(Problem(self.path, None, f"{where} {column}".strip(), message))
             return
-        self.problems.append(Problem(self.path, row, header, message))
+        self.problems.append(Problem(self.path, row, header, message, self.sheet))
 
     def add(self, row: ReportRow | MeasureRow | None) -> None:
         """Keep a row that was read (None: blank, or its problems are recorded)."""

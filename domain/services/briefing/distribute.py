@@ -51,13 +51,11 @@ def _recipients(session: Session, plan: Plan) -> list[Recipient]:
         unreachable = [t.key for t in targets if not (t.email or t.urls)]
         if unreachable or not targets:
             lacking = (
-                f"no e-mail or notify URL for {', '.join(unreachable)}"
-                if targets
-                else "no contacts"
+                f"{'、'.join(unreachable)} 没有电子邮件地址或通知地址" if targets else "没有联系人"
             )
             raise NotFoundError(
-                f"the leadership unit {unit.code} ({unit.name}) has {lacking} in the "
-                "catalogue; add them under its `contacts`, or use DUBAN_CHANNEL=file"
+                f"目录中领导单位 {unit.code}（{unit.name}）{lacking}；"
+                "请在它的 `contacts` 下补上，或使用 DUBAN_CHANNEL=file"
             )
     return targets or [Recipient(f"{unit.code}/head", None, [])]
 
@@ -94,8 +92,7 @@ def distribute_briefing(
     missing = [f for f in ("md", "html", "docx") if f not in files or not Path(files[f]).exists()]
     if missing:
         raise NotFoundError(
-            f"the briefing's {', '.join(missing)} file is missing; "
-            "generate it again with all formats (--format md,html,docx)"
+            f"简报的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成（--format md,html,docx）"
         )
     body = Path(files["md"]).read_text(encoding="utf-8")
     html = Path(files["html"]).read_text(encoding="utf-8")

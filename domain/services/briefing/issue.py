@@ -40,6 +40,7 @@ from domain.rules.briefing.layout import (
 )
 from domain.rules.briefing.model import Briefing
 from domain.rules.context import LightPolicy
+from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek
 from models import clock
 from models.orm import Briefing as BriefingRecord
@@ -72,10 +73,10 @@ def report_day(session: Session, plan: Plan, week: IsoWeek) -> date:
 def check_date(plan: Plan, as_of: date) -> None:
     """BriefingDateError if ``as_of`` is before the plan or more than a year after it."""
     if as_of < plan.period_start:
-        raise BriefingDateError(f"{as_of} is before the plan starts ({plan.period_start})")
+        raise BriefingDateError(f"{zh_date(as_of)}早于规划起始日（{zh_date(plan.period_start)}）")
     if as_of > plan.period_end + LATE_AFTER_PLAN:
         raise BriefingDateError(
-            f"{as_of} is more than a year after the plan ended ({plan.period_end})"
+            f"{zh_date(as_of)}已在规划结束（{zh_date(plan.period_end)}）一年之后"
         )
 
 
@@ -83,9 +84,7 @@ def parse_formats(text: str) -> list[str]:
     chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise ValueError(
-            f"unknown format {', '.join(unknown) or '(none)'}; use some of {','.join(FORMATS)}"
-        )
+        raise ValueError(f"未知的格式 {'、'.join(unknown) or '（无）'}；可选 {'、'.join(FORMATS)}")
     return chosen
 
 
@@ -139,9 +138,7 @@ def _record_for(
     try:
         session.flush()
     except IntegrityError:  # the caller's transaction rolls back
-        raise ConflictError(
-            f"another briefing of plan {plan.id} is being numbered at this moment; try again"
-        ) from None
+        raise ConflictError(f"规划 {plan.id} 的另一期简报正在编号；请稍后再试") from None
     return record, True
 
 

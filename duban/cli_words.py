@@ -1,0 +1,118 @@
+"""Chinese for the words Typer prints around ours: help panels, the help hint, usage errors.
+
+Typer looks some words up through :mod:`gettext` (``_`` in :mod:`typer.core`, its panel titles
+once at import); :func:`install` points those look-ups at :data:`WORDS`. The Click that Typer
+vendors writes a few words as plain literals ("Usage:", the help option's "Show this message
+and exit.", "Invalid value for …" of its own type checks); those stay English. Our own usage
+errors are :class:`BadOption`, which words its message in Chinese.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+import typer
+
+WORDS: dict[str, str] = {
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Arguments": "参数",
+    "Commands": "命令",
+    "Positional arguments": "位置参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Error": "错误",
+    "Error: {message}": "错误：{message}",
+    "Aborted!": "已中止！",
+    "Aborted.": "已中止。",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看帮助。",
+    "Try [blue]'{command_path} {help_option}'[/] for help.": (
+        "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
+    ),
+    "Invalid value: {message}": "取值无效：{message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效：{message}",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing command.": "缺少命令。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "Did you mean {possibility}?": "是不是 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是不是以下之一：{possibilities}？）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不带值。",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不是以下之一：{choices}。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "integer": "整数",
+    "float": "数",
+    "{value} is not in the range {range}.": "{value} 不在 {range} 范围内。",
+    "{value} is not {boolean}.": "{value} 不是 {boolean}。",
+    "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
+    "required": "必填",
+    "[default: {}]": "[默认：{}]",
+    "[env var: {}]": "[环境变量：{}]",
+    "[required]": "[必填]",
+    "(deprecated) ": "（已弃用）",
+    "(dynamic)": "（动态）",
+}
+"""Click's and Typer's English → Chinese."""
+
+_MODULES = ("typer.core", "typer._click.parser")
+_TYPER_CONSTANTS = {
+    "DEPRECATED_STRING": "(deprecated) ",
+    "DEFAULT_STRING": "[default: {}]",
+    "ENVVAR_STRING": "[env var: {}]",
+    "REQUIRED_LONG_STRING": "[required]",
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commands",
+    "ERRORS_PANEL_TITLE": "Error",
+    "ABORTED_TEXT": "Aborted.",
+    "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
+}
+
+
+def gettext(message: str) -> str:
+    """``message`` in Chinese when the table has it."""
+    return WORDS.get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The Chinese of the singular or plural form (Chinese has one form)."""
+    return gettext(singular if n == 1 else plural)
+
+
+class BadOption(typer.BadParameter):
+    """A usage error in an option or argument (exit status 2), worded in Chinese."""
+
+    def __init__(self, message: str, *, param_hint: Sequence[str] | str) -> None:
+        super().__init__(message, param_hint=param_hint)
+
+    def format_message(self) -> str:
+        hint = (
+            self.param_hint
+            if isinstance(self.param_hint, str)
+            else " / ".join(self.param_hint or ())
+        )
+        return f"{hint} 的值无效：{self.message}"
+
+
+def install() -> None:
+    """Point Typer's word look-ups at :data:`WORDS` (idempotent)."""
+    for name in _MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+    rich_utils = importlib.import_module("typer.rich_utils")
+    for constant, english in _TYPER_CONSTANTS.items():
+        if hasattr(rich_utils, constant):
+            setattr(rich_utils, constant, gettext(english))
