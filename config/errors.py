@@ -58,6 +58,10 @@ class NotFoundError(Exception):
     """A name the user typed (plan, item, unit) does not exist."""
 
 
+class EmptyDatabaseError(NotFoundError):
+    """The database holds no plan at all (a new one, or another data directory than meant)."""
+
+
 class ConflictError(Exception):
     """Another process holds what this one needs (the scheduler lock, say)."""
 

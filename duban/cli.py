@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
-from config.errors import ConflictError, InputError, NotFoundError
+from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
@@ -277,6 +277,11 @@ def main() -> None:
         _error(exc.summary, soft_wrap=False)
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
+        sys.exit(2)
+    except EmptyDatabaseError as exc:
+        from models.db import database_setting
+
+        _error(f"{exc}（所用数据库由 {database_setting()} 决定：若不是这一个，请改正该设置）")
         sys.exit(2)
     except (NotFoundError, TransitionError, ConflictError) as exc:
         _error(str(exc))

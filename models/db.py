@@ -181,7 +181,7 @@ def _check_sqlite_place(path: Path, *, create: bool) -> None:
         if not create:
             raise SettingError(
                 f"数据目录（{where}）中还没有数据库 {path.name}：请先运行 `duban init` 创建，"
-                "或把设置改为已有的数据目录。 (no database yet: run `duban init`)"
+                "或把设置改为已有的数据目录。"
             )
         try:
             folder.mkdir(parents=True, exist_ok=True)

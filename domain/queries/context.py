@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.errors import NotFoundError
+from config.errors import EmptyDatabaseError, NotFoundError
 from domain.queries.calendar import ensure_calendar
 from domain.rules.context import Context, LightPolicy, PlanFacts
 from models import clock
@@ -49,7 +49,7 @@ def resolve_plan(session: Session, plan_id: str | None) -> Plan:
         return plan
     plans = list(session.scalars(select(Plan).order_by(Plan.id)))
     if not plans:
-        raise NotFoundError("数据库中还没有规划；请先运行 `duban catalog sync`")
+        raise EmptyDatabaseError("数据库中还没有规划；请先运行 `duban catalog sync`")
     if len(plans) > 1:
         names = "、".join(p.id for p in plans)
         raise NotFoundError(f"数据库中有多个规划（{names}）；请用 --plan 选一个")

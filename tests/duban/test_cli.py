@@ -140,6 +140,20 @@ def test_commands_before_init_say_what_to_do(
         assert "已是最新" in run("init").stdout
 
 
+def test_an_empty_database_names_the_setting_that_chose_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database without any plan (say, DUBAN_HOME mistyped) says which setting chose it."""
+    from config.settings import temporary_settings  # noqa: PLC0415
+
+    with temporary_settings(home=tmp_path / "typo", database_url=None):
+        run("init")
+        assert run_main(monkeypatch, "status") == 2
+        said = capsys.readouterr().err
+        assert "还没有规划" in said
+        assert f"DUBAN_HOME={tmp_path / 'typo'}" in said
+
+
 def test_bad_date_is_a_usage_error(settings: Settings) -> None:
     """A malformed --as-of is rejected by the parser with status 2."""
     result = runner.invoke(app, ["status", "--as-of", "13/06/2025"])
