@@ -18,7 +18,7 @@ import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app
 from config.errors import ConflictError, InputError, NotFoundError
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
-from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting
+from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting, cli_web
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
 from models import clock
@@ -274,7 +274,7 @@ def demo(
 
 
 # imported for their commands (they register on `app`)
-assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration
+assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration and cli_web
 
 
 def _error(text: str, *, soft_wrap: bool = True) -> None:
