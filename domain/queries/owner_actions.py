@@ -48,9 +48,9 @@ class Acknowledged:
 
 def pending_acks(
     session: Session, unit_id: int, as_of: date, item_ids: Collection[int] | None = None
-) -> dict[int, str]:
-    """Per item of the unit, the reminder level (ladder) planned for its current due date on or
-    before ``as_of`` and not yet acknowledged: the newest one."""
+) -> dict[int, list[str]]:
+    """Per item of the unit, the reminder levels (ladder) planned for its current due date on
+    or before ``as_of`` and not yet acknowledged, oldest first."""
     query = (
         select(Notice.item_id, Notice.level)
         .join(WorkItem, WorkItem.id == Notice.item_id)
@@ -71,7 +71,11 @@ def pending_acks(
     )
     if item_ids is not None:
         query = query.where(Notice.item_id.in_(list(item_ids)))
-    return {item_id: level for item_id, level in session.execute(query) if item_id is not None}
+    found: dict[int, list[str]] = {}
+    for item_id, level in session.execute(query):
+        if item_id is not None and level not in found.setdefault(item_id, []):
+            found[item_id].append(level)
+    return found
 
 
 def _unit_items(session: Session, unit_id: int, item_ids: Collection[int]) -> dict[int, WorkItem]:
@@ -109,11 +113,14 @@ def acknowledge(
     levels = pending_acks(session, unit_id, today, items)
     session.add_all(
         ItemAck(item_id=i, level=level, due=items[i].due, at=now, on_date=today, actor=actor)
-        for i, level in levels.items()
+        for i, waiting in levels.items()
+        for level in waiting
     )
     session.flush()
     moved_or_acked = {m.item_id for m in moves} | set(levels)
-    return Acknowledged(len(moves), len(levels), len(items) - len(moved_or_acked))
+    return Acknowledged(
+        len(moves), sum(map(len, levels.values())), len(items) - len(moved_or_acked)
+    )
 
 
 def report_progress(

@@ -42,7 +42,7 @@ class OwnerItem(BaseModel):
     reason: str | None
     """The coordinator's reason for 退回, or the unit's own for 受阻."""
     ack_level: str | None
-    """The reminder level waiting for 签收, if any."""
+    """The newest reminder level waiting for 签收, if any."""
 
     @property
     def can_ack(self) -> bool:
@@ -116,7 +116,7 @@ def owner_page(
                 light=STATUS_LIGHT[status],
                 needs=needs,
                 reason=reasons.get(r.id) if state in _WITH_REASON else None,
-                ack_level=acks.get(r.id),
+                ack_level=acks[r.id][-1] if r.id in acks else None,
             )
         )
     items.sort(key=lambda i: (_LIGHT_RANK[i.light], i.workdays_left, i.milestone, i.id))
