@@ -15,7 +15,7 @@ from domain.queries.owner_links import revoke_links
 from domain.rules.owner_links import LinkClaim, seal
 from models import clock
 from models.db import session_scope
-from models.orm import ItemAck, ItemTransition, Notice, Report, WorkItem
+from models.orm import ItemAck, ItemTransition, Notice, Report, Unit, WorkItem
 from tests.fixtures.db import table_checksums
 from tests.fixtures.web import (
     BLOCK_REASON,
@@ -257,8 +257,8 @@ def test_a_refused_report_shows_the_reason_beside_its_field_and_writes_nothing(
 
 
 def test_another_units_items_are_neither_shown_nor_changed(owner_site: OwnerSite) -> None:
-    """A link opens only its own unit's items: another's is a 404, and a 签收 naming one of
-    them changes nothing at all, not even the unit's own items named with it."""
+    """A link opens only its own unit's items: every other unit's is a 404, and a 签收 naming
+    one of them changes nothing at all, not even the unit's own items named with it."""
     link = owner_site.links["赵六"]
     own, foreign = item_of(owner_site.engine, "M4", "v12"), item_of(owner_site.engine, "M4", "v22")
     get(link)
@@ -270,6 +270,15 @@ def test_another_units_items_are_neither_shown_nor_changed(owner_site: OwnerSite
     assert answer.status_code == 404
     answer = post(f"{link}/ack", {"token": token_of(link), "item": ["1 OR 1=1"]})
     assert answer.status_code == 404
+    with session_scope(owner_site.engine) as session:
+        everyone_elses = session.scalars(
+            select(WorkItem.id).join(Unit, Unit.id == WorkItem.unit_id).where(Unit.code != "v12")
+        ).all()
+    assert len(everyone_elses) > 20
+    for other in everyone_elses:
+        assert get(f"{link}/items/{other}").status_code == 404
+        answer = post(f"{link}/ack", {"token": token_of(link), "item": [str(other)]})
+        assert answer.status_code == 404
     assert table_checksums(owner_site.engine) == before
 
 
