@@ -200,4 +200,4 @@ def coordinator_of(session: Session, plan_id: str | None) -> str:
         .where(Contact.unit_id == unit.id, Contact.phone.is_not(None))
         .order_by(Contact.id)
     ).first()
-    return f"督办协调单位{unit.name}（电话 {phone}）" if phone else f"督办协调单位{unit.name}"
+    return f"{unit.name}（督办协调单位，电话 {phone}）" if phone else f"{unit.name}（督办协调单位）"
