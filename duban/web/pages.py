@@ -9,6 +9,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
 
+from domain.queries.owner_actions import OFFERED_STATES
+from domain.queries.owner_links import ROLE_NAMES
+from domain.rules.glossary import ITEM_STATES
+from domain.rules.reporting import LABELS
 from domain.rules.workdays import zh_date
 from templates import TEMPLATES_DIR
 
@@ -28,6 +32,11 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["zh_date"] = zh_date
+    env.globals.update(
+        STATES={state.value: word for state, word in ITEM_STATES.items()},
+        ROLES=ROLE_NAMES,
+        REPORT_STATES=[(state.value, LABELS[state]) for state in OFFERED_STATES],
+    )
     return env
 
 
