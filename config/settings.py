@@ -73,6 +73,14 @@ def _checked_cron(expression: str) -> str:
     return expression
 
 
+def _checked_base_url(url: str | None) -> str | None:
+    if url is None or not url.strip():
+        return None
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url.strip()):
+        raise ValueError("应为 http:// 或 https:// 开头的网址，例如 https://duban.example.gov.cn")
+    return url.strip()
+
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cron = Annotated[str, AfterValidator(_checked_cron)]
 CronOrOff = Annotated[str, AfterValidator(lambda e: _checked_cron(e) if e.strip() else "")]
@@ -198,6 +206,19 @@ class Settings(BaseSettings):
         description="where workers fetch duban's code (a git URL); default: this checkout's "
         "folder, which must then exist at the same path on every worker machine",
     )
+    web_host: str = Field(
+        default="127.0.0.1", description="address `duban web` listens on (the owner's pages)"
+    )
+    web_port: Port = Field(default=8000, description="port `duban web` listens on")
+    web_base_url: Annotated[str | None, AfterValidator(_checked_base_url)] = Field(
+        default=None,
+        description="the address people open the owner's pages at (the county's reverse "
+        "proxy, e.g. https://duban.example.gov.cn); personal links start with it; "
+        "default http://<web_host>:<web_port>",
+    )
+    link_days: int = Field(
+        default=30, ge=1, le=366, description="days a personal link (点击填报) stays valid"
+    )
     sql_echo: bool = False
 
     @field_validator("home", "inbox", "briefings", "backups")
@@ -265,6 +286,11 @@ class Settings(BaseSettings):
     def resolved_prefect_api_url(self) -> str:
         """The Prefect API flows report to."""
         return self.prefect_api_url or f"http://127.0.0.1:{self.prefect_port}/api"
+
+    @property
+    def resolved_web_base_url(self) -> str:
+        """Where the owner's pages are reached, without a trailing slash."""
+        return (self.web_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def resolved_calendar_overrides(self) -> Path | None:

@@ -119,6 +119,10 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
     addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    link_key: Mapped[str | None] = mapped_column(String(32))
+    """The random key the contact's personal link carries (migration 0013): revoking replaces
+    it; NULL until a link is issued. A contact the catalogue sync re-creates starts without one,
+    so its old links stop working."""
 
 
 class Task(Base):

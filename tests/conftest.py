@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.time",
     "tests.fixtures.plan_week",
     "tests.fixtures.prefect",
+    "tests.fixtures.web",
 ]

@@ -1,7 +1,8 @@
 """Signing what a workbook or a CSV/JSON template row is for (plan, unit, period, items), so
 it cannot be repurposed.
 
-The secret comes from ``DUBAN_WORKBOOK_SECRET``; when unset, a random one is created once in the
+The secret (also the key of personal links, under its own salt) comes from
+``DUBAN_WORKBOOK_SECRET``; when unset, a random one is created once in the
 data directory (``workbook.key``, readable only by its owner). Rotating it invalidates the
 workbooks already sent out, which is the point.
 """
@@ -15,12 +16,13 @@ import secrets
 from collections.abc import Iterable
 from datetime import date
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 
 
-def workbook_secret() -> bytes:
-    """The signing key: the setting, else the data directory's key file (created if missing)."""
-    settings = get_settings()
+def workbook_secret(settings: Settings | None = None) -> bytes:
+    """The signing key: the setting, else the data directory's key file (created if missing);
+    of ``settings`` when given, else of the settings in force."""
+    settings = settings or get_settings()
     if settings.workbook_secret is not None:
         return settings.workbook_secret.get_secret_value().encode()
     path = settings.home / "workbook.key"

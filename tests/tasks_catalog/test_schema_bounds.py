@@ -44,7 +44,7 @@ STRING_COLUMNS: dict[tuple[type[BaseModel], str], Any] = {
     (schema.Target, "op"): orm.Indicator.target_op,
 }
 """Each catalogue field stored in a length-limited column, with that column."""
-NOT_FROM_THE_CATALOGUE = {"plan.catalog_checksum"}
+NOT_FROM_THE_CATALOGUE = {"plan.catalog_checksum", "contact.link_key"}
 CATALOGUE_TABLES = {"plan", "unit", "contact", "task", "milestone", "measure", "indicator"}
 
 
