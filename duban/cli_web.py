@@ -10,7 +10,7 @@ import typer
 from duban.app import PlanOpt, app, out
 
 link_app = typer.Typer(
-    help="Personal links (点击填报) to a unit's page: print one, or revoke a contact's.",
+    help="单位页面的个人链接（点击填报）：打印一个，或作废某联系人的全部链接。",
     invoke_without_command=True,
 )
 app.add_typer(link_app, name="link")
@@ -18,15 +18,13 @@ app.add_typer(link_app, name="link")
 
 @app.command()
 def web(
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default: DUBAN_WEB_HOST).")
-    ] = None,
+    host: Annotated[str | None, typer.Option(help="监听地址（默认取 DUBAN_WEB_HOST）。")] = None,
     port: Annotated[
         int | None,
-        typer.Option(min=1, max=65535, help="Port to listen on (default: DUBAN_WEB_PORT)."),
+        typer.Option(min=1, max=65535, help="监听端口（默认取 DUBAN_WEB_PORT）。"),
     ] = None,
 ) -> None:
-    """Serve the owner's pages (the personal links open them) until Ctrl-C."""
+    """提供填报页面（个人链接打开的页面），按 Ctrl-C 停止。"""
     import uvicorn
 
     from config.settings import get_settings
@@ -48,14 +46,14 @@ def web(
 @link_app.callback()
 def link(
     ctx: typer.Context,
-    unit: Annotated[str | None, typer.Option(help="The unit's id (as in the catalogue).")] = None,
+    unit: Annotated[str | None, typer.Option(help="单位编号（与目录中一致）。")] = None,
     contact: Annotated[
         int | None,
-        typer.Option(help="The contact's number (default: the unit's liaison, else another)."),
+        typer.Option(help="联系人序号（默认：本单位联络员，没有则取其他联系人）。"),
     ] = None,
     plan: PlanOpt = None,
 ) -> None:
-    """Print a contact's personal link to the unit's page (valid DUBAN_LINK_DAYS days)."""
+    """打印联系人进入本单位页面的个人链接（有效 DUBAN_LINK_DAYS 天）。"""
     if ctx.invoked_subcommand is not None:
         return
     if unit is None:
@@ -97,9 +95,9 @@ def link(
 
 @link_app.command("revoke")
 def revoke(
-    contact: Annotated[int, typer.Option(help="The contact's number (as `duban link` prints).")],
+    contact: Annotated[int, typer.Option(help="联系人序号（即 `duban link` 打印的）。")],
 ) -> None:
-    """Stop every link issued to a contact so far; the next `duban link` issues a new one."""
+    """作废已发给该联系人的全部链接；下次 `duban link` 会发新链接。"""
     from domain.queries.owner_links import revoke_links
     from duban.database import ready_engine
     from models.db import session_scope
