@@ -1,16 +1,17 @@
 """Chinese for the words Typer prints around ours: help panels, the help hint, usage errors.
 
 Typer looks some words up through :mod:`gettext` (``_`` in :mod:`typer.core`, its panel titles
-once at import); :func:`install` points those look-ups at :data:`WORDS`. The Click that Typer
-vendors writes a few words as plain literals ("Usage:", the help option's "Show this message
-and exit.", "Invalid value for …" of its own type checks); those stay English. Our own usage
-errors are :class:`BadOption`, which words its message in Chinese.
+once at import); :func:`install` points those look-ups at :data:`WORDS`, and words the few that
+the Click it vendors writes as literals ("Usage:", the help option's text, an unknown option).
+Our own usage errors are :class:`BadOption`, which words its message in Chinese.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
@@ -104,8 +105,61 @@ class BadOption(typer.BadParameter):
         return f"{hint} 的值无效：{self.message}"
 
 
+def _no_such_option(error: Any) -> str:
+    """An unknown option, and the options there are, in Chinese."""
+    text = f"没有选项 {error.option_name}"
+    if error.possibilities:
+        text += f"（可用的选项：{'、'.join(sorted(error.possibilities))}）"
+    return text
+
+
+_LITERAL_MESSAGES = (
+    (re.compile(r"^Option (.+) requires an argument\.$"), r"选项 \1 需要一个值。"),
+    (re.compile(r"^Option (.+) requires (\d+) arguments\.$"), r"选项 \1 需要 \2 个值。"),
+    (re.compile(r"^Option (.+) does not take a value\.$"), r"选项 \1 不带值。"),
+    (re.compile(r"^Argument (.+) takes (\d+) values\.$"), r"参数 \1 需要 \2 个值。"),
+)
+"""Messages the vendored parser builds as f-strings, matched whole."""
+
+
+def _literal_message(error: Any) -> str:
+    """A usage error's message, in Chinese when it is one of :data:`_LITERAL_MESSAGES`."""
+    for pattern, chinese in _LITERAL_MESSAGES:
+        if pattern.match(error.message):
+            return pattern.sub(chinese, error.message)
+    return str(error.message)
+
+
+def _click_literals() -> None:
+    """Chinese for what the vendored Click writes as literals rather than through gettext."""
+    core = importlib.import_module("typer._click.core")
+    formatting = importlib.import_module("typer._click.formatting")
+    exceptions = importlib.import_module("typer._click.exceptions")
+    if getattr(core.Command.get_help_option, "duban", False):
+        return
+    help_option = core.Command.get_help_option
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        option = help_option(self, ctx)
+        if option is not None:
+            option.help = gettext("Show this message and exit.")
+        return option
+
+    def usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, gettext("Usage:") if prefix is None else prefix)
+
+    get_help_option.duban = True  # type: ignore[attr-defined]
+    core.Command.get_help_option = get_help_option
+    formatting.HelpFormatter.write_usage = usage
+    exceptions.NoSuchOption.format_message = _no_such_option
+    exceptions.BadOptionUsage.format_message = _literal_message
+    exceptions.BadArgumentUsage.format_message = _literal_message
+
+
 def install() -> None:
     """Point Typer's word look-ups at :data:`WORDS` (idempotent)."""
+    _click_literals()
     for name in _MODULES:
         module = importlib.import_module(name)
         if hasattr(module, "_"):

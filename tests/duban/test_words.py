@@ -67,10 +67,9 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        """Everything read, without the transcript's own headings and Typer's usage lines
-        (its vendored Click writes "Usage:" as a literal)."""
+        """Everything read, without the transcript's own headings."""
         lines = "\n".join(self.parts).splitlines()
-        ours = ("$ duban ", "== ", "Usage: ")
+        ours = ("$ duban ", "== ")
         text = "\n".join(line for line in lines if not line.startswith(ours))
         return text.replace("python -m pytest.", "")  # the program name the tests run under
 
@@ -185,9 +184,8 @@ def test_commands_reasons_and_digests_are_chinese(
 
 
 def test_help_of_every_command_is_chinese(identifiers: frozenset[str]) -> None:
-    """Every command's and option's help, and the help pages around them. Typer's vendored
-    Click writes "Usage:" and the help option's text as literals, and shows each option's type
-    and choices (what is typed): those are set aside."""
+    """Every command's and option's help, and the help pages around them; each option's type
+    and choices (what is typed) are set aside."""
     found: list[tuple[str, Any]] = []
 
     def walk(prefix: str, command: Any) -> None:
@@ -207,9 +205,7 @@ def test_help_of_every_command_is_chinese(identifiers: frozenset[str]) -> None:
             if line[2:].split(" ", 1)[0] in commands  # a group's list of its commands
             else line
             for line in shown.splitlines()
-            if "[OPTIONS]" not in line  # the usage line
         )
-        shown = shown.replace("Show this message and exit.", "")
         shown = re.sub(r"<[a-z_| ]+>|\[x[<>=]+\d+\]", "", shown)  # each option's type
         assert_chinese(shown, identifiers | arguments)
 
@@ -321,3 +317,11 @@ def test_json_stays_english(settings: Settings, write_catalog: CatalogWriter) ->
     payload = json.loads(result.stdout)
     assert {"plan_title", "items", "summary"} <= set(payload)
     assert {i["state"] for i in payload["items"]} <= {s.value for s in ItemState}
+
+
+def test_usage_errors_are_chinese() -> None:
+    """An unknown option, a missing value and the usage line around them read in Chinese."""
+    for args in (["notices", "--limit", "3"], ["status", "--as-of"], ["nosuch"]):
+        said = runner.invoke(app, args, prog_name="duban", env={"COLUMNS": "250"})
+        assert said.exit_code == 2
+        assert_chinese(said.output, frozenset())
