@@ -50,6 +50,7 @@ def test_csv_template_survives_excel_and_lands(
     header, body = rows[0], rows[1:]
     assert header[-1] == "签名" and body
     column = {h: i for i, h in enumerate(header)}
+    assert {row[column["单位代码"]] for row in body} == {"t1（甲镇）"}  # Excel keeps it text
     body = body[:1]  # the unit deletes the rows it has nothing to say about
     body[0][column["本期状态"]], body[0][column["本期进度%"]] = "推进中", "30"
     body[0][column["报送期"]] = "2021/6/21"
@@ -148,6 +149,16 @@ def test_measure_template_lands_a_villages_values(
     inbox.mkdir()
     (inbox / template.name).write_text(out.getvalue(), encoding="utf-8")
     assert "甲一村，进展 0 条，指标值 1 个" in run("collect")
+
+
+def test_unit_cells_read_with_or_without_the_name() -> None:
+    """A 单位代码 cell is its code, whatever name follows it in brackets."""
+    from domain.rules.intake.cells import unit_code  # noqa: PLC0415
+
+    assert unit_code("530521101001（甸阳镇）") == "530521101001"
+    assert unit_code("530521101001(甸阳镇)") == "530521101001"
+    assert unit_code("530521101001") == "530521101001"
+    assert unit_code("（甸阳镇）") == "（甸阳镇）"  # no code before the name: left for the checks
 
 
 def test_formula_looking_text_is_written_as_text() -> None:

@@ -36,6 +36,7 @@ from domain.rules.intake.cells import (
     report_row,
     storable,
     text_of,
+    unit_code,
     whole_number,
 )
 from domain.rules.intake.rows import MeasureRow, ParsedFile, ReportRow
@@ -214,6 +215,7 @@ def _csv_rows(parsed: ParsedFile, reader: Any, plan_id: str) -> None:
             if text_of(record.get("unit")) is None:
                 parsed.problem(number, "unit", "单位代码未填")
             continue
+        unit = unit_code(unit)
         units.add(unit)
         period = None
         if text_of(record.get("period")) is not None:

@@ -67,6 +67,16 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
+def unit_code(text: str) -> str:
+    """The unit code of a 单位代码 cell: the template writes ``530521101001（甸阳镇）`` so
+    that Excel keeps the long code as text; the name in brackets (either width) is dropped."""
+    for opening, closing in (("（", "）"), ("(", ")")):
+        code, found, rest = text.partition(opening)
+        if found and rest.endswith(closing) and code.strip():
+            return code.strip()
+    return text
+
+
 def checked_text(parsed: ParsedFile, row: int | None, column: str, value: Any) -> str | None:
     """A text cell, or None with a problem recorded when it is not text or cannot be stored."""
     if isinstance(value, dict | list):

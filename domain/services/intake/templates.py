@@ -97,7 +97,7 @@ def write_template(
         return path, len(reports), len(measures)
     path = out / f"{stem}.csv"
     report_fields = ["unit", "period", *(f for f, _ in REPORT_COLUMNS), "signature"]
-    write_atomically(path, _csv(report_fields, reports, unit.code, period))
+    write_atomically(path, _csv(report_fields, reports, _unit_cell(unit), period))
     if measures:
         measure_fields = [
             "unit",
@@ -109,9 +109,15 @@ def write_template(
             "signature",
         ]
         write_atomically(
-            out / f"{stem}-指标.csv", _csv(measure_fields, measures, unit.code, period)
+            out / f"{stem}-指标.csv", _csv(measure_fields, measures, _unit_cell(unit), period)
         )
     return path, len(reports), len(measures)
+
+
+def _unit_cell(unit: Unit) -> str:
+    """The 单位代码 cell: the code with the name after it, so that Excel keeps a long numeric
+    code as text (a bare 530521101001 comes back as 5.30521E+11) and the unit sees its name."""
+    return f"{unit.code}（{unit.name}）"
 
 
 def _csv(fields: list[str], entries: list[dict[str, Any]], unit: str, period: date) -> bytes:
