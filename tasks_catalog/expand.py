@@ -102,6 +102,29 @@ def _check_rule_parts(rule: str) -> None:
                 raise ValueError(f"{name}={value}：{number} 超出 {sign}{low}..{high}")
 
 
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February in a leap year
+
+
+def _check_days_exist(rule: str) -> None:
+    """ValueError when BYMONTHDAY asks for a day that none of the BYMONTH months has (2月30日):
+    such a rule yields no date ever, and dateutil would search up to the year 9999 to find out."""
+    parts = {}
+    for part in re.split(r"[;\n]", rule):
+        name, _, value = part.partition("=")
+        parts[name.strip().upper().rpartition(":")[2]] = value.strip()
+    try:
+        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else []
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")] if "BYMONTHDAY" in parts else []
+    except ValueError:
+        return  # _check_rule_parts names the bad number
+    if not days or any(d < 0 for d in days):
+        return
+    longest = max(_DAYS_IN_MONTH[m - 1] for m in months or range(1, 13))
+    if min(days) > longest:
+        shown = "、".join(f"{m}月" for m in months) + ("都" if len(months) > 1 else "")
+        raise ValueError(f"{shown}没有第{min(days)}日：规则永远不会产生日期，请改正 BYMONTHDAY")
+
+
 def occurrences(recurrence: Recurrence) -> list[date]:
     """The dates an RRULE produces between its start and end (inclusive).
 
@@ -112,6 +135,7 @@ def occurrences(recurrence: Recurrence) -> list[date]:
     if recurrence.end < recurrence.start:
         raise ValueError(f"截止 {recurrence.end} 早于开始 {recurrence.start}")
     _check_rule_parts(recurrence.rrule)
+    _check_days_exist(recurrence.rrule)
     start = datetime.combine(recurrence.start, datetime.min.time())
     end = datetime.combine(recurrence.end, datetime.min.time())
     dates: list[date] = []

@@ -254,6 +254,25 @@ def test_out_of_range_rrule_numbers(write_catalog: CatalogWriter, rule: str, say
     assert says in only_problem(write_catalog(edit=edit)).message
 
 
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "2月没有第30日"),
+        ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "4月、6月都没有第31日"),
+    ],
+)
+def test_a_rule_that_never_gives_a_date_says_why_at_once(
+    write_catalog: CatalogWriter, rule: str, says: str
+) -> None:
+    """A day no month of the rule has is named (before dateutil would search to the year 9999
+    and say only that the rule gives no date)."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["tasks"][0]["milestones"][2]["recurrence"]["rrule"] = rule
+
+    assert says in only_problem(write_catalog(edit=edit)).message
+
+
 def test_every_unknown_name_in_a_list_is_reported(write_catalog: CatalogWriter) -> None:
     """Two bad names in one cooperating list give two problems, not one at a time."""
 
