@@ -23,18 +23,25 @@ def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+def _quoted_formula(text: str) -> bool:
+    """Whether ``text`` is formula-like once its leading apostrophes are set aside."""
+    return looks_like_formula(text.lstrip("'"))
+
+
 def csv_cell(value: object) -> object:
-    """The value to hand to ``csv.writer``: formula-like text with a leading apostrophe, any
-    other value unchanged (numbers stay numbers)."""
-    if isinstance(value, str) and looks_like_formula(value):
+    """The value to hand to ``csv.writer``: formula-like text, also behind apostrophes of its
+    own (``'=``), gets one more leading apostrophe; any other value is unchanged (numbers stay
+    numbers)."""
+    if isinstance(value, str) and _quoted_formula(value):
         return "'" + value
     return value
 
 
 def csv_cell_read(text: str) -> str:
-    """The text :func:`csv_cell` was given: the apostrophe it added is taken off; any other text
-    (an apostrophe the unit typed before ordinary text included) is unchanged."""
-    if text.startswith("'") and looks_like_formula(text[1:]):
+    """The text :func:`csv_cell` was given: before formula-like text, the one apostrophe it
+    added is taken off; any other text (an apostrophe typed before ordinary text included) is
+    unchanged."""
+    if text.startswith("'") and _quoted_formula(text):
         return text[1:]
     return text
 
