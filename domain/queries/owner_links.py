@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
+from domain.queries.plans import unit_of
 from domain.rules.owner_links import LinkClaim, LinkError, open_token, seal
 from models.orm import Contact, Plan, Unit
 
@@ -67,15 +68,6 @@ class IssuedLink:
     expires: datetime
 
 
-def _unit(session: Session, plan_id: str, code: str) -> Unit:
-    unit = session.scalars(
-        select(Unit).where(Unit.plan_id == plan_id, Unit.code == code, Unit.retired_at.is_(None))
-    ).first()
-    if unit is None:
-        raise NotFoundError(f"本计划中没有单位代码 {code}（或该单位已撤销）")
-    return unit
-
-
 def _contact_of(session: Session, unit: Unit, contact_id: int | None) -> Contact:
     contacts = list(
         session.scalars(select(Contact).where(Contact.unit_id == unit.id).order_by(Contact.id))
@@ -111,7 +103,7 @@ def issue_link(
     """A link for one contact of a unit (the liaison when none is named), valid ``days`` from
     ``now``; the contact gets a link key first if it has none. NotFoundError names what is
     missing."""
-    unit = _unit(session, plan_id, unit_code)
+    unit = unit_of(session, plan_id, unit_code)
     contact = _contact_of(session, unit, contact_id)
     if contact.link_key is None:
         contact.link_key = secrets.token_hex(8)

@@ -1,11 +1,12 @@
-"""A plan read by its id, the one way every caller does it."""
+"""A plan read by its id, and a live unit by its code: the one way every caller does it."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
-from models.orm import Plan
+from models.orm import Plan, Unit
 
 
 def plan_of(session: Session, plan_id: str) -> Plan:
@@ -14,3 +15,13 @@ def plan_of(session: Session, plan_id: str) -> Plan:
     if plan is None:
         raise NotFoundError(f"数据库中没有规划“{plan_id}”；请先运行 `duban catalog sync` 载入目录")
     return plan
+
+
+def unit_of(session: Session, plan_id: str, code: str) -> Unit:
+    """The plan's unit ``code``, not retired; NotFoundError (in Chinese) if there is none."""
+    unit = session.scalars(
+        select(Unit).where(Unit.plan_id == plan_id, Unit.code == code, Unit.retired_at.is_(None))
+    ).first()
+    if unit is None:
+        raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}（或该单位已撤销）")
+    return unit

@@ -20,11 +20,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from config.errors import NotFoundError
 from domain.adapters import signing
 from domain.adapters.files import fit_name
 from domain.adapters.intake.readers import META_SHEET
 from domain.queries.indicators import latest_values
+from domain.queries.plans import unit_of
 from domain.rules.cell_text import CellValue, put_cell
 from domain.rules.glossary import ITEM_STATES, MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
@@ -261,12 +261,9 @@ def _identity_sheet(book: Workbook, payload: str) -> None:
 
 def units_for_workbooks(session: Session, plan: Plan, code: str | None) -> list[Unit]:
     """One named unit, or every unit that has work items or reports measures."""
-    query = select(Unit).where(Unit.plan_id == plan.id, Unit.retired_at.is_(None))
     if code is not None:
-        unit = session.scalars(query.where(Unit.code == code)).first()
-        if unit is None:
-            raise NotFoundError(f"规划 {plan.id} 中没有单位 {code!r}")
-        return [unit]
+        return [unit_of(session, plan.id, code)]
+    query = select(Unit).where(Unit.plan_id == plan.id, Unit.retired_at.is_(None))
     units = list(session.scalars(query.order_by(Unit.code)))
     with_items = set(
         session.scalars(select(WorkItem.unit_id).where(WorkItem.plan_id == plan.id).distinct())
