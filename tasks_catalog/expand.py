@@ -78,10 +78,26 @@ _NOT_FOR_DATES = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND", "BYEASTER"})
 """Due dates are days: rules finer than a day, or the parts that need them, are refused."""
 
 
-def _check_rule_parts(rule: str) -> None:
+def _rule_parts(rule: str) -> list[tuple[str, str, str]]:
+    """Each ``NAME=value`` part of a rule as (NAME upper-cased, value, the part as written)."""
+    parts = []
     for part in re.split(r"[;\n]", rule):
         name, _, value = part.partition("=")
         name = name.strip().upper().rpartition(":")[2]  # RRULE:FREQ=… in a multi-line rule
+        parts.append((name, value, part))
+    return parts
+
+
+def _check_rule(rule: str) -> None:
+    """ValueError for a part that is not for dates, a number out of range, or a day that none
+    of the rule's months has."""
+    parts = _rule_parts(rule)
+    _check_rule_parts(parts)
+    _check_days_exist({name: value.strip() for name, value, _ in parts})
+
+
+def _check_rule_parts(parts: list[tuple[str, str, str]]) -> None:
+    for name, value, part in parts:
         if name in _NOT_FOR_DATES or (name == "FREQ" and value.strip().upper() in _SUB_DAILY):
             raise ValueError(
                 f"不能用 {part.strip()}：到期日以天计，请用 DAILY、WEEKLY、MONTHLY 或 YEARLY，"
@@ -105,18 +121,12 @@ def _check_rule_parts(rule: str) -> None:
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February in a leap year
 
 
-def _check_days_exist(rule: str) -> None:
+def _check_days_exist(parts: dict[str, str]) -> None:
     """ValueError when BYMONTHDAY asks for a day that none of the BYMONTH months has (2月30日):
-    such a rule yields no date ever, and dateutil would search up to the year 9999 to find out."""
-    parts = {}
-    for part in re.split(r"[;\n]", rule):
-        name, _, value = part.partition("=")
-        parts[name.strip().upper().rpartition(":")[2]] = value.strip()
-    try:
-        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else []
-        days = [int(d) for d in parts["BYMONTHDAY"].split(",")] if "BYMONTHDAY" in parts else []
-    except ValueError:
-        return  # _check_rule_parts names the bad number
+    such a rule yields no date ever, and dateutil would search up to the year 9999 to find out.
+    The numbers are whole and in range (:func:`_check_rule_parts` ran first)."""
+    months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else []
+    days = [int(d) for d in parts["BYMONTHDAY"].split(",")] if "BYMONTHDAY" in parts else []
     if not days or any(d < 0 for d in days):
         return
     longest = max(_DAYS_IN_MONTH[m - 1] for m in months or range(1, 13))
@@ -134,8 +144,7 @@ def occurrences(recurrence: Recurrence) -> list[date]:
         raise ValueError("开始日期请写在 `recurrence.start`，不要在规则里写 DTSTART")
     if recurrence.end < recurrence.start:
         raise ValueError(f"截止 {recurrence.end} 早于开始 {recurrence.start}")
-    _check_rule_parts(recurrence.rrule)
-    _check_days_exist(recurrence.rrule)
+    _check_rule(recurrence.rrule)
     start = datetime.combine(recurrence.start, datetime.min.time())
     end = datetime.combine(recurrence.end, datetime.min.time())
     dates: list[date] = []
