@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.orm import ItemAck, Report, WorkItem
-from tests.fixtures.web import OwnerSite, item_of
+from tests.fixtures.plan_week import item_id
+from tests.fixtures.web import OwnerSite
 from tests.web.chromium import Page, phone
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,7 @@ def test_a_liaison_signs_and_reports_on_a_phone(
     """At 360 px the list fits; one tap signs every ticked item; a bad percent comes back
     beside its field; a good report lands and the list says so."""
     link = owner_site.links["赵六"]
-    new = [item_of(owner_site.engine, m, "v12") for m in ("M4", "M5", "M6")]
+    new = [item_id(owner_site.engine, m, "v12") for m in ("M4", "M5", "M6")]
     with phone(tmp_path) as page:
         page.open(link)
         fits_the_screen(page)

@@ -17,13 +17,13 @@ from models import clock
 from models.db import session_scope
 from models.orm import ItemAck, ItemTransition, Notice, Report, Unit, WorkItem
 from tests.fixtures.db import table_checksums
+from tests.fixtures.plan_week import item_id
 from tests.fixtures.web import (
     BLOCK_REASON,
     NOW,
     RETURN_REASON,
     OwnerSite,
     contact_of,
-    item_of,
 )
 
 ZHAO = "赵六（甲一村·个人链接）"
@@ -78,7 +78,7 @@ def test_the_page_lists_what_needs_something(owner_site: OwnerSite) -> None:
     m6 = urgent.split('<span class="code">M6</span>')[1].split("</li>")[0]
     assert "还剩 3 个工作日" in m6 and "临近到期" in m6
     assert RETURN_REASON in urgent and BLOCK_REASON in urgent
-    others = item_of(owner_site.engine, "M5", "v22")
+    others = item_id(owner_site.engine, "M5", "v22")
     assert f"/items/{others}" not in html
     assert "乙一村" not in html
 
@@ -146,7 +146,7 @@ def test_one_tap_acknowledges_several_items_under_the_contacts_name(
     """签收 moves each new item to 已签收 and acknowledges each waiting reminder level, logged
     under the contact's name; the page then says how many."""
     link = owner_site.links["赵六"]
-    ids = [item_of(owner_site.engine, m, "v12") for m in ("M4", "M5", "M6")]
+    ids = [item_id(owner_site.engine, m, "v12") for m in ("M4", "M5", "M6")]
     with session_scope(owner_site.engine) as session:
         levels = {
             (n.item_id, n.level, n.due)
@@ -184,7 +184,7 @@ def test_a_progress_report_lands_through_the_intake_with_its_audit_rows(
 ) -> None:
     """A valid report is one report row and one lifecycle move, under the contact's name."""
     link = owner_site.links["赵六"]
-    item = item_of(owner_site.engine, "M5", "v12")
+    item = item_id(owner_site.engine, "M5", "v12")
     form = get(f"{link}/items/{item}")
     assert form.status_code == 200 and 'name="percent"' in form.text
     answer = post(
@@ -242,7 +242,7 @@ def test_a_refused_report_shows_the_reason_beside_its_field_and_writes_nothing(
     """Reading and rule errors come back (422) beside the field they concern, the typed values
     kept, and the database is exactly as before."""
     link = owner_site.links["赵六"]
-    item = item_of(owner_site.engine, milestone, "v12")
+    item = item_id(owner_site.engine, milestone, "v12")
     assert get(f"{link}/items/{item}").status_code == 200
     before = table_checksums(owner_site.engine)
     plan = "<b>下周开会</b>"
@@ -260,7 +260,7 @@ def test_another_units_items_are_neither_shown_nor_changed(owner_site: OwnerSite
     """A link opens only its own unit's items: every other unit's is a 404, and a 签收 naming
     one of them changes nothing at all, not even the unit's own items named with it."""
     link = owner_site.links["赵六"]
-    own, foreign = item_of(owner_site.engine, "M4", "v12"), item_of(owner_site.engine, "M4", "v22")
+    own, foreign = item_id(owner_site.engine, "M4", "v12"), item_id(owner_site.engine, "M4", "v22")
     get(link)
     before = table_checksums(owner_site.engine)
     assert get(f"{link}/items/{foreign}").status_code == 404
@@ -286,7 +286,7 @@ def test_a_form_needs_the_links_own_token_and_this_site(owner_site: OwnerSite) -
     """A post without the link's token, with another person's, or from another site is
     refused (403) and changes nothing."""
     link = owner_site.links["赵六"]
-    item = str(item_of(owner_site.engine, "M4", "v12"))
+    item = str(item_id(owner_site.engine, "M4", "v12"))
     get(link)
     before = table_checksums(owner_site.engine)
     for data, headers in [
