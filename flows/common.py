@@ -28,8 +28,8 @@ from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
-from models.migrate import ready_engine
 from models.orm import CalendarDay
+from models.schema_version import ready_engine
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
