@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from config.settings import Settings
+from domain.rules.glossary import zh_date
 from duban.app import PlanOpt, app, err, out
+from duban.dates import parse_date
+from models import clock
 
 if TYPE_CHECKING:
     from domain.services.mail_intake import MailOutcome, MailReport
@@ -22,12 +25,16 @@ ROLES = {"head": "负责人", "deputy": "分管负责人", "liaison": "联络员
 @app.command("mail-intake")
 def mail_intake(
     limit: Annotated[int, typer.Option(min=1, help="本次最多处理的邮件数（从最早的起）。")] = 200,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="按这一天收到记录这些邮件的附件（重放历史）；默认：现在。"),
+    ] = None,
     plan: PlanOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的输出。")] = False,
 ) -> None:
     """收取报送邮箱（DUBAN_IMAP_*）中的邮件：附件按收件箱的规则整份入库或退回，并回复发件人。"""
     from config.settings import get_settings
-    from domain.adapters.mailbox import MailboxError, MailBusyError
+    from domain.adapters.mailbox import MailboxError, MailBusyError, why
     from domain.queries.context import resolve_plan
     from domain.services.mail_intake import mail_intake as read_mailbox
     from duban.database import ready_engine
@@ -36,16 +43,18 @@ def mail_intake(
     settings = get_settings()
     engine = ready_engine()
     with session_scope(engine) as session:
-        plan_id = resolve_plan(session, plan).id
+        plan_row = resolve_plan(session, plan)
+        plan_id, tz = plan_row.id, plan_row.timezone
+    day = parse_date(as_of)
     try:
-        report = read_mailbox(engine, plan_id, limit=limit)
+        with clock.frozen_time(clock.end_of_working_day(day, tz)) if day else clock.unfrozen():
+            report = read_mailbox(engine, plan_id, limit=limit)
     except MailBusyError:
         out.print("另一个收信任务正在运行，本次未收信；稍后再试。", markup=False)
         return
     except MailboxError as exc:
         err.print(
-            f"无法读取收信邮箱 {_where(settings)}：{exc or type(exc).__name__}。"
-            "请检查 DUBAN_IMAP_* 设置和网络；邮件均留在原处，下次收信时再处理。",
+            f"无法读取收信邮箱 {_where(settings)}：{why(exc)}。邮件均留在原处，下次收信时再处理。",
             markup=False,
             soft_wrap=True,
         )
@@ -70,6 +79,8 @@ def _who(m: MailOutcome) -> str:
     if m.sender is not None:
         role = ROLES.get(m.sender.role, m.sender.role)
         who += f"（{m.sender.unit_name}{role}{m.sender.name}）"
+    elif h.sender:
+        who += "（不在联系人名单中）"
     return f"{who}《{h.subject or '（无主题）'}》"
 
 
@@ -82,7 +93,8 @@ def _print(report: MailReport, settings: Settings) -> None:
         out.print(f"  {STATUS[m.status]}  {_who(m)}", markup=False, soft_wrap=True)
         for f in m.files:
             if f.status == "landed" and f.landed is not None:
-                line = f"入库  {f.name}：{f.landed.unit_name}，进展 {f.landed.reports} 条"
+                when = f"（{zh_date(f.period)}所在报送期）" if f.period else ""
+                line = f"入库  {f.name}：{f.landed.unit_name}{when}，进展 {f.landed.reports} 条"
                 line += f"，指标值 {f.landed.measures} 个" if f.landed.measures else ""
             elif f.status == "duplicate":
                 line = f"重复  {f.name}：与{f.first_landed}内容相同，不再重复入库"

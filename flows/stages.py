@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
-from domain.adapters.mailbox import MailboxError, MailBusyError
+from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
@@ -96,7 +96,7 @@ def read_report_mail(plan_id: str) -> dict[str, int]:
         log.info("收信：另一个收信任务正在运行，本次跳过")
         return {"busy": 1}
     except MailboxError as exc:
-        log.error("收信：无法读取收信邮箱（%s），邮件留在原处，下次再收", exc or type(exc).__name__)
+        log.error("收信：无法读取收信邮箱（%s），邮件留在原处，下次再收", why(exc))
         return {"unreachable": 1}
     counts = {"answered": 0, "kept": 0, "repeated": 0}
     for mail in report.mails:

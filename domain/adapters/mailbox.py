@@ -35,6 +35,24 @@ MailboxError = (
 """What a mail server or the network raises: the run stops, the mails stay where they are."""
 
 
+_WHY: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (MailboxLoginError, "登录被拒绝：请检查 DUBAN_IMAP_USER 和 DUBAN_IMAP_PASSWORD"),
+    (ssl.SSLError, "加密连接失败：请检查 DUBAN_IMAP_SECURITY（ssl、starttls、none）与端口是否相配"),
+    (ConnectionRefusedError, "连接被拒绝：该主机的这个端口上没有邮件服务"),
+    (socket.gaierror, "找不到这个主机名"),
+    ((TimeoutError, socket.timeout), "连接超时：邮件服务器没有应答"),
+    ((ConnectionError, imaplib.IMAP4.abort), "连接中断"),
+)
+
+
+def why(exc: BaseException) -> str:
+    """One of :data:`MailboxError` said in Chinese, for the person who set the mailbox up."""
+    for kind, text in _WHY:
+        if isinstance(exc, kind):
+            return text
+    return f"邮件服务器返回错误（{type(exc).__name__}）"
+
+
 class MailBusyError(Exception):
     """Another mail intake is reading the same data directory's mailbox right now."""
 

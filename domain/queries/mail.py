@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.orm import Contact, Message, Plan, Unit
+from models.orm import Contact, InboxFile, Message, Milestone, Plan, Report, Unit, WorkItem
 
 RECIPIENT_MAX = 120  # message.recipient's length
 
@@ -35,10 +35,34 @@ def sender_of(session: Session, plan_id: str, address: str) -> Sender | None:
     return None if row is None else Sender(row.name, row.role, row.code, row.unit_name)
 
 
+@dataclass(frozen=True)
+class LandedItem:
+    """One report a landed file brought."""
+
+    item_id: int
+    milestone: str
+    title: str
+    state: str
+    percent: int
+
+
+def landed_items(session: Session, plan_id: str, sha256: str) -> list[LandedItem]:
+    """The reports the file with this checksum landed, in item order."""
+    rows = session.execute(
+        select(Report.item_id, Milestone.code, Milestone.title, Report.state, Report.percent)
+        .join(InboxFile, InboxFile.id == Report.file_id)
+        .join(WorkItem, WorkItem.id == Report.item_id)
+        .join(Milestone, Milestone.id == WorkItem.milestone_id)
+        .where(InboxFile.plan_id == plan_id, InboxFile.sha256 == sha256)
+        .order_by(Report.item_id)
+    )
+    return [LandedItem(*row) for row in rows]
+
+
 def reply_recipient(address: str) -> str:
-    """The outbox's recipient key of an answer to a mail: ``mail:<address>`` (never a unit's
+    """The outbox's recipient key of an answer to a mail: ``mail/<address>`` (never a unit's
     ``code/role``, so answers do not count against a contact's daily digests)."""
-    return f"mail:{address}"[:RECIPIENT_MAX]
+    return f"mail/{address}"[:RECIPIENT_MAX]
 
 
 def answered(session: Session, plan_id: str, address: str, marker: str) -> bool:
@@ -52,8 +76,17 @@ def answered(session: Session, plan_id: str, address: str, marker: str) -> bool:
 
 
 def coordinator_name(session: Session, plan: Plan) -> str:
-    """The coordinating unit's name (whom a sender asks)."""
-    name = session.scalar(
-        select(Unit.name).where(Unit.plan_id == plan.id, Unit.code == plan.coordinator_code)
-    )
-    return name or plan.coordinator_code
+    """Whom a sender asks: the coordinating unit, with its liaison's (or first contact's) name,
+    telephone and address when the catalogue has them."""
+    unit = session.scalars(
+        select(Unit).where(Unit.plan_id == plan.id, Unit.code == plan.coordinator_code)
+    ).first()
+    if unit is None:
+        return plan.coordinator_code
+    contacts = list(session.scalars(select(Contact).where(Contact.unit_id == unit.id)))
+    contacts.sort(key=lambda c: (c.role != "liaison", c.id))
+    if not contacts:
+        return unit.name
+    first = contacts[0]
+    reach = "，".join(part for part in (first.phone and f"电话 {first.phone}", first.email) if part)
+    return f"{unit.name}{first.name}" + (f"（{reach}）" if reach else "")

@@ -40,7 +40,14 @@ from domain.adapters.mailbox import (
     intake_lock,
     read_mail,
 )
-from domain.queries.mail import Sender, answered, coordinator_name, reply_recipient, sender_of
+from domain.queries.mail import (
+    Sender,
+    answered,
+    coordinator_name,
+    landed_items,
+    reply_recipient,
+    sender_of,
+)
 from domain.queries.plans import plan_of
 from domain.rules.reporting import cycle_of
 from domain.services.delivery import DeliveryReport, send_and_confirm
@@ -206,6 +213,10 @@ def _answer(run: _Run, outcome: MailOutcome) -> int:
         found = cycle_of(day, kind, due)
         return found.start, found.end
 
+    with session_scope(run.engine) as session:
+        for f in outcome.files:
+            if f.status == "landed" and f.sha256:
+                answer.items[f.sha256] = landed_items(session, run.plan_id, f.sha256)
     subject, body = compose(answer, period, run.coordinator)
     with session_scope(run.engine) as session:
         plan = plan_of(session, run.plan_id)

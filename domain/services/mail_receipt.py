@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from config.errors import where_of
-from domain.queries.mail import Sender
-from domain.rules.glossary import MOVES, zh_date
+from domain.queries.mail import LandedItem, Sender
+from domain.rules.glossary import MOVES, REPORT_STATES, word, zh_date
 from domain.services.intake.inbox import FileOutcome
 from models.enums import ItemState
 
 PROBLEMS_SHOWN = 20  # per file; the rest are in the reasons file the coordinator keeps
+ITEMS_SHOWN = 20  # per landed file
 REPORT_SUFFIXES = (".xlsx", ".csv", ".json")
 
 
@@ -36,6 +37,7 @@ class Answer:
     outcomes: list[FileOutcome] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # attachments that are not report files
     kept: list[str] = field(default_factory=list)  # why the mail itself could not be read
+    items: dict[str, list[LandedItem]] = field(default_factory=dict)  # by landed file's sha256
 
 
 Period = Callable[[date], tuple[date, date]]
@@ -52,16 +54,23 @@ def _moves(moves: dict[str, int]) -> str:
     return "，".join(f"{MOVES[ItemState(s)]} {n}" for s, n in sorted(moves.items()))
 
 
-def _landed(o: FileOutcome, cycle: Period) -> str:
+def _landed(o: FileOutcome, cycle: Period, items: list[LandedItem]) -> list[str]:
     assert o.landed is not None
     moved = _moves(dict(o.landed.moves))
     when = f"{_span(o.period, cycle)}报送期" if o.period else "本报送期"
-    return (
+    lines = [
         f"《{o.name}》：{o.landed.unit_name}（{o.landed.unit}）{when}的进展 {o.landed.reports} 条"
         + (f"（{moved}）" if moved else "")
         + (f"，指标值 {o.landed.measures} 个" if o.landed.measures else "")
         + f"。{o.landed.unit_name}本期进展计为已报送。"
-    )
+    ]
+    lines += [
+        f"  事项 {i.item_id} {i.milestone} {i.title}：{word(REPORT_STATES, i.state)} {i.percent}%"
+        for i in items[:ITEMS_SHOWN]
+    ]
+    if len(items) > ITEMS_SHOWN:
+        lines.append(f"  …… 另有 {len(items) - ITEMS_SHOWN} 项")
+    return lines
 
 
 def _rejected(o: FileOutcome) -> list[str]:
@@ -79,7 +88,8 @@ def compose(answer: Answer, cycle: Period, coordinator: str) -> tuple[str, str]:
     duplicate = [o for o in answer.outcomes if o.status == "duplicate"]
     sections: list[tuple[str, list[str]]] = []
     if landed:
-        sections.append(("已入库", [_landed(o, cycle) for o in landed]))
+        lines = [x for o in landed for x in _landed(o, cycle, answer.items.get(o.sha256 or "", []))]
+        sections.append(("已入库", lines))
     if rejected:
         lines = [line for o in rejected for line in _rejected(o)]
         lines.append(
@@ -94,14 +104,14 @@ def compose(answer: Answer, cycle: Period, coordinator: str) -> tuple[str, str]:
             )
         )
     if answer.kept:
-        sections.append(("未能处理", [*answer.kept, "邮件已转交协调单位，内容均未入库。"]))
-    body = ["您好！", "", f"督办系统已处理您的来信《{answer.subject or '（无主题）'}》：", ""]
+        sections.append(("未能处理", [*answer.kept, "来信已留存，待协调单位查看；内容均未入库。"]))
+    body = ["您好！", "", f"督办系统收到您的来信《{answer.subject or '（无主题）'}》：", ""]
     numbers = "一二三四五"
     for n, (title, lines) in enumerate(sections):
         body += [f"{numbers[n]}、{title}", *lines, ""]
     if answer.ignored:
         names = "、".join(f"《{n}》" for n in answer.ignored)
-        body.append(f"另有附件 {names} 不是报送文件（只收 .xlsx、.csv、.json），未处理。")
+        body.append(f"另有附件{names}不是报送文件（只收 .xlsx、.csv、.json），未处理。")
     units = {(o.landed.unit, o.landed.unit_name) for o in landed if o.landed}
     if answer.sender is None and units:
         shown = "、".join(f"{name}（{code}）" for code, name in sorted(units))
@@ -127,4 +137,4 @@ def _subject(
         return f"回执：已收到{'、'.join(units)}的进展报送"
     if duplicate:
         return "回执：来信附件此前已收到，未重复入库"
-    return "未能处理您的来信：" + (answer.kept[0] if answer.kept else "没有报送文件")
+    return f"未能处理您的来信《{answer.subject or '（无主题）'}》"

@@ -87,7 +87,7 @@ def replies(engine: Engine) -> list[Message]:
     with session_scope(engine) as session:
         rows = list(
             session.scalars(
-                select(Message).where(Message.recipient.startswith("mail:")).order_by(Message.id)
+                select(Message).where(Message.recipient.startswith("mail/")).order_by(Message.id)
             )
         )
         session.expunge_all()
@@ -123,6 +123,9 @@ def test_a_mailed_workbook_lands_and_the_sender_gets_a_receipt(
     assert reply.subject == "回执：已收到甲镇的进展报送"
     assert "甲镇（t1）2021年6月21日至6月27日报送期的进展 1 条（推进中 1）" in reply.body
     assert "甲镇本期进展计为已报送" in reply.body
+    item = item_of(plan, "M2", "t1")
+    assert f"  事项 {item} M2 乡镇建立制度：推进中 40%" in reply.body
+    assert "如有疑问，请联系示例县民政局王协调（wang@mzj.example）" in reply.body
     outbox = next((settings.home / "outbox").glob(f"{reply.id:06d}-*.txt")).read_text()
     assert f"收件人：{LIAISON}" in outbox and "回执" in outbox
     assert mailbox.messages("INBOX") == []
@@ -215,10 +218,8 @@ def test_mails_that_cannot_be_read_are_kept_with_the_reason_and_never_block_the_
     assert all("\\Flagged" in m.flags for m in kept_mails)
     answered_to = sorted(r.subject for r in replies(plan))
     assert answered_to == sorted(
-        ["未能处理您的来信：邮件超过 1 MB，未下载；请只附本单位的报送文件",
-         "未能处理您的来信：来信没有报送文件：请把填好的台账（.xlsx）或 CSV/JSON 模板作为附件",
-         "回执：已收到甲镇的进展报送"]
-    )  # fmt: skip
+        ["未能处理您的来信《太大》", "未能处理您的来信《忘了附件》", "回执：已收到甲镇的进展报送"]
+    )
     second = mail_intake(plan, PLAN)
     assert second.mails == []
 
@@ -239,7 +240,7 @@ def test_a_stranger_s_signed_workbook_lands_and_the_receipt_names_the_unit(
     assert reply.address == "xiaozhang@163.example"
     assert "发件地址 xiaozhang@163.example 不在本计划的联系人名单中" in reply.body
     assert "附件凭台账签名确认为甲镇（t1）的报送" in reply.body
-    assert "另有附件 《image001.png》 不是报送文件" in reply.body
+    assert "另有附件《image001.png》不是报送文件" in reply.body
 
 
 def test_the_answer_goes_out_by_real_smtp(
