@@ -86,7 +86,7 @@ def daily_cycle(
             key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day)
         return {
             "as_of": day.isoformat(),
-            "mail": mailed,
+            **({"mail": mailed} if mailed is not None else {}),
             "collected": collected,
             "lights": {k.value: v for k, v in lights.status.summary.items()},
             "notices": planned,

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import imaplib
+import logging
 import socket
 import ssl
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from config.errors import SettingError
 from config.settings import Settings
 
 TIMEOUT = 60  # seconds per IMAP command
+log = logging.getLogger("duban.mail")
 MailboxError = (
     OSError,
     imaplib.IMAP4.error,
@@ -134,7 +136,21 @@ def connect(settings: Settings) -> BaseMailBox:
     else:
         mailbox = MailBoxUnencrypted(host, port, timeout=TIMEOUT)
     password = settings.imap_password.get_secret_value()
-    return mailbox.login(settings.imap_user, password, initial_folder=settings.imap_folder)
+    try:
+        return mailbox.login(settings.imap_user, password, initial_folder=settings.imap_folder)
+    except BaseException:
+        close(mailbox)
+        raise
+
+
+def close(mailbox: BaseMailBox) -> None:
+    """Log out if the server still listens; close the connection in any case."""
+    try:
+        mailbox.logout()
+    except Exception:  # a broken connection is closed below either way
+        log.info("收信：退出登录失败，直接断开连接")
+    with contextlib.suppress(OSError):
+        mailbox.client.shutdown()
 
 
 def headings(mailbox: BaseMailBox, limit: int) -> list[Heading]:

@@ -34,6 +34,7 @@ from domain.adapters.leases import holder_tag
 from domain.adapters.mailbox import (
     Heading,
     MailboxError,
+    close,
     connect,
     file_away,
     headings,
@@ -119,7 +120,7 @@ def mail_intake(
             for heading in headings(mailbox, limit):
                 report.mails.append(_guarded(run, heading))
         finally:
-            mailbox.logout()
+            close(mailbox)
     return report
 
 

@@ -3,6 +3,7 @@ answered once through the outbox, and kept with the reason when they cannot be r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 
 import pytest
 from imap_tools import MailMessage
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from config.settings import Settings, temporary_settings
 from domain.queries.sync import sync_catalog
 from domain.services.mail_intake import mail_intake
 from domain.services.workbooks import write_workbook
+from duban.cli import main
 from duban.sample import fill_workbook
 from models.clock import frozen_time
 from models.db import session_scope
@@ -23,6 +26,7 @@ from models.orm import InboxFile, Message, Plan, Report, Unit
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import SYNCED_AT, CatalogWriter
 from tests.fixtures.imap import Mailbox
+from tests.fixtures.words import english_lines
 from tests.intake.signed import PERIOD, PLAN
 from tests.intake.support import checksums, item_of
 
@@ -284,3 +288,74 @@ def test_an_unreachable_mail_server_stops_the_run_and_leaves_the_mails(
     with temporary_settings(imap_port=unused_tcp_port), pytest.raises(MailboxError):
         mail_intake(plan, PLAN)
     assert checksums(plan) == before
+
+
+def test_the_command_says_mail_by_mail_what_happened_in_chinese(
+    plan: Engine,
+    mailbox: Mailbox,
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`duban mail-intake`: one line per mail and per file, the reason of a kept mail, whom it
+    answered, the totals; exit 2 while something was refused or kept; then nothing to do."""
+    mailbox.append(
+        mail(f"李甲 <{LIAISON}>", "第26周进展", {"进展.xlsx": filled_workbook(plan, tmp_path)})
+    )
+    mailbox.append(mail("someone@else.example", "你好"))
+
+    def duban(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["duban", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as stop:
+            code = int(stop.code or 0)
+        said = capsys.readouterr()
+        return code, said.out + said.err
+
+    code, text = duban("mail-intake", "--as-of", "2021-06-25")
+    assert code == 2, text
+    lines = [line.strip() for line in text.splitlines()]
+    assert f"已处理  {LIAISON}（甲镇联络员李甲）《第26周进展》" in lines
+    assert "入库  进展.xlsx：甲镇（2021年6月21日所在报送期），进展 1 条" in lines
+    assert f"已回复 {LIAISON}（消息 1）" in lines
+    assert "未处理  someone@else.example（不在联系人名单中）《你好》" in lines
+    assert "未回复（自动邮件，或陌生地址且没有报送文件）" in lines
+    assert lines[-1] == "共 2 封：已处理 1 封，未处理 1 封，此前已处理 0 封；回复已发出 1 封"
+    addresses = re.compile(r"[\w.+-]+@[\w.-]+")  # looked up, not read
+    assert english_lines(addresses.sub(" ", text), {"INBOX"}) == []
+
+    assert duban("mail-intake") == (
+        0,
+        f"收信邮箱 {mailbox.user}@127.0.0.1:{mailbox.server.port}（INBOX）：没有待处理的邮件\n",
+    )
+    with temporary_settings(imap_password=SecretStr("wrong")):
+        code, text = duban("mail-intake")
+    assert code == 1 and "登录被拒绝：请检查 DUBAN_IMAP_USER 和 DUBAN_IMAP_PASSWORD" in text
+
+
+def test_the_daily_cycle_stage_reads_the_mail_and_survives_a_dead_server(
+    plan: Engine, mailbox: Mailbox, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    """The daily cycle's 收信 stage lands and answers like the command; a mail server that does
+    not answer is logged and the cycle goes on (the stage returns instead of failing)."""
+    from prefect.logging import disable_run_logger  # noqa: PLC0415
+
+    from flows.stages import read_report_mail  # noqa: PLC0415
+
+    mailbox.append(mail(LIAISON, "进展", {"进展.xlsx": filled_workbook(plan, tmp_path)}))
+    with disable_run_logger():
+        counts = read_report_mail.fn(PLAN)
+        with temporary_settings(imap_port=unused_tcp_port):
+            dead = read_report_mail.fn(PLAN)
+    assert counts == {
+        "answered": 1,
+        "kept": 0,
+        "repeated": 0,
+        "replies_sent": 1,
+        "replies_failed": 0,
+    }
+    assert reports(plan) == 1
+    assert dead == {"unreachable": 1}
