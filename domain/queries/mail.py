@@ -4,13 +4,15 @@ already answered."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.orm import Contact, InboxFile, Message, Milestone, Plan, Report, Unit, WorkItem
 
 RECIPIENT_MAX = 120  # message.recipient's length
+ANSWER_ATTEMPTS = 10  # an answer that failed this often is left failed, for a person to see
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,34 @@ def coordinator_name(session: Session, plan: Plan) -> str:
     first = contacts[0]
     reach = "，".join(part for part in (first.phone and f"电话 {first.phone}", first.email) if part)
     return f"{unit.name}{first.name}" + (f"（{reach}）" if reach else "")
+
+
+def retake_failed_answers(
+    session: Session, plan_id: str, holder: str, until: datetime
+) -> list[int]:
+    """Answers to mails whose sending failed (fewer than :data:`ANSWER_ATTEMPTS` times), taken
+    back ``sending`` under ``holder``'s lease until ``until``, to be sent again; their ids."""
+    ids = list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.plan_id == plan_id,
+                Message.recipient.startswith("mail/"),
+                Message.status == "failed",
+                Message.attempts < ANSWER_ATTEMPTS,
+            )
+            .order_by(Message.id)
+        )
+    )
+    if ids:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == "failed")
+            .values(
+                status="sending",
+                claimed_by=holder,
+                next_attempt_at=until,
+                attempts=Message.attempts + 1,
+            )
+        )
+    return ids

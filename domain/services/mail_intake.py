@@ -6,7 +6,8 @@ A mail that is too large, automatic (a bounce, an auto-reply, our own), without 
 or that breaks the reading is kept: its raw copy and reasons go under
 ``<home>/mail/kept/<date>/`` and it is moved, flagged, to the kept folder. Otherwise its report
 attachments go through :func:`domain.services.intake.inbox.take` (same checks, all-or-nothing
-landing, archive, checksums) and the mail is moved to the done folder. The sender is answered
+landing, archive, checksums) and the mail is moved to the done folder. Answers that could not
+be sent before are sent again first. The sender is answered
 through the outbox (receipt or reasons) when a report file was handled, or when the address is a
 contact's; automatic mails and strangers' mails without a report file never are. A lost mail
 server or database stops the run; the mails not yet handled stay where they are.
@@ -47,6 +48,7 @@ from domain.queries.mail import (
     coordinator_name,
     landed_items,
     reply_recipient,
+    retake_failed_answers,
     sender_of,
 )
 from domain.queries.plans import plan_of
@@ -54,7 +56,7 @@ from domain.rules.reporting import cycle_of
 from domain.services.delivery import DeliveryReport, send_and_confirm
 from domain.services.intake.inbox import FileOutcome, take
 from domain.services.mail_receipt import REPORT_SUFFIXES, Answer, compose, marker
-from domain.services.messages import Recipient, write_message
+from domain.services.messages import LEASE, Recipient, write_message
 from models import clock
 from models.db import session_scope
 
@@ -117,11 +119,21 @@ def mail_intake(
             run = _Run(
                 engine, plan_id, settings, mailbox, token, channel, report, day, cycle, coordinator
             )
+            _send_failed_answers_again(run)
             for heading in headings(mailbox, limit):
                 report.mails.append(_guarded(run, heading))
         finally:
             close(mailbox)
     return report
+
+
+def _send_failed_answers_again(run: _Run) -> None:
+    """Answers an earlier run could not send (the mail server was down) go out first."""
+    with session_scope(run.engine) as session:
+        until = leases.wall_now() + LEASE
+        ids = retake_failed_answers(session, run.plan_id, holder_tag(run.token), until)
+    for message_id in ids:
+        send_and_confirm(run.engine, message_id, run.channel, run.report.delivery, run.token)
 
 
 def _guarded(run: _Run, heading: Heading) -> MailOutcome:

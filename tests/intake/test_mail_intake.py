@@ -3,104 +3,21 @@ answered once through the outbox, and kept with the reason when they cannot be r
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from email.message import EmailMessage
+import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from imap_tools import MailMessage
-from pydantic import SecretStr
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from config.settings import Settings, temporary_settings
-from domain.queries.sync import sync_catalog
 from domain.services.mail_intake import mail_intake
-from domain.services.workbooks import write_workbook
-from duban.cli import main
-from duban.sample import fill_workbook
-from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import InboxFile, Message, Plan, Report, Unit
-from tasks_catalog.loader import load_catalog
-from tests.fixtures.catalog import SYNCED_AT, CatalogWriter
+from models.orm import InboxFile
 from tests.fixtures.imap import Mailbox
-from tests.fixtures.words import english_lines
-from tests.intake.signed import PERIOD, PLAN
+from tests.intake.mailing import DONE, KEPT, LIAISON, filled_workbook, mail, replies, reports
+from tests.intake.signed import PLAN, sign_csv, sign_json
 from tests.intake.support import checksums, item_of
-
-LIAISON = "li.jia@t1.example.cn"
-DONE, KEPT = "督办已处理", "督办未处理"
-
-
-def _with_contacts(catalog: dict[str, Any]) -> None:
-    for unit in catalog["units"]:
-        if unit["id"] == "t1":
-            unit["contacts"] = [{"name": "李甲", "role": "liaison", "email": LIAISON}]
-        if unit["id"] == "mzj":
-            unit["contacts"] = [{"name": "王协调", "role": "liaison", "email": "wang@mzj.example"}]
-
-
-@pytest.fixture
-def plan(
-    settings: Settings, engine: Engine, write_catalog: CatalogWriter, mailbox: Mailbox
-) -> Iterator[Engine]:
-    """The minimal plan with contacts for 甲镇 and the coordinator, the clock held at
-    :data:`SYNCED_AT`, and the mail intake pointed at this test's mailbox."""
-    with frozen_time(SYNCED_AT), temporary_settings(**mailbox.settings()):
-        with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(write_catalog(edit=_with_contacts))[0])
-        yield engine
-
-
-def filled_workbook(engine: Engine, folder: Path, state: str = "推进中", note: str = "") -> bytes:
-    """甲镇's signed workbook for the week of :data:`PERIOD`, its M2 item filled."""
-    with session_scope(engine) as session:
-        plan_row = session.get(Plan, PLAN)
-        unit = session.scalars(select(Unit).where(Unit.code == "t1")).one()
-        assert plan_row is not None
-        path = write_workbook(session, plan_row, unit, PERIOD, folder).path
-    item = item_of(engine, "M2", "t1")
-    fill_workbook(path, {item: {"state": state, "percent": 40, "note": note or "制度初稿已成"}})
-    return path.read_bytes()
-
-
-def mail(
-    sender: str,
-    subject: str,
-    files: dict[str, bytes] | None = None,
-    *,
-    message_id: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "duban@county.example"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or f"<{abs(hash((sender, subject)))}@mail.example>"
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content("附件是本周进展，请查收。")
-    for name, data in (files or {}).items():
-        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    return message
-
-
-def replies(engine: Engine) -> list[Message]:
-    with session_scope(engine) as session:
-        rows = list(
-            session.scalars(
-                select(Message).where(Message.recipient.startswith("mail/")).order_by(Message.id)
-            )
-        )
-        session.expunge_all()
-        return rows
-
-
-def reports(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        return session.scalar(select(func.count()).select_from(Report)) or 0
 
 
 def test_a_mailed_workbook_lands_and_the_sender_gets_a_receipt(
@@ -247,37 +164,6 @@ def test_a_stranger_s_signed_workbook_lands_and_the_receipt_names_the_unit(
     assert "另有附件《image001.png》不是报送文件" in reply.body
 
 
-def test_the_answer_goes_out_by_real_smtp(
-    plan: Engine, mailbox: Mailbox, tmp_path: Path, unused_tcp_port: int
-) -> None:
-    """With the SMTP channel the receipt reaches a real mail server, addressed to the sender."""
-    from aiosmtpd.controller import Controller  # noqa: PLC0415
-    from aiosmtpd.handlers import Message as Collect  # noqa: PLC0415
-
-    received: list[Any] = []
-
-    class Handler(Collect):
-        def handle_message(self, message: Any) -> None:
-            received.append(message)
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    mailbox.append(mail(LIAISON, "进展", {"进展.xlsx": filled_workbook(plan, tmp_path)}))
-    try:
-        with temporary_settings(
-            channel="smtp", smtp_host="127.0.0.1", smtp_port=unused_tcp_port, smtp_security="none"
-        ):
-            report = mail_intake(plan, PLAN)
-    finally:
-        controller.stop()
-    assert [s.channel for s in report.delivery.sent] == ["smtp"]
-    [got] = received
-    assert got["To"] == LIAISON
-    assert "回执" in str(got["Subject"]) or "=?utf-8?" in str(got["Subject"])
-    body = got.get_payload(decode=True).decode("utf-8")
-    assert "甲镇（t1）" in body and "进展 1 条" in body
-
-
 def test_an_unreachable_mail_server_stops_the_run_and_leaves_the_mails(
     plan: Engine, mailbox: Mailbox, unused_tcp_port: int
 ) -> None:
@@ -290,72 +176,22 @@ def test_an_unreachable_mail_server_stops_the_run_and_leaves_the_mails(
     assert checksums(plan) == before
 
 
-def test_the_command_says_mail_by_mail_what_happened_in_chinese(
-    plan: Engine,
-    mailbox: Mailbox,
-    tmp_path: Path,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """`duban mail-intake`: one line per mail and per file, the reason of a kept mail, whom it
-    answered, the totals; exit 2 while something was refused or kept; then nothing to do."""
-    mailbox.append(
-        mail(f"李甲 <{LIAISON}>", "第26周进展", {"进展.xlsx": filled_workbook(plan, tmp_path)})
+def test_csv_and_json_templates_land_from_one_mail(plan: Engine, mailbox: Mailbox) -> None:
+    """Signed CSV and JSON templates attached to one mail land in order, one receipt for both."""
+    item = item_of(plan, "M2", "t1")
+    csv = sign_csv(f"单位代码,事项编号,本期状态,本期进度%\nt1,{item},推进中,40\n").encode()
+    document = sign_json(
+        {"unit": "t1", "reports": [{"item": item, "state": "推进中", "percent": 50}]}
     )
-    mailbox.append(mail("someone@else.example", "你好"))
+    files = {"进展.csv": csv, "进展.json": json.dumps(document, ensure_ascii=False).encode()}
+    mailbox.append(mail(LIAISON, "模板", files))
 
-    def duban(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr("sys.argv", ["duban", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as stop:
-            code = int(stop.code or 0)
-        said = capsys.readouterr()
-        return code, said.out + said.err
+    [outcome] = mail_intake(plan, PLAN).mails
 
-    code, text = duban("mail-intake", "--as-of", "2021-06-25")
-    assert code == 2, text
-    lines = [line.strip() for line in text.splitlines()]
-    assert f"已处理  {LIAISON}（甲镇联络员李甲）《第26周进展》" in lines
-    assert "入库  进展.xlsx：甲镇（2021年6月21日所在报送期），进展 1 条" in lines
-    assert f"已回复 {LIAISON}（消息 1）" in lines
-    assert "未处理  someone@else.example（不在联系人名单中）《你好》" in lines
-    assert "未回复（自动邮件，或陌生地址且没有报送文件）" in lines
-    assert lines[-1] == "共 2 封：已处理 1 封，未处理 1 封，此前已处理 0 封；回复已发出 1 封"
-    addresses = re.compile(r"[\w.+-]+@[\w.-]+")  # looked up, not read
-    assert english_lines(addresses.sub(" ", text), {"INBOX"}) == []
-
-    assert duban("mail-intake") == (
-        0,
-        f"收信邮箱 {mailbox.user}@127.0.0.1:{mailbox.server.port}（INBOX）：没有待处理的邮件\n",
-    )
-    with temporary_settings(imap_password=SecretStr("wrong")):
-        code, text = duban("mail-intake")
-    assert code == 1 and "登录被拒绝：请检查 DUBAN_IMAP_USER 和 DUBAN_IMAP_PASSWORD" in text
-
-
-def test_the_daily_cycle_stage_reads_the_mail_and_survives_a_dead_server(
-    plan: Engine, mailbox: Mailbox, tmp_path: Path, unused_tcp_port: int
-) -> None:
-    """The daily cycle's 收信 stage lands and answers like the command; a mail server that does
-    not answer is logged and the cycle goes on (the stage returns instead of failing)."""
-    from prefect.logging import disable_run_logger  # noqa: PLC0415
-
-    from flows.stages import read_report_mail  # noqa: PLC0415
-
-    mailbox.append(mail(LIAISON, "进展", {"进展.xlsx": filled_workbook(plan, tmp_path)}))
-    with disable_run_logger():
-        counts = read_report_mail.fn(PLAN)
-        with temporary_settings(imap_port=unused_tcp_port):
-            dead = read_report_mail.fn(PLAN)
-    assert counts == {
-        "answered": 1,
-        "kept": 0,
-        "repeated": 0,
-        "replies_sent": 1,
-        "replies_failed": 0,
-    }
-    assert reports(plan) == 1
-    assert dead == {"unreachable": 1}
+    assert [(f.name, f.status) for f in outcome.files] == [
+        ("进展.csv", "landed"),
+        ("进展.json", "landed"),
+    ]
+    [reply] = replies(plan)
+    assert f"事项 {item} M2 乡镇建立制度：推进中 40%" in reply.body
+    assert f"事项 {item} M2 乡镇建立制度：推进中 50%" in reply.body
