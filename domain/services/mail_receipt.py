@@ -70,6 +70,8 @@ def _landed(o: FileOutcome, cycle: Period, items: list[LandedItem]) -> list[str]
     ]
     if len(items) > ITEMS_SHOWN:
         lines.append(f"  …… 另有 {len(items) - ITEMS_SHOWN} 项")
+    if submitted := o.landed.moves.get(ItemState.SUBMITTED.value):
+        lines.append(f"  其中 {submitted} 项已申请办结，待协调单位核验销号。")
     return lines
 
 
