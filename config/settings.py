@@ -150,6 +150,27 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_sender: str = "duban@localhost"
     smtp_sender_name: str = "督办系统"
+    imap_host: str | None = Field(
+        default=None,
+        description="mailbox that units mail their filled workbooks to; set: `duban mail-intake` "
+        "and the daily cycle read it (IMAP)",
+    )
+    imap_port: Port = Field(default=993, description="IMAP port (993 with ssl, 143 otherwise)")
+    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = Field(default="INBOX", description="the folder read for report mails")
+    imap_done_folder: str = Field(
+        default="督办已处理", description="where a handled mail is moved (created when missing)"
+    )
+    imap_kept_folder: str = Field(
+        default="督办未处理",
+        description="where a mail that could not be read is moved, flagged, with its reason "
+        "kept in <home>/mail/kept/",
+    )
+    mail_max_mb: int = Field(
+        default=25, ge=1, le=200, description="a larger mail is kept unread, with the reason"
+    )
     briefings: Path | None = Field(default=None, description="default <home>/briefings")
     briefing_fonts: Literal["official", "free"] = Field(
         default="official",
@@ -301,7 +322,7 @@ class Settings(BaseSettings):
         return local if local.exists() else None
 
 
-_SECRET = ("workbook_secret", "smtp_password")
+_SECRET = ("workbook_secret", "smtp_password", "imap_password")
 
 
 def setting_problem(detail: ErrorDetails) -> str:

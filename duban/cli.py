@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
+import duban.cli_backup  # registers `backup` and `restore` on `app`
+import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
