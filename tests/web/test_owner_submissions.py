@@ -39,13 +39,19 @@ def photo() -> bytes:
 
 
 def upload(
-    link: str, item: int, name: str, data: bytes, token: str | None = None
+    link: str,
+    item: int,
+    name: str,
+    data: bytes,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """POST one file to an item's upload form, as a browser does (multipart)."""
     return httpx.post(
         f"{link}/items/{item}/files",
         data={"token": token if token is not None else token_of(link)},
         files={"file": (name, data, "application/octet-stream")},
+        headers=headers,
         follow_redirects=False,
         timeout=10,
     )
