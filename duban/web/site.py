@@ -162,11 +162,7 @@ class Site:
                 extras = item_extras(session, item, self.settings)
         except RefusedError as refused:
             return refused.response
-        form = {
-            "state": CURRENT_AS_REPORTED.get(item.state.value, ""),
-            "percent": str(item.percent),
-        }
-        return self.item_page(token, item, extras, form, {}, 200)
+        return self.item_page(token, item, extras, _as_it_stands(item), {}, 200)
 
     def item_page(
         self,
@@ -202,7 +198,8 @@ class Site:
     ) -> RefusedError:
         """The item page again with ``errors`` beside their fields, to raise (rolls back)."""
         extras = item_extras(session, item, self.settings)
-        return RefusedError(self.item_page(token, item, extras, form, errors, status))
+        shown = {**_as_it_stands(item), **form}  # another form's refusal keeps this one filled
+        return RefusedError(self.item_page(token, item, extras, shown, errors, status))
 
     def receipt_url(self, token: str, number: str) -> str:
         """Where the receipt of ``number`` is shown, as a path."""
@@ -299,6 +296,11 @@ def changed_meanwhile(prefix: str, home: str) -> HTMLResponse:
         "您提交时，这个事项刚被他人更新，本次提交未保存。",
         f"请返回事项列表查看最新情况后重新操作：{home}",
     )
+
+
+def _as_it_stands(item: OwnerItem) -> dict[str, str]:
+    """The progress form filled in with where the item stands."""
+    return {"state": CURRENT_AS_REPORTED.get(item.state.value, ""), "percent": str(item.percent)}
 
 
 def _notice(query: Mapping[str, str]) -> str | None:
