@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from domain.rules.lifecycle import TransitionError
 from duban.app import PlanOpt, app, out
 
 requests_app = typer.Typer(
@@ -19,7 +20,7 @@ requests_app = typer.Typer(
 app.add_typer(requests_app, name="extension-requests")
 
 RequestArg = Annotated[int, typer.Argument(help="延期申请编号（列表第一列）。", min=1)]
-ActorOpt = Annotated[str, typer.Option("--actor", help="审批人（记入留痕）。")]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="审批人（必填，记入留痕）。")]
 
 
 @requests_app.callback()
@@ -56,7 +57,7 @@ def extension_requests(
             f"  {r.id:>4}  {EXTENSION_STATUSES[r.status]}  #{r.item_id} {r.milestone} {r.title}"
             f" — {r.unit_name}：{zh_date(r.current_due)}{moved} → 拟延期至 "
             f"{zh_date(r.proposed_due)}；原因：{r.reason}；申请人 {r.actor}，"
-            f"{zh_date(r.requested_at.date())}",
+            f"{zh_date(r.requested_on)}",
             markup=False,
             soft_wrap=True,
         )
@@ -75,7 +76,7 @@ def extension_requests(
 @requests_app.command("approve")
 def approve(
     request_id: RequestArg,
-    actor: ActorOpt,
+    actor: ActorOpt = None,
     reason: Annotated[str | None, typer.Option(help="批准意见（默认：申请人及其理由）。")] = None,
 ) -> None:
     """批准：把事项的完成时限改为申请的日期（同 `duban extend`，原时限留档）。"""
@@ -96,8 +97,10 @@ def approve(
 @requests_app.command("refuse")
 def refuse(
     request_id: RequestArg,
-    actor: ActorOpt,
-    reason: Annotated[str, typer.Option(help="不予批准的理由（单位在页面上会看到）。")],
+    actor: ActorOpt = None,
+    reason: Annotated[
+        str | None, typer.Option(help="不予批准的理由（必填，单位在页面上会看到）。")
+    ] = None,
 ) -> None:
     """不予批准：完成时限不变，理由记入申请并显示在单位的页面上。"""
     from domain.queries.extension_requests import refuse_request
@@ -105,13 +108,13 @@ def refuse(
     from models.db import session_scope
 
     with session_scope(ready_engine()) as session:
-        row = refuse_request(session, request_id, actor=_named(actor), reason=reason)
-        item = row.item_id
-    out.print(f"延期申请 {request_id} 未予批准（事项 #{item}）：{reason.strip()}", markup=False)
+        row = refuse_request(session, request_id, actor=_named(actor), reason=reason or "")
+        item, why = row.item_id, row.decision_reason
+    out.print(f"延期申请 {request_id} 未予批准（事项 #{item}）：{why}", markup=False)
 
 
-def _named(actor: str) -> str:
-    """The approver's name, refused when blank (exit 2)."""
-    if not actor.strip():
-        raise typer.BadParameter("请写明审批人姓名", param_hint="--actor")
+def _named(actor: str | None) -> str:
+    """The approver's name, refused when missing or blank (exit 2)."""
+    if actor is None or not actor.strip():
+        raise TransitionError("请用 --actor 写明审批人姓名（记入留痕）")
     return actor.strip()

@@ -37,6 +37,7 @@ class ExtensionView(BaseModel):
     proposed_due: date
     reason: str
     requested_at: datetime
+    requested_on: date
     status: str
     decided_by: str | None
     decided_at: datetime | None
@@ -128,6 +129,7 @@ def list_requests(
             proposed_due=r.proposed_due,
             reason=r.reason,
             requested_at=r.requested_at,
+            requested_on=r.requested_on,
             status=r.status,
             decided_by=r.decided_by,
             decided_at=r.decided_at,

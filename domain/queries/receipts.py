@@ -54,6 +54,8 @@ def _when(at: datetime, timezone: str) -> str:
 
 
 def _megabytes(size: int) -> str:
+    if size < 1024:
+        return f"{size} 字节"
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 

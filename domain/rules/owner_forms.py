@@ -70,9 +70,11 @@ def parse_date_text(text: str) -> date | None:
 
 
 def extension_ask(
-    proposed: str, reason: str, *, current_due: date
+    proposed: str, reason: str, *, current_due: date, today: date
 ) -> tuple[ExtensionAsk | None, dict[str, str]]:
-    """Read the 延期申请 form: (the request, {}) or (None, {field: Chinese message})."""
+    """Read the 延期申请 form: (the request, {}) or (None, {field: Chinese message}). The date
+    must be after the current due date, not before ``today``, and at most a year after the
+    later of the two."""
     errors: dict[str, str] = {}
     day = None
     if not proposed.strip():
@@ -81,7 +83,9 @@ def extension_ask(
         errors["proposed"] = "不是有效的日期，请按 2022-01-31 的格式填写"
     elif day <= current_due:
         errors["proposed"] = f"拟延期日期应晚于当前完成时限（{zh_date(current_due)}）"
-    elif day > current_due + MAX_EXTENSION:
+    elif day < today:
+        errors["proposed"] = f"拟延期日期已经过去，请填写 {zh_date(today)} 或以后的日期"
+    elif day > max(current_due, today) + MAX_EXTENSION:
         errors["proposed"] = "一次延期不能超过一年；更长的调整请联系督办协调单位"
     text = reason.strip()
     if not text:

@@ -44,7 +44,9 @@ def environment() -> Environment:
 
 def file_size(size: int) -> str:
     """A file's size as people read it: 350 KB, 2.4 MB."""
-    return f"{max(size, 1) / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1048576:.1f} MB"
+    if size < 1024:
+        return f"{size} 字节"
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1048576:.1f} MB"
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -152,7 +152,12 @@ def post_extension(
         with site.transaction() as session:
             owner = site.owner(session, token)
             item = site.item_of(site.page_of(session, owner), item_id, token)
-            ask, errors = extension_ask(values["proposed"], values["reason"], current_due=item.due)
+            ask, errors = extension_ask(
+                values["proposed"],
+                values["reason"],
+                current_due=item.due,
+                today=clock.local_date(clock.now(), owner.timezone),
+            )
             if ask is None:
                 raise site.refused_item(session, token, item, values, errors)
             try:

@@ -16,6 +16,7 @@ from domain.rules.owner_forms import (
 )
 
 DUE = date(2021, 12, 30)
+TODAY = date(2021, 12, 27)
 
 
 @pytest.mark.parametrize(
@@ -73,10 +74,19 @@ def test_dates_are_read_as_people_type_them(text: str, day: date | None) -> None
 
 def test_an_extension_needs_a_later_date_within_a_year_and_a_reason() -> None:
     """Each mistake is named beside its field; a good request is the date and the reason."""
-    ask, errors = extension_ask("2022-01-28", " 资金未到位 ", current_due=DUE)
+    ask, errors = extension_ask("2022-01-28", " 资金未到位 ", current_due=DUE, today=TODAY)
     assert errors == {} and ask is not None
     assert (ask.proposed, ask.reason) == (date(2022, 1, 28), "资金未到位")
-    _, errors = extension_ask("2021-12-30", "", current_due=DUE)
+    _, errors = extension_ask("2021-12-30", "", current_due=DUE, today=TODAY)
     assert set(errors) == {"proposed", "reason"} and "2021年12月30日" in errors["proposed"]
-    _, errors = extension_ask("2023-01-01", "x" * 1001, current_due=DUE)
+    _, errors = extension_ask("2023-01-01", "x" * 1001, current_due=DUE, today=TODAY)
     assert "一年" in errors["proposed"] and "1001 字" in errors["reason"]
+
+
+def test_an_overdue_item_may_ask_for_a_date_from_today_on() -> None:
+    """Long overdue: a date already past is refused; a year counts from today."""
+    long_ago = date(2021, 9, 30)
+    _, errors = extension_ask("2021-11-30", "资金未到位", current_due=long_ago, today=TODAY)
+    assert "已经过去" in errors["proposed"] and "2021年12月27日" in errors["proposed"]
+    ask, errors = extension_ask("2022-12-01", "资金未到位", current_due=long_ago, today=TODAY)
+    assert errors == {} and ask is not None

@@ -114,10 +114,11 @@ def test_the_coordinator_lists_approves_and_refuses(
     [
         (["approve", "999", "--actor", "王五"], "没有编号为 999 的延期申请"),
         (["refuse", "{id}", "--actor", "王五", "--reason", " "], "须写明理由"),
-        (["approve", "{id}", "--actor", " "], "审批人"),
-        (["approve", "{id}"], "--actor"),
+        (["approve", "{id}", "--actor", " "], "写明审批人姓名"),
+        (["approve", "{id}"], "写明审批人姓名"),
+        (["refuse", "{id}", "--actor", "王五"], "须写明理由"),
     ],
-    ids=["unknown", "refuse-without-reason", "blank-actor", "no-actor"],
+    ids=["unknown", "refuse-blank-reason", "blank-actor", "no-actor", "refuse-no-reason"],
 )
 def test_a_mistake_exits_2_in_chinese_and_changes_nothing(
     village_plan: Engine,
@@ -131,6 +132,7 @@ def test_a_mistake_exits_2_in_chinese_and_changes_nothing(
     typed = [a.replace("{id}", str(request)) for a in args]
     code, said = duban(monkeypatch, capsys, "extension-requests", *typed)
     assert code == 2 and words in said and "Traceback" not in said
+    assert english_lines(said) == []
     with session_scope(village_plan) as session:
         row = session.get(ExtensionRequest, request)
         assert row is not None and row.status == "pending"

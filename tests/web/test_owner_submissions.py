@@ -14,11 +14,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from domain.adapters.channels import OutgoingMessage
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context
 from domain.queries.item_detail import item_detail
 from domain.queries.items import move_item, verify_item
 from domain.rules.context import LightPolicy
+from domain.services.delivery import deliver
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
@@ -227,8 +229,8 @@ def test_a_web_report_counts_as_the_units_report_for_the_cycle(owner_site: Owner
 def test_a_receipt_goes_to_the_submitters_outbox_when_they_have_an_address(
     owner_site: OwnerSite,
 ) -> None:
-    """赵六 (who has an e-mail address) gets the receipt as a message waiting for the next
-    delivery; 孙八 (who has none) gets the page only."""
+    """赵六 (who has an e-mail address) gets the receipt as a message that the next delivery
+    run sends; 孙八 (who has none) gets the page only."""
     for name, unit in (("赵六", "v12"), ("孙八", "v22")):
         link = owner_site.links[name]
         item = item_id(owner_site.engine, "M6", unit)
@@ -243,6 +245,22 @@ def test_a_receipt_goes_to_the_submitters_outbox_when_they_have_an_address(
         assert message.claimed_by is None and "回执" in message.subject
         assert "赵六同志" in message.body and "已记为已报送" in message.body
         assert number not in message.body  # 孙八's receipt is not in 赵六's message
+    sent: list[OutgoingMessage] = []
+
+    class Recording:
+        name = "file"
+
+        def send(self, message: OutgoingMessage) -> None:
+            sent.append(message)
+
+    deliver(owner_site.engine, "demo-plan", cap=10, channel=Recording())
+    [receipt] = [m for m in sent if m.recipient == "v12/liaison/receipt"]
+    assert receipt.address == "zhaoliu@example.cn" and "回执编号" in receipt.body
+    with session_scope(owner_site.engine) as session:
+        assert (
+            session.scalars(select(Message.status).where(Message.id == receipt.message_id)).one()
+            == "sent"
+        )
 
 
 def test_an_extension_request_waits_for_the_coordinator(owner_site: OwnerSite) -> None:
