@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import clock
 from models.enums import ItemState
-from models.orm import EvidenceFile, ItemTransition
+from models.orm import EvidenceFile, ItemTransition, WorkItem
 
 
 class EvidenceView(BaseModel):
@@ -47,8 +47,22 @@ def evidence_of(session: Session, item_ids: Collection[int]) -> dict[int, list[E
     return found
 
 
+def file_counts(session: Session, item_ids: Collection[int]) -> dict[int, int]:
+    """How many files each of the items holds (items without any left out)."""
+    if not item_ids:
+        return {}
+    query = (
+        select(EvidenceFile.item_id, func.count())
+        .where(EvidenceFile.item_id.in_(list(item_ids)))
+        .group_by(EvidenceFile.item_id)
+    )
+    return {item: value for item, value in session.execute(query)}  # noqa: C416 - typed rows
+
+
 def count_files(session: Session, item_id: int) -> int:
-    """How many files the item holds."""
+    """How many files the item holds, with the item locked until the transaction ends (two
+    uploads at once are counted one after the other)."""
+    session.execute(select(WorkItem.id).where(WorkItem.id == item_id).with_for_update())
     return session.scalar(select(func.count()).where(EvidenceFile.item_id == item_id)) or 0
 
 

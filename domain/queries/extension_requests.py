@@ -3,6 +3,7 @@ through :func:`domain.queries.items.extend_item`, as ``duban extend`` does) or r
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -51,6 +52,16 @@ def pending_request(session: Session, item_id: int) -> ExtensionRequest | None:
             ExtensionRequest.item_id == item_id, ExtensionRequest.status == PENDING
         )
     ).first()
+
+
+def pending_dates(session: Session, item_ids: Collection[int]) -> dict[int, date]:
+    """The proposed date of each of the items' pending requests."""
+    if not item_ids:
+        return {}
+    query = select(ExtensionRequest.item_id, ExtensionRequest.proposed_due).where(
+        ExtensionRequest.item_id.in_(list(item_ids)), ExtensionRequest.status == PENDING
+    )
+    return {item: value for item, value in session.execute(query)}  # noqa: C416 - typed rows
 
 
 def request_extension(

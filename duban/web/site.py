@@ -19,6 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from config.settings import Settings
 from domain.adapters.signing import workbook_secret
 from domain.queries.context import build_context
+from domain.queries.evidence_files import file_counts
+from domain.queries.extension_requests import pending_dates
 from domain.queries.owner_actions import (
     REPORT_FIELDS,
     NotTheUnitsError,
@@ -138,6 +140,8 @@ class Site:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 page = self.page_of(session, owner)
+                ids = [i.id for i in page.urgent + page.others]
+                files, extending = file_counts(session, ids), pending_dates(session, ids)
         except RefusedError as refused:
             return refused.response
         return pages.render(
@@ -150,6 +154,8 @@ class Site:
             page=page,
             ackable=any(i.can_ack for i in page.urgent),
             notice=_notice(query),
+            files=files,
+            extending=extending,
         )
 
     def show_item(self, token: str, item_id: int) -> Response:
