@@ -142,3 +142,25 @@ def test_a_liaison_uploads_evidence_and_asks_to_close_on_a_phone(
         assert work is not None and work.state == "submitted"
         evidence = session.scalars(select(EvidenceFile.name)).all()
         assert evidence == ["选址公示.pdf"]
+
+
+@pytest.mark.parametrize("owner_site", [{"web_upload_mb": 1}], indirect=True)
+def test_a_file_too_large_is_refused_on_the_phone(
+    owner_site: OwnerSite, tmp_path: Path, shots: Path
+) -> None:
+    """A file over the limit, refused before it is read, still shows the item page with the
+    reason beside the file field (the browser is not left with a broken connection)."""
+    link = owner_site.links["赵六"]
+    item = item_id(owner_site.engine, "M5", "v12")
+    big = tmp_path / "扫描件.pdf"
+    big.write_bytes(MINIMAL_PDF + b"%" + b"0" * (3 * 1024 * 1024))
+    with phone(tmp_path) as page:
+        page.open(f"{link}/items/{item}")
+        page.choose_file("#f-file", big)
+        page.tap("#evidence button")
+        error = page.evaluate("document.querySelector('#file-error').innerText")
+        assert "文件太大" in error and "1 MB" in error
+        fits_the_screen(page)
+        page.screenshot(shots / "upload-too-large.png")
+    with session_scope(owner_site.engine) as session:
+        assert session.scalars(select(EvidenceFile)).all() == []
