@@ -240,9 +240,22 @@ class Settings(BaseSettings):
     link_days: int = Field(
         default=30, ge=1, le=366, description="days a personal link (点击填报) stays valid"
     )
+    evidence: Path | None = Field(
+        default=None,
+        description="where evidence files (佐证材料) are kept; default <home>/evidence",
+    )
+    web_upload_mb: int = Field(
+        default=20, ge=1, le=200, description="largest evidence file the owner's page accepts (MB)"
+    )
+    web_upload_files: int = Field(
+        default=20, ge=1, le=500, description="evidence files one item may hold"
+    )
+    web_posts_per_minute: int = Field(
+        default=30, ge=1, description="forms one personal link may send per minute"
+    )
     sql_echo: bool = False
 
-    @field_validator("home", "inbox", "briefings", "backups")
+    @field_validator("home", "inbox", "briefings", "backups", "evidence")
     @classmethod
     def _folder_not_a_file(cls, path: Path | None) -> Path | None:
         if path is not None and path.exists() and not path.is_dir():
@@ -297,6 +310,11 @@ class Settings(BaseSettings):
     def resolved_inbox(self) -> Path:
         """Where unit reports arrive; ``archive/`` and ``rejected/`` sit beside it."""
         return self.inbox or self.home / "inbox"
+
+    @property
+    def resolved_evidence(self) -> Path:
+        """Where evidence files are kept, by checksum."""
+        return self.evidence or self.home / "evidence"
 
     @property
     def resolved_briefings(self) -> Path:
