@@ -259,11 +259,11 @@ def _start(name: str, params: dict[str, Any], url: str) -> Any:
     and exit status 2, a failed run one error line and exit status 1 (its state and log are in
     the Prefect UI)."""
     from prefect import tags
-    from prefect.exceptions import CancelledRun
     from prefect.logging.handlers import APILogWorker
 
     from duban.orchestration import ui_url
     from flows.deployments import load_flow
+    from flows.refusals import refusal_of
 
     if "partitions" in params:
         from flows.partitioned import missing_deployment
@@ -273,17 +273,18 @@ def _start(name: str, params: dict[str, Any], url: str) -> Any:
             raise NotFoundError(missing)
     with tags(*([params["plan_id"]] if "plan_id" in params else [])):
         try:
-            return load_flow(FLOWS[name])(**params)
-        except CancelledRun as refusal:  # a refusal (flows.refusals): the person's input
-            APILogWorker.drain_all(timeout=5)  # the run's log reaches the server first
-            err.print(f"[red]错误：[/]{escape(str(refusal))}")
-            err.print(f"运行记录见 {ui_url(url)}", markup=False)
-            raise typer.Exit(2) from None
+            result = load_flow(FLOWS[name])(**params)
         except Exception as exc:  # any failure: the run's state in Prefect says which
             APILogWorker.drain_all(timeout=5)
             err.print(f"[red]错误：[/]{name} 运行失败：{escape(str(exc))}")
             err.print(f"运行日志和状态见 {ui_url(url)}", markup=False)
             raise typer.Exit(1) from None
+    reason = refusal_of(result)
+    if reason is not None:  # refused (flows.refusals): the person's input, said in the run
+        APILogWorker.drain_all(timeout=5)  # the run's log reaches the server first
+        err.print(f"[red]错误：[/]未执行：{escape(reason)}")
+        raise typer.Exit(2)
+    return result
 
 
 @app.command("run")

@@ -23,6 +23,7 @@ from flows.common import (
     run_name,
     working_day,
 )
+from flows.forms import field
 from flows.partitioned import fan_out_notices
 from flows.stages import (
     collect_reports,
@@ -54,10 +55,12 @@ def key_task(plan_id: str, task_code: str, as_of: date) -> str:
     on_crashed=[alert_on_failure],
 )
 def daily_cycle(
-    plan_id: str | None = None,
-    as_of: date | None = None,
-    force: bool = False,
-    partitions: list[str] | None = None,
+    plan_id: str | None = field("规划编号", "目录中的规划编号（部署已填好）", None),
+    as_of: date | None = field("日期", "按哪一天运行；留空为今天", None),
+    force: bool = field("休息日也运行", "勾选后休息日也收集、督办", False),
+    partitions: list[str] | None = field(
+        "分区", "单位编号，分派到工作池运行；留空在本机运行", None
+    ),
 ) -> dict[str, Any]:
     """The day's work for a plan (``as_of`` defaults to today in the plan's timezone). With
     ``partitions`` (unit codes), the notices are planned per partition in runs of the

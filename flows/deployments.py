@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from config.settings import Settings
+from flows.forms import chinese_form
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -82,28 +83,61 @@ def load_flow(reference: str) -> Flow[..., Any]:
     return flow
 
 
+LABELS = {
+    "daily-cycle": "每日督办",
+    "weekly-briefing": "每周简报",
+    "nightly-backup": "夜间备份",
+    "sync-catalog": "同步规划目录",
+    "approve-extension": "延期审批",
+    "verify-item": "核验销号",
+    "return-item": "退回重报",
+    "resend-notice": "重发提醒",
+}
+"""Each deployment's name in the Prefect UI (with its plan): what a coordinator looks for."""
+
+
+def deployment_name(flow_name: str, plan_id: str) -> str:
+    """``核验销号 · shidian-2021-2025``: distinct per flow, and per plan."""
+    return f"{LABELS.get(flow_name, flow_name)} · {plan_id}"
+
+
 def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
-    """Every deployment for one plan, named after the plan, tagged with it."""
+    """Every deployment for one plan, named for what it does and the plan, tagged with the
+    plan; its run form in Chinese (:mod:`flows.forms`)."""
     from prefect.schedules import Cron  # noqa: PLC0415 - import Prefect only when serving
 
-    out: list[Any] = []  # to_deployment is sync here (we are not in an event loop)
+    out: list[RunnerDeployment] = []  # to_deployment is sync here (not in an event loop)
     for s in scheduled(settings):
+        flow = load_flow(s.flow)
         params: dict[str, Any] = {"plan_id": plan_id}
         if s.key == "daily-cycle" and settings.partition_codes:
             params["partitions"] = settings.partition_codes
-        out.append(
-            load_flow(s.flow).to_deployment(
-                name=plan_id,
+        deployment = cast(
+            "RunnerDeployment",
+            flow.to_deployment(
+                name=deployment_name(flow.name, plan_id),
                 schedules=[Cron(s.cron, timezone=s.timezone)],
                 parameters=params,
                 tags=[plan_id],
                 description=s.description,
-            )
+            ),
         )
+        chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
+        out.append(deployment)
     for reference in ON_DEMAND:
         flow = load_flow(reference)
         params = {"plan_id": plan_id} if "plan_id" in flow.parameters.properties else {}
-        out.append(flow.to_deployment(name=plan_id, parameters=params, tags=[plan_id]))
+        deployment = cast(
+            "RunnerDeployment",
+            flow.to_deployment(
+                name=deployment_name(flow.name, plan_id),
+                parameters=params,
+                tags=[plan_id],
+                description=flow.description,
+            ),
+        )
+        chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
+        out.append(deployment)
     return out
 
 

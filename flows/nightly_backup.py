@@ -9,6 +9,7 @@ from prefect import flow, tags
 
 from config.settings import get_settings
 from flows.common import alert_on_failure, logger, run_name, stage
+from flows.forms import field
 from models import clock
 from models.backup import back_up, not_in_snapshot
 
@@ -42,7 +43,9 @@ def snapshot_stage() -> dict[str, Any]:
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
-def nightly_backup(plan_id: str | None = None) -> dict[str, Any]:
+def nightly_backup(
+    plan_id: str | None = field("规划编号", "只用于标记运行；备份的是整个数据目录", None),
+) -> dict[str, Any]:
     """``plan_id`` only tags the run: the snapshot holds the whole data directory."""
     with tags("backup", *([plan_id] if plan_id else [])):
         return snapshot_stage()

@@ -12,6 +12,7 @@ from config.settings import get_settings
 from domain.queries.sync import sync_catalog as sync
 from domain.rules.retirement import refuse_mass_retirement
 from flows.common import alert_on_failure, engine, logger, stage
+from flows.forms import field
 from flows.refusals import REFUSALS, refused, refusing
 from flows.stages import artifact_key
 from models.db import session_scope
@@ -58,7 +59,10 @@ def _sync(catalog: Path, allow_retire: bool) -> dict[str, Any]:
     on_crashed=[alert_on_failure],
 )
 @refusing
-def sync_catalog(catalog: str | None = None, allow_retire: bool = False) -> dict[str, Any]:
+def sync_catalog(
+    catalog: str | None = field("目录位置", "规划目录的文件夹或文件；留空用 DUBAN_CATALOG", None),
+    allow_retire: bool = field("允许大量撤销", "勾选后允许一次撤销大量事项（慎用）", False),
+) -> dict[str, Any]:
     """``catalog``: a plan folder or file (default: DUBAN_CATALOG)."""
     path = Path(catalog) if catalog else get_settings().catalog
     with tags("sync"):

@@ -24,6 +24,7 @@ from domain.rules.isoweek import IsoWeek
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
+from flows.forms import field
 from flows.refusals import refusing
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope
@@ -68,11 +69,15 @@ def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
 )
 @refusing
 def weekly_briefing(
-    plan_id: str | None = None,
-    as_of: date | None = None,
-    week: str | None = None,
-    send: bool = True,
-    approval: Literal["wait", "auto"] | None = None,
+    plan_id: str | None = field("规划编号", "目录中的规划编号（部署已填好）", None),
+    as_of: date | None = field("日期", "按哪一天的情况出简报；留空为今天", None),
+    week: str | None = field(
+        "周次", "出哪一周的简报，写成 2022-W01（年-W周）；留空则按上面的日期", None
+    ),
+    send: bool = field("审核后发送", "取消勾选则只生成、不发送", True),
+    approval: Literal["wait", "auto"] | None = field(
+        "审核方式", "wait：等协调员审核；auto：自动通过；留空按设置", None
+    ),
 ) -> dict[str, Any]:
     """``week`` (2021-W52) picks that week's report day; else ``as_of`` (default today)."""
     pid, _, day = plan_and_day(plan_id, as_of)
