@@ -7,14 +7,22 @@ Ordinals count from a fixed epoch, so the table can grow by inserting only the m
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 
 from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from domain.rules.workdays import Day, build_calendar, fallback_warning, load_overrides
+from domain.rules.workdays import (
+    LONGEST_REST,
+    Day,
+    build_calendar,
+    fallback_warning,
+    load_overrides,
+    postpone,
+)
 from models.orm import CalendarDay
 
 
@@ -92,3 +100,27 @@ def workday_ordinal(session: Session, day: date) -> int:
     """The working-day ordinal of one date (the calendar must cover it)."""
     ensure_calendar(session, day)
     return session.execute(select(CalendarDay.ordinal).where(CalendarDay.day == day)).scalar_one()
+
+
+def deadline_rule(session: Session, first: date, last: date) -> Callable[[date], date]:
+    """The 顺延 rule (:func:`~domain.rules.workdays.postpone`) over the calendar table, for
+    deadlines from ``first`` to ``last``: read in one statement, the calendar extended first."""
+    end = last + timedelta(days=LONGEST_REST + 1)
+    ensure_calendar(session, first, end)
+    rows = session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day.between(first, end))
+    )
+    workday: dict[date, bool] = {day: flag for day, flag in rows}
+
+    def known(day: date) -> bool:
+        if day not in workday:
+            raise ValueError(f"工作日日历只读到{first}至{end}，没有{day}")
+        return workday[day]
+
+    return lambda day: postpone(day, known)
+
+
+def is_workday(session: Session, day: date) -> bool:
+    """Whether ``day`` is a working day (the calendar extended to cover it first)."""
+    ensure_calendar(session, day)
+    return bool(session.scalar(select(CalendarDay.is_workday).where(CalendarDay.day == day)))

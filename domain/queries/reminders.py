@@ -10,7 +10,7 @@ from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from config.ladder import Ladder
-from domain.queries.completeness import missing_select
+from domain.queries.completeness import missing_select, reporting_cycle
 from domain.queries.context import ordinals
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox
@@ -18,7 +18,6 @@ from domain.rules.context import Context
 from domain.rules.glossary import zh_date
 from domain.rules.ladder import PlannedNotice
 from domain.rules.lifecycle import done_values
-from domain.rules.reporting import cycle_of
 from models.enums import Status
 from models.orm import CalendarDay, Notice
 
@@ -37,8 +36,8 @@ def missing_report_notices(
     if rule is None:
         return []
     plan, as_of = ctx.plan, ctx.day
-    cycle = cycle_of(as_of, plan.reporting_cycle, plan.reporting_due)
-    previous = cycle_of(cycle.start - timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
+    cycle = reporting_cycle(session, ctx, as_of)
+    previous = reporting_cycle(session, ctx, cycle.start - timedelta(days=1))
     known = ordinals(session, ctx, [cycle.due, cycle.end, previous.due, previous.end])
     if as_of < cycle.due or ctx.ordinal - known[cycle.due] < rule.after:
         cycle = previous
