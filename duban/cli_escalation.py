@@ -206,6 +206,7 @@ def extend(
     from domain.queries.items import extend_item
     from duban.database import ready_engine
     from models.db import session_scope
+    from models.orm import WorkItem
 
     new_due = parse_date(to, "--to")
     assert new_due is not None
@@ -213,4 +214,6 @@ def extend(
         old = extend_item(
             session, item_id, new_due, actor=actor or get_settings().actor, reason=reason
         )
-    out.print(f"#{item_id}：完成时限 {zh_date(old)} → {zh_date(new_due)}（延期，{reason}）")
+        due = session.get(WorkItem, item_id).due  # type: ignore[union-attr]
+    moved = f"（{zh_date(new_due)}是休息日，顺延）" if due != new_due else ""
+    out.print(f"#{item_id}：完成时限 {zh_date(old)} → {zh_date(due)}{moved}（延期，{reason}）")

@@ -110,7 +110,7 @@ def deadline_rule(session: Session, first: date, last: date) -> Callable[[date],
     rows = session.execute(
         select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day.between(first, end))
     )
-    workday: dict[date, bool] = {day: flag for day, flag in rows}
+    workday: dict[date, bool] = {r.day: r.is_workday for r in rows}
 
     def known(day: date) -> bool:
         if day not in workday:

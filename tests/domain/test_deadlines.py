@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from config.ladder import load_ladder
 from config.settings import Settings
 from domain.queries.escalation import all_due_notices
+from domain.queries.items import extend_item
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from domain.rules.reporting import cycle_of
@@ -55,7 +56,7 @@ def calendars(draw: st.DrawFn) -> Calendar:
         rest = draw(st.integers(0, 9))
         work = draw(st.integers(1, 6))
         days += [False] * rest + [True] * work
-    return {FIRST + timedelta(days=i): w for i, w in enumerate(days[:120] + [True])}
+    return {FIRST + timedelta(days=i): w for i, w in enumerate([*days[:120], True])}
 
 
 @given(calendars(), st.integers(0, 100))
@@ -239,3 +240,12 @@ def test_a_resync_postpones_items_stored_before_the_rule(
     assert len(changes) == 2 * len(HOLIDAY_FRIDAYS)  # two townships each
     assert {reason for _, _, reason in changes} == {"完成时限逢休息日，顺延至下一个工作日"}
     assert dues >= set(HOLIDAY_FRIDAYS.items())
+
+
+def test_an_extension_to_a_rest_day_is_postponed_too(year_2025: Engine) -> None:
+    """An approved extension to Saturday 4 October (a holiday) runs to Thursday 9 October."""
+    with session_scope(year_2025) as session:
+        item = session.scalars(select(WorkItem).where(WorkItem.due == date(2025, 4, 7))).first()
+        assert item is not None
+        old = extend_item(session, item.id, date(2025, 10, 4), actor="mzj", reason="同意延期")
+        assert (old, item.due) == (date(2025, 4, 7), date(2025, 10, 9))
