@@ -217,6 +217,19 @@ def test_no_notice_is_planned_on_a_rest_day(year_2025: Engine) -> None:
         assert len(due_today) == 2, friday  # both townships' items, on the postponed deadline
         before = [n for d, ns in planned.items() if d < moved for n in ns if n.due == moved]
         assert all(n.level != "due" for n in before), friday
+    # the National Day item's ladder, as docs/deadlines.md shows it: the day each notice is
+    # first called for (the outbox plans it once)
+    first_seen: dict[str, date] = {}
+    for day in sorted(planned):
+        for n in planned[day]:
+            if n.due == date(2025, 10, 9) and n.kind == "ladder":
+                first_seen.setdefault(n.dedupe_key.rsplit(":", 3)[1], day)
+    assert first_seen == {
+        "remind-5": date(2025, 9, 25),
+        "remind-1": date(2025, 9, 30),
+        "due": date(2025, 10, 9),
+        "coordinator": date(2025, 10, 13),
+    }
 
 
 def test_a_resync_postpones_items_stored_before_the_rule(
