@@ -24,7 +24,8 @@ from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
 from domain.queries.briefing_facts import escalation_levels
-from domain.queries.completeness import completeness_view, reporting_cycle
+from domain.queries.calendar import reporting_cycle
+from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.escalation import all_due_notices
 from domain.queries.outbox import write_outbox
@@ -104,7 +105,10 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
             session, ctx, only_statuses=frozenset({Status.OVERDUE}), item_limit=OVERDUE_ROWS
         )
         # the last cycle whose report is due by now (on a Monday: last week's)
-        cycle = reporting_cycle(session, ctx, day)
+        plan = ctx.plan
+        cycle = reporting_cycle(
+            session, plan.reporting_cycle, plan.reporting_due, day, covered=ctx.calendar
+        )
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
         done = completeness_view(
             session,

@@ -14,23 +14,12 @@ from sqlalchemy import Integer, Select, Subquery, case, func, literal, or_, sele
 from sqlalchemy.orm import Session
 
 from domain.queries.active import active_items, active_units
-from domain.queries.calendar import deadline_rule
+from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
 from domain.rules.context import Context
 from domain.rules.reporting import Cycle, cycle_of, cycles_between
 from domain.rules.status_views import CompletenessView, CycleView, UnitTimeliness
 from models.orm import InboxFile, Report, Unit
-
-CYCLE_DAYS = {"weekly": 7, "monthly": 31}
-"""The most days one reporting cycle of each kind spans."""
-
-
-def reporting_cycle(session: Session, ctx: Context, day: date) -> Cycle:
-    """The plan's reporting cycle containing ``day``, its due day postponed (顺延) by the
-    calendar when it is a rest day."""
-    kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
-    span = timedelta(days=CYCLE_DAYS[kind])
-    return cycle_of(day, kind, due, deadline_rule(session, day - span, day + span))
 
 
 def owing_select(ctx: Context, units: Collection[int] | None = None) -> Select[int]:
@@ -197,7 +186,12 @@ def completeness_view(
     as_of = ctx.day
     kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
     back = CYCLE_DAYS[kind] * max(cycles, 1)
-    postpone = deadline_rule(session, as_of - timedelta(days=back), as_of + timedelta(days=31))
+    postpone = deadline_rule(
+        session,
+        as_of - timedelta(days=back),
+        as_of + timedelta(days=31),
+        covered=ctx.calendar,
+    )
     current = cycle_of(as_of, kind, due, postpone)
     if not rates:
         return _missing_now(session, ctx, current, units, missing_limit)

@@ -10,7 +10,8 @@ from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from config.ladder import Ladder
-from domain.queries.completeness import missing_select, reporting_cycle
+from domain.queries.calendar import reporting_cycle
+from domain.queries.completeness import missing_select
 from domain.queries.context import ordinals
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox
@@ -36,8 +37,11 @@ def missing_report_notices(
     if rule is None:
         return []
     plan, as_of = ctx.plan, ctx.day
-    cycle = reporting_cycle(session, ctx, as_of)
-    previous = reporting_cycle(session, ctx, cycle.start - timedelta(days=1))
+    kind, due = plan.reporting_cycle, plan.reporting_due
+    cycle = reporting_cycle(session, kind, due, as_of, covered=ctx.calendar)
+    previous = reporting_cycle(
+        session, kind, due, cycle.start - timedelta(days=1), covered=ctx.calendar
+    )
     known = ordinals(session, ctx, [cycle.due, cycle.end, previous.due, previous.end])
     if as_of < cycle.due or ctx.ordinal - known[cycle.due] < rule.after:
         cycle = previous
