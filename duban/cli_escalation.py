@@ -31,6 +31,7 @@ def escalate(
     """按催办阶梯列出应发的提醒（写入待发队列），再按收件人合并成一份汇总发出。"""
     from config.ladder import load_ladder
     from config.settings import get_settings
+    from domain.queries.calendar import is_workday
     from domain.queries.context import resolve_plan
     from domain.rules.context import LightPolicy
     from domain.services.escalation import run_escalation
@@ -61,6 +62,10 @@ def escalate(
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
         return
+    with session_scope(engine) as session:
+        resting = not is_workday(session, day)
+    if resting:
+        out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
     render.escalation(out, result, limit=limit or None)
 
 
