@@ -103,7 +103,7 @@ def _title(sheet: Worksheet, text: str, width: int) -> None:
     cell.font = Font(name=FONT, size=14, bold=True)
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    sheet.row_dimensions[1].height = 36
+    sheet.row_dimensions[1].height = 42  # two lines of size 14, when the title wraps
 
 
 def _header(sheet: Worksheet, columns: list[tuple[str, str]], inputs: set[str]) -> None:
