@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder
 from config.settings import DEFAULT_CATALOG
+from domain.queries.calendar import deadline_rule
 from domain.rules.reporting import cycle_of
 from models.db import insert_rows, session_scope
 from models.orm import CalendarDay, Notice, Plan, Report, Unit, WorkItem
@@ -257,7 +258,9 @@ def _missing_notices_of(session: Session, plan_id: str, day: date) -> int:
     marked sent."""
     plan = session.get(Plan, plan_id)
     assert plan is not None
-    cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due)
+    span = timedelta(days=31)
+    postpone = deadline_rule(session, day - span, day + span)
+    cycle = cycle_of(day, plan.reporting_cycle, plan.reporting_due, postpone)
     unit, report = Unit.__table__, Report.__table__
     planned = datetime.combine(cycle.due + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
     values = {

@@ -31,6 +31,7 @@ def escalate(
     """按催办阶梯列出应发的提醒（写入待发队列），再按收件人合并成一份汇总发出。"""
     from config.ladder import load_ladder
     from config.settings import get_settings
+    from domain.queries.calendar import is_workday
     from domain.queries.context import resolve_plan
     from domain.rules.context import LightPolicy
     from domain.services.escalation import run_escalation
@@ -61,6 +62,10 @@ def escalate(
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
         return
+    with session_scope(engine) as session:
+        resting = not is_workday(session, day)
+    if resting:
+        out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
     render.escalation(out, result, limit=limit or None)
 
 
@@ -206,6 +211,7 @@ def extend(
     from domain.queries.items import extend_item
     from duban.database import ready_engine
     from models.db import session_scope
+    from models.orm import WorkItem
 
     new_due = parse_date(to, "--to")
     assert new_due is not None
@@ -213,4 +219,6 @@ def extend(
         old = extend_item(
             session, item_id, new_due, actor=actor or get_settings().actor, reason=reason
         )
-    out.print(f"#{item_id}：完成时限 {zh_date(old)} → {zh_date(new_due)}（延期，{reason}）")
+        due = session.get(WorkItem, item_id).due  # type: ignore[union-attr]
+    moved = f"（{zh_date(new_due)}是休息日，顺延）" if due != new_due else ""
+    out.print(f"#{item_id}：完成时限 {zh_date(old)} → {zh_date(due)}{moved}（延期，{reason}）")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from domain.adapters import signing
 from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.reporting import LABELS, ReportState
-from domain.services.workbooks import write_workbook
+from domain.services.workbooks import HEADER_ROW, write_workbook
 from models.enums import UnitKind
 from models.orm import Plan, Unit, WorkItem
 
@@ -49,8 +49,7 @@ def fill_workbook(
     """Fill a generated workbook as a unit would: by item id, in the input columns only."""
     book = openpyxl.load_workbook(path)
     sheet = book[PROGRESS_SHEET]
-    headers = [c.value for c in sheet[1]]
-    column = {h: i + 1 for i, h in enumerate(headers)}
+    column = {c.value: int(c.column or 0) for c in sheet[HEADER_ROW]}
     names = {
         "state": "本期状态",
         "percent": "本期进度%",
@@ -59,17 +58,18 @@ def fill_workbook(
         "next_steps": "下步计划",
         "evidence": "佐证材料",
     }
-    for row in range(2, sheet.max_row + 1):
-        item = sheet.cell(row=row, column=1).value
+    for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+        item = sheet.cell(row=row, column=column["事项编号"]).value
         if item in rows:
             for key, value in rows[int(str(item))].items():
                 sheet.cell(row=row, column=column[names[key]], value=value)
     if measures:
         msheet = book[MEASURE_SHEET]
-        for row in range(2, msheet.max_row + 1):
-            code = msheet.cell(row=row, column=1).value
+        mcolumn = {c.value: int(c.column or 0) for c in msheet[HEADER_ROW]}
+        for row in range(HEADER_ROW + 1, msheet.max_row + 1):
+            code = msheet.cell(row=row, column=mcolumn["指标项代码"]).value
             if code in measures:
-                msheet.cell(row=row, column=5, value=measures[str(code)])
+                msheet.cell(row=row, column=mcolumn["本期值"], value=measures[str(code)])
     book.save(path)
 
 
@@ -166,7 +166,7 @@ def progress_rows(
     book = openpyxl.load_workbook(path, read_only=True)
     ids = [
         int(str(r[0]))
-        for r in book[PROGRESS_SHEET].iter_rows(min_row=2, values_only=True)
+        for r in book[PROGRESS_SHEET].iter_rows(min_row=HEADER_ROW + 1, values_only=True)
         if r[0] is not None
     ]
     book.close()
@@ -216,9 +216,10 @@ def _malformed(out: Path, folder: Path, session: Session, plan: Plan) -> None:
     made = write_workbook(session, plan, unit, date.fromisoformat(folder.name[:10]), out)
     book = openpyxl.load_workbook(made.path)
     sheet = book[PROGRESS_SHEET]
-    sheet.cell(row=2, column=8, value="推进中")
-    sheet.cell(row=2, column=9, value=150)
-    sheet.cell(row=3, column=8, value="差不多了")
+    first = HEADER_ROW + 1
+    sheet.cell(row=first, column=8, value="推进中")
+    sheet.cell(row=first, column=9, value=150)
+    sheet.cell(row=first + 1, column=8, value="差不多了")
     book.save(made.path)
     folder.mkdir(parents=True, exist_ok=True)
     made.path.rename(folder / f"99-{made.path.name}")

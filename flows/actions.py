@@ -17,6 +17,7 @@ from flows.forms import actor_field, field
 from flows.refusals import refusing
 from models.db import session_scope
 from models.enums import ItemState
+from models.orm import WorkItem
 
 
 @flow(
@@ -35,6 +36,7 @@ def approve_extension(
 ) -> dict[str, Any]:
     with session_scope(engine()) as session:
         old = extend_item(session, item_id, new_due, actor=actor, reason=reason)
+        new_due = session.get(WorkItem, item_id).due  # type: ignore[union-attr]  # 顺延
     logger().info("事项 %d 延期：%s → %s（%s）", item_id, old, new_due, reason)
     return {"item": item_id, "old_due": old.isoformat(), "new_due": new_due.isoformat()}
 

@@ -25,6 +25,7 @@ from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
 from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
+from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.escalation import all_due_notices
@@ -45,7 +46,6 @@ from domain.rules.dashboard import (
     task_page,
 )
 from domain.rules.glossary import CHANNELS, word
-from domain.rules.reporting import cycle_of
 from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import FORMATS, issue_briefing
@@ -141,7 +141,10 @@ def evaluate_lights(plan_id: str, day: date) -> Lights:
             session, ctx, only_statuses=frozenset({Status.OVERDUE}), item_limit=OVERDUE_ROWS
         )
         # the last cycle whose report is due by now (on a Monday: last week's)
-        cycle = cycle_of(day, ctx.plan.reporting_cycle, ctx.plan.reporting_due)
+        plan = ctx.plan
+        cycle = reporting_cycle(
+            session, plan.reporting_cycle, plan.reporting_due, day, covered=ctx.calendar
+        )
         closed = day if cycle.due <= day else cycle.start - timedelta(days=1)
         done = completeness_view(
             session,

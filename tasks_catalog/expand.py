@@ -3,6 +3,8 @@
 * A one-off milestone has one occurrence; a recurring one has one per RRULE date.
 * Without a fan-out, each occurrence belongs to the milestone's owner (default: the task's lead);
   with one, each occurrence is repeated for every unit of the fan-out set.
+* A due date on a rest day is postponed (顺延) to the next working day by the rule the caller
+  passes (the sync passes the calendar's; without one the dates stay as listed).
 * An occurrence's window opens on the milestone's ``start`` (default: the plan's start) for the
   first occurrence and the day after the previous due date for the next ones.
 * An item depends on, for each prerequisite milestone, that milestone's item for the same unit,
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -39,14 +41,25 @@ class ItemKey:
         return f"{self.milestone}/{self.unit}/{self.occurrence}"
 
 
+Postpone = Callable[[date], date]
+"""A deadline rule: the due date in force for a date the catalogue lists."""
+
+
+def as_listed(day: date) -> date:
+    """The deadline rule that moves nothing (counting items, checking a catalogue)."""
+    return day
+
+
 @dataclass(frozen=True)
 class PlannedItem:
-    """A work item as the catalogue wants it."""
+    """A work item as the catalogue wants it: ``due`` the deadline in force, ``listed_due`` the
+    date the catalogue lists (they differ when that is a rest day)."""
 
     key: ItemKey
     task: str
     start: date
     due: date
+    listed_due: date
 
 
 def selector_list(selector: UnitSelector | None) -> list[str]:
@@ -172,9 +185,12 @@ def due_dates(milestone: MilestoneSpec) -> list[date]:
     return [milestone.due]
 
 
-def windows(milestone: MilestoneSpec, plan_start: date) -> list[tuple[date, date]]:
-    """(start, due) of each occurrence: see the module docstring for the rule."""
-    dues = due_dates(milestone)
+def windows(
+    milestone: MilestoneSpec, plan_start: date, postpone: Postpone = as_listed
+) -> list[tuple[date, date]]:
+    """(start, due) of each occurrence, the due date postponed by ``postpone``: see the module
+    docstring for the rule."""
+    dues = [postpone(d) for d in due_dates(milestone)]
     first = milestone.start or (milestone.recurrence.start if milestone.recurrence else plan_start)
     starts = [first, *(d + timedelta(days=1) for d in dues[:-1])]
     return [(min(s, d), d) for s, d in zip(starts, dues, strict=True)]
@@ -187,15 +203,18 @@ def item_units(milestone: MilestoneSpec, task_lead: str, units: Sequence[UnitSpe
     return [milestone.owner or task_lead]
 
 
-def plan_items(catalog: Catalog) -> list[PlannedItem]:
-    """Every work item the catalogue asks for, in a stable order."""
+def plan_items(catalog: Catalog, postpone: Postpone = as_listed) -> list[PlannedItem]:
+    """Every work item the catalogue asks for, in a stable order, due dates postponed by
+    ``postpone``."""
     items: list[PlannedItem] = []
     for task in catalog.tasks:
         for milestone in task.milestones:
-            spans = windows(milestone, catalog.plan.period.start)
+            spans = windows(milestone, catalog.plan.period.start, postpone)
+            listed = due_dates(milestone)
             for unit in item_units(milestone, task.lead, catalog.units):
-                for n, (start, due) in enumerate(spans, start=1):
-                    items.append(PlannedItem(ItemKey(milestone.id, unit, n), task.code, start, due))
+                for n, ((start, due), was) in enumerate(zip(spans, listed, strict=True), start=1):
+                    key = ItemKey(milestone.id, unit, n)
+                    items.append(PlannedItem(key, task.code, start, due, was))
     return items
 
 

@@ -7,13 +7,22 @@ Ordinals count from a fixed epoch, so the table can grow by inserting only the m
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from domain.rules.workdays import Day, build_calendar, fallback_warning, load_overrides
+from domain.rules.reporting import Cycle, cycle_of
+from domain.rules.workdays import (
+    LONGEST_REST,
+    Day,
+    build_calendar,
+    fallback_warning,
+    load_overrides,
+    postpone,
+)
 from models.db import insert_or_skip
 from models.orm import CalendarDay
 
@@ -84,3 +93,46 @@ def workday_ordinal(session: Session, day: date) -> int:
     """The working-day ordinal of one date (the calendar must cover it)."""
     ensure_calendar(session, day)
     return session.execute(select(CalendarDay.ordinal).where(CalendarDay.day == day)).scalar_one()
+
+
+def deadline_rule(
+    session: Session, first: date, last: date, *, covered: tuple[date, date] | None = None
+) -> Callable[[date], date]:
+    """The 顺延 rule (:func:`~domain.rules.workdays.postpone`) over the calendar table, for
+    deadlines from ``first`` to ``last``: read in one statement, the calendar extended first
+    unless ``covered`` (the range a context saw it cover) holds them."""
+    end = last + timedelta(days=LONGEST_REST + 1)
+    if covered is None or not covered[0] <= first <= end <= covered[1]:
+        ensure_calendar(session, first, end)
+    rows = session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day.between(first, end))
+    )
+    workday: dict[date, bool] = {r.day: r.is_workday for r in rows}
+
+    def known(day: date) -> bool:
+        if day not in workday:
+            raise ValueError(f"工作日日历只读到{first}至{end}，没有{day}")
+        return workday[day]
+
+    return lambda day: postpone(day, known)
+
+
+def is_workday(session: Session, day: date) -> bool:
+    """Whether ``day`` is a working day (the calendar extended to cover it first)."""
+    ensure_calendar(session, day)
+    return bool(session.scalar(select(CalendarDay.is_workday).where(CalendarDay.day == day)))
+
+
+CYCLE_DAYS = {"weekly": 7, "monthly": 31}
+"""The most days one reporting cycle of each kind spans."""
+
+
+def reporting_cycle(
+    session: Session, kind: str, due: int, day: date, *, covered: tuple[date, date] | None = None
+) -> Cycle:
+    """The reporting cycle (``kind``, report due on weekday or day of month ``due``) containing
+    ``day``, its due day postponed (顺延) by the calendar when it is a rest day (``covered``: see
+    :func:`deadline_rule`)."""
+    span = timedelta(days=CYCLE_DAYS[kind])
+    rule = deadline_rule(session, day - span, day + span, covered=covered)
+    return cycle_of(day, kind, due, rule)

@@ -14,6 +14,7 @@ from sqlalchemy import Integer, Select, Subquery, case, func, literal, or_, sele
 from sqlalchemy.orm import Session
 
 from domain.queries.active import active_items, active_units
+from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
 from domain.rules.context import Context
 from domain.rules.reporting import Cycle, cycle_of, cycles_between
@@ -184,12 +185,19 @@ def completeness_view(
     still counting them all)."""
     as_of = ctx.day
     kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
-    current = cycle_of(as_of, kind, due)
+    back = CYCLE_DAYS[kind] * max(cycles, 1)
+    postpone = deadline_rule(
+        session,
+        as_of - timedelta(days=back),
+        as_of + timedelta(days=31),
+        covered=ctx.calendar,
+    )
+    current = cycle_of(as_of, kind, due, postpone)
     if not rates:
         return _missing_now(session, ctx, current, units, missing_limit)
-    window = cycles_between(current.start, current.end, kind, due)
+    window = cycles_between(current.start, current.end, kind, due, postpone)
     while len(window) < cycles:
-        window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due))
+        window.insert(0, cycle_of(window[0].start - timedelta(days=1), kind, due, postpone))
     names = {
         u.id: (u.code, u.name)
         for u in session.execute(

@@ -28,6 +28,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from config.ladder import Ladder, Level
 from domain.queries.active import active_items
+from domain.queries.calendar import is_workday
 from domain.queries.counts import earliest_open_due
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox, planned_since
@@ -217,7 +218,10 @@ def all_due_notices(
 ) -> list[PlannedNotice]:
     """Ladder, missing-report and behind-pace notices due on the context's day (of the items
     and units of ``units`` only, if given: one partition of the plan; ``only_new``: leaving
-    out the notices already in the outbox)."""
+    out the notices already in the outbox). None on a rest day: the next working day plans
+    what fell due meanwhile, at the level then reached."""
+    if not is_workday(session, ctx.day):
+        return []
     return [
         *due_notices(session, ctx, ladder, units, only_new=only_new),
         *missing_report_notices(session, ctx, ladder, units, only_new=only_new),

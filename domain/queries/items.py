@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
+from domain.queries.calendar import deadline_rule
 from domain.queries.prerequisites import CHUNK, dependents, refresh_open_prerequisites
 from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import (
@@ -184,10 +185,13 @@ def verify_item(session: Session, item_id: int, *, actor: str, note: str | None)
 
 
 def extend_item(session: Session, item_id: int, new_due: date, *, actor: str, reason: str) -> date:
-    """延期: record an approved new deadline; the original stays on record. Returns the old."""
+    """延期: record an approved new deadline, postponed (顺延) to the next working day when it
+    is a rest day (the item's ``due`` after says which); the original stays on record. Returns
+    the old deadline."""
     item = session.get(WorkItem, item_id)
     if item is None:
         raise NotFoundError(f"没有事项 {item_id}")
+    new_due = deadline_rule(session, new_due, new_due)(new_due)
     if new_due <= item.due:
         raise TransitionError(f"新的完成时限{zh_date(new_due)}不晚于当前时限{zh_date(item.due)}")
     state = ItemState(item.state)

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.queries.calendar import reporting_cycle
 from domain.rules.glossary import EVIDENCE_KINDS, EXTENSION_STATUSES, REPORT_STATES, zh_date
-from domain.rules.reporting import cycle_of
 from models.orm import EvidenceFile, ExtensionRequest, Milestone, Plan, Report, WorkItem
 
 LETTERS = {"report": "B", "evidence": "F", "extension": "Y"}
@@ -98,7 +98,7 @@ def find_receipt(session: Session, number: str, unit_id: int) -> Receipt | None:
         "sent_for": None,
     }
     if isinstance(row, Report):
-        cycle = cycle_of(row.period, plan.reporting_cycle, plan.reporting_due)
+        cycle = reporting_cycle(session, plan.reporting_cycle, plan.reporting_due, row.period)
         done = row.state == "done"
         lines = [("本期状态", REPORT_STATES.get(row.state, row.state)), ("进度", f"{row.percent}%")]
         lines += [

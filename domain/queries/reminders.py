@@ -10,6 +10,7 @@ from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from config.ladder import Ladder
+from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import missing_select
 from domain.queries.context import ordinals
 from domain.queries.item_status import item_status_select
@@ -18,7 +19,6 @@ from domain.rules.context import Context
 from domain.rules.glossary import zh_date
 from domain.rules.ladder import PlannedNotice
 from domain.rules.lifecycle import done_values
-from domain.rules.reporting import cycle_of
 from models.enums import Status
 from models.orm import CalendarDay, Notice
 
@@ -37,8 +37,11 @@ def missing_report_notices(
     if rule is None:
         return []
     plan, as_of = ctx.plan, ctx.day
-    cycle = cycle_of(as_of, plan.reporting_cycle, plan.reporting_due)
-    previous = cycle_of(cycle.start - timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
+    kind, due = plan.reporting_cycle, plan.reporting_due
+    cycle = reporting_cycle(session, kind, due, as_of, covered=ctx.calendar)
+    previous = reporting_cycle(
+        session, kind, due, cycle.start - timedelta(days=1), covered=ctx.calendar
+    )
     known = ordinals(session, ctx, [cycle.due, cycle.end, previous.due, previous.end])
     if as_of < cycle.due or ctx.ordinal - known[cycle.due] < rule.after:
         cycle = previous

@@ -3,6 +3,8 @@
 * New entities are added; changed ones are updated; vanished ones are retired, never deleted.
 * Work items are keyed by (milestone, unit, occurrence). A changed due date moves the deadline of
   open items and records the old one in ``deadline_change``; done items keep theirs.
+* A due date on a rest day is postponed (顺延) to the next working day of the calendar, which is
+  rebuilt first; the catalogue's date stays as the item's original due date.
 * Items whose milestone, unit or occurrence left the catalogue are retired (their history stays);
   items that come back are restored.
 * Re-syncing an unchanged catalogue changes nothing.
@@ -10,12 +12,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from domain.queries.calendar import rebuild_calendar
+from domain.queries.calendar import deadline_rule, rebuild_calendar
 from domain.queries.sync_items import ItemSyncer
 from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
@@ -302,9 +305,13 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     tasks = syncer.tasks(units)
     milestones = syncer.milestones(units, tasks)
     syncer.indicators()
-    ItemSyncer(session, catalog, syncer.report, syncer.now, syncer.today).items(units, milestones)
     period = catalog.plan.period
+    # before the items: their due dates are postponed (顺延) by this calendar
     rebuild_calendar(session, period.start.year, period.end.year + 1)
+    postpone = deadline_rule(session, date(period.start.year, 1, 1), date(period.end.year, 12, 31))
+    ItemSyncer(session, catalog, syncer.report, syncer.now, syncer.today).items(
+        units, milestones, postpone
+    )
     if not syncer.report.unchanged:
         fold_tally(session, catalog.plan.id)  # the items' triggers appended a row per change
         if session.get_bind().dialect.name == "postgresql":

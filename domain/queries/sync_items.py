@@ -31,10 +31,11 @@ from models.orm import (
     Unit,
     WorkItem,
 )
-from tasks_catalog.expand import ItemKey, PlannedItem, item_dependencies, plan_items
+from tasks_catalog.expand import ItemKey, PlannedItem, Postpone, item_dependencies, plan_items
 from tasks_catalog.schema import Catalog
 
 ACTOR = "catalog-sync"
+POSTPONED = "完成时限逢休息日，顺延至下一个工作日"
 
 
 def item_key(row: Any, milestone_code: dict[int, str], unit_code: dict[int, str]) -> ItemKey:
@@ -55,8 +56,11 @@ class ItemSyncer:
         self.today = today
         self.report = report
 
-    def items(self, units: dict[str, Unit], milestones: dict[str, Milestone]) -> None:
-        planned = plan_items(self.c)
+    def items(
+        self, units: dict[str, Unit], milestones: dict[str, Milestone], postpone: Postpone
+    ) -> None:
+        """Add, move, retire and restore items, due dates postponed by ``postpone`` (顺延)."""
+        planned = plan_items(self.c, postpone)
         unit_code = {u.id: code for code, u in units.items()}
         milestone_code = {m.id: code for code, m in milestones.items()}
         existing: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -139,7 +143,7 @@ class ItemSyncer:
                     "occurrence": occurrence,
                     "start": plan.start,
                     "due": plan.due,
-                    "original_due": plan.due,
+                    "original_due": plan.listed_due,
                     "state": ItemState.ASSIGNED.value,
                     "percent": 0,
                     "created_on": created_on,
@@ -254,7 +258,7 @@ class ItemSyncer:
                     "at": self.now,
                     "on_date": self.today,
                     "actor": ACTOR,
-                    "reason": "目录中的完成时限已修改",
+                    "reason": POSTPONED if plan.listed_due == row.due else "目录中的完成时限已修改",
                 }
                 for row, plan in moved
             ],

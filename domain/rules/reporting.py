@@ -8,6 +8,7 @@ in progress → not started) or lowering the percent needs a stated reason: no s
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -126,28 +127,33 @@ def _explain(current: ItemState, reported: ReportState, exc: TransitionError) ->
 
 @dataclass(frozen=True)
 class Cycle:
-    """One reporting period and the day its report is due."""
+    """One reporting period and the day its report is due (a rest day postponed: 顺延)."""
 
     start: date
     end: date
     due: date
 
 
-def cycle_of(day: date, kind: str, due: int) -> Cycle:
-    """The reporting cycle containing ``day``: a Monday–Sunday week or a calendar month."""
+def cycle_of(day: date, kind: str, due: int, postpone: Callable[[date], date]) -> Cycle:
+    """The reporting cycle containing ``day``: a Monday–Sunday week or a calendar month, its
+    report due on weekday (1–7) or day of month ``due``, postponed by ``postpone`` (the
+    calendar's :func:`~domain.rules.workdays.postpone`) when that is a rest day."""
     if kind == "weekly":
         start = day - timedelta(days=day.weekday())
-        return Cycle(start, start + timedelta(days=6), start + timedelta(days=due - 1))
+        listed = start + timedelta(days=due - 1)
+        return Cycle(start, start + timedelta(days=6), postpone(listed))
     last = calendar.monthrange(day.year, day.month)[1]
     start = day.replace(day=1)
-    return Cycle(start, day.replace(day=last), day.replace(day=min(due, last)))
+    return Cycle(start, day.replace(day=last), postpone(day.replace(day=min(due, last))))
 
 
-def cycles_between(first: date, last: date, kind: str, due: int) -> list[Cycle]:
+def cycles_between(
+    first: date, last: date, kind: str, due: int, postpone: Callable[[date], date]
+) -> list[Cycle]:
     """Every cycle overlapping ``first``..``last``, in order."""
     out: list[Cycle] = []
-    current = cycle_of(first, kind, due)
+    current = cycle_of(first, kind, due, postpone)
     while current.start <= last:
         out.append(current)
-        current = cycle_of(current.end + timedelta(days=1), kind, due)
+        current = cycle_of(current.end + timedelta(days=1), kind, due, postpone)
     return out

@@ -13,7 +13,7 @@ table, and any stretch of days can be added to the table without renumbering the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -28,6 +28,9 @@ from domain.rules.glossary import zh_date
 
 SATURDAY = 5
 EPOCH = date(2004, 1, 1)
+LONGEST_REST = 31
+"""More rest days in a row than any calendar has (the longest Chinese holiday, with its weekends,
+is 9): a deadline is never postponed further, and a calendar that says so is wrong."""
 
 
 @dataclass(frozen=True)
@@ -141,3 +144,15 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
             )
         result[override.date] = override
     return result
+
+
+def postpone(day: date, is_workday: Callable[[date], bool]) -> date:
+    """顺延: a deadline that falls on a rest day moves to the next working day; one on a working
+    day stays. The one rule for every deadline (milestones, extensions, reporting cycles);
+    ValueError when no working day comes within :data:`LONGEST_REST` days."""
+    moved = day
+    while not is_workday(moved):
+        moved += timedelta(days=1)
+        if moved - day > timedelta(days=LONGEST_REST):
+            raise ValueError(f"{zh_date(day)}之后{LONGEST_REST}天内没有工作日：请检查工作日日历")
+    return moved

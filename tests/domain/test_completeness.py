@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import chinese_calendar
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -13,6 +14,7 @@ from config.settings import Settings
 from domain.queries.completeness import completeness_view
 from domain.queries.sync import sync_catalog
 from domain.rules.reporting import cycle_of
+from domain.rules.workdays import postpone
 from domain.services.intake.inbox import collect
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
@@ -44,19 +46,25 @@ def report_on(day: date, item_id: int, unit: str, percent: int) -> None:
         assert result.exit_code == 0, result.output
 
 
+def in_china(day: date) -> date:
+    """The 顺延 rule over the official Chinese calendar (no local overrides)."""
+    return postpone(day, lambda d: bool(chinese_calendar.is_workday(d)))
+
+
 def test_weekly_cycle_is_monday_to_sunday_due_friday() -> None:
-    """The default cycle: the week of the date, due on its Friday."""
-    cycle = cycle_of(date(2021, 6, 16), "weekly", 5)
+    """The default cycle: the week of the date, due on its Friday; a month's report due on
+    its last day, postponed to the next working day when that is a rest day."""
+    cycle = cycle_of(date(2021, 6, 16), "weekly", 5, in_china)
     assert (cycle.start, cycle.end, cycle.due) == (
         date(2021, 6, 14),
         date(2021, 6, 20),
         date(2021, 6, 18),
     )
-    month = cycle_of(date(2021, 2, 10), "monthly", 31)
+    month = cycle_of(date(2021, 2, 10), "monthly", 31, in_china)
     assert (month.start, month.end, month.due) == (
         date(2021, 2, 1),
         date(2021, 2, 28),
-        date(2021, 2, 28),
+        date(2021, 3, 1),  # 28 February 2021 was a Sunday
     )
 
 

@@ -111,10 +111,10 @@ def test_workbook_has_locked_ids_dropdowns_and_instructions(synced: Engine, tmp_
     assert book["_duban"].sheet_state == "veryHidden"
     sheet = book["进展填报"]
     assert sheet.protection.sheet
-    assert sheet["A2"].protection.locked and not sheet["H2"].protection.locked
+    assert sheet["A3"].protection.locked and not sheet["H3"].protection.locked
     rules = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
-    assert '"未开始,推进中,已完成,受阻"' in rules["H2"].formula1
-    assert (rules["I2"].formula1, rules["I2"].formula2) == ("0", "100")
+    assert '"未开始,推进中,已完成,受阻"' in rules["H3"].formula1
+    assert (rules["I3"].formula1, rules["I3"].formula2) == ("0", "100")
     assert "甲镇社区" in book["填报说明"]["A2"].value
 
 
@@ -133,7 +133,7 @@ def test_a_bad_row_rejects_the_whole_file_and_changes_nothing(
     assert state_of(synced, m4) == ("assigned", 0)
     assert outcome.kept_at == inbox / "rejected" / "2021-06-25" / path.name
     text = (outcome.error_report or Path()).read_text(encoding="utf-8")
-    assert "第2行，本期值：“户数”不能为负数（-3）" in text
+    assert "第3行，本期值：“户数”不能为负数（-3）" in text  # below the title and header
     assert "表中内容均未入库" in text
 
 
@@ -173,10 +173,10 @@ def test_row_rejections(
     fill_workbook(path, {find_item(synced, "M1", "zzb"): row})
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
-    assert [(p.line, p.field) for p in outcome.problems if says in p.message] == [(2, column)], (
+    assert [(p.line, p.field) for p in outcome.problems if says in p.message] == [(3, column)], (
         outcome.problems
     )
-    assert all(p.line == 2 for p in outcome.problems)
+    assert all(p.line == 3 for p in outcome.problems)  # the first row below the header
 
 
 def test_silent_regression_is_rejected_but_a_stated_one_lands(
@@ -215,8 +215,8 @@ def test_tampered_or_foreign_workbook_is_rejected(synced: Engine, tmp_path: Path
     path = workbook(synced, "t1", inbox)
     other = find_item(synced, "M2", "t2")
     book = openpyxl.load_workbook(path)
-    book["进展填报"]["A5"] = other
-    book["进展填报"]["H5"] = "推进中"
+    book["进展填报"]["A6"] = other
+    book["进展填报"]["H6"] = "推进中"
     book.save(path)
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"
@@ -360,8 +360,8 @@ def test_an_id_changed_to_another_item_is_caught(synced: Engine, tmp_path: Path)
     path = workbook(synced, "t1", inbox)
     book = openpyxl.load_workbook(path)
     sheet = book["进展填报"]
-    sheet["C2"] = "M3"
-    sheet["H2"] = "推进中"
+    sheet["C3"] = "M3"
+    sheet["H3"] = "推进中"
     book.save(path)
     (outcome,) = run_collect(synced, inbox)
     assert outcome.status == "rejected"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from config.ladder import Ladder, Level, load_ladder
 from config.settings import Settings, get_settings
+from domain.queries.calendar import deadline_rule
 from domain.queries.escalation import due_notices
 from domain.queries.reminders import behind_pace_notices, missing_report_notices
 from domain.queries.status import status_view
@@ -74,9 +75,10 @@ def silent_units(session: Session, day: date) -> list[str]:
     plan = session.get(Plan, PLAN_ID)
     assert plan is not None
     kind, due = plan.reporting_cycle, plan.reporting_due
-    cycle = cycle_of(day, kind, due)
+    postpone = deadline_rule(session, day - timedelta(days=31), day + timedelta(days=31))
+    cycle = cycle_of(day, kind, due, postpone)
     if day < cycle.due:
-        cycle = cycle_of(cycle.start - timedelta(days=1), kind, due)
+        cycle = cycle_of(cycle.start - timedelta(days=1), kind, due, postpone)
     end = status_view(session, context_of(session, cycle.end, plan=PLAN_ID), with_items=True)
     owed = {i.unit for i in end.items if i.status in ACTIVE_STATUSES}
     senders = set(

@@ -252,7 +252,8 @@ def test_dry_run_shows_changes_and_writes_nothing(
     result = run("catalog", "sync", str(path), "--dry-run")
     assert "试运行：没有写入" in result.stdout
     assert "修改节点 M1：完成时限 2021-06-30 → 2021-07-31" in result.stdout
-    assert "事项 M1/zzb/1 的完成时限：2021年6月30日 → 2021年7月31日" in result.stdout
+    # Saturday 31 July is postponed (顺延) to Monday 2 August
+    assert "事项 M1/zzb/1 的完成时限：2021年6月30日 → 2021年8月2日" in result.stdout
     assert "修改节点 M1" in run("catalog", "sync", str(path)).stdout  # still pending
 
 
@@ -287,8 +288,9 @@ def test_item_show_lists_prerequisites_and_deadline_changes(
     write_catalog(edit=later)
     run("catalog", "sync", str(path))
     shown = run("item", "show", "1").stdout
-    assert "至 2021年7月31日（原定 2021年6月30日）" in shown
-    assert "完成时限 2021年6月30日 → 2021年7月31日（目录修改），目录同步" in shown
+    # Saturday 31 July is postponed (顺延) to Monday 2 August
+    assert "至 2021年8月2日（原定 2021年6月30日）" in shown
+    assert "完成时限 2021年6月30日 → 2021年8月2日（目录修改），目录同步" in shown
     assert "办结需佐证：印发文件" in shown
     assert "另有 2 项事项以本事项为前置" in shown
     waiting = run("item", "show", "2").stdout

@@ -79,21 +79,21 @@ def test_resync_of_unchanged_catalogue_changes_nothing(
 def test_changed_deadline_moves_open_items_and_keeps_the_original(
     session: Session, write_catalog: CatalogWriter
 ) -> None:
-    """M1 due 06-30 → 07-31: the item's due moves, original_due stays, the change is logged."""
+    """M1 due 06-30 → 07-30: the item's due moves, original_due stays, the change is logged."""
     sync(session, write_catalog)
 
     def later(c: dict[str, Any]) -> None:
-        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 30)
 
     report = sync(session, write_catalog, later)
     assert report.changed["work item deadlines"] == 1
     assert report.changed["milestones"] == 1
     item = m1_item(session)
-    assert (item.due, item.original_due) == (date(2021, 7, 31), date(2021, 6, 30))
+    assert (item.due, item.original_due) == (date(2021, 7, 30), date(2021, 6, 30))
     change = session.scalars(select(DeadlineChange)).one()
     assert (change.old_due, change.new_due, change.kind) == (
         date(2021, 6, 30),
-        date(2021, 7, 31),
+        date(2021, 7, 30),
         "catalog",
     )
 
@@ -106,7 +106,7 @@ def test_done_items_keep_their_deadline(session: Session, write_catalog: Catalog
     move_item(session, item.id, ItemState.CLOSED, actor="mzj", reason=None)
 
     def later(c: dict[str, Any]) -> None:
-        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 31)
+        c["tasks"][0]["milestones"][0]["due"] = date(2021, 7, 30)
 
     report = sync(session, write_catalog, later)
     assert "work item deadlines" not in report.changed
@@ -175,7 +175,8 @@ def test_fewer_occurrences_retire_the_surplus(
     report = sync(session, write_catalog, shorter)
     assert report.retired["work items"] == 4
     retired = session.scalars(select(WorkItem.due).where(WorkItem.state == "retired")).all()
-    assert sorted(retired) == [date(2022, 9, 30)] * 2 + [date(2022, 12, 31)] * 2
+    # Saturday 31 December 2022 postponed (顺延) past New Year to Tuesday 3 January 2023
+    assert sorted(retired) == [date(2022, 9, 30)] * 2 + [date(2023, 1, 3)] * 2
 
 
 def test_occurrences_match_by_date_when_a_rule_gains_an_earlier_date(
@@ -210,7 +211,7 @@ def test_occurrences_match_by_date_when_a_rule_gains_an_earlier_date(
         date(2022, 3, 31),
         date(2022, 6, 30),
         date(2022, 9, 30),
-        date(2022, 12, 31),
+        date(2023, 1, 3),  # Saturday 31 December postponed (顺延)
     ]
 
 

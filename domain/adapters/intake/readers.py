@@ -1,4 +1,5 @@
-"""Read report files (.xlsx workbooks, .csv, .json) from their bytes into rows.
+"""Read report files (.xlsx workbooks, .csv, .json) from their bytes into rows (workbooks in
+:mod:`domain.adapters.intake.workbook_reader`).
 
 Readers check form only (numbers are numbers, dates parse, states are known) and identity: the
 workbook's signature, or each CSV/JSON template row's 签名 (:mod:`domain.adapters.intake.identity`).
@@ -13,20 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
-from domain.adapters import signing
 from domain.adapters.intake.identity import row_key, settle_identity, sign_check
+from domain.adapters.intake.workbook_reader import MAX_ROWS, read_xlsx
 from domain.rules.cell_text import csv_cell_read
-from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.intake.cells import (
-    MAX_ID,
     MAX_INT_DIGITS,
     a_date,
     checked_text,
@@ -37,13 +32,8 @@ from domain.rules.intake.cells import (
     storable,
     text_of,
     unit_code,
-    whole_number,
 )
-from domain.rules.intake.rows import MeasureRow, ParsedFile, ReportRow
-
-META_SHEET = "_duban"
-MAX_ROWS = 5_000  # rows per sheet or file; a unit has at most a few hundred items
-log = logging.getLogger("duban.intake")
+from domain.rules.intake.rows import ParsedFile
 
 
 def read_report_file(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
@@ -66,97 +56,6 @@ def read_report_file(path: Path, data: bytes, *, plan_id: str) -> ParsedFile:
         f"不支持的文件类型 {excerpt(suffix or '（无扩展名）')}；请报送 .xlsx、.csv 或 .json{hint}",
     )
     return parsed
-
-
-# -- .xlsx --------------------------------------------------------------------------------------
-Rows = list[tuple[Any, ...]]
-
-
-def _xlsx_rows(data: bytes) -> dict[str, Rows] | None:
-    """The rows of the three sheets duban reads (at most MAX_ROWS + 1 each), or None when the
-    workbook cannot be read at all."""
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheets: dict[str, Rows] = {}
-            for name in (META_SHEET, PROGRESS_SHEET, MEASURE_SHEET):
-                if name in book.sheetnames:
-                    rows = book[name].iter_rows(values_only=True)
-                    sheets[name] = [r for _, r in zip(range(MAX_ROWS + 2), rows, strict=False)]
-            return sheets
-        finally:
-            book.close()
-    # openpyxl raises whatever its XML and zip layers raise on a damaged or hostile file
-    # (ParseError, KeyError, TypeError, defusedxml's EntitiesForbidden, …): all mean "unreadable"
-    except Exception as exc:
-        log.info("收件箱：工作簿无法读取（%s）", type(exc).__name__)
-        return None
-
-
-def read_xlsx(path: Path, data: bytes) -> ParsedFile:
-    """A workbook made by `duban workbook`: identity checked, then its two input sheets."""
-    parsed = ParsedFile(path, "xlsx")
-    sheets = _xlsx_rows(data)
-    if sheets is None:
-        parsed.problem(
-            None,
-            "",
-            "无法作为 Excel 工作簿打开（文件损坏或不是 .xlsx）；"
-            "请用 Excel/WPS 另存为 .xlsx 后重新报送",
-        )
-        return parsed
-    if META_SHEET not in sheets or PROGRESS_SHEET not in sheets:
-        parsed.problem(None, "", "不是督办系统生成的台账（缺少身份页）；请用发给本单位的台账填报")
-        return parsed
-    meta = [*(r[1] if len(r) > 1 else None for r in sheets[META_SHEET][:5]), *[None] * 5]
-    plan, unit, period, items, signature = (text_of(v) for v in meta[:5])
-    try:
-        parsed.period = a_date(period)
-        parsed.signed_items = {
-            whole_number(i, low=1, high=MAX_ID) for i in (items or "").split(",") if i
-        }
-    except ValueError:
-        parsed.problem(None, "", "台账的身份页已损坏；请用发给本单位的台账填报")
-        return parsed
-    if any(v is not None and storable(v) for v in (plan, unit, signature)):
-        parsed.problem(None, "", "台账的身份页已损坏；请用发给本单位的台账填报")
-        return parsed
-    parsed.plan, parsed.unit = plan, unit
-    text = signing.payload(plan or "", unit or "", parsed.period, parsed.signed_items)
-    if not signature or not signing.verify(text, signature):
-        parsed.problem(
-            None,
-            "",
-            "台账签名不符：表格被改动，或是为其他单位、其他报送期生成的；请用发给本单位的台账",
-        )
-        return parsed
-    parsed.signed = True
-    _xlsx_sheet(parsed, sheets[PROGRESS_SHEET], report_row, unit)
-    if MEASURE_SHEET in sheets:
-        parsed.sheet = MEASURE_SHEET
-        _xlsx_sheet(parsed, sheets[MEASURE_SHEET], measure_row, unit)
-        parsed.sheet = None
-    return parsed
-
-
-def _xlsx_sheet(
-    parsed: ParsedFile,
-    rows: Rows,
-    make: Callable[[ParsedFile, int, dict[str, Any], str | None], ReportRow | MeasureRow | None],
-    unit: str | None,
-) -> None:
-    if len(rows) > MAX_ROWS + 1:
-        parsed.problem(None, "", f"表格超过 {MAX_ROWS} 行；请只保留本单位的事项")
-        return
-    fields = map_headers(parsed, rows[0] if rows else (), 1)
-    for number, values in enumerate(rows[1:], start=2):
-        record = {f: v for f, v in zip(fields, values, strict=False) if f}
-        row = make(parsed, number, record, unit)
-        signed = parsed.signed_items
-        if isinstance(row, ReportRow) and signed is not None and row.item_id not in signed:
-            parsed.problem(number, "item", f"事项 {row.item_id} 不在本台账内（不能手工添加行）")
-            continue
-        parsed.add(row)
 
 
 # -- .csv ---------------------------------------------------------------------------------------
