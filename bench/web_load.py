@@ -141,6 +141,10 @@ def serve(url: str, home: Path, port: int, at: datetime) -> subprocess.Popen[byt
     sys.exit("the web server did not start within 60 s")
 
 
+class RequestFailedError(Exception):
+    """A request that got no answer at all (a reset connection, a timeout)."""
+
+
 class Timings:
     """Latencies and status codes by kind of request, shared by the owners' threads."""
 
@@ -154,7 +158,12 @@ class Timings:
     ) -> httpx.Response:
         """``client.request`` timed and counted under ``kind``."""
         started = time.perf_counter()
-        response = client.request(method, path, **kw)
+        try:
+            response = client.request(method, path, **kw)
+        except httpx.HTTPError as exc:  # counted as a failure, the other owners go on
+            with self.lock:
+                self.codes[599] += 1
+            raise RequestFailedError(f"{kind}: {exc!r}") from exc
         elapsed = time.perf_counter() - started
         with self.lock:
             self.seconds[kind].append(elapsed)
@@ -164,8 +173,15 @@ class Timings:
 
 def owner(base: str, token: str, delay: float, timings: Timings) -> tuple[list[int], int | None]:
     """One liaison: page, 签收 everything offered, one item's report. Returns (items signed,
-    item reported or None)."""
+    item reported or None); a request without an answer ends this owner's visit."""
     time.sleep(delay)
+    try:
+        return _visit(base, token, timings)
+    except RequestFailedError:
+        return [], None
+
+
+def _visit(base: str, token: str, timings: Timings) -> tuple[list[int], int | None]:
     with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as client:
         page = timings.request(client, "page", "GET", f"/l/{token}")
         ackable = ACKABLE.findall(page.text)
@@ -229,7 +245,10 @@ def main() -> None:
                 if timings.seconds[kind]:
                     print(summary(kind, timings.seconds[kind]))
             errors = sum(n for code, n in timings.codes.items() if code >= 500)
-            print(f"status codes: {dict(sorted(timings.codes.items()))}; 5xx: {errors}")
+            print(
+                f"status codes: {dict(sorted(timings.codes.items()))}; 5xx: {errors}"
+                " (599: no answer at all)"
+            )
             check_landed(url, results)
             largest_page(url, base, links, home, at, args.page_items)
         finally:
