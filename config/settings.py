@@ -66,6 +66,19 @@ def _checked_timezone(name: str) -> str:
     return name
 
 
+def _checked_auth(secret: SecretStr | None) -> SecretStr | None:
+    if secret is None:
+        return None
+    user, colon, password = secret.get_secret_value().partition(":")
+    if not (colon and user and len(password) >= 8):
+        raise ValueError("应写成 用户名:密码，密码至少 8 个字符")
+    if not secret.get_secret_value().isascii() or not secret.get_secret_value().isprintable():
+        raise ValueError("只能用英文字母、数字和英文符号（Prefect 不接受中文和空白字符）")
+    if " " in secret.get_secret_value():
+        raise ValueError("不能含空格")
+    return secret
+
+
 def _checked_cron(expression: str) -> str:
     fields = expression.split()
     if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,?-]+", f) for f in fields):
@@ -209,6 +222,17 @@ class Settings(BaseSettings):
         default=4 * 3600, ge=0, description="seconds to wait for approval before giving up"
     )
     prefect_port: Port = Field(default=4200, description="port of the local Prefect server")
+    prefect_host: str = Field(
+        default="127.0.0.1",
+        max_length=255,
+        description="address `duban server` listens on; beyond the loopback it needs "
+        "DUBAN_PREFECT_AUTH",
+    )
+    prefect_auth: Annotated[SecretStr | None, AfterValidator(_checked_auth)] = Field(
+        default=None,
+        description="user:password the Prefect server asks of its UI and every client "
+        "(PREFECT_SERVER_API_AUTH_STRING and PREFECT_API_AUTH_STRING)",
+    )
     prefect_api_url: str | None = Field(
         default=None,
         description="a Prefect server elsewhere (production); default: the local one "
@@ -340,7 +364,10 @@ class Settings(BaseSettings):
         return local if local.exists() else None
 
 
-_SECRET = ("workbook_secret", "smtp_password", "imap_password")
+_SECRET = frozenset(
+    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+)
+"""Settings whose value an error never shows: every SecretStr one."""
 
 
 def setting_problem(detail: ErrorDetails) -> str:

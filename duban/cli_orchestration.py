@@ -44,7 +44,7 @@ def _plan_id(plan: str | None) -> str:
 def server() -> None:
     """启动本机的 Prefect 服务（数据在 <DUBAN_HOME>/prefect/），并给出界面地址。"""
     from config.settings import get_settings
-    from duban.orchestration import LocalServer, prefect_home, running_local_server, ui_url
+    from duban.orchestration import local_server, loopback, running_local_server, ui_url
 
     settings = get_settings()
     if settings.prefect_api_url:
@@ -52,11 +52,18 @@ def server() -> None:
             f"DUBAN_PREFECT_API_URL 指向 {settings.prefect_api_url}：那个服务在别处启动",
             param_hint="DUBAN_PREFECT_API_URL",
         )
+    if not loopback(settings.prefect_host) and settings.prefect_auth is None:
+        raise BadOption(
+            f"DUBAN_PREFECT_HOST={settings.prefect_host} 让别的电脑也能打开 Prefect 界面，"
+            "并核验、退回、延期事项：请同时设置 DUBAN_PREFECT_AUTH=用户名:密码"
+            "（打开界面时输入），或去掉 DUBAN_PREFECT_HOST 只在本机使用",
+            param_hint="DUBAN_PREFECT_AUTH",
+        )
     url = settings.resolved_prefect_api_url
     if running_local_server(settings):
         out.print(f"这个数据目录的 Prefect 服务已在运行：{ui_url(url)}", markup=False)
         return
-    local = LocalServer(prefect_home(settings), settings.prefect_port)
+    local = local_server(settings, public=True)
     out.print(f"正在启动 Prefect 服务（数据和日志在 {local.home}）……", markup=False)
     local.start()
     out.print(f"Prefect 界面：[bold]{ui_url(local.api_url)}[/]（按 Ctrl-C 停止）")

@@ -3,11 +3,14 @@
 duban never uses Prefect's temporary in-process server (slow to start, lock tracebacks on
 SQLite, no scheduler). Flows report to ``DUBAN_PREFECT_API_URL`` (production: a Prefect server
 on PostgreSQL) or to the local server ``duban server`` starts: ``prefect server start`` with its
-SQLite database and logs in ``<DUBAN_HOME>/prefect/``, on 127.0.0.1 only, analytics off.
+SQLite database and logs in ``<DUBAN_HOME>/prefect/``, analytics off, on 127.0.0.1 unless
+``DUBAN_PREFECT_HOST`` says otherwise, which needs ``DUBAN_PREFECT_AUTH`` (the UI and every
+client then authenticate: whoever reaches the server could verify, return or extend items).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -58,7 +61,38 @@ def client_environment(settings: Settings) -> dict[str, str]:
         **CLIENT_ENV,
         "PREFECT_API_URL": settings.resolved_prefect_api_url,
         "PREFECT_HOME": str(prefect_home(settings)),
+        **_auth("PREFECT_API_AUTH_STRING", settings),
     }
+
+
+def _auth(variable: str, settings: Settings) -> dict[str, str]:
+    """``{variable: the auth string}`` when DUBAN_PREFECT_AUTH is set, else nothing."""
+    auth = settings.prefect_auth
+    return {variable: auth.get_secret_value()} if auth is not None else {}
+
+
+def loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip()).is_loopback
+    except ValueError:
+        return False
+
+
+def local_server(
+    settings: Settings, port: int | None = None, *, public: bool = False
+) -> LocalServer:
+    """This data directory's server on ``port`` (default DUBAN_PREFECT_PORT), asking for
+    DUBAN_PREFECT_AUTH when set; on DUBAN_PREFECT_HOST when ``public`` (`duban server`), else
+    on the loopback."""
+    return LocalServer(
+        prefect_home(settings),
+        settings.prefect_port if port is None else port,
+        host=settings.prefect_host if public else "127.0.0.1",
+        auth=settings.prefect_auth.get_secret_value() if settings.prefect_auth else None,
+    )
 
 
 @contextmanager
@@ -69,6 +103,7 @@ def prefect_client(settings: Settings, *, heartbeat: bool = False) -> Iterator[s
     so only long-running processes (`duban serve`, `duban scheduler`) keep them.
     """
     from prefect.settings import (  # noqa: PLC0415 - Prefect reads its settings when imported
+        PREFECT_API_AUTH_STRING,
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_HOME,
@@ -82,6 +117,8 @@ def prefect_client(settings: Settings, *, heartbeat: bool = False) -> Iterator[s
         PREFECT_API_URL: env["PREFECT_API_URL"],
         PREFECT_HOME: env["PREFECT_HOME"],
     }
+    if "PREFECT_API_AUTH_STRING" in env:
+        updates[PREFECT_API_AUTH_STRING] = env["PREFECT_API_AUTH_STRING"]
     if not heartbeat:
         updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
     try:
@@ -109,6 +146,8 @@ class LocalServer:
 
     home: Path
     port: int
+    host: str = "127.0.0.1"
+    auth: str | None = field(default=None, repr=False)
     process: subprocess.Popen[bytes] | None = None
     log: Path = field(init=False)
 
@@ -125,9 +164,14 @@ class LocalServer:
             **SERVER_TUNING,
             **CLIENT_ENV,
             "PREFECT_HOME": str(self.home),
-            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_SERVER_API_HOST": self.host,
             "PREFECT_SERVER_API_PORT": str(self.port),
             "PREFECT_API_URL": self.api_url,
+            **(
+                {"PREFECT_SERVER_API_AUTH_STRING": self.auth, "PREFECT_API_AUTH_STRING": self.auth}
+                if self.auth
+                else {}
+            ),
         }
 
     @property
@@ -245,7 +289,7 @@ def prefect_server(settings: Settings) -> Iterator[str]:
     if running_local_server(settings):
         yield url
         return
-    server = LocalServer(prefect_home(settings), settings.prefect_port)
+    server = local_server(settings)
     server.start()
     try:
         yield server.api_url
