@@ -180,14 +180,14 @@ def _print_daily(
         sample = max(messages, key=lambda m: len(m.body))
         console.print(f"   最长的一份，发给 {sample.recipient} — {sample.subject}：", markup=False)
         for line in sample.body.splitlines()[:14]:
-            console.print(f"   │ {line}", markup=False)
+            console.print(f"   │ {line}", markup=False, soft_wrap=True)
         console.print("   │ ……", markup=False)
     liaisons = (m for m in messages if m.recipient.endswith("/liaison") and m.attachments)
     liaison = next(liaisons, None)
     if liaison is not None:
         console.print(f"   发给联络员的：{liaison.recipient} — {liaison.subject}", markup=False)
         for line in liaison.body.splitlines():
-            console.print(f"   │ {line}", markup=False)
+            console.print(f"   │ {line}", markup=False, soft_wrap=True)
         for path in liaison.attachments or []:
             console.print(f"   │ 附件：{path}", markup=False)
 
