@@ -39,13 +39,7 @@ from domain.queries.outbox import delivered, digests_today
 from domain.queries.plans import plan_of
 from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
-from domain.services.digest import (
-    Digest,
-    attachments_folder,
-    digest_template,
-    ladder_rungs,
-    links_from_settings,
-)
+from domain.services.digest import Digest
 from domain.services.messages import LEASE
 from models import clock
 from models.db import session_scope
@@ -215,19 +209,7 @@ def prepare(
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
     sent_today = digests_today(session, plan, today)
-    digest = Digest(
-        session,
-        plan,
-        units,
-        by_id,
-        digest_template(),
-        now,
-        today,
-        token,
-        ladder_rungs(),
-        links=links_from_settings(),
-        files=attachments_folder() if attach else None,
-    )
+    digest = Digest.for_run(session, plan, units, now, token, attach=attach)
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -381,20 +363,7 @@ def _resend_notice(
         plan = plan_of(session, notice.plan_id)
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
         by_id = {u.id: u for u in units.values()}
-        now = clock.now()
-        digest = Digest(
-            session,
-            plan,
-            units,
-            by_id,
-            digest_template(),
-            now,
-            clock.local_date(now, plan.timezone),
-            token,
-            ladder_rungs(),
-            links=links_from_settings(),
-            files=attachments_folder(),
-        )
+        digest = Digest.for_run(session, plan, units, clock.now(), token)
         notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
         ids = []
         for role in notice.roles:

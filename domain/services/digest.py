@@ -87,6 +87,33 @@ class Digest:
     deadline: date | None = None
     coordinator: str = ""
 
+    @classmethod
+    def for_run(
+        cls,
+        session: Session,
+        plan: Plan,
+        units: dict[str, Unit],
+        now: datetime,
+        token: str,
+        *,
+        attach: bool = True,
+    ) -> Digest:
+        """A delivery run's digests, under the settings and ladder in force (attachments
+        written unless ``attach`` is false)."""
+        return cls(
+            session,
+            plan,
+            units,
+            {u.id: u for u in units.values()},
+            digest_template(),
+            now,
+            clock.local_date(now, plan.timezone),
+            token,
+            ladder_rungs(),
+            links=links_from_settings(),
+            files=attachments_folder() if attach else None,
+        )
+
     def __post_init__(self) -> None:
         if self.deadline is None:
             self.deadline = reporting_deadline(self.session, self.plan, self.today)
