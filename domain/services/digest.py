@@ -137,7 +137,10 @@ class Digest:
         attachments: list[Path] = []
         if own and who == "liaison" and folder is not None:
             made = write_workbook(self.session, self.plan, unit, self.today, folder)
-            attachments.append(made.path)
+            named = made.path.with_name(
+                fit_name(f"进展填报表-{unit.name}-{self.today.isoformat()}.xlsx")
+            )
+            attachments.append(made.path.replace(named))
         detail = own and who not in OVERSEERS
         mixed = bool(own and others)
         own_summary = summarize(own) if own and not detail else None
