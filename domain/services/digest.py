@@ -28,7 +28,7 @@ from domain.adapters.jinja import environment
 from domain.adapters.signing import workbook_secret
 from domain.queries.digest import digest_items, reporting_deadline
 from domain.queries.owner_links import coordinator_of, issue_link
-from domain.rules.digest import DETAIL_LIMIT, TASK_LIMIT, TOP_LIMIT, grouped, summarize
+from domain.rules.digest import DETAIL_LIMIT, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, write_message
 from domain.services.workbooks import write_workbook
@@ -36,6 +36,9 @@ from models import clock
 from models.orm import Contact, Notice, NoticeDelivery, Plan, Unit
 
 OVERSEERS = frozenset({"head"})
+MIXED_DETAIL, MIXED_TASKS, MIXED_TOP = 3, 3, 4
+"""A digest with the unit's own items and other units' (the coordinator's liaison): own items
+listed, key tasks counted and groups shown in the summary."""
 """Roles whose digest about their own unit is a summary rather than a list."""
 
 
@@ -144,8 +147,9 @@ class Digest:
         detail = own and who not in OVERSEERS
         mixed = bool(own and others)
         own_summary = summarize(own) if own and not detail else None
+        # both the unit's own list and everyone's summary: each gets a part of the 40 lines
         summary = (
-            summarize(others, top=TOP_LIMIT // 2 if mixed else TOP_LIMIT, tasks=TASK_LIMIT // 2)
+            summarize(others, top=MIXED_TOP, tasks=MIXED_TASKS)
             if mixed
             else summarize(others)
             if others
@@ -160,7 +164,7 @@ class Digest:
             full_list = full.name
         link, until = self._link(unit, contact) if own else (None, "")
         lines = grouped(own) if detail else []
-        limit = DETAIL_LIMIT // 2 if mixed else DETAIL_LIMIT
+        limit = MIXED_DETAIL if mixed else DETAIL_LIMIT
         body = self.template.render(
             recipient_name=unit.name,
             role_label=CONTACT_ROLES.get(who, ""),

@@ -106,7 +106,7 @@ def county_catalog(c: dict[str, Any], townships: int = TOWNSHIPS) -> None:
     units[1]["contacts"][0]["phone"] = "0875-1234567"  # mzj, the coordinating unit
     c["units"] = units
     c["plan"]["declared_village_units"] = townships * VILLAGES_EACH
-    fan = ["villages", "villages", "villages", "townships", "townships", "zzb"]
+    fan = ["villages", "villages", "villages", "townships", "townships", "zzb", "mzj"]
     c["tasks"] = [
         {
             "number": n,
@@ -114,13 +114,14 @@ def county_catalog(c: dict[str, Any], townships: int = TOWNSHIPS) -> None:
             "lead": "mzj",
             "milestones": [
                 {
-                    "id": f"M{n}",
-                    "title": f"第{n}项工作",
+                    "id": f"M{n}{k}",
+                    "title": f"第{n}项工作{'之' + str(k) if k else ''}",
                     "due": DUE,
                     "start": date(2021, 3, 1),
                     "evidence": ["会议纪要"],
-                    **({"fan_out": f} if f != "zzb" else {"owner": "zzb"}),
+                    **({"owner": f} if f in {"zzb", "mzj"} else {"fan_out": f}),
                 }
+                for k in range(8 if f == "mzj" else 1)  # the coordinator's own: eight
             ],
         }
         for n, f in enumerate(fan, start=1)
@@ -163,7 +164,8 @@ def test_every_digest_on_a_county_sized_plan_is_short_and_actionable(
     assert len(messages) > villages  # each village's head, the townships, mzj, xzf, zzb
     for m in messages:
         assert len(m.body.splitlines()) <= 40, (m.recipient, m.body)
-        assert "duban " not in m.body and not re.search(r"\bM\d\b|事项编号", m.body), m.body
+        words = re.sub(r"https://\S+", "", m.body)  # a link's token is random letters
+        assert "duban " not in words and not re.search(r"(?<![A-Za-z])[MT]\d+|事项编号", words)
         assert "本期报送截止：2021年7月16日" in m.body  # Friday of the week
         assert "联系：示例县民政局（督办协调单位，电话 0875-1234567）" in m.body
     by = {m.recipient: m for m in messages}
@@ -175,13 +177,16 @@ def test_every_digest_on_a_county_sized_plan_is_short_and_actionable(
     (full,) = [Path(a) for a in lead.attachments or []]
     with full.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert len(rows) - 1 == 3 * villages + 2 * TOWNSHIPS + 1
+    assert len(rows) - 1 == 3 * villages + 2 * TOWNSHIPS + 1 + 8
     assert rows[0][0] == "责任单位" and {r[1] for r in rows[1:]} >= {"第1镇", "县直部门"}
     # a village head reads its own item without its own name repeated
     head = by["v3-4/head"].body
     assert "第1项工作，2021年6月30日到期，已逾期10个工作日" in head
-    # the coordinator (mzj's liaison): the summary, and mzj's own items are none here
-    assert "请督促各责任单位按时反馈" in by["mzj/liaison"].body
+    # the coordinator (mzj's liaison): three of its own eight items, then everyone's summary
+    coordinator = by["mzj/liaison"].body
+    assert "3. 【逾期通报】第7项工作之" in coordinator
+    assert "另有5项，见下面的填报链接" in coordinator
+    assert "各责任单位事项（共" in coordinator and "请督促各责任单位按时反馈" in coordinator
 
 
 def test_a_liaison_gets_a_personal_link_that_opens_and_the_units_workbook(
