@@ -33,6 +33,8 @@ def digest_items(
     session: Session, notices: list[Notice], units: dict[int, Unit], today: date
 ) -> list[DigestItem]:
     """The digest's lines, with working days counted on the day it is sent."""
+    if not notices:
+        return []
     ids = [n.item_id for n in notices if n.item_id is not None]
     rows = {
         r.id: r

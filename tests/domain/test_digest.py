@@ -17,6 +17,7 @@ from config.ladder import load_ladder
 from config.settings import Settings, temporary_settings
 from domain.adapters.channels import FileChannel
 from domain.adapters.signing import workbook_secret
+from domain.queries.digest import reporting_deadline
 from domain.queries.escalation import due_notices
 from domain.queries.outbox import write_outbox
 from domain.queries.owner_links import open_link
@@ -25,7 +26,7 @@ from domain.rules.digest import DigestItem, grouped, summarize
 from domain.services.delivery import deliver
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message
+from models.orm import Message, Plan
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.context import context_of
@@ -224,3 +225,22 @@ def test_without_a_web_address_a_digest_has_no_link_and_says_whom_to_ask(
     assert "填报链接暂未开通：请填写附件中的填报表交回，或与示例县民政局联系报送进展。" in (
         liaison.body
     )
+
+
+DEADLINES = {
+    date(2021, 6, 21): date(2021, 6, 25),  # Monday: Friday of the week
+    date(2021, 6, 25): date(2021, 6, 25),  # the due day itself
+    date(2021, 6, 26): date(2021, 7, 2),  # Saturday: next week's
+    date(2025, 1, 27): date(2025, 2, 5),  # Jan 28 – Feb 4 off
+    date(2025, 2, 5): date(2025, 2, 5),  # the moved day itself
+}
+
+
+def test_the_reporting_deadline_is_the_cycles_due_day_moved_off_rest_days(synced: Engine) -> None:
+    """本期报送截止: this week's Friday; after it, next week's; a Friday in the Spring Festival
+    holiday (2025-01-31) moves to the next working day, Wednesday 2025-02-05."""
+    with session_scope(synced) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        deadline = {day: reporting_deadline(session, plan, day) for day in DEADLINES}
+    assert deadline == DEADLINES
