@@ -5,8 +5,12 @@ in every message, at most 40 lines on a county-sized plan."""
 from __future__ import annotations
 
 import csv
+import email
+import io
 import re
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +140,11 @@ def a_day_of_reminders(
     write_catalog: CatalogWriter,
     day: date,
     townships: int = TOWNSHIPS,
+    *,
+    by_mail: bool = False,
 ) -> list[Message]:
-    """The county plan synced, the ladder's notices of ``day`` planned and delivered to files."""
+    """The county plan synced, the ladder's notices of ``day`` planned and delivered to files
+    (or by the channel the settings name)."""
     county = write_catalog(edit=lambda c: county_catalog(c, townships))
     with frozen_time(datetime(2021, 3, 1, 2, tzinfo=UTC)), session_scope(engine) as session:
         sync_catalog(session, load_catalog(county)[0])
@@ -145,7 +152,8 @@ def a_day_of_reminders(
         with session_scope(engine) as session:
             ctx = context_of(session, day, plan="demo-plan")
             write_outbox(session, ctx, due_notices(session, ctx, load_ladder()))
-        deliver(engine, "demo-plan", cap=1, channel=FileChannel(settings.home / "outbox"))
+        files = None if by_mail else FileChannel(settings.home / "outbox")
+        deliver(engine, "demo-plan", cap=1, channel=files)
     with session_scope(engine) as session:
         messages = list(session.scalars(select(Message).order_by(Message.id)))
         session.expunge_all()
@@ -212,6 +220,43 @@ def test_a_liaison_gets_a_personal_link_that_opens_and_the_units_workbook(
     assert [r[3] for r in sheet.iter_rows(min_row=2, values_only=True)][:1] == ["第1项工作"]
     copied = list((settings.home / "outbox").glob(f"*-v2-5-liaison-{workbook.name}"))
     assert copied  # the file channel keeps the attachment beside the text
+
+
+def test_a_liaisons_mail_carries_the_workbook_through_a_real_smtp_server(
+    settings: Settings, engine: Engine, write_catalog: CatalogWriter, unused_tcp_port: int
+) -> None:
+    """By mail (aiosmtpd): the text with the link, and the workbook as an .xlsx attachment that
+    opens."""
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+    from aiosmtpd.handlers import Message as Collect  # noqa: PLC0415
+
+    received: list[email.message.EmailMessage] = []
+
+    class Handler(Collect):
+        def handle_message(self, message: Any) -> None:
+            raw = message.as_bytes()
+            received.append(email.message_from_bytes(raw, _class=EmailMessage, policy=default))
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=unused_tcp_port)
+    controller.start()
+    try:
+        with temporary_settings(
+            channel="smtp",
+            smtp_host="127.0.0.1",
+            smtp_port=unused_tcp_port,
+            smtp_security="none",
+            web_base_url=BASE_URL,
+        ):
+            a_day_of_reminders(settings, engine, write_catalog, DUE, townships=1, by_mail=True)
+    finally:
+        controller.stop()
+    mail = next(m for m in received if m["To"] == "v1-3-l@example.cn")
+    text = mail.get_body(("plain",))
+    assert text is not None and f"点击填报：{BASE_URL}/l/" in text.get_content()
+    (part,) = mail.iter_attachments()
+    assert part.get_filename() == "进展填报表-第1镇3村-2021-06-30.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+    assert "进展填报" in book.sheetnames
 
 
 def test_without_a_web_address_a_digest_has_no_link_and_says_whom_to_ask(
