@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
+from domain.adapters.leases import wall_now
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.indicators import indicator_values
@@ -190,6 +191,14 @@ def _print_daily(
             console.print(f"   │ {line}", markup=False, soft_wrap=True)
         for path in liaison.attachments or []:
             console.print(f"   │ 附件：{path}", markup=False)
+        if as_of + timedelta(days=get_settings().link_days) < wall_now().date():
+            console.print(
+                f"   （链接按重放的{zh_date(as_of)}计算有效期，今天打开会显示已过期；要在浏览器中"
+                f"试，请运行 `duban link --unit {liaison.recipient.split('/')[0]}` 取得新链接，"
+                "再运行 `duban web`）",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 def _print_weekly(console: Console, engine: Engine, weekly: dict[str, object]) -> None:
