@@ -120,7 +120,8 @@ def timing(kind: str, overdue: int, percent: int, due_zh: str = "") -> str:
 
 
 def grouped(items: list[DigestItem]) -> list[DigestLine]:
-    """Identical rows as one line each, most overdue first, in the order units first appear."""
+    """Identical rows as one line each, most overdue first (of equal days, the larger group),
+    units in the order they first appear."""
     groups: dict[tuple[str, str, str, str], list[DigestItem]] = defaultdict(list)
     for item in items:
         groups[(item.level_name, item.title, item.due_zh, item.timing)].append(item)
@@ -138,7 +139,7 @@ def grouped(items: list[DigestItem]) -> list[DigestLine]:
         )
         for (level, title, due, when), members in groups.items()
     ]
-    return sorted(lines, key=lambda line: -line.overdue)
+    return sorted(lines, key=lambda line: (-line.overdue, -len(line.units)))
 
 
 def _counts(items: list[DigestItem], key: str) -> list[Count]:
@@ -154,6 +155,7 @@ def _counts(items: list[DigestItem], key: str) -> list[Count]:
 def summarize(items: list[DigestItem], *, top: int = TOP_LIMIT, tasks: int = TASK_LIMIT) -> Summary:
     """The summary of a digest for someone overseeing many items (see the module docstring)."""
     by_task = _counts(items, "task")
+    tasks = tasks + 1 if len(by_task) == tasks + 1 else tasks  # no "其余1项任务"
     rest = by_task[tasks:]
     other = (
         Count(f"其余{len(rest)}项任务", sum(c.items for c in rest), sum(c.overdue for c in rest))
