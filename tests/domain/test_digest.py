@@ -59,14 +59,15 @@ def item(unit: str, place: str, title: str = "设施摸底", overdue: int = 5, t
 
 
 def test_identical_rows_are_one_line_naming_the_first_unit_and_the_count() -> None:
-    """128 villages late on the same milestone and day read as one line, most overdue first."""
-    items = [item(f"村{i}", "甲镇") for i in range(128)] + [
-        item("县委组织部", "县直部门", "联审", 9)
-    ]
-    lines = grouped(items)
+    """128 villages late on the same milestone and day read as one line; most overdue first,
+    and of equal days the larger group first."""
+    items = [item(f"村{i}", "甲镇") for i in range(128)]
+    alone = [item("县委组织部", "县直部门", "联审", 9), item("民宗局", "县直部门", "宣传月", 5)]
+    lines = grouped([alone[1], *items, alone[0]])
     assert [(line.title, line.who) for line in lines] == [
         ("联审", "县委组织部"),
         ("设施摸底", "村0等128个单位"),
+        ("宣传月", "民宗局"),
     ]
 
 
