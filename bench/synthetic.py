@@ -95,10 +95,15 @@ def write_catalogue(out: Path, counties: int, seed: int) -> Path:
     (out / "plan.yaml").write_text(
         yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    units = [u for c in range(1, counties + 1) for u in county_units(c, rng)]
-    (out / "units_counties.yaml").write_text(
-        yaml.safe_dump({"units": units}, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+    # ten counties a file: a catalogue file may hold at most 1 MB (config/yaml_lines.py)
+    for first in range(1, counties + 1, 10):
+        units = [
+            u for c in range(first, min(first + 10, counties + 1)) for u in county_units(c, rng)
+        ]
+        (out / f"units_counties_{first:04d}.yaml").write_text(
+            yaml.safe_dump({"units": units}, allow_unicode=True, sort_keys=False),
+            encoding="utf-8",
+        )
     return out
 
 

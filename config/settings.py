@@ -150,6 +150,27 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_sender: str = "duban@localhost"
     smtp_sender_name: str = "督办系统"
+    imap_host: str | None = Field(
+        default=None,
+        description="mailbox that units mail their filled workbooks to; set: `duban mail-intake` "
+        "and the daily cycle read it (IMAP)",
+    )
+    imap_port: Port = Field(default=993, description="IMAP port (993 with ssl, 143 otherwise)")
+    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = Field(default="INBOX", description="the folder read for report mails")
+    imap_done_folder: str = Field(
+        default="督办已处理", description="where a handled mail is moved (created when missing)"
+    )
+    imap_kept_folder: str = Field(
+        default="督办未处理",
+        description="where a mail that could not be read is moved, flagged, with its reason "
+        "kept in <home>/mail/kept/",
+    )
+    mail_max_mb: int = Field(
+        default=25, ge=1, le=200, description="a larger mail is kept unread, with the reason"
+    )
     briefings: Path | None = Field(default=None, description="default <home>/briefings")
     briefing_fonts: Literal["official", "free"] = Field(
         default="official",
@@ -219,9 +240,22 @@ class Settings(BaseSettings):
     link_days: int = Field(
         default=30, ge=1, le=366, description="days a personal link (点击填报) stays valid"
     )
+    evidence: Path | None = Field(
+        default=None,
+        description="where evidence files (佐证材料) are kept; default <home>/evidence",
+    )
+    web_upload_mb: int = Field(
+        default=20, ge=1, le=200, description="largest evidence file the owner's page accepts (MB)"
+    )
+    web_upload_files: int = Field(
+        default=20, ge=1, le=500, description="evidence files one item may hold"
+    )
+    web_posts_per_minute: int = Field(
+        default=30, ge=1, description="forms one personal link may send per minute"
+    )
     sql_echo: bool = False
 
-    @field_validator("home", "inbox", "briefings", "backups")
+    @field_validator("home", "inbox", "briefings", "backups", "evidence")
     @classmethod
     def _folder_not_a_file(cls, path: Path | None) -> Path | None:
         if path is not None and path.exists() and not path.is_dir():
@@ -278,6 +312,11 @@ class Settings(BaseSettings):
         return self.inbox or self.home / "inbox"
 
     @property
+    def resolved_evidence(self) -> Path:
+        """Where evidence files are kept, by checksum."""
+        return self.evidence or self.home / "evidence"
+
+    @property
     def resolved_briefings(self) -> Path:
         """Where briefings are written."""
         return self.briefings or self.home / "briefings"
@@ -301,7 +340,7 @@ class Settings(BaseSettings):
         return local if local.exists() else None
 
 
-_SECRET = ("workbook_secret", "smtp_password")
+_SECRET = ("workbook_secret", "smtp_password", "imap_password")
 
 
 def setting_problem(detail: ErrorDetails) -> str:

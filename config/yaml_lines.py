@@ -156,9 +156,11 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} 不是有效的日期（{exc}）", node.start_mark
-            ) from exc
+            reason = (
+                f"{node.value!r} 不是日历上有的日期：请写成 年-月-日（如 2021-12-31），"
+                "月份 1–12，日子不超过该月天数"
+            )
+            raise yaml.constructor.ConstructorError(None, None, reason, node.start_mark) from exc
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)

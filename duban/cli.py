@@ -14,12 +14,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-import duban.cli_backup  # noqa: F401 - registers `backup` and `restore` on `app`
+import duban.cli_backup  # registers `backup` and `restore` on `app`
+import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
-from duban import cli_briefing, cli_escalation, cli_orchestration, cli_reporting, cli_web
+from duban import cli_briefing, cli_escalation, cli_orchestration, cli_owner, cli_reporting, cli_web
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
 from models.enums import ItemState
@@ -260,6 +261,7 @@ def demo(
 
 # imported for their commands (they register on `app`)
 assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration and cli_web
+assert cli_owner
 
 
 def _error(text: str, *, soft_wrap: bool = True) -> None:

@@ -255,9 +255,12 @@ def _partition_codes(plan_id: str, text: str) -> list[str]:
 
 
 def _start(name: str, params: dict[str, Any], url: str) -> Any:
-    """Run the flow in this process, recorded in Prefect; a failed run is one error line and
-    exit status 1 (its state and log are in the Prefect UI)."""
+    """Run the flow in this process, recorded in Prefect; a refused run (未执行) is its reason
+    and exit status 2, a failed run one error line and exit status 1 (its state and log are in
+    the Prefect UI)."""
     from prefect import tags
+    from prefect.exceptions import CancelledRun
+    from prefect.logging.handlers import APILogWorker
 
     from duban.orchestration import ui_url
     from flows.deployments import load_flow
@@ -271,7 +274,13 @@ def _start(name: str, params: dict[str, Any], url: str) -> Any:
     with tags(*([params["plan_id"]] if "plan_id" in params else [])):
         try:
             return load_flow(FLOWS[name])(**params)
+        except CancelledRun as refusal:  # a refusal (flows.refusals): the person's input
+            APILogWorker.drain_all(timeout=5)  # the run's log reaches the server first
+            err.print(f"[red]错误：[/]{escape(str(refusal))}")
+            err.print(f"运行记录见 {ui_url(url)}", markup=False)
+            raise typer.Exit(2) from None
         except Exception as exc:  # any failure: the run's state in Prefect says which
+            APILogWorker.drain_all(timeout=5)
             err.print(f"[red]错误：[/]{name} 运行失败：{escape(str(exc))}")
             err.print(f"运行日志和状态见 {ui_url(url)}", markup=False)
             raise typer.Exit(1) from None

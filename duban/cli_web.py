@@ -58,7 +58,7 @@ def link(
         return
     if unit is None:
         raise typer.BadParameter(
-            "give --unit ID (and --contact N for someone else than the liaison)",
+            "请用 --unit 指定单位编号（给联络员以外的人发链接时再加 --contact 序号）",
             param_hint="--unit",
         )
     from config.settings import get_settings

@@ -9,8 +9,13 @@ Our own usage errors are :class:`BadOption`, which words its message in Chinese.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import re
+import sys
 from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 import typer
@@ -166,7 +171,45 @@ def install() -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
-    rich_utils = importlib.import_module("typer.rich_utils")
+    if _RICH_UTILS in sys.modules:
+        _word_rich_utils(sys.modules[_RICH_UTILS])
+    elif not any(isinstance(finder, _WordRichUtils) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _WordRichUtils())
+
+
+_RICH_UTILS = "typer.rich_utils"
+
+
+def _word_rich_utils(rich_utils: ModuleType) -> None:
+    """Chinese for the panel titles and hints Typer's help formatter keeps as constants."""
     for constant, english in _TYPER_CONSTANTS.items():
         if hasattr(rich_utils, constant):
             setattr(rich_utils, constant, gettext(english))
+
+
+class _WordRichUtils(importlib.abc.MetaPathFinder):
+    """Words Typer's help formatter as soon as it is imported: it loads rich's markdown and
+    pygments (60 ms), which only help pages and errors need, so it is not imported up front."""
+
+    def find_spec(self, fullname: str, *_: Any) -> ModuleSpec | None:
+        if fullname != _RICH_UTILS:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenWord(spec.loader)
+        return spec
+
+
+class _ThenWord(importlib.abc.Loader):
+    """A loader that runs the real one, then :func:`_word_rich_utils` on the module."""
+
+    def __init__(self, inner: importlib.abc.Loader) -> None:
+        self.inner = inner
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.inner.exec_module(module)
+        _word_rich_utils(module)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from models.migrate import display_url, ready_engine
+from models.schema_version import display_url, ready_engine
 
 __all__ = ["display_url", "ready_engine"]

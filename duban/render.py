@@ -461,6 +461,17 @@ def notices(
             console.print(f"    最近一次错误：{n['error']}", markup=False)
 
 
+def _mail_result(mail: dict[str, int]) -> str:
+    if "unreachable" in mail:
+        return "收信：邮箱无法读取，邮件留待下次"
+    if "busy" in mail:
+        return "收信：另一个收信任务正在运行，本次跳过"
+    return (
+        f"收信：处理 {mail['answered']} 封，未能处理 {mail['kept']} 封，"
+        f"此前已处理 {mail['repeated']} 封，回复 {mail['replies_sent']} 封"
+    )
+
+
 def flow_result(result: Any) -> str:
     """A flow run's result (the dict of counts its run returns) as one Chinese line; other
     results (a string, say) as they are."""
@@ -471,6 +482,8 @@ def flow_result(result: Any) -> str:
         parts.append(f"{zh_date(date.fromisoformat(str(result['as_of'])))}")
     if "skipped" in result:
         parts.append(f"未运行：{result['skipped']}")
+    if mail := result.get("mail"):
+        parts.append(_mail_result(mail))
     if collected := result.get("collected"):
         parts.append(
             f"收集报送：入库 {collected['landed']} 个文件，退回 {collected['rejected']} 个，"
@@ -496,7 +509,8 @@ def flow_result(result: Any) -> str:
             f"目录同步 {result['plan']}："
             + ("无变化" if result["unchanged"] else f"{result['changes']} 处变化")
         )
-    known = {"as_of", "skipped", "collected", "lights", "notices", "delivery", "week", "number"}
+    known = {"as_of", "skipped", "mail", "collected", "lights", "notices", "delivery", "week"}
+    known.add("number")
     known |= {"sent", "approval", "plan", "unchanged", "changes"}
     parts += [f"{key}={value}" for key, value in result.items() if key not in known]
     return "；".join(parts)

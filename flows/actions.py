@@ -1,6 +1,7 @@
 """The coordinator's actions as flows with typed parameters: the Prefect UI's run form is the
 control panel (approve an extension, verify or return an item, re-send a notice). Each is one
-transaction through the same library calls as the command line, recorded with its actor."""
+transaction through the same library calls as the command line, recorded with its actor; what
+the lifecycle refuses ends the run as 未执行 (:mod:`flows.refusals`), not as a failure."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from prefect import flow
 from domain.queries.items import extend_item, move_item, verify_item
 from domain.services.delivery import resend_notice as resend
 from flows.common import alert_on_failure, engine, logger
+from flows.refusals import refusing
 from models.db import session_scope
 from models.enums import ItemState
 
@@ -22,6 +24,7 @@ from models.enums import ItemState
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def approve_extension(
     item_id: int, new_due: date, reason: str, actor: str = "coordinator (Prefect UI)"
 ) -> dict[str, Any]:
@@ -37,6 +40,7 @@ def approve_extension(
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)") -> str:
     with session_scope(engine()) as session:
         move = verify_item(session, item_id, actor=actor, note=note or None)
@@ -50,6 +54,7 @@ def verify(item_id: int, note: str = "", actor: str = "coordinator (Prefect UI)"
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI)") -> str:
     with session_scope(engine()) as session:
         move = move_item(session, item_id, ItemState.RETURNED, actor=actor, reason=reason)
@@ -63,6 +68,7 @@ def return_item(item_id: int, reason: str, actor: str = "coordinator (Prefect UI
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def resend_notice(notice_id: int) -> list[str]:
     report = resend(engine(), notice_id)
     for m in report.sent:

@@ -28,8 +28,8 @@ from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
-from models.migrate import ready_engine
 from models.orm import CalendarDay
+from models.schema_version import ready_engine
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -68,7 +68,7 @@ def stage(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
 
 class RunFormError(ValueError):
     """A parameter typed in a run form cannot be used (a week that is not one, a date outside
-    the plan): the run fails saying so, without alerting the coordinator who typed it."""
+    the plan): the run is refused saying so (:mod:`flows.refusals`), no alert."""
 
 
 def engine() -> Engine:
@@ -108,8 +108,8 @@ def outside_plan(plan_id: str, day: date) -> str | None:
 def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
     log = logging.getLogger("duban.flows")
-    if state.message and ("never resumed" in state.message or "RunFormError" in state.message):
-        return  # an unanswered approval (the flow told the coordinator), or a typo in a run form
+    if state.message and "never resumed" in state.message:
+        return  # an unanswered approval: the flow told the coordinator
     try:
         plan_id = flow_run.parameters.get("plan_id")
         with session_scope(engine()) as session:

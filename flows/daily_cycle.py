@@ -1,6 +1,7 @@
-"""The daily cycle: collect reports → light every item → plan the ladder's notices (in one
-process, or per partition on a work pool's workers) → deliver them → publish the coordinator's
-view, then one subflow per key task with its own page.
+"""The daily cycle: read report mail (when ``DUBAN_IMAP_HOST`` is set) → collect reports →
+light every item → plan the ladder's notices (in one process, or per partition on a work pool's
+workers) → deliver them → publish the coordinator's view, then one subflow per key task with
+its own page.
 
 Cron cannot know Chinese make-up working days, so the flow asks the working-day calendar
 first and finishes early on a rest day, saying why.
@@ -13,6 +14,7 @@ from typing import Any
 
 from prefect import flow, tags
 
+from config.settings import get_settings
 from flows.common import (
     alert_on_failure,
     logger,
@@ -29,6 +31,7 @@ from flows.stages import (
     plan_notices,
     publish_plan_view,
     publish_task_page,
+    read_report_mail,
 )
 
 
@@ -73,6 +76,7 @@ def daily_cycle(
                 note or "休息日",
             )
             return {"as_of": day.isoformat(), "skipped": note or "休息日"}
+        mailed = read_report_mail(pid) if get_settings().imap_host else None
         collected = collect_reports(pid)
         lights = evaluate_lights(pid, day)
         planned = fan_out_notices(pid, day, partitions) if partitions else plan_notices(pid, day)
@@ -82,6 +86,7 @@ def daily_cycle(
             key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day)
         return {
             "as_of": day.isoformat(),
+            **({"mail": mailed} if mailed is not None else {}),
             "collected": collected,
             "lights": {k.value: v for k, v in lights.status.summary.items()},
             "notices": planned,

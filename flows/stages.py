@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
+from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
@@ -50,6 +51,7 @@ from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.delivery import deliver
 from domain.services.intake.inbox import collect
+from domain.services.mail_intake import mail_intake
 from flows.common import engine, logger, stage
 from models.db import session_scope
 from models.enums import Light, Status
@@ -80,6 +82,40 @@ def collect_reports(plan_id: str) -> dict[str, int]:
     for outcome in outcomes:
         if outcome.status == "rejected":
             log.warning("退回 %s：%s", outcome.name, outcome.error_report)
+    return counts
+
+
+@stage("收信")
+def read_report_mail(plan_id: str) -> dict[str, int]:
+    """Land the reports mailed to the ``DUBAN_IMAP_*`` mailbox and answer each sender. A mail
+    server that cannot be read is logged and the cycle goes on; its mails wait for the next run."""
+    log = logger()
+    try:
+        report = mail_intake(engine(), plan_id)
+    except MailBusyError:
+        log.info("收信：另一个收信任务正在运行，本次跳过")
+        return {"busy": 1}
+    except MailboxError as exc:
+        log.error("收信：无法读取收信邮箱（%s），邮件留在原处，下次再收", why(exc))
+        return {"unreachable": 1}
+    counts = {"answered": 0, "kept": 0, "repeated": 0}
+    for mail in report.mails:
+        counts[mail.status] += 1
+    counts["replies_sent"], counts["replies_failed"] = (
+        len(report.delivery.sent),
+        len(report.delivery.failed),
+    )
+    log.info(
+        "收信：%d 封邮件已处理，%d 封未能处理（留存待查），%d 封此前已处理；回复 %d 封",
+        counts["answered"],
+        counts["kept"],
+        counts["repeated"],
+        counts["replies_sent"],
+    )
+    for mail in report.mails:
+        if mail.status == "kept":
+            sender, reason = mail.heading.sender, mail.kept[0]
+            log.warning("未处理 %s 的来信：%s（%s）", sender, reason, mail.kept_at)
     return counts
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact
@@ -12,6 +12,7 @@ from config.settings import get_settings
 from domain.queries.sync import sync_catalog as sync
 from domain.rules.retirement import refuse_mass_retirement
 from flows.common import alert_on_failure, engine, logger, stage
+from flows.refusals import REFUSALS, refused, refusing
 from flows.stages import artifact_key
 from models.db import session_scope
 from tasks_catalog.loader import load_catalog
@@ -19,6 +20,15 @@ from tasks_catalog.loader import load_catalog
 
 @stage("同步目录")
 def sync_stage(catalog: Path, allow_retire: bool) -> dict[str, Any]:
+    """Sync, or ``{"refused": reason}`` for a catalogue that cannot be synced (nothing written;
+    the stage itself did its job, so it does not fail)."""
+    try:
+        return _sync(catalog, allow_retire)
+    except REFUSALS as exc:
+        return {"refused": str(exc)}
+
+
+def _sync(catalog: Path, allow_retire: bool) -> dict[str, Any]:
     loaded, warnings = load_catalog(catalog)
     for warning in warnings:
         logger().warning("%s", warning.message)
@@ -47,8 +57,12 @@ def sync_stage(catalog: Path, allow_retire: bool) -> dict[str, Any]:
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def sync_catalog(catalog: str | None = None, allow_retire: bool = False) -> dict[str, Any]:
     """``catalog``: a plan folder or file (default: DUBAN_CATALOG)."""
     path = Path(catalog) if catalog else get_settings().catalog
     with tags("sync"):
-        return sync_stage(path, allow_retire)
+        result = sync_stage(path, allow_retire)
+    if "refused" in result:
+        return cast(dict[str, Any], refused(result["refused"]))  # see flows.refusals.refusing
+    return result

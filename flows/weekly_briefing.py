@@ -24,6 +24,7 @@ from domain.rules.isoweek import IsoWeek
 from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
+from flows.refusals import refusing
 from flows.stages import send_briefing, write_briefing
 from models.db import session_scope
 
@@ -65,6 +66,7 @@ def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
+@refusing
 def weekly_briefing(
     plan_id: str | None = None,
     as_of: date | None = None,

@@ -32,7 +32,7 @@ from config.errors import InputError
 from config.settings import Settings, mask_url
 from models.db import engine_for, sqlite_file
 from models.home_lock import LOCK_NAME, home_lock
-from models.migrate import current_revision
+from models.schema_version import current_revision
 
 FORMAT = "duban-backup"
 VERSION = 1

@@ -7,13 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from config.errors import NotFoundError
-from config.settings import hide_passwords
-from models.db import database_setting, open_engine
+from models.schema_version import current_revision
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -46,12 +43,6 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the database to the newest schema; returns (revision before, revision after)."""
     before = current_revision(engine)
@@ -60,26 +51,3 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return before, head_revision()
-
-
-def display_url(engine: Engine) -> str:
-    """The database URL without its password (nor one hidden in a SQLite file's path)."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database:
-        return hide_passwords(f"sqlite:///{url.database}")
-    return url.render_as_string(hide_password=True)
-
-
-def ready_engine() -> Engine:
-    """The configured engine, after checking it answers (:func:`models.db.open_engine`) and its
-    schema is at the newest migration; creates nothing."""
-    engine = open_engine()
-    current = current_revision(engine)
-    if current is None:
-        raise NotFoundError(f"数据库（{database_setting()}）还是空的：请先运行 `duban init` 创建。")
-    if current != head_revision():
-        raise NotFoundError(
-            f"数据库（{database_setting()}）的结构版本是 {current}，本程序需要 {head_revision()}："
-            "请运行 `duban init` 升级。"
-        )
-    return engine

@@ -576,3 +576,53 @@ class SchedulerLock(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+class EvidenceFile(Base):
+    """A file a unit gave as evidence (佐证材料) for one item, kept by content (migration 0014).
+
+    The bytes live in the evidence store under their SHA-256 (``kind`` is the sniffed type and
+    the stored extension); ``name`` is the name the sender's device gave, shown, never used as a
+    path. The same bytes are recorded once per item.
+    """
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (UniqueConstraint("item_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(Text)  # the sender as the audit trail names them
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))  # pdf | jpg | png | docx | xlsx
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    received_on: Mapped[date] = mapped_column(Date)
+
+
+class ExtensionRequest(Base):
+    """A unit asking for a later due date (延期申请), pending until the coordinator approves
+    (the item's deadline moves through the same extension as ``duban extend``) or refuses it
+    (migration 0014)."""
+
+    __tablename__ = "extension_request"
+    __table_args__ = (Index("ix_extension_request_status_plan_id", "status", "plan_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(Text)
+    current_due: Mapped[date] = mapped_column(Date)  # the due date when it was asked
+    proposed_due: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    requested_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | refused
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.plan_week",
     "tests.fixtures.prefect",
     "tests.fixtures.web",
+    "tests.fixtures.imap",
 ]

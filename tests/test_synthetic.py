@@ -26,7 +26,7 @@ def test_same_seed_same_province_and_county_proportions(tmp_path: Path) -> None:
     a = write_catalogue(tmp_path / "a", 3, seed=7)
     b = write_catalogue(tmp_path / "b", 3, seed=7)
     c = write_catalogue(tmp_path / "c", 3, seed=8)
-    name = "units_counties.yaml"
+    name = "units_counties_0001.yaml"
     assert (a / name).read_bytes() == (b / name).read_bytes()
     assert (a / name).read_bytes() != (c / name).read_bytes()
     catalog, _ = load_catalog(a)
@@ -34,6 +34,14 @@ def test_same_seed_same_province_and_county_proportions(tmp_path: Path) -> None:
     assert 30 <= kinds.count("township") <= 48  # 10–16 a county
     villages = kinds.count("village") + kinds.count("community")
     assert 3 * 120 <= villages <= 3 * 160
+
+
+def test_a_province_is_written_in_files_a_catalogue_accepts(tmp_path: Path) -> None:
+    """Ten counties a file, each under the 1 MB a catalogue file may hold."""
+    folder = write_catalogue(tmp_path / "p", 25, seed=1)
+    files = sorted(folder.glob("units_counties_*.yaml"))
+    assert [f.name for f in files] == [f"units_counties_{n:04d}.yaml" for n in (1, 11, 21)]
+    assert all(f.stat().st_size < 1_000_000 for f in files)
 
 
 def test_three_counties_make_ten_thousand_items_and_reports_are_reproducible(

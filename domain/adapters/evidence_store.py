@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from domain.adapters.files import write_atomically
+from domain.rules.glossary import EVIDENCE_KINDS
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Twenty megabytes: a phone photo is 2–8 MB, a scanned 30-page PDF about 10 MB."""
@@ -36,13 +37,7 @@ class EvidenceKind(StrEnum):
     XLSX = "xlsx"
 
 
-KIND_WORDS: dict[EvidenceKind, str] = {
-    EvidenceKind.PDF: "PDF 文件",
-    EvidenceKind.JPEG: "JPG 图片",
-    EvidenceKind.PNG: "PNG 图片",
-    EvidenceKind.DOCX: "Word 文档",
-    EvidenceKind.XLSX: "Excel 表格",
-}
+KIND_WORDS: dict[EvidenceKind, str] = {kind: EVIDENCE_KINDS[kind.value] for kind in EvidenceKind}
 ACCEPTED_WORDS = "PDF、JPG、PNG、Word（.docx）或 Excel（.xlsx）"
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Insert, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from domain.rules.workdays import Day, build_calendar, fallback_warning, load_overrides
+from models.db import insert_or_skip
 from models.orm import CalendarDay
 
 
@@ -65,15 +65,7 @@ def ensure_calendar(session: Session, *days: date) -> None:
     missing = [d for d in built if first is None or last is None or not first <= d.day <= last]
     if not missing:
         return
-    dialect = session.get_bind().dialect.name
-    statement: Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(CalendarDay).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(CalendarDay).on_conflict_do_nothing()
-    else:  # pragma: no cover - other backends are not supported yet
-        statement = insert(CalendarDay)
-    session.execute(statement, _rows(missing))
+    session.execute(insert_or_skip(session, CalendarDay), _rows(missing))
     session.flush()
 
 

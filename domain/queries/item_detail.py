@@ -9,10 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
-from domain.rules.glossary import DEADLINE_CHANGES, ITEM_STATES, REPORT_STATES, word, zh_date
+from domain.rules.glossary import (
+    DEADLINE_CHANGES,
+    EVIDENCE_KINDS,
+    EXTENSION_STATUSES,
+    ITEM_STATES,
+    REPORT_STATES,
+    word,
+    zh_date,
+)
 from models.enums import ItemState
 from models.orm import (
     DeadlineChange,
+    EvidenceFile,
+    ExtensionRequest,
     ItemDependency,
     ItemTransition,
     Milestone,
@@ -29,7 +39,7 @@ class Event(BaseModel):
     """One entry of an item's record: a state change or a deadline change."""
 
     at: datetime
-    kind: str  # "state" | "deadline"
+    kind: str  # "state" | "deadline" | "report" | "evidence" | "extension_request"
     summary: str
     actor: str
     reason: str | None
@@ -122,8 +132,45 @@ def _events(session: Session, item_id: int) -> list[Event]:
             )
             for r in session.scalars(select(Report).where(Report.item_id == item_id))
         ]
+        + _sent_from_the_page(session, item_id)
     )
     return sorted(events, key=lambda e: e.at)
+
+
+def _sent_from_the_page(session: Session, item_id: int) -> list[Event]:
+    """Evidence files uploaded and 延期申请 made (and decided) on the owner's page."""
+    events = [
+        Event(
+            at=f.received_at,
+            kind="evidence",
+            summary=f"上传佐证材料 {f.name}（{word(EVIDENCE_KINDS, f.kind)}，{f.size} 字节，"
+            f"存于 {f.sha256[:2]}/{f.sha256[2:4]}/{f.sha256}.{f.kind}）",
+            actor=f.actor,
+            reason=None,
+        )
+        for f in session.scalars(select(EvidenceFile).where(EvidenceFile.item_id == item_id))
+    ]
+    for r in session.scalars(select(ExtensionRequest).where(ExtensionRequest.item_id == item_id)):
+        events.append(
+            Event(
+                at=r.requested_at,
+                kind="extension_request",
+                summary=f"延期申请 {r.id}：拟延期至 {zh_date(r.proposed_due)}",
+                actor=r.actor,
+                reason=r.reason,
+            )
+        )
+        if r.decided_at is not None and r.decided_by is not None:
+            events.append(
+                Event(
+                    at=r.decided_at,
+                    kind="extension_request",
+                    summary=f"延期申请 {r.id}：{word(EXTENSION_STATUSES, r.status)}",
+                    actor=r.decided_by,
+                    reason=r.decision_reason,
+                )
+            )
+    return events
 
 
 def _prerequisites(session: Session, item_id: int) -> list[Prerequisite]:

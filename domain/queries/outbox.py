@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.rules.context import Context
 from domain.rules.ladder import PlannedNotice
 from models import clock
+from models.db import insert_or_skip
 from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan
 
 ANALYZE_AFTER = 10_000
@@ -100,13 +100,10 @@ def write_outbox(
         for n in notices
     ]
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     # the rows each chunk inserted (a conflict inserts nothing), with no query after
-    statement = (
-        module.insert(Notice.__table__)
-        .on_conflict_do_nothing(index_elements=["plan_id", "dedupe_key"])
-        .execution_options(preserve_rowcount=True)
-    )
+    statement = insert_or_skip(
+        session, Notice.__table__, index_elements=["plan_id", "dedupe_key"]
+    ).execution_options(preserve_rowcount=True)
     inserted = 0
     for start in range(0, len(rows), 1000):
         inserted += session.connection().execute(statement, rows[start : start + 1000]).rowcount

@@ -1,6 +1,7 @@
-"""What an owner does on the page: 签收 several items at once, and report progress on one.
+"""What an owner does on the page: 签收 several items at once, report progress on one, or ask
+to close it (办结申请).
 
-Both write in the caller's transaction and only flush; both are all-or-nothing. A report goes
+Each writes in the caller's transaction and only flushes; each is all-or-nothing. A report goes
 through the same reading (:func:`domain.rules.intake.cells.report_row`), checks and landing
 (:mod:`domain.queries.report_landing`) as a workbook, CSV or JSON row.
 """
@@ -30,7 +31,7 @@ WEB_SOURCE = Path("<网页>")
 REPORT_FIELDS = ("state", "percent", "note", "problem", "next_steps")
 """The fields of the page's progress form (a subset of a workbook row's)."""
 OFFERED_STATES = (ReportState.NOT_STARTED, ReportState.IN_PROGRESS, ReportState.BLOCKED)
-"""States the page offers; 已完成 (办结申请) needs evidence files, which come later."""
+"""States the progress form offers; 已完成 is the separate 办结申请 (:func:`submit_closing`)."""
 
 
 class NotTheUnitsError(Exception):
@@ -134,14 +135,49 @@ def report_progress(
 ) -> tuple[Landed | None, dict[str, str]]:
     """Read, check and land one progress report from the page's form; (what landed, {}) or
     (None, {form field: Chinese message}) with nothing written."""
+    values = {f: form.get(f, "") for f in REPORT_FIELDS}
+    return _land_form(session, plan, unit_code, item_id, values, actor, OFFERED_STATES)
+
+
+def submit_closing(
+    session: Session,
+    plan: Plan,
+    *,
+    unit_code: str,
+    item_id: int,
+    note: str,
+    evidence: str,
+    actor: str,
+) -> tuple[Landed | None, dict[str, str]]:
+    """办结申请: a report of 已完成 at 100% with ``note`` and ``evidence`` (what was uploaded),
+    through the same checks and landing as any report; (what landed, {}) or (None, errors)."""
+    values = {
+        "state": ReportState.DONE.value,
+        "percent": "100",
+        "note": note,
+        "problem": "",
+        "next_steps": "",
+        "evidence": evidence,
+    }
+    return _land_form(session, plan, unit_code, item_id, values, actor, (ReportState.DONE,))
+
+
+def _land_form(
+    session: Session,
+    plan: Plan,
+    unit_code: str,
+    item_id: int,
+    values: Mapping[str, str],
+    actor: str,
+    offered: tuple[ReportState, ...],
+) -> tuple[Landed | None, dict[str, str]]:
     parsed = ParsedFile(WEB_SOURCE, "web", plan=plan.id, unit=unit_code)
-    values = {"item": str(item_id), **{f: form.get(f, "") for f in REPORT_FIELDS}}
-    row = report_row(parsed, 1, values, unit_code)
+    row = report_row(parsed, 1, {"item": str(item_id), **values}, unit_code)
     errors = field_errors(parsed.problems)
     if row is None and not errors:
         errors["state"] = "请选择本期状态"
-    if row is not None and row.state not in OFFERED_STATES:
-        errors["state"] = "网页暂不能申请办结（已完成）：请选择未开始、推进中或受阻"
+    if row is not None and row.state not in offered:
+        errors["state"] = "办结请用本页下方的“办结申请”：请选择未开始、推进中或受阻"
     if errors or row is None:
         return None, errors
     parsed.add(row)

@@ -219,6 +219,22 @@ APPROVALS: dict[str, str] = {
 DEADLINE_CHANGES: dict[str, str] = {"extension": "批准延期", "catalog": "目录修改"}
 """Why a work item's deadline moved."""
 
+EVIDENCE_KINDS: dict[str, str] = {
+    "pdf": "PDF 文件",
+    "jpg": "JPG 图片",
+    "png": "PNG 图片",
+    "docx": "Word 文档",
+    "xlsx": "Excel 表格",
+}
+"""An evidence file's kind, sniffed from its content (the value is the stored extension)."""
+
+EXTENSION_STATUSES: dict[str, str] = {
+    "pending": "待审批",
+    "approved": "已批准",
+    "refused": "未批准",
+}
+"""Where a unit's 延期申请 stands."""
+
 PROGRESS_SHEET = "进展填报"
 MEASURE_SHEET = "指标数据"
 """The sheets of a unit's workbook a person fills in."""

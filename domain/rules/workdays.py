@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.errors import InputError, Problem
 from config.pydantic_words import pydantic_reason
-from config.yaml_lines import format_loc, read_yaml
 from domain.rules.glossary import zh_date
 
 SATURDAY = 5
@@ -118,6 +117,8 @@ def load_overrides(path: Path | None) -> dict[date, Override]:
         return {}
     if not path.exists():
         raise InputError(f"找不到工作日调整文件：{path}", [Problem(path, None, "", "没有这个文件")])
+    from config.yaml_lines import format_loc, read_yaml  # noqa: PLC0415 - YAML only when a file is set
+
     data, index, problems = read_yaml(path)
     if not problems:
         try:

@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
 from config.settings import Settings
-from duban.web import pages
+from duban.web import pages, submissions
+from duban.web.ratelimit import RateLimit
 from duban.web.site import Site
 
 log = logging.getLogger("duban.web")
@@ -32,11 +34,22 @@ SECURITY_HEADERS = {
 }
 MAX_FORM_FIELDS = 500
 """More form fields than a unit has items to tick: the rest is not read."""
+FORM_OVERHEAD = 64 * 1024
+"""What an upload form may carry besides its file (boundaries, the token, the file's name)."""
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The owner's site for these settings (database, signing key, base URL)."""
     site = Site.of(settings)
+    limit = RateLimit(settings.web_posts_per_minute)
+    max_bytes = settings.web_upload_mb * 1024 * 1024
+
+    def limited(token: str) -> Response | None:
+        """The 429 page when this link has sent too many forms this minute."""
+        if limit.allow(token):
+            return None
+        return pages.too_many(site.prefix, settings.web_posts_per_minute)
+
     stylesheet = pages.STYLESHEET.read_text(encoding="utf-8")
     app = FastAPI(title="督办 · 进展填报", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -91,6 +104,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/l/{token}/ack")
     async def ack(token: str, request: Request) -> Response:
+        if (refused := limited(token)) is not None:
+            return refused
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
         ids = [v for v in form.getlist("item") if isinstance(v, str)]
         texts = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -98,10 +113,63 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/l/{token}/items/{item_id}")
     async def report(token: str, item_id: int, request: Request) -> Response:
+        if (refused := limited(token)) is not None:
+            return refused
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
         texts = {k: v for k, v in form.items() if isinstance(v, str)}
         return await run_in_threadpool(
             site.post_report, token, item_id, texts, dict(request.headers)
         )
+
+    @app.post("/l/{token}/items/{item_id}/files")
+    async def upload(token: str, item_id: int, request: Request) -> Response:
+        if (refused := limited(token)) is not None:
+            return refused
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > max_bytes + FORM_OVERHEAD:
+            # too large (or of unknown length): answered without reading it
+            return await run_in_threadpool(
+                submissions.post_upload,
+                site,
+                token,
+                item_id,
+                {},
+                None,
+                dict(request.headers),
+                submissions.too_large(site),
+            )
+        upload = None
+        async with request.form(max_files=1, max_fields=10) as form:  # closes the spooled file
+            texts = {k: v for k, v in form.items() if isinstance(v, str)}
+            sent = form.get("file")
+            if isinstance(sent, UploadFile):
+                upload = (sent.filename or "", await sent.read(max_bytes + 1))
+        return await run_in_threadpool(
+            submissions.post_upload, site, token, item_id, texts, upload, dict(request.headers)
+        )
+
+    @app.post("/l/{token}/items/{item_id}/closing")
+    async def closing(token: str, item_id: int, request: Request) -> Response:
+        if (refused := limited(token)) is not None:
+            return refused
+        form = await request.form(max_fields=10, max_files=0)
+        texts = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await run_in_threadpool(
+            submissions.post_closing, site, token, item_id, texts, dict(request.headers)
+        )
+
+    @app.post("/l/{token}/items/{item_id}/extension")
+    async def extension(token: str, item_id: int, request: Request) -> Response:
+        if (refused := limited(token)) is not None:
+            return refused
+        form = await request.form(max_fields=10, max_files=0)
+        texts = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await run_in_threadpool(
+            submissions.post_extension, site, token, item_id, texts, dict(request.headers)
+        )
+
+    @app.get("/l/{token}/receipts/{number}", response_class=HTMLResponse)
+    def receipt(token: str, number: str, request: Request) -> Response:
+        return submissions.show_receipt(site, token, number, dict(request.query_params))
 
     return app

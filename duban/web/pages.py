@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse
 
 from domain.queries.owner_actions import OFFERED_STATES
 from domain.queries.owner_links import ROLE_NAMES
-from domain.rules.glossary import ITEM_STATES, zh_date
+from domain.rules.glossary import EVIDENCE_KINDS, EXTENSION_STATUSES, ITEM_STATES, zh_date
 from domain.rules.reporting import LABELS
 from templates import TEMPLATES_DIR
 
@@ -31,12 +31,22 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["zh_date"] = zh_date
+    env.filters["file_size"] = file_size
     env.globals.update(
         STATES={state.value: word for state, word in ITEM_STATES.items()},
         ROLES=ROLE_NAMES,
         REPORT_STATES=[(state.value, LABELS[state]) for state in OFFERED_STATES],
+        KINDS=EVIDENCE_KINDS,
+        EXTENSION_STATUSES=EXTENSION_STATUSES,
     )
     return env
+
+
+def file_size(size: int) -> str:
+    """A file's size as people read it: 350 KB, 2.4 MB."""
+    if size < 1024:
+        return f"{size} 字节"
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1048576:.1f} MB"
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -122,3 +132,16 @@ def fault(prefix: str) -> HTMLResponse:
         "系统暂时出错",
         "您提交的内容未保存。请稍后再试；如仍出错，请联系督办协调单位。",
     )
+
+
+def too_many(prefix: str, per_minute: int) -> HTMLResponse:
+    """429: this link sent more forms than a person would."""
+    response = message(
+        prefix,
+        429,
+        "提交过于频繁",
+        f"这个链接一分钟内最多提交 {per_minute} 次，本次提交未保存。",
+        "请稍等一分钟后返回页面重新提交。",
+    )
+    response.headers["Retry-After"] = "60"
+    return response

@@ -19,6 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from config.settings import Settings
 from domain.adapters.signing import workbook_secret
 from domain.queries.context import build_context
+from domain.queries.evidence_files import file_counts
+from domain.queries.extension_requests import pending_dates
 from domain.queries.owner_actions import (
     REPORT_FIELDS,
     NotTheUnitsError,
@@ -27,11 +29,14 @@ from domain.queries.owner_actions import (
 )
 from domain.queries.owner_links import LinkRevokedError, Owner, coordinator_of, open_link
 from domain.queries.owner_page import OwnerItem, OwnerPage, owner_page
+from domain.queries.receipts import find_receipt, latest_report_id, receipt_number
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.lifecycle import ChangedMeanwhileError
 from domain.rules.owner_links import LinkExpiredError, LinkForgedError
+from domain.services.receipts import send_receipt
 from duban.web import pages
+from duban.web.extras import ItemExtras, item_extras
 from models import clock
 from models.db import engine_for, session_scope
 from models.orm import Plan
@@ -135,6 +140,8 @@ class Site:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 page = self.page_of(session, owner)
+                ids = [i.id for i in page.urgent + page.others]
+                files, extending = file_counts(session, ids), pending_dates(session, ids)
         except RefusedError as refused:
             return refused.response
         return pages.render(
@@ -146,31 +153,33 @@ class Site:
             expires=clock.local_date(owner.expires, owner.timezone),
             page=page,
             ackable=any(i.can_ack for i in page.urgent),
-            notice=_notice(query, page),
+            notice=_notice(query),
+            files=files,
+            extending=extending,
         )
 
     def show_item(self, token: str, item_id: int) -> Response:
-        """GET one item with its progress form, filled in with where it stands."""
+        """GET one item with its progress form (filled in with where it stands), its evidence
+        files and the 办结申请 and 延期申请 forms."""
         try:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 item = self.item_of(self.page_of(session, owner), item_id, token)
+                extras = item_extras(session, item, self.settings)
         except RefusedError as refused:
             return refused.response
-        form = {
-            "state": CURRENT_AS_REPORTED.get(item.state.value, ""),
-            "percent": str(item.percent),
-        }
-        return self._item_page(token, item, form, {}, 200)
+        return self.item_page(token, item, extras, _as_it_stands(item), {}, 200)
 
-    def _item_page(
+    def item_page(
         self,
         token: str,
         item: OwnerItem,
+        extras: ItemExtras,
         form: Mapping[str, str],
         errors: Mapping[str, str],
         status: int,
     ) -> HTMLResponse:
+        """The item page; ``form`` and ``errors`` keyed by the fields of all its forms."""
         return pages.render(
             "item.html.j2",
             status,
@@ -178,10 +187,29 @@ class Site:
             base=self.base(token),
             token=token,
             item=item,
+            extras=extras,
             form=form,
             errors=errors,
             fields=FIELDS,
         )
+
+    def refused_item(
+        self,
+        session: Session,
+        token: str,
+        item: OwnerItem,
+        form: Mapping[str, str],
+        errors: Mapping[str, str],
+        status: int = 422,
+    ) -> RefusedError:
+        """The item page again with ``errors`` beside their fields, to raise (rolls back)."""
+        extras = item_extras(session, item, self.settings)
+        shown = {**_as_it_stands(item), **form}  # another form's refusal keeps this one filled
+        return RefusedError(self.item_page(token, item, extras, shown, errors, status))
+
+    def receipt_url(self, token: str, number: str) -> str:
+        """Where the receipt of ``number`` is shown, as a path."""
+        return f"{self.base(token)}/receipts/{number}"
 
     def post_ack(
         self, token: str, form: Mapping[str, str], ids: list[str], headers: Mapping[str, str]
@@ -208,7 +236,7 @@ class Site:
                 except NotTheUnitsError:
                     raise RefusedError(pages.not_the_units(self.prefix, self.base(token))) from None
                 except ChangedMeanwhileError:
-                    raise RefusedError(_changed(self.prefix, self.base(token))) from None
+                    raise RefusedError(changed_meanwhile(self.prefix, self.base(token))) from None
         except RefusedError as refused:
             return refused.response
         signed = len(item_ids) - done.already
@@ -239,15 +267,34 @@ class Site:
                         actor=owner.actor,
                     )
                 except ChangedMeanwhileError:
-                    raise RefusedError(_changed(self.prefix, self.base(token))) from None
+                    raise RefusedError(changed_meanwhile(self.prefix, self.base(token))) from None
                 if landed is None:
-                    raise RefusedError(self._item_page(token, item, values, errors, 422))
+                    raise self.refused_item(session, token, item, values, errors)
+                number = self.receipt_for_report(session, owner, token, plan, item_id)
         except RefusedError as refused:
             return refused.response
-        return RedirectResponse(f"{self.base(token)}?reported={item_id}", status_code=303)
+        return RedirectResponse(self.receipt_url(token, number), status_code=303)
+
+    def receipt_for_report(
+        self, session: Session, owner: Owner, token: str, plan: Plan, item_id: int
+    ) -> str:
+        """The receipt number of the report just landed on ``item_id``; its message written."""
+        report_id, day = latest_report_id(session, item_id)
+        number = receipt_number("report", report_id, day)
+        self.send_receipt(session, owner, token, plan, number)
+        return number
+
+    def send_receipt(
+        self, session: Session, owner: Owner, token: str, plan: Plan, number: str
+    ) -> None:
+        """Write the receipt ``number`` to the submitter's outbox (if they have an address)."""
+        receipt = find_receipt(session, number, owner.unit_id)
+        assert receipt is not None  # just written, by this unit
+        link = f"{self.settings.resolved_web_base_url}/l/{token}/receipts/{number}"
+        send_receipt(session, plan, owner.contact_id, receipt, link)
 
 
-def _changed(prefix: str, home: str) -> HTMLResponse:
+def changed_meanwhile(prefix: str, home: str) -> HTMLResponse:
     return pages.message(
         prefix,
         409,
@@ -257,7 +304,12 @@ def _changed(prefix: str, home: str) -> HTMLResponse:
     )
 
 
-def _notice(query: Mapping[str, str], page: OwnerPage) -> str | None:
+def _as_it_stands(item: OwnerItem) -> dict[str, str]:
+    """The progress form filled in with where the item stands."""
+    return {"state": CURRENT_AS_REPORTED.get(item.state.value, ""), "percent": str(item.percent)}
+
+
+def _notice(query: Mapping[str, str]) -> str | None:
     """What the last action did, from the redirect's query (numbers only, never echoed text)."""
     if (signed := query.get("signed", "")).isdigit():
         already = query.get("already", "")
@@ -267,8 +319,4 @@ def _notice(query: Mapping[str, str], page: OwnerPage) -> str | None:
             f"（另有 {int(already)} 项此前已签收）" if already.isdigit() and int(already) else ""
         )
         return f"已签收 {int(signed)} 项事项，已记入留痕{extra}。"
-    if (reported := query.get("reported", "")).isdigit():
-        item = next((i for i in page.urgent + page.others if i.id == int(reported)), None)
-        what = f"“{item.milestone} {item.title}”" if item else "该事项"
-        return f"{what}的本期进展已提交，已记入留痕。"
     return None

@@ -61,6 +61,7 @@ COMMANDS: list[tuple[list[str], bool]] = [
     (["calendar", "2025-06-13"], True),
     (["workbook", "--out", "{scratch}/workbooks", "--all"], True),
     (["collect"], True),
+    (["mail-intake"], True),
     (["report", "1", "--unit", "zzb", "--state", "in_progress", "--percent", "10"], True),
     (["verify", "1"], True),
     (["return", "1", "--reason", "x"], True),

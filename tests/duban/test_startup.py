@@ -11,9 +11,9 @@ import pytest
 HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "apprise", "prefect")
 
 
-def loaded_after(statement: str) -> list[str]:
-    """The heavy libraries in ``sys.modules`` after ``statement`` in a fresh interpreter."""
-    probe = f"{statement}; import sys; print(*[m for m in {HEAVY!r} if m in sys.modules])"
+def loaded_after(statement: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """The ``heavy`` libraries in ``sys.modules`` after ``statement`` in a fresh interpreter."""
+    probe = f"{statement}; import sys; print(*[m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
@@ -29,6 +29,13 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
 def test_cli_helpers_load_no_heavy_library(module: str) -> None:
     """The console helpers the commands share import no heavy library either."""
     assert loaded_after(f"import {module}") == []
+
+
+def test_the_status_path_loads_neither_alembic_nor_richs_help() -> None:
+    """A command that reads the database checks its schema without Alembic, and Typer's help
+    formatter (rich markdown, pygments) loads only when help or an error is shown."""
+    probe = "import duban.cli, duban.database, domain.queries.status, domain.queries.completeness"
+    assert loaded_after(probe, ("alembic", "typer.rich_utils", "markdown_it")) == []
 
 
 def test_the_probe_sees_a_heavy_import() -> None:

@@ -295,6 +295,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
         names += [v.description or "" for v in vars(module).values() if isinstance(v, Flow)]
     daily = {
         "as_of": "2021-12-27",
+        "mail": {"answered": 2, "kept": 1, "repeated": 0, "replies_sent": 2, "replies_failed": 0},
         "collected": {"landed": 0, "rejected": 1, "duplicate": 0},
         "lights": {"gray": 3295, "green": 55, "yellow": 45, "red": 133, "done_late": 15},
         "notices": {"new": 301},
@@ -303,10 +304,12 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
     results = [
         render.flow_result(daily),
         render.flow_result({"as_of": "2021-10-01", "skipped": "国庆节"}),
+        render.flow_result({"as_of": "2021-10-08", "mail": {"unreachable": 1}}),
         render.flow_result({"week": "2021-W52", "number": 1, "sent": 1, "approval": "approved"}),
         render.flow_result({"plan": "demo-plan", "unchanged": False, "changes": 3}),
     ]
     assert "红 133" in results[0]
+    assert "收信：处理 2 封，未能处理 1 封" in results[0]
     assert_chinese("\n".join(names + results), identifiers)
 
 

@@ -25,8 +25,8 @@ from flows.sync_catalog import sync_catalog
 from flows.weekly_briefing import weekly_briefing
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Briefing, Message
-from tests.fixtures.plan_week import AS_OF, TZ
+from models.orm import Briefing, Message, WorkItem
+from tests.fixtures.plan_week import AS_OF, TZ, item_id
 
 pytestmark = pytest.mark.slow
 
@@ -137,17 +137,72 @@ def test_weekly_briefing_waits_for_approval_then_sends(on_server: Engine) -> Non
         assert record.sent_checksum == record.checksum
 
 
-def test_a_failed_run_alerts_the_coordinator(on_server: Engine, tmp_path: Any) -> None:
-    with pytest.raises(Exception, match="no-such-catalogue"):
-        sync_catalog(catalog=str(tmp_path / "no-such-catalogue"))
-    (run,) = runs_named("sync-catalog")
+def alerts_sent(engine: Engine) -> list[Message]:
+    with session_scope(engine) as session:
+        return list(
+            session.scalars(select(Message).where(Message.subject.like("%流程运行失败%"))).all()
+        )
+
+
+def test_a_fault_fails_the_run_and_alerts_the_coordinator(
+    on_server: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real fault (here the sync itself breaking) keeps Failed and the alert."""
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("flows.sync_catalog.sync", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        sync_catalog()
+    run = max(runs_named("sync-catalog"), key=lambda r: r.created)  # the server is shared
     assert run.state.is_failed()
-    with session_scope(on_server) as session:
-        alerts = session.scalars(
-            select(Message).where(Message.subject.like("%流程运行失败%"))
-        ).all()
+    alerts = alerts_sent(on_server)
     assert [(m.recipient, m.status) for m in alerts] == [("mzj/liaison", "sent")]
     assert "sync-catalog" in alerts[0].body
+
+
+def test_a_catalogue_that_cannot_be_synced_is_refused_not_failed(
+    on_server: Engine, tmp_path: Any
+) -> None:
+    """A coordinator's mistake ends the run as 未执行 with the reason: no failure, no alert."""
+    from prefect.exceptions import CancelledRun  # noqa: PLC0415
+
+    with pytest.raises(CancelledRun, match=r"未执行：.*no-such-catalogue"):
+        sync_catalog(catalog=str(tmp_path / "no-such-catalogue"))
+    run = max(runs_named("sync-catalog"), key=lambda r: r.created)  # the server is shared
+    assert (run.state.type.value, run.state.name) == ("CANCELLED", "未执行")
+    assert "Traceback" not in (run.state.message or "")
+    assert alerts_sent(on_server) == []
+
+
+def test_verifying_an_item_still_in_progress_is_refused_in_chinese(on_server: Engine) -> None:
+    """核验销号 of an item not submitted: 未执行 with the lifecycle's reason, its artifact, no
+    alert; the item is unchanged."""
+    from prefect.exceptions import CancelledRun  # noqa: PLC0415
+
+    from flows.actions import verify  # noqa: PLC0415
+
+    item = item_id(on_server, "M4", "v12")
+    with pytest.raises(CancelledRun, match="未执行：不能从“推进中”转为“已销号”"):
+        verify(item_id=item, actor="张三")
+    run = max(runs_named("verify-item"), key=lambda r: r.created)
+    assert run.state.name == "未执行" and not run.state.is_failed()
+    with client() as c:
+        from prefect.client.schemas.filters import (  # noqa: PLC0415
+            ArtifactFilter,
+            ArtifactFilterFlowRunId,
+        )
+
+        (artifact,) = c.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+        )
+    assert "不能从“推进中”转为“已销号”" in str(artifact.data)
+    assert alerts_sent(on_server) == []
+    with session_scope(on_server) as session:
+        assert session.scalars(select(WorkItem.state).where(WorkItem.id == item)).one() == (
+            "in_progress"
+        )
 
 
 def test_an_unanswered_approval_leaves_the_briefing_unsent_with_one_alert(
@@ -219,11 +274,13 @@ def test_the_scheduler_command_runs_and_stops_on_ctrl_c(
     assert "调度已停止" in rest and "Traceback" not in rest
 
 
-def test_a_typo_in_the_run_form_fails_the_run_without_an_alert(on_server: Engine) -> None:
-    from flows.common import RunFormError  # noqa: PLC0415
+def test_a_typo_in_the_run_form_is_refused_without_an_alert(on_server: Engine) -> None:
+    from prefect.exceptions import CancelledRun  # noqa: PLC0415
 
-    with pytest.raises(RunFormError, match="不是ISO周"):
+    with pytest.raises(CancelledRun, match="不是ISO周"):
         weekly_briefing(plan_id="demo-plan", week="banana", send=False)
+    run = max(runs_named("weekly-briefing"), key=lambda r: r.created)
+    assert run.state.name == "未执行"
     with session_scope(on_server) as session:
         alerts = session.scalars(select(Message).where(Message.subject.like("【督办系统】%"))).all()
     assert alerts == []

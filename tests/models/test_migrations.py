@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +18,9 @@ from domain.queries.item_status import CURRENT_DONE_ON, CURRENT_WAITING
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
-from models.migrate import (
-    alembic_config,
-    current_revision,
-    head_revision,
-    schema_filter,
-    upgrade,
-)
+from models.migrate import alembic_config, head_revision, schema_filter, upgrade
 from models.orm import Base
+from models.schema_version import HEAD_REVISION, current_revision
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.context import context_of
@@ -45,6 +41,18 @@ def test_sqlite_migrations_match_the_models(tmp_path: object) -> None:
     assert upgrade(engine) == (None, head_revision())
     assert schema_diff(engine) == []
     assert upgrade(engine) == (head_revision(), head_revision())  # idempotent
+
+
+def test_the_schema_check_knows_alembics_head(tmp_path: Path) -> None:
+    """The schema check every command runs (without Alembic) expects Alembic's newest migration,
+    and reads a database's revision as Alembic does: None before ``duban init``."""
+    assert head_revision() == HEAD_REVISION, (
+        f"a new migration {head_revision()}: set models/schema_version.py HEAD_REVISION to it"
+    )
+    engine = create_engine(f"sqlite:///{tmp_path}/v.db")
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == HEAD_REVISION
 
 
 @pytest.mark.postgres

@@ -301,7 +301,7 @@ def test_impossible_date_is_located(tmp_path: Path) -> None:
     (folder / "plan.yaml").write_text("plan:\n  id: x\n  due: 2021-06-31\n", encoding="utf-8")
     problem = only_problem(folder)
     assert problem.line == 3
-    assert "'2021-06-31' 不是有效的日期" in problem.message
+    assert "'2021-06-31' 不是日历上有的日期" in problem.message
 
 
 def test_empty_fan_out_list_is_an_error(write_catalog: CatalogWriter) -> None:

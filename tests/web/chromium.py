@@ -85,6 +85,13 @@ class Page:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
         self.wait_for("Page.loadEventFired")
 
+    def choose_file(self, selector: str, path: Path) -> None:
+        """Put a file into a file input, as picking it on the phone does."""
+        root = self.send("DOM.getDocument")["root"]["nodeId"]
+        node = self.send("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        assert node, f"no {selector}"
+        self.send("DOM.setFileInputFiles", nodeId=node, files=[str(path)])
+
     def screenshot(self, path: Path) -> bytes:
         """The whole page (beyond the window's height) as PNG, written to ``path``."""
         size = self.send("Page.getLayoutMetrics")["cssContentSize"]

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from models.db import session_scope
-from models.orm import ItemAck, Report, WorkItem
+from models.orm import EvidenceFile, ItemAck, Report, WorkItem
+from tests.adapters.test_evidence_store import MINIMAL_PDF
 from tests.fixtures.plan_week import item_id
 from tests.fixtures.web import OwnerSite
 from tests.web.chromium import Page, phone
@@ -79,6 +80,8 @@ def test_a_liaison_signs_and_reports_on_a_phone(
         page.evaluate("document.querySelector('#f-percent').value = '40'")
         page.tap("form.report button.primary")
         assert "本期进展已提交" in page.evaluate("document.body.innerText")
+        fits_the_screen(page)
+        page.screenshot(shots / "report-receipt.png")
     with session_scope(owner_site.engine) as session:
         states = session.scalars(select(WorkItem.state).where(WorkItem.id.in_(new))).all()
         assert sorted(states) == ["acknowledged", "acknowledged", "in_progress"]
@@ -96,3 +99,68 @@ def test_a_dead_link_reads_well_on_a_phone(
         fits_the_screen(page)
         assert "链接无效" in page.evaluate("document.body.innerText")
         page.screenshot(shots / "link-forged.png")
+
+
+def test_a_liaison_uploads_evidence_and_asks_to_close_on_a_phone(
+    owner_site: OwnerSite, tmp_path: Path, shots: Path
+) -> None:
+    """At 360 px the item page shows the evidence required, the upload, 办结申请 and 延期申请
+    forms; 办结申请 without a file is refused beside its form; a PDF picked from the phone is
+    uploaded with a receipt; then 办结申请 lands with its receipt."""
+    link = owner_site.links["赵六"]
+    item = item_id(owner_site.engine, "M5", "v12")
+    pdf = tmp_path / "选址公示.pdf"
+    pdf.write_bytes(MINIMAL_PDF)
+    with phone(tmp_path) as page:
+        page.open(f"{link}/items/{item}")
+        fits_the_screen(page)
+        text = page.evaluate("document.body.innerText")
+        assert "本节点办结须附：选址公示照片、村民代表会议记录" in text
+        assert "申请办结" in text and "提交延期申请" in text
+        page.screenshot(shots / "item-forms.png")
+        page.tap("#closing button")
+        assert "须先上传" in page.evaluate("document.querySelector('#closing-error').innerText")
+        assert page.evaluate("window.scrollY") > 1000  # the answer opens at the refused form
+        fits_the_screen(page)
+        page.screenshot(shots / "closing-refused.png")
+        page.choose_file("#f-file", pdf)
+        page.tap("#evidence button")
+        text = page.evaluate("document.body.innerText")
+        assert "佐证材料已上传" in text and "选址公示.pdf" in text and "回执编号" in text
+        fits_the_screen(page)
+        page.screenshot(shots / "upload-receipt.png")
+        page.open(f"{link}/items/{item}")
+        assert "选址公示.pdf" in page.evaluate("document.querySelector('#evidence').innerText")
+        page.evaluate("document.querySelector('#f-closing_note').value = '公示期满，无异议'")
+        page.tap("#closing button")
+        text = page.evaluate("document.body.innerText")
+        assert "办结申请已提交" in text and "已记为已报送" in text
+        fits_the_screen(page)
+        page.screenshot(shots / "closing-receipt.png")
+    with session_scope(owner_site.engine) as session:
+        work = session.get(WorkItem, item)
+        assert work is not None and work.state == "submitted"
+        evidence = session.scalars(select(EvidenceFile.name)).all()
+        assert evidence == ["选址公示.pdf"]
+
+
+@pytest.mark.parametrize("owner_site", [{"web_upload_mb": 1}], indirect=True)
+def test_a_file_too_large_is_refused_on_the_phone(
+    owner_site: OwnerSite, tmp_path: Path, shots: Path
+) -> None:
+    """A file over the limit, refused before it is read, still shows the item page with the
+    reason beside the file field (the browser is not left with a broken connection)."""
+    link = owner_site.links["赵六"]
+    item = item_id(owner_site.engine, "M5", "v12")
+    big = tmp_path / "扫描件.pdf"
+    big.write_bytes(MINIMAL_PDF + b"%" + b"0" * (3 * 1024 * 1024))
+    with phone(tmp_path) as page:
+        page.open(f"{link}/items/{item}")
+        page.choose_file("#f-file", big)
+        page.tap("#evidence button")
+        error = page.evaluate("document.querySelector('#file-error').innerText")
+        assert "文件太大" in error and "1 MB" in error
+        fits_the_screen(page)
+        page.screenshot(shots / "upload-too-large.png")
+    with session_scope(owner_site.engine) as session:
+        assert session.scalars(select(EvidenceFile)).all() == []

@@ -211,8 +211,10 @@ def test_a_progress_report_lands_through_the_intake_with_its_audit_rows(
             )
         ).one()
         assert (move.to_state, move.actor) == ("in_progress", ZHAO)
-    page = get(f"{owner_site.url}{answer.headers['location']}")
-    assert "服务站点选址并公示”的本期进展已提交" in page.text
+    receipt = get(f"{owner_site.url}{answer.headers['location']}")
+    assert receipt.status_code == 200 and "本期进展已提交" in receipt.text
+    assert re.search(r"20211227-B\d{6}", receipt.text)
+    assert "M5 服务站点选址并公示" in receipt.text and "已记为<strong>已报送" in receipt.text
 
 
 @pytest.mark.parametrize(
@@ -222,7 +224,7 @@ def test_a_progress_report_lands_through_the_intake_with_its_audit_rows(
         ("M5", {"state": "in_progress", "percent": "170"}, "percent", "超出范围"),
         ("M5", {"state": "blocked", "percent": "10"}, "problem", "受阻原因"),
         ("M5", {"state": "finished"}, "state", "不是可选的状态"),
-        ("M5", {"state": "done", "percent": "100"}, "state", "暂不能申请办结"),
+        ("M5", {"state": "done", "percent": "100"}, "state", "办结申请"),
         ("M5", {"percent": "10"}, "state", "本期状态未填"),
         ("M8", {"state": "not_started"}, "state", "倒退"),
     ],

@@ -10,6 +10,7 @@ twice (and one whose archiving was cut short goes where its record says). Links 
 files are never read: they are removed and their reasons kept. A fault while handling one file
 rejects that file with an incident number (its traceback in ``<home>/incidents/``) and the
 collection goes on; only a lost database connection stops it, with the file back in the inbox.
+Files that arrive another way (a mail's attachments) go through :func:`take`, the same path.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import os
 import secrets
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -69,6 +71,7 @@ class FileOutcome:
     error_report: Path | None = None
     first_landed: str | None = None
     vouched_by: str | None = None
+    period: date | None = None  # the report period of a landed file
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,7 @@ def collect(
     plan's work-item tally (``models.tally``). ``trusted_actor``: an operator vouches for the
     unsigned files of this run (``duban collect --trusted``); they land under that name.
     ``home``: the data directory whose lock each file's landing holds (default: the setting)."""
-    with session_scope(engine) as session:
-        plan = plan_of(session, plan_id)
-        day = clock.local_date(clock.now(), plan.timezone)
+    day = _today(engine, plan_id)
     outcomes: list[FileOutcome] = []
     if inbox.is_dir():
         with Claims(inbox) as claims:
@@ -112,6 +113,38 @@ def collect(
     with session_scope(engine) as session:
         fold_tally(session, plan_id)
     return outcomes
+
+
+def take(
+    engine: Engine,
+    plan_id: str,
+    inbox: Path,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    home: Path | None = None,
+) -> list[FileOutcome]:
+    """Handle files that arrived another way (a mail's attachments: name and bytes) exactly as
+    files of the inbox, in order: each is written into this collection's claim folder under a
+    safe name and taken from there (a crash leaves it in the inbox for the next collection)."""
+    day = _today(engine, plan_id)
+    outcomes: list[FileOutcome] = []
+    inbox.mkdir(parents=True, exist_ok=True)
+    with Claims(inbox) as claims:
+        run = _Run(engine, plan_id, inbox, home or get_settings().home, day, None, claims)
+        for name, data in files:
+            safe = fit_name(name, reserve=RESERVE)
+            claimed = free_path(claims.folder / ("_" + safe if safe.startswith("~$") else safe))
+            write_atomically(claimed, data)
+            outcomes.append(_one(run, claimed))
+    with session_scope(engine) as session:
+        fold_tally(session, plan_id)
+    return outcomes
+
+
+def _today(engine: Engine, plan_id: str) -> date:
+    with session_scope(engine) as session:
+        plan = plan_of(session, plan_id)
+        return clock.local_date(clock.now(), plan.timezone)
 
 
 def _one(run: _Run, claimed: Path) -> FileOutcome:
@@ -155,6 +188,7 @@ class _Landing:
     target: Path
     landed: Landed
     vouched_by: str | None
+    period: date
 
 
 def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> FileOutcome:
@@ -171,7 +205,13 @@ def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> F
         log.exception("收件箱：%s 已入库，但归档失败；文件放回收件箱，下次收集时归档", shown)
         run.claims.release(claimed)
     return FileOutcome(
-        shown, digest, "landed", result.target, landed=result.landed, vouched_by=result.vouched_by
+        shown,
+        digest,
+        "landed",
+        result.target,
+        landed=result.landed,
+        vouched_by=result.vouched_by,
+        period=result.period,
     )
 
 
@@ -233,7 +273,8 @@ def _in_transaction(
     session.add(record)
     session.flush()
     actor = vouched or f"unit:{checked.unit.code}"
-    return _Landing(target, land(session, checked, parsed, actor=actor, file_id=record.id), vouched)
+    landed = land(session, checked, parsed, actor=actor, file_id=record.id)
+    return _Landing(target, landed, vouched, record.period or run.day)
 
 
 def _earlier(session: Session, plan_id: str, digest: str) -> _First | None:
