@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
+from domain.adapters.leases import wall_now
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.indicators import indicator_values
@@ -28,7 +29,7 @@ from domain.rules.glossary import FILE_KINDS, word, zh_date
 from domain.services.intake.inbox import collect
 from duban import render
 from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
-from duban.sample import write_sample_inbox
+from duban.sample import add_sample_contacts, write_sample_inbox
 from models import clock
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
@@ -43,11 +44,16 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
     database = home / "duban.db"
     for stale in (database, home / "duban.db-wal", home / "duban.db-shm"):
         stale.unlink(missing_ok=True)
-    shutil.rmtree(home / "inbox", ignore_errors=True)
-    shutil.rmtree(home / "outbox", ignore_errors=True)
-    shutil.rmtree(home / "briefings", ignore_errors=True)
-    shutil.rmtree(home / "prefect", ignore_errors=True)
-    with temporary_settings(home=home, database_url=None, inbox=None) as settings:
+    for folder in ("inbox", "outbox", "attachments", "briefings", "prefect"):
+        shutil.rmtree(home / folder, ignore_errors=True)
+    # personal links in the reminders open `duban web` on this machine (DUBAN_WEB_BASE_URL, else
+    # the local address: the demo's reader is at this machine)
+    with temporary_settings(
+        home=home,
+        database_url=None,
+        inbox=None,
+        web_base_url=get_settings().resolved_web_base_url,
+    ) as settings:
         console.rule("[bold]duban 主流程演示")
         console.print(f"数据目录：{home}", markup=False)
         engine = get_engine()
@@ -69,6 +75,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             "   再同步一次：" + ("没有变化（幂等）" if again.unchanged else "出现了意外的变化")
         )
 
+        _sample_contacts(console, engine, catalog.plan.id)
         inbox = settings.resolved_inbox
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
         with session_scope(engine) as session:
@@ -103,6 +110,19 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         console.rule()
         console.print(
             f"试一试：DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1",
+            markup=False,
+        )
+
+
+def _sample_contacts(console: Console, engine: Engine, plan_id: str) -> None:
+    """The default catalogue names no contacts yet: sample ones, so reminders carry links."""
+    base_url = get_settings().resolved_web_base_url
+    with session_scope(engine) as session:
+        added = add_sample_contacts(session, plan_of(session, plan_id))
+    if added:
+        console.print(
+            f"   目录中尚无联系人：为演示给每个单位添加示例联络员和负责人共 {added} 人（无邮箱，"
+            f"提醒写入发件箱文件夹；其中的个人填报链接以 {base_url} 开头）",
             markup=False,
         )
 
@@ -161,7 +181,24 @@ def _print_daily(
         sample = max(messages, key=lambda m: len(m.body))
         console.print(f"   最长的一份，发给 {sample.recipient} — {sample.subject}：", markup=False)
         for line in sample.body.splitlines()[:14]:
-            console.print(f"   │ {line}", markup=False)
+            console.print(f"   │ {line}", markup=False, soft_wrap=True)
+        console.print("   │ ……", markup=False)
+    liaisons = (m for m in messages if m.recipient.endswith("/liaison") and m.attachments)
+    liaison = next(liaisons, None)
+    if liaison is not None:
+        console.print(f"   发给联络员的：{liaison.recipient} — {liaison.subject}", markup=False)
+        for line in liaison.body.splitlines():
+            console.print(f"   │ {line}", markup=False, soft_wrap=True)
+        for path in liaison.attachments or []:
+            console.print(f"   │ 附件：{path}", markup=False)
+        if as_of + timedelta(days=get_settings().link_days) < wall_now().date():
+            console.print(
+                f"   （链接按重放的{zh_date(as_of)}计算有效期，今天打开会显示已过期；要在浏览器中"
+                f"试，请运行 `duban link --unit {liaison.recipient.split('/')[0]}` 取得新链接，"
+                "再运行 `duban web`）",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 def _print_weekly(console: Console, engine: Engine, weekly: dict[str, object]) -> None:

@@ -25,7 +25,7 @@ from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.reporting import LABELS, ReportState
 from domain.services.workbooks import HEADER_ROW, write_workbook
 from models.enums import UnitKind
-from models.orm import Plan, Unit, WorkItem
+from models.orm import Contact, Plan, Unit, WorkItem
 
 PROBLEMS = [
     "资金未到位，等待县财政拨付",
@@ -94,6 +94,27 @@ def village_measures(rng: random.Random, unit: Unit) -> dict[str, Any]:
             "has_self_service_terminal": "是" if rng.random() < 0.6 else "否",
         }
     return values
+
+
+SAMPLE_PHONE = "0875-0000000"
+"""The coordinating unit's sample liaison's phone (a placeholder, not a real number)."""
+
+
+def add_sample_contacts(session: Session, plan: Plan) -> int:
+    """A sample liaison (联络员) and head (负责人) for every unit that has none, without mail
+    addresses (their digests go to the outbox folder); the coordinating unit's liaison gets a
+    placeholder phone. Returns how many contacts were added."""
+    with_contacts = set(session.scalars(select(Contact.unit_id).distinct()))
+    added = 0
+    for unit in session.scalars(select(Unit).where(Unit.plan_id == plan.id).order_by(Unit.id)):
+        if unit.id in with_contacts:
+            continue
+        phone = SAMPLE_PHONE if unit.code == plan.coordinator_code else None
+        session.add(Contact(unit_id=unit.id, name="示例联络员", role="liaison", phone=phone))
+        session.add(Contact(unit_id=unit.id, name="示例负责人", role="head"))
+        added += 2
+    session.flush()
+    return added
 
 
 @dataclass(frozen=True)

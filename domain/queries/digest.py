@@ -1,23 +1,40 @@
-"""A digest's lines read from the database, with working days counted on the day it is sent."""
+"""A digest's lines read from the database, with working days counted on the day it is sent, and
+the reporting deadline it names."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import ensure_calendar
-from domain.rules.digest import DigestItem, timing
+from domain.rules.digest import COUNTY, DigestItem, timing
 from domain.rules.glossary import ITEM_STATES, zh_date
-from models.enums import ItemState
-from models.orm import CalendarDay, Milestone, Notice, Task, Unit, WorkItem
+from domain.rules.reporting import cycle_of
+from models.enums import ItemState, UnitKind
+from models.orm import CalendarDay, Milestone, Notice, Plan, Task, Unit, WorkItem
+
+MISSING_REPORT = "进展报送"
+"""The title and the task of a missing-report notice's line."""
+
+
+def place_of(unit: Unit, units: dict[int, Unit]) -> str:
+    """The township a unit's items are counted under: its own, its parent's, or the county's."""
+    if unit.kind == UnitKind.TOWNSHIP.value:
+        return unit.name
+    parent = units.get(unit.parent_id) if unit.parent_id is not None else None
+    if unit.kind != UnitKind.DEPARTMENT.value and parent is not None:
+        return parent.name
+    return COUNTY
 
 
 def digest_items(
     session: Session, notices: list[Notice], units: dict[int, Unit], today: date
 ) -> list[DigestItem]:
     """The digest's lines, with working days counted on the day it is sent."""
+    if not notices:
+        return []
     ids = [n.item_id for n in notices if n.item_id is not None]
     rows = {
         r.id: r
@@ -26,11 +43,9 @@ def digest_items(
                 WorkItem.id,
                 WorkItem.state,
                 WorkItem.percent,
-                WorkItem.due,
-                Milestone.code,
                 Milestone.title,
                 Milestone.evidence,
-                Task.code.label("task"),
+                Task.title.label("task"),
             )
             .join(Milestone, Milestone.id == WorkItem.milestone_id)
             .join(Task, Task.id == Milestone.task_id)
@@ -47,16 +62,17 @@ def digest_items(
     for n in sorted(notices, key=lambda n: (n.due or date.min, n.item_id or 0)):
         r = rows.get(n.item_id or -1)
         overdue = ordinal[today] - ordinal[n.due] if n.due else 0
+        unit = units[n.unit_id]
+        due_zh = zh_date(n.due) if n.due else ""
         out.append(
             DigestItem(
-                item_id=n.item_id,
                 level_name=n.level_name,
-                task=r.task if r else "",
-                milestone=r.code if r else "",
-                title=r.title if r else "进展报送",
-                unit_name=units[n.unit_id].name,
-                due_zh=zh_date(n.due) if n.due else "",
-                timing=timing(n.kind, overdue, r.percent if r else 0),
+                task=r.task if r else MISSING_REPORT,
+                title=r.title if r else MISSING_REPORT,
+                unit_name=unit.name,
+                place=place_of(unit, units),
+                due_zh=due_zh,
+                timing=timing(n.kind, overdue, r.percent if r else 0, due_zh),
                 overdue=overdue,
                 state_label=ITEM_STATES[ItemState(r.state)] if r else "",
                 percent=r.percent if r else 0,
@@ -64,3 +80,23 @@ def digest_items(
             )
         )
     return out
+
+
+def reporting_deadline(session: Session, plan: Plan, today: date) -> date:
+    """本期报送截止: the first reporting-cycle due day on or after ``today``, a due day on a rest
+    day moved to the next working day (顺延)."""
+    current = cycle_of(today, plan.reporting_cycle, plan.reporting_due)
+    previous = cycle_of(current.start - timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
+    following = cycle_of(current.end + timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
+    dues = [previous.due, current.due, following.due]
+    ensure_calendar(session, *dues, following.due + timedelta(days=31))
+    for due in dues:
+        moved = session.scalar(
+            select(CalendarDay.day)
+            .where(CalendarDay.day >= due, CalendarDay.is_workday)
+            .order_by(CalendarDay.day)
+            .limit(1)
+        )
+        if moved is not None and moved >= today:
+            return moved
+    return following.due

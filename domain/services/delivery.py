@@ -39,7 +39,7 @@ from domain.queries.outbox import delivered, digests_today
 from domain.queries.plans import plan_of
 from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
-from domain.services.digest import Digest, digest_template, ladder_rungs
+from domain.services.digest import Digest
 from domain.services.messages import LEASE
 from models import clock
 from models.db import session_scope
@@ -165,7 +165,7 @@ def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
         return report
     run = "dry-run"  # the lease holder name; everything is rolled back afterwards
     with leases.running(holder_tag(run)):
-        ids = prepare(session, plan, cap=cap, report=report, token=run)
+        ids = prepare(session, plan, cap=cap, report=report, token=run, attach=False)
     for message_id in ids:
         message = session.get(Message, message_id)
         assert message is not None
@@ -174,9 +174,16 @@ def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
 
 
 def prepare(
-    session: Session, plan: Plan, *, cap: int, report: DeliveryReport, token: str
+    session: Session,
+    plan: Plan,
+    *,
+    cap: int,
+    report: DeliveryReport,
+    token: str,
+    attach: bool = True,
 ) -> list[int]:
-    """Step 1: skip stale notices, group the rest, write ``sending`` messages. Returns their ids."""
+    """Step 1: skip stale notices, group the rest, write ``sending`` messages (with their
+    attachments unless ``attach`` is false, as in a dry run). Returns their ids."""
     now = clock.now()
     today = clock.local_date(now, plan.timezone)
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
@@ -202,9 +209,7 @@ def prepare(
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
     sent_today = digests_today(session, plan, today)
-    digest = Digest(
-        session, plan, units, by_id, digest_template(), now, today, token, ladder_rungs()
-    )
+    digest = Digest.for_run(session, plan, units, now, token, attach=attach)
     ids = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
@@ -358,18 +363,7 @@ def _resend_notice(
         plan = plan_of(session, notice.plan_id)
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
         by_id = {u.id: u for u in units.values()}
-        now = clock.now()
-        digest = Digest(
-            session,
-            plan,
-            units,
-            by_id,
-            digest_template(),
-            now,
-            clock.local_date(now, plan.timezone),
-            token,
-            ladder_rungs(),
-        )
+        digest = Digest.for_run(session, plan, units, clock.now(), token)
         notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
         ids = []
         for role in notice.roles:

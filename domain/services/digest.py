@@ -1,10 +1,20 @@
-"""One recipient's digest of notices, rendered and written as a ``sending`` message."""
+"""One recipient's digest of notices, rendered and written as a ``sending`` message.
+
+A liaison's digest lists the unit's items and carries the contact's personal link (点击填报,
+issued afresh, so each reminder renews its term) and the unit's current workbook; a head's, the
+coordinator's and leadership's sum the items up (:func:`domain.rules.digest.summarize`) and
+attach the full list when the summary does not show every item. Every digest names the
+reporting deadline (本期报送截止) and how to reach the coordinating unit. Without
+``DUBAN_WEB_BASE_URL`` there is no link (a link to this machine would not open on a phone): the
+digest says to use the attached workbook or ask the coordinating unit.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from jinja2 import Template
 from sqlalchemy import select
@@ -12,11 +22,24 @@ from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
 from config.settings import get_settings
+from domain.adapters.files import fit_name
+from domain.adapters.item_list import write_item_list
 from domain.adapters.jinja import environment
-from domain.queries.digest import digest_items
+from domain.adapters.signing import workbook_secret
+from domain.queries.digest import digest_items, reporting_deadline
+from domain.queries.owner_links import coordinator_of, issue_link
+from domain.rules.digest import DETAIL_LIMIT, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, write_message
+from domain.services.workbooks import write_workbook
+from models import clock
 from models.orm import Contact, Notice, NoticeDelivery, Plan, Unit
+
+OVERSEERS = frozenset({"head"})
+MIXED_DETAIL, MIXED_TASKS, MIXED_TOP = 3, 3, 4
+"""A digest with the unit's own items and other units' (the coordinator's liaison): own items
+listed, key tasks counted and groups shown in the summary."""
+"""Roles whose digest about their own unit is a summary rather than a list."""
 
 
 def digest_template() -> Template:
@@ -24,9 +47,34 @@ def digest_template() -> Template:
     return environment().get_template("notice_digest.txt.j2")
 
 
+@dataclass(frozen=True)
+class Links:
+    """How personal links are made: the key that signs them, where they open, how long they last."""
+
+    secret: bytes
+    base_url: str
+    days: int
+
+
+def attachments_folder() -> Path:
+    """Where digests' attachments are kept (``<home>/attachments/<day>/<run>-<recipient>/``),
+    so that a message taken over by another run still finds them."""
+    return get_settings().home / "attachments"
+
+
+def links_from_settings() -> Links | None:
+    """Personal links when ``DUBAN_WEB_BASE_URL`` is set, else none."""
+    settings = get_settings()
+    if not settings.web_base_url:
+        return None
+    return Links(workbook_secret(settings), settings.resolved_web_base_url, settings.link_days)
+
+
 @dataclass
 class Digest:
-    """Renders one recipient's digest and records it as a ``sending`` message."""
+    """Renders one recipient's digest and records it as a ``sending`` message.
+
+    ``files`` is where attachments are written (None: none are, as in a dry run)."""
 
     session: Session
     plan: Plan
@@ -37,6 +85,43 @@ class Digest:
     today: date
     token: str
     rungs: dict[str, tuple[int, int]]
+    links: Links | None = None
+    files: Path | None = None
+    deadline: date | None = None
+    coordinator: str = ""
+
+    @classmethod
+    def for_run(
+        cls,
+        session: Session,
+        plan: Plan,
+        units: dict[str, Unit],
+        now: datetime,
+        token: str,
+        *,
+        attach: bool = True,
+    ) -> Digest:
+        """A delivery run's digests, under the settings and ladder in force (attachments
+        written unless ``attach`` is false)."""
+        return cls(
+            session,
+            plan,
+            units,
+            {u.id: u for u in units.values()},
+            digest_template(),
+            now,
+            clock.local_date(now, plan.timezone),
+            token,
+            ladder_rungs(),
+            links=links_from_settings(),
+            files=attachments_folder() if attach else None,
+        )
+
+    def __post_init__(self) -> None:
+        if self.deadline is None:
+            self.deadline = reporting_deadline(self.session, self.plan, self.today)
+        if not self.coordinator:
+            self.coordinator = coordinator_of(self.session, self.plan.id)
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
         code, who = recipient.split("/")
@@ -44,40 +129,103 @@ class Digest:
         contact = self.session.scalars(
             select(Contact).where(Contact.unit_id == unit.id, Contact.role == who)
         ).first()
-        address = contact.email if contact else None
-        urls = list(contact.addresses) if contact else []
-        items = digest_items(self.session, notices, self.by_id, self.today)
+        own_notices = [n for n in notices if n.unit_id == unit.id]
+        other_notices = [n for n in notices if n.unit_id != unit.id]
+        own = digest_items(self.session, own_notices, self.by_id, self.today)
+        others = digest_items(self.session, other_notices, self.by_id, self.today)
+        items = own + others
         overdue = sum(1 for i in items if i.overdue > 0)
         soon = len(items) - overdue
-        own = any(n.unit_id == unit.id for n in notices)
-        others = any(n.unit_id != unit.id for n in notices)
+        folder = self._folder(recipient)
+        attachments: list[Path] = []
+        if own and who == "liaison" and folder is not None:
+            made = write_workbook(self.session, self.plan, unit, self.today, folder)
+            named = made.path.with_name(
+                fit_name(f"进展填报表-{unit.name}-{self.today.isoformat()}.xlsx")
+            )
+            attachments.append(made.path.replace(named))
+        detail = own and who not in OVERSEERS
+        mixed = bool(own and others)
+        own_summary = summarize(own) if own and not detail else None
+        # both the unit's own list and everyone's summary: each gets a part of the 40 lines
+        summary = (
+            summarize(others, top=MIXED_TOP, tasks=MIXED_TASKS)
+            if mixed
+            else summarize(others)
+            if others
+            else None
+        )
+        partial = [s for s in (own_summary, summary) if s is not None and not s.complete]
+        full_list = None
+        if partial and folder is not None:
+            full = folder / fit_name(f"督办事项清单-{unit.name}-{self.today.isoformat()}.csv")
+            listed = (own if own_summary is not None else []) + others
+            attachments.append(write_item_list(full, listed))
+            full_list = full.name
+        link, until = self._link(unit, contact) if own else (None, "")
+        lines = grouped(own) if detail else []
+        limit = MIXED_DETAIL if mixed else DETAIL_LIMIT
         body = self.template.render(
             recipient_name=unit.name,
             role_label=CONTACT_ROLES.get(who, ""),
             plan_title=self.plan.title,
             as_of_zh=zh_date(self.today),
-            items=items,
-            coordinator_name=self.units[self.plan.coordinator_code].name,
-            unit_code=unit.code,
             top_rung=top_rung(notices, self.rungs),
             overdue_count=overdue,
-            own=own,
-            others=others,
+            soon_count=soon,
+            lines=lines[:limit],
+            more=sum(len(line.units) for line in lines[limit:]),
+            own_summary=own_summary,
+            summary=summary,
+            full_list=full_list,
+            link=link,
+            link_until=until,
+            contact_known=contact is not None,
+            workbook=attachments[0].name if attachments and who == "liaison" and own else None,
+            deadline_zh=zh_date(self.deadline) if self.deadline else "",
+            coordinator=self.coordinator,
+            coordinator_name=self.units[self.plan.coordinator_code].name,
         )
-        body = re.sub(r"\n{3,}", "\n\n", body)  # optional paragraphs leave no gaps
+        body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"  # optional parts leave no gaps
         parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
         subject = f"【督办】{unit.name}：" + "、".join(parts)
         message_id = write_message(
             self.session,
             self.plan,
-            Recipient(recipient, address, urls),
+            Recipient(
+                recipient,
+                contact.email if contact else None,
+                list(contact.addresses) if contact else [],
+            ),
             subject=subject,
             body=body,
             token=self.token,
             now=self.now,
+            attachments=[str(p) for p in attachments] or None,
         )
         self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message_id) for n in notices)
         return message_id
+
+    def _folder(self, recipient: str) -> Path | None:
+        if self.files is None:
+            return None
+        return self.files / self.today.isoformat() / fit_name(f"{self.token[:8]}-{recipient}")
+
+    def _link(self, unit: Unit, contact: Contact | None) -> tuple[str | None, str]:
+        """The contact's personal link and the day it lapses, issued now (renewing its term)."""
+        if self.links is None or contact is None:
+            return None, ""
+        issued = issue_link(
+            self.session,
+            self.links.secret,
+            plan_id=self.plan.id,
+            unit_code=unit.code,
+            contact_id=contact.id,
+            now=self.now,
+            days=self.links.days,
+        )
+        until = zh_date(clock.local_date(issued.expires, self.plan.timezone))
+        return f"{self.links.base_url}/l/{issued.token}", until
 
 
 def top_rung(notices: list[Notice], rungs: dict[str, tuple[int, int]]) -> bool:
