@@ -8,10 +8,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.queries.calendar import ensure_calendar
+from domain.queries.calendar import ensure_calendar, reporting_cycle
 from domain.rules.digest import COUNTY, DigestItem, timing
 from domain.rules.glossary import ITEM_STATES, zh_date
-from domain.rules.reporting import cycle_of
 from models.enums import ItemState, UnitKind
 from models.orm import CalendarDay, Milestone, Notice, Plan, Task, Unit, WorkItem
 
@@ -84,19 +83,9 @@ def digest_items(
 
 def reporting_deadline(session: Session, plan: Plan, today: date) -> date:
     """本期报送截止: the first reporting-cycle due day on or after ``today``, a due day on a rest
-    day moved to the next working day (顺延)."""
-    current = cycle_of(today, plan.reporting_cycle, plan.reporting_due)
-    previous = cycle_of(current.start - timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
-    following = cycle_of(current.end + timedelta(days=1), plan.reporting_cycle, plan.reporting_due)
-    dues = [previous.due, current.due, following.due]
-    ensure_calendar(session, *dues, following.due + timedelta(days=31))
-    for due in dues:
-        moved = session.scalar(
-            select(CalendarDay.day)
-            .where(CalendarDay.day >= due, CalendarDay.is_workday)
-            .order_by(CalendarDay.day)
-            .limit(1)
-        )
-        if moved is not None and moved >= today:
-            return moved
-    return following.due
+    day moved to the next working day (顺延, :func:`domain.queries.calendar.reporting_cycle`)."""
+    kind, due = plan.reporting_cycle, plan.reporting_due
+    current = reporting_cycle(session, kind, due, today)
+    previous = reporting_cycle(session, kind, due, current.start - timedelta(days=1))
+    following = reporting_cycle(session, kind, due, current.end + timedelta(days=1))
+    return next(c.due for c in (previous, current, following) if c.due >= today)

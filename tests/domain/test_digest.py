@@ -218,7 +218,7 @@ def test_a_liaison_gets_a_personal_link_that_opens_and_the_units_workbook(
     (workbook,) = [Path(a) for a in liaison.attachments or []]
     assert workbook.name in liaison.body and workbook.stat().st_size < 100_000
     sheet = openpyxl.load_workbook(workbook, read_only=True)["进展填报"]
-    assert [r[3] for r in sheet.iter_rows(min_row=2, values_only=True)][:1] == ["第1项工作"]
+    assert [r[3] for r in sheet.iter_rows(min_row=3, values_only=True)][:1] == ["第1项工作"]
     copied = list((settings.home / "outbox").glob(f"*-v2-5-liaison-{workbook.name}"))
     assert copied  # the file channel keeps the attachment beside the text
 
