@@ -4,17 +4,24 @@ than the screen, 签收 and a report by tapping, screenshots kept."""
 from __future__ import annotations
 
 import os
+import re
 import struct
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from config.settings import temporary_settings
+from domain.adapters.channels import FileChannel
+from domain.services.delivery import resend_notice
+from duban.cli import app
+from models import clock
 from models.db import session_scope
-from models.orm import EvidenceFile, ItemAck, Report, WorkItem
+from models.orm import EvidenceFile, ItemAck, Message, Notice, Report, WorkItem
 from tests.adapters.test_evidence_store import MINIMAL_PDF
 from tests.fixtures.plan_week import item_id
-from tests.fixtures.web import OwnerSite
+from tests.fixtures.web import NOW, OwnerSite
 from tests.web.chromium import Page, phone
 
 pytestmark = pytest.mark.slow
@@ -164,3 +171,53 @@ def test_a_file_too_large_is_refused_on_the_phone(
         page.screenshot(shots / "upload-too-large.png")
     with session_scope(owner_site.engine) as session:
         assert session.scalars(select(EvidenceFile)).all() == []
+
+
+def test_from_the_reminder_in_the_outbox_to_the_coordinators_record(
+    owner_site: OwnerSite, tmp_path: Path, shots: Path
+) -> None:
+    """The whole loop as a liaison lives it: the reminder about the item (re-sent to files, now
+    that the site has an address) carries the personal link; on the phone it opens the unit's
+    page, one tap signs, a PDF is uploaded and 办结申请 gets its receipt; the coordinator's
+    record of the item (`duban item show`) then shows the submission under the liaison's name."""
+    item = item_id(owner_site.engine, "M5", "v12")
+    with session_scope(owner_site.engine) as session:
+        notices = session.execute(
+            select(Notice.id, Notice.roles).where(
+                Notice.unit_id.in_(select(WorkItem.unit_id).where(WorkItem.id == item))
+            )
+        ).all()
+    notice = next(n for n, roles in notices if "owner:liaison" in roles)
+    with temporary_settings(web_base_url=owner_site.url), clock.frozen_time(NOW):
+        resend_notice(owner_site.engine, notice, channel=FileChannel(tmp_path / "out"))
+    with session_scope(owner_site.engine) as session:
+        digest = session.scalars(
+            select(Message.body)
+            .where(Message.recipient == "v12/liaison")
+            .order_by(Message.id.desc())
+        ).first()
+    assert digest is not None
+    found = re.search(rf"点击填报：({re.escape(owner_site.url)}/l/\S+)", digest)
+    assert found, digest
+    pdf = tmp_path / "公示照片.pdf"
+    pdf.write_bytes(MINIMAL_PDF)
+    with phone(tmp_path) as page:
+        page.open(found.group(1))
+        assert "甲一村" in page.evaluate("document.body.innerText")
+        page.tap("form[action$='/ack'] button")
+        assert "已签收" in page.evaluate("document.body.innerText")
+        page.open(f"{found.group(1)}/items/{item}")
+        page.choose_file("#f-file", pdf)
+        page.tap("#evidence button")
+        assert "回执编号" in page.evaluate("document.body.innerText")
+        page.open(f"{found.group(1)}/items/{item}")
+        page.evaluate("document.querySelector('#f-closing_note').value = '选址已公示七天'")
+        page.tap("#closing button")
+        text = page.evaluate("document.body.innerText")
+        assert "办结申请已提交" in text and "回执编号" in text
+        fits_the_screen(page)
+        page.screenshot(shots / "from-reminder-receipt.png")
+    with temporary_settings(database_url=str(owner_site.engine.url.render_as_string(False))):
+        shown = CliRunner().invoke(app, ["item", "show", str(item)])
+    assert shown.exit_code == 0, shown.output
+    assert "已申请办结，赵六" in shown.output and "公示照片.pdf" in shown.output
