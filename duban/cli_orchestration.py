@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.errors import NotFoundError
-from duban.app import AsOf, PlanOpt, app, err, out
+from duban.app import AsOf, PlanOpt, app, err, out, warn
 from duban.cli_words import BadOption
 from duban.dates import parse_date
 
@@ -90,20 +91,66 @@ def _until_interrupted() -> Callable[[], bool]:
 
 @app.command()
 def serve(plan: PlanOpt = None) -> None:
-    """登记部署（每日流程、每周简报、操作），并按计划运行。"""
+    """登记部署（每日流程、每周简报、操作），并按计划运行；同时提供填报页面（duban web）。"""
     from config.settings import get_settings
     from duban.orchestration import prefect_client, prefect_server, ui_url
     from flows.deployments import deployments, scheduled
 
     settings = get_settings()
     plan_id = _plan_id(plan)
-    with prefect_server(settings) as url, prefect_client(settings, heartbeat=True):
+    with (
+        prefect_server(settings) as url,
+        prefect_client(settings, heartbeat=True),
+        owner_pages(settings),
+    ):
         from prefect import serve as prefect_serve
 
         for s in scheduled(settings):
             out.print(f"{s.key}：cron '{s.cron}'（{s.timezone}）— {s.description}", markup=False)
         out.print(f"Prefect 界面：{ui_url(url)}（按 Ctrl-C 停止）", markup=False)
         prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+
+
+@contextmanager
+def owner_pages(settings: Settings) -> Iterator[None]:
+    """``duban web``'s pages served beside the deployments, in this process, on one machine
+    (DUBAN_WEB_HOST, DUBAN_WEB_PORT); a taken port is said and the rest runs on."""
+    import threading
+
+    import uvicorn
+
+    from duban.orchestration import port_is_free
+    from duban.web import create_app
+
+    if not port_is_free(settings.web_port):
+        warn(
+            [
+                f"端口 {settings.web_port} 已被占用，本次不提供填报页面；"
+                "请另行运行 `duban web`，或把 DUBAN_WEB_PORT 设为空闲端口"
+            ]
+        )
+        yield
+        return
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="duban-web", daemon=True)
+    thread.start()
+    out.print(
+        f"填报页面：http://{settings.web_host}:{settings.web_port}/（个人链接以 "
+        f"{settings.resolved_web_base_url}/l/ 开头）",
+        markup=False,
+    )
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def _persistent_server(settings: Settings) -> str:

@@ -272,6 +272,50 @@ def test_the_scheduler_command_runs_and_stops_on_ctrl_c(
     assert "调度已停止" in rest and "Traceback" not in rest
 
 
+def test_serve_offers_the_owners_pages_beside_the_deployments(
+    on_server: Engine, prefect_api: str, unused_tcp_port: int
+) -> None:
+    """`duban serve` on one machine also serves the owner's pages; Ctrl-C stops both."""
+    import httpx  # noqa: PLC0415
+
+    settings = get_settings()
+    env = {
+        **os.environ,
+        "DUBAN_HOME": str(settings.home),
+        "DUBAN_PREFECT_API_URL": prefect_api,
+        "DUBAN_WEB_PORT": str(unused_tcp_port),
+        **({"DUBAN_DATABASE_URL": settings.database_url} if settings.database_url else {}),
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("duban")), "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "Prefect 界面" in line:
+            break
+    try:
+        deadline = time.monotonic() + 60
+        with client() as c:  # serving: the deployments are registered
+            while len(c.read_deployments()) < 8 and time.monotonic() < deadline:
+                time.sleep(0.5)
+        time.sleep(2)
+        page = httpx.get(f"http://127.0.0.1:{unused_tcp_port}/", timeout=10)
+        assert page.status_code == 200 and "点击填报" in page.text
+        assert f"填报页面：http://127.0.0.1:{unused_tcp_port}/" in "".join(lines)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, "".join(lines) + rest
+    assert "Traceback" not in rest
+
+
 def test_a_typo_in_the_run_form_is_refused_without_an_alert(on_server: Engine) -> None:
     outcome = weekly_briefing(plan_id="demo-plan", week="banana", send=False)
     assert "不是ISO周" in outcome["refused"]
