@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.settings import Settings
 from domain.rules.glossary import zh_date
 from duban.app import PlanOpt, app, err, out
 from duban.dates import parse_date
 from models import clock
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from domain.services.mail_intake import MailOutcome, MailReport
 
 STATUS = {"answered": "已处理", "kept": "未处理", "repeated": "此前已处理"}

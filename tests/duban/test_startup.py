@@ -25,6 +25,12 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
     assert loaded_after("import duban.cli") == []
 
 
+def test_importing_the_cli_loads_neither_the_database_nor_the_settings() -> None:
+    """`duban --help` and a command's usage errors need neither SQLAlchemy nor pydantic (0.5 s
+    of CPU together): a command imports them in its body."""
+    assert loaded_after("import duban.cli", ("sqlalchemy", "pydantic", "config.settings")) == []
+
+
 @pytest.mark.parametrize("module", ["duban.render", "duban.app"])
 def test_cli_helpers_load_no_heavy_library(module: str) -> None:
     """The console helpers the commands share import no heavy library either."""
