@@ -98,7 +98,7 @@ def test_a_refused_workbook_is_answered_with_its_reasons_and_nothing_lands(
     }
     [reply] = replies(plan)
     assert reply.subject == "退回：《进展.xlsx》未入库，请改正后重新报送"
-    assert "第2行，本期状态：" in reply.body and "差不多了" in reply.body
+    assert "第3行，本期状态：" in reply.body and "差不多了" in reply.body  # title, header, row
     assert "请逐条改正后，将整份文件重新发送到本邮箱" in reply.body
     assert [m.subject for m in mailbox.messages(DONE)] == ["进展"]
 
