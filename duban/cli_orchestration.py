@@ -108,7 +108,15 @@ def serve(plan: PlanOpt = None) -> None:
         for s in scheduled(settings):
             out.print(f"{s.key}：cron '{s.cron}'（{s.timezone}）— {s.description}", markup=False)
         out.print(f"Prefect 界面：{ui_url(url)}（按 Ctrl-C 停止）", markup=False)
-        prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+        from prefect.settings import PREFECT_RUNNER_POLL_FREQUENCY, temporary_settings
+
+        # a form submitted in the UI starts within seconds, not Prefect's default 10 s poll
+        with temporary_settings(updates={PREFECT_RUNNER_POLL_FREQUENCY: RUNNER_POLL_SECONDS}):
+            prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+
+
+RUNNER_POLL_SECONDS = 2
+"""How often `duban serve` asks the server for runs submitted from the UI's forms."""
 
 
 @contextmanager

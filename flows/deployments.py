@@ -96,6 +96,13 @@ LABELS = {
 """Each deployment's name in the Prefect UI (with its plan): what a coordinator looks for."""
 
 
+SERVED_BY = (
+    "\n\n提交后由 `duban serve` 执行，通常几秒内开始；若一直显示“Scheduled”（已排队），"
+    "说明 duban serve 没有在运行，请联系系统管理员启动它。"
+)
+"""Said on every form's page: a run waits for `duban serve` (the UI cannot tell)."""
+
+
 def deployment_name(flow_name: str, plan_id: str) -> str:
     """``核验销号 · shidian-2021-2025``: distinct per flow, and per plan."""
     return f"{LABELS.get(flow_name, flow_name)} · {plan_id}"
@@ -133,7 +140,7 @@ def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
                 name=deployment_name(flow.name, plan_id),
                 parameters=params,
                 tags=[plan_id],
-                description=flow.description,
+                description=f"{flow.description}{SERVED_BY}",
             ),
         )
         chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
