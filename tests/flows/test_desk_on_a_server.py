@@ -1,0 +1,77 @@
+"""The daily cycle on a real Prefect server publishes the coordinator's queues: each page's
+total is the database's count and every waiting item's number is on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from config.settings import get_settings, temporary_settings
+from duban.orchestration import prefect_client
+from flows.daily_cycle import daily_cycle
+from models.clock import frozen_time
+from models.db import session_scope
+from models.orm import ExtensionRequest, WorkItem
+from tests.fixtures.web import AS_OF, NOW
+
+pytestmark = pytest.mark.slow
+QUEUES = ("submitted", "blocked", "extensions", "returned")
+
+
+@pytest.fixture
+def desk_on_server(queues: Engine, prefect_api: str) -> Iterator[Engine]:
+    with (
+        temporary_settings(prefect_api_url=prefect_api),
+        prefect_client(get_settings()),
+        frozen_time(NOW),
+    ):
+        yield queues
+
+
+def latest(keys: list[str]) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client  # noqa: PLC0415
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey  # noqa: PLC0415
+
+    client: Any = get_client(sync_client=True)
+    with client as c:
+        found = c.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    return {a.key: a for a in found}
+
+
+def in_database(engine: Engine) -> dict[str, set[int]]:
+    """What waits for the coordinator, counted from the tables themselves."""
+    with session_scope(engine) as s:
+        states = {
+            state: set(s.scalars(select(WorkItem.id).where(WorkItem.state == state)))
+            for state in ("submitted", "blocked", "returned")
+        }
+        requests = set(
+            s.scalars(select(ExtensionRequest.id).where(ExtensionRequest.status == "pending"))
+        )
+        assert (s.scalar(select(func.count()).select_from(WorkItem)) or 0) > 0
+    return {**states, "extensions": requests}
+
+
+def test_the_daily_cycle_publishes_the_coordinators_queues(desk_on_server: Engine) -> None:
+    result = daily_cycle(plan_id="demo-plan", as_of=AS_OF)
+    expected = in_database(desk_on_server)
+    assert result["queues"] == {q: len(ids) for q, ids in expected.items()}
+    keys = [f"demo-plan-desk-{q}" for q in QUEUES]
+    found = latest(keys)
+    assert sorted(found) == sorted(keys)
+    titles = {"submitted": "待核验销号", "blocked": "受阻", "extensions": "延期申请"}
+    titles["returned"] = "退回待重报"
+    for queue in QUEUES:
+        page = found[f"demo-plan-desk-{queue}"]
+        assert page.type == "markdown"
+        assert f"# {titles[queue]}：共 {len(expected[queue])} 项" in page.data
+        # the first column of each row: the item's number (a request's own number)
+        listed = {int(n) for n in re.findall(r"^\| (\d+) \|", page.data, flags=re.MULTILINE)}
+        assert listed == expected[queue], queue
+    assert "`duban evidence " in found["demo-plan-desk-submitted"].data
