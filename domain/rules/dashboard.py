@@ -92,14 +92,15 @@ def _unit(code: str, name: str, cards: dict[str, DeskUnit]) -> DeskUnit:
 
 
 def _contact_cells(u: DeskUnit) -> dict[str, str]:
-    return {"联系人": u.contact or "—", "联系电话": u.phone or "—"}
+    return {"联系人": " ".join(p for p in (u.contact, u.phone) if p) or "—"}
 
 
 def overdue_table(
     items: list[ItemStatus], levels: dict[int, str], cards: dict[str, DeskUnit] | None = None
 ) -> list[dict[str, str | int]]:
     """Every overdue item with its unit's township and contact (``cards`` by unit code): one
-    township's units together, township by township, each unit's most overdue first."""
+    township's units together, township by township, each unit's most overdue first; the
+    numbers before the item's title, which alone may be cut off in a narrow window."""
     cards = cards or {}
     overdue = sorted(
         (i for i in items if i.status == Status.OVERDUE),
@@ -116,10 +117,10 @@ def overdue_table(
             "责任单位": i.unit_name,
             **_contact_cells(u),
             "事项编号": i.id,
-            "事项": f"{i.milestone} {i.title}",
-            "到期日": i.due.isoformat(),
             "逾期工作日": -i.workdays_left,
             "督办层级": levels.get(i.id, "—"),
+            "到期日": i.due.isoformat(),
+            "事项": f"{i.milestone} {i.title}",  # last: a narrow window cuts only its end
         }
         for i in overdue
     ]

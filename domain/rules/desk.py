@@ -157,20 +157,23 @@ def _size(size: int) -> str:
 
 
 def file_line(f: DeskFile, root: str) -> str:
-    """How a file shows in a table cell: its name, kind and size, where it is kept and the
-    command that copies it out under its own name."""
+    """How a file shows under its item: its number, name, kind and size, the command that copies
+    it out under its own name, and where it is kept."""
     kind = EVIDENCE_KINDS.get(f.kind, f.kind)
     where = md_escape(root.rstrip("/") + "/" + f.relative_path)
-    return f"{md_escape(f.name)}（{kind}，{_size(f.size)}）<br>`duban evidence {f.id}`<br>{where}"
+    return (
+        f"佐证 {f.id}：{md_escape(f.name)}（{kind}，{_size(f.size)}，{f.received_on}）"
+        f" — `duban evidence {f.id}`；存放于 {where}"
+    )
 
 
-def _unit_cells(u: DeskUnit) -> str:
-    person = "—" if u.contact is None else md_escape(u.contact + (f" {u.phone}" if u.phone else ""))
-    return f"{md_escape(u.township)} | {md_escape(u.name)} | {person}"
+def _who(u: DeskUnit) -> str:
+    person = " ".join(p for p in (u.contact, u.phone) if p)
+    return md_escape(f"{u.township} {u.name}" + (f"（联系人 {person}）" if person else ""))
 
 
 def _heading(queue: Queue, total: int, shown: int, as_of: date) -> list[str]:
-    more = f"，下表为等待最久的 {shown} 项" if shown < total else ""
+    more = f"，下面列出等待最久的 {shown} 项" if shown < total else ""
     return [
         f"# {QUEUE_TITLES[queue]}：共 {total} 项",
         "",
@@ -179,15 +182,13 @@ def _heading(queue: Queue, total: int, shown: int, as_of: date) -> list[str]:
     ]
 
 
-def _header(since: str, waiting: str, *last: str) -> list[str]:
-    """An item queue's table head: the item, its unit, since when, how long, then ``last``."""
-    heads = ["事项编号", "节点", "乡镇", "责任单位", "联系人", since, waiting, *last]
-    aligns = ["---:", "---", "---", "---", "---", "---", "---:", *("---" for _ in last)]
-    return ["| " + " | ".join(heads) + " |", "|" + "|".join(aligns) + "|"]
-
-
-def _item(i: DeskItem) -> str:
-    return f"{i.id} | {i.milestone} {md_escape(short(i.title, 40))}"
+def _entry(i: DeskItem, since: str) -> str:
+    """An item's first line: number, milestone, unit and how long it has waited (a list item
+    wraps where a wide table would be cut off in the Prefect UI)."""
+    return (
+        f"- **#{i.id}** {i.milestone} {md_escape(i.title)} — {_who(i.unit)}；"
+        f"{i.since.isoformat()} {since}，已 {i.waiting} 个工作日；到期日 {i.due.isoformat()}"
+    )
 
 
 def submitted_page(desk: Desk, evidence_root: str) -> str:
@@ -196,15 +197,16 @@ def submitted_page(desk: Desk, evidence_root: str) -> str:
     lines = _heading(Queue.SUBMITTED, desk.totals[Queue.SUBMITTED], len(desk.submitted), desk.as_of)
     if not desk.submitted:
         return "\n".join([*lines, "目前没有等待核验的事项。"]) + "\n"
-    lines += _header("申请日", "已等待（工作日）", "进展情况", "佐证材料")
     for i in desk.submitted:
-        files = "<br>".join(file_line(f, evidence_root) for f in i.files) or "未上传文件"
         report = "未报送" if i.report_on is None else f"{i.report_on}：{short(i.report_note)}"
-        lines.append(
-            f"| {_item(i)} | {_unit_cells(i.unit)} | {i.since.isoformat()} | {i.waiting} | "
-            f"{md_escape(report)} | {files} |"
-        )
-    lines += ["", "佐证材料：`duban evidence 文件编号` 把文件按原名复制到当前目录，以便打开查看。"]
+        lines += [_entry(i, "申请办结"), f"    - 进展情况：{md_escape(report)}"]
+        lines += [f"    - {file_line(f, evidence_root)}" for f in i.files] or [
+            "    - 佐证材料：未上传文件"
+        ]
+    lines += [
+        "",
+        "`duban evidence 佐证编号` 把文件核对校验和后按原名复制到当前目录，以便打开查看。",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -213,12 +215,8 @@ def blocked_page(desk: Desk) -> str:
     lines = _heading(Queue.BLOCKED, desk.totals[Queue.BLOCKED], len(desk.blocked), desk.as_of)
     if not desk.blocked:
         return "\n".join([*lines, "目前没有受阻的事项。"]) + "\n"
-    lines += _header("受阻日", "已受阻（工作日）", "到期日", "存在问题")
     for i in desk.blocked:
-        lines.append(
-            f"| {_item(i)} | {_unit_cells(i.unit)} | {i.since.isoformat()} | {i.waiting} | "
-            f"{i.due.isoformat()} | {md_escape(short(problem_of(i)))} |"
-        )
+        lines += [_entry(i, "起受阻"), f"    - 存在问题：{md_escape(short(problem_of(i)))}"]
     return "\n".join(lines) + "\n"
 
 
@@ -227,12 +225,9 @@ def returned_page(desk: Desk) -> str:
     lines = _heading(Queue.RETURNED, desk.totals[Queue.RETURNED], len(desk.returned), desk.as_of)
     if not desk.returned:
         return "\n".join([*lines, "目前没有退回待重报的事项。"]) + "\n"
-    lines += _header("退回日", "已等待（工作日）", "退回人", "退回理由")
     for i in desk.returned:
-        lines.append(
-            f"| {_item(i)} | {_unit_cells(i.unit)} | {i.since.isoformat()} | {i.waiting} | "
-            f"{md_escape(i.actor)} | {md_escape(short(i.reason))} |"
-        )
+        reason = f"{i.actor}退回：{short(i.reason)}"
+        lines += [_entry(i, "退回"), f"    - 退回理由：{md_escape(reason)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -242,18 +237,14 @@ def extensions_page(desk: Desk) -> str:
     lines = _heading(Queue.EXTENSIONS, total, len(desk.extensions), desk.as_of)
     if not desk.extensions:
         return "\n".join([*lines, "目前没有待审批的延期申请。"]) + "\n"
-    lines += [
-        "| 申请编号 | 事项编号 | 节点 | 乡镇 | 责任单位 | 申请人 | 申请日 | 已等待（工作日） "
-        "| 现到期日 | 拟延期至 | 理由 |",
-        "|---:|---:|---|---|---|---|---|---:|---|---|---|",
-    ]
     for r in desk.extensions:
-        lines.append(
-            f"| {r.id} | {r.item_id} | {r.milestone} {md_escape(short(r.title, 40))} | "
-            f"{md_escape(r.unit.township)} | {md_escape(r.unit.name)} | {md_escape(r.actor)} | "
-            f"{r.since.isoformat()} | {r.waiting} | {r.due.isoformat()} | "
-            f"{r.proposed_due.isoformat()} | {md_escape(short(r.reason))} |"
-        )
+        lines += [
+            f"- **申请 {r.id}** 事项 #{r.item_id} {r.milestone} {md_escape(r.title)} — "
+            f"{_who(r.unit)}；{r.since.isoformat()} 由{md_escape(r.actor)}提出，"
+            f"已等待 {r.waiting} 个工作日",
+            f"    - 现到期日 {r.due.isoformat()}，拟延期至 {r.proposed_due.isoformat()}；"
+            f"理由：{md_escape(short(r.reason))}",
+        ]
     return "\n".join(lines) + "\n"
 
 

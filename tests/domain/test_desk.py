@@ -95,8 +95,8 @@ def test_a_page_lists_at_most_its_limit_and_says_how_many_more(queues: Engine) -
     with session_scope(queues) as s:
         d = desk(s, context_of(s, AS_OF), limit=1)
     assert (d.totals[Queue.SUBMITTED], len(d.submitted)) == (2, 1)
-    assert "下表为等待最久的 1 项" in submitted_page(d, "/e")
-    assert "退回理由" in returned_page(d)
+    assert "下面列出等待最久的 1 项" in submitted_page(d, "/e")
+    assert f"退回理由：民政局退回：{RETURN_REASON}" in returned_page(d)
 
 
 def test_a_units_card_names_its_township_and_whom_to_call(queues: Engine) -> None:

@@ -71,7 +71,8 @@ def test_the_daily_cycle_publishes_the_coordinators_queues(desk_on_server: Engin
         page = found[f"demo-plan-desk-{queue}"]
         assert page.type == "markdown"
         assert f"# {titles[queue]}：共 {len(expected[queue])} 项" in page.data
-        # the first column of each row: the item's number (a request's own number)
-        listed = {int(n) for n in re.findall(r"^\| (\d+) \|", page.data, flags=re.MULTILINE)}
+        # each entry starts with the item's number (a request's own number)
+        entry = r"^- \*\*(?:#|申请 )(\d+)\*\*"
+        listed = {int(n) for n in re.findall(entry, page.data, flags=re.MULTILINE)}
         assert listed == expected[queue], queue
     assert "`duban evidence " in found["demo-plan-desk-submitted"].data
