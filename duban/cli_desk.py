@@ -13,6 +13,7 @@ import typer
 
 from domain.rules.desk import Desk, DeskItem, Queue, problem_of, short
 from duban.app import AsOf, PlanOpt, app, out
+from duban.cli_words import BadOption
 from duban.dates import parse_date
 
 QueueOpt = Annotated[
@@ -44,7 +45,7 @@ def queue(
     by_name = {title: q for q, title in QUEUE_TITLES.items()} | {q.value: q for q in Queue}
     if which is not None and which not in by_name:
         wanted = "、".join(QUEUE_TITLES.values())
-        raise typer.BadParameter(f"应为其中之一：{wanted}", param_hint="--queue")
+        raise BadOption(f"应为其中之一：{wanted}", param_hint="--queue")
     chosen = [by_name[which]] if which else list(Queue)
     settings = get_settings()
     with session_scope(ready_engine()) as session:
