@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.rules.desk import DeskUnit
+from domain.rules.desk import DeskUnit, short
 from domain.rules.glossary import LIGHTS
 from domain.rules.markdown import md_escape
 from domain.rules.status_views import CompletenessView, ItemStatus, StatusView, TaskStatus
@@ -25,6 +25,7 @@ ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
 """The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
 OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
+ITEM_CHARS = 12  # an item's title in the overdue table (the item number leads to the rest)
 MISSING_ROWS = 1000  # the missing-reports table: the first units by code, whatever the size
 
 
@@ -99,8 +100,9 @@ def overdue_table(
     items: list[ItemStatus], levels: dict[int, str], cards: dict[str, DeskUnit] | None = None
 ) -> list[dict[str, str | int]]:
     """Every overdue item with its unit's township and contact (``cards`` by unit code): one
-    township's units together, township by township, each unit's most overdue first; the
-    numbers before the item's title, which alone may be cut off in a narrow window."""
+    township's units together, township by township, each unit's most overdue first. The
+    item's title comes last, cut to :data:`ITEM_CHARS` characters: Prefect's table keeps each
+    cell on one line and has about 840 px beside its side panel in a 1,400 px window."""
     cards = cards or {}
     overdue = sorted(
         (i for i in items if i.status == Status.OVERDUE),
@@ -119,8 +121,7 @@ def overdue_table(
             "事项编号": i.id,
             "逾期工作日": -i.workdays_left,
             "督办层级": levels.get(i.id, "—"),
-            "到期日": i.due.isoformat(),
-            "事项": f"{i.milestone} {i.title}",  # last: a narrow window cuts only its end
+            "事项": f"{i.milestone} {short(i.title, ITEM_CHARS)}",
         }
         for i in overdue
     ]

@@ -156,15 +156,18 @@ def _size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
-def file_line(f: DeskFile, root: str) -> str:
-    """How a file shows under its item: its number, name, kind and size, the command that copies
-    it out under its own name, and where it is kept."""
+def file_lines(f: DeskFile, root: str) -> list[str]:
+    """How a file shows under its item: its number, name, kind and size with the command that
+    copies it out under its own name; then the folder it is kept in and its stored name (the
+    SHA-256), each a line of its own (one long unbroken path would run out of a narrow window)."""
     kind = EVIDENCE_KINDS.get(f.kind, f.kind)
-    where = md_escape(root.rstrip("/") + "/" + f.relative_path)
-    return (
+    folder, _, stored = (root.rstrip("/") + "/" + f.relative_path).rpartition("/")
+    return [
         f"佐证 {f.id}：{md_escape(f.name)}（{kind}，{_size(f.size)}，{f.received_on}）"
-        f" — `duban evidence {f.id}`；存放于 {where}"
-    )
+        f" — `duban evidence {f.id}`",
+        f"存放目录：{md_escape(folder)}/",
+        f"文件名（SHA-256）：{md_escape(stored)}",
+    ]
 
 
 def _who(u: DeskUnit) -> str:
@@ -200,9 +203,11 @@ def submitted_page(desk: Desk, evidence_root: str) -> str:
     for i in desk.submitted:
         report = "未报送" if i.report_on is None else f"{i.report_on}：{short(i.report_note)}"
         lines += [_entry(i, "申请办结"), f"    - 进展情况：{md_escape(report)}"]
-        lines += [f"    - {file_line(f, evidence_root)}" for f in i.files] or [
-            "    - 佐证材料：未上传文件"
-        ]
+        for f in i.files:
+            first, *more = file_lines(f, evidence_root)
+            lines += [f"    - {first}", *(f"        - {line}" for line in more)]
+        if not i.files:
+            lines.append("    - 佐证材料：未上传文件")
     lines += [
         "",
         "`duban evidence 佐证编号` 把文件核对校验和后按原名复制到当前目录，以便打开查看。",

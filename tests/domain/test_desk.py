@@ -66,7 +66,8 @@ def test_a_submitted_item_carries_the_units_report_and_its_files(queues: Engine)
     assert first.files[0].relative_path == f"{sha[:2]}/{sha[2:4]}/{sha}.jpg"
     page = submitted_page(desk_on(queues, AS_OF), "/srv/duban/evidence")
     assert "# 待核验销号：共 2 项" in page
-    assert f"/srv/duban/evidence/{sha[:2]}/{sha[2:4]}/{sha}.jpg" in page
+    assert f"存放目录：/srv/duban/evidence/{sha[:2]}/{sha[2:4]}/\n" in page
+    assert f"文件名（SHA-256）：{sha}.jpg\n" in page
     assert f"`duban evidence {first.files[0].id}`" in page
     assert "未上传文件" in page  # 甲一村 submitted without a file
 

@@ -3,8 +3,11 @@ total is the database's count and every waiting item's number is on it."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from models.clock import frozen_time
 from models.db import session_scope
 from models.orm import ExtensionRequest, WorkItem
 from tests.fixtures.web import AS_OF, NOW
+from tests.web.chromium import Page, phone
 
 pytestmark = pytest.mark.slow
 QUEUES = ("submitted", "blocked", "extensions", "returned")
@@ -76,3 +80,40 @@ def test_the_daily_cycle_publishes_the_coordinators_queues(desk_on_server: Engin
         listed = {int(n) for n in re.findall(entry, page.data, flags=re.MULTILINE)}
         assert listed == expected[queue], queue
     assert "`duban evidence " in found["demo-plan-desk-submitted"].data
+
+
+def test_the_coordinators_pages_fit_a_1400_px_window(
+    desk_on_server: Engine, prefect_api: str, tmp_path: Path
+) -> None:
+    """Each page of the Artifacts page, in headless chromium 1,400 px wide: no table wider
+    than the space beside the UI's side panel (its last column would be cut off); screenshots
+    kept in ``DUBAN_TEST_ARTIFACTS`` when set."""
+    daily_cycle(plan_id="demo-plan", as_of=AS_OF)
+    shots = Path(os.environ.get("DUBAN_TEST_ARTIFACTS") or tmp_path) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    names = ["overdue", "missing-reports", "completion", *(f"desk-{q}" for q in QUEUES)]
+    found = latest([f"demo-plan-{n}" for n in names])
+    ui = prefect_api.removesuffix("/api")
+    with phone(tmp_path, 1400, 900, mobile=False) as page:
+        page.open(f"{ui}/artifacts")
+        wait_for_text(page, "demo-plan-desk-submitted")
+        page.screenshot(shots / "artifacts.png")
+        for name in names:
+            page.open(f"{ui}/artifacts/artifact/{found[f'demo-plan-{name}'].latest_id}")
+            wait_for_text(page, found[f"demo-plan-{name}"].description[:8])
+            time.sleep(0.5)  # the table or page renders after its description
+            page.screenshot(shots / f"{name}.png")
+            tables = page.evaluate(
+                "Array.from(document.querySelectorAll('table'),"
+                " t => [t.scrollWidth, t.parentElement.clientWidth])"
+            )
+            assert all(wide <= room for wide, room in tables), (name, tables)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+
+
+def wait_for_text(page: Page, text: str) -> None:
+    """Until the page (a single-page app that renders after loading) shows ``text``."""
+    deadline = time.monotonic() + 30
+    while text not in (page.evaluate("document.body.innerText") or ""):
+        assert time.monotonic() < deadline, f"the page never showed {text!r}"
+        time.sleep(0.2)
