@@ -25,7 +25,7 @@ ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
 """The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
 OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
-ITEM_CHARS = 12  # an item's title in the overdue table (the item number leads to the rest)
+ITEM_CHARS = 8  # an item's title in the overdue table (the item number leads to the rest)
 MISSING_ROWS = 1000  # the missing-reports table: the first units by code, whatever the size
 
 
