@@ -20,7 +20,15 @@ from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoun
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
-from duban import cli_briefing, cli_escalation, cli_orchestration, cli_owner, cli_reporting, cli_web
+from duban import (
+    cli_briefing,
+    cli_desk,
+    cli_escalation,
+    cli_orchestration,
+    cli_owner,
+    cli_reporting,
+    cli_web,
+)
 from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
 from duban.dates import DEMO_AS_OF, parse_date
 from models.enums import ItemState
@@ -261,7 +269,7 @@ def demo(
 
 # imported for their commands (they register on `app`)
 assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration and cli_web
-assert cli_owner
+assert cli_owner and cli_desk
 
 
 def _error(text: str, *, soft_wrap: bool = True) -> None:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.errors import where_of
+from domain.rules.desk import QUEUE_TITLES, Queue
 from domain.rules.glossary import (
     APPROVALS,
     CATALOG_KINDS,
@@ -500,6 +501,9 @@ def flow_result(result: Any) -> str:
             f"发送：成功 {delivery['sent']} 份，失败 {delivery['failed']} 份"
             + ("，不在发送时段" if delivery.get("quiet") else "")
         )
+    if queues := result.get("queues"):
+        waiting = "，".join(f"{QUEUE_TITLES[Queue(q)]} {n}" for q, n in queues.items())
+        parts.append(f"督办待办：{waiting}")
     if "week" in result:
         parts.append(f"简报 {result['week']} 第{result['number']}期，发送 {result['sent']} 份")
     if "approval" in result:
@@ -509,7 +513,8 @@ def flow_result(result: Any) -> str:
             f"目录同步 {result['plan']}："
             + ("无变化" if result["unchanged"] else f"{result['changes']} 处变化")
         )
-    known = {"as_of", "skipped", "mail", "collected", "lights", "notices", "delivery", "week"}
+    known = {"as_of", "skipped", "mail", "collected", "lights", "notices", "delivery", "queues"}
+    known.add("week")
     known.add("number")
     known |= {"sent", "approval", "plan", "unchanged", "changes"}
     parts += [f"{key}={value}" for key, value in result.items() if key not in known]

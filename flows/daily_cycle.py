@@ -1,7 +1,7 @@
 """The daily cycle: read report mail (when ``DUBAN_IMAP_HOST`` is set) → collect reports →
 light every item → plan the ladder's notices (in one process, or per partition on a work pool's
-workers) → deliver them → publish the coordinator's view, then one subflow per key task with
-its own page.
+workers) → deliver them → publish the coordinator's view and queues (待核验销号, 受阻, 延期申请,
+退回待重报), then one subflow per key task with its own page.
 
 Cron cannot know Chinese make-up working days, so the flow asks the working-day calendar
 first and finishes early on a rest day, saying why.
@@ -23,6 +23,7 @@ from flows.common import (
     run_name,
     working_day,
 )
+from flows.desk import publish_desk
 from flows.forms import field
 from flows.partitioned import fan_out_notices
 from flows.stages import (
@@ -85,6 +86,7 @@ def daily_cycle(
         planned = fan_out_notices(pid, day, partitions) if partitions else plan_notices(pid, day)
         delivered = deliver_notices(pid)
         publish_plan_view(pid, lights)
+        queues = publish_desk(pid, day)
         for t in lights.status.tasks:
             key_task.with_options(flow_run_name=f"{t.task} {t.title}")(pid, t.task, day)
         return {
@@ -94,4 +96,5 @@ def daily_cycle(
             "lights": {k.value: v for k, v in lights.status.summary.items()},
             "notices": planned,
             "delivery": delivered,
+            "queues": queues,
         }

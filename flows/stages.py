@@ -15,7 +15,6 @@ from pathlib import Path
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
-    create_progress_artifact,
     create_table_artifact,
 )
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from domain.queries.briefing_facts import escalation_levels
 from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
+from domain.queries.desk import unit_cards
 from domain.queries.escalation import all_due_notices
 from domain.queries.outbox import write_outbox
 from domain.queries.partitions import partition_label, partition_units
@@ -40,6 +40,7 @@ from domain.rules.dashboard import (
     MISSING_ROWS,
     OVERDUE_ROWS,
     completion,
+    completion_page,
     missing_reports_table,
     overdue_table,
     plan_dashboard,
@@ -220,12 +221,17 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
     view = lights.status
     with session_scope(engine()) as session:
         levels = escalation_levels(session, plan_id, view.as_of, {i.id: i.due for i in view.items})
+        cards = unit_cards(
+            session,
+            plan_id,
+            {i.unit for i in view.items} | {code for code, _ in lights.completeness.missing},
+        )
     create_markdown_artifact(
         plan_dashboard(view, lights.completeness),
         key=artifact_key(plan_id, "dashboard"),
         description=f"{view.plan_title}：各重点任务亮灯情况（{view.as_of}）",
     )
-    overdue = overdue_table(view.items, levels)
+    overdue = overdue_table(view.items, levels, cards)
     total = view.statuses[Status.OVERDUE]
     shown = f"，表中为逾期最久的 {len(overdue)} 项" if len(overdue) < total else ""
     create_table_artifact(
@@ -233,9 +239,10 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
         key=artifact_key(plan_id, "overdue"),
         description=f"逾期事项 {total} 项（{view.as_of}）{shown}",
     )
-    missing = missing_reports_table(lights.completeness)
+    missing = missing_reports_table(lights.completeness, cards)
     unsent = lights.completeness.owed - lights.completeness.sent
     listed = f"，表中为编码在前的 {len(missing)} 个" if len(missing) < unsent else ""
+    # (the rows kept are the first by code; the table lists them township by township)
     create_table_artifact(
         missing or [{"单位编码": "—", "单位": "本期无未报单位"}],
         key=artifact_key(plan_id, "missing-reports"),
@@ -247,10 +254,10 @@ def publish_plan_view(plan_id: str, lights: Lights) -> int:
         unsent,
         completion(view),
     )
-    create_progress_artifact(
-        completion(view),
+    create_markdown_artifact(  # not a progress artifact: Prefect's UI shows 1.6 as "1%"
+        completion_page(view),
         key=artifact_key(plan_id, "completion"),
-        description=f"已完成事项占全部事项的比例（{view.as_of}）",
+        description=f"总体完成 {completion(view)}%：已完成事项占全部事项的比例（{view.as_of}）",
     )
     return total
 

@@ -7,5 +7,6 @@ pytest_plugins = [
     "tests.fixtures.plan_week",
     "tests.fixtures.prefect",
     "tests.fixtures.web",
+    "tests.fixtures.desk",
     "tests.fixtures.imap",
 ]

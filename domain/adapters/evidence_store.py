@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from domain.adapters.files import write_atomically
+from domain.rules.desk import stored_path
 from domain.rules.glossary import EVIDENCE_KINDS
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -128,7 +129,7 @@ def _checked_office(data: bytes) -> EvidenceKind:
 
 def relative_path(sha256: str, kind: EvidenceKind) -> str:
     """Where a file with this checksum lives inside the store: ``ab/cd/<sha256>.<ext>``."""
-    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{kind.value}"
+    return stored_path(sha256, kind.value)
 
 
 def store(root: Path, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> StoredEvidence:

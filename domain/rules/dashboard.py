@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.rules.desk import DeskUnit, short
 from domain.rules.glossary import LIGHTS
 from domain.rules.markdown import md_escape
 from domain.rules.status_views import CompletenessView, ItemStatus, StatusView, TaskStatus
@@ -24,6 +25,7 @@ ATTENTION = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.BEHIND_PACE})
 """The statuses of red and yellow items: what a key task's page lists."""
 ATTENTION_ROWS = 50
 OVERDUE_ROWS = 1000  # the coordinator's overdue table: the longest overdue, whatever the size
+ITEM_CHARS = 8  # an item's title in the overdue table (the item number leads to the rest)
 MISSING_ROWS = 1000  # the missing-reports table: the first units by code, whatever the size
 
 
@@ -32,6 +34,22 @@ def completion(view: StatusView) -> float:
     total = sum(view.statuses.values())
     done = sum(view.statuses[s] for s in DONE)
     return round(100 * done / total, 1) if total else 0.0
+
+
+def completion_page(view: StatusView) -> str:
+    """The plan's completion to one decimal (1.6%, where Prefect's progress artifact would show
+    1%), with the counts it comes from and a bar of twenty cells."""
+    total = sum(view.statuses.values())
+    late = view.statuses[Status.DONE_LATE]
+    done = sum(view.statuses[s] for s in DONE)
+    percent = completion(view)
+    filled = round(percent / 5)
+    return (
+        f"# 总体完成 {percent}%\n\n"
+        f"`{'█' * filled}{'░' * (20 - filled)}` {percent}%\n\n"
+        f"截至 {view.as_of.isoformat()}：共 {total} 项工作事项，已完成 {done} 项"
+        f"（按期完成 {done - late}，逾期完成 {late}）。\n"
+    )
 
 
 def plan_dashboard(view: StatusView, completeness: CompletenessView | None = None) -> str:
@@ -67,31 +85,68 @@ def plan_dashboard(view: StatusView, completeness: CompletenessView | None = Non
     return "\n".join(lines) + "\n"
 
 
-def overdue_table(items: list[ItemStatus], levels: dict[int, str]) -> list[dict[str, str | int]]:
-    """Every overdue item, most working days overdue first."""
+def _unit(code: str, name: str, cards: dict[str, DeskUnit]) -> DeskUnit:
+    """The unit's card, or a bare one (no township, no contact) when none was looked up."""
+    return cards.get(code) or DeskUnit(
+        code=code, name=name, township="—", township_code="", contact=None, phone=None
+    )
+
+
+def _contact_cells(u: DeskUnit) -> dict[str, str]:
+    return {"联系人": " ".join(p for p in (u.contact, u.phone) if p) or "—"}
+
+
+def overdue_table(
+    items: list[ItemStatus], levels: dict[int, str], cards: dict[str, DeskUnit] | None = None
+) -> list[dict[str, str | int]]:
+    """Every overdue item with its unit's township and contact (``cards`` by unit code): one
+    township's units together, township by township, each unit's most overdue first. The
+    item's title comes last, cut to :data:`ITEM_CHARS` characters: Prefect's table keeps each
+    cell on one line and has about 840 px beside its side panel in a 1,400 px window."""
+    cards = cards or {}
     overdue = sorted(
         (i for i in items if i.status == Status.OVERDUE),
-        key=lambda i: (i.workdays_left, i.task, i.milestone, i.unit),
+        key=lambda i: (
+            _unit(i.unit, i.unit_name, cards).order,
+            i.workdays_left,
+            i.task,
+            i.milestone,
+        ),
     )
     return [
         {
-            "事项编号": i.id,
-            "事项": f"{i.milestone} {i.title}",
+            "乡镇": (u := _unit(i.unit, i.unit_name, cards)).township,
             "责任单位": i.unit_name,
-            "到期日": i.due.isoformat(),
+            **_contact_cells(u),
+            "事项编号": i.id,
             "逾期工作日": -i.workdays_left,
             "督办层级": levels.get(i.id, "—"),
+            "事项": f"{i.milestone} {short(i.title, ITEM_CHARS)}",
         }
         for i in overdue
     ]
 
 
-def missing_reports_table(view: CompletenessView) -> list[dict[str, str]]:
-    """Units that owe this cycle's report and have not sent it."""
+def missing_reports_table(
+    view: CompletenessView, cards: dict[str, DeskUnit] | None = None
+) -> list[dict[str, str]]:
+    """Units that owe this cycle's report and have not sent it, with township and contact,
+    township by township."""
+    units = sorted((_unit(code, name, cards or {}) for code, name in view.missing), key=_order)
     return [
-        {"单位编码": code, "单位": name, "本期截止": view.cycle.due.isoformat()}
-        for code, name in view.missing
+        {
+            "乡镇": u.township,
+            "单位": u.name,
+            **_contact_cells(u),
+            "单位编码": u.code,
+            "本期截止": view.cycle.due.isoformat(),
+        }
+        for u in units
     ]
+
+
+def _order(u: DeskUnit) -> tuple[str, str]:
+    return u.order
 
 
 def task_page(

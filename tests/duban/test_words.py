@@ -274,6 +274,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
 
     import flows.actions  # noqa: PLC0415 - Prefect is imported by the flows
     import flows.daily_cycle  # noqa: PLC0415
+    import flows.desk  # noqa: PLC0415
     import flows.nightly_backup  # noqa: PLC0415
     import flows.partitioned  # noqa: PLC0415
     import flows.stages  # noqa: PLC0415
@@ -281,7 +282,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
     import flows.weekly_briefing  # noqa: PLC0415
 
     names = []
-    for module in (flows.stages, flows.sync_catalog, flows.nightly_backup):
+    for module in (flows.stages, flows.desk, flows.sync_catalog, flows.nightly_backup):
         names += [v.name for v in vars(module).values() if isinstance(v, Task)]
     assert len(names) >= 9
     for module in (
@@ -300,6 +301,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
         "lights": {"gray": 3295, "green": 55, "yellow": 45, "red": 133, "done_late": 15},
         "notices": {"new": 301},
         "delivery": {"sent": 258, "failed": 0, "quiet": 0},
+        "queues": {"submitted": 56, "blocked": 11, "extensions": 0, "returned": 0},
     }
     results = [
         render.flow_result(daily),

@@ -105,8 +105,11 @@ class Page:
 
 
 @contextmanager
-def phone(workdir: Path, width: int = 360, height: int = 800) -> Iterator[Page]:
-    """A headless chromium with one tab the size of a phone (mobile viewport rules on)."""
+def phone(
+    workdir: Path, width: int = 360, height: int = 800, *, mobile: bool = True
+) -> Iterator[Page]:
+    """A headless chromium with one tab the size of a phone (mobile viewport rules on), or of a
+    desktop window with ``mobile=False``."""
     binary = chromium_or_skip()
     fonts = workdir / "fonts.conf"
     fonts.write_text(
@@ -151,7 +154,7 @@ def phone(workdir: Path, width: int = 360, height: int = 800) -> Iterator[Page]:
                 width=width,
                 height=height,
                 deviceScaleFactor=1,
-                mobile=True,
+                mobile=mobile,
             )
             yield page
     finally:
