@@ -217,8 +217,12 @@ def test_a_liaison_gets_a_personal_link_that_opens_and_the_units_workbook(
         assert (owner.unit_name, owner.contact_name) == ("第2镇5村", "第2镇5村联络员")
     (workbook,) = [Path(a) for a in liaison.attachments or []]
     assert workbook.name in liaison.body and workbook.stat().st_size < 100_000
-    sheet = openpyxl.load_workbook(workbook, read_only=True)["进展填报"]
-    assert [r[3] for r in sheet.iter_rows(min_row=3, values_only=True)][:1] == ["第1项工作"]
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        rows = book["进展填报"].iter_rows(min_row=3, values_only=True)
+        assert [r[3] for r in rows][:1] == ["第1项工作"]
+    finally:
+        book.close()
     copied = list((settings.home / "outbox").glob(f"*-v2-5-liaison-{workbook.name}"))
     assert copied  # the file channel keeps the attachment beside the text
 
@@ -258,6 +262,7 @@ def test_a_liaisons_mail_carries_the_workbook_through_a_real_smtp_server(
     assert part.get_filename() == "进展填报表-第1镇3村-2021-06-30.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
     assert "进展填报" in book.sheetnames
+    book.close()
 
 
 def test_without_a_web_address_a_digest_has_no_link_and_says_whom_to_ask(
