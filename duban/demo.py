@@ -8,7 +8,10 @@ days), and prints the status picture, the reporting completeness and the indicat
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -258,7 +261,7 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
             from flows.daily_cycle import daily_cycle  # noqa: PLC0415 - Prefect configured now
             from flows.weekly_briefing import weekly_briefing  # noqa: PLC0415
 
-            with tags(plan.id, "demo"):
+            with tags(plan.id, "demo"), _prefect_console_quiet():
                 console.print(f"   {zh_date(as_of)}的每日流程（daily-cycle）：")
                 daily = daily_cycle(plan_id=plan.id, as_of=as_of)
                 _print_daily(console, engine, plan, as_of, daily)
@@ -272,6 +275,24 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
         f"然后打开 {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}",
         markup=False,
     )
+
+
+@contextmanager
+def _prefect_console_quiet() -> Iterator[None]:
+    """Prefect's console lines below warnings are left out while the demo runs its flows: they
+    are Prefect's English, and the demo prints each run's result in Chinese. The run logs
+    still reach the Prefect server."""
+    from prefect.logging.handlers import PrefectConsoleHandler  # noqa: PLC0415
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels, strict=True):
+            handler.setLevel(level)
 
 
 def _print_daily(

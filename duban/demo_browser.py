@@ -113,7 +113,7 @@ class Browser:
 
     def open(self, url: str) -> Page:
         """Load a page (GET)."""
-        return self._page(self.client.get(url, follow_redirects=True))
+        return self.page_of(self.client.get(url, follow_redirects=True))
 
     def submit(
         self,
@@ -138,10 +138,11 @@ class Browser:
             headers={"Sec-Fetch-Site": "same-origin"},
             follow_redirects=True,
         )
-        return self._page(answer)
+        return self.page_of(answer)
 
     @staticmethod
-    def _page(answer: httpx.Response) -> Page:
+    def page_of(answer: httpx.Response) -> Page:
+        """The page an answer shows: its forms, links and errors read."""
         reader = _Reader(str(answer.url))
         reader.feed(answer.text)
         url, text = str(answer.url), answer.text

@@ -48,9 +48,12 @@ def mail_in(
     if not settings.imap_host:
         workbook.rename(inbox / workbook.name)
         console.print(
-            f"  邮件报送：没有设置收信邮箱（DUBAN_IMAP_HOST 等），已跳过；{unit_name}本应邮寄的"
-            "台账改放进收件箱。设置收信邮箱后重新运行，即可看到台账经邮件入库",
+            f"  邮件报送：已跳过（没有设置收信邮箱），{unit_name}的台账改放进收件箱；"
+            "要演示邮件报送，请设置 DUBAN_IMAP_HOST、DUBAN_IMAP_USER、DUBAN_IMAP_PASSWORD "
+            "后重新运行"
+            f"（只用邮箱中的“{settings.imap_folder}”文件夹）",
             markup=False,
+            soft_wrap=True,
         )
         return 0
     try:
@@ -63,6 +66,7 @@ def mail_in(
             f"  邮件报送：收信邮箱 {settings.imap_host} 无法使用（{reason}），已跳过；"
             f"{unit_name}的台账改放进收件箱",
             markup=False,
+            soft_wrap=True,
         )
         return 0
     landed = [f for mail in report.mails for f in mail.files if f.status == "landed"]
@@ -75,6 +79,7 @@ def mail_in(
         + (f"，未能处理 {kept} 封" if kept else "")
         + f"；给发件人的回复已写入发件箱 {len(report.delivery.sent)} 封",
         markup=False,
+        soft_wrap=True,
     )
     return reports
 

@@ -125,11 +125,12 @@ def write_sample_inbox(
     last_friday: date,
     weeks: int = 6,
     web_weeks: int = 5,
+    mail: bool = True,
     seed: int = 2021,
 ) -> list[SampleBatch]:
     """Write ``weeks`` weekly batches ending on ``last_friday``; returns them in order. The
-    cast's web units answer on their page in the last ``web_weeks`` weeks; the mailer's last
-    workbook waits in ``out/mail`` (:mod:`duban.sample_cast`)."""
+    cast's web units answer on their page in the last ``web_weeks`` weeks; with ``mail``, the
+    mailer's last workbook waits in ``out/mail`` (:mod:`duban.sample_cast`)."""
     rng = random.Random(seed)
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
     cast = sample_cast(((u.code, u.kind, u.urban) for u in units.values()), rng)
@@ -153,7 +154,7 @@ def write_sample_inbox(
                 else (friday + timedelta(weeks=1))
             )
             folder = batches.get(arrives, batches[fridays[-1]])
-            if unit.code == cast.mailer and week == weeks - 1:
+            if mail and unit.code == cast.mailer and week == weeks - 1:
                 folder = out / "mail"
             staging = out / ".staging"
             made = write_workbook(session, plan, unit, period, staging)

@@ -57,7 +57,7 @@ def sample_cast(units: Iterable[tuple[str, str, bool]], rng: random.Random) -> S
     late = frozenset(rng.sample(reporting, 6))
     silent = frozenset(rng.sample([c for c in reporting if c not in late], 4))
     on_time = [c for c in reporting if c not in late | silent]
-    mailer = next(c for c in MAILERS if c in on_time)
+    mailer = next((c for c in MAILERS if c in on_time), on_time[0])
     choose = random.Random(len(reporting))
     web = tuple(choose.sample([c for c in on_time if c not in DEPARTMENTS], WEB_UNITS))
     return SampleCast(reporting, late, silent, web, mailer)

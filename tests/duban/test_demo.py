@@ -90,7 +90,7 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
         "亮灯：灰 3301，绿 50，黄 45，红 133，逾期完成 14",
         "应报 147 个单位，已报 24 个，未报 123 个",
     ):
-        assert step in text
+        assert step in text.replace("\n", "")  # a long line wraps
     assert "注意" not in text
     assert "退回 1 个" in text
     assert "再同步一次：没有变化（幂等）" in text
@@ -151,7 +151,7 @@ def arrivals(text: str, home: Path, *, mailed: bool) -> None:
         assert mail == _mailed_rows(engine) > 0
         assert re.search(r"邮件报送：.*“督办演示”文件夹收到 1 封.*入库 1 个", text)
     else:
-        assert mail == 0 and "邮件报送：没有设置收信邮箱（DUBAN_IMAP_HOST 等），已跳过" in text
+        assert mail == 0 and "邮件报送：已跳过（没有设置收信邮箱）" in text
 
 
 def _mailed_rows(engine: Engine) -> int:
