@@ -18,8 +18,9 @@ from tasks_catalog.schema import Contact as CatalogContact
 
 DEPARTMENTS = frozenset({"gaj", "mzj", "mzzj", "zfw", "zjj", "zwj", "zzb"})
 """The county departments that report in the sample."""
-MAILERS = ("mzj", "zzb", "mzzj", "zjj", "zfw", "gaj")
-"""Who mails its workbook: the first of these that reports on time (zwj sends a CSV)."""
+MAILERS = ("zzb", "mzzj", "zjj", "zfw", "gaj", "mzj")
+"""Who mails its workbook: the first of these that reports on time (zwj sends a CSV; mzj, the
+coordinator, last: its contact is named in every answer as the one to ask)."""
 WEB_UNITS = 6
 SAMPLE_CONTACT = "示例联络员"
 SAMPLE_MAIL_DOMAIN = "sample.invalid"

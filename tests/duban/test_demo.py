@@ -155,14 +155,14 @@ def arrivals(text: str, home: Path, *, mailed: bool) -> None:
 
 
 def _mailed_rows(engine: Engine) -> int:
-    """Reports landed from 民政局's last workbook (mailed, or put into the inbox instead)."""
+    """Reports landed from 组织部's last workbook (mailed, or put into the inbox instead)."""
     with engine.connect() as db:
         return int(
             db.scalar(
                 select(func.count())
                 .select_from(Report)
                 .join(InboxFile, InboxFile.id == Report.file_id)
-                .where(InboxFile.name.like("06-mzj-%"))
+                .where(InboxFile.name.like("06-zzb-%"))
             )
             or 0
         )

@@ -17,7 +17,7 @@ from duban.demo_browser import Browser
 from duban.demo_mail import mail_in
 from duban.demo_web import sample_pdf
 
-WORKBOOK = "06-mzj-施甸县民政局-2021-12-20.xlsx"
+WORKBOOK = "06-zzb-中共施甸县委组织部-2021-12-20.xlsx"
 
 
 def _mail(engine: Engine, tmp_path: Path) -> tuple[int, list[str], Path]:
@@ -33,8 +33,8 @@ def _mail(engine: Engine, tmp_path: Path) -> tuple[int, list[str], Path]:
         "demo-plan",
         workbook,
         inbox,
-        unit_name="施甸县民政局",
-        address="liaison-mzj@sample.invalid",
+        unit_name="中共施甸县委组织部",
+        address="liaison-zzb@sample.invalid",
     )
     return landed, console.export_text().splitlines(), inbox
 
@@ -49,7 +49,7 @@ def test_without_a_mailbox_one_line_says_so_and_the_workbook_goes_to_the_inbox(
     assert landed == 0
     [line] = lines
     assert "邮件报送：已跳过（没有设置收信邮箱）" in line and "DUBAN_IMAP_HOST" in line
-    assert "施甸县民政局的台账改放进收件箱" in line
+    assert "中共施甸县委组织部的台账改放进收件箱" in line
     assert [p.name for p in inbox.iterdir()] == [WORKBOOK]
 
 
