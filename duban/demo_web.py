@@ -41,7 +41,7 @@ REPLAY_POSTS_PER_MINUTE = 100_000
 """The demo replays weeks within seconds: the per-link limit (forms a minute) is lifted."""
 NO_NEWS = "本周无新进展，按计划推进"
 STILL_BLOCKED = "问题尚未解决，已报请协调单位协调"
-EXTENSION_REASON = "选址需重新报县自然资源局审批，预计两个月内完成"
+EXTENSION_REASON = "部分住户外出务工，入户核实需待春节返乡后完成，申请延期两个月"
 _ITEM = re.compile(r"/items/(\d+)$")
 _CODE = re.compile(r'<span class="code">([^<]+)</span>')
 _UNIT = re.compile(r"<h1>([^<]+)</h1>")
@@ -80,8 +80,7 @@ def owner_site(settings: Settings) -> Iterator[str]:
 @dataclass
 class WebTally:
     """What the units did on their pages: 签收 (items), reports landed (each with a receipt,
-    办结申请 included), evidence files, 延期申请; rows left out because the item was not under
-    way on the page that day; and what the pages refused, with their reasons."""
+    办结申请 included), evidence files, 延期申请, and what the pages refused, with the reasons."""
 
     units: int = 0
     acks: int = 0
@@ -89,11 +88,10 @@ class WebTally:
     closings: int = 0
     files: int = 0
     extensions: int = 0
-    not_listed: int = 0
     refused: list[str] = field(default_factory=list)
 
     def __iadd__(self, other: WebTally) -> WebTally:
-        for name in ("units", "acks", "reports", "closings", "files", "extensions", "not_listed"):
+        for name in ("units", "acks", "reports", "closings", "files", "extensions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.refused += other.refused
         return self
@@ -167,7 +165,6 @@ def _visit(browser: Browser, link: str, visit: WebVisit, today: date) -> WebTall
         tally.acks += len(ack.boxes) if signed.status == 200 else 0
     unit = m.group(1) if (m := _UNIT.search(page.text)) else visit.unit_code
     listed = _listed(page)
-    tally.not_listed = sum(1 for i in visit.rows if i not in listed)
     for item_id, href in listed.items():
         item = browser.open(href)
         row = visit.rows.get(item_id)
