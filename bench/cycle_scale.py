@@ -62,7 +62,7 @@ from domain.rules.dashboard import ATTENTION, ATTENTION_ROWS, MISSING_ROWS, OVER
 from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.intake.inbox import collect
 from domain.services.workbooks import write_workbook
-from duban.sample import fill_workbook, progress_rows, write_sample_inbox
+from duban.sample import fill_workbook, progress_rows, workbook_ids, write_sample_inbox
 from models import clock
 from models.db import dispose_engine, engine_for, session_scope
 from models.enums import Status
@@ -95,7 +95,7 @@ def unit_files(session: Session, plan: Plan, folder: Path, period: date, n: int)
     staging = folder.parent / "staging"
     for unit in units:
         made = write_workbook(session, plan, unit, period, staging)
-        fill_workbook(made.path, progress_rows(rng, made.path, {}), None)
+        fill_workbook(made.path, progress_rows(rng, workbook_ids(made.path), {}), None)
         folder.mkdir(parents=True, exist_ok=True)
         made.path.rename(folder / made.path.name)
     return len(units)
@@ -136,7 +136,11 @@ def run(
         with session_scope(engine) as s:
             plan = s.scalars(select(Plan)).one()
             inbox = home / "inbox" / "sample"
-            batches = write_sample_inbox(s, plan, inbox, last_friday=last_friday) if sample else []
+            batches = (  # every report by the inbox, as the sample had before its web units
+                write_sample_inbox(s, plan, inbox, last_friday=last_friday, web_weeks=0, mail=False)
+                if sample
+                else []
+            )
         start = time.perf_counter()
         for batch in batches:
             with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):

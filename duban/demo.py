@@ -8,9 +8,14 @@ days), and prints the status picture, the reporting completeness and the indicat
 
 from __future__ import annotations
 
+import logging
 import shutil
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from sqlalchemy import Engine, select
@@ -18,9 +23,11 @@ from sqlalchemy import Engine, select
 from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
 from domain.adapters.leases import wall_now
+from domain.adapters.signing import workbook_secret
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.indicators import indicator_values
+from domain.queries.owner_links import issue_link
 from domain.queries.plans import plan_of
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
@@ -28,14 +35,26 @@ from domain.rules.context import LightPolicy
 from domain.rules.glossary import FILE_KINDS, word, zh_date
 from domain.services.intake.inbox import collect
 from duban import render
+from duban.demo_mail import DEMO_FOLDERS, mail_in
+from duban.demo_web import WebTally, owner_site, visit_week
 from duban.orchestration import LocalServer, free_port, prefect_client, prefect_home, ui_url
-from duban.sample import add_sample_contacts, write_sample_inbox
+from duban.sample import SampleBatch, add_sample_contacts, write_sample_inbox
+from duban.sample_cast import (
+    SAMPLE_CONTACT,
+    SampleCast,
+    catalog_cast,
+    sample_address,
+    with_sample_contacts,
+)
 from models import clock
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
-from models.orm import Briefing, Message, Plan
+from models.orm import Briefing, Message, Plan, Unit
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
+
+SEED = 2021
+"""The sample's random seed: the same run gives the same figures."""
 
 
 def run_demo(console: Console, home: Path, as_of: date) -> None:
@@ -44,15 +63,15 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
     database = home / "duban.db"
     for stale in (database, home / "duban.db-wal", home / "duban.db-shm"):
         stale.unlink(missing_ok=True)
-    for folder in ("inbox", "outbox", "attachments", "briefings", "prefect"):
+    for folder in ("inbox", "outbox", "attachments", "briefings", "prefect", "evidence", "mail"):
         shutil.rmtree(home / folder, ignore_errors=True)
-    # personal links in the reminders open `duban web` on this machine (DUBAN_WEB_BASE_URL, else
-    # the local address: the demo's reader is at this machine)
+    # never outside: files for every message, and the personal links in the reminders open
+    # `duban web` on this machine, whatever DUBAN_WEB_BASE_URL says
+    outside = get_settings()
+    local_web = f"http://{outside.web_host}:{outside.web_port}"
+    never_outside = {"channel": "file", "web_base_url": local_web, "evidence": None}
     with temporary_settings(
-        home=home,
-        database_url=None,
-        inbox=None,
-        web_base_url=get_settings().resolved_web_base_url,
+        home=home, database_url=None, inbox=None, **never_outside, **DEMO_FOLDERS
     ) as settings:
         console.rule("[bold]duban 主流程演示")
         console.print(f"数据目录：{home}", markup=False)
@@ -65,7 +84,15 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         for warning in warnings:
             console.print(f"   说明：{warning.message}", markup=False)
 
+        cast = catalog_cast(catalog, SEED)
+        catalog = with_sample_contacts(catalog, cast.with_contacts)
         console.print("3. 把规划目录同步到数据库")
+        console.print(
+            f"   示例联系人：为 {len(cast.with_contacts)} 个单位各添加一名“{SAMPLE_CONTACT}”"
+            "（程序生成，非真实人员；只写入本演示的数据库，不改动规划目录），"
+            "供他们用个人链接或邮件报送",
+            markup=False,
+        )
         with session_scope(engine) as session:
             report = sync_catalog(session, catalog)
         render.sync_report(console, report, limit=5)
@@ -76,21 +103,17 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         )
 
         _sample_contacts(console, engine, catalog.plan.id)
-        inbox = settings.resolved_inbox
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
         with session_scope(engine) as session:
             plan = plan_of(session, catalog.plan.id)
-            batches = write_sample_inbox(session, plan, inbox / "sample", last_friday=last_friday)
-        console.print(
-            f"4. 示例报送（程序生成，非真实数据）共 {len(batches)} 周，在 {inbox / 'sample'}；"
-            "每周在当周星期五收集：",
-            markup=False,
-        )
-        for batch in batches:
-            with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):
-                outcomes = collect(engine, plan.id, batch.folder)
-            render.collect_report(console, batch.folder, outcomes, per_file=False)
-
+            batches = write_sample_inbox(
+                session,
+                plan,
+                settings.resolved_inbox / "sample",
+                last_friday=last_friday,
+                seed=SEED,
+            )
+        arrivals = _sample_weeks(console, engine, plan, cast, batches)
         console.print(f"5. {zh_date(as_of)}的情况")
         with session_scope(engine) as session:
             ctx = build_context(
@@ -112,6 +135,117 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             f"试一试：DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1",
             markup=False,
         )
+        _print_link(console, engine, plan, arrivals)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """How the sample's reports came in: rows landed from inbox files, from the pages (with
+    what else the pages got), from mail; and the unit whose link the job prints."""
+
+    inbox: int
+    web: WebTally
+    mail: int
+    link_unit: str
+
+
+def _sample_weeks(
+    console: Console, engine: Engine, plan: Plan, cast: SampleCast, batches: list[SampleBatch]
+) -> Arrivals:
+    """Step 4: each week, the web units answer on their pages on Friday morning, a mail may
+    come, and the inbox is collected at the end of that Friday."""
+    settings = get_settings()
+    inbox = settings.resolved_inbox / "sample"
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Unit.code, Unit.name).where(
+                Unit.plan_id == plan.id, Unit.code.in_(cast.with_contacts)
+            )
+        )
+        names = {row.code: row.name for row in rows}
+    console.print(
+        f"4. 示例报送（程序生成，非真实数据）共 {len(batches)} 周，在 {inbox}；"
+        "每周在当周星期五收集：",
+        markup=False,
+    )
+    web, inbox_reports, mailed = WebTally(), 0, 0
+    with owner_site(settings) as site:
+        first = next(n for n, b in enumerate(batches, start=1) if b.web)
+        console.print(
+            f"   第 {first} 周起，{'、'.join(names[c] for c in cast.web)}改用个人链接报送：",
+            markup=False,
+        )
+        console.print(
+            f"   每周五上午在填报页面（本演示临时启动的 {site}）逐页提交，如同在手机上操作",
+            markup=False,
+        )
+        for batch in batches:
+            if batch.web:
+                with clock.frozen_time(_at(batch.collect_on, 10, plan.timezone)):
+                    week = visit_week(
+                        engine, settings, site, plan, batch.web, extension=batch is batches[-1]
+                    )
+                console.print(f"  {batch.folder.name} 网页填报：{week.line()}", markup=False)
+                web += week
+            if batch.mailed is not None:
+                with clock.frozen_time(_at(batch.collect_on, 11, plan.timezone)):
+                    mailed = mail_in(
+                        console,
+                        engine,
+                        plan.id,
+                        batch.mailed,
+                        batch.folder,
+                        unit_name=names[cast.mailer],
+                        address=sample_address(cast.mailer),
+                    )
+            with clock.frozen_time(clock.end_of_working_day(batch.collect_on, plan.timezone)):
+                outcomes = collect(engine, plan.id, batch.folder)
+            render.collect_report(console, batch.folder, outcomes, per_file=False)
+            inbox_reports += sum(o.landed.reports for o in outcomes if o.landed)
+    console.print(
+        f"   报送方式合计：收件箱台账 {inbox_reports} 条，填报页面 {web.reports} 条，"
+        f"邮件 {mailed} 条",
+        markup=False,
+    )
+    return Arrivals(inbox_reports, web, mailed, cast.web[0])
+
+
+def _at(day: date, hour: int, timezone: str) -> datetime:
+    """``hour`` o'clock local time on ``day``."""
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone))
+
+
+def _print_link(console: Console, engine: Engine, plan: Plan, arrivals: Arrivals) -> None:
+    """One unit's personal link, issued now, and how to open it."""
+    settings = get_settings()
+    with session_scope(engine) as session:
+        issued = issue_link(
+            session,
+            workbook_secret(settings),
+            plan_id=plan.id,
+            unit_code=arrivals.link_unit,
+            contact_id=None,
+            now=clock.now(),
+            days=settings.link_days,
+        )
+    until = zh_date(clock.local_date(issued.expires, plan.timezone))
+    console.print(
+        f"填报页面：先运行 `DUBAN_HOME={settings.home} .venv/bin/duban web`，"
+        f"再打开{issued.unit_name}{issued.contact_name}的个人链接（有效期至 {until}）：",
+        markup=False,
+    )
+    console.print(
+        f"{settings.resolved_web_base_url}/l/{issued.token}", markup=False, soft_wrap=True
+    )
+    console.print(
+        "   这个链接只在用本演示的数据运行填报页面时可用；页面按当天的实际日期列出事项。",
+        markup=False,
+    )
+    if arrivals.web.extensions:
+        console.print(
+            f"待审批的延期申请：`DUBAN_HOME={settings.home} .venv/bin/duban extension-requests`",
+            markup=False,
+        )
 
 
 def _sample_contacts(console: Console, engine: Engine, plan_id: str) -> None:
@@ -121,7 +255,7 @@ def _sample_contacts(console: Console, engine: Engine, plan_id: str) -> None:
         added = add_sample_contacts(session, plan_of(session, plan_id))
     if added:
         console.print(
-            f"   目录中尚无联系人：为演示给每个单位添加示例联络员和负责人共 {added} 人（无邮箱，"
+            f"   其余单位：为演示各添加示例联络员和负责人，共 {added} 人（无邮箱，"
             f"提醒写入发件箱文件夹；其中的个人填报链接以 {base_url} 开头）",
             markup=False,
         )
@@ -146,7 +280,7 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
             from flows.daily_cycle import daily_cycle  # noqa: PLC0415 - Prefect configured now
             from flows.weekly_briefing import weekly_briefing  # noqa: PLC0415
 
-            with tags(plan.id, "demo"):
+            with tags(plan.id, "demo"), _prefect_console_quiet():
                 console.print(f"   {zh_date(as_of)}的每日流程（daily-cycle）：")
                 daily = daily_cycle(plan_id=plan.id, as_of=as_of)
                 _print_daily(console, engine, plan, as_of, daily)
@@ -160,6 +294,24 @@ def _through_flows(console: Console, engine: Engine, plan: Plan, as_of: date) ->
         f"然后打开 {ui_url(LocalServer(server.home, settings.prefect_port).api_url)}",
         markup=False,
     )
+
+
+@contextmanager
+def _prefect_console_quiet() -> Iterator[None]:
+    """Prefect's console lines below warnings are left out while the demo runs its flows: they
+    are Prefect's English, and the demo prints each run's result in Chinese. The run logs
+    still reach the Prefect server."""
+    from prefect.logging.handlers import PrefectConsoleHandler  # noqa: PLC0415
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels, strict=True):
+            handler.setLevel(level)
 
 
 def _print_daily(

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from domain.adapters import signing
 from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.reporting import LABELS, ReportState
-from domain.services.workbooks import HEADER_ROW, write_workbook
-from models.enums import UnitKind
+from domain.services.workbooks import HEADER_ROW, unit_items, write_workbook
+from duban.sample_cast import sample_cast
 from models.orm import Contact, Plan, Unit, WorkItem
 
 PROBLEMS = [
@@ -118,53 +118,73 @@ def add_sample_contacts(session: Session, plan: Plan) -> int:
 
 
 @dataclass(frozen=True)
+class WebVisit:
+    """What one unit enters on its page in one week: rows as :func:`progress_rows` makes them."""
+
+    unit_code: str
+    rows: dict[int, dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class SampleBatch:
-    """The files that arrive in one week, to be collected on ``collect_on``."""
+    """What arrives in one week: the files to be collected on ``collect_on``, the units that
+    answer on their page that day instead, and a workbook that comes by mail (it waits outside
+    the inbox)."""
 
     collect_on: date
     folder: Path
     files: int
-
-
-def _reporting_units(session: Session, plan: Plan, rng: random.Random) -> list[Unit]:
-    units = list(session.scalars(select(Unit).where(Unit.plan_id == plan.id).order_by(Unit.code)))
-    departments = [u for u in units if u.code in {"zzb", "mzj", "zjj", "zfw", "zwj", "mzzj", "gaj"}]
-    townships = [u for u in units if u.kind == UnitKind.TOWNSHIP]
-    villages = [u for u in units if u.kind in {UnitKind.VILLAGE, UnitKind.COMMUNITY}]
-    urban = [u for u in villages if u.urban]
-    others = rng.sample([v for v in villages if not v.urban], 20)
-    return departments + rng.sample(townships, 8) + urban + others
+    web: tuple[WebVisit, ...] = ()
+    mailed: Path | None = None
 
 
 def write_sample_inbox(
-    session: Session, plan: Plan, out: Path, *, last_friday: date, weeks: int = 6, seed: int = 2021
+    session: Session,
+    plan: Plan,
+    out: Path,
+    *,
+    last_friday: date,
+    weeks: int = 6,
+    web_weeks: int = 5,
+    mail: bool = True,
+    seed: int = 2021,
 ) -> list[SampleBatch]:
-    """Write ``weeks`` weekly batches ending on ``last_friday``; returns them in order."""
+    """Write ``weeks`` weekly batches ending on ``last_friday``; returns them in order. The
+    cast's web units answer on their page in the last ``web_weeks`` weeks; with ``mail``, the
+    mailer's last workbook waits in ``out/mail`` (:mod:`duban.sample_cast`)."""
     rng = random.Random(seed)
-    units = _reporting_units(session, plan, rng)
-    late = set(rng.sample([u.code for u in units], 6))
-    silent = set(rng.sample([u.code for u in units if u.code not in late], 4))
+    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
+    cast = sample_cast(((u.code, u.kind, u.urban) for u in units.values()), rng)
     fridays = [last_friday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     batches = {f: out / f"{f.isoformat()}-week" for f in fridays}
+    visits: dict[date, list[WebVisit]] = {f: [] for f in fridays}
+    mailed: Path | None = None
     progress: dict[int, int] = {}
     for week, friday in enumerate(fridays):
         period = friday - timedelta(days=4)  # the Monday the workbook was sent out
-        for unit in units:
-            if unit.code in silent and week % 2 == 1:
+        for unit in (units[c] for c in cast.reporting):
+            if unit.code in cast.silent and week % 2 == 1:
+                continue
+            if unit.code in cast.web and week >= weeks - web_weeks:
+                ids = [int(str(i[0])) for i in unit_items(session, plan, unit, period)]
+                visits[friday].append(WebVisit(unit.code, progress_rows(rng, ids, progress)))
                 continue
             arrives = (
                 friday
-                if unit.code not in late or week == weeks - 1
+                if unit.code not in cast.late or week == weeks - 1
                 else (friday + timedelta(weeks=1))
             )
             folder = batches.get(arrives, batches[fridays[-1]])
+            if mail and unit.code == cast.mailer and week == weeks - 1:
+                folder = out / "mail"
             staging = out / ".staging"
             made = write_workbook(session, plan, unit, period, staging)
-            rows = progress_rows(rng, made.path, progress)
+            rows = progress_rows(rng, workbook_ids(made.path), progress)
             measures = village_measures(rng, unit) if made.measures and week == 0 else None
             fill_workbook(made.path, rows, measures)
             folder.mkdir(parents=True, exist_ok=True)
-            made.path.rename(folder / f"{week + 1:02d}-{made.path.name}")
+            arrived = made.path.rename(folder / f"{week + 1:02d}-{made.path.name}")
+            mailed = arrived if folder == out / "mail" else mailed
     _malformed(out, batches[fridays[-2]], session, plan)
     _csv_and_json(batches[fridays[-1]], session, plan)
     if (out / ".staging").exists():
@@ -175,15 +195,20 @@ def write_sample_inbox(
         encoding="utf-8",
     )
     return [
-        SampleBatch(f, batches[f], len(list(batches[f].glob("*"))))
+        SampleBatch(
+            f,
+            batches[f],
+            len(list(batches[f].glob("*"))),
+            tuple(visits[f]),
+            mailed if f == fridays[-1] else None,
+        )
         for f in fridays
         if batches[f].exists()
     ]
 
 
-def progress_rows(
-    rng: random.Random, path: Path, progress: dict[int, int]
-) -> dict[int, dict[str, Any]]:
+def workbook_ids(path: Path) -> list[int]:
+    """The item ids of a generated workbook, in its row order."""
     book = openpyxl.load_workbook(path, read_only=True)
     ids = [
         int(str(r[0]))
@@ -191,6 +216,13 @@ def progress_rows(
         if r[0] is not None
     ]
     book.close()
+    return ids
+
+
+def progress_rows(
+    rng: random.Random, ids: list[int], progress: dict[int, int]
+) -> dict[int, dict[str, Any]]:
+    """What a unit enters this week on its items (by id), continuing ``progress``."""
     rows: dict[int, dict[str, Any]] = {}
     for item in ids:
         if rng.random() < 0.25:
