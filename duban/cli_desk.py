@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from domain.rules.desk import Desk, DeskItem, Queue, problem_of, short
 from duban.app import AsOf, PlanOpt, app, out
 from duban.cli_words import BadOption
 from duban.dates import parse_date
+
+if TYPE_CHECKING:
+    from domain.rules.desk import Desk, DeskItem, Queue
 
 QueueOpt = Annotated[
     str | None,
@@ -37,7 +39,7 @@ def queue(
     from domain.queries.context import build_context, resolve_plan
     from domain.queries.desk import desk
     from domain.rules.context import LightPolicy
-    from domain.rules.desk import QUEUE_TITLES
+    from domain.rules.desk import QUEUE_TITLES, Queue
     from duban.database import ready_engine
     from models import clock
     from models.db import session_scope
@@ -67,6 +69,8 @@ def queue(
 
 def _lines(found: Desk, q: Queue, root: str) -> list[str]:
     """A queue's rows, one line each (a submitted item's files on lines of their own)."""
+    from domain.rules.desk import Queue, problem_of, short
+
     if q is Queue.EXTENSIONS:
         return [
             f"申请 {r.id}  #{r.item_id} {r.milestone} {r.title} — {r.unit.township} {r.unit.name}"
