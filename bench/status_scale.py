@@ -107,11 +107,10 @@ def run(url: str, folder: Path, as_of: date) -> dict[str, float]:
 
 
 @contextmanager
-def backends(postgres: str, tmp: str) -> Iterator[list[tuple[str, str]]]:
-    """(backend, URL) for a scratch SQLite file in ``tmp`` and a scratch PostgreSQL database on
-    the server of ``postgres`` (dropped afterwards)."""
+def scratch_postgres(postgres: str, prefix: str = "duban_bench") -> Iterator[str]:
+    """The URL of a new database on the server of ``postgres``, dropped afterwards."""
     admin_url = make_url(postgres)
-    name = f"duban_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(
         host=admin_url.host,
         port=admin_url.port or 5432,
@@ -121,12 +120,17 @@ def backends(postgres: str, tmp: str) -> Iterator[list[tuple[str, str]]]:
     ) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield [
-                ("sqlite", f"sqlite:///{tmp}/bench.db"),
-                ("postgresql", admin_url.set(database=name).render_as_string(False)),
-            ]
+            yield admin_url.set(database=name).render_as_string(False)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def backends(postgres: str, tmp: str) -> Iterator[list[tuple[str, str]]]:
+    """(backend, URL) for a scratch SQLite file in ``tmp`` and a scratch PostgreSQL database on
+    the server of ``postgres`` (dropped afterwards)."""
+    with scratch_postgres(postgres) as url:
+        yield [("sqlite", f"sqlite:///{tmp}/bench.db"), ("postgresql", url)]
 
 
 def main() -> None:

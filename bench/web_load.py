@@ -26,20 +26,16 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,23 +57,11 @@ PAGE = re.compile(r'href="[^"]*/items/(\d+)"')
 ACKABLE = re.compile(r'name="item" value="(\d+)"')
 
 
-@contextmanager
-def scratch_database(postgres: str) -> Iterator[str]:
+def scratch_database(postgres: str) -> AbstractContextManager[str]:
     """A new PostgreSQL database on the server of ``postgres``, dropped afterwards."""
-    admin_url = make_url(postgres)
-    name = f"duban_web_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(
-        host=admin_url.host,
-        port=admin_url.port or 5432,
-        user=admin_url.username,
-        dbname=admin_url.database,
-        autocommit=True,
-    ) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin_url.set(database=name).render_as_string(False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    from status_scale import scratch_postgres  # noqa: PLC0415 - beside this script
+
+    return scratch_postgres(postgres, "duban_web")
 
 
 def build(url: str, home: Path, counties: int, units: int, now: datetime) -> dict[str, str]:
