@@ -48,6 +48,7 @@ from domain.rules.dashboard import (
 )
 from domain.rules.glossary import CHANNELS, word
 from domain.rules.status_views import CompletenessView, StatusView
+from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.delivery import deliver
@@ -211,6 +212,8 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
         )
     for failed in report.failed:
         log.warning("发送失败 %s：%s", failed.recipient, failed.error)
+    for briefing in send_approved(engine(), plan_id):  # approved outside the hours before
+        log.info("已审核的简报在发送时段发出：%s，%d 份", briefing.subject, len(briefing.sent))
     return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
 
 
@@ -361,7 +364,7 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
 
 @stage("发送简报")
 def send_briefing(record_id: int) -> dict[str, int]:
-    """Send the approved briefing to leadership (HTML, text and the Word file)."""
+    """Send the approved briefing to leadership (HTML, text and the Word file) now."""
     result = distribute_briefing(engine(), record_id)
     log = logger()
     if result.already:

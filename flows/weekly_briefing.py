@@ -22,6 +22,7 @@ from config.settings import get_settings
 from domain.queries.plans import plan_of
 from domain.rules.isoweek import IsoWeek
 from domain.services.alerts import alert_coordinator
+from domain.services.briefing.approval import approve_briefing, in_delivery_hours
 from domain.services.briefing.issue import check_date, report_day
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.forms import field
@@ -33,8 +34,16 @@ from models.db import session_scope
 class BriefingApproval(RunInput):
     """The coordinator's answer on the draft briefing (the form in the Prefect UI)."""
 
-    approve: bool = Field(default=True, description="发送给县领导（取消勾选则不发送）")
-    comment: str = Field(default="", description="意见（可选，记入日志）")
+    approve: bool = Field(
+        default=True, title="审核通过", description="发送给县领导（取消勾选则不发送）"
+    )
+    actor: str = Field(
+        title="经办人", description="您的姓名（记入简报的审核记录）", min_length=1, pattern=r"\S"
+    )
+    comment: str = Field(default="", title="意见", description="可不填，记入日志")
+
+
+AUTO_APPROVER = "自动审核（DUBAN_BRIEFING_APPROVAL=auto）"
 
 
 def duration_zh(seconds: float) -> str:
@@ -99,7 +108,7 @@ def weekly_briefing(
         title = f"{written.title} 第{written.number}期（{written.week}）"
         if mode == "auto":
             logger().info("自动审核通过（DUBAN_BRIEFING_APPROVAL=auto）")
-            answer: BriefingApproval | None = BriefingApproval(approve=True)
+            answer: BriefingApproval | None = BriefingApproval(approve=True, actor=AUTO_APPROVER)
         else:
             answer = ask_for_approval(title, settings.briefing_approval_timeout)
         if answer is None:
@@ -119,7 +128,18 @@ def weekly_briefing(
             logger().info("审核未通过，不发送。意见：%s", answer.comment or "（无）")
             result["approval"] = "rejected"
             return result
-        logger().info("审核通过%s", f"，意见：{answer.comment}" if answer.comment else "")
+        logger().info(
+            "%s 审核通过%s", answer.actor, f"，意见：{answer.comment}" if answer.comment else ""
+        )
+        approve_briefing(engine(), written.record_id, answer.actor)
+        result["approval"] = "approved"
+        if not in_delivery_hours(engine(), pid):
+            logger().info(
+                "现在不在发送时段（工作日 %s）：简报将在下一个工作日随每日流程发送给县领导",
+                settings.delivery_hours,
+            )
+            result["held"] = True
+            return result
         sent = send_briefing(written.record_id)
-        result.update(sent=sent["sent"], approval="approved")
+        result["sent"] = sent["sent"]
         return result

@@ -562,6 +562,10 @@ class Briefing(Base):
     actor: Mapped[str] = mapped_column(Text)
     sent_checksum: Mapped[str | None] = mapped_column(String(64))  # what leadership received
     sent_at: Mapped[datetime | None]
+    approved_checksum: Mapped[str | None] = mapped_column(String(64))  # the version approved
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(Text)
+    """Who approved (migration 0015): an approved version waits for the delivery hours."""
 
 
 class SchedulerLock(Base):

@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select
@@ -143,12 +144,36 @@ def test_weekly_briefing_waits_for_approval_then_sends(on_server: Engine) -> Non
         time.sleep(0.5)
     assert paused is not None, "the weekly briefing never paused for approval"
     with client() as c:
-        c.resume_flow_run(paused.id, run_input={"approve": True, "comment": "同意印发"})
+        c.resume_flow_run(
+            paused.id, run_input={"approve": True, "actor": "张三", "comment": "同意印发"}
+        )
     worker.join(timeout=120)
     assert outcome == {"week": "2021-W41", "number": 1, "sent": 2, "approval": "approved"}
     found = artifacts(["demo-plan-briefing", "demo-plan-briefing-files", "demo-plan-briefing-link"])
     assert len(found) == 3
     assert "## 一、总体进展" in found["demo-plan-briefing"].data
+    with session_scope(on_server) as session:
+        record = session.scalars(select(Briefing)).one()
+        assert record.sent_checksum == record.checksum
+        assert (record.approved_by, record.approved_checksum) == ("张三", record.checksum)
+
+
+def test_a_briefing_approved_on_a_saturday_evening_waits_for_monday(on_server: Engine) -> None:
+    """Delivery hours apply to the briefing too: approved outside them it is held, and the next
+    working day's delivery sends it; nothing goes out before."""
+    from domain.services.briefing.approval import send_approved  # noqa: PLC0415
+
+    saturday = datetime(2021, 10, 16, 20, tzinfo=ZoneInfo(TZ))
+    with frozen_time(saturday):
+        outcome = weekly_briefing(plan_id="demo-plan", as_of=AS_OF, approval="auto")
+        assert outcome["held"] is True and outcome["sent"] == 0
+        assert send_approved(on_server, "demo-plan") == []
+    with session_scope(on_server) as session:
+        record = session.scalars(select(Briefing)).one()
+        assert record.sent_checksum is None and record.approved_checksum == record.checksum
+    with frozen_time(datetime(2021, 10, 18, 10, tzinfo=ZoneInfo(TZ))):
+        (sent,) = send_approved(on_server, "demo-plan")
+    assert len(sent.sent) == 2 and not sent.failed
     with session_scope(on_server) as session:
         record = session.scalars(select(Briefing)).one()
         assert record.sent_checksum == record.checksum
