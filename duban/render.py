@@ -507,7 +507,8 @@ def flow_result(result: Any) -> str:
     if "week" in result:
         parts.append(f"简报 {result['week']} 第{result['number']}期，发送 {result['sent']} 份")
     if "approval" in result:
-        parts.append(f"审核：{word(APPROVALS, str(result['approval']))}")
+        held = "，不在发送时段，下一个工作日随每日流程发送" if result.get("held") else ""
+        parts.append(f"审核：{word(APPROVALS, str(result['approval']))}{held}")
     if "changes" in result:
         parts.append(
             f"目录同步 {result['plan']}："
@@ -516,6 +517,6 @@ def flow_result(result: Any) -> str:
     known = {"as_of", "skipped", "mail", "collected", "lights", "notices", "delivery", "queues"}
     known.add("week")
     known.add("number")
-    known |= {"sent", "approval", "plan", "unchanged", "changes"}
+    known |= {"sent", "approval", "held", "plan", "unchanged", "changes"}
     parts += [f"{key}={value}" for key, value in result.items() if key not in known]
     return "；".join(parts)

@@ -10,12 +10,13 @@ recorded; `duban brief --send` sends it) and the coordinator is told.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from prefect import flow, tags
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
+from prefect.states import Completed
 from pydantic import Field
 
 from config.settings import get_settings
@@ -113,17 +114,26 @@ def weekly_briefing(
             answer = ask_for_approval(title, settings.briefing_approval_timeout)
         if answer is None:
             waited = duration_zh(settings.briefing_approval_timeout)
-            logger().warning("%s内未审核，简报未发送；可用 `duban brief --send` 发送", waited)
+            send_later = f"duban brief --week {written.week} --send"
+            logger().warning("%s内未审核，简报未发送；审核后可用 `%s` 发送", waited, send_later)
             alert_coordinator(
                 engine(),
                 pid,
                 key=f"briefing-{written.record_id}-unapproved",
                 subject=f"【督办系统】简报待审核：{title}",
                 body=f"{title} 已生成，但在{waited}内未审核，尚未发送给县领导。\n"
+                f"审核后发送：`{send_later}`\n"
                 "文件：\n" + "\n".join(written.files.values()),
             )
             result["approval"] = "timed out"
-            return result
+            return cast(  # see flows.refusals.refusing: a caller gets the result
+                dict[str, Any],
+                Completed(
+                    name="未审核",
+                    message=f"{waited}内未审核，简报未发送；审核后可用 `{send_later}` 发送",
+                    data=result,
+                ),
+            )
         if not answer.approve:
             logger().info("审核未通过，不发送。意见：%s", answer.comment or "（无）")
             result["approval"] = "rejected"

@@ -259,6 +259,9 @@ def test_an_unanswered_approval_leaves_the_briefing_unsent_with_one_alert(
         "【督办系统】简报待审核：示例规划实施工作简报 第1期（2021-W41）"
     ]
     assert "3秒内未审核" in alerts[0].body
+    assert "duban brief --week 2021-W41 --send" in alerts[0].body
+    run = max(runs_named("weekly-briefing"), key=lambda r: r.created)
+    assert (run.state.type.value, run.state.name) == ("COMPLETED", "未审核"), run.state
 
 
 def test_dates_outside_the_plan_are_not_worked_on(on_server: Engine) -> None:
