@@ -38,7 +38,7 @@ from flows.stages import (
 
 
 @flow(
-    name="key-task",
+    name="重点任务",
     log_prints=False,
     description="一项重点任务的页面：它的节点和需关注的事项。",
 )

@@ -87,7 +87,7 @@ def test_daily_cycle_publishes_the_coordinators_view(on_server: Engine) -> None:
     assert result["lights"]["red"] == 3
     (run,) = [r for r in runs_named("daily-cycle") if r.name == "demo-plan 2021-10-15"]
     assert run.state.is_completed()
-    subflows = sorted((r.name, tuple(sorted(r.tags))) for r in runs_named("key-task", run.id))
+    subflows = sorted((r.name, tuple(sorted(r.tags))) for r in runs_named("重点任务", run.id))
     assert subflows == [
         ("T01 加强领导", ("daily", "demo-plan")),
         ("T02 服务设施", ("daily", "demo-plan")),
