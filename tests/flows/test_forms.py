@@ -3,12 +3,15 @@ titled and described in Chinese, the 经办人 of an action required, no "None" 
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from config.settings import Settings, get_settings, temporary_settings
+from duban.orchestration import prefect_client
 from flows.deployments import deployments
 from flows.forms import chinese_form, field
 
@@ -69,3 +72,31 @@ def test_chinese_form_leaves_fields_without_a_title_as_prefect_made_them() -> No
         "a": {"title": "甲", "type": "integer"},
         "b": {"title": "b", "type": "string", "default": None},
     }
+
+
+@pytest.mark.slow
+def test_the_verify_form_in_the_prefect_ui_reads_in_chinese(
+    settings: Settings, prefect_api: str, tmp_path: Path
+) -> None:
+    """The 核验销号 deployment registered on a real server: its run form in headless chromium
+    at 1,400 px shows the Chinese titles and descriptions and the required 经办人; screenshot
+    kept in ``DUBAN_TEST_ARTIFACTS`` when set."""
+    from tests.flows.test_desk_on_a_server import wait_for_text  # noqa: PLC0415
+    from tests.web.chromium import phone  # noqa: PLC0415
+
+    with temporary_settings(prefect_api_url=prefect_api), prefect_client(get_settings()):
+        verify = next(
+            d for d in deployments(get_settings(), "demo-plan") if d.name.startswith("核验销号")
+        )
+        deployment_id = verify.apply()
+    shots = Path(os.environ.get("DUBAN_TEST_ARTIFACTS") or tmp_path) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    ui = prefect_api.removesuffix("/api")
+    with phone(tmp_path, 1400, 1000, mobile=False) as page:
+        page.open(f"{ui}/deployments/deployment/{deployment_id}/run")
+        wait_for_text(page, "经办人")
+        text = page.evaluate("document.body.innerText")
+        page.screenshot(shots / "verify-form.png")
+    for shown in ("核验销号 · demo-plan", "事项编号", "待核验销号清单中的事项编号", "核验意见"):
+        assert shown in text, shown
+    assert "None" not in text and "str |" not in text
