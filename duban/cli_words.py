@@ -135,6 +135,25 @@ def _literal_message(error: Any) -> str:
     return str(error.message)
 
 
+_MISSING = re.compile(r"^Missing (option|argument|parameter)(?: (.+?))?\.(?: (.+))?$", re.S)
+_MISSING_KIND = {"option": "选项", "argument": "参数", "parameter": "参数"}
+
+
+def _missing(format_message: Any) -> Any:
+    """A required option or argument left out, said in Chinese (Click builds it literally)."""
+
+    def chinese(self: Any) -> str:
+        text = str(format_message(self))
+        found = _MISSING.match(text)
+        if found is None:
+            return text
+        hint = f" {found[2]}" if found[2] else ""
+        more = f"（{found[3]}）" if found[3] else ""
+        return f"缺少{_MISSING_KIND[found[1]]}{hint}。{more}"
+
+    return chinese
+
+
 def _click_literals() -> None:
     """Chinese for what the vendored Click writes as literals rather than through gettext."""
     core = importlib.import_module("typer._click.core")
@@ -160,6 +179,8 @@ def _click_literals() -> None:
     exceptions.NoSuchOption.format_message = _no_such_option
     exceptions.BadOptionUsage.format_message = _literal_message
     exceptions.BadArgumentUsage.format_message = _literal_message
+    missing = exceptions.MissingParameter
+    missing.format_message = _missing(missing.format_message)
 
 
 def install() -> None:

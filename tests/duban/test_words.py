@@ -330,3 +330,13 @@ def test_usage_errors_are_chinese() -> None:
         said = runner.invoke(app, args, prog_name="duban", env={"COLUMNS": "250"})
         assert said.exit_code == 2
         assert_chinese(said.output, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["link", "revoke"], "缺少选项 '--contact'。"), (["item", "show"], "缺少参数 'item_id'。")],
+)
+def test_a_missing_option_or_argument_is_said_in_chinese(args: list[str], said: str) -> None:
+    result = runner.invoke(app, args, prog_name="duban", env={"COLUMNS": "250"})
+    assert result.exit_code == 2
+    assert said in result.output and "Missing" not in result.output
