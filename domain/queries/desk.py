@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
 from domain.queries.context import ordinals
-from domain.queries.extension_requests import PENDING
+from domain.queries.extension_requests import PENDING, request_rows
 from domain.rules.context import Context
 from domain.rules.desk import DESK_ROWS, Desk, DeskFile, DeskItem, DeskRequest, DeskUnit, Queue
 from models.enums import ItemState, UnitKind
@@ -224,18 +224,7 @@ def _requests(session: Session, ctx: Context, limit: int) -> tuple[list[DeskRequ
     )
     total = session.scalar(select(func.count()).where(*pending)) or 0
     rows = session.execute(
-        select(
-            ExtensionRequest,
-            WorkItem.due,
-            Task.code.label("task"),
-            Milestone.code.label("milestone"),
-            Milestone.title,
-            Unit.code.label("unit"),
-        )
-        .join(WorkItem, WorkItem.id == ExtensionRequest.item_id)
-        .join(Milestone, Milestone.id == WorkItem.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .join(Unit, Unit.id == ExtensionRequest.unit_id)
+        request_rows()
         .where(*pending)
         .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
         .limit(limit)
@@ -257,7 +246,7 @@ def _requests(session: Session, ctx: Context, limit: int) -> tuple[list[DeskRequ
             since=req.requested_on,
             waiting=waited[req.requested_on],
         )
-        for req, due, task, milestone, title, unit in rows
+        for req, due, task, milestone, title, unit, _ in rows
     ], total
 
 

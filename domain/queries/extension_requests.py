@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
@@ -102,11 +102,10 @@ def request_extension(
     return row
 
 
-def list_requests(
-    session: Session, plan_id: str, *, status: str | None = PENDING
-) -> list[ExtensionView]:
-    """The plan's requests (of one status, or all when ``status`` is None), oldest first."""
-    query = (
+def request_rows() -> Select[ExtensionRequest, date, str, str, str, str, str]:
+    """Requests with what a list shows of each: the item's due date, task and milestone codes,
+    the milestone's title, the unit's code and name (no filter, no order)."""
+    return (
         select(
             ExtensionRequest,
             WorkItem.due,
@@ -120,9 +119,14 @@ def list_requests(
         .join(Milestone, Milestone.id == WorkItem.milestone_id)
         .join(Task, Task.id == Milestone.task_id)
         .join(Unit, Unit.id == ExtensionRequest.unit_id)
-        .where(ExtensionRequest.plan_id == plan_id)
-        .order_by(ExtensionRequest.id)
     )
+
+
+def list_requests(
+    session: Session, plan_id: str, *, status: str | None = PENDING
+) -> list[ExtensionView]:
+    """The plan's requests (of one status, or all when ``status`` is None), oldest first."""
+    query = request_rows().where(ExtensionRequest.plan_id == plan_id).order_by(ExtensionRequest.id)
     if status is not None:
         query = query.where(ExtensionRequest.status == status)
     return [
