@@ -29,6 +29,7 @@ from domain.queries.owner_actions import (
 )
 from domain.queries.owner_links import LinkRevokedError, Owner, coordinator_of, open_link
 from domain.queries.owner_page import OwnerItem, OwnerPage, owner_page
+from domain.queries.plans import plan_of
 from domain.queries.receipts import find_receipt, latest_report_id, receipt_number
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
@@ -255,8 +256,7 @@ class Site:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 item = self.item_of(self.page_of(session, owner), item_id, token)
-                plan = session.get(Plan, owner.plan_id)
-                assert plan is not None  # the link's plan was just found
+                plan = plan_of(session, owner.plan_id)
                 try:
                     landed, errors = report_progress(
                         session,

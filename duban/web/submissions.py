@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from domain.adapters.evidence_store import EvidenceRefusedError, store
 from domain.queries.evidence_files import EvidenceView, closing_files, count_files, record_evidence
 from domain.queries.extension_requests import request_extension
 from domain.queries.owner_actions import submit_closing
+from domain.queries.plans import plan_of
 from domain.queries.receipts import find_receipt, receipt_number
 from domain.rules.lifecycle import ChangedMeanwhileError, TransitionError
 from domain.rules.owner_forms import closing_refusal, extension_ask, shown_name
 from duban.web import pages
 from duban.web.site import RefusedError, Site, changed_meanwhile
 from models import clock
-from models.orm import Plan
 
 MAX_LISTED = 5
 """Files named in a 办结申请's 佐证材料 text; the rest are counted."""
@@ -89,7 +88,7 @@ def post_upload(
                 "evidence", view.id, clock.local_date(view.received_at, owner.timezone)
             )
             if new:
-                site.send_receipt(session, owner, token, _plan(session, owner.plan_id), number)
+                site.send_receipt(session, owner, token, plan_of(session, owner.plan_id), number)
     except RefusedError as refused:
         return refused.response
     again = "" if new else "?again=1"
@@ -119,7 +118,7 @@ def post_closing(
             refusal = closing_refusal(item.evidence, len(files), since_return=returned)
             if refusal is not None:
                 raise site.refused_item(session, token, item, values, {"closing": refusal})
-            plan = _plan(session, owner.plan_id)
+            plan = plan_of(session, owner.plan_id)
             try:
                 landed, errors = submit_closing(
                     session,
@@ -176,7 +175,7 @@ def post_extension(
                 shown = {"extension": str(exc)}
                 raise site.refused_item(session, token, item, values, shown) from None
             number = receipt_number("extension", row.id, row.requested_on)
-            site.send_receipt(session, owner, token, _plan(session, owner.plan_id), number)
+            site.send_receipt(session, owner, token, plan_of(session, owner.plan_id), number)
     except RefusedError as refused:
         return refused.response
     return RedirectResponse(site.receipt_url(token, number), status_code=303)
@@ -206,9 +205,3 @@ def show_receipt(site: Site, token: str, number: str, query: Mapping[str, str]) 
         receipt=receipt,
         again=query.get("again") == "1",
     )
-
-
-def _plan(session: Session, plan_id: str) -> Plan:
-    plan = session.get(Plan, plan_id)
-    assert plan is not None  # the link's plan was just found
-    return plan
