@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar, cast, get_type_hints
+from typing import Any, ParamSpec, TypeVar, cast
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
@@ -58,5 +58,4 @@ def refusing(fn: Callable[P, R]) -> Callable[P, R]:
     # the parameters' types resolved in the flow's own module: Prefect builds the run form and
     # checks its values from them, in the namespace of this module
     run.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-    run.__annotations__ = get_type_hints(fn)
     return run
