@@ -123,12 +123,8 @@ RUNNER_POLL_SECONDS = 2
 def owner_pages(settings: Settings) -> Iterator[None]:
     """``duban web``'s pages served beside the deployments, in this process, on one machine
     (DUBAN_WEB_HOST, DUBAN_WEB_PORT); a taken port is said and the rest runs on."""
-    import threading
-
-    import uvicorn
-
     from duban.orchestration import port_is_free
-    from duban.web import create_app
+    from duban.web.threaded import serving
 
     if not port_is_free(settings.web_port):
         warn(
@@ -139,26 +135,13 @@ def owner_pages(settings: Settings) -> Iterator[None]:
         )
         yield
         return
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.web_host,
-        port=settings.web_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="duban-web", daemon=True)
-    thread.start()
-    out.print(
-        f"填报页面：http://{settings.web_host}:{settings.web_port}/（个人链接以 "
-        f"{settings.resolved_web_base_url}/l/ 开头）",
-        markup=False,
-    )
-    try:
+    with serving(settings, settings.web_host, settings.web_port):
+        out.print(
+            f"填报页面：http://{settings.web_host}:{settings.web_port}/（个人链接以 "
+            f"{settings.resolved_web_base_url}/l/ 开头）",
+            markup=False,
+        )
         yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _persistent_server(settings: Settings) -> str:

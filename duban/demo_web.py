@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +18,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import Engine
 
@@ -51,30 +48,10 @@ _UNIT = re.compile(r"<h1>([^<]+)</h1>")
 def owner_site(settings: Settings) -> Iterator[str]:
     """The owner's site for ``settings`` on a free loopback port, in a thread; its address."""
     app_settings = settings.model_copy(update={"web_posts_per_minute": REPLAY_POSTS_PER_MINUTE})
-    from duban.web import create_app  # noqa: PLC0415 - FastAPI is loaded only when served
+    from duban.web.threaded import serving  # noqa: PLC0415 - FastAPI is loaded only when served
 
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(app_settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="duban-web", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("演示用的填报页面服务没有启动")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(app_settings, "127.0.0.1", free_port()) as address:
+        yield address
 
 
 @dataclass
