@@ -40,7 +40,7 @@ NO_NEWS = "本周无新进展，按计划推进"
 STILL_BLOCKED = "问题尚未解决，已报请协调单位协调"
 EXTENSION_REASON = "部分住户外出务工，入户核实需待春节返乡后完成，申请延期两个月"
 _ITEM = re.compile(r"/items/(\d+)$")
-_CODE = re.compile(r'<span class="code">([^<]+)</span>')
+_CODE = re.compile(r'data-milestone="([^"]+)"')
 _UNIT = re.compile(r"<h1>([^<]+)</h1>")
 
 

@@ -65,7 +65,7 @@ def _landed(o: FileOutcome, cycle: Period, items: list[LandedItem]) -> list[str]
         + f"。{o.landed.unit_name}本期进展计为已报送。"
     ]
     lines += [
-        f"  事项 {i.item_id} {i.milestone} {i.title}：{word(REPORT_STATES, i.state)} {i.percent}%"
+        f"  事项编号 {i.item_id} {i.title}：{word(REPORT_STATES, i.state)} {i.percent}%"
         for i in items[:ITEMS_SHOWN]
     ]
     if len(items) > ITEMS_SHOWN:

@@ -18,13 +18,13 @@ from models.orm import Contact, Message, Plan, Unit
 
 def receipt_text(receipt: Receipt, unit_name: str, contact_name: str, link: str) -> tuple[str, str]:
     """The receipt's subject and body, in Chinese."""
-    subject = f"【回执】{receipt.heading}：{receipt.milestone} {receipt.title}（{receipt.number}）"
+    subject = f"【回执】{receipt.heading}：{receipt.title}（{receipt.number}）"
     lines = [
         f"{contact_name}同志：",
         "",
         f"督办系统已于 {receipt.received} 收到{unit_name}提交的以下内容。",
         f"回执编号：{receipt.number}",
-        f"事项：{receipt.milestone} {receipt.title}",
+        f"事项：{receipt.title}（事项编号 {receipt.item_id}）",
         *(f"{label}：{value}" for label, value in receipt.lines),
     ]
     if receipt.sent_for:

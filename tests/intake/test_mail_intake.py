@@ -45,7 +45,7 @@ def test_a_mailed_workbook_lands_and_the_sender_gets_a_receipt(
     assert "甲镇（t1）2021年6月21日至6月27日报送期的进展 1 条（推进中 1）" in reply.body
     assert "甲镇本期进展计为已报送" in reply.body
     item = item_of(plan, "M2", "t1")
-    assert f"  事项 {item} M2 乡镇建立制度：推进中 40%" in reply.body
+    assert f"  事项编号 {item} 乡镇建立制度：推进中 40%" in reply.body
     assert "如有疑问，请联系示例县民政局王协调（wang@mzj.example）" in reply.body
     outbox = next((settings.home / "outbox").glob(f"{reply.id:06d}-*.txt")).read_text()
     assert f"收件人：{LIAISON}" in outbox and "回执" in outbox
@@ -193,5 +193,5 @@ def test_csv_and_json_templates_land_from_one_mail(plan: Engine, mailbox: Mailbo
         ("进展.json", "landed"),
     ]
     [reply] = replies(plan)
-    assert f"事项 {item} M2 乡镇建立制度：推进中 40%" in reply.body
-    assert f"事项 {item} M2 乡镇建立制度：推进中 50%" in reply.body
+    assert f"事项编号 {item} 乡镇建立制度：推进中 40%" in reply.body
+    assert f"事项编号 {item} 乡镇建立制度：推进中 50%" in reply.body

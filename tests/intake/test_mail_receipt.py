@@ -32,7 +32,7 @@ def test_a_receipt_names_unit_period_items_and_what_waits_for_the_coordinator() 
 
     assert subject == "回执：已收到甲镇的进展报送"
     assert "甲镇（t1）2021年12月27日至2022年1月2日报送期的进展 1 条（申请办结 1）" in body
-    assert "  事项 7 M2 乡镇建立制度：已完成 100%" in body
+    assert "  事项编号 7 乡镇建立制度：已完成 100%" in body
     assert "  其中 1 项已申请办结，待协调单位核验销号。" in body
     assert "发件地址 li@t1 不在本计划的联系人名单中" in body
     assert body.endswith(marker("k" * 64)) and body.count(marker("k" * 64)) == 1

@@ -70,14 +70,16 @@ def test_the_page_lists_what_needs_something(owner_site: OwnerSite) -> None:
     assert "甲一村" in html and "赵六（联络员）" in html
     urgent = html.split("需要处理的事项")[1]
     for milestone in ("M4", "M5", "M6", "M7", "M8"):
-        assert f'<span class="code">{milestone}</span>' in urgent
-    m5 = urgent.split('<span class="code">M5</span>')[1].split("</li>")[0]
+        assert f'data-milestone="{milestone}"' in urgent
+    m5 = urgent.split('data-milestone="M5"')[1].split("</li>")[0]
     assert "2021年12月1日（已逾期 18 个工作日）" in m5  # Dec 2–27: 18 working days
-    assert "红灯" in urgent.split('<span class="code">M5</span>')[0].rsplit("<li", 1)[1]
+    assert "红灯" in urgent.split('data-milestone="M5"')[0].rsplit("<li", 1)[1]
     assert "选址公示照片、村民代表会议记录" in m5
-    m6 = urgent.split('<span class="code">M6</span>')[1].split("</li>")[0]
+    m6 = urgent.split('data-milestone="M6"')[1].split("</li>")[0]
     assert "还剩 3 个工作日" in m6 and "临近到期" in m6
     assert RETURN_REASON in urgent and BLOCK_REASON in urgent
+    shown = re.sub(r"<[^>]*>", " ", html)  # what a person reads: no catalogue codes
+    assert not re.search(r"\b[TM]\d+\b", shown), re.findall(r".{0,12}\b[TM]\d+\b", shown)
     others = item_id(owner_site.engine, "M5", "v22")
     assert f"/items/{others}" not in html
     assert "乙一村" not in html
@@ -214,7 +216,8 @@ def test_a_progress_report_lands_through_the_intake_with_its_audit_rows(
     receipt = get(f"{owner_site.url}{answer.headers['location']}")
     assert receipt.status_code == 200 and "本期进展已提交" in receipt.text
     assert re.search(r"20211227-B\d{6}", receipt.text)
-    assert "M5 服务站点选址并公示" in receipt.text and "已记为<strong>已报送" in receipt.text
+    assert f"服务站点选址并公示（事项编号 {item}）" in receipt.text and "M5" not in receipt.text
+    assert "已记为<strong>已报送" in receipt.text
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_an_evidence_file_is_kept_by_content_listed_and_receipted(owner_site: Ow
         assert any(e.kind == "evidence" and PHOTO_NAME in e.summary for e in record)
     page = get(f"{link}/items/{item}")
     assert PHOTO_NAME in page.text.split('id="evidence"')[1]
-    listed = get(link).text.split('<span class="code">M5</span>')[1].split("</li>")[0]
+    listed = get(link).text.split('data-milestone="M5"')[1].split("</li>")[0]
     assert "已上传佐证材料 1 个" in listed
     again = upload(link, item, "another name.jpg", data)
     assert again.status_code == 303 and again.headers["location"].endswith("?again=1")
@@ -282,7 +282,7 @@ def test_an_extension_request_waits_for_the_coordinator(owner_site: OwnerSite) -
         assert work is not None and str(work.due) == "2021-12-30"
     page = get(f"{link}/items/{item}").text
     assert "申请延期至 2022年1月28日，等待督办协调单位审批" in page
-    listed = get(link).text.split('<span class="code">M6</span>')[1].split("</li>")[0]
+    listed = get(link).text.split('data-milestone="M6"')[1].split("</li>")[0]
     assert "延期申请待审批（拟延期至 2022年1月28日）" in listed
     second = post(f"{link}/items/{item}/extension", form)
     assert second.status_code == 422 and "已有一份待审批的延期申请" in second.text
