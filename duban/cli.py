@@ -26,6 +26,7 @@ from duban import (
     cli_escalation,
     cli_orchestration,
     cli_owner,
+    cli_publish,
     cli_reporting,
     cli_web,
 )
@@ -269,7 +270,7 @@ def demo(
 
 # imported for their commands (they register on `app`)
 assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration and cli_web
-assert cli_owner and cli_desk
+assert cli_owner and cli_desk and cli_publish
 
 
 def _error(text: str, *, soft_wrap: bool = True) -> None:
