@@ -266,16 +266,16 @@ def scheduler(plan: PlanOpt = None) -> None:
 def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
     """A week or date the briefing cannot be made for is a usage error, before any run."""
     from domain.queries.plans import plan_of
-    from domain.services.briefing.issue import check_date, report_day
-    from duban.cli_briefing import parse_week
+    from domain.services.briefing.issue import briefing_date, check_date
+    from duban.cli_briefing import parse_period
     from duban.database import ready_engine
     from models.db import session_scope
 
-    iso_week = parse_week(week)
+    period = parse_period(None, week=week)
     with session_scope(ready_engine()) as session:
         plan = plan_of(session, plan_id)
         try:
-            day = report_day(session, plan, iso_week) if iso_week else as_of
+            day = briefing_date(session, plan, period) if period else as_of
             if day is not None:
                 check_date(plan, day)
         except ValueError as exc:

@@ -95,7 +95,7 @@ def test_numbering_regeneration_and_a_new_year(week: Engine, tmp_path: Path) -> 
     assert issue(week, date(2022, 1, 7), tmp_path).number == 1
     with session_scope(week) as session:
         rows = session.execute(
-            select(Briefing.week, Briefing.year, Briefing.number, Briefing.generations).order_by(
+            select(Briefing.period, Briefing.year, Briefing.number, Briefing.generations).order_by(
                 Briefing.id
             )
         ).all()
