@@ -92,7 +92,7 @@ def _workdays(session: Session, first: date, last: date) -> Callable[[date], boo
     rows = session.execute(
         select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day.between(first, end))
     )
-    return dict(rows.tuples().all()).__getitem__
+    return {day: bool(workday) for day, workday in rows}.__getitem__
 
 
 def scheduled_day(session: Session, period: Period) -> date:
