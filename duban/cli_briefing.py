@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from config.errors import InputError, Problem
-from domain.rules.glossary import CHANNELS, FILE_KINDS, word, zh_date
+from domain.rules.glossary import CHANNELS, FILE_KINDS, word
 from duban.app import AsOf, PlanOpt, app, out, warn
 from duban.cli_words import BadOption
 from duban.dates import parse_date
@@ -189,10 +189,10 @@ def print_issued(console: Console, issued: Issued) -> None:
         state = "重新生成：数字与上次相同"
     else:
         state = "重新生成：数字与上次不同"
-    issued_on = "" if m.issued_on == issued.view.as_of else f"，{m.issued_on_zh}印发"
+    printed = "" if m.printed_on == m.issued_on else f"，{m.printed_on_zh}印发"
     console.print(
         f"{m.title} {m.year}年第{m.number}期"
-        f"（{m.period_label}，截至{zh_date(issued.view.as_of)}{issued_on}；{state}）"
+        f"（{m.period_label}，截至{m.issued_on_zh}{printed}；{state}）"
     )
     console.print(
         f"  事项 {o.total} 项：已完成 {o.done.count}，正常推进 {o.on_track.count}，"

@@ -45,7 +45,7 @@ def test_a_monthly_briefing_counts_as_the_weekly_one_on_the_same_day(
     assert m.period_zh == "2021年9月1日至9月30日"
     assert (m.this_period, m.last_period) == ("本月", "上月")
     # issued on the first working day after September: National Day's holiday ends on 10-7
-    assert (m.issued_on, view.as_of) == (date(2021, 10, 8), date(2021, 9, 30))
+    assert (m.printed_on, m.issued_on) == (date(2021, 10, 8), date(2021, 9, 30))
     assert view.changes.previous_as_of == date(2021, 8, 31)
     assert weekly.view.changes.previous_as_of == date(2021, 9, 23)
     # v11 was done on 9-28: new within the month and within the week
@@ -63,7 +63,7 @@ def test_october_compares_with_september_and_says_this_month(week: Engine, tmp_p
     assert {"甲一村", "乙社区"} <= {i.unit for i in c.newly_overdue_items}
     assert [i.unit for i in c.newly_done_items] == ["乙一村"]
     assert [p.problem for p in view.problems] == [HOSTILE]
-    assert view.masthead.issued_on == date(2021, 11, 1)
+    assert view.masthead.printed_on == date(2021, 11, 1)
     markdown = (tmp_path / "demo-plan" / "2021-10" / "brief-2021-10.md").read_text("utf-8")
     assert "本月" in markdown
     assert "本周" not in markdown and "上周" not in markdown
@@ -80,7 +80,7 @@ def test_a_quarterly_briefing_spans_its_three_months(week: Engine, tmp_path: Pat
         "2021年第三季度",
     )
     assert m.period_zh == "2021年7月1日至9月30日"
-    assert (m.issued_on, view.changes.previous_as_of) == (date(2021, 10, 8), date(2021, 6, 30))
+    assert (m.printed_on, view.changes.previous_as_of) == (date(2021, 10, 8), date(2021, 6, 30))
     assert "示例县委组织部" in {i.unit for i in view.changes.newly_overdue_items}
     assert (m.this_period, m.last_period) == ("本季度", "上季度")
 

@@ -196,15 +196,17 @@ def changes(
 def masthead(facts: Facts, period: Period, since: date) -> Masthead:
     """报头: the title, the number in its edition's series, the period and the days covered."""
     edition = period.edition
-    issued_on = facts.issued_on or facts.as_of
+    printed_on = facts.printed_on or facts.as_of
     return Masthead(
         title=facts.title,
         plan_title=facts.plan_title,
         issuer=facts.issuer,
         year=facts.year or facts.as_of.year,
         number=facts.number,
-        issued_on=issued_on,
-        issued_on_zh=zh_date(issued_on),
+        issued_on=facts.as_of,
+        issued_on_zh=zh_date(facts.as_of),
+        printed_on=printed_on,
+        printed_on_zh=zh_date(printed_on),
         edition=edition,
         period=str(period),
         period_label=period.label,

@@ -90,5 +90,5 @@ class Facts:
     year: int = 0  # the year the issue number counts in (default: the briefing date's)
     since: date | None = None  # the previous briefing's date (default: a week before)
     period: Period | None = None  # the week, month or quarter (default: the ISO week of as_of)
-    issued_on: date | None = None  # the masthead's date (default: as_of)
+    printed_on: date | None = None  # 印发日期, the masthead's date (default: as_of)
     extended: int = 0  # extensions approved during the week

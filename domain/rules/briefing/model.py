@@ -22,8 +22,10 @@ class Masthead(BaseModel):
     issuer: str
     year: int
     number: int
-    issued_on: date
+    issued_on: date  # the date the numbers are as of (统计截至)
     issued_on_zh: str
+    printed_on: date  # 印发日期: the briefing date, or the first working day after a month/quarter
+    printed_on_zh: str
     edition: Edition  # week, month or quarter: the series the number counts in
     period: str  # 2021-W52, 2021-12 or 2021-Q4
     period_label: str  # 2021年第52周, 2021年12月, 2021年第四季度

@@ -257,7 +257,7 @@ def issue_briefing(
         period=period,
     )
     if period.edition is not Edition.WEEK:
-        facts = replace(facts, issued_on=scheduled_day(session, period))
+        facts = replace(facts, printed_on=scheduled_day(session, period))
     view = build_briefing(facts)
     checksum = hashlib.sha256(view.numbers().encode("utf-8")).hexdigest()
     folder = out / plan.id / str(period)
