@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from domain.rules.briefing.build import masthead_title
 from domain.rules.periods import Period
 from domain.services.briefing.issue import period_due, scheduled_day
 from duban.cli import app
@@ -23,6 +24,17 @@ from tests.domain.test_briefing_issue import issue
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ
 
 M, Q = Edition.MONTH, Edition.QUARTER
+
+
+def test_each_edition_has_its_own_title() -> None:
+    """The weekly title's (工作)简报 gives way to the edition's name; a title that does not end
+    so keeps itself and names the edition in brackets."""
+    assert masthead_title("示例规划", None, Edition.WEEK) == "示例规划实施工作简报"
+    assert masthead_title("示例规划", None, M) == "示例规划实施月通报"
+    assert masthead_title("示例规划", None, Q) == "示例规划实施季度推进情况通报"
+    assert masthead_title("示例规划", "乡村振兴简报", M) == "乡村振兴月通报"
+    assert masthead_title("示例规划", "督办快讯", Q) == "督办快讯（季度推进）"
+    assert masthead_title("示例规划", "督办快讯", Edition.WEEK) == "督办快讯"
 
 
 def test_a_monthly_briefing_counts_as_the_weekly_one_on_the_same_day(
