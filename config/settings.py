@@ -200,6 +200,16 @@ class Settings(BaseSettings):
     weekly_cron: Cron = Field(
         default="0 16 * * 5", description="when the weekly briefing runs (cron, schedule_timezone)"
     )
+    monthly_cron: CronOrOff = Field(
+        default="0 9 1-15 * *",
+        description="when the monthly briefing's flow wakes (cron, schedule_timezone): it writes "
+        "last month's 月通报 on the first working day after the month; empty: never",
+    )
+    quarterly_cron: CronOrOff = Field(
+        default="0 9 1-15 1,4,7,10 *",
+        description="when the quarterly briefing's flow wakes (cron, schedule_timezone): it "
+        "writes last quarter's 季度推进 on the first working day after the quarter; empty: never",
+    )
     backups: Path | None = Field(
         default=None,
         description="where snapshots of the data directory go; default <home>/backups "
@@ -215,8 +225,8 @@ class Settings(BaseSettings):
     schedule_timezone: Annotated[str, AfterValidator(_checked_timezone)] = "Asia/Shanghai"
     briefing_approval: Literal["wait", "auto"] = Field(
         default="wait",
-        description="the weekly flow waits for the coordinator's approval in the Prefect UI, "
-        "or approves by itself (unattended use)",
+        description="the briefing flows (weekly, monthly, quarterly) wait for the coordinator's "
+        "approval in the Prefect UI, or approve by themselves (unattended use)",
     )
     briefing_approval_timeout: int = Field(
         default=4 * 3600, ge=0, description="seconds to wait for approval before giving up"

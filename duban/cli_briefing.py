@@ -1,4 +1,5 @@
-"""``duban brief``: the weekly briefing for leadership (Markdown, HTML, Word), and sending it."""
+"""``duban brief``: the briefing for leadership (Markdown, HTML, Word), and sending it: the
+weekly 工作简报, or with ``--month``/``--quarter`` the 月通报 and 季度推进."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from config.errors import InputError, Problem
-from domain.rules.glossary import CHANNELS, FILE_KINDS, word, zh_date
+from domain.rules.glossary import CHANNELS, FILE_KINDS, word
 from duban.app import AsOf, PlanOpt, app, out, warn
 from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock
 
 if TYPE_CHECKING:
-    from domain.rules.isoweek import IsoWeek
+    from domain.rules.periods import Period
     from domain.services.briefing.distribute import Distribution
     from domain.services.briefing.issue import Issued
 
@@ -30,6 +31,14 @@ def brief(
     week: Annotated[
         str | None,
         typer.Option(help="ISO 周，如 2021-W52：按该周报送日出简报。"),
+    ] = None,
+    month: Annotated[
+        str | None,
+        typer.Option(help="月份，如 2021-12：出该月的月通报（截至月末）。"),
+    ] = None,
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="季度，如 2021-Q4：出该季度的季度推进（截至季末）。"),
     ] = None,
     formats: Annotated[
         str, typer.Option("--format", help="逗号分隔：md、html、docx。")
@@ -47,25 +56,25 @@ def brief(
     plan: PlanOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出简报的数据。")] = False,
 ) -> None:
-    """生成某周的工作简报：编期号、存档、附图表。"""
+    """生成工作简报（每周），或月通报、季度推进：编期号、存档、附图表。"""
     from config.settings import get_settings
     from domain.queries.context import resolve_plan
     from domain.rules.context import LightPolicy
     from domain.services.briefing.distribute import distribute_briefing
-    from domain.services.briefing.issue import BriefingDateError, issue_briefing, report_day
+    from domain.services.briefing.issue import BriefingDateError, briefing_date, issue_briefing
     from duban.database import ready_engine
     from models.db import session_scope
 
-    chosen = _check_options(as_of, week, formats, send, again)
-    iso_week = parse_week(week)
+    chosen = _check_options(formats, send, again)
+    period = parse_period(as_of, week=week, month=month, quarter=quarter)
     settings = get_settings()
     engine = ready_engine()
     target = out_dir or settings.resolved_briefings
     try:
         with session_scope(engine) as session:
             plan_row = resolve_plan(session, plan)
-            if iso_week is not None:
-                day = report_day(session, plan_row, iso_week)
+            if period is not None:
+                day = briefing_date(session, plan_row, period)
             else:
                 day = parse_date(as_of) or clock.today(plan_row.timezone)
             issued = issue_briefing(
@@ -77,9 +86,10 @@ def brief(
                 policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
                 fonts=settings.briefing_fonts,
                 actor=settings.actor,
+                period=period,
             )
     except BriefingDateError as exc:
-        raise BadOption(str(exc), param_hint="--as-of/--week") from None
+        raise BadOption(str(exc), param_hint="--as-of/--week/--month/--quarter") from None
     except OSError as exc:
         raise InputError(
             "the briefing was not written (nothing recorded)",
@@ -98,14 +108,10 @@ def brief(
         raise typer.Exit(1)
 
 
-def _check_options(
-    as_of: str | None, week: str | None, formats: str, send: bool, again: bool
-) -> list[str]:
+def _check_options(formats: str, send: bool, again: bool) -> list[str]:
     """The formats asked for, after checking the options go together."""
     from domain.services.briefing.issue import parse_formats
 
-    if as_of is not None and week is not None:
-        raise BadOption("--as-of 和 --week 只能给一个", param_hint="--week")
     try:
         chosen = parse_formats(formats)
     except ValueError as exc:
@@ -117,14 +123,39 @@ def _check_options(
     return chosen
 
 
-def parse_week(week: str | None) -> IsoWeek | None:
-    """``--week`` as a value, parsed once here (a usage error with a Chinese message if bad)."""
-    from domain.rules.isoweek import IsoWeek, WeekError
+def parse_period(
+    as_of: str | None,
+    *,
+    week: str | None,
+    month: str | None = None,
+    quarter: str | None = None,
+) -> Period | None:
+    """``--week``, ``--month`` or ``--quarter`` as a period, parsed once here; None when none
+    is given (the week of ``--as-of``). At most one of them and ``--as-of`` (a usage error with
+    a Chinese message otherwise)."""
+    from domain.rules.periods import Period, PeriodError
+    from models.enums import Edition
 
+    given = {
+        option: (edition, text)
+        for option, edition, text in (
+            ("--week", Edition.WEEK, week),
+            ("--month", Edition.MONTH, month),
+            ("--quarter", Edition.QUARTER, quarter),
+        )
+        if text is not None
+    }
+    if as_of is not None and given:
+        raise BadOption(f"--as-of 和 {'、'.join(given)} 只能给一个", param_hint="--as-of")
+    if len(given) > 1:
+        raise BadOption(f"{'、'.join(given)} 只能给一个", param_hint="/".join(given))
+    if not given:
+        return None
+    ((option, (edition, text)),) = given.items()
     try:
-        return IsoWeek.parse(week) if week is not None else None
-    except WeekError as exc:
-        raise BadOption(str(exc), param_hint="--week") from None
+        return Period.parse(edition, text)
+    except PeriodError as exc:
+        raise BadOption(str(exc), param_hint=option) from None
 
 
 def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str, Any]:
@@ -150,7 +181,7 @@ def json_payload(issued: Issued, distribution: Distribution | None) -> dict[str,
 
 
 def print_issued(console: Console, issued: Issued) -> None:
-    """What was written, and whether this week's briefing is new or regenerated."""
+    """What was written, and whether this period's briefing is new or regenerated."""
     m, o = issued.view.masthead, issued.view.overview
     if issued.new:
         state = "新生成"
@@ -158,8 +189,10 @@ def print_issued(console: Console, issued: Issued) -> None:
         state = "重新生成：数字与上次相同"
     else:
         state = "重新生成：数字与上次不同"
+    printed = "" if m.printed_on == m.issued_on else f"，{m.printed_on_zh}印发"
     console.print(
-        f"{m.title} {m.year}年第{m.number}期（{m.week}，截至{zh_date(issued.view.as_of)}；{state}）"
+        f"{m.title} {m.year}年第{m.number}期"
+        f"（{m.period_label}，截至{m.issued_on_zh}{printed}；{state}）"
     )
     console.print(
         f"  事项 {o.total} 项：已完成 {o.done.count}，正常推进 {o.on_track.count}，"

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 FLOWS = {
     "daily-cycle": "flows.daily_cycle:daily_cycle",
     "weekly-briefing": "flows.weekly_briefing:weekly_briefing",
+    "monthly-briefing": "flows.period_briefing:monthly_briefing",
+    "quarterly-briefing": "flows.period_briefing:quarterly_briefing",
     "sync-catalog": "flows.sync_catalog:sync_catalog",
 }
 
@@ -266,20 +268,60 @@ def scheduler(plan: PlanOpt = None) -> None:
 def _check_week(plan_id: str, week: str | None, as_of: date | None) -> None:
     """A week or date the briefing cannot be made for is a usage error, before any run."""
     from domain.queries.plans import plan_of
-    from domain.services.briefing.issue import check_date, report_day
-    from duban.cli_briefing import parse_week
+    from domain.services.briefing.issue import briefing_date, check_date
+    from duban.cli_briefing import parse_period
     from duban.database import ready_engine
     from models.db import session_scope
 
-    iso_week = parse_week(week)
+    period = parse_period(None, week=week)
     with session_scope(ready_engine()) as session:
         plan = plan_of(session, plan_id)
         try:
-            day = report_day(session, plan, iso_week) if iso_week else as_of
+            day = briefing_date(session, plan, period) if period else as_of
             if day is not None:
                 check_date(plan, day)
         except ValueError as exc:
             raise BadOption(str(exc), param_hint="--week/--as-of") from None
+
+
+def _briefing_params(
+    name: str, params: dict[str, Any], *, week: str | None, month: str | None, quarter: str | None
+) -> dict[str, Any]:
+    """A briefing flow's own parameters (its period, send), checked before any run; a period
+    option given to another flow is a usage error."""
+    for option, value, flow in (
+        ("--week", week, "weekly-briefing"),
+        ("--month", month, "monthly-briefing"),
+        ("--quarter", quarter, "quarterly-briefing"),
+    ):
+        if value is not None and name != flow:
+            raise BadOption(f"{option} 只用于 {flow}", param_hint=name)
+    if name == "weekly-briefing":
+        _check_week(params["plan_id"], week, params.get("as_of"))
+        return {"week": week, "send": True}
+    if name not in ("monthly-briefing", "quarterly-briefing"):
+        return {}
+    if month is not None or quarter is not None:
+        _check_period(params["plan_id"], month=month, quarter=quarter)
+    chosen = {"month": month} if month else {"quarter": quarter} if quarter else {}
+    return {**chosen, "send": True}
+
+
+def _check_period(plan_id: str, *, month: str | None, quarter: str | None) -> None:
+    """A month or quarter the briefing cannot be made for is a usage error, before any run."""
+    from domain.queries.plans import plan_of
+    from domain.services.briefing.issue import check_date
+    from duban.cli_briefing import parse_period
+    from duban.database import ready_engine
+    from models.db import session_scope
+
+    period = parse_period(None, week=None, month=month, quarter=quarter)
+    assert period is not None  # one of them is given
+    with session_scope(ready_engine()) as session:
+        try:
+            check_date(plan_of(session, plan_id), period.last)
+        except ValueError as exc:
+            raise BadOption(str(exc), param_hint="--month/--quarter") from None
 
 
 def _partition_codes(plan_id: str, text: str) -> list[str]:
@@ -335,12 +377,22 @@ def _start(name: str, params: dict[str, Any], url: str) -> Any:
 @app.command("run")
 def run_flow(
     name: Annotated[
-        str, typer.Argument(help="流程名：daily-cycle、weekly-briefing 或 sync-catalog。")
+        str,
+        typer.Argument(
+            help="流程名：daily-cycle、sync-catalog，或简报 weekly-briefing、monthly-briefing、"
+            "quarterly-briefing 之一。"
+        ),
     ],
     as_of: AsOf = None,
     week: Annotated[str | None, typer.Option(help="weekly-briefing 用：ISO 周。")] = None,
+    month: Annotated[
+        str | None, typer.Option(help="monthly-briefing 用：月份，如 2021-12。")
+    ] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="quarterly-briefing 用：季度，如 2021-Q4。")
+    ] = None,
     no_send: Annotated[
-        bool, typer.Option("--no-send", help="weekly-briefing 用：只生成，不发送。")
+        bool, typer.Option("--no-send", help="简报流程用：只生成，不发送。")
     ] = False,
     partitions: Annotated[
         str | None,
@@ -360,7 +412,7 @@ def run_flow(
     )
 
     if name not in FLOWS:
-        raise BadOption(f"没有流程 {name!r}；可选 {'、'.join(FLOWS)}", param_hint="流程名")
+        raise BadOption(f"没有流程 {name!r}；可选：{' '.join(FLOWS)}", param_hint="流程名")
     settings = get_settings()
     params: dict[str, Any] = {}
     if name != "sync-catalog":
@@ -368,11 +420,11 @@ def run_flow(
         day = parse_date(as_of)
         if day is not None:
             params["as_of"] = day
-    if name == "weekly-briefing":
-        _check_week(params["plan_id"], week, params.get("as_of"))
-        params.update(week=week, send=not no_send)
-    elif week is not None or no_send:
-        raise BadOption("--week 和 --no-send 只用于 weekly-briefing", param_hint=name)
+    params.update(_briefing_params(name, params, week=week, month=month, quarter=quarter))
+    if no_send:
+        if "send" not in params:
+            raise BadOption("--no-send 只用于简报流程", param_hint=name)
+        params["send"] = False
     if partitions is not None:
         if name != "daily-cycle":
             raise BadOption("--partitions 只用于 daily-cycle", param_hint=name)

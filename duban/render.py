@@ -18,6 +18,7 @@ from domain.rules.glossary import (
     APPROVALS,
     CATALOG_KINDS,
     CHANNELS,
+    EDITION_NAMES,
     INDICATOR_LIGHT_MEANINGS,
     ITEM_STATES,
     LIGHT_MEANINGS,
@@ -31,7 +32,7 @@ from domain.rules.glossary import (
     word,
     zh_date,
 )
-from models.enums import ItemState, Light
+from models.enums import Edition, ItemState, Light
 
 if TYPE_CHECKING:
     from domain.queries.item_detail import ItemDetail
@@ -504,8 +505,10 @@ def flow_result(result: Any) -> str:
     if queues := result.get("queues"):
         waiting = "，".join(f"{QUEUE_TITLES[Queue(q)]} {n}" for q, n in queues.items())
         parts.append(f"督办待办：{waiting}")
-    if "week" in result:
-        parts.append(f"简报 {result['week']} 第{result['number']}期，发送 {result['sent']} 份")
+    if "week" in result or "period" in result:
+        name = EDITION_NAMES[Edition(result.get("edition", Edition.WEEK))]
+        period = result.get("period") or result["week"]
+        parts.append(f"{name} {period} 第{result['number']}期，发送 {result['sent']} 份")
     if "approval" in result:
         held = "，不在发送时段，下一个工作日随每日流程发送" if result.get("held") else ""
         parts.append(f"审核：{word(APPROVALS, str(result['approval']))}{held}")
@@ -515,7 +518,7 @@ def flow_result(result: Any) -> str:
             + ("无变化" if result["unchanged"] else f"{result['changes']} 处变化")
         )
     known = {"as_of", "skipped", "mail", "collected", "lights", "notices", "delivery", "queues"}
-    known.add("week")
+    known |= {"week", "period", "edition"}
     known.add("number")
     known |= {"sent", "approval", "held", "plan", "unchanged", "changes"}
     parts += [f"{key}={value}" for key, value in result.items() if key not in known]

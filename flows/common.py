@@ -138,13 +138,13 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
 
 
 def run_name() -> str:
-    """A readable flow-run name: the plan and the day (or week), e.g. "shidian-2021-2025
+    """A readable flow-run name: the plan and the day (or period), e.g. "shidian-2021-2025
     2021-12-27", instead of Prefect's random words."""
     from prefect.runtime import flow_run  # noqa: PLC0415
 
     params = flow_run.parameters
     plan = params.get("plan_id") or "plan"
-    when = params.get("week") or params.get("as_of")
+    when = next((params[k] for k in ("week", "month", "quarter", "as_of") if params.get(k)), None)
     if not when:
         from config.settings import get_settings  # noqa: PLC0415
 

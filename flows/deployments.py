@@ -1,10 +1,13 @@
 """The schedules and deployments, defined once for `duban serve` (Prefect) and `duban scheduler`
 (APScheduler, embedded mode).
 
-Scheduled: the daily cycle (``DUBAN_DAILY_CRON``, default 08:30) and the weekly briefing
-(``DUBAN_WEEKLY_CRON``, default Friday 16:00), both in ``DUBAN_SCHEDULE_TIMEZONE``
-(Asia/Shanghai), and the nightly snapshot of the data directory (``DUBAN_BACKUP_CRON``, default
-02:00; empty turns it off). On demand, from the Prefect UI's run form: the catalogue sync and the
+Scheduled: the daily cycle (``DUBAN_DAILY_CRON``, default 08:30), the weekly briefing
+(``DUBAN_WEEKLY_CRON``, default Friday 16:00), the monthly and quarterly ones
+(``DUBAN_MONTHLY_CRON``, ``DUBAN_QUARTERLY_CRON``: 09:00 on the first fifteen days of a month, or
+of a quarter's first month; each flow acts only on the first working day after its period), all
+in ``DUBAN_SCHEDULE_TIMEZONE`` (Asia/Shanghai), and the nightly snapshot of the data directory
+(``DUBAN_BACKUP_CRON``, default 02:00). An empty cron turns the monthly, quarterly or backup
+schedule off. On demand, from the Prefect UI's run form: the catalogue sync and the
 coordinator's actions (extension, verify, return, re-send), and the two scheduled flows with
 other parameters (a chosen week's briefing, say).
 """
@@ -64,6 +67,22 @@ def scheduled(settings: Settings) -> list[Scheduled]:
             "每周：生成工作简报，协调员审核后发送县领导",
         ),
     ]
+    for key, flow, cron, description in (
+        (
+            "monthly-briefing",
+            "flows.period_briefing:monthly_briefing",
+            settings.monthly_cron,
+            "每月后第一个工作日：生成上月的月通报，协调员审核后发送县领导",
+        ),
+        (
+            "quarterly-briefing",
+            "flows.period_briefing:quarterly_briefing",
+            settings.quarterly_cron,
+            "每季度后第一个工作日：生成上季度的季度推进，协调员审核后发送县领导",
+        ),
+    ):
+        if cron.strip():
+            jobs.append(Scheduled(key, flow, cron, tz, description))
     if settings.backup_cron.strip():
         jobs.append(
             Scheduled(
@@ -86,6 +105,8 @@ def load_flow(reference: str) -> Flow[..., Any]:
 LABELS = {
     "daily-cycle": "每日督办",
     "weekly-briefing": "每周简报",
+    "monthly-briefing": "月通报",
+    "quarterly-briefing": "季度推进",
     "nightly-backup": "夜间备份",
     "sync-catalog": "同步规划目录",
     "approve-extension": "延期审批",

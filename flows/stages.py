@@ -47,6 +47,7 @@ from domain.rules.dashboard import (
     task_page,
 )
 from domain.rules.glossary import CHANNELS, word
+from domain.rules.periods import Period
 from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
@@ -56,7 +57,7 @@ from domain.services.intake.inbox import collect
 from domain.services.mail_intake import mail_intake
 from flows.common import engine, logger, stage
 from models.db import session_scope
-from models.enums import Light, Status
+from models.enums import Edition, Light, Status
 
 
 def artifact_key(plan_id: str, *parts: str) -> str:
@@ -298,7 +299,8 @@ class WrittenBriefing:
     record_id: int
     title: str
     number: int
-    week: str
+    period: str  # 2021-W52, 2021-12 or 2021-Q4
+    label: str  # 2021年第52周, 2021年12月, 2021年第四季度
     files: dict[str, str]
     reproduced: bool
 
@@ -315,8 +317,9 @@ def briefing_url(path: Path) -> str:
 
 
 @stage("生成简报")
-def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
-    """The week's briefing in every format, numbered and recorded."""
+def write_briefing(plan_id: str, day: date, period: str | None = None) -> WrittenBriefing:
+    """The briefing of ``period`` (2021-12, 2021-Q4; default the week of ``day``) dated
+    ``day``, in every format, numbered and recorded."""
     settings = get_settings()
     with session_scope(engine()) as session:
         plan = plan_of(session, plan_id)
@@ -329,12 +332,14 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
             policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
             fonts=settings.briefing_fonts,
             actor="duban flow",
+            period=Period.from_key(period) if period else None,
         )
     m = issued.view.masthead
     files = {k: str(v) for k, v in issued.files.items()}
+    series = "briefing" if m.edition is Edition.WEEK else f"briefing-{m.edition.value}"
     create_markdown_artifact(
         render_markdown(issued.view, {}) + "\n*图表见简报的 HTML 与 Word 文件。*\n",
-        key=artifact_key(plan_id, "briefing"),
+        key=artifact_key(plan_id, series),
         description=f"{m.title} {m.year}年第{m.number}期",
     )
     links = "\n".join(
@@ -342,24 +347,26 @@ def write_briefing(plan_id: str, day: date) -> WrittenBriefing:
     )
     create_markdown_artifact(
         f"# {m.title} {m.year}年第{m.number}期 — 文件\n\n{links}\n",
-        key=artifact_key(plan_id, "briefing-files"),
-        description=f"简报文件（{m.week}）",
+        key=artifact_key(plan_id, f"{series}-files"),
+        description=f"简报文件（{m.period_label}）",
     )
     create_link_artifact(
         briefing_url(Path(files["html"])),
         link_text=f"{m.title} {m.year}年第{m.number}期（HTML）",
-        key=artifact_key(plan_id, "briefing-link"),
-        description="本期简报（HTML）；Word 文件见 briefing-files",
+        key=artifact_key(plan_id, f"{series}-link"),
+        description=f"本期简报（HTML）；Word 文件见 {series}-files",
     )
     logger().info(
         "简报 %s 第%d期（%s）已生成%s：%s",
         m.title,
         m.number,
-        m.week,
+        m.period_label,
         "，与上次生成的数字相同" if issued.reproduced else "",
         ", ".join(files.values()),
     )
-    return WrittenBriefing(issued.record_id, m.title, m.number, m.week, files, issued.reproduced)
+    return WrittenBriefing(
+        issued.record_id, m.title, m.number, m.period, m.period_label, files, issued.reproduced
+    )
 
 
 @stage("发送简报")

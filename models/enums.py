@@ -85,3 +85,11 @@ ACTIVE_STATUSES: frozenset[str] = frozenset(
 )
 """Statuses of an item that is under way and being chased: it owes progress reports and the
 escalation ladder applies to it (not waiting, not before its window, not done)."""
+
+
+class Edition(StrEnum):
+    """Which series a briefing belongs to: each has its own numbering (第N期) within the year."""
+
+    WEEK = "week"  # 工作简报, every week
+    MONTH = "month"  # 月通报, after each month
+    QUARTER = "quarter"  # 季度推进, after each quarter

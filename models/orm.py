@@ -539,20 +539,22 @@ class ItemAck(Base):
 
 
 class Briefing(Base):
-    """One weekly briefing (工作简报) as issued: its number within the year, the checksum of its
-    numbers and the files written. Regenerating the week updates this row and keeps the number."""
+    """One briefing as issued (weekly 工作简报, 月通报 or 季度推进: its ``edition``): its number
+    within the edition's series of the year, the checksum of its numbers and the files written.
+    Regenerating a period updates this row and keeps the number (migration 0016: editions)."""
 
     __tablename__ = "briefing"
     __table_args__ = (
-        UniqueConstraint("plan_id", "week"),
-        UniqueConstraint("plan_id", "year", "number"),
+        UniqueConstraint("plan_id", "edition", "period"),
+        UniqueConstraint("plan_id", "edition", "year", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
-    week: Mapped[str] = mapped_column(String(8))  # ISO week, 2021-W52
+    edition: Mapped[str] = mapped_column(String(8))  # models.enums.Edition: week | month | quarter
+    period: Mapped[str] = mapped_column(String(8))  # 2021-W52, 2021-12 or 2021-Q4
     year: Mapped[int] = mapped_column(Integer)
-    number: Mapped[int] = mapped_column(Integer)  # 第N期 within the year
+    number: Mapped[int] = mapped_column(Integer)  # 第N期 within the edition's year
     as_of: Mapped[date] = mapped_column(Date)
     checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the numbers (view model)
     files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # format → path

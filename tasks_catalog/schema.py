@@ -96,7 +96,9 @@ class PlanSpec(Strict):
     )
     reporting: ReportingSpec = Field(default_factory=ReportingSpec)
     briefing_title: Text | None = Field(
-        default=None, description="masthead of the weekly briefing (default: title + 实施工作简报)"
+        default=None,
+        description="masthead of the weekly briefing (default: title + 实施工作简报); the "
+        "monthly and quarterly editions end in 月通报 and 季度推进情况通报 instead",
     )
     source: str | None = None
 

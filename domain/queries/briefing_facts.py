@@ -21,7 +21,7 @@ from domain.queries.indicators import indicator_values, nearest_of_kind
 from domain.queries.item_status import item_status_select
 from domain.queries.scope import subtree
 from domain.queries.status import task_rows
-from domain.rules.briefing.build import masthead_title, week_span
+from domain.rules.briefing.build import covered_days, masthead_title
 from domain.rules.briefing.facts import (
     Facts,
     ItemFact,
@@ -31,7 +31,8 @@ from domain.rules.briefing.facts import (
     UnitFact,
 )
 from domain.rules.context import Context
-from models.enums import STATUS_LIGHT, Light, Status, UnitKind
+from domain.rules.periods import Period
+from models.enums import STATUS_LIGHT, Edition, Light, Status, UnitKind
 from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
 
 STREAM = {"yield_per": 10_000}
@@ -151,7 +152,7 @@ def extensions(
     session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
 ) -> int:
     """Deadlines moved by an approved extension after ``since``, up to the date."""
-    first, last = week_span(as_of, since)
+    first, last = covered_days(as_of, since)
     return (
         session.scalar(
             select(func.count())
@@ -171,7 +172,7 @@ def extensions(
 def week_problems(
     session: Session, plan: Plan, as_of: date, since: date, units: Collection[int] | None = None
 ) -> list[ProblemFact]:
-    first, last = week_span(as_of, since)
+    first, last = covered_days(as_of, since)
     query = (
         select(Report.item_id, Unit.name, Report.received_on, Report.problem)
         .join(Unit, Unit.id == Report.unit_id)
@@ -198,6 +199,7 @@ def gather(
     year: int,
     since: date | None = None,
     unit: str | None = None,
+    period: Period | None = None,
 ) -> Facts:
     """Every fact of the briefing dated the context's day (issue ``number``), compared with
     ``since`` (the previous briefing's date; default a week earlier). With ``unit`` (a county in a
@@ -211,7 +213,8 @@ def gather(
     units = unit_facts(session, plan)
     done = completeness_view(session, ctx, units=scope)
     coordinator = units.get(plan.coordinator_code)
-    title = masthead_title(plan.title, plan.briefing_title)
+    edition = period.edition if period is not None else Edition.WEEK
+    title = masthead_title(plan.title, plan.briefing_title, edition)
     if unit is not None:
         title = f"{title}（{units[unit].name}）"
     return Facts(
@@ -234,6 +237,7 @@ def gather(
         year=year,
         extended=extensions(session, plan, as_of, since, scope),
         since=since,
+        period=period,
         warnings=fallback_warnings(
             session, min(as_of, plan.period_start), max(as_of, plan.period_end)
         ),

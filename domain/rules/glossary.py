@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from models.enums import ItemState, Light, Status
+from models.enums import Edition, ItemState, Light, Status
 
 ITEM_STATES: dict[ItemState, str] = {
     ItemState.ASSIGNED: "已交办",
@@ -234,6 +234,31 @@ EXTENSION_STATUSES: dict[str, str] = {
     "refused": "未批准",
 }
 """Where a unit's 延期申请 stands."""
+
+EDITION_NAMES: dict[Edition, str] = {
+    Edition.WEEK: "工作简报",
+    Edition.MONTH: "月通报",
+    Edition.QUARTER: "季度推进",
+}
+"""The briefing's series (its edition), as a reader names it."""
+EDITION_TITLES: dict[Edition, str] = {
+    Edition.WEEK: "工作简报",
+    Edition.MONTH: "月通报",
+    Edition.QUARTER: "季度推进情况通报",
+}
+"""The end of the masthead's title in each series (the weekly one's 工作简报 replaced)."""
+THIS_PERIOD: dict[Edition, str] = {
+    Edition.WEEK: "本周",
+    Edition.MONTH: "本月",
+    Edition.QUARTER: "本季度",
+}
+LAST_PERIOD: dict[Edition, str] = {
+    Edition.WEEK: "上周",
+    Edition.MONTH: "上月",
+    Edition.QUARTER: "上季度",
+}
+QUARTERS = "一二三四"
+
 
 PROGRESS_SHEET = "进展填报"
 MEASURE_SHEET = "指标数据"

@@ -230,9 +230,10 @@ def facts(**changes_: object) -> Facts:
 def test_masthead_dates_and_the_weeks_problems() -> None:
     view = build_briefing(facts())
     m = view.masthead
-    assert (m.number, m.week, m.issued_on_zh) == (3, "2021-W41", "2021年10月15日")
+    assert (m.number, m.period, m.issued_on_zh) == (3, "2021-W41", "2021年10月15日")
     assert m.period_zh == "2021年10月9日至10月15日"
-    assert (m.week_start, m.week_end) == (date(2021, 10, 11), date(2021, 10, 17))
+    assert (m.period_start, m.period_end) == (date(2021, 10, 11), date(2021, 10, 17))
+    assert (m.period_label, m.this_period, m.last_period) == ("2021年第41周", "本周", "上周")
     # a problem on an item no longer in the plan (99) is left out; text is trimmed
     assert [(p.unit, p.problem) for p in view.problems] == [("甲镇", "资金未到位")]
     assert view.legend[1] == ("黄灯", "5个工作日内到期，或实际进度落后序时进度")

@@ -23,6 +23,7 @@ from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts
 from domain.rules.context import LightPolicy
 from domain.rules.isoweek import IsoWeek
+from domain.rules.periods import Period
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.briefing.issue import (
     FORMATS,
@@ -40,7 +41,13 @@ from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ, report
 
 
-def issue(engine: Engine, day: date, out: Path, formats: tuple[str, ...] = FORMATS) -> Issued:
+def issue(
+    engine: Engine,
+    day: date,
+    out: Path,
+    formats: tuple[str, ...] = FORMATS,
+    period: Period | None = None,
+) -> Issued:
     with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as session:
         plan = session.get(Plan, "demo-plan")
         assert plan is not None
@@ -53,6 +60,7 @@ def issue(engine: Engine, day: date, out: Path, formats: tuple[str, ...] = FORMA
             policy=LightPolicy(5, 25),
             fonts="official",
             actor="test",
+            period=period,
         )
 
 
@@ -95,7 +103,7 @@ def test_numbering_regeneration_and_a_new_year(week: Engine, tmp_path: Path) -> 
     assert issue(week, date(2022, 1, 7), tmp_path).number == 1
     with session_scope(week) as session:
         rows = session.execute(
-            select(Briefing.week, Briefing.year, Briefing.number, Briefing.generations).order_by(
+            select(Briefing.period, Briefing.year, Briefing.number, Briefing.generations).order_by(
                 Briefing.id
             )
         ).all()

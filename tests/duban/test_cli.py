@@ -311,6 +311,12 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
         (["run", "daily-cycle", "--partitions", "t1,nosuch"], "中没有单位"),
         (["run", "daily-cycle", "--partitions", " , "], "至少给出一个单位编号"),
         (["run", "weekly-briefing", "--partitions", "t1"], "只用于 daily-cycle"),
+        (["run", "monthly-briefing", "--month", "2021-13"], "2021年没有13月"),
+        (["run", "quarterly-briefing", "--quarter", "2021-Q5"], "2021年没有第5季度"),
+        (["run", "monthly-briefing", "--quarter", "2021-Q4"], "只用于 quarterly-briefing"),
+        (["run", "quarterly-briefing", "--month", "2020-12"], "只用于 monthly-briefing"),
+        (["run", "monthly-briefing", "--month", "2020-12"], "早于规划起始日"),
+        (["run", "daily-cycle", "--no-send"], "只用于简报流程"),
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output

@@ -18,7 +18,7 @@ NOW = datetime(2026, 10, 9, 0, 0, tzinfo=UTC)  # Friday 08:00 in Shanghai
 
 
 def test_the_job_table(engine: Engine) -> None:
-    """Three cron jobs in Asia/Shanghai, stored in the database, coalesced, with a grace time."""
+    """Five cron jobs in Asia/Shanghai, stored in the database, coalesced, with a grace time."""
     runner = BackgroundScheduler()
     embedded.configure(runner, engine, get_settings(), "demo-plan", "holder-1")
     runner.start(paused=True)
@@ -39,10 +39,28 @@ def test_the_job_table(engine: Engine) -> None:
             "misfire_grace_time": 3600,
         },
         {
+            "id": "demo-plan:monthly-briefing",
+            "function": "duban.scheduler:run_job",
+            "args": ["monthly-briefing", "demo-plan"],
+            "trigger": "cron[month='*', day='1-15', day_of_week='*', hour='9', minute='0']",
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 3600,
+        },
+        {
             "id": "demo-plan:nightly-backup",
             "function": "duban.scheduler:run_job",
             "args": ["nightly-backup", "demo-plan"],
             "trigger": "cron[month='*', day='*', day_of_week='*', hour='2', minute='0']",
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 3600,
+        },
+        {
+            "id": "demo-plan:quarterly-briefing",
+            "function": "duban.scheduler:run_job",
+            "args": ["quarterly-briefing", "demo-plan"],
+            "trigger": "cron[month='1,4,7,10', day='1-15', day_of_week='*', hour='9', minute='0']",
             "coalesce": True,
             "max_instances": 1,
             "misfire_grace_time": 3600,

@@ -277,6 +277,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
     import flows.desk  # noqa: PLC0415
     import flows.nightly_backup  # noqa: PLC0415
     import flows.partitioned  # noqa: PLC0415
+    import flows.period_briefing  # noqa: PLC0415
     import flows.stages  # noqa: PLC0415
     import flows.sync_catalog  # noqa: PLC0415
     import flows.weekly_briefing  # noqa: PLC0415
@@ -290,6 +291,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
         flows.daily_cycle,
         flows.nightly_backup,
         flows.partitioned,
+        flows.period_briefing,
         flows.sync_catalog,
         flows.weekly_briefing,
     ):
@@ -308,6 +310,7 @@ def test_flow_results_and_prefect_stage_names_are_chinese(identifiers: frozenset
         render.flow_result({"as_of": "2021-10-01", "skipped": "国庆节"}),
         render.flow_result({"as_of": "2021-10-08", "mail": {"unreachable": 1}}),
         render.flow_result({"week": "2021-W52", "number": 1, "sent": 1, "approval": "approved"}),
+        render.flow_result({"period": "2021-12", "edition": "month", "number": 1, "sent": 0}),
         render.flow_result({"plan": "demo-plan", "unchanged": False, "changes": 3}),
     ]
     assert "红 133" in results[0]

@@ -179,6 +179,47 @@ def test_a_briefing_approved_on_a_saturday_evening_waits_for_monday(on_server: E
         assert record.sent_checksum == record.checksum
 
 
+def test_the_monthly_and_quarterly_flows_wait_for_the_first_working_day(
+    on_server: Engine,
+) -> None:
+    """On 2021-10-07 (National Day) neither writes anything; on 10-08 the monthly flow writes
+    September's 月通报 and the quarterly one the third quarter's 季度推进, each approved and
+    sent in its own run, each in its own artifact series."""
+    from flows.period_briefing import monthly_briefing, quarterly_briefing  # noqa: PLC0415
+
+    holiday = date(2021, 10, 7)
+    skipped = quarterly_briefing(plan_id="demo-plan", as_of=holiday, approval="auto")
+    assert skipped == {
+        "as_of": "2021-10-07",
+        "skipped": "2021年10月7日不是上季度结束后的第一个工作日",
+    }
+    first_day = datetime(2021, 10, 8, 10, tzinfo=ZoneInfo(TZ))
+    with frozen_time(first_day):
+        month = monthly_briefing(plan_id="demo-plan", as_of=first_day.date(), approval="auto")
+        quarter = quarterly_briefing(plan_id="demo-plan", as_of=first_day.date(), approval="auto")
+    assert month == {
+        "period": "2021-09",
+        "edition": "month",
+        "number": 1,
+        "sent": 2,
+        "approval": "approved",
+    }
+    assert (quarter["period"], quarter["number"], quarter["sent"]) == ("2021-Q3", 1, 2)
+    found = artifacts(["demo-plan-briefing-month", "demo-plan-briefing-quarter"])
+    assert "示例规划实施月通报" in found["demo-plan-briefing-month"].data
+    assert "示例规划实施季度推进情况通报" in found["demo-plan-briefing-quarter"].data
+    with session_scope(on_server) as session:
+        subjects = set(
+            session.scalars(
+                select(Message.subject).where(Message.briefing_id.is_not(None)).distinct()
+            ).all()
+        )
+    assert subjects == {
+        "【简报】示例规划实施月通报（2021年9月，第1期）",
+        "【简报】示例规划实施季度推进情况通报（2021年第三季度，第1期）",
+    }
+
+
 def alerts_sent(engine: Engine) -> list[Message]:
     with session_scope(engine) as session:
         return list(
@@ -256,7 +297,7 @@ def test_an_unanswered_approval_leaves_the_briefing_unsent_with_one_alert(
         assert record.sent_checksum is None
         alerts = session.scalars(select(Message).where(Message.subject.like("【督办系统】%"))).all()
     assert [m.subject for m in alerts] == [
-        "【督办系统】简报待审核：示例规划实施工作简报 第1期（2021-W41）"
+        "【督办系统】简报待审核：示例规划实施工作简报 第1期（2021年第41周）"
     ]
     assert "3秒内未审核" in alerts[0].body
     assert "duban brief --week 2021-W41 --send" in alerts[0].body

@@ -193,3 +193,42 @@ def test_the_upgrade_to_0010_refuses_items_starting_after_their_due_date(
                 )
             ).all()
         assert checks == ["ck_work_item_start_not_after_due"]
+
+
+def test_the_upgrade_to_0016_makes_existing_briefings_weekly(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """A briefing recorded before editions existed is a weekly one after 0016, its week its
+    period; a monthly 第1期 of the same year then fits beside the weekly 第1期, and going back
+    to 0015 drops the monthly record only."""
+    with temporary_settings(database_url=str(engine.url)), session_scope(engine) as session:
+        sync_catalog(session, load_catalog(write_catalog())[0])
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    row = (
+        "INSERT INTO briefing (plan_id, {key}, year, number, as_of, checksum, files,"
+        " generations, first_generated_at, generated_at, actor)"
+        " VALUES ('demo-plan', {value}, 2021, 1, '2021-12-31', 'c', '{{}}', 1,"
+        " '2022-01-04 01:00:00', '2022-01-04 01:00:00', 'test')"
+    )
+    with engine.begin() as connection:
+        connection.execute(text(row.format(key="week", value="'2021-W52'")))
+    assert upgrade(engine) == ("0015", head_revision())
+    with engine.begin() as connection:
+        connection.execute(text(row.format(key="edition, period", value="'month', '2021-12'")))
+        rows = connection.execute(
+            text("SELECT edition, period, year, number FROM briefing ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("week", "2021-W52", 2021, 1),
+        ("month", "2021-12", 2021, 1),
+    ]
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT week, number FROM briefing")).all()
+    assert [tuple(r) for r in left] == [("2021-W52", 1)]
+    assert upgrade(engine) == ("0015", head_revision())

@@ -243,7 +243,7 @@ class _Writer:
         _run(number, f"{m.year}年第{m.number}期", self.faces["body"], SAN_HAO)
         issued = self.doc.add_paragraph()
         issued.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
-        _run(issued, f"{m.issuer}\t{m.issued_on_zh}", self.faces["body"], SAN_HAO)
+        _run(issued, f"{m.issuer}\t{m.printed_on_zh}", self.faces["body"], SAN_HAO)
         _bottom_rule(issued)
         lead = self.doc.add_paragraph()
         lead.paragraph_format.first_line_indent = Pt(32)

@@ -32,9 +32,18 @@ from domain.rules.briefing.model import (
     TaskRow,
 )
 from domain.rules.briefing.rankings import rankings
-from domain.rules.glossary import INDICATOR_LIGHT_MEANINGS, LIGHT_MEANINGS, LIGHT_NAMES, zh_date
-from domain.rules.isoweek import IsoWeek
-from models.enums import STATUS_LIGHT, Light, Status
+from domain.rules.glossary import (
+    EDITION_NAMES,
+    EDITION_TITLES,
+    INDICATOR_LIGHT_MEANINGS,
+    LAST_PERIOD,
+    LIGHT_MEANINGS,
+    LIGHT_NAMES,
+    THIS_PERIOD,
+    zh_date,
+)
+from domain.rules.periods import Period
+from models.enums import STATUS_LIGHT, Edition, Light, Status
 
 CHANGE_ROWS = 10
 
@@ -49,15 +58,24 @@ INDICATOR_LEGEND: list[tuple[str, str]] = [
 ]
 
 
-def masthead_title(plan_title: str, briefing_title: str | None) -> str:
-    """The briefing's title: the catalogue's ``briefing_title``, else the plan's + 实施工作简报."""
-    return briefing_title or f"{plan_title}实施工作简报"
+def masthead_title(
+    plan_title: str, briefing_title: str | None, edition: Edition = Edition.WEEK
+) -> str:
+    """The briefing's title: the catalogue's ``briefing_title``, else the plan's + 实施工作简报;
+    a monthly or quarterly edition ends in its own name instead of (工作)简报 (…实施月通报)."""
+    weekly = briefing_title or f"{plan_title}实施工作简报"
+    if edition is Edition.WEEK:
+        return weekly
+    for ending in ("工作简报", "简报"):
+        if weekly.endswith(ending):
+            return weekly.removesuffix(ending) + EDITION_TITLES[edition]
+    return f"{weekly}（{EDITION_NAMES[edition]}）"
 
 
-def week_span(as_of: date, since: date | None = None) -> tuple[date, date]:
+def covered_days(as_of: date, since: date) -> tuple[date, date]:
     """The days a briefing dated ``as_of`` covers: those after ``since`` (the previous
-    briefing's date; default a week earlier) up to and including ``as_of``."""
-    return (since or as_of - timedelta(days=7)) + timedelta(days=1), as_of
+    edition's date) up to and including ``as_of``."""
+    return since + timedelta(days=1), as_of
 
 
 def period_zh(first: date, last: date) -> str:
@@ -175,12 +193,36 @@ def changes(
     )
 
 
+def masthead(facts: Facts, period: Period, since: date) -> Masthead:
+    """报头: the title, the number in its edition's series, the period and the days covered."""
+    edition = period.edition
+    printed_on = facts.printed_on or facts.as_of
+    return Masthead(
+        title=facts.title,
+        plan_title=facts.plan_title,
+        issuer=facts.issuer,
+        year=facts.year or facts.as_of.year,
+        number=facts.number,
+        issued_on=facts.as_of,
+        issued_on_zh=zh_date(facts.as_of),
+        printed_on=printed_on,
+        printed_on_zh=zh_date(printed_on),
+        edition=edition,
+        period=str(period),
+        period_label=period.label,
+        period_start=period.first,
+        period_end=period.last,
+        period_zh=period_zh(*covered_days(facts.as_of, since)),
+        this_period=THIS_PERIOD[edition],
+        last_period=LAST_PERIOD[edition],
+    )
+
+
 def build_briefing(facts: Facts) -> Briefing:
     """The whole view model from the facts."""
     as_of = facts.as_of
     since = facts.since or as_of - timedelta(days=7)
-    first, last = week_span(as_of, since)
-    week = IsoWeek.of(as_of)
+    period = facts.period or Period.of(Edition.WEEK, as_of)
     by_id = {i.id: i for i in facts.items}
     overdue, overdue_items, overdue_hidden = overdue_rows(facts.items, facts.levels, facts.reasons)
     problems, problems_hidden = problem_rows(facts.problems, by_id)
@@ -189,19 +231,7 @@ def build_briefing(facts: Facts) -> Briefing:
     return Briefing(
         plan=facts.plan,
         as_of=as_of,
-        masthead=Masthead(
-            title=facts.title,
-            plan_title=facts.plan_title,
-            issuer=facts.issuer,
-            year=facts.year or as_of.year,
-            number=facts.number,
-            issued_on=as_of,
-            issued_on_zh=zh_date(as_of),
-            week=str(week),
-            week_start=week.monday,
-            week_end=week.sunday,
-            period_zh=period_zh(first, last),
-        ),
+        masthead=masthead(facts, period, since),
         overview=overview(facts.items, as_of),
         tasks=task_rows(facts.items, facts.tasks, as_of),
         overdue=overdue,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.rules.indicators import IndicatorValue
+from domain.rules.periods import Period
 from models.enums import Status
 
 DONE = frozenset({Status.DONE_ON_TIME, Status.DONE_LATE})
@@ -88,4 +89,6 @@ class Facts:
     warnings: list[str]
     year: int = 0  # the year the issue number counts in (default: the briefing date's)
     since: date | None = None  # the previous briefing's date (default: a week before)
+    period: Period | None = None  # the week, month or quarter (default: the ISO week of as_of)
+    printed_on: date | None = None  # 印发日期, the masthead's date (default: as_of)
     extended: int = 0  # extensions approved during the week

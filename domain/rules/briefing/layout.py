@@ -102,17 +102,17 @@ def overview(view: Briefing) -> list[Block]:
 
 
 def changes(view: Briefing) -> list[Block]:
-    c = view.changes
+    c, m = view.changes, view.masthead
     blocks: list[Block] = [
-        Subheading(f"（二）与上周相比（{month_day(c.previous_as_of, view.as_of.year)}）")
+        Subheading(f"（二）与{m.last_period}相比（{month_day(c.previous_as_of, view.as_of.year)}）")
     ]
     moves = "、".join(f"{LIGHT_WORD[x.before]}转{LIGHT_WORD[x.after]}{x.count}项" for x in c.lights)
     blocks.append(
         Para(
-            f"本周新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项"
+            f"{m.this_period}新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项"
             + (f"，经批准延期{c.extended}项" if c.extended else "")
             + "。"
-            + (f"灯色变化：{moves}。" if moves else "各事项灯色与上周相同。")
+            + (f"灯色变化：{moves}。" if moves else f"各事项灯色与{m.last_period}相同。")
         )
     )
     for label, items, total in (
@@ -258,14 +258,14 @@ def _ranking_paras(group: UnitRankings) -> list[Block]:
 
 def problems(view: Briefing) -> list[Block]:
     if not view.problems:
-        return [Para("本周各单位报送中未反映问题。")]
+        return [Para(f"{view.masthead.this_period}各单位报送中未反映问题。")]
     entries = [
         (f"{p.unit}（{p.milestone} {p.title}{'，已逾期' if p.overdue else ''}）：", p.problem)
         for p in view.problems
     ]
     blocks: list[Block] = [
         Para(
-            f"本周（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录，"
+            f"{view.masthead.this_period}（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录，"
             "同一节点反映相同问题的单位合并列出，逾期事项在前）。"
         ),
         ListBlock(entries),

@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from models.enums import Light
+from models.enums import Edition, Light
 
 
 class Masthead(BaseModel):
@@ -22,12 +22,18 @@ class Masthead(BaseModel):
     issuer: str
     year: int
     number: int
-    issued_on: date
+    issued_on: date  # the date the numbers are as of (统计截至)
     issued_on_zh: str
-    week: str  # ISO week, 2021-W52
-    week_start: date
-    week_end: date
-    period_zh: str  # 2021年12月21日至12月27日 (the seven days the briefing covers)
+    printed_on: date  # 印发日期: the briefing date, or the first working day after a month/quarter
+    printed_on_zh: str
+    edition: Edition  # week, month or quarter: the series the number counts in
+    period: str  # 2021-W52, 2021-12 or 2021-Q4
+    period_label: str  # 2021年第52周, 2021年12月, 2021年第四季度
+    period_start: date  # Monday, or the first day of the month or quarter
+    period_end: date  # Sunday, or the last day of the month or quarter
+    period_zh: str  # 2021年12月21日至12月27日 (the days the briefing covers)
+    this_period: str  # 本周, 本月, 本季度
+    last_period: str  # 上周, 上月, 上季度
 
 
 class Share(BaseModel):

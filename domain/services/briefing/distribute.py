@@ -24,10 +24,12 @@ from domain.adapters.channels import Channel
 from domain.adapters.leases import holder_tag
 from domain.queries.plans import plan_of
 from domain.rules.briefing.build import masthead_title
+from domain.rules.periods import Period
 from domain.services.delivery import DeliveryReport, Sent, send_and_confirm
 from domain.services.messages import Recipient, unit_recipients, write_message
 from models import clock
 from models.db import session_scope
+from models.enums import Edition
 from models.orm import Briefing, Message, Plan, Unit
 
 
@@ -70,8 +72,12 @@ def distribute_briefing(
         plan = plan_of(session, record.plan_id)
         session.expunge(plan)
         files = dict(record.files)
-        masthead = masthead_title(plan.title, plan.briefing_title)
-        subject = f"【简报】{masthead}（{record.year}年第{record.number}期）"
+        period = Period.from_key(record.period)
+        masthead = masthead_title(plan.title, plan.briefing_title, period.edition)
+        issue = f"{record.year}年第{record.number}期"
+        if period.edition is not Edition.WEEK:  # 2021年12月，第1期: the label names the year
+            issue = f"{period.label}，第{record.number}期"
+        subject = f"【简报】{masthead}（{issue}）"
         result = Distribution(subject=subject)
         if record.sent_checksum == record.checksum and not again:
             result.already = True

@@ -1,18 +1,21 @@
 """Issuing a briefing: numbering, rendering the files, and recording what was issued.
 
-A briefing belongs to an ISO week (the week of its date). The first briefing of a week takes the
-next number of the year (第N期); regenerating the week keeps its number, rewrites its files and
-records the checksum of its numbers, so a regeneration without new data is seen to reproduce
-the same briefing. Files go to ``<briefings>/<plan>/<week>/``: ``brief-<week>.md`` with its chart
-PNGs beside it, a self-contained ``.html`` and the ``.docx``. Numbers count within the ISO year of
-the week (2021-W52 is in 2021 even when dated 2022-01-01), in the order briefings are first made.
+A briefing belongs to a period of its edition (:mod:`domain.rules.periods`): the ISO week of its
+date for the weekly 工作简报, a month (月通报) or a quarter (季度推进), dated the period's last
+day. The first briefing of a period takes the next number of its edition's year (第N期);
+regenerating the period keeps its number, rewrites its files and records the checksum of its
+numbers, so a regeneration without new data is seen to reproduce the same briefing. Files go to
+``<briefings>/<plan>/<period>/``: ``brief-<period>.md`` with its chart PNGs beside it, a
+self-contained ``.html`` and the ``.docx``. Numbers count within the period's year (2021-W52 is
+in 2021 even when dated 2022-01-01), in the order briefings are first made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -42,7 +45,10 @@ from domain.rules.briefing.model import Briefing
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek
+from domain.rules.periods import Period, ended_before, issue_day
+from domain.rules.workdays import LONGEST_REST
 from models import clock
+from models.enums import Edition
 from models.orm import Briefing as BriefingRecord
 from models.orm import CalendarDay, Plan
 
@@ -68,6 +74,39 @@ def report_day(session: Session, plan: Plan, week: IsoWeek) -> date:
         )
     ).all()
     return max(workdays) if workdays else day
+
+
+def briefing_date(session: Session, plan: Plan, period: Period) -> date:
+    """The date a period's briefing describes: a week's report day (:func:`report_day`), the
+    last day of a month or a quarter."""
+    if period.edition is Edition.WEEK:
+        return report_day(session, plan, IsoWeek(period.year, period.index))
+    return period.last
+
+
+def _workdays(session: Session, first: date, last: date) -> Callable[[date], bool]:
+    """Whether a day is a working day, for days ``first`` to ``last`` plus the longest rest
+    that may follow them (KeyError beyond)."""
+    end = last + timedelta(days=LONGEST_REST + 1)
+    ensure_calendar(session, first, end)
+    rows = session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day.between(first, end))
+    )
+    return {day: bool(workday) for day, workday in rows}.__getitem__
+
+
+def scheduled_day(session: Session, period: Period) -> date:
+    """The first working day after ``period`` on the calendar: when a monthly or quarterly
+    briefing is issued (:func:`domain.rules.periods.issue_day`)."""
+    after = period.last + timedelta(days=1)
+    return issue_day(period, _workdays(session, after, after))
+
+
+def period_due(session: Session, edition: Edition, day: date) -> Period | None:
+    """The month or quarter whose briefing ``day`` issues (the first working day after it), or
+    None (:func:`domain.rules.periods.ended_before`)."""
+    start = Period.of(edition, day).first
+    return ended_before(edition, day, _workdays(session, start, day))
 
 
 def check_date(plan: Plan, as_of: date) -> None:
@@ -97,33 +136,41 @@ class Issued:
     number: int
     checksum: str
     files: dict[str, Path]
-    new: bool  # first briefing of its week
-    reproduced: bool  # same numbers as the previous generation of the week
+    new: bool  # first briefing of its period
+    reproduced: bool  # same numbers as the previous generation of the period
     font_notes: list[str]
 
 
 def _record_for(
-    session: Session, plan: Plan, week: IsoWeek, as_of: date, actor: str
+    session: Session, plan: Plan, period: Period, as_of: date, actor: str
 ) -> tuple[BriefingRecord, bool]:
-    """The week's record, created with the next number of its ISO year if new (flushed at
-    once, so a concurrent generation of another week fails here, before any file is written)."""
+    """The period's record, created with the next number of its edition's year if new (flushed
+    at once, so a concurrent generation of another period fails here, before any file is
+    written)."""
     record = session.scalars(
         select(BriefingRecord)
-        .where(BriefingRecord.plan_id == plan.id, BriefingRecord.week == str(week))
+        .where(
+            BriefingRecord.plan_id == plan.id,
+            BriefingRecord.edition == period.edition.value,
+            BriefingRecord.period == str(period),
+        )
         .with_for_update()
     ).one_or_none()
     if record is not None:
         return record, False
-    year = week.year
+    year = period.year
     last = session.scalar(
         select(func.max(BriefingRecord.number)).where(
-            BriefingRecord.plan_id == plan.id, BriefingRecord.year == year
+            BriefingRecord.plan_id == plan.id,
+            BriefingRecord.edition == period.edition.value,
+            BriefingRecord.year == year,
         )
     )
     now = clock.now()
     record = BriefingRecord(
         plan_id=plan.id,
-        week=str(week),
+        edition=period.edition.value,
+        period=str(period),
         year=year,
         number=(last or 0) + 1,
         as_of=as_of,
@@ -142,14 +189,18 @@ def _record_for(
     return record, True
 
 
-def previous_date(session: Session, plan: Plan, week: IsoWeek, as_of: date) -> date:
-    """What "since last week" means: the date of the previous briefing if it is at most two
-    weeks old (briefings are not always exactly seven days apart: a Friday holiday moves one),
-    else a week before ``as_of``."""
+def previous_date(session: Session, plan: Plan, period: Period, as_of: date) -> date:
+    """What "since the last one" means. A month or quarter compares with the end of the one
+    before (the previous edition's date). A week compares with the date of the previous weekly
+    briefing if it is at most two weeks old (briefings are not always exactly seven days apart:
+    a Friday holiday moves one), else a week before ``as_of``."""
+    if period.edition is not Edition.WEEK:
+        return period.previous().last
     last = session.scalar(
         select(func.max(BriefingRecord.as_of)).where(
             BriefingRecord.plan_id == plan.id,
-            BriefingRecord.week != str(week),
+            BriefingRecord.edition == Edition.WEEK.value,
+            BriefingRecord.period != str(period),
             BriefingRecord.as_of < as_of,
         )
     )
@@ -185,26 +236,33 @@ def issue_briefing(
     policy: LightPolicy,
     fonts: str,
     actor: str,
+    period: Period | None = None,
 ) -> Issued:
-    """Build, render and record the briefing dated ``as_of`` (BriefingDateError if the date
-    is outside the plan; OSError if the files cannot be written: the caller's transaction then
-    rolls back and nothing is recorded)."""
+    """Build, render and record the briefing of ``period`` (default: the ISO week of
+    ``as_of``) dated ``as_of`` (BriefingDateError if the date is outside the plan or the
+    period; OSError if the files cannot be written: the caller's transaction then rolls back and
+    nothing is recorded)."""
     check_date(plan, as_of)
-    week = IsoWeek.of(as_of)
-    record, new = _record_for(session, plan, week, as_of, actor)
+    period = period or Period.of(Edition.WEEK, as_of)
+    if not period.first <= as_of <= period.last:
+        raise BriefingDateError(f"{zh_date(as_of)}不在{period.label}之内")
+    record, new = _record_for(session, plan, period, as_of, actor)
     facts = gather(
         session,
         plan,
         build_context(session, plan, as_of, policy),
         number=record.number,
         year=record.year,
-        since=previous_date(session, plan, week, as_of),
+        since=previous_date(session, plan, period, as_of),
+        period=period,
     )
+    if period.edition is not Edition.WEEK:
+        facts = replace(facts, printed_on=scheduled_day(session, period))
     view = build_briefing(facts)
     checksum = hashlib.sha256(view.numbers().encode("utf-8")).hexdigest()
-    folder = out / plan.id / str(week)
+    folder = out / plan.id / str(period)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"brief-{week}"
+    stem = f"brief-{period}"
     charts: dict[str, Path] = {"tasks": task_progress(view, folder / f"{stem}-tasks.png").path}
     indicator_chart = indicator_attainment(view, folder / f"{stem}-indicators.png")
     if indicator_chart is not None:
