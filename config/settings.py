@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         default=25, ge=1, le=200, description="a larger mail is kept unread, with the reason"
     )
     briefings: Path | None = Field(default=None, description="default <home>/briefings")
+    public: Path | None = Field(
+        default=None,
+        description="where the weekly flow writes the public pages (duban publish); "
+        "default <home>/public",
+    )
     briefing_fonts: Literal["official", "free"] = Field(
         default="official",
         description="fonts the Word briefing names: the GB/T 9704 faces of government PCs, "
@@ -289,7 +294,7 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = False
 
-    @field_validator("home", "inbox", "briefings", "backups", "evidence")
+    @field_validator("home", "inbox", "briefings", "public", "backups", "evidence")
     @classmethod
     def _folder_not_a_file(cls, path: Path | None) -> Path | None:
         if path is not None and path.exists() and not path.is_dir():
@@ -354,6 +359,11 @@ class Settings(BaseSettings):
     def resolved_briefings(self) -> Path:
         """Where briefings are written."""
         return self.briefings or self.home / "briefings"
+
+    @property
+    def resolved_public(self) -> Path:
+        """Where the weekly flow writes the public pages."""
+        return self.public or self.home / "public"
 
     @property
     def resolved_prefect_api_url(self) -> str:

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.briefing.documents import render_markdown
+from domain.adapters.disclosure_site import write_site
 from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
 from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import completeness_view
 from domain.queries.context import build_context, context_on
 from domain.queries.desk import unit_cards
+from domain.queries.disclosure import disclosure_view
 from domain.queries.escalation import all_due_notices
 from domain.queries.outbox import write_outbox
 from domain.queries.partitions import partition_label, partition_units
@@ -314,6 +316,17 @@ def briefing_url(path: Path) -> str:
         return path.as_uri()
     relative = path.relative_to(get_settings().resolved_briefings).as_posix()
     return f"{base.rstrip('/')}/{relative}"
+
+
+@stage("更新公开网页")
+def publish_public_pages(plan_id: str, day: date) -> str:
+    """The public pages (政务公开) of ``day`` rewritten in the public folder; returns it."""
+    settings = get_settings()
+    with session_scope(engine()) as session:
+        view = disclosure_view(session, context(session, plan_id, day))
+    files = write_site(view, settings.resolved_public)
+    logger().info("公开网页已更新：%s（%d 个文件）", settings.resolved_public, len(files))
+    return str(settings.resolved_public)
 
 
 @stage("生成简报")

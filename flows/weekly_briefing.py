@@ -15,7 +15,7 @@ from flows.briefing_review import review_and_send
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.forms import field
 from flows.refusals import refusing
-from flows.stages import write_briefing
+from flows.stages import publish_public_pages, write_briefing
 from models.db import session_scope
 from models.enums import Edition
 
@@ -50,6 +50,7 @@ def weekly_briefing(
             raise RunFormError(f"周次或日期（week/as_of）有误：{exc}") from None
     with tags(pid, "weekly"):
         written = write_briefing(pid, day)
+        publish_public_pages(pid, day)
         result: dict[str, Any] = {"week": written.period, "number": written.number, "sent": 0}
         if not send:
             logger().info("只生成，不发送（send=false）")

@@ -167,6 +167,8 @@ def test_a_briefing_approved_on_a_saturday_evening_waits_for_monday(on_server: E
     with frozen_time(saturday):
         outcome = weekly_briefing(plan_id="demo-plan", as_of=AS_OF, approval="auto")
         assert outcome["held"] is True and outcome["sent"] == 0
+        public = get_settings().resolved_public / "index.html"  # 政务公开, approval or not
+        assert "数据截至2021年10月15日" in public.read_text(encoding="utf-8")
         assert send_approved(on_server, "demo-plan") == []
     with session_scope(on_server) as session:
         record = session.scalars(select(Briefing)).one()
