@@ -167,7 +167,7 @@ def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> No
         "七、下步工作",
         "灯色说明",
     ]
-    assert len(doc.tables) == 3  # tasks, overdue, indicators (nothing due in two weeks)
+    assert len(doc.tables) == 4  # tasks, overdue, indicators, problems (none due in two weeks)
     assert [c.text for c in doc.tables[1].rows[0].cells][:3] == ["序号", "事项", "责任单位"]
     assert HOSTILE in doc.tables[1].rows[2].cells[6].text
     assert len(doc.inline_shapes) == 1  # the task chart; no indicator has a value yet
