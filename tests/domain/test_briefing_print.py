@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from domain.adapters.briefing.charts import indicator_attainment, task_progress
 from domain.adapters.briefing.docx_writer import (
     CELL_PADDING_MM,
+    PPR_ORDER,
     PT_MM,
     TEXT_WIDTH_MM,
     column_widths,
@@ -248,3 +249,14 @@ def test_the_word_file_keeps_headings_with_tables_and_ends_with_annexes_and_colo
     assert '<w:bottom w:val="single" w:sz="8"' in last
     widths = [c.width for c in doc.tables[1].rows[0].cells]  # the overdue table
     assert sum(w for w in widths if w is not None) == pytest.approx(Mm(TEXT_WIDTH_MM), rel=1e-3)
+
+
+def test_paragraph_properties_are_in_the_order_word_requires(tmp_path: Path) -> None:
+    """The rules under the masthead and around the 版记 are written among the other paragraph
+    properties in schema order (Word reports a file out of order as damaged)."""
+    path = tmp_path / "b.docx"
+    write_docx(stretched(tasks=2, overdue=1, problems=1, upcoming=0), {}, dict(OFFICIAL), path)
+    order = {qn(tag): n for n, tag in enumerate(PPR_ORDER)}
+    for ppr in Document(str(path)).element.body.iter(qn("w:pPr")):
+        seen = [order[child.tag] for child in ppr]
+        assert seen == sorted(seen), [child.tag for child in ppr]

@@ -146,8 +146,27 @@ def split_title(title: str) -> tuple[str, str]:
     return title[:half], title[half:]
 
 
-def _bottom_rule(paragraph: Paragraph, colour: str = "C00000", size: int = 12) -> None:
+PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+    "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+"""The order of a paragraph's properties in WordprocessingML (Word refuses another order)."""
+
+
+def _set_ppr(paragraph: Paragraph, element: Any) -> None:
+    """Put ``element`` (w:pBdr) among the paragraph's properties in schema order."""
     ppr = paragraph._p.get_or_add_pPr()
+    tag = element.tag.split("}")[1]
+    successors = PPR_ORDER[PPR_ORDER.index(f"w:{tag}") + 1 :]
+    ppr.insert_element_before(element, *successors)
+
+
+def _bottom_rule(paragraph: Paragraph, colour: str = "C00000", size: int = 12) -> None:
     border = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (
@@ -158,7 +177,7 @@ def _bottom_rule(paragraph: Paragraph, colour: str = "C00000", size: int = 12) -
     ):
         bottom.set(qn(key), value)
     border.append(bottom)
-    ppr.append(border)
+    _set_ppr(paragraph, border)
 
 
 def _page_number(paragraph: Paragraph, font: str, align: WD_ALIGN_PARAGRAPH) -> None:
@@ -238,7 +257,6 @@ def _shade(cell: _Cell, fill: str) -> None:
 
 def _rules(paragraph: Paragraph, *, top: int, bottom: int) -> None:
     """Black rules above and below a paragraph, in eighths of a point (0: none)."""
-    ppr = paragraph._p.get_or_add_pPr()
     border = OxmlElement("w:pBdr")
     for side, size in (("w:top", top), ("w:bottom", bottom)):
         if size:
@@ -247,7 +265,7 @@ def _rules(paragraph: Paragraph, *, top: int, bottom: int) -> None:
                 rule.set(qn(key), value)
             rule.set(qn("w:color"), "000000")
             border.append(rule)
-    ppr.append(border)
+    _set_ppr(paragraph, border)
 
 
 KEEP_ROWS = 1
@@ -385,7 +403,8 @@ class _Writer:
 
     def colophon(self, colophon: Colophon) -> None:
         """版记 (GB/T 9704 7.4): 四号, one character in from each side, a thick rule above the
-        first line and below the last, thin rules between."""
+        first line and below the last, thin rules between; after the last annex (a frame at
+        the page foot is lost by LibreOffice)."""
         lines = [(f"{word}：", text) for word, text in colophon.lines]
         lines.append((colophon.printer, colophon.printed_on))
         gap = self.doc.add_paragraph()
