@@ -18,6 +18,7 @@ from domain.adapters.briefing.charts import (
     indicator_attainment,
     indicator_figure,
     task_figure,
+    two_lines,
 )
 from domain.rules.briefing.model import Briefing, IndicatorRow
 from models.enums import Light
@@ -87,3 +88,9 @@ def test_the_indicator_axis_ends_at_the_larger_of_target_and_value(
 
 def test_no_indicator_value_no_chart() -> None:
     assert indicator_figure(small_view()) is None
+
+
+def test_a_long_label_is_split_into_two_even_lines() -> None:
+    assert two_lines("城乡社区综合服务设施覆盖率", 14) == "城乡社区综合服务设施覆盖率"
+    assert two_lines("城市社区政务通用自助服务覆盖率", 14) == "城市社区政务通用\n自助服务覆盖率"
+    assert two_lines("甲" * 30, 14) == "甲" * 14 + "\n" + "甲" * 13 + "…"

@@ -147,6 +147,17 @@ def _tick_fonts(ax: Axes, font: font_manager.FontProperties) -> None:
         label.set_fontproperties(font)
 
 
+def two_lines(text: str, width: int) -> str:
+    """``text`` on one line if it fits ``width`` characters, else on two of equal length (no
+    single character left on the second), shortened with … beyond two lines."""
+    if len(text) <= width:
+        return text
+    if len(text) > 2 * width:
+        text = text[: 2 * width - 1] + "…"
+    half = (len(text) + 1) // 2
+    return f"{text[:half]}\n{text[half:]}"
+
+
 def indicator_figure(view: Briefing) -> Figure | None:
     """Each indicator's value as a share of its target, the axis to the larger of the target
     and the highest value (at most :data:`AXIS_CAP`); None when no indicator has a value."""
@@ -158,7 +169,7 @@ def indicator_figure(view: Briefing) -> Figure | None:
     fig, ax = plt.subplots(
         figsize=(FIGURE_WIDTH, 0.34 * len(shown) + 0.7), layout="constrained", dpi=DPI
     )
-    labels = ["\n".join(textwrap.wrap(v.name, 14)[:2]) for v in shown]
+    labels = [two_lines(v.name, 14) for v in shown]
     ratios = [min(AXIS_CAP, v.attainment or 0.0) for v in shown]
     bars = ax.barh(labels, ratios, color=[LIGHT_COLOURS[v.light] for v in shown], height=0.6)
     top = max(100.0, *ratios)
