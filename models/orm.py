@@ -85,6 +85,7 @@ class Plan(Base):
     reporting_cycle: Mapped[str] = mapped_column(String(16), server_default="weekly")
     reporting_due: Mapped[int] = mapped_column(Integer, server_default="5")
     briefing_title: Mapped[str | None] = mapped_column(Text)
+    briefing_distribution: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     catalog_checksum: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
 

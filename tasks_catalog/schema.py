@@ -78,6 +78,14 @@ class ReportingSpec(Strict):
         return self
 
 
+class BriefingDistribution(Strict):
+    """Who the briefing goes to, printed in its 版记 (报、送、发 lines)."""
+
+    report_to: list[Text] = Field(default_factory=list, description="报: superiors it reports to")
+    copy_to: list[Text] = Field(default_factory=list, description="送: peers it is sent to")
+    issue_to: list[Text] = Field(default_factory=list, description="发: units it is issued to")
+
+
 class PlanSpec(Strict):
     """The plan itself: what it is, who issued it, when it runs, who coordinates and leads."""
 
@@ -99,6 +107,9 @@ class PlanSpec(Strict):
         default=None,
         description="masthead of the weekly briefing (default: title + 实施工作简报); the "
         "monthly and quarterly editions end in 月通报 and 季度推进情况通报 instead",
+    )
+    briefing_distribution: BriefingDistribution | None = Field(
+        default=None, description="the briefing's 报、送、发 lines (default: leadership; all units)"
     )
     source: str | None = None
 

@@ -113,6 +113,9 @@ class _Syncer:
             "reporting_cycle": p.reporting.cycle,
             "reporting_due": p.reporting.due,
             "briefing_title": p.briefing_title,
+            "briefing_distribution": (
+                p.briefing_distribution.model_dump() if p.briefing_distribution else None
+            ),
             "catalog_checksum": self.c.checksum,
         }
         row = self.s.get(Plan, self.plan_id)

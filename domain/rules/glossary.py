@@ -190,6 +190,7 @@ CATALOG_FIELDS: dict[str, str] = {
     "reporting_cycle": "报送周期",
     "reporting_due": "报送截止",
     "briefing_title": "简报标题",
+    "briefing_distribution": "简报报送范围",
 }
 """A catalogue field, as a sync's change lines name it."""
 

@@ -175,7 +175,7 @@ def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> No
         "七、下步工作",
         "灯色说明",
     ]
-    assert len(doc.tables) == 3  # tasks, overdue, indicators (nothing due in two weeks)
+    assert len(doc.tables) == 4  # tasks, overdue, indicators, problems (none due in two weeks)
     assert [c.text for c in doc.tables[1].rows[0].cells][:3] == ["序号", "事项", "责任单位"]
     assert HOSTILE in doc.tables[1].rows[2].cells[6].text
     assert len(doc.inline_shapes) == 1  # the task chart; no indicator has a value yet
@@ -358,3 +358,24 @@ def test_a_briefing_of_one_unit_holds_its_subtree_only(week: Engine) -> None:
     assert [p.item_id for p in town.problems] == [p.item_id for p in whole.problems]  # v12's
     assert town.title.endswith("（甲镇）")
     assert build_briefing(town).masthead.title == town.title
+
+
+def test_the_catalogues_recipients_close_every_format(week: Engine, tmp_path: Path) -> None:
+    """The plan's 报、送、发 (synced from the catalogue) are the 版记's lines in the Markdown,
+    the HTML and the Word file, dated the day it is printed."""
+    with session_scope(week) as session:
+        plan = session.get(Plan, "demo-plan")
+        assert plan is not None
+        plan.briefing_distribution = {
+            "report_to": ["县委主要领导", "县政府主要领导"],
+            "copy_to": [],
+            "issue_to": ["各乡镇"],
+        }
+    files = issue(week, AS_OF, tmp_path).files
+    lines = ("报：县委主要领导，县政府主要领导。", "发：各乡镇。", "2021年10月15日印发")
+    for fmt in ("md", "html"):
+        text = files[fmt].read_text(encoding="utf-8")
+        assert all(line in text for line in lines), fmt
+        assert "送：" not in text
+    word = "\n".join(p.text for p in Document(str(files["docx"])).paragraphs)
+    assert all(line in word for line in lines), word[-400:]

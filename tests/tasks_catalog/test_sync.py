@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import models.db
+from config.errors import InputError
 from domain.queries.items import move_item
 from domain.queries.sync import sync_catalog
 from models.enums import ItemState
-from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, WorkItem
+from models.orm import DeadlineChange, ItemDependency, ItemTransition, Milestone, Plan, WorkItem
 from models.tally import tally_drift
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
@@ -278,3 +279,40 @@ def test_a_stale_move_is_refused(session: Session, write_catalog: CatalogWriter)
             reason=None,
             on_date=date(2021, 6, 1),
         )
+
+
+def test_the_briefings_recipients_are_kept_on_the_plan_and_a_change_is_reported(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """``plan.briefing_distribution`` (the 版记's 报、送、发) lands on the plan row; editing it
+    is a change of the plan; leaving it out stores nothing."""
+
+    def recipients(**lines: list[str]) -> Any:
+        def edit(c: dict[str, Any]) -> None:
+            c["plan"]["briefing_distribution"] = lines
+
+        return edit
+
+    sync(session, write_catalog, recipients(report_to=["县委", "县政府"], issue_to=["各乡镇"]))
+    plan = session.get(Plan, "demo-plan")
+    assert plan is not None
+    assert plan.briefing_distribution == {
+        "report_to": ["县委", "县政府"],
+        "copy_to": [],
+        "issue_to": ["各乡镇"],
+    }
+    report = sync(session, write_catalog, recipients(report_to=["县委"]))
+    assert report.changed["plan"] == 1
+    assert any("简报报送范围" in line for line in report.details)
+    sync(session, write_catalog)
+    assert plan.briefing_distribution is None
+
+
+def test_unknown_recipient_lines_are_rejected(write_catalog: CatalogWriter) -> None:
+    """Only 报 (report_to), 送 (copy_to) and 发 (issue_to): a typo is an error, not ignored."""
+
+    def typo(c: dict[str, Any]) -> None:
+        c["plan"]["briefing_distribution"] = {"send_to": ["各乡镇"]}
+
+    with pytest.raises(InputError, match="send_to"):
+        load_catalog(write_catalog(edit=typo))

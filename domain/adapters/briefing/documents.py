@@ -8,21 +8,25 @@ from pathlib import Path
 
 from domain.adapters.briefing.charts import LIGHT_COLOURS
 from domain.adapters.jinja import environment
-from domain.rules.briefing.layout import sections
+from domain.rules.briefing.layout import Distribution, document
 from domain.rules.briefing.model import Briefing
 
 
-def render_markdown(view: Briefing, charts: dict[str, str]) -> str:
+def render_markdown(
+    view: Briefing, charts: dict[str, str], distribution: Distribution | None = None
+) -> str:
     """``charts``: chart name → path relative to the Markdown file."""
     text = (
         environment()
         .get_template("briefing.md.j2")
-        .render(m=view.masthead, sections=sections(view), charts=charts)
+        .render(m=view.masthead, doc=document(view, distribution), charts=charts)
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render_html(view: Briefing, charts: dict[str, Path]) -> str:
+def render_html(
+    view: Briefing, charts: dict[str, Path], distribution: Distribution | None = None
+) -> str:
     """One self-contained page: charts embedded as base64 PNG."""
     images = {
         name: base64.b64encode(path.read_bytes()).decode("ascii") for name, path in charts.items()
@@ -30,6 +34,11 @@ def render_html(view: Briefing, charts: dict[str, Path]) -> str:
     text = (
         environment()
         .get_template("briefing.html.j2")
-        .render(m=view.masthead, sections=sections(view), images=images, colours=LIGHT_COLOURS)
+        .render(
+            m=view.masthead,
+            doc=document(view, distribution),
+            images=images,
+            colours=LIGHT_COLOURS,
+        )
     )
     return re.sub(r"\n\s*\n", "\n", text)

@@ -3,11 +3,14 @@
 :func:`sections` turns the view model into headed sections of paragraphs, tables, lists and
 charts, with every Chinese sentence written here; the Markdown and HTML templates and the Word
 writer only lay these blocks out. Text from units stays plain text here: each format escapes it.
+:func:`document` arranges them as printed: the body (正文), its 附件 note and signature (落款),
+the annexes (附件) holding the long lists, and the 版记 that closes the document.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import ClassVar
 
@@ -49,6 +52,7 @@ class TableBlock:
 class ListBlock:
     kind: ClassVar[str] = "list"
     entries: list[tuple[str, str]]  # (bold lead, text)
+    start: int = 1  # the first entry's number (an annex continues the body's numbering)
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,10 @@ Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
 
 @dataclass(frozen=True)
 class Section:
-    heading: str  # 一、总体进展
+    heading: str  # 一、总体进展, or 附件1
     blocks: list[Block]
+    annex: int = 0  # 0: the body; N: printed after the signature as 附件N
+    title: str = ""  # an annex's title (附件标题)
 
 
 def _pct(value: float | None) -> str:
@@ -166,7 +172,7 @@ def tasks(view: Briefing) -> list[Block]:
             lights=[t.light for t in view.tasks],
             light_column=8,
             numeric=frozenset({0, 3, 4, 5, 6, 7}),
-            widths=(0.8, 3.6, 2.3, 1.1, 1.2, 1.1, 1.2, 1.0, 1.3),
+            widths=(0.8, 5.2, 2.4, 0.9, 1.0, 0.9, 1.0, 0.8, 1.1),
             note="已完成含提前完成的事项；滞后或临期指进度落后序时进度或临近到期的事项。",
         ),
         ChartBlock("tasks", "图1  重点任务推进情况"),
@@ -201,7 +207,7 @@ def overdue(view: Briefing) -> list[Block]:
             numeric=frozenset({0, 4}),
             nowrap=frozenset({3, 5}),
             note=note,
-            widths=(0.8, 3.1, 2.3, 1.6, 1.3, 1.3, 2.6),
+            widths=(0.8, 3.6, 2.4, 1.6, 1.3, 1.3, 2.4),
         ),
     ]
 
@@ -259,20 +265,30 @@ def _ranking_paras(group: UnitRankings) -> list[Block]:
 def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para(f"{view.masthead.this_period}各单位报送中未反映问题。")]
-    entries = [
-        (f"{p.unit}（{p.milestone} {p.title}{'，已逾期' if p.overdue else ''}）：", p.problem)
-        for p in view.problems
+    rows = [
+        [
+            str(n),
+            p.unit,
+            f"{p.milestone} {p.title}" + ("（已逾期）" if p.overdue else ""),
+            p.problem,
+        ]
+        for n, p in enumerate(view.problems, 1)
     ]
-    blocks: list[Block] = [
+    return [
         Para(
             f"{view.masthead.this_period}（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录，"
             "同一节点反映相同问题的单位合并列出，逾期事项在前）。"
         ),
-        ListBlock(entries),
+        TableBlock(
+            headers=["序号", "反映单位", "事项", "反映的问题"],
+            rows=rows,
+            numeric=frozenset({0}),
+            widths=(0.8, 2.6, 3.4, 5.4),
+            note=f"另有{view.problems_hidden}条问题反映，详见督办系统。"
+            if view.problems_hidden
+            else "",
+        ),
     ]
-    if view.problems_hidden:
-        blocks.append(Para(f"另有{view.problems_hidden}条问题反映，详见督办系统。"))
-    return blocks
 
 
 def upcoming(view: Briefing) -> list[Block]:
@@ -289,7 +305,7 @@ def upcoming(view: Briefing) -> list[Block]:
         else ""
     )
     return [
-        Para(f"以下事项将于{until}前到期，请责任单位抓紧推进、按时办结。{waiting}"),
+        Para(f"{until}前到期的节点共{len(rows)}个，请责任单位抓紧推进、按时办结。{waiting}"),
         TableBlock(
             headers=["到期日", "事项", "责任单位", "未完成数"],
             rows=rows,
@@ -305,8 +321,72 @@ def legend(view: Briefing) -> list[Block]:
     return [Para(text + "。")]
 
 
+BODY_ROWS = 10
+"""Rows of a long list kept in the body; the rest go to an annex."""
+
+
+@dataclass(frozen=True)
+class Annexed:
+    """How a section's table or list goes to an annex when it is long."""
+
+    title: str  # the annex's title
+    most: int  # rows the body holds; a longer table or list is cut
+    keep: int  # rows the body keeps of a longer one (0: all go to the annex)
+    pointer: str  # the body's words where the rows went ({keep}, {rest}, {annex})
+
+
+ANNEXED: dict[str, Annexed] = {
+    "重点任务推进情况": Annexed(
+        "重点任务推进情况表", 6, 0, "各重点任务的牵头单位和分项数字见附件{annex}。"
+    ),
+    "逾期事项清单": Annexed(
+        "逾期未完成事项清单（续）",
+        BODY_ROWS,
+        BODY_ROWS,
+        "以上列出前{keep}条，其余{rest}条见附件{annex}。",
+    ),
+    "存在问题": Annexed(
+        "各单位反映的问题（续）",
+        BODY_ROWS,
+        BODY_ROWS,
+        "以上列出前{keep}条，其余{rest}条见附件{annex}。",
+    ),
+    "下步工作": Annexed("近两周到期事项清单", 3, 0, "清单共{rest}条，见附件{annex}。"),
+}
+"""Section title → where its long table or list goes (the charts stay in the body)."""
+
+
+def annexed(blocks: list[Block], rule: Annexed, annex: int) -> tuple[list[Block], Block | None]:
+    """The section's blocks with its first table or list longer than ``rule.most`` cut to
+    ``rule.keep`` rows and the pointer to the annex (a table's note, else a paragraph where
+    the rows were), and the rows cut (None when all fits)."""
+    for n, block in enumerate(blocks):
+        head: Block
+        tail: Block
+        if isinstance(block, TableBlock) and len(block.rows) > rule.most:
+            head = replace(block, rows=block.rows[: rule.keep], lights=block.lights[: rule.keep])
+            tail = replace(block, rows=block.rows[rule.keep :], lights=block.lights[rule.keep :])
+            rest = len(tail.rows)
+        elif isinstance(block, ListBlock) and len(block.entries) > rule.most:
+            head = replace(block, entries=block.entries[: rule.keep])
+            tail = replace(block, entries=block.entries[rule.keep :], start=block.start + rule.keep)
+            rest = len(tail.entries)
+        else:
+            continue
+        pointer = rule.pointer.format(keep=rule.keep, rest=rest, annex=annex)
+        if not rule.keep:
+            shown: list[Block] = [Para(pointer)]
+        elif isinstance(head, TableBlock):
+            shown = [replace(head, note=pointer + head.note)]
+        else:
+            shown = [head, Para(pointer)]
+        return [*blocks[:n], *shown, *blocks[n + 1 :]], tail
+    return blocks, None
+
+
 def sections(view: Briefing) -> list[Section]:
-    """The briefing's sections in reading order."""
+    """The briefing's sections in reading order: the body's, then the annexes (``annex`` > 0)
+    holding what the long lists do not show in the body."""
     parts = [
         ("总体进展", overview(view)),
         ("重点任务推进情况", tasks(view)),
@@ -316,6 +396,70 @@ def sections(view: Briefing) -> list[Section]:
         ("存在问题", problems(view)),
         ("下步工作", upcoming(view)),
     ]
-    out = [Section(f"{NUMERALS[n]}、{title}", blocks) for n, (title, blocks) in enumerate(parts)]
-    out.append(Section("灯色说明", legend(view)))
-    return out
+    body: list[Section] = []
+    annexes: list[Section] = []
+    for n, (title, written) in enumerate(parts):
+        shown, moved = written, None
+        rule = ANNEXED.get(title)
+        if rule is not None:
+            number = len(annexes) + 1
+            shown, moved = annexed(written, rule, number)
+            if moved is not None:
+                annexes.append(Section(f"附件{number}", [moved], annex=number, title=rule.title))
+        body.append(Section(f"{NUMERALS[n]}、{title}", shown))
+    body.append(Section("灯色说明", legend(view)))
+    return body + annexes
+
+
+@dataclass(frozen=True)
+class Colophon:
+    """版记 (GB/T 9704 7.4): the distribution lines, then who printed it and when."""
+
+    lines: list[tuple[str, str]]  # ("报", "县委、县政府主要领导。")
+    printer: str
+    printed_on: str  # 2021年12月27日印发
+
+
+@dataclass(frozen=True)
+class Printed:
+    """The briefing as printed: body, 附件 note, signature (落款), annexes, 版记."""
+
+    body: list[Section]
+    annex_note: list[str]  # 附件：1. … (the annexes' titles, numbered)
+    signature: tuple[str, str]  # issuing unit, date
+    annexes: list[Section]
+    colophon: Colophon
+
+
+Distribution = Mapping[str, Sequence[str]]
+"""The catalogue's ``briefing_distribution``: 报、送、发 lists of names by key."""
+DISTRIBUTION = (("report_to", "报"), ("copy_to", "送"), ("issue_to", "发"))
+"""The catalogue's ``briefing_distribution`` keys, as the 版记 names its lines."""
+DEFAULT_DISTRIBUTION: dict[str, list[str]] = {
+    "report_to": ["本级党委、政府领导"],
+    "issue_to": ["规划各责任单位"],
+}
+"""The 版记 when the catalogue names no recipients."""
+
+
+def colophon(view: Briefing, distribution: Distribution | None) -> Colophon:
+    """The 版记 from the catalogue's recipients (:data:`DEFAULT_DISTRIBUTION` when it names
+    none); names separated by commas, each line ending with a full stop."""
+    chosen = distribution if distribution and any(distribution.values()) else DEFAULT_DISTRIBUTION
+    lines = [(word, "，".join(chosen[key]) + "。") for key, word in DISTRIBUTION if chosen.get(key)]
+    m = view.masthead
+    return Colophon(lines, m.issuer, f"{m.printed_on_zh}印发")
+
+
+def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = None) -> Printed:
+    """The briefing laid out for print; ``distribution``: the catalogue's
+    ``briefing_distribution`` (报、送、发 lists of names), if any."""
+    everything = sections(view)
+    annexes = [s for s in everything if s.annex]
+    return Printed(
+        body=[s for s in everything if not s.annex],
+        annex_note=[f"{s.annex}. {s.title}" for s in annexes],
+        signature=(view.masthead.issuer, view.masthead.issued_on_zh),
+        annexes=annexes,
+        colophon=colophon(view, distribution),
+    )

@@ -35,11 +35,12 @@ from domain.queries.context import build_context
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.layout import (
     ChartBlock,
+    Distribution,
     ListBlock,
     Para,
     Subheading,
     TableBlock,
-    sections,
+    document,
 )
 from domain.rules.briefing.model import Briefing
 from domain.rules.context import LightPolicy
@@ -209,10 +210,14 @@ def previous_date(session: Session, plan: Plan, period: Period, as_of: date) -> 
     return as_of - timedelta(days=7)
 
 
-def _all_text(view: Briefing) -> str:
-    """Every character the document will show (for font coverage)."""
+def _all_text(view: Briefing, distribution: Distribution | None) -> str:
+    """Every character the document will show (for font coverage), 版记 included."""
+    printed = document(view, distribution)
     parts = [view.masthead.title, view.masthead.issuer, view.masthead.period_zh]
-    for section in sections(view):
+    parts += [*printed.annex_note, *printed.signature]
+    parts += [t for line in printed.colophon.lines for t in line]
+    parts += [printed.colophon.printer, printed.colophon.printed_on]
+    for section in [*printed.body, *printed.annexes]:
         parts.append(section.heading)
         for block in section.blocks:
             if isinstance(block, Para | Subheading):
@@ -268,18 +273,21 @@ def issue_briefing(
     if indicator_chart is not None:
         charts["indicators"] = indicator_chart.path
     files: dict[str, Path] = {}
+    distribution = plan.briefing_distribution
     if "md" in formats:
         files["md"] = folder / f"{stem}.md"
         relative = {name: os.path.relpath(path, folder) for name, path in charts.items()}
-        write_atomically(files["md"], render_markdown(view, relative).encode("utf-8"))
+        markdown = render_markdown(view, relative, distribution)
+        write_atomically(files["md"], markdown.encode("utf-8"))
     if "html" in formats:
         files["html"] = folder / f"{stem}.html"
-        write_atomically(files["html"], render_html(view, charts).encode("utf-8"))
-    choice = choose_fonts(fonts, _all_text(view))
+        html = render_html(view, charts, distribution)
+        write_atomically(files["html"], html.encode("utf-8"))
+    choice = choose_fonts(fonts, _all_text(view, distribution))
     if "docx" in formats:
         files["docx"] = folder / f"{stem}.docx"
         tmp = folder / f"{stem}.docx.tmp"
-        write_docx(view, charts, choice.faces, tmp)
+        write_docx(view, charts, choice.faces, tmp, distribution)
         tmp.replace(files["docx"])
     reproduced = not new and record.checksum == checksum
     record.as_of, record.checksum, record.actor = as_of, checksum, actor
