@@ -272,3 +272,8 @@ def test_a_long_title_breaks_where_a_reader_would() -> None:
         "实施工作简报",
     )
     assert split_title("示例规划实施工作简报") == ("示例规划实施工作简报", "")
+    # 20 characters would fill the line exactly; LibreOffice then leaves 报 alone on a second
+    assert split_title("施甸县城乡社区服务体系建设规划实施月通报") == (
+        "施甸县城乡社区服务体系建设规划",
+        "实施月通报",
+    )

@@ -128,8 +128,9 @@ def _run(
     return run
 
 
-TITLE_LINE = 20
-"""Characters of 二号 type on one line of the 156 mm text block."""
+TITLE_LINE = 18
+"""Characters of 二号 type on one line of the 156 mm text block (20 in theory; LibreOffice
+wraps a line of 20 with its letter spacing, so two of slack)."""
 
 
 def split_title(title: str) -> tuple[str, str]:
