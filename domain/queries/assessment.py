@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, literal, or_, select, union_all
+from sqlalchemy import Date, Integer, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
@@ -193,8 +193,8 @@ def _events(
             WorkItem.unit_id,
             ItemTransition.on_date.label("day"),
             ItemTransition.reason,
-            literal(None).label("old_due"),
-            literal(None).label("new_due"),
+            literal(None, Date).label("old_due"),
+            literal(None, Date).label("new_due"),
             ItemTransition.id.label("n"),
         )
         .join(WorkItem, WorkItem.id == ItemTransition.item_id)
