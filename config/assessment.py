@@ -74,12 +74,20 @@ class Conduct(Strict):
     early_extension: PerEvent = PerEvent(each=Decimal(0), cap=Decimal(0))
 
 
+class Objections(Strict):
+    """申诉: a unit may contest a deduction until ``within_workdays`` working days after the
+    period's last day."""
+
+    within_workdays: int = Field(default=5, ge=0, le=60)
+
+
 class AssessmentRules(Strict):
     """The whole of the rules."""
 
     completion: Completion
     timeliness: Timeliness
     conduct: Conduct
+    objections: Objections = Objections()
 
     @model_validator(mode="after")
     def _hundred(self) -> AssessmentRules:

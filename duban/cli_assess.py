@@ -3,9 +3,11 @@ departments apart from townships, and one unit's score explained item by item.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +18,7 @@ from duban.cli_words import BadOption
 from duban.dates import parse_date
 
 if TYPE_CHECKING:
+    from domain.queries.objections import ObjectionView
     from domain.rules.assessment import Line, Period, UnitScore
 
 assess_app = typer.Typer(
@@ -56,13 +59,15 @@ def assess(
     from config.settings import get_settings
     from domain.queries.assessment import assessment_day, assessment_facts
     from domain.queries.context import build_context, resolve_plan
+    from domain.queries.objections import objections_of, upheld_excuses
     from domain.rules.assessment import score
     from domain.rules.context import LightPolicy
+    from domain.rules.objections import excuse
     from duban.database import ready_engine
     from models import clock
     from models.db import session_scope
 
-    period = _period(quarter, year)
+    period = period_option(quarter, year)
     if explain and unit is None:
         raise BadOption("逐项说明须指明单位：--unit 单位代码", param_hint="--explain")
     policy_rules = load_assessment(rules)
@@ -75,19 +80,30 @@ def assess(
         policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
         ctx = build_context(session, plan_row, day, policy)
         facts = assessment_facts(session, ctx, period, unit=unit)
+        upheld = upheld_excuses(session, plan_row.id, period.key)
+        objections: list[ObjectionView] = (
+            objections_of(session, plan_row.id, period.key, unit) if unit else []
+        )
     if unit is not None and not facts:
         raise NotFoundError(f"规划中没有单位 {unit!r}")
-    scores = [score(policy_rules, f) for f in facts]
+    scores = [score(policy_rules, excuse(f, upheld.get(f.unit, []))) for f in facts]
+    original = {f.unit: score(policy_rules, f).score for f in facts if f.unit in upheld}
+    before = {s.unit: original[s.unit] for s in scores if original.get(s.unit, s.score) != s.score}
     if as_json:
-        payload = _json(period, day, scores, details=explain)
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+        payload = _json(period, day, scores, before, details=explain)
+        if unit is not None:
+            payload["objections"] = [dataclasses.asdict(o) for o in objections]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n")
     elif unit is not None:
-        _one(period, day, scores[0], details=explain)
+        _one(period, day, scores[0], before.get(unit), details=explain)
+        from duban.cli_objections import print_objections
+
+        print_objections(objections)
     else:
-        _ranking(period, day, scores)
+        _ranking(period, day, scores, before)
 
 
-def _period(quarter: str | None, year: str | None) -> Period:
+def period_option(quarter: str | None, year: str | None) -> Period:
     from domain.rules import assessment
 
     if (quarter is None) == (year is None):
@@ -107,7 +123,9 @@ def _heading(period: Period, day: date) -> str:
     return f"{period.label}考评（{zh_date(period.start)}至{zh_date(period.end)}{upto}）"
 
 
-def _ranking(period: Period, day: date, scores: list[UnitScore]) -> None:
+def _ranking(
+    period: Period, day: date, scores: list[UnitScore], before: dict[str, Decimal]
+) -> None:
     from rich.table import Table
 
     from domain.rules.assessment import ranked
@@ -119,19 +137,23 @@ def _ranking(period: Period, day: date, scores: list[UnitScore]) -> None:
         if not group:
             continue
         table = Table(title=kind, title_justify="left", show_edge=False)
-        for name in ("名次", "单位", "得分", "按期完成", "报送及时", "规范办理", "扣分依据"):
-            right = name in {"名次", "得分", "按期完成", "报送及时", "规范办理"}
+        columns = ["名次", "单位", "得分", "按期完成", "报送及时", "规范办理", "扣分依据"]
+        if any(s.unit in before for _, s in group):
+            columns.append("申诉前得分")
+        for name in columns:
+            right = name not in {"单位", "扣分依据"}
             table.add_column(name, justify="right" if right else "left")
         for rank, s in group:
             conduct = s.score - s.part("completion") - s.part("timeliness")
             table.add_row(
                 str(rank),
                 f"{s.name}（{s.unit}）",
-                _n(s.score),
-                _n(s.part("completion")),
-                _n(s.part("timeliness")),
-                _n(conduct),
+                points(s.score),
+                points(s.part("completion")),
+                points(s.part("timeliness")),
+                points(conduct),
                 _why(s),
+                *([points(before[s.unit]) if s.unit in before else ""] if len(columns) > 7 else []),
             )
         out.print()
         out.print(table)
@@ -149,18 +171,21 @@ def _why(s: UnitScore) -> str:
     parts = []
     for line in s.lines:
         if line.points < 0:
-            parts.append(f"{line.title}{_n(-line.points)}")
+            parts.append(f"{line.title}{points(-line.points)}")
     return "、".join(parts) or "无"
 
 
-def _one(period: Period, day: date, s: UnitScore, *, details: bool) -> None:
+def _one(period: Period, day: date, s: UnitScore, before: Decimal | None, *, details: bool) -> None:
     from rich.table import Table
 
     from domain.rules.glossary import ASSESSMENT_GROUPS
 
     group = ASSESSMENT_GROUPS.get(s.kind, "")
     within = "（含所辖村、社区）" if s.kind == "township" else ""
-    out.print(f"{s.name}{within} {_heading(period, day)}：{_n(s.score)} 分", markup=False)
+    changed = f"（申诉前 {points(before)} 分）" if before is not None else ""
+    out.print(
+        f"{s.name}{within} {_heading(period, day)}：{points(s.score)} 分{changed}", markup=False
+    )
     if group and not s.assessed:
         out.print("本期无考评内容（无到期事项、无应报进展），不参加排名。", markup=False)
     table = Table(show_edge=False)
@@ -169,7 +194,7 @@ def _one(period: Period, day: date, s: UnitScore, *, details: bool) -> None:
     table.add_column("计算")
     for line in s.lines:
         table.add_row(line.title, _signed(line), line.basis)
-    table.add_row("合计", _n(s.score), " ".join(_signed(line) for line in s.lines))
+    table.add_row("合计", points(s.score), " ".join(_signed(line) for line in s.lines))
     out.print(table)
     if not details:
         return
@@ -178,11 +203,11 @@ def _one(period: Period, day: date, s: UnitScore, *, details: bool) -> None:
             continue
         out.print(f"\n{line.title}（{_signed(line)}）：", markup=False)
         for d in line.details:
-            points = "" if d.points is None else f"  {_signed_points(d.points)}"
-            out.print(f"  {d.text}{points}", markup=False, soft_wrap=True)
+            shown = "" if d.points is None else f"  {_signed_points(d.points)}"
+            out.print(f"  {d.text}{shown}", markup=False, soft_wrap=True)
 
 
-def _n(value: Any) -> str:
+def points(value: Any) -> str:
     return f"{value:.1f}"
 
 
@@ -196,7 +221,14 @@ def _signed(line: Line) -> str:
     return _signed_points(line.points)
 
 
-def _json(period: Period, day: date, scores: list[UnitScore], *, details: bool) -> dict[str, Any]:
+def _json(
+    period: Period,
+    day: date,
+    scores: list[UnitScore],
+    before: dict[str, Decimal],
+    *,
+    details: bool,
+) -> dict[str, Any]:
     from domain.rules.assessment import ranked
 
     ranks = {
@@ -217,6 +249,7 @@ def _json(period: Period, day: date, scores: list[UnitScore], *, details: bool) 
                 "assessed": s.assessed,
                 "rank": ranks.get(s.unit),
                 "score": float(s.score),
+                "score_before_objections": float(before.get(s.unit, s.score)),
                 "lines": [
                     {
                         "part": line.part,
@@ -242,3 +275,6 @@ def _json(period: Period, day: date, scores: list[UnitScore], *, details: bool) 
             for s in sorted(scores, key=lambda s: (s.kind, ranks.get(s.unit) or 10**6, s.unit))
         ],
     }
+
+
+import duban.cli_objections  # noqa: E402, F401 - registers `assess objection` on `assess_app`

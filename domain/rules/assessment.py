@@ -66,6 +66,11 @@ def year(text: str) -> Period:
     return Period(cleaned, date(y, 1, 1), date(y, 12, 31))
 
 
+def period_of(key: str) -> Period:
+    """The period a key names: ``2021-Q4`` a quarter, ``2021`` a year."""
+    return quarter(key) if "-Q" in key.upper() else year(key)
+
+
 def overdue_workdays(*, due: int, done: int | None, before: int, last: int) -> int:
     """Working days within a period on which an item was past due and not done, from ordinals
     (working days counted up to and including a day): its due date ``due``, the day it was done
@@ -99,6 +104,8 @@ class ItemFact:
     done_on: date | None
     carried: bool
     overdue_workdays: int
+    counted: bool = True
+    """False: excused from 按期完成 by an upheld objection."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,7 @@ def allocate(total: int, shares: Sequence[Fraction]) -> list[int]:
 
 def _completion(rules: AssessmentRules, items: Sequence[ItemFact]) -> Line:
     points = Fraction(rules.completion.points)
-    counted = sorted(items, key=lambda i: (i.due, i.item_id))
+    counted = sorted((i for i in items if i.counted), key=lambda i: (i.due, i.item_id))
     weight = sum((Fraction(i.weight) for i in counted), Fraction(0))
     if not counted:
         return Line("completion", _points(_tenths(points)), "本期没有到期的事项，按满分计")
@@ -321,11 +328,14 @@ def _deduction(part: str, each: Decimal, cap: Decimal, facts: Iterable[tuple[str
     return Line(part, -taken.quantize(TENTH), basis, details)
 
 
+def _event_order(e: EventFact) -> tuple[date, str, int, date, date, str]:
+    """A total order of events, so the lines never depend on the order facts came in."""
+    return (e.day, e.kind, e.item_id, e.old_due or e.day, e.new_due or e.day, e.reason or "")
+
+
 def _conduct(rules: AssessmentRules, facts: UnitFacts) -> list[Line]:
     c = rules.conduct
-    events = sorted(
-        facts.events, key=lambda e: (e.day, e.kind, e.item_id, e.old_due or e.day, e.reason or "")
-    )
+    events = sorted(facts.events, key=_event_order)
     overdue = [
         (f"{_item(i)}，期内逾期 {i.overdue_workdays} 个工作日", i.overdue_workdays)
         for i in sorted(facts.items, key=lambda i: (i.due, i.item_id))

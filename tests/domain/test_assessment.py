@@ -280,3 +280,59 @@ def test_bad_rules_file_is_refused(
     outcome = run_cli(capsys, "assess", "--year", "2021", "--rules", str(rules))
     assert_refused(outcome, str(rules), line)
     assert "completion.late_credit: 超出范围：须不大于 1" in outcome.err
+
+
+def test_objections_recompute_and_keep_both_scores(
+    assessed: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """申诉, by hand. t2 contests C's 23 working days overdue (filed 2022-01-05, the second
+    working day after the quarter: 1–3 January are the New Year holiday); upheld, its conduct
+    is whole again: 0 + 10 + 20 = 30.0, and 25.4 stays on record. zzb contests B's 按期完成;
+    upheld, B leaves the line: 60 × 2 ÷ 2 = 60, its overdue days still cost 2: 98.0. t1's
+    objection to its return is rejected: 83.4 before and after. Filing on 2022-01-12 (the
+    seventh working day) is too late; a decided objection cannot be decided again."""
+    i = {(m, u): item_id(assessed, m, u) for m, u in [("C", "t2"), ("B", "zzb"), ("C", "t1")]}
+    q4 = ["--quarter", "2021-Q4"]
+    for unit, item, part in [("t2", i["C", "t2"], "overdue"), ("zzb", i["B", "zzb"], "completion"),
+                             ("t1", i["C", "t1"], "核验退回扣分")]:  # fmt: skip
+        add = ["assess", "objection", "add", *q4, "--unit", unit, "--item", str(item)]
+        cli(
+            date(2022, 1, 5),
+            *add,
+            "--part",
+            part,
+            "--reason",
+            "已按时办理",
+            "--as-of",
+            "2022-01-05",
+        )
+    cli(date(2022, 1, 6), "assess", "objection", "decide", "1", "--uphold", "--reason", "属实")
+    cli(date(2022, 1, 6), "assess", "objection", "decide", "2", "--uphold", "--reason", "属实")
+    cli(date(2022, 1, 6), "assess", "objection", "decide", "3", "--reject", "--reason", "退回有据")
+
+    got = {u["unit"]: (u["score"], u["score_before_objections"]) for u in run(*q4)["units"]}
+    assert got["t2"] == (30.0, 25.4)
+    assert got["zzb"] == (98.0, 88.0)
+    assert got["t1"] == (83.4, 83.4)
+    explained = run(*q4, "--unit", "t2", "--explain")
+    [objection] = explained["objections"]
+    assert (objection["status"], objection["score_before"], objection["score_after"]) == (
+        "upheld",
+        25.4,
+        30.0,
+    )
+    rejected = run(*q4, "--unit", "t1", "--explain")["objections"][0]
+    assert (rejected["status"], rejected["score_before"], rejected["score_after"]) == (
+        "rejected",
+        83.4,
+        83.4,
+    )
+
+    late = run_cli(capsys, "assess", "objection", "add", *q4, "--unit", "t2", "--item",
+                   str(i["C", "t2"]), "--part", "completion", "--reason", "晚了", "--as-of",
+                   "2022-01-12")  # fmt: skip
+    assert late.code == 2 and "申诉期已过" in late.err and "第 7 个工作日" in late.err
+    again = run_cli(capsys, "assess", "objection", "decide", "1", "--reject", "--reason", "改判")
+    assert again.code == 2 and "已于2022年1月6日决定（成立）" in again.err
+    text = CliRunner().invoke(app, ["assess", *q4, "--unit", "t2", "--explain"]).output
+    assert "30.0 分（申诉前 25.4 分）" in text and "得分 25.4 → 30.0" in text

@@ -28,6 +28,7 @@ from domain.rules.assessment import (
     score,
     year,
 )
+from domain.rules.objections import Excuse, ObjectionRefusedError, check_filing, excuse
 
 RULES = load_assessment()
 D = Decimal
@@ -370,3 +371,43 @@ def test_missing_rules_file(tmp_path: Path) -> None:
     """A rules path that does not exist is a Chinese input error."""
     with pytest.raises(InputError, match="找不到考评细则文件"):
         load_assessment(tmp_path / "nope.yaml")
+
+
+def test_an_upheld_objection_excuses_one_part_of_one_item() -> None:
+    """Excused from 按期完成 an item leaves that line but keeps its overdue days; excused from
+    逾期扣分 its days go; a return or a late extension excused is not deducted, an early
+    extension of the same item is untouched."""
+    facts = UnitFacts(
+        "u",
+        "单位",
+        "department",
+        items=(
+            item(1, date(2021, 11, 30), None, overdue=10),
+            item(2, date(2021, 11, 30), date(2021, 11, 1)),
+        ),
+        events=(
+            EventFact("returned", 1, "单位", "M1", "事项1", date(2021, 12, 3)),
+            EventFact(
+                "extension", 1, "单位", "M1", "事项1", date(2021, 12, 20),
+                old_due=date(2021, 12, 15), new_due=date(2022, 1, 14),
+            ),
+        ),
+    )  # fmt: skip
+    # before: completion 60 × 1 ÷ 2 = 30; conduct 20 − 2 − 1 − 2 = 15: 30 + 20 + 15 = 65
+    assert score(RULES, facts).score == D("65.0")
+    completion = excuse(facts, [Excuse(1, "completion")])
+    assert lines(score(RULES, completion))["completion"] == D("60.0")
+    assert lines(score(RULES, completion))["overdue"] == D("-2.0")
+    everything = excuse(
+        facts, [Excuse(1, p) for p in ("completion", "overdue", "returned", "late_extension")]
+    )
+    assert score(RULES, everything).score == D("100.0")
+    assert excuse(facts, []) == facts
+
+
+def test_objections_are_filed_within_the_window() -> None:
+    """Until N working days after the period's last day, and not one day more."""
+    q4 = quarter("2021-Q4")
+    check_filing(period=q4, filed_on=date(2022, 1, 7), workdays_after=5, within=5)
+    with pytest.raises(ObjectionRefusedError, match=r"申诉期已过.*第 6 个工作日"):
+        check_filing(period=q4, filed_on=date(2022, 1, 10), workdays_after=6, within=5)
