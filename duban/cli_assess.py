@@ -137,12 +137,13 @@ def _ranking(
         if not group:
             continue
         table = Table(title=kind, title_justify="left", show_edge=False)
-        columns = ["名次", "单位", "得分", "按期完成", "报送及时", "规范办理", "扣分依据"]
+        columns = ["名次", "单位", "得分", "按期完成", "报送及时", "规范办理", "按期/应完成"]
+        columns += ["按时/应报送", "逾期工作日", "扣分依据"]
         if any(s.unit in before for _, s in group):
             columns.append("申诉前得分")
         for name in columns:
             right = name not in {"单位", "扣分依据"}
-            table.add_column(name, justify="right" if right else "left")
+            table.add_column(name, justify="right" if right else "left", no_wrap=name == "单位")
         for rank, s in group:
             conduct = s.score - s.part("completion") - s.part("timeliness")
             table.add_row(
@@ -152,8 +153,15 @@ def _ranking(
                 points(s.part("completion")),
                 points(s.part("timeliness")),
                 points(conduct),
+                f"{s.counts.on_time}/{s.counts.due}",
+                f"{s.counts.sent_on_time}/{s.counts.owed}",
+                str(s.counts.overdue_workdays),
                 _why(s),
-                *([points(before[s.unit]) if s.unit in before else ""] if len(columns) > 7 else []),
+                *(
+                    [points(before[s.unit]) if s.unit in before else ""]
+                    if len(columns) > 10
+                    else []
+                ),
             )
         out.print()
         out.print(table)
@@ -250,6 +258,7 @@ def _json(
                 "rank": ranks.get(s.unit),
                 "score": float(s.score),
                 "score_before_objections": float(before.get(s.unit, s.score)),
+                "counts": dataclasses.asdict(s.counts),
                 "lines": [
                     {
                         "part": line.part,

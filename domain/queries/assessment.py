@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, literal, or_, select, union_all
+from sqlalchemy import Date, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from domain.queries.active import active_units
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
-from domain.queries.completeness import completeness_view, owed_and_sent
+from domain.queries.completeness import (
+    _sent_per_cycle,  # the view's own arrivals per cycle
+    completeness_view,
+)
 from domain.queries.context import context_on, ordinals
 from domain.queries.item_status import item_status_select, state_as_of
 from domain.rules.assessment import (
@@ -252,29 +256,18 @@ def _events(
 def _cycles(
     session: Session, at: Context, cycles: list[Cycle], units: dict[int, _Unit]
 ) -> list[CycleFact]:
-    """Each cycle due by the day that a unit of ``units`` owed, whether it sent by the cycle's
-    due day and by the day: the completeness view's own per-cycle query, in two statements."""
+    """Each cycle due by the day that a unit of ``units`` owed, and whether it sent by the
+    cycle's due day and by the day: the completeness view's own per-cycle owed units and first
+    arrivals, in two statements."""
     counted = [c for c in cycles if c.due <= at.day]
     if not counted:
         return []
-    ends = ordinals(session, at, [c.end for c in counted])
-    found: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
-    for flag in (1, 2):  # sent by the cycle's due day; by the assessment day
-        parts = []
-        for n, c in enumerate(counted):
-            sent_by = c.due if flag == 1 else at.day
-            both = owed_and_sent(at.on(c.end, ends[c.end]), c, sent_by, list(units)).subquery()
-            parts.append(select(literal(n, Integer).label("n"), both.c.unit_id, both.c.sent))
-        for n, unit_id, sent in session.execute(union_all(*parts)):
-            found[(n, unit_id)][flag] = sent is not None
-    return [
-        CycleFact(
-            unit_name=units[unit_id].name,
-            start=counted[n].start,
-            end=counted[n].end,
-            due=counted[n].due,
-            on_time=flags.get(1, False),
-            sent=flags.get(2, False),
-        )
-        for (n, unit_id), flags in sorted(found.items())
-    ]
+    owed = session.execute(active_units(at, [c.end for c in counted], list(units))).all()
+    first = _sent_per_cycle(session, at.plan.id, counted)
+    facts = []
+    for n, unit_id in sorted(owed):
+        c, day = counted[n], first[n].get(unit_id)
+        sent = day is not None and day <= at.day
+        on_time = sent and day is not None and day <= c.due
+        facts.append(CycleFact(units[unit_id].name, c.start, c.end, c.due, on_time, sent))
+    return facts

@@ -181,6 +181,17 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Counts:
+    """What a score was worked out from, in numbers a ranking can show."""
+
+    due: int  # items counted for 按期完成
+    on_time: int  # of them, done on or before the due date
+    owed: int  # reports owed
+    sent_on_time: int  # of them, sent by the cycle's due day
+    overdue_workdays: int
+
+
+@dataclass(frozen=True)
 class UnitScore:
     """A unit's score: the sum of its lines. ``assessed`` False: nothing to assess."""
 
@@ -190,6 +201,7 @@ class UnitScore:
     score: Decimal
     lines: tuple[Line, ...]
     assessed: bool
+    counts: Counts
 
     def part(self, name: str) -> Decimal:
         """The points of one part (0 when the score has no such line)."""
@@ -383,7 +395,15 @@ def score(rules: AssessmentRules, facts: UnitFacts) -> UnitScore:
     lines = (_completion(rules, facts.items), _timeliness(rules, facts), *_conduct(rules, facts))
     assessed = bool(facts.owed or facts.events or facts.items)
     total = sum((line.points for line in lines), Decimal(0)).quantize(TENTH)
-    return UnitScore(facts.unit, facts.name, facts.kind, total, lines, assessed)
+    counted = [i for i in facts.items if i.counted]
+    counts = Counts(
+        due=len(counted),
+        on_time=sum(1 for i in counted if i.done_on is not None and i.done_on <= i.due),
+        owed=facts.owed,
+        sent_on_time=facts.on_time,
+        overdue_workdays=sum(i.overdue_workdays for i in facts.items),
+    )
+    return UnitScore(facts.unit, facts.name, facts.kind, total, lines, assessed, counts)
 
 
 def ranked(scores: Iterable[UnitScore]) -> list[tuple[int, UnitScore]]:

@@ -185,6 +185,13 @@ def test_fourth_quarter_by_hand(assessed: Engine) -> None:
     assert table["t1"][2]["returned"] == -1.0 and table["t1"][2]["overdue"] == -0.6
     assert table["t2"][2]["timeliness"] == 10.0 and table["t2"][2]["overdue"] == -4.6
     assert table["mzj"][2]["late_extension"] == -2.0 and table["mzj"][2]["early_extension"] == 0
+    counts = {u["unit"]: u["counts"] for u in got["units"]}
+    assert counts["t2"] == {
+        "due": 1, "on_time": 0, "owed": 2, "sent_on_time": 1, "overdue_workdays": 23,
+    }  # fmt: skip
+    assert counts["t1"] == {
+        "due": 2, "on_time": 1, "owed": 1, "sent_on_time": 1, "overdue_workdays": 3,
+    }  # fmt: skip
     assert [u["unit"] for u in got["units"] if not u["assessed"]] == ["xzf"]
     assert "v11" not in table  # counted with its township
 
