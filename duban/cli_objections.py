@@ -44,6 +44,9 @@ objection_app = typer.Typer(
 assess_app.add_typer(objection_app, name="objection")
 
 Actor = Annotated[str | None, typer.Option("--actor", help="登记人或决定人（默认：DUBAN_ACTOR）。")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="考评细则文件（默认：config/assessment.yaml）。")
+]
 PARTS_HELP = "申诉的项目：按期完成、逾期扣分、核验退回扣分或到期后延期扣分（也可写其英文代号）。"
 
 
@@ -57,6 +60,7 @@ def objection_add(
     year: Year = None,
     actor: Actor = None,
     as_of: AsOf = None,
+    rules: RulesOpt = None,
     plan: PlanOpt = None,
 ) -> None:
     """登记申诉：须在考评期末之后规定的工作日数内提出（见考评细则）。"""
@@ -82,7 +86,7 @@ def objection_add(
         number = file_objection(
             session,
             ctx,
-            load_assessment(),
+            load_assessment(rules),
             period,
             unit=unit,
             item_id=item,
@@ -103,9 +107,7 @@ def objection_decide(
     ],
     actor: Actor = None,
     as_of: AsOf = None,
-    rules: Annotated[
-        Path | None, typer.Option("--rules", help="考评细则文件（默认：config/assessment.yaml）。")
-    ] = None,
+    rules: RulesOpt = None,
     plan: PlanOpt = None,
 ) -> None:
     """决定申诉：记录决定和理由；成立时重新计分，决定前后的得分都留档。"""

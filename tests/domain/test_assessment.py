@@ -343,3 +343,19 @@ def test_objections_recompute_and_keep_both_scores(
     assert again.code == 2 and "已于2022年1月6日决定（成立）" in again.err
     text = CliRunner().invoke(app, ["assess", *q4, "--unit", "t2", "--explain"]).output
     assert "30.0 分（申诉前 25.4 分）" in text and "得分 25.4 → 30.0" in text
+
+
+def test_settled_and_replayed_readings_agree(assessed: Engine) -> None:
+    """Assessed on 2022-01-10 the first quarter of 2022 reads today's columns (nothing in the
+    record is later); after a report dated 2022-02-01 the same day is replayed from the logs,
+    and gives the very same scores. t2's C, carried over and done 2022-01-05, is late: 30 of
+    60 for t2, 2 working days overdue in the quarter (01-04, 01-05)."""
+    args = ["--quarter", "2022-Q1", "--as-of", "2022-01-10"]
+    settled = run(*args)
+    e = item_id(assessed, "E", "mzj")
+    cli(date(2022, 2, 1), "report", str(e), "--unit", "mzj", "--state", "in_progress",
+        "--percent", "80")  # fmt: skip
+    assert run(*args) == settled
+    t2 = next(u for u in settled["units"] if u["unit"] == "t2")
+    parts = {line["part"]: line["points"] for line in t2["lines"]}
+    assert (parts["completion"], parts["overdue"]) == (30.0, -0.4)
