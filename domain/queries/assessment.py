@@ -105,21 +105,25 @@ def assessment_facts(
             owed[by_code[record.unit].group] += record.owed
             on_time[by_code[record.unit].group] += record.on_time
     detail = _cycles(session, at, cycles, units) if unit is not None else []
-    heads = {u.code: u for u in units.values() if u.code == u.group}
-    groups = sorted({u.group for u in units.values()})
+    items_of: dict[str, list[ItemFact]] = defaultdict(list)
+    for i in items:
+        items_of[by_code[i.unit].group].append(i)
+    events_of: dict[str, list[EventFact]] = defaultdict(list)
+    for e, owner in events:
+        events_of[owner].append(e)
+    heads = sorted((u for u in units.values() if u.code == u.group), key=lambda u: u.code)
     return [
         UnitFacts(
-            unit=g,
-            name=heads[g].name if g in heads else g,
-            kind=heads[g].kind if g in heads else "",
-            items=tuple(i for i in items if by_code[i.unit].group == g),
-            events=tuple(e for e, owner in events if owner == g),
-            owed=owed[g],
-            on_time=on_time[g],
+            unit=u.code,
+            name=u.name,
+            kind=u.kind,
+            items=tuple(items_of[u.code]),
+            events=tuple(events_of[u.code]),
+            owed=owed[u.code],
+            on_time=on_time[u.code],
             cycles=tuple(detail),
         )
-        for g in groups
-        if g in heads
+        for u in heads
     ]
 
 
