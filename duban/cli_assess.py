@@ -19,7 +19,8 @@ from duban.dates import parse_date
 
 if TYPE_CHECKING:
     from domain.queries.objections import ObjectionView
-    from domain.rules.assessment import Line, Period, UnitScore
+    from domain.rules.assessment import Line, UnitScore
+    from domain.rules.periods import Period
 
 assess_app = typer.Typer(
     help="考评：按季度或年度给各责任单位打分（百分制）、排名，并逐项说明得分。",
@@ -104,14 +105,14 @@ def assess(
 
 
 def period_option(quarter: str | None, year: str | None) -> Period:
-    from domain.rules import assessment
+    from domain.rules import periods
 
     if (quarter is None) == (year is None):
         raise BadOption(
             "请给出 --quarter（如 2021-Q4）或 --year（如 2021），二者选一", param_hint="--quarter"
         )
     try:
-        return assessment.quarter(quarter) if quarter else assessment.year(year or "")
+        return periods.quarter(quarter) if quarter else periods.year(year or "")
     except ValueError as exc:
         raise BadOption(str(exc), param_hint="--quarter" if quarter else "--year") from None
 

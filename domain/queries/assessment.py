@@ -26,12 +26,12 @@ from domain.rules.assessment import (
     CycleFact,
     EventFact,
     ItemFact,
-    Period,
     UnitFacts,
     assessed_unit,
     overdue_workdays,
 )
 from domain.rules.context import Context
+from domain.rules.periods import Period
 from domain.rules.reporting import Cycle, cycles_between
 from models.enums import ItemState, Status
 from models.orm import CalendarDay, DeadlineChange, ItemTransition, Milestone, Task, Unit, WorkItem

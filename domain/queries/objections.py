@@ -14,7 +14,7 @@ from config.assessment import AssessmentRules
 from config.errors import NotFoundError
 from domain.queries.assessment import assessment_facts
 from domain.queries.context import ordinals
-from domain.rules.assessment import Period, UnitScore, assessed_unit, period_of, score
+from domain.rules.assessment import UnitScore, assessed_unit, score
 from domain.rules.context import Context
 from domain.rules.glossary import ASSESSMENT_PARTS, zh_date
 from domain.rules.objections import (
@@ -24,6 +24,7 @@ from domain.rules.objections import (
     check_filing,
     excuse,
 )
+from domain.rules.periods import Period, period_of
 from models import clock
 from models.orm import AssessmentObjection, Milestone, Unit, WorkItem
 

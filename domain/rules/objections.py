@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from domain.rules.assessment import Period, UnitFacts
+from domain.rules.assessment import UnitFacts
 from domain.rules.glossary import zh_date
 from domain.rules.lifecycle import TransitionError
+from domain.rules.periods import Period
 
 OBJECTION_PARTS = ("completion", "overdue", "returned", "late_extension")
 """The parts of a score a unit may contest for one item (申诉)."""

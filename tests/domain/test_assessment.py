@@ -17,7 +17,8 @@ from config.assessment import DEFAULT_ASSESSMENT, load_assessment
 from config.settings import Settings
 from domain.queries.assessment import assessment_facts
 from domain.queries.sync import sync_catalog
-from domain.rules.assessment import quarter, score
+from domain.rules.assessment import score
+from domain.rules.periods import quarter
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope

@@ -23,12 +23,11 @@ from domain.rules.assessment import (
     allocate,
     assessed_unit,
     overdue_workdays,
-    quarter,
     ranked,
     score,
-    year,
 )
 from domain.rules.objections import Excuse, ObjectionRefusedError, check_filing, excuse
+from domain.rules.periods import quarter, year
 
 RULES = load_assessment()
 D = Decimal
