@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+import duban.cli_assess  # registers `assess` on `app`
 import duban.cli_backup  # registers `backup` and `restore` on `app`
 import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError

@@ -633,3 +633,30 @@ class ExtensionRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AssessmentObjection(Base):
+    """A unit contesting one item's part of its assessment (申诉), as the coordinator recorded
+    it, and the coordinator's decision with the unit's score before and after it, in tenths of
+    a point (migration 0018): both versions of the score stay on record."""
+
+    __tablename__ = "assessment_objection"
+    __table_args__ = (Index("ix_assessment_objection_plan_id_period", "plan_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    period: Mapped[str] = mapped_column(String(8))  # 2021-Q4 | 2021
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # the unit assessed
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"))
+    part: Mapped[str] = mapped_column(String(16))  # domain.rules.objections.OBJECTION_PARTS
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    filed_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # pending | upheld | rejected
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    score_before: Mapped[int | None] = mapped_column(Integer)
+    score_after: Mapped[int | None] = mapped_column(Integer)

@@ -268,6 +268,26 @@ MEASURE_SHEET = "指标数据"
 ACTORS: dict[str, str] = {"catalog-sync": "目录同步", "duban flow": "督办流程"}
 """duban's own actors in an item's record (people are recorded by their names)."""
 
+ASSESSMENT_PARTS: dict[str, str] = {
+    "completion": "按期完成",
+    "timeliness": "报送及时",
+    "conduct": "规范办理",
+    "overdue": "逾期扣分",
+    "returned": "核验退回扣分",
+    "late_extension": "到期后延期扣分",
+    "early_extension": "到期前延期",
+    "floor": "扣分封顶",
+}
+"""The lines of a unit's assessment (考评) score."""
+
+ASSESSMENT_GROUPS: dict[str, str] = {
+    "department": "县直部门",
+    "township": "乡镇（含所辖村、社区）",
+    "village": "村（社区）",
+    "community": "村（社区）",
+}
+"""Who is ranked with whom in an assessment, by the assessed unit's kind."""
+
 WEEKDAYS = "一二三四五六日"
 
 

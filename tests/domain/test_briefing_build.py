@@ -265,7 +265,7 @@ def test_markdown_bold_keeps_its_closing_punctuation_outside() -> None:
 
 
 def test_a_long_title_breaks_where_a_reader_would() -> None:
-    from domain.adapters.briefing.docx_writer import split_title  # noqa: PLC0415
+    from domain.adapters.briefing.docx_parts import split_title  # noqa: PLC0415
 
     assert split_title("施甸县城乡社区服务体系建设规划实施工作简报") == (
         "施甸县城乡社区服务体系建设规划",

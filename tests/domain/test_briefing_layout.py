@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from domain.rules.briefing.blocks import ListBlock, Para, Section, TableBlock
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts, ItemFact, TaskFact
-from domain.rules.briefing.layout import (
-    DEFAULT_DISTRIBUTION,
-    Annexed,
-    ListBlock,
-    Para,
-    Section,
-    TableBlock,
-    annexed,
-    colophon,
-    document,
-)
+from domain.rules.briefing.layout import Annexed, annexed
 from domain.rules.briefing.model import Briefing, OverdueRow, ProblemRow, UpcomingRow
+from domain.rules.briefing.printed import DEFAULT_DISTRIBUTION, colophon, document
 from models.enums import Status
 
 AS_OF = date(2021, 10, 15)

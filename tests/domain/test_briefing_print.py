@@ -21,18 +21,18 @@ from docx.shared import Mm
 from sqlalchemy import Engine
 
 from domain.adapters.briefing.charts import indicator_attainment, task_progress
-from domain.adapters.briefing.docx_writer import (
+from domain.adapters.briefing.docx_parts import (
     CELL_PADDING_MM,
     PPR_ORDER,
     PT_MM,
     TEXT_WIDTH_MM,
     column_widths,
-    write_docx,
 )
+from domain.adapters.briefing.docx_writer import write_docx
 from domain.adapters.briefing.fonts import OFFICIAL
 from domain.rules.briefing import lists
+from domain.rules.briefing.blocks import TableBlock
 from domain.rules.briefing.build import CHANGE_ROWS
-from domain.rules.briefing.layout import TableBlock
 from domain.rules.briefing.model import Briefing, UpcomingRow
 from models.enums import Light
 from tests.domain.test_briefing_issue import issue

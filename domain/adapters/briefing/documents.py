@@ -8,8 +8,8 @@ from pathlib import Path
 
 from domain.adapters.briefing.charts import LIGHT_COLOURS
 from domain.adapters.jinja import environment
-from domain.rules.briefing.layout import Distribution, document
 from domain.rules.briefing.model import Briefing
+from domain.rules.briefing.printed import Distribution, document
 
 
 def render_markdown(

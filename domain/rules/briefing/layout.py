@@ -3,74 +3,29 @@
 :func:`sections` turns the view model into headed sections of paragraphs, tables, lists and
 charts, with every Chinese sentence written here; the Markdown and HTML templates and the Word
 writer only lay these blocks out. Text from units stays plain text here: each format escapes it.
-:func:`document` arranges them as printed: the body (正文), its 附件 note and signature (落款),
-the annexes (附件) holding the long lists, and the 版记 that closes the document.
+:mod:`domain.rules.briefing.printed` arranges them as printed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import ClassVar
 
+from domain.rules.briefing.blocks import (
+    Block,
+    ChartBlock,
+    ListBlock,
+    Para,
+    Section,
+    Subheading,
+    TableBlock,
+)
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
 from domain.rules.glossary import LIGHT_NAMES
 from models.enums import Light
 
 LIGHT_WORD = LIGHT_NAMES
 NUMERALS = "一二三四五六七八九十"
-
-
-@dataclass(frozen=True)
-class Para:
-    kind: ClassVar[str] = "para"
-    text: str
-    lead: str = ""  # a bold lead-in (e.g. "新增逾期。")
-
-
-@dataclass(frozen=True)
-class Subheading:
-    kind: ClassVar[str] = "subheading"
-    text: str  # （一）总体情况
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    kind: ClassVar[str] = "table"
-    headers: list[str]
-    rows: list[list[str]]
-    lights: list[Light | None] = field(default_factory=list)  # per row, for the light column
-    light_column: int | None = None
-    numeric: frozenset[int] = frozenset()  # right-aligned columns
-    note: str = ""
-    widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
-    nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
-
-
-@dataclass(frozen=True)
-class ListBlock:
-    kind: ClassVar[str] = "list"
-    entries: list[tuple[str, str]]  # (bold lead, text)
-    start: int = 1  # the first entry's number (an annex continues the body's numbering)
-
-
-@dataclass(frozen=True)
-class ChartBlock:
-    kind: ClassVar[str] = "chart"
-    name: str  # tasks | indicators
-    caption: str
-
-
-Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str  # 一、总体进展, or 附件1
-    blocks: list[Block]
-    annex: int = 0  # 0: the body; N: printed after the signature as 附件N
-    title: str = ""  # an annex's title (附件标题)
 
 
 def _pct(value: float | None) -> str:
@@ -409,57 +364,3 @@ def sections(view: Briefing) -> list[Section]:
         body.append(Section(f"{NUMERALS[n]}、{title}", shown))
     body.append(Section("灯色说明", legend(view)))
     return body + annexes
-
-
-@dataclass(frozen=True)
-class Colophon:
-    """版记 (GB/T 9704 7.4): the distribution lines, then who printed it and when."""
-
-    lines: list[tuple[str, str]]  # ("报", "县委、县政府主要领导。")
-    printer: str
-    printed_on: str  # 2021年12月27日印发
-
-
-@dataclass(frozen=True)
-class Printed:
-    """The briefing as printed: body, 附件 note, signature (落款), annexes, 版记."""
-
-    body: list[Section]
-    annex_note: list[str]  # 附件：1. … (the annexes' titles, numbered)
-    signature: tuple[str, str]  # issuing unit, date
-    annexes: list[Section]
-    colophon: Colophon
-
-
-Distribution = Mapping[str, Sequence[str]]
-"""The catalogue's ``briefing_distribution``: 报、送、发 lists of names by key."""
-DISTRIBUTION = (("report_to", "报"), ("copy_to", "送"), ("issue_to", "发"))
-"""The catalogue's ``briefing_distribution`` keys, as the 版记 names its lines."""
-DEFAULT_DISTRIBUTION: dict[str, list[str]] = {
-    "report_to": ["本级党委、政府领导"],
-    "issue_to": ["规划各责任单位"],
-}
-"""The 版记 when the catalogue names no recipients."""
-
-
-def colophon(view: Briefing, distribution: Distribution | None) -> Colophon:
-    """The 版记 from the catalogue's recipients (:data:`DEFAULT_DISTRIBUTION` when it names
-    none); names separated by commas, each line ending with a full stop."""
-    chosen = distribution if distribution and any(distribution.values()) else DEFAULT_DISTRIBUTION
-    lines = [(word, "，".join(chosen[key]) + "。") for key, word in DISTRIBUTION if chosen.get(key)]
-    m = view.masthead
-    return Colophon(lines, m.issuer, f"{m.printed_on_zh}印发")
-
-
-def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = None) -> Printed:
-    """The briefing laid out for print; ``distribution``: the catalogue's
-    ``briefing_distribution`` (报、送、发 lists of names), if any."""
-    everything = sections(view)
-    annexes = [s for s in everything if s.annex]
-    return Printed(
-        body=[s for s in everything if not s.annex],
-        annex_note=[f"{s.annex}. {s.title}" for s in annexes],
-        signature=(view.masthead.issuer, view.masthead.issued_on_zh),
-        annexes=annexes,
-        colophon=colophon(view, distribution),
-    )

@@ -32,17 +32,10 @@ from domain.adapters.files import write_atomically
 from domain.queries.briefing_facts import gather
 from domain.queries.calendar import ensure_calendar
 from domain.queries.context import build_context
+from domain.rules.briefing.blocks import ChartBlock, ListBlock, Para, Subheading, TableBlock
 from domain.rules.briefing.build import build_briefing
-from domain.rules.briefing.layout import (
-    ChartBlock,
-    Distribution,
-    ListBlock,
-    Para,
-    Subheading,
-    TableBlock,
-    document,
-)
 from domain.rules.briefing.model import Briefing
+from domain.rules.briefing.printed import Distribution, document
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek

@@ -1,0 +1,60 @@
+"""The blocks a briefing is written in (paragraphs, subheadings, tables, lists, charts) and the
+headed sections that hold them; every format lays out the same blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from models.enums import Light
+
+
+@dataclass(frozen=True)
+class Para:
+    kind: ClassVar[str] = "para"
+    text: str
+    lead: str = ""  # a bold lead-in (e.g. "新增逾期。")
+
+
+@dataclass(frozen=True)
+class Subheading:
+    kind: ClassVar[str] = "subheading"
+    text: str  # （一）总体情况
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    kind: ClassVar[str] = "table"
+    headers: list[str]
+    rows: list[list[str]]
+    lights: list[Light | None] = field(default_factory=list)  # per row, for the light column
+    light_column: int | None = None
+    numeric: frozenset[int] = frozenset()  # right-aligned columns
+    note: str = ""
+    widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
+    nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    kind: ClassVar[str] = "list"
+    entries: list[tuple[str, str]]  # (bold lead, text)
+    start: int = 1  # the first entry's number (an annex continues the body's numbering)
+
+
+@dataclass(frozen=True)
+class ChartBlock:
+    kind: ClassVar[str] = "chart"
+    name: str  # tasks | indicators
+    caption: str
+
+
+Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str  # 一、总体进展, or 附件1
+    blocks: list[Block]
+    annex: int = 0  # 0: the body; N: printed after the signature as 附件N
+    title: str = ""  # an annex's title (附件标题)

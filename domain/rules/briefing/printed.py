@@ -1,0 +1,65 @@
+"""The briefing arranged as printed: the body (正文), its 附件 note and signature (落款), the
+annexes (附件) holding the long lists, and the 版记 that closes the document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from domain.rules.briefing.blocks import Section
+from domain.rules.briefing.layout import sections
+from domain.rules.briefing.model import Briefing
+
+
+@dataclass(frozen=True)
+class Colophon:
+    """版记 (GB/T 9704 7.4): the distribution lines, then who printed it and when."""
+
+    lines: list[tuple[str, str]]  # ("报", "县委、县政府主要领导。")
+    printer: str
+    printed_on: str  # 2021年12月27日印发
+
+
+@dataclass(frozen=True)
+class Printed:
+    """The briefing as printed: body, 附件 note, signature (落款), annexes, 版记."""
+
+    body: list[Section]
+    annex_note: list[str]  # 附件：1. … (the annexes' titles, numbered)
+    signature: tuple[str, str]  # issuing unit, date
+    annexes: list[Section]
+    colophon: Colophon
+
+
+Distribution = Mapping[str, Sequence[str]]
+"""The catalogue's ``briefing_distribution``: 报、送、发 lists of names by key."""
+DISTRIBUTION = (("report_to", "报"), ("copy_to", "送"), ("issue_to", "发"))
+"""The catalogue's ``briefing_distribution`` keys, as the 版记 names its lines."""
+DEFAULT_DISTRIBUTION: dict[str, list[str]] = {
+    "report_to": ["本级党委、政府领导"],
+    "issue_to": ["规划各责任单位"],
+}
+"""The 版记 when the catalogue names no recipients."""
+
+
+def colophon(view: Briefing, distribution: Distribution | None) -> Colophon:
+    """The 版记 from the catalogue's recipients (:data:`DEFAULT_DISTRIBUTION` when it names
+    none); names separated by commas, each line ending with a full stop."""
+    chosen = distribution if distribution and any(distribution.values()) else DEFAULT_DISTRIBUTION
+    lines = [(word, "，".join(chosen[key]) + "。") for key, word in DISTRIBUTION if chosen.get(key)]
+    m = view.masthead
+    return Colophon(lines, m.issuer, f"{m.printed_on_zh}印发")
+
+
+def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = None) -> Printed:
+    """The briefing laid out for print; ``distribution``: the catalogue's
+    ``briefing_distribution`` (报、送、发 lists of names), if any."""
+    everything = sections(view)
+    annexes = [s for s in everything if s.annex]
+    return Printed(
+        body=[s for s in everything if not s.annex],
+        annex_note=[f"{s.annex}. {s.title}" for s in annexes],
+        signature=(view.masthead.issuer, view.masthead.printed_on_zh),
+        annexes=annexes,
+        colophon=colophon(view, distribution),
+    )
