@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -70,11 +70,50 @@ def server() -> None:
     out.print(f"Prefect 界面：[bold]{ui_url(local.api_url)}[/]（按 Ctrl-C 停止）")
     stop = _until_interrupted()
     try:
-        while not stop() and local.process is not None and local.process.poll() is None:
-            time.sleep(0.5)
+        with _watching_unserved(settings) as watch:
+            while not stop() and local.process is not None and local.process.poll() is None:
+                watch()
+                time.sleep(0.5)
     finally:
         local.stop()
     out.print("Prefect 服务已停止")
+
+
+@contextmanager
+def _watching_unserved(settings: Settings) -> Iterator[Callable[[], None]]:
+    """A function to call often: every WATCH_SECONDS it marks the runs no `duban serve` will
+    start (:mod:`duban.unserved`) and says so here; a failed look is said once and retried."""
+    from duban.orchestration import prefect_client
+    from duban.unserved import WATCH_SECONDS, mark_unserved
+
+    with prefect_client(settings):
+        from prefect.client.orchestration import get_client
+
+        last, failing = 0.0, False
+
+        def watch() -> None:
+            nonlocal last, failing
+            if time.monotonic() - last < WATCH_SECONDS:
+                return
+            last = time.monotonic()
+            try:
+                with get_client(sync_client=True) as client:
+                    marked = mark_unserved(client, datetime.now(UTC))
+            except Exception as exc:  # the server keeps running whatever happens here
+                if not failing:
+                    warn([f"查看待执行的运行时出错（{type(exc).__name__}），稍后重试"])
+                failing = True
+                return
+            failing = False
+            for run in marked:
+                waited = int((datetime.now(UTC) - run.start).total_seconds())
+                out.print(
+                    f"运行「{run.name}」已排队 {waited} 秒，没有 duban serve 在执行它："
+                    "已在 Prefect 界面上注明，请运行 duban serve",
+                    markup=False,
+                )
+
+        yield watch
 
 
 def _until_interrupted() -> Callable[[], bool]:
