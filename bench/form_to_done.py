@@ -1,6 +1,6 @@
 """From a submitted run form to its end: what a coordinator waits for in the Prefect UI.
 
-    DUBAN_HOME=<demo> .venv/bin/duban serve &      # the deployments, polled every 2 s
+    DUBAN_HOME=<demo> .venv/bin/duban serve &      # the action forms run in its process
     .venv/bin/python bench/form_to_done.py [--api http://127.0.0.1:4200/api] [--items 2 3 4]
 
 Submits the 核验销号 form once per item (as the UI's Submit button does: a flow run created from

@@ -149,9 +149,18 @@ def serve(plan: PlanOpt = None) -> None:
         out.print(f"Prefect 界面：{ui_url(url)}（按 Ctrl-C 停止）", markup=False)
         from prefect.settings import PREFECT_RUNNER_POLL_FREQUENCY, temporary_settings
 
-        # a form submitted in the UI starts within seconds, not Prefect's default 10 s poll
-        with temporary_settings(updates={PREFECT_RUNNER_POLL_FREQUENCY: RUNNER_POLL_SECONDS}):
-            prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+        from duban.inline_actions import inline_actions, split
+        from flows.deployments import ON_DEMAND, load_flow
+
+        actions, others = split(deployments(settings, plan_id))
+        flows = {f.name: f for f in map(load_flow, ON_DEMAND)}
+        # the action forms run in this process (seconds sooner); the others start within
+        # seconds too, not after Prefect's default 10 s poll
+        with (
+            temporary_settings(updates={PREFECT_RUNNER_POLL_FREQUENCY: RUNNER_POLL_SECONDS}),
+            inline_actions(actions, flows),
+        ):
+            prefect_serve(*others, print_starting_message=False)
 
 
 RUNNER_POLL_SECONDS = 2
