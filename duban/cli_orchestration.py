@@ -79,6 +79,22 @@ def server() -> None:
     out.print("Prefect 服务已停止")
 
 
+@app.command()
+def watch() -> None:
+    """注明无人执行的运行：没有 duban serve 时，表单和定时运行在界面上说明原因。"""
+    from config.settings import get_settings
+    from duban.orchestration import ui_url
+
+    settings = get_settings()
+    url = _persistent_server(settings)
+    out.print(f"正在查看 {ui_url(url)} 上无人执行的运行（按 Ctrl-C 停止）", markup=False)
+    stop = _until_interrupted()
+    with _watching_unserved(settings) as check:
+        while not stop():
+            check()
+            time.sleep(0.5)
+
+
 @contextmanager
 def _watching_unserved(settings: Settings) -> Iterator[Callable[[], None]]:
     """A function to call often: every WATCH_SECONDS it marks the runs no `duban serve` will
