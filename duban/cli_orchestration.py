@@ -70,9 +70,9 @@ def server() -> None:
     out.print(f"Prefect 界面：[bold]{ui_url(local.api_url)}[/]（按 Ctrl-C 停止）")
     stop = _until_interrupted()
     try:
-        with _watching_unserved(settings) as watch:
+        with _watching_unserved(settings) as check:
             while not stop() and local.process is not None and local.process.poll() is None:
-                watch()
+                check()
                 time.sleep(0.5)
     finally:
         local.stop()
@@ -107,7 +107,7 @@ def _watching_unserved(settings: Settings) -> Iterator[Callable[[], None]]:
 
         last, failing = 0.0, False
 
-        def watch() -> None:
+        def check() -> None:
             nonlocal last, failing
             if time.monotonic() - last < WATCH_SECONDS:
                 return
@@ -129,7 +129,7 @@ def _watching_unserved(settings: Settings) -> Iterator[Callable[[], None]]:
                     markup=False,
                 )
 
-        yield watch
+        yield check
 
 
 def _until_interrupted() -> Callable[[], bool]:
