@@ -29,10 +29,15 @@ def main() -> None:
         verify = next(d for d in found if d["name"].startswith("核验销号"))
         for item in args.items:
             started = time.monotonic()
-            run = api.post(
-                f"/deployments/{verify['id']}/create_flow_run",
-                json={"parameters": {"item_id": item, "actor": args.actor}},
-            ).json()
+            for _ in range(10):  # a busy SQLite server answers 503; the UI and clients retry
+                answer = api.post(
+                    f"/deployments/{verify['id']}/create_flow_run",
+                    json={"parameters": {"item_id": item, "actor": args.actor}},
+                )
+                if answer.status_code != 503:
+                    break
+                time.sleep(0.2)
+            run = answer.raise_for_status().json()
             while (state := api.get(f"/flow_runs/{run['id']}").json())["state"][
                 "type"
             ] not in FINAL:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 INLINE_FLOWS = frozenset({"approve-extension", "verify-item", "return-item", "resend-notice"})
 """Flows short enough to run in `duban serve`'s own process: one transaction each."""
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0
 """How often the action deployments are asked for submitted runs."""
 WORKERS = 2
 """Action runs at the same time (more wait their turn)."""
