@@ -74,10 +74,13 @@ def serve_evidence(site: Site, file_id: int, token: str) -> Response:
     except (NotFoundError, FileNotFoundError, ValueError) as exc:
         # ValueError: EvidenceRefusedError (changed on disk) or a kind duban does not keep
         log.warning("evidence file %d not served: %s", file_id, type(exc).__name__)
-        why = str(exc) if isinstance(exc, EvidenceRefusedError) else "文件不在存放目录中"
-        return pages.message(
-            site.prefix, 404, "找不到佐证材料", f"佐证材料 {file_id}：{why}，请联系系统管理员。"
-        )
+        if isinstance(exc, NotFoundError):
+            why = f"{exc}。"
+        elif isinstance(exc, EvidenceRefusedError):
+            why = f"佐证材料 {file_id}：{exc}。"
+        else:
+            why = f"佐证材料 {file_id} 的文件不在存放目录中，请联系系统管理员。"
+        return pages.message(site.prefix, 404, "找不到佐证材料", why)
     log.info("evidence file %d served to the coordinator", file_id)
     disposition = "inline" if kind in SHOWN_INLINE else "attachment"
     return Response(

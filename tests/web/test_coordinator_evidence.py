@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings, temporary_settings
+from domain.adapters.signing import workbook_secret
 from domain.queries.context import build_context
 from domain.queries.desk import desk
 from domain.rules.context import LightPolicy
 from domain.rules.desk import submitted_page
+from domain.rules.evidence_links import evidence_url, expiry
 from flows.desk import file_links
 from models import clock
 from models.db import session_scope
@@ -149,3 +151,19 @@ def test_without_a_public_address_the_page_names_the_command(
     page = submitted_page(found, str(settings.resolved_evidence), None)
     assert "](" not in page
     assert all(f"`duban evidence {f.id}`" in page for i in found.submitted for f in i.files)
+
+
+def test_a_missing_record_or_file_is_said_in_chinese(
+    linked: tuple[str, dict[str, int]], owner_site: OwnerSite
+) -> None:
+    """A genuine link to a number no file has, and one whose kept file is gone: 404 pages that
+    say which."""
+    page, ids = linked
+    secret = workbook_secret(owner_site.settings)
+    nobody = evidence_url(BASE, secret, 9999, expiry(NOW)).removeprefix(BASE)
+    answer = get(owner_site, nobody)
+    assert answer.status_code == 404 and "没有编号为 9999 的佐证材料" in answer.text
+    next(owner_site.settings.resolved_evidence.rglob("*.png")).unlink()
+    answer = get(owner_site, links_on(page)["公示照片.png"])
+    assert answer.status_code == 404
+    assert f"佐证材料 {ids['公示照片.png']} 的文件不在存放目录中" in answer.text
