@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -72,11 +72,66 @@ def server() -> None:
     out.print(f"Prefect 界面：[bold]{ui_url(local.api_url)}[/]（按 Ctrl-C 停止）")
     stop = _until_interrupted()
     try:
-        while not stop() and local.process is not None and local.process.poll() is None:
-            time.sleep(0.5)
+        with _watching_unserved(settings) as check:
+            while not stop() and local.process is not None and local.process.poll() is None:
+                check()
+                time.sleep(0.5)
     finally:
         local.stop()
     out.print("Prefect 服务已停止")
+
+
+@app.command()
+def watch() -> None:
+    """注明无人执行的运行：没有 duban serve 时，表单和定时运行在界面上说明原因。"""
+    from config.settings import get_settings
+    from duban.orchestration import ui_url
+
+    settings = get_settings()
+    url = _persistent_server(settings)
+    out.print(f"正在查看 {ui_url(url)} 上无人执行的运行（按 Ctrl-C 停止）", markup=False)
+    stop = _until_interrupted()
+    with _watching_unserved(settings) as check:
+        while not stop():
+            check()
+            time.sleep(0.5)
+
+
+@contextmanager
+def _watching_unserved(settings: Settings) -> Iterator[Callable[[], None]]:
+    """A function to call often: every WATCH_SECONDS it marks the runs no `duban serve` will
+    start (:mod:`duban.unserved`) and says so here; a failed look is said once and retried."""
+    from duban.orchestration import prefect_client
+    from duban.unserved import WATCH_SECONDS, mark_unserved
+
+    with prefect_client(settings):
+        from prefect.client.orchestration import get_client
+
+        last, failing = 0.0, False
+
+        def check() -> None:
+            nonlocal last, failing
+            if time.monotonic() - last < WATCH_SECONDS:
+                return
+            last = time.monotonic()
+            try:
+                with get_client(sync_client=True) as client:
+                    marked = mark_unserved(client, datetime.now(UTC))
+            except Exception as exc:  # the server keeps running whatever happens here
+                if not failing:
+                    warn([f"查看待执行的运行时出错（{type(exc).__name__}），稍后重试"])
+                failing = True
+                return
+            failing = False
+            for run in marked:
+                waited = int((datetime.now(UTC) - run.start).total_seconds())
+                out.print(
+                    f"运行「{run.name}」已排队 {waited} 秒，没有 duban serve 在执行它："
+                    "已在 Prefect 界面上注明，请运行 duban serve",
+                    markup=False,
+                )
+
+        yield check
 
 
 def _until_interrupted() -> Callable[[], bool]:
@@ -112,9 +167,18 @@ def serve(plan: PlanOpt = None) -> None:
         out.print(f"Prefect 界面：{ui_url(url)}（按 Ctrl-C 停止）", markup=False)
         from prefect.settings import PREFECT_RUNNER_POLL_FREQUENCY, temporary_settings
 
-        # a form submitted in the UI starts within seconds, not Prefect's default 10 s poll
-        with temporary_settings(updates={PREFECT_RUNNER_POLL_FREQUENCY: RUNNER_POLL_SECONDS}):
-            prefect_serve(*deployments(settings, plan_id), print_starting_message=False)
+        from duban.inline_actions import inline_actions, split
+        from flows.deployments import ON_DEMAND, load_flow
+
+        actions, others = split(deployments(settings, plan_id))
+        flows = {f.name: f for f in map(load_flow, ON_DEMAND)}
+        # the action forms run in this process (seconds sooner); the others start within
+        # seconds too, not after Prefect's default 10 s poll
+        with (
+            temporary_settings(updates={PREFECT_RUNNER_POLL_FREQUENCY: RUNNER_POLL_SECONDS}),
+            inline_actions(actions, flows),
+        ):
+            prefect_serve(*others, print_starting_message=False)
 
 
 RUNNER_POLL_SECONDS = 2

@@ -118,10 +118,11 @@ LABELS = {
 
 
 SERVED_BY = (
-    "\n\n提交后由 `duban serve` 执行，通常几秒内开始；若一直显示“Scheduled”（已排队），"
-    "说明 duban serve 没有在运行，请联系系统管理员启动它。"
+    "\n\n提交后由 `duban serve` 执行，通常几秒内完成；若显示“Late”并注明没有 duban serve 在运行，"
+    "请联系系统管理员启动它，本次运行会在它启动后执行。"
 )
-"""Said on every form's page: a run waits for `duban serve` (the UI cannot tell)."""
+"""Said on every form's page: a run waits for `duban serve` (`duban server` marks the runs
+nothing serves, :mod:`duban.unserved`)."""
 
 
 def deployment_name(flow_name: str, plan_id: str) -> str:

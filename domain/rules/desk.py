@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
 
-from domain.rules.glossary import EVIDENCE_KINDS
+from domain.rules.evidence_links import evidence_url
+from domain.rules.glossary import EVIDENCE_KINDS, zh_date
 from domain.rules.markdown import md_escape
 
 DESK_ROWS = 500
@@ -160,14 +163,37 @@ def file_lines(f: DeskFile, root: str) -> list[str]:
     """How a file shows under its item: its number, name, kind and size with the command that
     copies it out under its own name; then the folder it is kept in and its stored name (the
     SHA-256), each a line of its own (one long unbroken path would run out of a narrow window)."""
-    kind = EVIDENCE_KINDS.get(f.kind, f.kind)
     folder, _, stored = (root.rstrip("/") + "/" + f.relative_path).rpartition("/")
     return [
-        f"佐证 {f.id}：{md_escape(f.name)}（{kind}，{_size(f.size)}，{f.received_on}）"
-        f" — `duban evidence {f.id}`",
+        f"佐证 {f.id}：{md_escape(f.name)}（{_about(f)}） — `duban evidence {f.id}`",
         f"存放目录：{md_escape(folder)}/",
         f"文件名（SHA-256）：{md_escape(stored)}",
     ]
+
+
+def linked_file_line(f: DeskFile, url: str) -> str:
+    """A file as a link the coordinator clicks to open it, with its kind, size and day."""
+    return f"佐证 {f.id}：[{md_escape(f.name)}]({url})（{_about(f)}）"
+
+
+def _about(f: DeskFile) -> str:
+    return f"{EVIDENCE_KINDS.get(f.kind, f.kind)}，{_size(f.size)}，{f.received_on}"
+
+
+@dataclass(frozen=True)
+class FileLinks:
+    """Links to the submitted items' evidence files (by file number), working until ``until``
+    (the last day, in the plan's zone)."""
+
+    urls: Mapping[int, str]
+    until: date
+
+
+def evidence_links(desk: Desk, base_url: str, secret: bytes, expires: datetime) -> dict[int, str]:
+    """A signed link on the owner's site at ``base_url`` for each file of the submitted items."""
+    return {
+        f.id: evidence_url(base_url, secret, f.id, expires) for i in desk.submitted for f in i.files
+    }
 
 
 def _who(u: DeskUnit) -> str:
@@ -194,9 +220,10 @@ def _entry(i: DeskItem, since: str) -> str:
     )
 
 
-def submitted_page(desk: Desk, evidence_root: str) -> str:
+def submitted_page(desk: Desk, evidence_root: str, links: FileLinks | None = None) -> str:
     """待核验销号: each submitted item with its unit, days waiting, the unit's latest report and
-    its evidence files."""
+    its evidence files: as links when ``links`` are given (the owner's site serves them), else
+    with the command that copies each out of ``evidence_root``."""
     lines = _heading(Queue.SUBMITTED, desk.totals[Queue.SUBMITTED], len(desk.submitted), desk.as_of)
     if not desk.submitted:
         return "\n".join([*lines, "目前没有等待核验的事项。"]) + "\n"
@@ -204,14 +231,23 @@ def submitted_page(desk: Desk, evidence_root: str) -> str:
         report = "未报送" if i.report_on is None else f"{i.report_on}：{short(i.report_note)}"
         lines += [_entry(i, "申请办结"), f"    - 进展情况：{md_escape(report)}"]
         for f in i.files:
+            if links is not None and f.id in links.urls:
+                lines.append(f"    - {linked_file_line(f, links.urls[f.id])}")
+                continue
             first, *more = file_lines(f, evidence_root)
             lines += [f"    - {first}", *(f"        - {line}" for line in more)]
         if not i.files:
             lines.append("    - 佐证材料：未上传文件")
-    lines += [
-        "",
-        "`duban evidence 佐证编号` 把文件核对校验和后按原名复制到当前目录，以便打开查看。",
-    ]
+    lines.append("")
+    if links is not None:
+        lines.append(
+            f"点击文件名即可打开或下载（链接有效至 {zh_date(links.until)}，之后请看最新一期清单）；"
+            "也可用 `duban evidence 佐证编号` 把文件复制到当前目录。"
+        )
+    else:
+        lines.append(
+            "`duban evidence 佐证编号` 把文件核对校验和后按原名复制到当前目录，以便打开查看。"
+        )
     return "\n".join(lines) + "\n"
 
 

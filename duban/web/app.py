@@ -17,7 +17,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
 from config.settings import Settings
+from domain.rules.evidence_links import ROUTE as EVIDENCE_ROUTE
 from duban.web import pages, submissions
+from duban.web.evidence import serve_evidence
 from duban.web.ratelimit import RateLimit
 from duban.web.site import Site
 
@@ -171,5 +173,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/l/{token}/receipts/{number}", response_class=HTMLResponse)
     def receipt(token: str, number: str, request: Request) -> Response:
         return submissions.show_receipt(site, token, number, dict(request.query_params))
+
+    @app.get(f"{EVIDENCE_ROUTE}/{{file_id}}")
+    def evidence(file_id: int, t: str = "") -> Response:
+        return serve_evidence(site, file_id, t)
 
     return app

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -18,8 +19,11 @@ from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle
 from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import ExtensionRequest, WorkItem
-from tests.fixtures.web import AS_OF, NOW
+from models.orm import EvidenceFile, ExtensionRequest, WorkItem
+from tests.adapters.test_evidence_store import MINIMAL_PDF, image_bytes
+from tests.fixtures.desk import keep_file
+from tests.fixtures.plan_week import item_id
+from tests.fixtures.web import AS_OF, NOW, OwnerSite
 from tests.web.chromium import Page, phone
 
 pytestmark = pytest.mark.slow
@@ -117,3 +121,29 @@ def wait_for_text(page: Page, text: str) -> None:
     while text not in (page.evaluate("document.body.innerText") or ""):
         assert time.monotonic() < deadline, f"the page never showed {text!r}"
         time.sleep(0.2)
+
+
+def test_the_published_queue_links_each_file_to_the_owners_site(
+    desk_on_server: Engine, owner_site: OwnerSite
+) -> None:
+    """With DUBAN_WEB_BASE_URL set, the 待核验销号 artifact links every evidence file, and each
+    link of a kept file downloads that file from the running site."""
+    item = item_id(desk_on_server, "M5", "v12")
+    sent = {"会议记录.pdf": MINIMAL_PDF, "照片.png": image_bytes("PNG")}
+    kept = {
+        keep_file(desk_on_server, owner_site.settings, item, name, data): data
+        for name, data in sent.items()
+    }
+    with temporary_settings(web_base_url=owner_site.url):
+        daily_cycle(plan_id="demo-plan", as_of=AS_OF)
+    page = latest(["demo-plan-desk-submitted"])["demo-plan-desk-submitted"].data
+    linked = dict(re.findall(r"^ +- 佐证 (\d+)：\[[^\]]+\]\((\S+?)\)", page, flags=re.MULTILINE))
+    with session_scope(desk_on_server) as s:
+        submitted = select(WorkItem.id).where(WorkItem.state == "submitted")
+        files = set(s.scalars(select(EvidenceFile.id).where(EvidenceFile.item_id.in_(submitted))))
+    assert {int(n) for n in linked} == files
+    assert "duban evidence 佐证编号" in page
+    for number, data in kept.items():
+        answer = httpx.get(linked[str(number)], timeout=10)
+        assert answer.status_code == 200
+        assert answer.content == data
