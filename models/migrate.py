@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -43,11 +44,43 @@ def head_revision() -> str:
     return head
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Config]:
+    """An Alembic config on one transaction of ``engine``, committed if the block ends well.
+
+    On SQLite, foreign keys are off meanwhile (a batch migration copies a table, drops it and
+    renames the copy: with them on, dropping a table other rows point at fails) and checked
+    before the commit."""
+    config = alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a pragma that takes effect only outside a transaction
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                yield config
+                if sqlite and (broken := connection.exec_driver_sql(_FK_CHECK).all()):
+                    raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+_FK_CHECK = "PRAGMA foreign_key_check"
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the database to the newest schema; returns (revision before, revision after)."""
     before = current_revision(engine)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with _migrating(engine) as config:
         command.upgrade(config, "head")
     return before, head_revision()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (tests of a migration's upgrade)."""
+    with _migrating(engine) as config:
+        command.downgrade(config, revision)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, Engine, create_engine, text
@@ -18,7 +17,7 @@ from domain.queries.item_status import CURRENT_DONE_ON, CURRENT_WAITING
 from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
-from models.migrate import alembic_config, head_revision, schema_filter, upgrade
+from models.migrate import downgrade, head_revision, schema_filter, upgrade
 from models.orm import Base
 from models.schema_version import HEAD_REVISION, current_revision
 from tasks_catalog.loader import load_catalog
@@ -169,10 +168,7 @@ def test_the_upgrade_to_0010_refuses_items_starting_after_their_due_date(
     triggers give."""
     with temporary_settings(database_url=str(engine.url)), session_scope(engine) as session:
         sync_catalog(session, load_catalog(write_catalog())[0])
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0009")
+    downgrade(engine, "0009")
     with engine.begin() as connection:
         item = connection.scalar(text("SELECT min(id) FROM work_item"))
         late = "date(due, '+1 day')" if engine.dialect.name == "sqlite" else "due + 1"
@@ -203,20 +199,25 @@ def test_the_upgrade_to_0016_makes_existing_briefings_weekly(
     to 0015 drops the monthly record only."""
     with temporary_settings(database_url=str(engine.url)), session_scope(engine) as session:
         sync_catalog(session, load_catalog(write_catalog())[0])
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0015")
+    downgrade(engine, "0015")
     row = (
         "INSERT INTO briefing (plan_id, {key}, year, number, as_of, checksum, files,"
         " generations, first_generated_at, generated_at, actor)"
         " VALUES ('demo-plan', {value}, 2021, 1, '2021-12-31', 'c', '{{}}', 1,"
         " '2022-01-04 01:00:00', '2022-01-04 01:00:00', 'test')"
     )
+    sent = (
+        "INSERT INTO message (plan_id, recipient, channel, subject, body, created_on, created_at,"
+        " status, attempts, briefing_id) VALUES ('demo-plan', 'xzf/head', 'file', 's', 'b',"
+        " '2022-01-04', '2022-01-04 01:00:00', 'sent', 1, (SELECT max(id) FROM briefing))"
+    )  # a briefing already sent: on SQLite the table is copied and dropped under its message
     with engine.begin() as connection:
         connection.execute(text(row.format(key="week", value="'2021-W52'")))
+        connection.execute(text(sent))
     assert upgrade(engine) == ("0015", head_revision())
     with engine.begin() as connection:
+        linked = "SELECT count(*) FROM message JOIN briefing ON briefing.id = message.briefing_id"
+        assert connection.scalar(text(linked)) == 1
         connection.execute(text(row.format(key="edition, period", value="'month', '2021-12'")))
         rows = connection.execute(
             text("SELECT edition, period, year, number FROM briefing ORDER BY id")
@@ -225,9 +226,7 @@ def test_the_upgrade_to_0016_makes_existing_briefings_weekly(
         ("week", "2021-W52", 2021, 1),
         ("month", "2021-12", 2021, 1),
     ]
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0015")
+    downgrade(engine, "0015")
     with engine.connect() as connection:
         left = connection.execute(text("SELECT week, number FROM briefing")).all()
     assert [tuple(r) for r in left] == [("2021-W52", 1)]
