@@ -48,7 +48,8 @@ def head_revision() -> str:
 def _migrating(engine: Engine) -> Iterator[Config]:
     """An Alembic config on one transaction of ``engine``, committed if the block ends well.
 
-    On SQLite, foreign keys are off meanwhile (a batch migration copies a table, drops it and
+    On SQLite the whole of it is one transaction (a migration that fails leaves the schema as it
+    was), and foreign keys are off meanwhile (a batch migration copies a table, drops it and
     renames the copy: with them on, dropping a table other rows point at fails) and checked
     before the commit."""
     config = alembic_config()
@@ -59,6 +60,8 @@ def _migrating(engine: Engine) -> Iterator[Config]:
             connection.commit()
         try:
             with connection.begin():
+                if sqlite:  # pysqlite runs DDL outside a transaction unless one is begun
+                    connection.exec_driver_sql("BEGIN")
                 config.attributes["connection"] = connection
                 yield config
                 if sqlite and (broken := connection.exec_driver_sql(_FK_CHECK).all()):
