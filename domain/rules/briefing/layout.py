@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
+from domain.rules.briefing.leader import brackets as full_width
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
 from domain.rules.glossary import LIGHT_NAMES
 from models.enums import Light
 
 LIGHT_WORD = LIGHT_NAMES
+LEADER_HEADING = "需要领导协调解决的事项"
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -80,25 +82,79 @@ def month_day(day: date, year: int | None = None) -> str:
 
 def overview(view: Briefing) -> list[Block]:
     o, m = view.overview, view.masthead
-    rate = (
-        f"截至目前到期应完成事项{o.due_to_date}项，已完成{o.due_done}项，"
-        f"按期完成率{_pct(o.on_time_rate)}。"
+    if o.due_to_date:
+        parts = [
+            f"已完成{o.due_done}项（按期{o.due_on_time}项、逾期完成{o.due_done - o.due_on_time}项）"
+        ]
+        parts.append(f"逾期未完成{o.due_overdue}项")
+        if o.due_held:
+            parts.append(f"因前置事项逾期未启动{o.due_held}项")
+        if o.due_waiting:
+            parts.append(f"等待前置事项完成{o.due_waiting}项")
+        if o.due_today:
+            parts.append(f"当日到期尚在办理{o.due_today}项")
+        due = (
+            f"到期应完成事项{o.due_to_date}项，其中"
+            + "，".join(parts)
+            + f"；按期完成率{_pct(o.on_time_rate)}。"
+        )
+    else:
+        due = "尚无到期应完成事项。"
+    ahead = (
+        f"未到期事项{o.ahead}项，其中已提前完成{o.ahead_done}项，正在办理{o.ahead_open}项"
+        + (f"（进度滞后{o.ahead_behind}项）" if o.ahead_behind else "")
+        + f"，尚未启动{o.ahead_not_started}项（未到办理期或等待前置事项完成）。"
+    )
+    sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，{due}{ahead}"
+    return [Subheading("（一）总体情况"), Para(sentence), *changes(view)]
+
+
+def summary(view: Briefing) -> list[str]:
+    """The overall picture in three sentences (page one, after the matters)."""
+    o, c = view.overview, view.changes
+    red = sum(1 for t in view.tasks if t.light == Light.RED)
+    yellow = sum(1 for t in view.tasks if t.light == Light.YELLOW)
+    first = (
+        f"到期应完成事项{o.due_to_date}项，按期完成率{_pct(o.on_time_rate)}，"
+        f"逾期未完成{o.due_overdue}项"
+        + (f"、因前置事项逾期未启动{o.due_held}项" if o.due_held else "")
+        + "。"
         if o.due_to_date
-        else "截至目前尚无到期事项。"
+        else "尚无到期应完成事项。"
     )
-    sentence = (
-        f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，"
-        f"已进入办理期的{o.started}项中：已完成{o.done.count}项，占{_pct(o.done.percent)}"
-        + (f"（其中逾期完成{o.done_late}项）" if o.done_late else "")
-        + f"；正常推进{o.on_track.count}项，占{_pct(o.on_track.percent)}"
-        + (f"（其中{o.due_soon}项临近到期）" if o.due_soon else "")
-        + f"；进度滞后{o.behind_pace.count}项，占{_pct(o.behind_pace.percent)}"
-        + f"；逾期未完成{o.overdue.count}项，占{_pct(o.overdue.percent)}。"
-        + f"另有{o.not_started.count}项尚未启动（未到办理期"
-        + (f"，或等待前置事项完成（{o.waiting}项）" if o.waiting else "")
-        + "）。"
+    second = (
+        f"{len(view.tasks)}项重点任务中亮红灯{red}项、黄灯{yellow}项；"
+        f"本期新增逾期{c.newly_overdue}项、新完成{c.newly_done}项。"
     )
-    return [Subheading("（一）总体情况"), Para(rate + sentence), *changes(view)]
+    r = view.reporting
+    met = sum(1 for i in view.indicators if i.light == Light.GREEN)
+    third = (
+        f"本期报送应报{r.owed}个单位，已报{r.sent}个（按时{r.on_time}个）；"
+        if r is not None
+        else ""
+    ) + (
+        f"{len(view.indicators)}项指标已达标{met}项。"
+        if view.indicators
+        else "本规划未设量化指标。"
+    )
+    return [first, second, third]
+
+
+def leader(view: Briefing) -> list[Block]:
+    """需要领导协调解决的事项 (five at most), then the overall picture."""
+    blocks: list[Block] = []
+    if view.leader:
+        blocks.append(
+            ListBlock(
+                [(f"{x.matter}（{x.units}）：", f"{x.situation}{x.ask}") for x in view.leader]
+            )
+        )
+        if view.leader_more:
+            blocks.append(Para(f"另有{view.leader_more}项符合报请条件的事项，见正文有关部分。"))
+    else:
+        blocks.append(Para("本期无需要领导协调解决的事项。"))
+    blocks.append(Para("".join(summary(view)), lead="总体情况："))
+    return blocks
 
 
 def changes(view: Briefing) -> list[Block]:
@@ -121,7 +177,8 @@ def changes(view: Briefing) -> list[Block]:
     ):
         if items:
             listed = "；".join(
-                f"{i.unit}“{i.title}”（{month_day(i.due, view.as_of.year)}到期）" for i in items
+                f"{i.unit}“{full_width(i.title)}”（{month_day(i.due, view.as_of.year)}到期）"
+                for i in items
             )
             more = f"等{total}项" if total > len(items) else ""
             blocks.append(Para(listed + more + "。", lead=label))
@@ -132,7 +189,7 @@ def tasks(view: Briefing) -> list[Block]:
     rows = [
         [
             str(t.number),
-            f"{t.code} {t.title}",
+            full_width(t.title),
             t.lead,
             str(t.items),
             str(t.due_to_date),
@@ -174,12 +231,13 @@ def tasks(view: Briefing) -> list[Block]:
 
 
 def overdue(view: Briefing) -> list[Block]:
-    if not view.overdue_items:
+    held = sum(r.units for r in view.overdue if r.held)
+    if not view.overdue_items and not held:
         return [Para("截至本期，无逾期未完成事项。")]
     rows = [
         [
             str(n),
-            f"{r.milestone} {r.title}",
+            full_width(r.title),
             r.unit,
             month_day(r.due, view.as_of.year),
             str(r.workdays_overdue) if r.units == 1 else f"最长{r.workdays_overdue}",
@@ -188,12 +246,14 @@ def overdue(view: Briefing) -> list[Block]:
         ]
         for n, r in enumerate(view.overdue, 1)
     ]
-    note = "逾期天数按工作日计算；督办层级为督办系统已发出的最高一级提醒。"
+    note = "逾期天数按工作日计算；督办层级为督办系统已发出的最近一级提醒。"
     if view.overdue_hidden:
         note += f"另有{view.overdue_hidden}项逾期事项未列出，详见督办系统。"
     return [
         Para(
-            f"截至{view.masthead.issued_on_zh}，逾期未完成事项共{view.overdue_items}项，清单如下。"
+            f"截至{view.masthead.issued_on_zh}，逾期未完成事项共{view.overdue_items}项"
+            + (f"，另有{held}项已过截止日期但因前置事项逾期未启动" if held else "")
+            + "，清单如下。"
         ),
         TableBlock(
             headers=["序号", "事项", "责任单位", "到期日", "逾期工作日", "督办层级", "单位说明"],
@@ -228,31 +288,77 @@ def indicators(view: Briefing) -> list[Block]:
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks) or "暂无"
+    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks)
+
+
+def _short_pct(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def reporting(view: Briefing) -> str:
+    """本期报送: the same cycle and counts as ``duban status`` on the same day."""
+    r = view.reporting
+    if r is None:
+        return ""
+    span = f"{month_day(r.start, view.as_of.year)}至{month_day(r.end, view.as_of.year)}"
+    return (
+        f"本期报送（{span}，{month_day(r.due, view.as_of.year)}截止）应报{r.owed}个单位，"
+        f"已报{r.sent}个（按时{r.on_time}个），未报{r.owed - r.sent}个。"
+    )
 
 
 def rankings(view: Briefing) -> list[Block]:
+    line = reporting(view)
+    blocks: list[Block] = [Para(line)] if line else []
     if not view.rankings:
-        return [Para("本期尚无可比较的单位。")]
-    blocks: list[Block] = []
+        return [*blocks, Para("本期尚无可比较的单位。")]
     for n, group in enumerate(view.rankings, 1):
         blocks.append(Subheading(f"（{NUMERALS[n - 1]}）{group.group}（{group.ranked}个参与比较）"))
         blocks.extend(_ranking_paras(group))
-    blocks.append(
-        Para(
-            "按期完成率=按期完成事项÷到期应完成事项；报送及时率=按时报送次数÷应报送次数"
-            "（近8个报送周期）。只列前列和靠后单位。"
-        )
-    )
     return blocks
 
 
+def _ranking_line(
+    what: str,
+    who: str,
+    tie: float | None,
+    compared: int,
+    best: list[UnitRank],
+    worst: list[UnitRank],
+) -> list[Block]:
+    if tie is not None:
+        return [Para(f"各{who}{what}均为{_short_pct(tie)}，无先后之分。", lead=f"{what}：")]
+    if not compared:
+        return [Para(f"尚无可比较的{who}。", lead=f"{what}：")]
+    if not best and not worst:
+        return [Para(f"各{who}{what}相差不大，不作排名。", lead=f"{what}：")]
+    out: list[Block] = []
+    if best:
+        out.append(Para(_names(best), lead=f"{what}靠前："))
+    if worst:
+        out.append(Para(_names(worst), lead=f"{what}靠后："))
+    return out
+
+
 def _ranking_paras(group: UnitRankings) -> list[Block]:
+    who = "县直部门" if group.group == "县直部门" else "乡镇"
     return [
-        Para(_names(group.completion_leaders), lead="按期完成率靠前："),
-        Para(_names(group.completion_laggards), lead="按期完成率靠后："),
-        Para(_names(group.timeliness_leaders), lead="报送及时率靠前："),
-        Para(_names(group.timeliness_laggards), lead="报送及时率靠后："),
+        *_ranking_line(
+            "按期完成率",
+            who,
+            group.completion_tie,
+            group.completion_compared,
+            group.completion_leaders,
+            group.completion_laggards,
+        ),
+        *_ranking_line(
+            "报送及时率",
+            who,
+            group.timeliness_tie,
+            group.timeliness_compared,
+            group.timeliness_leaders,
+            group.timeliness_laggards,
+        ),
     ]
 
 
@@ -260,7 +366,7 @@ def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para("本周各单位报送中未反映问题。")]
     entries = [
-        (f"{p.unit}（{p.milestone} {p.title}{'，已逾期' if p.overdue else ''}）：", p.problem)
+        (f"{p.unit}（{full_width(p.title)}{'，已逾期' if p.overdue else ''}）：", p.problem)
         for p in view.problems
     ]
     blocks: list[Block] = [
@@ -280,7 +386,7 @@ def upcoming(view: Briefing) -> list[Block]:
     if not view.upcoming:
         return [Para(f"{until}前无到期事项。")]
     rows = [
-        [month_day(r.due, view.as_of.year), f"{r.milestone} {r.title}", r.units, str(r.open)]
+        [month_day(r.due, view.as_of.year), full_width(r.title), r.units, str(r.open)]
         for r in view.upcoming
     ]
     waiting = (
@@ -301,12 +407,16 @@ def upcoming(view: Briefing) -> list[Block]:
 
 
 def legend(view: Briefing) -> list[Block]:
-    text = "；".join(f"{word}：{meaning}" for word, meaning in view.legend)
-    return [Para(text + "。")]
+    """口径说明: each figure defined once, then the lights."""
+    lights = "；".join(f"{word}：{meaning}" for word, meaning in view.legend)
+    return [
+        ListBlock([(f"{word}：", meaning + "。") for word, meaning in view.definitions]),
+        Para(lights + "。", lead="灯色："),
+    ]
 
 
 def sections(view: Briefing) -> list[Section]:
-    """The briefing's sections in reading order."""
+    """The briefing's sections in reading order: what needs the leader first."""
     parts = [
         ("总体进展", overview(view)),
         ("重点任务推进情况", tasks(view)),
@@ -316,6 +426,7 @@ def sections(view: Briefing) -> list[Section]:
         ("存在问题", problems(view)),
         ("下步工作", upcoming(view)),
     ]
-    out = [Section(f"{NUMERALS[n]}、{title}", blocks) for n, (title, blocks) in enumerate(parts)]
-    out.append(Section("灯色说明", legend(view)))
+    out = [Section(LEADER_HEADING, leader(view))]
+    out += [Section(f"{NUMERALS[n]}、{title}", blocks) for n, (title, blocks) in enumerate(parts)]
+    out.append(Section("口径说明", legend(view)))
     return out
