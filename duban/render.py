@@ -329,7 +329,7 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
     """Who owes this cycle's report and has not sent it; the least timely units."""
     c = view.cycle
     console.print(
-        f"[bold]报送情况[/] 本期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
+        f"[bold]报送情况[/] 最近一期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
         f"应报 {view.owed} 个单位，已报 {view.sent} 个（按时 {view.on_time} 个），"
         f"未报 {len(view.missing)} 个"
     )

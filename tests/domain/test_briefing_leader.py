@@ -82,7 +82,7 @@ def test_overdue_at_the_leadership_level_is_one_matter_per_milestone() -> None:
         item(4, S.OVERDUE, milestone="T01-M3", unit="t2", left=-3),  # not at leadership level
     ]
     found = leader.leadership_matters(
-        items, frozenset({1, 2, 3}), {1: "逾期通报"}, {1: "资金未到位"}, {3: 9}, TASKS
+        AS_OF, items, frozenset({1, 2, 3}), {1: "逾期通报"}, {1: "资金未到位"}, {3: 9}, TASKS
     )
     by_matter = {c.item.matter: c for c in found}
     assert set(by_matter) == {"节点1（社区）", "节点2（社区）"}
@@ -91,8 +91,10 @@ def test_overdue_at_the_leadership_level_is_one_matter_per_milestone() -> None:
     assert "资金未到位（1个单位）" in two.item.situation
     assert "中共示例县委组织部" in two.item.ask  # the key task's lead unit is asked to act
     one = by_matter["节点2（社区）"]
-    assert "另致9项后续事项因前置事项逾期未启动" in one.item.situation
-    assert one.item.ask.startswith("请领导督促中共示例县委组织部")
+    assert one.item.situation == (
+        "9月30日到期，逾期186个工作日，已逾期通报；原因未说明；致9项后续事项因前置事项逾期未启动。"
+    )
+    assert one.item.units == "中共示例县委组织部"
 
 
 def test_a_blocked_item_qualifies_when_it_names_another_department() -> None:
@@ -136,7 +138,7 @@ def test_units_silent_three_cycles_or_more_are_one_matter_per_township() -> None
     (c,) = leader.silent_matters(timeliness, UNITS)
     assert c.severity == (8, 2)
     assert c.item.units == "甲一村、甲二村"
-    assert c.item.ask == "请领导责成甲镇主要负责人督促按期报送。"
+    assert c.item.ask == "请领导责成甲镇督促按期报送。"
 
 
 def indicator(value: float | None, due: date = date(2025, 12, 31)) -> IndicatorValue:
@@ -170,7 +172,8 @@ def test_an_indicator_qualifies_when_its_pace_misses_the_target() -> None:
     assert leader.indicator_matters([indicator(60)], {"I1": (start, 50)}, AS_OF) == []
     (slow,) = leader.indicator_matters([indicator(51)], {"I1": (start, 50)}, AS_OF)
     assert slow.item.units == "甲镇"  # the township below target
-    assert "约为65.7%" in slow.item.situation and slow.item.matter == "覆盖率（城市）"
+    assert "到2025年12月31日约为65.7%" in slow.item.situation
+    assert slow.item.matter == "覆盖率（城市）"
     # no earlier value: pace unknown, not judged; a date passed unmet always qualifies
     assert leader.indicator_matters([indicator(51)], {}, AS_OF) == []
     (late,) = leader.indicator_matters([indicator(51, due=date(2021, 12, 1))], {}, AS_OF)

@@ -88,7 +88,7 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
         # before the web units: 灰 3295，绿 55，…，逾期完成 15; item by item, only the six
         # web units' lights moved (their pages do not list items waiting for another)
         "亮灯：灰 3301，绿 50，黄 45，红 133，逾期完成 14",
-        "本期 2021年12月20日至2021年12月26日（2021年12月24日截止）：应报 147 个单位，"
+        "最近一期 2021年12月20日至2021年12月26日（2021年12月24日截止）：应报 147 个单位，"
         "已报 24 个（按时 24 个），未报 123 个",
     ):
         assert step in text.replace("\n", "")  # a long line wraps
@@ -121,7 +121,7 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
     for heading in ("需要领导协调解决的事项", "一、总体进展", "七、下步工作", "口径说明"):
         assert f"## {heading}" in markdown
     # the briefing's 本期报送 is the cycle and the counts the job printed for the same day
-    assert "本期报送（12月20日至12月26日，12月24日截止）应报147个单位，已报24个" in markdown
+    assert "最近一期报送（12月20日至12月26日，12月24日截止）应报147个单位，已报24个" in markdown
     assert "2021年第1期" in markdown
     assert list((tmp_path / "demo" / "outbox").glob("*-xzf-head-brief-2021-W52.docx"))
     # the Prefect server's history stays in the data directory for `duban server`

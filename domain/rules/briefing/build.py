@@ -62,10 +62,15 @@ DEFINITIONS: list[tuple[str, str]] = [
     ),
     ("进度滞后", "尚未到期，实际进度落后于按时间均匀推进应达到的进度"),
     (
-        "报送及时率",
-        "近{n}个已到截止日的报送周期中，按时报送的周期数÷应报送的周期数；某周期内有正在办理事项的单位为应报单位，在该周期截止日当日或之前报送为按时；乡镇含所辖村（社区）合计",
+        "最近一期报送",
+        "截止日在统计日当日或之前的最近一个报送周期；该周期内有正在办理事项的单位为应报单位，"
+        "已报指应报单位中统计日前已报送进展的，按时指在截止日当日或之前报送的",
     ),
-    ("本期报送", "截止日在统计日当日或之前的最近一个报送周期"),
+    (
+        "报送及时率",
+        "近{n}个已到截止日的报送周期中，单位按时报送的周期数÷应报送的周期数；"
+        "乡镇含所辖村（社区）合计",
+    ),
 ]
 """口径说明: each figure the briefing prints, defined once ({n}: :data:`RECORD_CYCLES`)."""
 
@@ -251,6 +256,7 @@ def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], int]:
     return leader.choose(
         [
             *leader.leadership_matters(
+                facts.as_of,
                 facts.items,
                 facts.leadership,
                 facts.levels,

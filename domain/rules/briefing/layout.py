@@ -124,12 +124,12 @@ def summary(view: Briefing) -> list[str]:
     )
     second = (
         f"{len(view.tasks)}项重点任务中亮红灯{red}项、黄灯{yellow}项；"
-        f"本期新增逾期{c.newly_overdue}项、新完成{c.newly_done}项。"
+        f"本周新增逾期{c.newly_overdue}项、新完成{c.newly_done}项。"
     )
     r = view.reporting
     met = sum(1 for i in view.indicators if i.light == Light.GREEN)
     third = (
-        f"本期报送应报{r.owed}个单位，已报{r.sent}个（按时{r.on_time}个）；"
+        f"最近一期报送应报{r.owed}个单位，已报{r.sent}个（按时{r.on_time}个）；"
         if r is not None
         else ""
     ) + (
@@ -302,7 +302,7 @@ def reporting(view: Briefing) -> str:
         return ""
     span = f"{month_day(r.start, view.as_of.year)}至{month_day(r.end, view.as_of.year)}"
     return (
-        f"本期报送（{span}，{month_day(r.due, view.as_of.year)}截止）应报{r.owed}个单位，"
+        f"最近一期报送（{span}，{month_day(r.due, view.as_of.year)}截止）应报{r.owed}个单位，"
         f"已报{r.sent}个（按时{r.on_time}个），未报{r.owed - r.sent}个。"
     )
 

@@ -95,7 +95,13 @@ def department_named(text: str, units: dict[str, UnitFact], own: str) -> UnitFac
     return best[2] if best else None
 
 
+def day_zh(day: date, as_of: date) -> str:
+    """3月31日 in the briefing's year, else 2025年12月31日."""
+    return f"{day.month}月{day.day}日" if day.year == as_of.year else zh_date(day)
+
+
 def leadership_matters(
+    as_of: date,
     items: Sequence[ItemFact],
     leadership: frozenset[int],
     levels: dict[int, str],
@@ -114,19 +120,21 @@ def leadership_matters(
         worst = max(-i.workdays_left for i in members)
         names = named_units([i.unit_name for i in members])
         level = levels.get(members[0].id, "逾期通报")
+        said = brief_reasons([reasons.get(i.id) for i in members])
         situation = (
-            f"{zh_date(due)}到期，已逾期{worst}个工作日"
+            f"{day_zh(due, as_of)}到期，逾期{worst}个工作日"
             + (f"（{len(members)}个单位）" if len(members) > 1 else "")
-            + f"，已发{level}。单位说明：{brief_reasons([reasons.get(i.id) for i in members])}"
+            + f"，已{level}；"
+            + ("原因未说明" if said == "均未说明" else f"原因：{said}")
         )
         held = sum(held_by.get(i.id, 0) for i in members)
         if held:
-            situation += f"；另致{held}项后续事项因前置事项逾期未启动"
+            situation += f"；致{held}项后续事项因前置事项逾期未启动"
         lead = tasks[members[0].task].lead_name if members[0].task in tasks else ""
         ask = (
-            f"请领导督促{members[0].unit_name}明确办结时限、限期办结。"
+            "请领导督促限期办结。"
             if len(members) == 1
-            else f"请领导责成{lead or '牵头单位'}督促各责任单位限期办结。"
+            else f"请领导责成{lead or '牵头单位'}督促限期办结。"
         )
         out.append(
             Candidate(
@@ -208,8 +216,8 @@ def silent_matters(
                     kind="silent",
                     matter="连续未报送工作进展",
                     units=named_units([units[t.unit].name for t in members]),
-                    situation=f"连续{SILENT_CYCLES}个及以上报送周期应报未报（最长{longest}个周期）。",
-                    ask=f"请领导责成{head}主要负责人督促按期报送。",
+                    situation=f"连续{SILENT_CYCLES}期以上应报未报（最长{longest}期）。",
+                    ask=f"请领导责成{head}督促按期报送。",
                 ),
             )
         )
@@ -244,12 +252,12 @@ def indicator_matters(
             if OPS[v.target_op](round(end, 6), v.target):
                 continue
             pace = (
-                f"按{zh_date(then[0])}以来的进度推算，到{zh_date(v.due)}约为"
-                f"{_num(end)}{v.unit_of_measure}，难以按期达标"
+                f"按{day_zh(then[0], as_of)}以来的进度，到{day_zh(v.due, as_of)}约为"
+                f"{_num(end)}{v.unit_of_measure}，难以达标"
             )
         else:
             end = v.value
-            pace = f"目标期限{zh_date(v.due)}已过，仍未达标"
+            pace = f"目标期限{day_zh(v.due, as_of)}已过，仍未达标"
         op = {">=": "≥", "<=": "≤"}.get(v.target_op, v.target_op)
         lagging = sorted(
             (
@@ -272,7 +280,7 @@ def indicator_matters(
                     units=named_units([a.name for a in lagging]) or "各责任单位",
                     situation=f"当前{_num(v.value)}{v.unit_of_measure}，目标{op}"
                     f"{_num(v.target)}{v.unit_of_measure}；{pace}。",
-                    ask="请领导督促差距较大的单位加大推进力度、研究补短措施。",
+                    ask="请领导督促差距较大的单位加快推进。",
                 ),
             )
         )
