@@ -82,17 +82,17 @@ def test_overdue_at_the_leadership_level_is_one_matter_per_milestone() -> None:
         item(4, S.OVERDUE, milestone="T01-M3", unit="t2", left=-3),  # not at leadership level
     ]
     found = leader.leadership_matters(
-        AS_OF, items, frozenset({1, 2, 3}), {1: "逾期通报"}, {1: "资金未到位"}, {3: 9}, TASKS
+        items, frozenset({1, 2, 3}), {1: "逾期通报"}, {1: "资金未到位"}, {3: 9}, TASKS
     )
     by_matter = {c.item.matter: c for c in found}
     assert set(by_matter) == {"节点1（社区）", "节点2（社区）"}
     two = by_matter["节点1（社区）"]
     assert two.severity == (58, 2) and two.item.units == "甲一村、甲二村"
-    assert "资金未到位（1个单位）" in two.item.situation
+    assert two.item.situation == "逾期最长58个工作日，已逾期通报；主要原因“资金未到位”。"
     assert "中共示例县委组织部" in two.item.ask  # the key task's lead unit is asked to act
     one = by_matter["节点2（社区）"]
     assert one.item.situation == (
-        "9月30日到期，逾期186个工作日，已逾期通报；原因未说明；致9项后续事项因前置事项逾期未启动。"
+        "逾期186个工作日，已逾期通报；原因未说明；另有9项后续事项因此未能启动。"
     )
     assert one.item.units == "中共示例县委组织部"
 
@@ -117,8 +117,8 @@ def test_a_blocked_item_qualifies_when_it_names_another_department() -> None:
     (c,) = found
     assert c.severity == (2, 1)
     assert c.item.units == "甲一村、甲二村"
-    assert c.item.situation == "报告受阻：“资金未到位，等待县财政拨付”（其中1项已逾期）。"
-    assert c.item.ask == "请领导协调示例县财政局研究解决。"
+    assert c.item.situation == "受阻，“资金未到位，等待县财政拨付”（其中1项已逾期）。"
+    assert c.item.ask == "请协调示例县财政局解决。"
 
 
 def test_department_names_are_found_in_the_units_words() -> None:
@@ -138,7 +138,7 @@ def test_units_silent_three_cycles_or_more_are_one_matter_per_township() -> None
     (c,) = leader.silent_matters(timeliness, UNITS)
     assert c.severity == (8, 2)
     assert c.item.units == "甲一村、甲二村"
-    assert c.item.ask == "请领导责成甲镇督促按期报送。"
+    assert c.item.ask == "请责成甲镇督促报送。"
 
 
 def indicator(value: float | None, due: date = date(2025, 12, 31)) -> IndicatorValue:

@@ -256,7 +256,6 @@ def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], int]:
     return leader.choose(
         [
             *leader.leadership_matters(
-                facts.as_of,
                 facts.items,
                 facts.leadership,
                 facts.levels,

@@ -115,7 +115,7 @@ def summary(view: Briefing) -> list[str]:
     red = sum(1 for t in view.tasks if t.light == Light.RED)
     yellow = sum(1 for t in view.tasks if t.light == Light.YELLOW)
     first = (
-        f"到期应完成事项{o.due_to_date}项，按期完成率{_pct(o.on_time_rate)}，"
+        f"到期应完成{o.due_to_date}项，按期完成率{_pct(o.on_time_rate)}，"
         f"逾期未完成{o.due_overdue}项"
         + (f"、因前置事项逾期未启动{o.due_held}项" if o.due_held else "")
         + "。"
@@ -123,19 +123,13 @@ def summary(view: Briefing) -> list[str]:
         else "尚无到期应完成事项。"
     )
     second = (
-        f"{len(view.tasks)}项重点任务中亮红灯{red}项、黄灯{yellow}项；"
+        f"{len(view.tasks)}项重点任务{red}项亮红灯、{yellow}项亮黄灯；"
         f"本周新增逾期{c.newly_overdue}项、新完成{c.newly_done}项。"
     )
     r = view.reporting
     met = sum(1 for i in view.indicators if i.light == Light.GREEN)
-    third = (
-        f"最近一期报送应报{r.owed}个单位，已报{r.sent}个（按时{r.on_time}个）；"
-        if r is not None
-        else ""
-    ) + (
-        f"{len(view.indicators)}项指标已达标{met}项。"
-        if view.indicators
-        else "本规划未设量化指标。"
+    third = (f"最近一期应报{r.owed}个单位、已报{r.sent}个；" if r is not None else "") + (
+        f"{len(view.indicators)}项指标{met}项达标。" if view.indicators else "本规划未设量化指标。"
     )
     return [first, second, third]
 
@@ -150,7 +144,7 @@ def leader(view: Briefing) -> list[Block]:
             )
         )
         if view.leader_more:
-            blocks.append(Para(f"另有{view.leader_more}项符合报请条件的事项，见正文有关部分。"))
+            blocks.append(Para(f"另有{view.leader_more}项，见正文。"))
     else:
         blocks.append(Para("本期无需要领导协调解决的事项。"))
     blocks.append(Para("".join(summary(view)), lead="总体情况："))

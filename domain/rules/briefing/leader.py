@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.rules.briefing.facts import ItemFact, TaskFact, TimelinessFact, UnitFact
-from domain.rules.briefing.lists import brief_reasons, named_units, shorten
+from domain.rules.briefing.lists import named_units, shorten
 from domain.rules.briefing.model import LeaderItem
 from domain.rules.glossary import zh_date
 from domain.rules.indicators import OPS, IndicatorValue
@@ -34,7 +34,16 @@ from models.enums import Status
 LEADER_ROWS = 5
 SILENT_CYCLES = 3
 KINDS = ("leadership", "blocked", "indicator", "silent")
-PROBLEM_CHARS = 40
+PROBLEM_CHARS = 24
+REASON_CHARS = 16
+
+
+def main_reason(stated: Sequence[str | None]) -> str:
+    """The reason most units gave (ties: the first in text order), shortened; empty if none."""
+    said = [r for r in stated if r]
+    if not said:
+        return ""
+    return shorten(min(set(said), key=lambda r: (-said.count(r), r)), REASON_CHARS)
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,6 @@ def day_zh(day: date, as_of: date) -> str:
 
 
 def leadership_matters(
-    as_of: date,
     items: Sequence[ItemFact],
     leadership: frozenset[int],
     levels: dict[int, str],
@@ -115,26 +123,22 @@ def leadership_matters(
         if i.id in leadership and i.status == Status.OVERDUE:
             groups[(i.milestone, i.due)].append(i)
     out = []
-    for (milestone, due), members in groups.items():
+    for (milestone, _due), members in groups.items():
         members.sort(key=lambda i: i.unit)
         worst = max(-i.workdays_left for i in members)
         names = named_units([i.unit_name for i in members])
         level = levels.get(members[0].id, "逾期通报")
-        said = brief_reasons([reasons.get(i.id) for i in members])
-        situation = (
-            f"{day_zh(due, as_of)}到期，逾期{worst}个工作日"
-            + (f"（{len(members)}个单位）" if len(members) > 1 else "")
-            + f"，已{level}；"
-            + ("原因未说明" if said == "均未说明" else f"原因：{said}")
+        said = [reasons.get(i.id) for i in members]
+        top = main_reason(said)
+        situation = f"逾期{'最长' if len(members) > 1 else ''}{worst}个工作日，已{level}；" + (
+            f"主要原因“{top}”" if top else "原因未说明"
         )
         held = sum(held_by.get(i.id, 0) for i in members)
         if held:
-            situation += f"；致{held}项后续事项因前置事项逾期未启动"
+            situation += f"；另有{held}项后续事项因此未能启动"
         lead = tasks[members[0].task].lead_name if members[0].task in tasks else ""
         ask = (
-            "请领导督促限期办结。"
-            if len(members) == 1
-            else f"请领导责成{lead or '牵头单位'}督促限期办结。"
+            "请督促限期办结。" if len(members) == 1 else f"请责成{lead or '牵头单位'}督促限期办结。"
         )
         out.append(
             Candidate(
@@ -183,10 +187,10 @@ def blocked_matters(
                     kind="blocked",
                     matter=brackets(members[0].title),
                     units=named_units([i.unit_name for i in members]),
-                    situation=f"报告受阻：“{shorten(words, PROBLEM_CHARS)}”"
+                    situation=f"受阻，“{shorten(words, PROBLEM_CHARS)}”"
                     + (f"（其中{overdue}项已逾期）" if overdue else "")
                     + "。",
-                    ask=f"请领导协调{dept_name}研究解决。",
+                    ask=f"请协调{dept_name}解决。",
                 ),
             )
         )
@@ -214,10 +218,10 @@ def silent_matters(
                 (group,),
                 LeaderItem(
                     kind="silent",
-                    matter="连续未报送工作进展",
+                    matter="未报送进展",
                     units=named_units([units[t.unit].name for t in members]),
                     situation=f"连续{SILENT_CYCLES}期以上应报未报（最长{longest}期）。",
-                    ask=f"请领导责成{head}督促按期报送。",
+                    ask=f"请责成{head}督促报送。",
                 ),
             )
         )
@@ -251,10 +255,7 @@ def indicator_matters(
             end = projected(v.value, then, as_of, v.due)
             if OPS[v.target_op](round(end, 6), v.target):
                 continue
-            pace = (
-                f"按{day_zh(then[0], as_of)}以来的进度，到{day_zh(v.due, as_of)}约为"
-                f"{_num(end)}{v.unit_of_measure}，难以达标"
-            )
+            pace = f"按现有进度到{day_zh(v.due, as_of)}约为{_num(end)}{v.unit_of_measure}，难以达标"
         else:
             end = v.value
             pace = f"目标期限{day_zh(v.due, as_of)}已过，仍未达标"
@@ -280,7 +281,7 @@ def indicator_matters(
                     units=named_units([a.name for a in lagging]) or "各责任单位",
                     situation=f"当前{_num(v.value)}{v.unit_of_measure}，目标{op}"
                     f"{_num(v.target)}{v.unit_of_measure}；{pace}。",
-                    ask="请领导督促差距较大的单位加快推进。",
+                    ask="请督促差距较大的单位加快推进。",
                 ),
             )
         )
