@@ -172,12 +172,12 @@ def test_an_indicator_qualifies_when_its_pace_misses_the_target() -> None:
     assert leader.indicator_matters([indicator(60)], {"I1": (start, 50)}, AS_OF) == []
     (slow,) = leader.indicator_matters([indicator(51)], {"I1": (start, 50)}, AS_OF)
     assert slow.item.units == "甲镇"  # the township below target
-    assert "到2025年12月31日约为65.7%" in slow.item.situation
+    assert slow.item.situation == "当前51%，目标≥100%；按现有进度到期约65.7%。"
     assert slow.item.matter == "覆盖率（城市）"
     # no earlier value: pace unknown, not judged; a date passed unmet always qualifies
     assert leader.indicator_matters([indicator(51)], {}, AS_OF) == []
     (late,) = leader.indicator_matters([indicator(51, due=date(2021, 12, 1))], {}, AS_OF)
-    assert "已过" in late.item.situation
+    assert late.item.situation == "当前51%，目标≥100%；已过目标期限12月1日。"
     assert leader.indicator_matters([indicator(None)], {"I1": (start, 50)}, AS_OF) == []
 
 

@@ -220,7 +220,7 @@ def silent_matters(
                     kind="silent",
                     matter="未报送进展",
                     units=named_units([units[t.unit].name for t in members]),
-                    situation=f"连续{SILENT_CYCLES}期以上应报未报（最长{longest}期）。",
+                    situation=f"连续{SILENT_CYCLES}期以上未报（最长{longest}期）。",
                     ask=f"请责成{head}督促报送。",
                 ),
             )
@@ -255,10 +255,10 @@ def indicator_matters(
             end = projected(v.value, then, as_of, v.due)
             if OPS[v.target_op](round(end, 6), v.target):
                 continue
-            pace = f"按现有进度到{day_zh(v.due, as_of)}约为{_num(end)}{v.unit_of_measure}，难以达标"
+            pace = f"按现有进度到期约{_num(end)}{v.unit_of_measure}"
         else:
             end = v.value
-            pace = f"目标期限{day_zh(v.due, as_of)}已过，仍未达标"
+            pace = f"已过目标期限{day_zh(v.due, as_of)}"
         op = {">=": "≥", "<=": "≤"}.get(v.target_op, v.target_op)
         lagging = sorted(
             (
@@ -281,7 +281,7 @@ def indicator_matters(
                     units=named_units([a.name for a in lagging]) or "各责任单位",
                     situation=f"当前{_num(v.value)}{v.unit_of_measure}，目标{op}"
                     f"{_num(v.target)}{v.unit_of_measure}；{pace}。",
-                    ask="请督促差距较大的单位加快推进。",
+                    ask="请督促加快推进。",
                 ),
             )
         )
