@@ -345,8 +345,8 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
         parts = [f"{u.unit_name} {u.on_time}/{u.owed}" for u in laggards if u.on_time < u.owed]
         if parts:
             console.print(
-                f"  按时报送率最低（{zh_date(view.window_start)}至{zh_date(view.window_end)}）："
-                + "、".join(parts),
+                f"  按时报送率最低的单位（{zh_date(view.window_start)}至"
+                f"{zh_date(view.window_end)}，乡镇不含所辖村、社区）：" + "、".join(parts),
                 markup=False,
             )
 

@@ -10,7 +10,13 @@ from datetime import date
 
 from domain.rules.briefing import leader
 from domain.rules.briefing.build import build_briefing, held_items, overview
-from domain.rules.briefing.facts import ItemFact, TaskFact, TimelinessFact, UnitFact
+from domain.rules.briefing.facts import (
+    ItemFact,
+    ProblemFact,
+    TaskFact,
+    TimelinessFact,
+    UnitFact,
+)
 from domain.rules.briefing.layout import LEADER_HEADING, ListBlock, _ranking_paras, sections
 from domain.rules.briefing.lists import brief_reasons, overdue_rows
 from domain.rules.briefing.model import LeaderItem, UnitRank, UnitRankings
@@ -258,7 +264,7 @@ def test_page_one_comes_first_with_at_most_five_matters_and_no_codes() -> None:
             units=UNITS,
             leadership=frozenset(i.id for i in overdue),
             timeliness=[TimelinessFact("v11", 8, 0, silent=4)],
-            problems=[],
+            problems=[ProblemFact(1, "中共示例县委组织部", AS_OF, "资金(县级)未到位")],
         )
     )
     assert len(view.leader) == leader.LEADER_ROWS and view.leader_more == 3
@@ -272,3 +278,4 @@ def test_page_one_comes_first_with_at_most_five_matters_and_no_codes() -> None:
     )
     assert not re.search(r"T\d\d(-M\d+)?", text)
     assert "(" not in text and ")" not in text
+    assert "资金（县级）未到位" in text

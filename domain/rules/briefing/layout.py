@@ -7,7 +7,7 @@ writer only lay these blocks out. Text from units stays plain text here: each fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import ClassVar
 
@@ -423,4 +423,19 @@ def sections(view: Briefing) -> list[Section]:
     out = [Section(LEADER_HEADING, leader(view))]
     out += [Section(f"{NUMERALS[n]}、{title}", blocks) for n, (title, blocks) in enumerate(parts)]
     out.append(Section("口径说明", legend(view)))
-    return out
+    return [Section(s.heading, [typeset(b) for b in s.blocks]) for s in out]
+
+
+def typeset(block: Block) -> Block:
+    """The block with Chinese typography: half-width brackets in catalogue names and unit
+    text made full-width."""
+    if isinstance(block, Para):
+        return replace(block, text=full_width(block.text), lead=full_width(block.lead))
+    if isinstance(block, Subheading):
+        return replace(block, text=full_width(block.text))
+    if isinstance(block, TableBlock):
+        rows = [[full_width(cell) for cell in row] for row in block.rows]
+        return replace(block, rows=rows, note=full_width(block.note))
+    if isinstance(block, ListBlock):
+        return replace(block, entries=[(full_width(a), full_width(b)) for a, b in block.entries])
+    return block
