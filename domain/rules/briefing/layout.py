@@ -7,7 +7,7 @@ writer only lay these blocks out. Text from units stays plain text here: each fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
@@ -140,7 +140,10 @@ def leader(view: Briefing) -> list[Block]:
     if view.leader:
         blocks.append(
             ListBlock(
-                [(f"{x.matter}（{x.units}）：", f"{x.situation}{x.ask}") for x in view.leader]
+                [
+                    (f"{x.matter}（{full_width(x.units)}）：", f"{x.situation}{x.ask}")
+                    for x in view.leader
+                ]
             )
         )
         if view.leader_more:
@@ -171,7 +174,8 @@ def changes(view: Briefing) -> list[Block]:
     ):
         if items:
             listed = "；".join(
-                f"{i.unit}“{full_width(i.title)}”（{month_day(i.due, view.as_of.year)}到期）"
+                f"{full_width(i.unit)}“{full_width(i.title)}”"
+                f"（{month_day(i.due, view.as_of.year)}到期）"
                 for i in items
             )
             more = f"等{total}项" if total > len(items) else ""
@@ -184,7 +188,7 @@ def tasks(view: Briefing) -> list[Block]:
         [
             str(t.number),
             full_width(t.title),
-            t.lead,
+            full_width(t.lead),
             str(t.items),
             str(t.due_to_date),
             str(t.done),
@@ -232,7 +236,7 @@ def overdue(view: Briefing) -> list[Block]:
         [
             str(n),
             full_width(r.title),
-            r.unit,
+            full_width(r.unit),
             month_day(r.due, view.as_of.year),
             str(r.workdays_overdue) if r.units == 1 else f"最长{r.workdays_overdue}",
             r.level,
@@ -282,7 +286,7 @@ def indicators(view: Briefing) -> list[Block]:
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks)
+    return "、".join(f"{full_width(r.name)}（{_pct(r.rate)}）" for r in ranks)
 
 
 def _short_pct(value: float) -> str:
@@ -360,7 +364,10 @@ def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para("本周各单位报送中未反映问题。")]
     entries = [
-        (f"{p.unit}（{full_width(p.title)}{'，已逾期' if p.overdue else ''}）：", p.problem)
+        (
+            f"{full_width(p.unit)}（{full_width(p.title)}{'，已逾期' if p.overdue else ''}）：",
+            p.problem,
+        )
         for p in view.problems
     ]
     blocks: list[Block] = [
@@ -380,7 +387,7 @@ def upcoming(view: Briefing) -> list[Block]:
     if not view.upcoming:
         return [Para(f"{until}前无到期事项。")]
     rows = [
-        [month_day(r.due, view.as_of.year), full_width(r.title), r.units, str(r.open)]
+        [month_day(r.due, view.as_of.year), full_width(r.title), full_width(r.units), str(r.open)]
         for r in view.upcoming
     ]
     waiting = (
@@ -423,19 +430,4 @@ def sections(view: Briefing) -> list[Section]:
     out = [Section(LEADER_HEADING, leader(view))]
     out += [Section(f"{NUMERALS[n]}、{title}", blocks) for n, (title, blocks) in enumerate(parts)]
     out.append(Section("口径说明", legend(view)))
-    return [Section(s.heading, [typeset(b) for b in s.blocks]) for s in out]
-
-
-def typeset(block: Block) -> Block:
-    """The block with Chinese typography: half-width brackets in catalogue names and unit
-    text made full-width."""
-    if isinstance(block, Para):
-        return replace(block, text=full_width(block.text), lead=full_width(block.lead))
-    if isinstance(block, Subheading):
-        return replace(block, text=full_width(block.text))
-    if isinstance(block, TableBlock):
-        rows = [[full_width(cell) for cell in row] for row in block.rows]
-        return replace(block, rows=rows, note=full_width(block.note))
-    if isinstance(block, ListBlock):
-        return replace(block, entries=[(full_width(a), full_width(b)) for a, b in block.entries])
-    return block
+    return out

@@ -138,7 +138,9 @@ def leadership_matters(
             situation += f"；另有{held}项后续事项因此未能启动"
         lead = tasks[members[0].task].lead_name if members[0].task in tasks else ""
         ask = (
-            "请督促限期办结。" if len(members) == 1 else f"请责成{lead or '牵头单位'}督促限期办结。"
+            "请督促限期办结。"
+            if len(members) == 1
+            else f"请责成{brackets(lead) or '牵头单位'}督促限期办结。"
         )
         out.append(
             Candidate(
@@ -177,7 +179,7 @@ def blocked_matters(
     for (milestone, words, dept_code), members in groups.items():
         members.sort(key=lambda i: i.unit)
         overdue = sum(1 for i in members if i.status == Status.OVERDUE)
-        dept_name = units[dept_code].name
+        dept_name = brackets(units[dept_code].name)
         out.append(
             Candidate(
                 "blocked",
@@ -210,7 +212,7 @@ def silent_matters(
     for group, members in groups.items():
         members.sort(key=lambda t: t.unit)
         longest = max(t.silent for t in members)
-        head = units[group].name
+        head = brackets(units[group].name)
         out.append(
             Candidate(
                 "silent",
