@@ -332,6 +332,7 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
         f"[bold]报送情况[/] 最近一期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
         f"应报 {view.owed} 个单位，已报 {view.sent} 个（按时 {view.on_time} 个），"
         f"未报 {len(view.missing)} 个"
+        + (f"；另有 {view.unasked} 个单位本期无应报事项，也报送了进展" if view.unasked else "")
     )
     if view.missing:
         shown = "、".join(name for _, name in view.missing[:limit])

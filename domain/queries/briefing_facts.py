@@ -327,6 +327,7 @@ def gather(
             owed=done.owed,
             sent=done.sent,
             on_time=done.on_time,
+            unasked=done.unasked,
         ),
         problems=week_problems(session, plan, as_of, since, scope),
         timeliness=[TimelinessFact(u.unit, u.owed, u.on_time, u.silent) for u in done.units],

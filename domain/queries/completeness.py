@@ -17,7 +17,7 @@ from domain.queries.active import active_items, active_units
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
 from domain.rules.context import Context
-from domain.rules.reporting import Cycle, cycle_of, cycles_between
+from domain.rules.reporting import RECORD_CYCLES, Cycle, cycle_of, cycles_between
 from domain.rules.status_views import CompletenessView, CycleView, UnitTimeliness
 from models.orm import InboxFile, Report, Unit
 
@@ -227,15 +227,12 @@ def completeness_view(
         owed=len(owed_now),
         sent=len(owed_now) - len(missing),
         on_time=sum(1 for u in owed_now if u in sent_now and sent_now[u] <= current.due),
+        unasked=sum(1 for u, day in sent_now.items() if u not in owed_now and day <= as_of),
         missing=missing,
         window_start=window[0].start,
         window_end=window[-1].end,
         units=records,
     )
-
-
-RECORD_CYCLES = 8
-"""The cycles a unit's 报送及时率 counts over."""
 
 
 def reporting_view(

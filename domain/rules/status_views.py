@@ -95,5 +95,6 @@ class CompletenessView(BaseModel):
     missing: list[tuple[str, str]]
     window_start: date
     on_time: int = 0  # of ``sent``: on or before the cycle's due day
+    unasked: int = 0  # units that owed nothing for the cycle and reported for it all the same
     window_end: date
     units: list[UnitTimeliness]

@@ -386,7 +386,12 @@ def test_section_one_agrees_with_section_two_and_the_status_view(
         reporting.cycle.end,
         reporting.cycle.due,
     )
-    assert (r.owed, r.sent, r.on_time) == (reporting.owed, reporting.sent, reporting.on_time)
+    assert (r.owed, r.sent, r.on_time, r.unasked) == (
+        reporting.owed,
+        reporting.sent,
+        reporting.on_time,
+        reporting.unasked,
+    )
     assert r.due <= AS_OF  # 本期 is the latest cycle whose report was due by the day
     first = sections(view)[0]
     assert first.heading == "需要领导协调解决的事项"

@@ -37,6 +37,7 @@ from domain.rules.briefing.model import (
 from domain.rules.briefing.rankings import rankings
 from domain.rules.glossary import INDICATOR_LIGHT_MEANINGS, LIGHT_MEANINGS, LIGHT_NAMES, zh_date
 from domain.rules.isoweek import IsoWeek
+from domain.rules.reporting import RECORD_CYCLES
 from models.enums import STATUS_LIGHT, Light, Status
 
 CHANGE_ROWS = 10
@@ -47,9 +48,6 @@ LEGEND: list[tuple[str, str]] = [
     (LIGHT_NAMES[light], LIGHT_MEANINGS[light])
     for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.GRAY, Light.DONE_LATE)
 ]
-RECORD_CYCLES = 8
-"""The reporting cycles a unit's 报送及时率 counts over (the latest ones whose report was due)."""
-
 DEFINITIONS: list[tuple[str, str]] = [
     ("工作事项", "一个节点对一个责任单位的一次交办，按事项计数"),
     ("到期应完成", "截止日期在统计日当日或之前的事项"),
@@ -320,7 +318,13 @@ def build_briefing(facts: Facts) -> Briefing:
         reporting=None
         if r is None
         else Reporting(
-            start=r.start, end=r.end, due=r.due, owed=r.owed, sent=r.sent, on_time=r.on_time
+            start=r.start,
+            end=r.end,
+            due=r.due,
+            owed=r.owed,
+            sent=r.sent,
+            on_time=r.on_time,
+            unasked=r.unasked,
         ),
         legend=legend,
         definitions=[(word, meaning.format(n=RECORD_CYCLES)) for word, meaning in DEFINITIONS],

@@ -78,6 +78,7 @@ class ReportingFact:
     owed: int
     sent: int
     on_time: int
+    unasked: int = 0  # units that owed nothing and reported all the same
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,9 @@ def reporting(view: Briefing) -> str:
     span = f"{month_day(r.start, view.as_of.year)}至{month_day(r.end, view.as_of.year)}"
     return (
         f"最近一期报送（{span}，{month_day(r.due, view.as_of.year)}截止）应报{r.owed}个单位，"
-        f"已报{r.sent}个（按时{r.on_time}个），未报{r.owed - r.sent}个。"
+        f"已报{r.sent}个（按时{r.on_time}个），未报{r.owed - r.sent}个"
+        + (f"；另有{r.unasked}个单位本期无应报事项，也报送了进展" if r.unasked else "")
+        + "。"
     )
 
 

@@ -184,6 +184,7 @@ class Reporting(BaseModel):
     owed: int
     sent: int
     on_time: int
+    unasked: int = 0  # units that owed nothing and reported all the same
 
 
 class LightChange(BaseModel):
