@@ -118,25 +118,29 @@ def held_items(
     }
 
 
+OPEN = frozenset({Status.ON_TRACK, Status.DUE_SOON, Status.BEHIND_PACE})
+"""In their window, not done, not late."""
+GRAY = frozenset({Status.NOT_STARTED, Status.WAITING})
+
+
 def overview(items: Sequence[ItemFact], as_of: date, held: set[int] | None = None) -> Overview:
     """Every item counted once: the items due to date split by where they stand, then the
     items not yet due (see the 口径说明 in :data:`DEFINITIONS`)."""
     held = held or set()
     counts = Counter(i.status for i in items)
-    total = len(items)
-    done = counts[Status.DONE_ON_TIME] + counts[Status.DONE_LATE]
-    not_started = counts[Status.NOT_STARTED] + counts[Status.WAITING]
-    started = total - not_started
     due = [i for i in items if i.due <= as_of]
-    ahead = [i for i in items if i.due > as_of]
-    on_time = sum(1 for i in due if i.status == Status.DONE_ON_TIME)
-    gray = (Status.NOT_STARTED, Status.WAITING)
-    past_gray = [i for i in due if i.status in gray]
+    on_due = Counter(i.status for i in due)
+    ahead = Counter(i.status for i in items if i.due > as_of)
+    total = len(items)
+    not_started = sum(counts[s] for s in GRAY)
+    started = total - not_started
+    on_time = on_due[Status.DONE_ON_TIME]
+    held_due = sum(1 for i in due if i.id in held)
     return Overview(
         total=total,
         started=started,
         due_to_date=len(due),
-        done=share(done, started),
+        done=share(sum(counts[s] for s in DONE), started),
         done_late=counts[Status.DONE_LATE],
         on_track=share(counts[Status.ON_TRACK] + counts[Status.DUE_SOON], started),
         due_soon=counts[Status.DUE_SOON],
@@ -144,24 +148,18 @@ def overview(items: Sequence[ItemFact], as_of: date, held: set[int] | None = Non
         overdue=share(counts[Status.OVERDUE], started),
         not_started=share(not_started, total),
         waiting=counts[Status.WAITING],
-        due_done=sum(1 for i in due if i.status in DONE),
+        due_done=sum(on_due[s] for s in DONE),
         on_time_rate=round(100 * on_time / len(due), 1) if due else None,
         due_on_time=on_time,
-        due_overdue=sum(1 for i in due if i.status == Status.OVERDUE),
-        due_held=sum(1 for i in past_gray if i.id in held),
-        due_waiting=sum(1 for i in past_gray if i.id not in held),
-        due_today=sum(
-            1
-            for i in due
-            if i.status not in DONE and i.status not in gray and i.status != Status.OVERDUE
-        ),
-        ahead=len(ahead),
-        ahead_done=sum(1 for i in ahead if i.status in DONE),
-        ahead_open=sum(
-            1 for i in ahead if i.status in (Status.ON_TRACK, Status.DUE_SOON, Status.BEHIND_PACE)
-        ),
-        ahead_behind=sum(1 for i in ahead if i.status == Status.BEHIND_PACE),
-        ahead_not_started=sum(1 for i in ahead if i.status in gray),
+        due_overdue=on_due[Status.OVERDUE],
+        due_held=held_due,
+        due_waiting=sum(on_due[s] for s in GRAY) - held_due,
+        due_today=sum(on_due[s] for s in OPEN),  # due on the day itself: still in its window
+        ahead=ahead.total(),
+        ahead_done=sum(ahead[s] for s in DONE),
+        ahead_open=sum(ahead[s] for s in OPEN),
+        ahead_behind=ahead[Status.BEHIND_PACE],
+        ahead_not_started=sum(ahead[s] for s in GRAY),
     )
 
 
