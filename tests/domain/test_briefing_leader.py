@@ -133,6 +133,10 @@ def test_department_names_are_found_in_the_units_words() -> None:
     assert leader.department_named("请县委组织部审核", UNITS, "v11") == UNITS["zzb"]
     assert leader.department_named("正在入户沟通", UNITS, "v11") is None
     assert leader.department_named("需自然资源局协调", UNITS, "zrj") is None
+    youth = {"txw": UnitFact("txw", "共青团示例县委员会", "txw", is_department=True)}
+    assert leader.department_named("治安保卫委员会未组建", youth, "v11") is None
+    assert leader.department_named("需共青团示例县委员会支持", youth, "v11") == youth["txw"]
+    assert leader.department_named("请妇女联合会协助", UNITS, "v11") == UNITS["fl"]
 
 
 def test_units_silent_three_cycles_or_more_are_one_matter_per_township() -> None:

@@ -19,7 +19,7 @@ kind cannot crowd out the others; the first ``LEADER_ROWS``.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,11 +39,12 @@ REASON_CHARS = 16
 
 
 def main_reason(stated: Sequence[str | None]) -> str:
-    """The reason most units gave (ties: the first in text order), shortened; empty if none."""
-    said = [r for r in stated if r]
+    """The reason most units gave (ties: the first in code-point order), shortened; empty if
+    none."""
+    said = Counter(r for r in stated if r)
     if not said:
         return ""
-    return shorten(min(set(said), key=lambda r: (-said.count(r), r)), REASON_CHARS)
+    return shorten(min(said, key=lambda r: (-said[r], r)), REASON_CHARS)
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,19 @@ def brackets(text: str) -> str:
 
 
 def _aliases(name: str) -> list[str]:
-    """The ways a problem may name a department: its name, the part after the county
-    (``县``/``县委``), and for a bureau (``…局``) that part without ``局``."""
+    """The ways a problem may name a department: its name without brackets, the part after
+    the county (``…县``, ``…县委``; not for ``…县委员会``, whose rest is generic), and for a
+    bureau (``…局``) that part without ``局``."""
     plain = re.sub(r"[（(].*?[）)]", "", name)
-    short = re.split(r"县委|县", plain)[-1]
-    out = [plain, short]
-    if short.endswith("局") and not short.endswith("分局") and len(short) >= 3:
-        out.append(short[:-1])
+    out = [plain]
+    if "县" in plain:
+        short = plain.rsplit("县", 1)[1]
+        if short.startswith("委") and not short.startswith("委员会"):
+            short = short[1:]
+        if not short.startswith("委员会"):
+            out.append(short)
+            if short.endswith("局") and not short.endswith("分局") and len(short) >= 3:
+                out.append(short[:-1])
     return [a for a in out if len(a) >= 2]
 
 
