@@ -1,8 +1,10 @@
 """Reading the facts a briefing is built from (the only module of the briefing that queries).
 
 Statuses come from the same set-based query as ``duban status`` (as of the briefing date and
-seven days before); escalation levels from the outbox; reasons and problems from unit reports;
-timeliness from the reporting-completeness view; indicators from their view.
+seven days before); escalation levels, and which items reached the leadership, from the outbox;
+reasons, next steps and problems from unit reports; 最近一期报送 and timeliness from the same
+reporting view as ``duban status``; prerequisites from the item dependencies; indicators from
+their view, now and on an earlier date (their pace).
 """
 
 from __future__ import annotations
@@ -161,11 +163,6 @@ def statements(session: Session, plan: Plan, as_of: date) -> tuple[dict[int, str
         if next_steps and next_steps.strip():
             steps[item_id] = " ".join(next_steps.split())
     return problems, steps
-
-
-def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
-    """Each item's problem as its unit wrote it in its latest report up to the date."""
-    return statements(session, plan, as_of)[0]
 
 
 def leadership_items(
