@@ -17,7 +17,13 @@ from domain.rules.briefing.facts import (
     TimelinessFact,
     UnitFact,
 )
-from domain.rules.briefing.layout import LEADER_HEADING, ListBlock, _ranking_paras, sections
+from domain.rules.briefing.layout import (
+    LEADER_HEADING,
+    ListBlock,
+    Para,
+    _ranking_paras,
+    sections,
+)
 from domain.rules.briefing.lists import brief_reasons, overdue_rows
 from domain.rules.briefing.model import LeaderItem, UnitRank, UnitRankings
 from domain.rules.briefing.rankings import common_rate
@@ -69,8 +75,8 @@ def test_choose_takes_each_kinds_worst_in_turn_and_at_most_five() -> None:
     pool += [candidate("silent", 3, "S1"), candidate("blocked", 1, "B1")]
     chosen, more = leader.choose(pool)
     assert [c.matter for c in chosen] == ["L09", "B1", "S1", "L08", "L07"]
-    assert more == 7
-    assert leader.choose([]) == ([], 0)
+    assert more == {"leadership": 7}
+    assert leader.choose([]) == ([], {})
 
 
 def test_choose_breaks_ties_by_key_whatever_the_input_order() -> None:
@@ -272,12 +278,13 @@ def test_page_one_comes_first_with_at_most_five_matters_and_no_codes() -> None:
             problems=[ProblemFact(1, "示例县妇女联合会(妇儿工委)", AS_OF, "资金未到位")],
         )
     )
-    assert len(view.leader) == leader.LEADER_ROWS and view.leader_more == 3
+    assert len(view.leader) == leader.LEADER_ROWS and view.leader_more == {"leadership": 3}
     assert [x.kind for x in view.leader][:2] == ["leadership", "silent"]
     first = sections(view)[0]
     assert first.heading == LEADER_HEADING
     (matters,) = [b for b in first.blocks if isinstance(b, ListBlock)]
     assert len(matters.entries) == leader.LEADER_ROWS
+    assert Para("另有已逾期通报事项3项，未在此列出。") in first.blocks
     text = json.dumps(
         [dataclasses.asdict(s) for s in sections(view)], ensure_ascii=False, default=sorted
     )

@@ -239,7 +239,7 @@ def changes(
     )
 
 
-def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], int]:
+def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], dict[str, int]]:
     """Page one's matters (:mod:`domain.rules.briefing.leader`) and how many more qualified."""
     held_by: Counter[int] = Counter()
     for item_id in held:

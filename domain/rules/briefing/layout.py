@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
+from domain.rules.briefing.leader import KINDS
 from domain.rules.briefing.leader import brackets as full_width
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
 from domain.rules.glossary import LIGHT_NAMES
@@ -18,6 +19,13 @@ from models.enums import Light
 
 LIGHT_WORD = LIGHT_NAMES
 LEADER_HEADING = "需要领导协调解决的事项"
+MORE_WORDS = {
+    "leadership": "已逾期通报事项{n}项",
+    "blocked": "受阻需协调事项{n}项",
+    "indicator": "难以按期达标的指标{n}项",
+    "silent": "{n}个乡镇或部门有单位连续未报送",
+}
+"""How page one counts the matters of each kind that did not fit."""
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -146,8 +154,13 @@ def leader(view: Briefing) -> list[Block]:
                 ]
             )
         )
-        if view.leader_more:
-            blocks.append(Para(f"另有{view.leader_more}项，见正文。"))
+        more = "、".join(
+            MORE_WORDS[kind].format(n=view.leader_more[kind])
+            for kind in KINDS
+            if view.leader_more.get(kind)
+        )
+        if more:
+            blocks.append(Para(f"另有{more}，未在此列出。"))
     else:
         blocks.append(Para("本期无需要领导协调解决的事项。"))
     blocks.append(Para("".join(summary(view)), lead="总体情况："))

@@ -60,9 +60,9 @@ class Candidate:
 
 def choose(
     candidates: Sequence[Candidate], limit: int = LEADER_ROWS
-) -> tuple[list[LeaderItem], int]:
-    """(the matters for page one, how many more qualified): within a kind most severe first,
-    across kinds in turns in the order of :data:`KINDS`."""
+) -> tuple[list[LeaderItem], dict[str, int]]:
+    """(the matters for page one, how many more of each kind qualified): within a kind most
+    severe first, across kinds in turns in the order of :data:`KINDS`."""
     by_kind: dict[str, list[Candidate]] = defaultdict(list)
     for c in candidates:
         by_kind[c.kind].append(c)
@@ -73,7 +73,7 @@ def choose(
         turns.extend((n, order, c) for n, c in enumerate(members))
     turns.sort(key=lambda t: (t[0], t[1], t[2].key))
     chosen = [c.item for _, _, c in turns[:limit]]
-    return chosen, max(0, len(turns) - limit)
+    return chosen, dict(Counter(c.kind for _, _, c in turns[limit:]))
 
 
 def brackets(text: str) -> str:

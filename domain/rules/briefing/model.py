@@ -236,7 +236,7 @@ class Briefing(BaseModel):
     upcoming_waiting: int  # due in the window but still waiting on a prerequisite
     changes: Changes
     leader: list[LeaderItem]
-    leader_more: int  # matters that qualified but did not fit on page one
+    leader_more: dict[str, int]  # kind → matters that qualified but did not fit on page one
     reporting: Reporting | None
     legend: list[tuple[str, str]]
     definitions: list[tuple[str, str]]  # 口径说明: each figure's definition, once
