@@ -1,91 +1,44 @@
 """The briefing's wording and order, once for every format.
 
 :func:`sections` turns the view model into headed sections of paragraphs, tables, lists and
-charts, with every Chinese sentence written here; the Markdown and HTML templates and the Word
+charts (:mod:`~domain.rules.briefing.blocks`), with every Chinese sentence written here or, for
+page one, in :mod:`~domain.rules.briefing.page_one`; the Markdown and HTML templates and the Word
 writer only lay these blocks out. Text from units stays plain text here: each format escapes it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from typing import ClassVar
-
-from domain.rules.briefing.leader import KINDS
+from domain.rules.briefing.blocks import (
+    Block,
+    ChartBlock,
+    ListBlock,
+    Para,
+    Section,
+    Subheading,
+    TableBlock,
+    month_day,
+    pct,
+)
 from domain.rules.briefing.leader import brackets as full_width
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
+from domain.rules.briefing.page_one import LEADER_HEADING, leader
 from domain.rules.glossary import LIGHT_NAMES
 from models.enums import Light
 
+__all__ = [
+    "LEADER_HEADING",
+    "Block",
+    "ChartBlock",
+    "ListBlock",
+    "Para",
+    "Section",
+    "Subheading",
+    "TableBlock",
+    "sections",
+]
+
 LIGHT_WORD = LIGHT_NAMES
-LEADER_HEADING = "需要领导协调解决的事项"
-MORE_WORDS = {
-    "leadership": "已逾期通报事项{n}项",
-    "blocked": "受阻需协调事项{n}项",
-    "indicator": "难以按期达标的指标{n}项",
-    "silent": "{n}个乡镇或部门有单位连续未报送",
-}
-"""How page one counts the matters of each kind that did not fit."""
 NUMERALS = "一二三四五六七八九十"
-
-
-@dataclass(frozen=True)
-class Para:
-    kind: ClassVar[str] = "para"
-    text: str
-    lead: str = ""  # a bold lead-in (e.g. "新增逾期。")
-
-
-@dataclass(frozen=True)
-class Subheading:
-    kind: ClassVar[str] = "subheading"
-    text: str  # （一）总体情况
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    kind: ClassVar[str] = "table"
-    headers: list[str]
-    rows: list[list[str]]
-    lights: list[Light | None] = field(default_factory=list)  # per row, for the light column
-    light_column: int | None = None
-    numeric: frozenset[int] = frozenset()  # right-aligned columns
-    note: str = ""
-    widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
-    nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
-
-
-@dataclass(frozen=True)
-class ListBlock:
-    kind: ClassVar[str] = "list"
-    entries: list[tuple[str, str]]  # (bold lead, text)
-
-
-@dataclass(frozen=True)
-class ChartBlock:
-    kind: ClassVar[str] = "chart"
-    name: str  # tasks | indicators
-    caption: str
-
-
-Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str  # 一、总体进展
-    blocks: list[Block]
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def month_day(day: date, year: int | None = None) -> str:
-    """12月31日 when the date is in ``year`` (the briefing's), else 2022年3月31日."""
-    if year is not None and day.year != year:
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.month}月{day.day}日"
 
 
 def overview(view: Briefing) -> list[Block]:
@@ -104,7 +57,7 @@ def overview(view: Briefing) -> list[Block]:
         due = (
             f"到期应完成事项{o.due_to_date}项，其中"
             + "，".join(parts)
-            + f"；按期完成率{_pct(o.on_time_rate)}。"
+            + f"；按期完成率{pct(o.on_time_rate)}。"
         )
     else:
         due = "尚无到期应完成事项。"
@@ -115,56 +68,6 @@ def overview(view: Briefing) -> list[Block]:
     )
     sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，{due}{ahead}"
     return [Subheading("（一）总体情况"), Para(sentence), *changes(view)]
-
-
-def summary(view: Briefing) -> list[str]:
-    """The overall picture in three sentences (page one, after the matters)."""
-    o, c = view.overview, view.changes
-    red = sum(1 for t in view.tasks if t.light == Light.RED)
-    yellow = sum(1 for t in view.tasks if t.light == Light.YELLOW)
-    first = (
-        f"到期应完成{o.due_to_date}项，按期完成率{_pct(o.on_time_rate)}，"
-        f"逾期未完成{o.due_overdue}项"
-        + (f"、因前置事项逾期未启动{o.due_held}项" if o.due_held else "")
-        + "。"
-        if o.due_to_date
-        else "尚无到期应完成事项。"
-    )
-    second = (
-        f"{len(view.tasks)}项重点任务{red}项亮红灯、{yellow}项亮黄灯；"
-        f"本周新增逾期{c.newly_overdue}项、新完成{c.newly_done}项。"
-    )
-    r = view.reporting
-    met = sum(1 for i in view.indicators if i.light == Light.GREEN)
-    third = (f"最近一期应报{r.owed}个单位、已报{r.sent}个；" if r is not None else "") + (
-        f"{len(view.indicators)}项指标{met}项达标。" if view.indicators else "本规划未设量化指标。"
-    )
-    return [first, second, third]
-
-
-def leader(view: Briefing) -> list[Block]:
-    """需要领导协调解决的事项 (five at most), then the overall picture."""
-    blocks: list[Block] = []
-    if view.leader:
-        blocks.append(
-            ListBlock(
-                [
-                    (f"{x.matter}（{full_width(x.units)}）：", f"{x.situation}{x.ask}")
-                    for x in view.leader
-                ]
-            )
-        )
-        more = "、".join(
-            MORE_WORDS[kind].format(n=view.leader_more[kind])
-            for kind in KINDS
-            if view.leader_more.get(kind)
-        )
-        if more:
-            blocks.append(Para(f"另有{more}，未在此列出。"))
-    else:
-        blocks.append(Para("本期无需要领导协调解决的事项。"))
-    blocks.append(Para("".join(summary(view)), lead="总体情况："))
-    return blocks
 
 
 def changes(view: Briefing) -> list[Block]:
@@ -299,10 +202,10 @@ def indicators(view: Briefing) -> list[Block]:
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{full_width(r.name)}（{_pct(r.rate)}）" for r in ranks)
+    return "、".join(f"{full_width(r.name)}（{pct(r.rate)}）" for r in ranks)
 
 
-def _short_pct(value: float) -> str:
+def _shortpct(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
 
 
@@ -340,7 +243,7 @@ def _ranking_line(
     worst: list[UnitRank],
 ) -> list[Block]:
     if tie is not None:
-        return [Para(f"各{who}{what}均为{_short_pct(tie)}，无先后之分。", lead=f"{what}：")]
+        return [Para(f"各{who}{what}均为{_shortpct(tie)}，无先后之分。", lead=f"{what}：")]
     if not compared:
         return [Para(f"尚无可比较的{who}。", lead=f"{what}：")]
     if not best and not worst:

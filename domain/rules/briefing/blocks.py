@@ -1,0 +1,69 @@
+"""The blocks the briefing's sections are made of (paragraphs, tables, lists, charts), and the
+small text helpers the wording shares; :mod:`domain.rules.briefing.layout` fills them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import ClassVar
+
+from models.enums import Light
+
+
+@dataclass(frozen=True)
+class Para:
+    kind: ClassVar[str] = "para"
+    text: str
+    lead: str = ""  # a bold lead-in (e.g. "新增逾期。")
+
+
+@dataclass(frozen=True)
+class Subheading:
+    kind: ClassVar[str] = "subheading"
+    text: str  # （一）总体情况
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    kind: ClassVar[str] = "table"
+    headers: list[str]
+    rows: list[list[str]]
+    lights: list[Light | None] = field(default_factory=list)  # per row, for the light column
+    light_column: int | None = None
+    numeric: frozenset[int] = frozenset()  # right-aligned columns
+    note: str = ""
+    widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
+    nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    kind: ClassVar[str] = "list"
+    entries: list[tuple[str, str]]  # (bold lead, text)
+
+
+@dataclass(frozen=True)
+class ChartBlock:
+    kind: ClassVar[str] = "chart"
+    name: str  # tasks | indicators
+    caption: str
+
+
+Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str  # 一、总体进展
+    blocks: list[Block]
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def month_day(day: date, year: int | None = None) -> str:
+    """12月31日 when the date is in ``year`` (the briefing's), else 2022年3月31日."""
+    if year is not None and day.year != year:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.month}月{day.day}日"
