@@ -40,7 +40,8 @@ from domain.rules.isoweek import IsoWeek
 from domain.rules.reporting import RECORD_CYCLES
 from models.enums import STATUS_LIGHT, Light, Status
 
-CHANGE_ROWS = 10
+CHANGE_ROWS = 5
+"""Items named in 与上周相比 (newly overdue, newly done); the rest are counted."""
 
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE, Light.GRAY)
 
