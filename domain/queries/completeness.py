@@ -238,7 +238,7 @@ def completeness_view(
 def reporting_view(
     session: Session, ctx: Context, *, units: Collection[int] | None = None
 ) -> CompletenessView:
-    """本期报送 as the briefing, ``duban status`` and the main job all state it: the latest
+    """最近一期报送 as the briefing, ``duban status`` and the main job all state it: the latest
     cycle whose report was due by the context's day (who owed it, sent it by the day, on time),
     and each unit's 报送及时率 over the last :data:`RECORD_CYCLES` cycles due by then (reports
     on or before a cycle's due day ÷ cycles it owed one)."""

@@ -120,7 +120,7 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
     assert english_lines(markdown, shidian) == [], english_lines(markdown, shidian)
     for heading in ("需要领导协调解决的事项", "一、总体进展", "七、下步工作", "口径说明"):
         assert f"## {heading}" in markdown
-    # the briefing's 本期报送 is the cycle and the counts the job printed for the same day
+    # the briefing's 最近一期报送 is the cycle and the counts the job printed for the same day
     assert "最近一期报送（12月20日至12月26日，12月24日截止）应报147个单位，已报24个" in markdown
     assert "2021年第1期" in markdown
     assert list((tmp_path / "demo" / "outbox").glob("*-xzf-head-brief-2021-W52.docx"))

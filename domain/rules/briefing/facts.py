@@ -70,7 +70,7 @@ class TimelinessFact:
 
 @dataclass(frozen=True)
 class ReportingFact:
-    """The latest reporting cycle whose report was due by the briefing date (本期报送)."""
+    """The latest reporting cycle whose report was due by the briefing date (最近一期报送)."""
 
     start: date
     end: date

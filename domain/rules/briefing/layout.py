@@ -210,7 +210,7 @@ def _shortpct(value: float) -> str:
 
 
 def reporting(view: Briefing) -> str:
-    """本期报送: the same cycle and counts as ``duban status`` on the same day."""
+    """最近一期报送: the same cycle and counts as ``duban status`` on the same day."""
     r = view.reporting
     if r is None:
         return ""

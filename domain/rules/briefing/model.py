@@ -176,7 +176,7 @@ class LeaderItem(BaseModel):
 
 
 class Reporting(BaseModel):
-    """本期报送: the latest reporting cycle whose report was due by the briefing date."""
+    """最近一期报送: the latest reporting cycle whose report was due by the briefing date."""
 
     start: date
     end: date
