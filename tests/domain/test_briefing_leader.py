@@ -284,7 +284,7 @@ def test_page_one_comes_first_with_at_most_five_matters_and_no_codes() -> None:
     assert first.heading == LEADER_HEADING
     (matters,) = [b for b in first.blocks if isinstance(b, ListBlock)]
     assert len(matters.entries) == leader.LEADER_ROWS
-    assert Para("另有已逾期通报事项3项，未在此列出。") in first.blocks
+    assert Para("另有逾期通报事项3项未列出。") in first.blocks
     text = json.dumps(
         [dataclasses.asdict(s) for s in sections(view)], ensure_ascii=False, default=sorted
     )

@@ -11,10 +11,10 @@ from models.enums import Light
 
 LEADER_HEADING = "需要领导协调解决的事项"
 MORE_WORDS = {
-    "leadership": "已逾期通报事项{n}项",
+    "leadership": "逾期通报事项{n}项",
     "blocked": "受阻需协调事项{n}项",
-    "indicator": "难以按期达标的指标{n}项",
-    "silent": "{n}个乡镇或部门有单位连续未报送",
+    "indicator": "难以达标的指标{n}项",
+    "silent": "连续未报送的乡镇或部门{n}个",
 }
 """How page one counts the matters of each kind that did not fit."""
 
@@ -62,7 +62,7 @@ def leader(view: Briefing) -> list[Block]:
             if view.leader_more.get(kind)
         )
         if more:
-            blocks.append(Para(f"另有{more}，未在此列出。"))
+            blocks.append(Para(f"另有{more}未列出。"))
     else:
         blocks.append(Para("本期无需要领导协调解决的事项。"))
     blocks.append(Para("".join(summary(view)), lead="总体情况："))
