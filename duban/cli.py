@@ -141,7 +141,7 @@ def status(
 ) -> None:
     """某日各重点任务按灯色统计的事项数；加 --task/--unit 时逐项列出。"""
     from config.settings import get_settings
-    from domain.queries.completeness import completeness_view
+    from domain.queries.completeness import reporting_view
     from domain.queries.context import build_context
     from domain.queries.status import status_view
     from domain.rules.context import LightPolicy
@@ -156,7 +156,7 @@ def status(
         view = status_view(session, ctx, task=task, unit=unit, with_items=as_json)
         reporting = None
         if not view.filters:
-            reporting = completeness_view(session, ctx)
+            reporting = reporting_view(session, ctx)
     if as_json:
         payload = view.model_dump(mode="json")
         payload["completeness"] = reporting.model_dump(mode="json") if reporting else None

@@ -24,8 +24,8 @@ from config.settings import get_settings, temporary_settings
 from domain.adapters.channels import FileChannel
 from domain.adapters.leases import wall_now
 from domain.adapters.signing import workbook_secret
-from domain.queries.completeness import completeness_view
-from domain.queries.context import build_context, context_on
+from domain.queries.completeness import reporting_view
+from domain.queries.context import build_context
 from domain.queries.indicators import indicator_values
 from domain.queries.owner_links import issue_link
 from domain.queries.plans import plan_of
@@ -120,12 +120,12 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
                 session, plan.id, as_of, LightPolicy(settings.yellow_workdays, settings.pace_margin)
             )
             view = status_view(session, ctx, with_items=True)
-            done = completeness_view(session, context_on(session, ctx, last_friday))
+            done = reporting_view(session, ctx)
             plan = plan_of(session, catalog.plan.id)
             values = indicator_values(session, plan.id, as_of)
         render.status(console, view, item_limit=None)
         render.urgent_items(console, view)
-        console.print(f"6. {zh_date(last_friday)}所在周的报送情况")
+        console.print(f"6. 截至{zh_date(as_of)}的报送情况")
         render.completeness(console, done)
         console.print("7. 指标")
         render.indicators(console, as_of, values)

@@ -330,8 +330,10 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
     """Who owes this cycle's report and has not sent it; the least timely units."""
     c = view.cycle
     console.print(
-        f"[bold]报送情况[/] 本期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
-        f"应报 {view.owed} 个单位，已报 {view.sent} 个，未报 {len(view.missing)} 个"
+        f"[bold]报送情况[/] 最近一期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
+        f"应报 {view.owed} 个单位，已报 {view.sent} 个（按时 {view.on_time} 个），"
+        f"未报 {len(view.missing)} 个"
+        + (f"；另有 {view.unasked} 个单位本期无应报事项，也报送了进展" if view.unasked else "")
     )
     if view.missing:
         shown = "、".join(name for _, name in view.missing[:limit])
@@ -345,8 +347,8 @@ def completeness(console: Console, view: CompletenessView, limit: int = 15) -> N
         parts = [f"{u.unit_name} {u.on_time}/{u.owed}" for u in laggards if u.on_time < u.owed]
         if parts:
             console.print(
-                f"  按时报送率最低（{zh_date(view.window_start)}至{zh_date(view.window_end)}）："
-                + "、".join(parts),
+                f"  按时报送率最低的单位（{zh_date(view.window_start)}至"
+                f"{zh_date(view.window_end)}，乡镇不含所辖村、社区）：" + "、".join(parts),
                 markup=False,
             )
 

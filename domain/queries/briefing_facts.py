@@ -1,8 +1,10 @@
 """Reading the facts a briefing is built from (the only module of the briefing that queries).
 
 Statuses come from the same set-based query as ``duban status`` (as of the briefing date and
-seven days before); escalation levels from the outbox; reasons and problems from unit reports;
-timeliness from the reporting-completeness view; indicators from their view.
+seven days before); escalation levels, and which items reached the leadership, from the outbox;
+reasons, next steps and problems from unit reports; 最近一期报送 and timeliness from the same
+reporting view as ``duban status``; prerequisites from the item dependencies; indicators from
+their view, now and on an earlier date (their pace).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import fallback_warnings
-from domain.queries.completeness import completeness_view
+from domain.queries.completeness import reporting_view
 from domain.queries.context import context_on
 from domain.queries.indicators import indicator_values, nearest_of_kind
-from domain.queries.item_status import item_status_select
+from domain.queries.item_status import item_status_select, valid_on
 from domain.queries.scope import subtree
 from domain.queries.status import task_rows
 from domain.rules.briefing.build import covered_days, masthead_title
@@ -26,15 +28,26 @@ from domain.rules.briefing.facts import (
     Facts,
     ItemFact,
     ProblemFact,
+    ReportingFact,
     TaskFact,
     TimelinessFact,
     UnitFact,
 )
 from domain.rules.context import Context
 from domain.rules.periods import Period
-from models.enums import STATUS_LIGHT, Edition, Light, Status, UnitKind
-from models.orm import DeadlineChange, Notice, Plan, Report, Unit, WorkItem
+from models.enums import STATUS_LIGHT, Edition, ItemState, Light, Status, UnitKind
+from models.orm import (
+    DeadlineChange,
+    ItemDependency,
+    MeasureValue,
+    Notice,
+    Plan,
+    Report,
+    Unit,
+    WorkItem,
+)
 
+CHUNK = 1000
 STREAM = {"yield_per": 10_000}
 """Rows fetched from a server-side cursor in batches, not a million at once."""
 
@@ -60,6 +73,7 @@ def item_facts(
             due=days.setdefault(r.due, r.due),
             status=Status(r.status),
             workdays_left=r.workdays_left,
+            blocked=r.state == ItemState.BLOCKED.value,
         )
         for r in session.execute(select(rows).order_by(rows.c.id), execution_options=STREAM)
     ]
@@ -133,18 +147,86 @@ def escalation_levels(
     }
 
 
-def stated_reasons(session: Session, plan: Plan, as_of: date) -> dict[int, str]:
-    """Each item's problem (存在问题) as its unit wrote it in its latest report up to the date
-    (a later report without a problem means the problem is over)."""
+def statements(session: Session, plan: Plan, as_of: date) -> tuple[dict[int, str], dict[int, str]]:
+    """Each item's problem (存在问题) and next steps (下步措施) as its unit wrote them in its
+    latest report up to the date (a later report without a problem means the problem is over)."""
     last = (
         select(func.max(Report.id))
         .where(Report.plan_id == plan.id, Report.received_on <= as_of)
         .group_by(Report.item_id)
     )
+    problems: dict[int, str] = {}
+    steps: dict[int, str] = {}
+    query = select(Report.item_id, Report.problem, Report.next_steps).where(Report.id.in_(last))
+    for item_id, problem, next_steps in session.execute(query):
+        if problem and problem.strip():
+            problems[item_id] = " ".join(problem.split())
+        if next_steps and next_steps.strip():
+            steps[item_id] = " ".join(next_steps.split())
+    return problems, steps
+
+
+def leadership_items(
+    session: Session, plan_id: str, as_of: date, due: dict[int, date]
+) -> frozenset[int]:
+    """The items (id → due date on ``as_of``; pass the overdue ones) whose last ladder notice
+    sent by the date, for that due date, went to the leadership."""
+    out: set[int] = set()
+    ids = sorted(due)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        last = (
+            select(func.max(Notice.id))
+            .where(
+                Notice.plan_id == plan_id,
+                Notice.kind == "ladder",
+                Notice.status == "sent",
+                Notice.planned_on <= as_of,
+                Notice.item_id.in_(chunk),
+            )
+            .group_by(Notice.item_id)
+        )
+        query = select(Notice.item_id, Notice.due, Notice.roles).where(Notice.id.in_(last))
+        out.update(
+            item_id
+            for item_id, notice_due, roles in session.execute(query)
+            if item_id is not None and due.get(item_id) == notice_due and "leadership" in roles
+        )
+    return frozenset(out)
+
+
+def prerequisites_of(session: Session, as_of: date, items: list[int]) -> dict[int, tuple[int, ...]]:
+    """Item id → the items it depends on in force on the date (for ``items`` only)."""
+    out: dict[int, list[int]] = {}
+    for start in range(0, len(items), CHUNK):
+        query = select(ItemDependency.item_id, ItemDependency.depends_on_item_id).where(
+            ItemDependency.item_id.in_(items[start : start + CHUNK]), valid_on(as_of)
+        )
+        for item_id, before in session.execute(query):
+            out.setdefault(item_id, []).append(before)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+BASELINE_DAYS = 91
+"""An indicator's pace is measured over at most this many days before the briefing date."""
+
+
+def indicator_baselines(session: Session, plan: Plan, as_of: date) -> dict[str, tuple[date, float]]:
+    """Indicator id → (an earlier date, its value then): the first day with data within the
+    last :data:`BASELINE_DAYS` days; empty when there is no earlier data."""
+    first = session.scalar(
+        select(func.min(MeasureValue.received_on)).where(
+            MeasureValue.plan_id == plan.id,
+            MeasureValue.received_on >= as_of - timedelta(days=BASELINE_DAYS),
+            MeasureValue.received_on < as_of,
+        )
+    )
+    if first is None:
+        return {}
     return {
-        r.item_id: " ".join(r.problem.split())
-        for r in session.execute(select(Report.item_id, Report.problem).where(Report.id.in_(last)))
-        if r.problem and r.problem.strip()
+        v.id: (first, v.value)
+        for v in indicator_values(session, plan.id, first)
+        if v.value is not None
     }
 
 
@@ -211,7 +293,10 @@ def gather(
     items = item_facts(session, ctx, scope)
     previous = item_statuses(session, context_on(session, ctx, since), scope)
     units = unit_facts(session, plan)
-    done = completeness_view(session, ctx, units=scope)
+    done = reporting_view(session, ctx, units=scope)
+    problems, steps = statements(session, plan, as_of)
+    overdue_due = {i.id: i.due for i in items if i.status == Status.OVERDUE}
+    past_waiting = [i.id for i in items if i.status == Status.WAITING and i.due < as_of]
     coordinator = units.get(plan.coordinator_code)
     edition = period.edition if period is not None else Edition.WEEK
     title = masthead_title(plan.title, plan.briefing_title, edition)
@@ -230,9 +315,22 @@ def gather(
         tasks=task_facts(session, plan, items),
         units=units,
         levels=escalation_levels(session, plan.id, as_of, {i.id: i.due for i in items}),
-        reasons=stated_reasons(session, plan, as_of),
+        reasons=problems,
+        next_steps=steps,
+        leadership=leadership_items(session, plan.id, as_of, overdue_due),
+        waits_on=prerequisites_of(session, as_of, past_waiting),
+        baselines=indicator_baselines(session, plan, as_of),
+        reporting=ReportingFact(
+            start=done.cycle.start,
+            end=done.cycle.end,
+            due=done.cycle.due,
+            owed=done.owed,
+            sent=done.sent,
+            on_time=done.on_time,
+            unasked=done.unasked,
+        ),
         problems=week_problems(session, plan, as_of, since, scope),
-        timeliness=[TimelinessFact(u.unit, u.owed, u.on_time) for u in done.units],
+        timeliness=[TimelinessFact(u.unit, u.owed, u.on_time, u.silent) for u in done.units],
         indicators=indicator_values(session, plan.id, as_of),
         year=year,
         extended=extensions(session, plan, as_of, since, scope),

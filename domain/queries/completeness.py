@@ -17,7 +17,7 @@ from domain.queries.active import active_items, active_units
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
 from domain.rules.context import Context
-from domain.rules.reporting import Cycle, cycle_of, cycles_between
+from domain.rules.reporting import RECORD_CYCLES, Cycle, cycle_of, cycles_between
 from domain.rules.status_views import CompletenessView, CycleView, UnitTimeliness
 from models.orm import InboxFile, Report, Unit
 
@@ -146,13 +146,17 @@ def _records(
     owed_count: dict[int, int] = {}
     sent_count: dict[int, int] = {}
     on_time: dict[int, int] = {}
+    silent: dict[int, int] = {}
     for cycle, owed, sent in cycles:
         for unit_id in owed:
             owed_count[unit_id] = owed_count.get(unit_id, 0) + 1
             if unit_id in sent and sent[unit_id] <= as_of:
                 sent_count[unit_id] = sent_count.get(unit_id, 0) + 1
+                silent[unit_id] = 0
                 if sent[unit_id] <= cycle.due:
                     on_time[unit_id] = on_time.get(unit_id, 0) + 1
+            else:
+                silent[unit_id] = silent.get(unit_id, 0) + 1
     records = []
     for unit_id, owed_n in sorted(owed_count.items(), key=lambda kv: names[kv[0]][0]):
         sent_n, on_time_n = sent_count.get(unit_id, 0), on_time.get(unit_id, 0)
@@ -165,6 +169,7 @@ def _records(
                 on_time=on_time_n,
                 completeness=sent_n / owed_n,
                 timeliness=on_time_n / owed_n,
+                silent=silent.get(unit_id, 0),
             )
         )
     return records
@@ -178,11 +183,13 @@ def completeness_view(
     units: Collection[int] | None = None,
     rates: bool = True,
     missing_limit: int | None = None,
+    due_cycle: bool = False,
 ) -> CompletenessView:
     """Missing reports in the cycle of the context's day, and rates over the last ``cycles``
     cycles (of ``units`` only, if given). ``rates=False``: only who is missing now, the window
     the current cycle, the first ``missing_limit`` missing units by code (``owed`` and ``sent``
-    still counting them all)."""
+    still counting them all). ``due_cycle``: the cycle is the latest whose report was due by
+    the day (see :func:`reporting_view`)."""
     as_of = ctx.day
     kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
     back = CYCLE_DAYS[kind] * max(cycles, 1)
@@ -193,6 +200,8 @@ def completeness_view(
         covered=ctx.calendar,
     )
     current = cycle_of(as_of, kind, due, postpone)
+    if due_cycle and current.due > as_of:
+        current = cycle_of(current.start - timedelta(days=1), kind, due, postpone)
     if not rates:
         return _missing_now(session, ctx, current, units, missing_limit)
     window = cycles_between(current.start, current.end, kind, due, postpone)
@@ -217,8 +226,20 @@ def completeness_view(
         cycle=CycleView(start=current.start, end=current.end, due=current.due),
         owed=len(owed_now),
         sent=len(owed_now) - len(missing),
+        on_time=sum(1 for u in owed_now if u in sent_now and sent_now[u] <= current.due),
+        unasked=sum(1 for u, day in sent_now.items() if u not in owed_now and day <= as_of),
         missing=missing,
         window_start=window[0].start,
         window_end=window[-1].end,
         units=records,
     )
+
+
+def reporting_view(
+    session: Session, ctx: Context, *, units: Collection[int] | None = None
+) -> CompletenessView:
+    """最近一期报送 as the briefing, ``duban status`` and the main job all state it: the latest
+    cycle whose report was due by the context's day (who owed it, sent it by the day, on time),
+    and each unit's 报送及时率 over the last :data:`RECORD_CYCLES` cycles due by then (reports
+    on or before a cycle's due day ÷ cycles it owed one)."""
+    return completeness_view(session, ctx, cycles=RECORD_CYCLES, units=units, due_cycle=True)

@@ -17,6 +17,9 @@ from domain.rules.glossary import ITEM_STATES, REPORT_STATES
 from domain.rules.lifecycle import ReasonRequiredError, TransitionError, check_transition
 from models.enums import ItemState
 
+RECORD_CYCLES = 8
+"""The reporting cycles a unit's 报送及时率 counts over: the latest ones due by the day."""
+
 
 class ReportState(StrEnum):
     """What a unit can say about an item; the workbook shows the Chinese labels."""

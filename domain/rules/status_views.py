@@ -76,6 +76,7 @@ class UnitTimeliness(BaseModel):
     on_time: int
     completeness: float | None
     timeliness: float | None
+    silent: int = 0  # cycles in a row, up to the latest, it owed a report and sent none
 
 
 class CycleView(BaseModel):
@@ -93,5 +94,7 @@ class CompletenessView(BaseModel):
     sent: int
     missing: list[tuple[str, str]]
     window_start: date
+    on_time: int = 0  # of ``sent``: on or before the cycle's due day
+    unasked: int = 0  # units that owed nothing for the cycle and reported for it all the same
     window_end: date
     units: list[UnitTimeliness]

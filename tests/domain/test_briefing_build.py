@@ -127,7 +127,7 @@ def test_a_milestone_overdue_at_many_units_is_one_row_and_the_list_is_capped() -
         40,
         "单位v001、单位v002、单位v003等40个单位",
     )
-    assert row.reason == "1个单位报告了原因" and hidden == 0
+    assert row.reason == "说明（1个单位）；39个单位未说明" and hidden == 0
 
 
 def test_changes_since_last_week() -> None:

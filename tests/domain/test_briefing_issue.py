@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 from datetime import date
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -19,8 +20,11 @@ from typer.testing import CliRunner
 
 from config.settings import temporary_settings
 from domain.queries.briefing_facts import gather
+from domain.queries.completeness import reporting_view
+from domain.queries.status import status_view
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts
+from domain.rules.briefing.layout import sections
 from domain.rules.context import LightPolicy
 from domain.rules.isoweek import IsoWeek
 from domain.rules.periods import Period
@@ -35,7 +39,7 @@ from domain.services.briefing.issue import (
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.enums import Light
+from models.enums import Light, Status
 from models.orm import Briefing, Message, Plan
 from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ, report
@@ -166,6 +170,7 @@ def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> No
     assert doc.paragraphs[1].text == "2021年第1期"
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]  # type: ignore[union-attr]
     assert headings == [
+        "需要领导协调解决的事项",
         "一、总体进展",
         "二、重点任务推进情况",
         "三、逾期事项清单",
@@ -173,7 +178,7 @@ def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> No
         "五、单位推进情况",
         "六、存在问题",
         "七、下步工作",
-        "灯色说明",
+        "口径说明",
     ]
     assert len(doc.tables) == 4  # tasks, overdue, indicators, problems (none due in two weeks)
     assert [c.text for c in doc.tables[1].rows[0].cells][:3] == ["序号", "事项", "责任单位"]
@@ -376,6 +381,49 @@ def test_the_catalogues_recipients_close_every_format(week: Engine, tmp_path: Pa
     for fmt in ("md", "html"):
         text = files[fmt].read_text(encoding="utf-8")
         assert all(line in text for line in lines), fmt
-        assert "送：" not in text
+        assert not re.search("(?<!报)送：", text)  # no 送 line; 报送 is another word
     word = "\n".join(p.text for p in Document(str(files["docx"])).paragraphs)
     assert all(line in word for line in lines), word[-400:]
+
+
+def test_section_one_agrees_with_section_two_and_the_status_view(
+    week: Engine, tmp_path: Path
+) -> None:
+    """On the same day: section 一's totals are the sums of section 二's rows and the counts
+    of ``duban status``; 本期报送 is the cycle and the counts ``duban status`` prints; page one
+    holds 需要领导协调解决的事项 with five matters at most."""
+    view = issue(week, AS_OF, tmp_path).view
+    with session_scope(week) as session:
+        ctx = context_of(session, AS_OF, pace_margin=25)
+        status = status_view(session, ctx)
+        reporting = reporting_view(session, ctx)
+    o, rows, n = view.overview, view.tasks, status.statuses
+    assert o.total == sum(r.items for r in rows) == sum(status.summary.values())
+    assert o.due_to_date == sum(r.due_to_date for r in rows)
+    assert o.due_done + o.ahead_done == sum(r.done for r in rows)
+    assert o.due_done + o.ahead_done == n[Status.DONE_ON_TIME] + n[Status.DONE_LATE]
+    assert o.due_overdue == o.overdue.count == sum(r.overdue for r in rows) == n[Status.OVERDUE]
+    assert o.due_held + o.due_waiting + o.ahead_not_started == sum(r.not_started for r in rows)
+    assert o.ahead_not_started + o.due_held + o.due_waiting == (
+        n[Status.NOT_STARTED] + n[Status.WAITING]
+    )
+    assert o.due_done + o.due_overdue + o.due_held + o.due_waiting + o.due_today == o.due_to_date
+    assert o.ahead_done + o.ahead_open + o.ahead_not_started == o.ahead == o.total - o.due_to_date
+    r = view.reporting
+    assert r is not None
+    assert (r.start, r.end, r.due) == (
+        reporting.cycle.start,
+        reporting.cycle.end,
+        reporting.cycle.due,
+    )
+    assert (r.owed, r.sent, r.on_time, r.unasked) == (
+        reporting.owed,
+        reporting.sent,
+        reporting.on_time,
+        reporting.unasked,
+    )
+    assert r.due <= AS_OF  # 本期 is the latest cycle whose report was due by the day
+    first = sections(view)[0]
+    assert first.heading == "需要领导协调解决的事项"
+    assert 1 <= len(view.leader) <= 5
+    assert view.leader[0].kind == "leadership"  # M1 at 组织部, overdue 70+ working days

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from domain.rules.briefing.annexes import Annexed, annexed
 from domain.rules.briefing.blocks import ListBlock, Para, Section, TableBlock
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts, ItemFact, TaskFact
-from domain.rules.briefing.layout import Annexed, annexed
 from domain.rules.briefing.model import Briefing, OverdueRow, ProblemRow, UpcomingRow
 from domain.rules.briefing.printed import DEFAULT_DISTRIBUTION, colophon, document
 from models.enums import Status

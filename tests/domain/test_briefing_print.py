@@ -173,11 +173,6 @@ def test_the_longest_body_prints_on_four_pages(printed: list[str]) -> None:
     assert body <= MAX_BODY_PAGES, f"the body takes {body} pages"
 
 
-@pytest.mark.xfail(
-    reason="「需要领导协调解决的事项」 is written on the content helper's branch (issue 19, "
-    "points 1–2); the lead un-xfails this at merge",
-    strict=False,
-)
 def test_page_one_says_what_needs_the_leader(printed: list[str]) -> None:
     assert "需要领导协调解决的事项" in printed[0]
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from domain.queries.completeness import completeness_view
+from domain.queries.completeness import completeness_view, reporting_view
 from domain.queries.sync import sync_catalog
 from domain.rules.reporting import cycle_of
 from domain.rules.workdays import postpone
@@ -93,6 +93,8 @@ def test_completeness_and_timeliness_over_four_weeks(
     with session_scope(engine) as session:
         before_late = completeness_view(session, context_of(session, date(2021, 6, 27)), cycles=3)
         view = completeness_view(session, context_of(session, date(2021, 7, 2)), cycles=4)
+        thursday = reporting_view(session, context_of(session, date(2021, 7, 1)))
+        friday = reporting_view(session, context_of(session, date(2021, 7, 2)))
         # the daily cycle's form: the same who-is-missing from SQL alone, without rates
         daily = [
             completeness_view(session, context_of(session, day), rates=False, missing_limit=limit)
@@ -127,3 +129,21 @@ def test_completeness_and_timeliness_over_four_weeks(
     assert len(view.missing) == 5
     zzb = next(u for u in view.units if u.unit == "zzb")
     assert (zzb.completeness, zzb.timeliness) == (0.75, 0.5)
+    # cycles in a row, up to the latest, owed and not sent: zzb and v11 missed 6-28's only
+    assert {u.unit: u.silent for u in view.units} == {
+        "zzb": 1,
+        "v11": 1,
+        "v12": 4,
+        "v21": 4,
+        "v22": 4,
+    }
+
+    # 最近一期 (reporting_view): on Thursday 7-1 the week of 6-28 is not due yet, so it is
+    # 6-21–6-27 (due 6-25), which v11 sent on time and zzb late (6-28); on Friday 7-2, the due
+    # day, it is 6-28–7-4. The rates span the eight cycles due by the day.
+    assert (thursday.cycle.start, thursday.cycle.due) == (date(2021, 6, 21), date(2021, 6, 25))
+    assert (thursday.owed, thursday.sent, thursday.on_time) == (5, 2, 1)
+    assert (friday.cycle.start, friday.cycle.due) == (date(2021, 6, 28), date(2021, 7, 2))
+    assert (friday.owed, friday.sent, friday.on_time) == (5, 0, 0)
+    assert thursday.window_end == date(2021, 6, 27)
+    assert (friday.window_start, friday.window_end) == (date(2021, 5, 10), date(2021, 7, 4))

@@ -79,7 +79,7 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
         "3. 把规划目录同步到数据库",
         "4. 示例报送",
         "5. 2021年12月27日的情况",
-        "6. 2021年12月24日所在周的报送情况",
+        "6. 截至2021年12月27日的报送情况",
         "7. 指标",
         "8. 为演示启动 Prefect 服务",
         "2021年12月27日的每日流程（daily-cycle）",
@@ -88,7 +88,8 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
         # before the web units: 灰 3295，绿 55，…，逾期完成 15; item by item, only the six
         # web units' lights moved (their pages do not list items waiting for another)
         "亮灯：灰 3301，绿 50，黄 45，红 133，逾期完成 14",
-        "应报 147 个单位，已报 24 个，未报 123 个",
+        "最近一期 2021年12月20日至2021年12月26日（2021年12月24日截止）：应报 147 个单位，"
+        "已报 24 个（按时 24 个），未报 123 个",
     ):
         assert step in text.replace("\n", "")  # a long line wraps
     assert "注意" not in text
@@ -117,8 +118,10 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
     ]
     markdown = (week / "brief-2021-W52.md").read_text(encoding="utf-8")
     assert english_lines(markdown, shidian) == [], english_lines(markdown, shidian)
-    for heading in ("一、总体进展", "三、逾期事项清单", "七、下步工作", "灯色说明"):
+    for heading in ("需要领导协调解决的事项", "一、总体进展", "七、下步工作", "口径说明"):
         assert f"## {heading}" in markdown
+    # the briefing's 最近一期报送 is the cycle and the counts the job printed for the same day
+    assert "最近一期报送（12月20日至12月26日，12月24日截止）应报147个单位，已报24个" in markdown
     assert "2021年第1期" in markdown
     assert list((tmp_path / "demo" / "outbox").glob("*-xzf-head-brief-2021-W52.docx"))
     # the Prefect server's history stays in the data directory for `duban server`

@@ -4,6 +4,7 @@ headed sections that hold them; every format lays out the same blocks."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import ClassVar
 
 from models.enums import Light
@@ -58,3 +59,14 @@ class Section:
     blocks: list[Block]
     annex: int = 0  # 0: the body; N: printed after the signature as 附件N
     title: str = ""  # an annex's title (附件标题)
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def month_day(day: date, year: int | None = None) -> str:
+    """12月31日 when the date is in ``year`` (the briefing's), else 2022年3月31日."""
+    if year is not None and day.year != year:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.month}月{day.day}日"

@@ -19,15 +19,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
+from domain.rules.briefing import leader
 from domain.rules.briefing.facts import DONE, Facts, ItemFact, TaskFact
 from domain.rules.briefing.lists import indicator_rows, overdue_rows, problem_rows, upcoming_rows
 from domain.rules.briefing.model import (
     Briefing,
     Changes,
     ItemChange,
+    LeaderItem,
     LightChange,
     Masthead,
     Overview,
+    Reporting,
     Share,
     TaskRow,
 )
@@ -43,9 +46,11 @@ from domain.rules.glossary import (
     zh_date,
 )
 from domain.rules.periods import Period
+from domain.rules.reporting import RECORD_CYCLES
 from models.enums import STATUS_LIGHT, Edition, Light, Status
 
-CHANGE_ROWS = 10
+CHANGE_ROWS = 5
+"""Items named in 与上周相比 (newly overdue, newly done); the rest are counted."""
 
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.DONE_LATE, Light.GRAY)
 
@@ -53,6 +58,26 @@ LEGEND: list[tuple[str, str]] = [
     (LIGHT_NAMES[light], LIGHT_MEANINGS[light])
     for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.GRAY, Light.DONE_LATE)
 ]
+DEFINITIONS: list[tuple[str, str]] = [
+    ("工作事项", "一个节点对一个责任单位的一次交办，各项数均按事项计"),
+    ("到期应完成", "截止日期在统计日当日或之前的事项"),
+    ("已完成", "已申请办结或已核验销号；在截止日期当日或之前完成的为按期完成"),
+    ("按期完成率", "按期完成数÷到期应完成数"),
+    ("逾期未完成", "已过截止日期仍未完成，且前置事项均已完成"),
+    ("因前置事项逾期未启动", "已过截止日期，因前置事项逾期未完成而无法启动，不计入逾期未完成"),
+    ("进度滞后", "尚未到期，实际进度落后于按时间均匀推进应达到的进度"),
+    (
+        "最近一期报送",
+        "截止日在统计日当日或之前的最近一个报送周期；周期内有正在办理事项的单位为应报单位",
+    ),
+    (
+        "报送及时率",
+        "近{n}个报送周期中按时（截止日当日或之前）报送的周期数÷应报送的周期数；"
+        "乡镇含所辖村（社区）",
+    ),
+]
+"""口径说明: each figure the briefing prints, defined once ({n}: :data:`RECORD_CYCLES`)."""
+
 INDICATOR_LEGEND: list[tuple[str, str]] = [
     (LIGHT_NAMES[light], meaning) for light, meaning in INDICATOR_LIGHT_MEANINGS.items()
 ]
@@ -88,19 +113,49 @@ def share(count: int, total: int) -> Share:
     return Share(count=count, percent=round(100 * count / total, 1) if total else 0.0)
 
 
-def overview(items: Sequence[ItemFact], as_of: date) -> Overview:
+def held_items(
+    items: Sequence[ItemFact], waits_on: dict[int, tuple[int, ...]], as_of: date
+) -> set[int]:
+    """The items past due and not started because a prerequisite is itself past due and not
+    done (overdue, or held in turn): 因前置事项逾期未启动."""
+    by_id = {i.id: i for i in items}
+
+    def late(item_id: int) -> bool:
+        p = by_id.get(item_id)
+        return p is not None and p.status in (Status.OVERDUE, Status.WAITING) and p.due < as_of
+
+    return {
+        i.id
+        for i in items
+        if i.status == Status.WAITING
+        and i.due < as_of
+        and any(late(p) for p in waits_on.get(i.id, ()))
+    }
+
+
+OPEN = frozenset({Status.ON_TRACK, Status.DUE_SOON, Status.BEHIND_PACE})
+"""In their window, not done, not late."""
+GRAY = frozenset({Status.NOT_STARTED, Status.WAITING})
+
+
+def overview(items: Sequence[ItemFact], as_of: date, held: set[int] | None = None) -> Overview:
+    """Every item counted once: the items due to date split by where they stand, then the
+    items not yet due (see the 口径说明 in :data:`DEFINITIONS`)."""
+    held = held or set()
     counts = Counter(i.status for i in items)
-    total = len(items)
-    done = counts[Status.DONE_ON_TIME] + counts[Status.DONE_LATE]
-    not_started = counts[Status.NOT_STARTED] + counts[Status.WAITING]
-    started = total - not_started
     due = [i for i in items if i.due <= as_of]
-    on_time = sum(1 for i in due if i.status == Status.DONE_ON_TIME)
+    on_due = Counter(i.status for i in due)
+    ahead = Counter(i.status for i in items if i.due > as_of)
+    total = len(items)
+    not_started = sum(counts[s] for s in GRAY)
+    started = total - not_started
+    on_time = on_due[Status.DONE_ON_TIME]
+    held_due = sum(1 for i in due if i.id in held)
     return Overview(
         total=total,
         started=started,
         due_to_date=len(due),
-        done=share(done, started),
+        done=share(sum(counts[s] for s in DONE), started),
         done_late=counts[Status.DONE_LATE],
         on_track=share(counts[Status.ON_TRACK] + counts[Status.DUE_SOON], started),
         due_soon=counts[Status.DUE_SOON],
@@ -108,8 +163,18 @@ def overview(items: Sequence[ItemFact], as_of: date) -> Overview:
         overdue=share(counts[Status.OVERDUE], started),
         not_started=share(not_started, total),
         waiting=counts[Status.WAITING],
-        due_done=sum(1 for i in due if i.status in DONE),
+        due_done=sum(on_due[s] for s in DONE),
         on_time_rate=round(100 * on_time / len(due), 1) if due else None,
+        due_on_time=on_time,
+        due_overdue=on_due[Status.OVERDUE],
+        due_held=held_due,
+        due_waiting=sum(on_due[s] for s in GRAY) - held_due,
+        due_today=sum(on_due[s] for s in OPEN),  # due on the day itself: still in its window
+        ahead=ahead.total(),
+        ahead_done=sum(ahead[s] for s in DONE),
+        ahead_open=sum(ahead[s] for s in OPEN),
+        ahead_behind=ahead[Status.BEHIND_PACE],
+        ahead_not_started=sum(ahead[s] for s in GRAY),
     )
 
 
@@ -218,13 +283,41 @@ def masthead(facts: Facts, period: Period, since: date) -> Masthead:
     )
 
 
+def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], dict[str, int]]:
+    """Page one's matters (:mod:`domain.rules.briefing.leader`) and how many more qualified."""
+    held_by: Counter[int] = Counter()
+    for item_id in held:
+        for p in facts.waits_on.get(item_id, ()):
+            held_by[p] += 1
+    return leader.choose(
+        [
+            *leader.leadership_matters(
+                facts.items,
+                facts.leadership,
+                facts.levels,
+                facts.reasons,
+                held_by,
+                {t.code: t for t in facts.tasks},
+            ),
+            *leader.blocked_matters(facts.items, facts.reasons, facts.next_steps, facts.units),
+            *leader.indicator_matters(facts.indicators, facts.baselines, facts.as_of),
+            *leader.silent_matters(facts.timeliness, facts.units),
+        ]
+    )
+
+
 def build_briefing(facts: Facts) -> Briefing:
     """The whole view model from the facts."""
     as_of = facts.as_of
     since = facts.since or as_of - timedelta(days=7)
     period = facts.period or Period.of(Edition.WEEK, as_of)
     by_id = {i.id: i for i in facts.items}
-    overdue, overdue_items, overdue_hidden = overdue_rows(facts.items, facts.levels, facts.reasons)
+    held = held_items(facts.items, facts.waits_on, as_of)
+    overdue, overdue_items, overdue_hidden = overdue_rows(
+        facts.items, facts.levels, facts.reasons, held
+    )
+    leader, leader_more = leader_items(facts, held)
+    r = facts.reporting
     problems, problems_hidden = problem_rows(facts.problems, by_id)
     upcoming, until, upcoming_waiting = upcoming_rows(facts.items, as_of)
     legend = [(word, meaning.format(n=facts.yellow_workdays)) for word, meaning in LEGEND]
@@ -232,7 +325,7 @@ def build_briefing(facts: Facts) -> Briefing:
         plan=facts.plan,
         as_of=as_of,
         masthead=masthead(facts, period, since),
-        overview=overview(facts.items, as_of),
+        overview=overview(facts.items, as_of, held),
         tasks=task_rows(facts.items, facts.tasks, as_of),
         overdue=overdue,
         overdue_items=overdue_items,
@@ -245,7 +338,21 @@ def build_briefing(facts: Facts) -> Briefing:
         upcoming_until=until,
         upcoming_waiting=upcoming_waiting,
         changes=changes(facts.items, facts.previous, since, facts.extended),
+        leader=leader,
+        leader_more=leader_more,
+        reporting=None
+        if r is None
+        else Reporting(
+            start=r.start,
+            end=r.end,
+            due=r.due,
+            owed=r.owed,
+            sent=r.sent,
+            on_time=r.on_time,
+            unasked=r.unasked,
+        ),
         legend=legend,
+        definitions=[(word, meaning.format(n=RECORD_CYCLES)) for word, meaning in DEFINITIONS],
         indicator_legend=INDICATOR_LEGEND,
         warnings=facts.warnings,
     )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from domain.rules.indicators import IndicatorValue
@@ -27,6 +27,7 @@ class ItemFact:
     due: date
     status: Status
     workdays_left: int
+    blocked: bool = False  # the unit reported it 受阻 (its state on the day)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,26 @@ class ProblemFact:
 
 @dataclass(frozen=True)
 class TimelinessFact:
-    """Reports a unit owed and sent on time over the recent cycles."""
+    """Reports a unit owed and sent on time over the recent cycles; ``silent``: the cycles in a
+    row, up to the latest due one, for which it owed a report and sent nothing."""
 
     unit: str
     owed: int
     on_time: int
+    silent: int = 0
+
+
+@dataclass(frozen=True)
+class ReportingFact:
+    """The latest reporting cycle whose report was due by the briefing date (最近一期报送)."""
+
+    start: date
+    end: date
+    due: date
+    owed: int
+    sent: int
+    on_time: int
+    unasked: int = 0  # units that owed nothing and reported all the same
 
 
 @dataclass(frozen=True)
@@ -92,3 +108,10 @@ class Facts:
     period: Period | None = None  # the week, month or quarter (default: the ISO week of as_of)
     printed_on: date | None = None  # 印发日期, the masthead's date (default: as_of)
     extended: int = 0  # extensions approved during the week
+    leadership: frozenset[int] = frozenset()  # items whose ladder notice reached leadership
+    next_steps: dict[int, str] = field(default_factory=dict)  # item id → latest next steps
+    reporting: ReportingFact | None = None
+    waits_on: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    # past-due waiting item id → the prerequisite items it waits on (not closed on the day)
+    baselines: dict[str, tuple[date, float]] = field(default_factory=dict)
+    # indicator id → (an earlier date, its value then): the pace an indicator moves at

@@ -1,16 +1,15 @@
 """The briefing's wording and order, once for every format.
 
 :func:`sections` turns the view model into headed sections of paragraphs, tables, lists and
-charts, with every Chinese sentence written here; the Markdown and HTML templates and the Word
+charts (:mod:`~domain.rules.briefing.blocks`), with every Chinese sentence written here or, for
+page one, in :mod:`~domain.rules.briefing.page_one`; the Markdown and HTML templates and the Word
 writer only lay these blocks out. Text from units stays plain text here: each format escapes it.
 :mod:`domain.rules.briefing.printed` arranges them as printed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date
-
+from domain.rules.briefing.annexes import ANNEXED, annexed
 from domain.rules.briefing.blocks import (
     Block,
     ChartBlock,
@@ -19,47 +18,58 @@ from domain.rules.briefing.blocks import (
     Section,
     Subheading,
     TableBlock,
+    month_day,
+    pct,
 )
+from domain.rules.briefing.leader import brackets as full_width
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
+from domain.rules.briefing.page_one import LEADER_HEADING, leader
 from domain.rules.glossary import LIGHT_NAMES
 from models.enums import Light
+
+__all__ = [
+    "LEADER_HEADING",
+    "Block",
+    "ChartBlock",
+    "ListBlock",
+    "Para",
+    "Section",
+    "Subheading",
+    "TableBlock",
+    "sections",
+]
 
 LIGHT_WORD = LIGHT_NAMES
 NUMERALS = "一二三四五六七八九十"
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def month_day(day: date, year: int | None = None) -> str:
-    """12月31日 when the date is in ``year`` (the briefing's), else 2022年3月31日."""
-    if year is not None and day.year != year:
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.month}月{day.day}日"
-
-
 def overview(view: Briefing) -> list[Block]:
     o, m = view.overview, view.masthead
-    rate = (
-        f"截至目前到期应完成事项{o.due_to_date}项，已完成{o.due_done}项，"
-        f"按期完成率{_pct(o.on_time_rate)}。"
-        if o.due_to_date
-        else "截至目前尚无到期事项。"
+    if o.due_to_date:
+        parts = [
+            f"已完成{o.due_done}项（按期{o.due_on_time}项、逾期完成{o.due_done - o.due_on_time}项）"
+        ]
+        parts.append(f"逾期未完成{o.due_overdue}项")
+        if o.due_held:
+            parts.append(f"因前置事项逾期未启动{o.due_held}项")
+        if o.due_waiting:
+            parts.append(f"等待前置事项完成{o.due_waiting}项")
+        if o.due_today:
+            parts.append(f"当日到期尚在办理{o.due_today}项")
+        due = (
+            f"到期应完成事项{o.due_to_date}项，其中"
+            + "，".join(parts)
+            + f"；按期完成率{pct(o.on_time_rate)}。"
+        )
+    else:
+        due = "尚无到期应完成事项。"
+    ahead = (
+        f"未到期事项{o.ahead}项，其中已提前完成{o.ahead_done}项，正在办理{o.ahead_open}项"
+        + (f"（进度滞后{o.ahead_behind}项）" if o.ahead_behind else "")
+        + f"，尚未启动{o.ahead_not_started}项（未到办理期或等待前置事项完成）。"
     )
-    sentence = (
-        f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，"
-        f"已进入办理期的{o.started}项中：已完成{o.done.count}项，占{_pct(o.done.percent)}"
-        + (f"（其中逾期完成{o.done_late}项）" if o.done_late else "")
-        + f"；正常推进{o.on_track.count}项，占{_pct(o.on_track.percent)}"
-        + (f"（其中{o.due_soon}项临近到期）" if o.due_soon else "")
-        + f"；进度滞后{o.behind_pace.count}项，占{_pct(o.behind_pace.percent)}"
-        + f"；逾期未完成{o.overdue.count}项，占{_pct(o.overdue.percent)}。"
-        + f"另有{o.not_started.count}项尚未启动（未到办理期"
-        + (f"，或等待前置事项完成（{o.waiting}项）" if o.waiting else "")
-        + "）。"
-    )
-    return [Subheading("（一）总体情况"), Para(rate + sentence), *changes(view)]
+    sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，{due}{ahead}"
+    return [Subheading("（一）总体情况"), Para(sentence), *changes(view)]
 
 
 def changes(view: Briefing) -> list[Block]:
@@ -82,7 +92,9 @@ def changes(view: Briefing) -> list[Block]:
     ):
         if items:
             listed = "；".join(
-                f"{i.unit}“{i.title}”（{month_day(i.due, view.as_of.year)}到期）" for i in items
+                f"{full_width(i.unit)}“{full_width(i.title)}”"
+                f"（{month_day(i.due, view.as_of.year)}到期）"
+                for i in items
             )
             more = f"等{total}项" if total > len(items) else ""
             blocks.append(Para(listed + more + "。", lead=label))
@@ -93,8 +105,8 @@ def tasks(view: Briefing) -> list[Block]:
     rows = [
         [
             str(t.number),
-            f"{t.code} {t.title}",
-            t.lead,
+            full_width(t.title),
+            full_width(t.lead),
             str(t.items),
             str(t.due_to_date),
             str(t.done),
@@ -135,13 +147,14 @@ def tasks(view: Briefing) -> list[Block]:
 
 
 def overdue(view: Briefing) -> list[Block]:
-    if not view.overdue_items:
+    held = sum(r.units for r in view.overdue if r.held)
+    if not view.overdue_items and not held:
         return [Para("截至本期，无逾期未完成事项。")]
     rows = [
         [
             str(n),
-            f"{r.milestone} {r.title}",
-            r.unit,
+            full_width(r.title),
+            full_width(r.unit),
             month_day(r.due, view.as_of.year),
             str(r.workdays_overdue) if r.units == 1 else f"最长{r.workdays_overdue}",
             r.level,
@@ -149,12 +162,14 @@ def overdue(view: Briefing) -> list[Block]:
         ]
         for n, r in enumerate(view.overdue, 1)
     ]
-    note = "逾期天数按工作日计算；督办层级为督办系统已发出的最高一级提醒。"
+    note = "逾期天数按工作日计算；督办层级为督办系统已发出的最近一级提醒。"
     if view.overdue_hidden:
         note += f"另有{view.overdue_hidden}项逾期事项未列出，详见督办系统。"
     return [
         Para(
-            f"截至{view.masthead.issued_on_zh}，逾期未完成事项共{view.overdue_items}项，清单如下。"
+            f"截至{view.masthead.issued_on_zh}，逾期未完成事项共{view.overdue_items}项"
+            + (f"，另有{held}项已过截止日期但因前置事项逾期未启动" if held else "")
+            + "，清单如下。"
         ),
         TableBlock(
             headers=["序号", "事项", "责任单位", "到期日", "逾期工作日", "督办层级", "单位说明"],
@@ -189,31 +204,79 @@ def indicators(view: Briefing) -> list[Block]:
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{r.name}（{_pct(r.rate)}）" for r in ranks) or "暂无"
+    return "、".join(f"{full_width(r.name)}（{pct(r.rate)}）" for r in ranks)
+
+
+def _shortpct(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def reporting(view: Briefing) -> str:
+    """最近一期报送: the same cycle and counts as ``duban status`` on the same day."""
+    r = view.reporting
+    if r is None:
+        return ""
+    span = f"{month_day(r.start, view.as_of.year)}至{month_day(r.end, view.as_of.year)}"
+    return (
+        f"最近一期报送（{span}，{month_day(r.due, view.as_of.year)}截止）应报{r.owed}个单位，"
+        f"已报{r.sent}个（按时{r.on_time}个），未报{r.owed - r.sent}个"
+        + (f"；另有{r.unasked}个单位本期无应报事项，也报送了进展" if r.unasked else "")
+        + "。"
+    )
 
 
 def rankings(view: Briefing) -> list[Block]:
+    line = reporting(view)
+    blocks: list[Block] = [Para(line)] if line else []
     if not view.rankings:
-        return [Para("本期尚无可比较的单位。")]
-    blocks: list[Block] = []
+        return [*blocks, Para("本期尚无可比较的单位。")]
     for n, group in enumerate(view.rankings, 1):
         blocks.append(Subheading(f"（{NUMERALS[n - 1]}）{group.group}（{group.ranked}个参与比较）"))
         blocks.extend(_ranking_paras(group))
-    blocks.append(
-        Para(
-            "按期完成率=按期完成事项÷到期应完成事项；报送及时率=按时报送次数÷应报送次数"
-            "（近8个报送周期）。只列前列和靠后单位。"
-        )
-    )
     return blocks
 
 
+def _ranking_line(
+    what: str,
+    who: str,
+    tie: float | None,
+    compared: int,
+    best: list[UnitRank],
+    worst: list[UnitRank],
+) -> list[Block]:
+    if tie is not None:
+        return [Para(f"各{who}{what}均为{_shortpct(tie)}，无先后之分。", lead=f"{what}：")]
+    if not compared:
+        return [Para(f"尚无可比较的{who}。", lead=f"{what}：")]
+    if not best and not worst:
+        return [Para(f"各{who}{what}相差不大，不作排名。", lead=f"{what}：")]
+    out: list[Block] = []
+    if best:
+        out.append(Para(_names(best), lead=f"{what}靠前："))
+    if worst:
+        out.append(Para(_names(worst), lead=f"{what}靠后："))
+    return out
+
+
 def _ranking_paras(group: UnitRankings) -> list[Block]:
+    who = "县直部门" if group.group == "县直部门" else "乡镇"
     return [
-        Para(_names(group.completion_leaders), lead="按期完成率靠前："),
-        Para(_names(group.completion_laggards), lead="按期完成率靠后："),
-        Para(_names(group.timeliness_leaders), lead="报送及时率靠前："),
-        Para(_names(group.timeliness_laggards), lead="报送及时率靠后："),
+        *_ranking_line(
+            "按期完成率",
+            who,
+            group.completion_tie,
+            group.completion_compared,
+            group.completion_leaders,
+            group.completion_laggards,
+        ),
+        *_ranking_line(
+            "报送及时率",
+            who,
+            group.timeliness_tie,
+            group.timeliness_compared,
+            group.timeliness_leaders,
+            group.timeliness_laggards,
+        ),
     ]
 
 
@@ -223,8 +286,8 @@ def problems(view: Briefing) -> list[Block]:
     rows = [
         [
             str(n),
-            p.unit,
-            f"{p.milestone} {p.title}" + ("（已逾期）" if p.overdue else ""),
+            full_width(p.unit),
+            full_width(p.title) + ("（已逾期）" if p.overdue else ""),
             p.problem,
         ]
         for n, p in enumerate(view.problems, 1)
@@ -251,7 +314,7 @@ def upcoming(view: Briefing) -> list[Block]:
     if not view.upcoming:
         return [Para(f"{until}前无到期事项。")]
     rows = [
-        [month_day(r.due, view.as_of.year), f"{r.milestone} {r.title}", r.units, str(r.open)]
+        [month_day(r.due, view.as_of.year), full_width(r.title), full_width(r.units), str(r.open)]
         for r in view.upcoming
     ]
     waiting = (
@@ -272,76 +335,17 @@ def upcoming(view: Briefing) -> list[Block]:
 
 
 def legend(view: Briefing) -> list[Block]:
-    text = "；".join(f"{word}：{meaning}" for word, meaning in view.legend)
-    return [Para(text + "。")]
-
-
-BODY_ROWS = 10
-"""Rows of a long list kept in the body; the rest go to an annex."""
-
-
-@dataclass(frozen=True)
-class Annexed:
-    """How a section's table or list goes to an annex when it is long."""
-
-    title: str  # the annex's title
-    most: int  # rows the body holds; a longer table or list is cut
-    keep: int  # rows the body keeps of a longer one (0: all go to the annex)
-    pointer: str  # the body's words where the rows went ({keep}, {rest}, {annex})
-
-
-ANNEXED: dict[str, Annexed] = {
-    "重点任务推进情况": Annexed(
-        "重点任务推进情况表", 6, 0, "各重点任务的牵头单位和分项数字见附件{annex}。"
-    ),
-    "逾期事项清单": Annexed(
-        "逾期未完成事项清单（续）",
-        BODY_ROWS,
-        BODY_ROWS,
-        "以上列出前{keep}条，其余{rest}条见附件{annex}。",
-    ),
-    "存在问题": Annexed(
-        "各单位反映的问题（续）",
-        BODY_ROWS,
-        BODY_ROWS,
-        "以上列出前{keep}条，其余{rest}条见附件{annex}。",
-    ),
-    "下步工作": Annexed("近两周到期事项清单", 3, 0, "清单共{rest}条，见附件{annex}。"),
-}
-"""Section title → where its long table or list goes (the charts stay in the body)."""
-
-
-def annexed(blocks: list[Block], rule: Annexed, annex: int) -> tuple[list[Block], Block | None]:
-    """The section's blocks with its first table or list longer than ``rule.most`` cut to
-    ``rule.keep`` rows and the pointer to the annex (a table's note, else a paragraph where
-    the rows were), and the rows cut (None when all fits)."""
-    for n, block in enumerate(blocks):
-        head: Block
-        tail: Block
-        if isinstance(block, TableBlock) and len(block.rows) > rule.most:
-            head = replace(block, rows=block.rows[: rule.keep], lights=block.lights[: rule.keep])
-            tail = replace(block, rows=block.rows[rule.keep :], lights=block.lights[rule.keep :])
-            rest = len(tail.rows)
-        elif isinstance(block, ListBlock) and len(block.entries) > rule.most:
-            head = replace(block, entries=block.entries[: rule.keep])
-            tail = replace(block, entries=block.entries[rule.keep :], start=block.start + rule.keep)
-            rest = len(tail.entries)
-        else:
-            continue
-        pointer = rule.pointer.format(keep=rule.keep, rest=rest, annex=annex)
-        if not rule.keep:
-            shown: list[Block] = [Para(pointer)]
-        elif isinstance(head, TableBlock):
-            shown = [replace(head, note=pointer + head.note)]
-        else:
-            shown = [head, Para(pointer)]
-        return [*blocks[:n], *shown, *blocks[n + 1 :]], tail
-    return blocks, None
+    """口径说明: each figure defined once, then the lights."""
+    lights = "；".join(f"{word}：{meaning}" for word, meaning in view.legend)
+    return [
+        ListBlock([(f"{word}：", meaning + "。") for word, meaning in view.definitions]),
+        Para(lights + "。", lead="灯色："),
+    ]
 
 
 def sections(view: Briefing) -> list[Section]:
-    """The briefing's sections in reading order: the body's, then the annexes (``annex`` > 0)
-    holding what the long lists do not show in the body."""
+    """The briefing's sections in reading order: what needs the leader first, the body's, then
+    the annexes (``annex`` > 0) holding what the long lists do not show in the body."""
     parts = [
         ("总体进展", overview(view)),
         ("重点任务推进情况", tasks(view)),
@@ -351,7 +355,7 @@ def sections(view: Briefing) -> list[Section]:
         ("存在问题", problems(view)),
         ("下步工作", upcoming(view)),
     ]
-    body: list[Section] = []
+    body: list[Section] = [Section(LEADER_HEADING, leader(view))]
     annexes: list[Section] = []
     for n, (title, written) in enumerate(parts):
         shown, moved = written, None
@@ -362,5 +366,5 @@ def sections(view: Briefing) -> list[Section]:
             if moved is not None:
                 annexes.append(Section(f"附件{number}", [moved], annex=number, title=rule.title))
         body.append(Section(f"{NUMERALS[n]}、{title}", shown))
-    body.append(Section("灯色说明", legend(view)))
+    body.append(Section("口径说明", legend(view)))
     return body + annexes

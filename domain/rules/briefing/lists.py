@@ -8,7 +8,7 @@ at most ``OVERDUE_ROWS`` rows, the rest counted.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from domain.rules.briefing.facts import DONE, ItemFact, ProblemFact
@@ -30,22 +30,57 @@ def named_units(names: Sequence[str]) -> str:
     return "、".join(names[:NAMED_UNITS]) + f"等{len(names)}个单位"
 
 
+HELD = "因前置事项逾期未启动"
+REASONS_SHOWN = 2
+REASON_CHARS = 24
+
+
+def shorten(text: str, limit: int = REASON_CHARS) -> str:
+    """The text cut to ``limit`` characters with an ellipsis (……) when longer."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def brief_reasons(stated: Sequence[str | None]) -> str:
+    """What several units said, briefly: the commonest reasons first, each with how many units
+    gave it, then how many said nothing (均未说明 when none did)."""
+    said = Counter(shorten(r) for r in stated if r)
+    silent = sum(1 for r in stated if not r)
+    if not said:
+        return "均未说明"
+    ranked = sorted(said.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(stated) == 1:
+        return ranked[0][0]
+    parts = [f"{text}（{n}个单位）" for text, n in ranked[:REASONS_SHOWN]]
+    others = sum(n for _, n in ranked[REASONS_SHOWN:])
+    if others:
+        parts.append(f"另有{others}个单位说明其他原因")
+    if silent:
+        parts.append(f"{silent}个单位未说明")
+    return "；".join(parts)
+
+
 def overdue_rows(
-    items: Sequence[ItemFact], levels: dict[int, str], reasons: dict[int, str]
+    items: Sequence[ItemFact],
+    levels: dict[int, str],
+    reasons: dict[int, str],
+    held: Collection[int] = (),
 ) -> tuple[list[OverdueRow], int, int]:
-    """(rows, overdue items, items not listed)."""
+    """(rows, overdue items, items not listed). Items ``held`` (past due, not started because a
+    prerequisite is overdue) are listed too, after the overdue ones of the same length."""
     overdue = [i for i in items if i.status == Status.OVERDUE]
-    groups: dict[tuple[str, date], list[ItemFact]] = defaultdict(list)
-    for item in overdue:
-        groups[(item.milestone, item.due)].append(item)
-    keyed: list[tuple[tuple[int, str, str], OverdueRow]] = []
-    for members in groups.values():
+    listed = overdue + [i for i in items if i.id in held and i.status != Status.OVERDUE]
+    groups: dict[tuple[str, date, bool], list[ItemFact]] = defaultdict(list)
+    for item in listed:
+        groups[(item.milestone, item.due, item.id in held)].append(item)
+    keyed: list[tuple[tuple[int, bool, str, str], OverdueRow]] = []
+    for (_, _, is_held), members in groups.items():
         members.sort(key=lambda i: i.unit)
         first = members[0]
         if len(members) < COLLAPSE_AT:
             keyed.extend(
                 (
-                    (i.workdays_left, i.milestone, i.unit),
+                    (i.workdays_left, is_held, i.milestone, i.unit),
                     OverdueRow(
                         task=i.task,
                         milestone=i.milestone,
@@ -55,18 +90,18 @@ def overdue_rows(
                         due=i.due,
                         workdays_overdue=-i.workdays_left,
                         level=levels.get(i.id, "—"),
-                        reason=reasons.get(i.id, "未说明"),
+                        reason=HELD if is_held else reasons.get(i.id, "未说明"),
+                        held=is_held,
                     ),
                 )
                 for i in members
             )
             continue
         worst = max(-i.workdays_left for i in members)
-        explained = sum(1 for i in members if i.id in reasons)
         reached = Counter(levels.get(i.id, "—") for i in members).most_common(1)[0][0]
         keyed.append(
             (
-                (-worst, first.milestone, first.unit),
+                (-worst, is_held, first.milestone, first.unit),
                 OverdueRow(
                     task=first.task,
                     milestone=first.milestone,
@@ -76,7 +111,8 @@ def overdue_rows(
                     due=first.due,
                     workdays_overdue=worst,
                     level=reached,
-                    reason=f"{explained}个单位报告了原因" if explained else "均未说明",
+                    reason=HELD if is_held else brief_reasons([reasons.get(i.id) for i in members]),
+                    held=is_held,
                 ),
             )
         )

@@ -59,6 +59,18 @@ class Overview(BaseModel):
     waiting: int  # of not started: held by an unfinished prerequisite
     due_done: int  # of the items due to date: done (on time or late)
     on_time_rate: float | None  # done on time ÷ due to date, percent
+    # the items due to date split once, adding up to ``due_to_date``:
+    due_on_time: int  # done on or before the due date
+    due_overdue: int  # not done, past due (= overdue.count)
+    due_held: int  # past due, not started: a prerequisite is overdue (因前置事项逾期未启动)
+    due_waiting: int  # past due, not started: waiting on a prerequisite not yet due
+    due_today: int  # due on the briefing date itself and still open
+    # the items not yet due, adding up to ``total - due_to_date``:
+    ahead: int
+    ahead_done: int  # done early
+    ahead_open: int  # in their window: on track, due soon or behind pace
+    ahead_behind: int  # of ahead_open: behind pace
+    ahead_not_started: int  # window not open, or waiting on a prerequisite
 
 
 class TaskRow(BaseModel):
@@ -80,7 +92,8 @@ class TaskRow(BaseModel):
 
 
 class OverdueRow(BaseModel):
-    """三、逾期事项清单: one overdue item, or one milestone overdue at many units."""
+    """三、逾期事项清单: one overdue item, or one milestone overdue at many units; ``held``
+    rows are past due but not started because a prerequisite is overdue."""
 
     task: str
     milestone: str
@@ -91,6 +104,7 @@ class OverdueRow(BaseModel):
     workdays_overdue: int
     level: str  # 逾期督办 / 逾期通报 / — (escalation level reached)
     reason: str  # the unit's own words from its latest report, or a note
+    held: bool = False  # 因前置事项逾期未启动
 
 
 class IndicatorRow(BaseModel):
@@ -118,9 +132,14 @@ class UnitRank(BaseModel):
 
 
 class UnitRankings(BaseModel):
-    """五、单位推进情况: leaders and laggards, not every unit."""
+    """五、单位推进情况: leaders and laggards, not every unit; ``*_tie`` holds the common rate
+    when every compared unit has the same one (then there are neither leaders nor laggards)."""
 
     group: str  # 乡镇（含所辖村、社区） / 县直部门
+    completion_tie: float | None = None
+    timeliness_tie: float | None = None
+    completion_compared: int = 0
+    timeliness_compared: int = 0
     completion_leaders: list[UnitRank]
     completion_laggards: list[UnitRank]
     timeliness_leaders: list[UnitRank]
@@ -150,6 +169,28 @@ class UpcomingRow(BaseModel):
     due: date
     units: str  # names, or "甸阳镇、姚关镇等13个单位"
     open: int
+
+
+class LeaderItem(BaseModel):
+    """需要领导协调解决的事项: one matter, the units it concerns and what is asked."""
+
+    kind: str  # leadership | blocked | silent | indicator
+    matter: str  # what it is about (a milestone's or an indicator's title)
+    units: str  # the unit(s) concerned
+    situation: str  # the facts, in the units' words where they gave some
+    ask: str  # what is asked of the leader
+
+
+class Reporting(BaseModel):
+    """最近一期报送: the latest reporting cycle whose report was due by the briefing date."""
+
+    start: date
+    end: date
+    due: date
+    owed: int
+    sent: int
+    on_time: int
+    unasked: int = 0  # units that owed nothing and reported all the same
 
 
 class LightChange(BaseModel):
@@ -200,7 +241,11 @@ class Briefing(BaseModel):
     upcoming_until: date
     upcoming_waiting: int  # due in the window but still waiting on a prerequisite
     changes: Changes
+    leader: list[LeaderItem]
+    leader_more: dict[str, int]  # kind → matters that qualified but did not fit on page one
+    reporting: Reporting | None
     legend: list[tuple[str, str]]
+    definitions: list[tuple[str, str]]  # 口径说明: each figure's definition, once
     indicator_legend: list[tuple[str, str]]
     warnings: list[str]
 

@@ -46,6 +46,13 @@ def leaders_and_laggards(
     return best, worst
 
 
+def common_rate(ranks: Sequence[UnitRank]) -> float | None:
+    """The rate every compared unit shares, when there are at least two and all tie."""
+    rates = {r.rate for r in ranks if r.rate is not None}
+    compared = sum(1 for r in ranks if r.rate is not None)
+    return rates.pop() if len(rates) == 1 and compared >= 2 else None
+
+
 def rankings(
     items: Sequence[ItemFact],
     units: dict[str, UnitFact],
@@ -109,6 +116,10 @@ def rankings(
         out.append(
             UnitRankings(
                 group=label,
+                completion_tie=common_rate(completion),
+                timeliness_tie=common_rate(timely),
+                completion_compared=sum(1 for r in completion if r.rate is not None),
+                timeliness_compared=sum(1 for r in timely if r.rate is not None),
                 completion_leaders=c_best,
                 completion_laggards=c_worst,
                 timeliness_leaders=t_best,
