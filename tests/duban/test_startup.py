@@ -37,11 +37,19 @@ def test_cli_helpers_load_no_heavy_library(module: str) -> None:
     assert loaded_after(f"import {module}") == []
 
 
+STATUS_PATH = "import duban.cli, duban.database, domain.queries.status, domain.queries.completeness"
+
+
 def test_the_status_path_loads_neither_alembic_nor_richs_help() -> None:
     """A command that reads the database checks its schema without Alembic, and Typer's help
     formatter (rich markdown, pygments) loads only when help or an error is shown."""
-    probe = "import duban.cli, duban.database, domain.queries.status, domain.queries.completeness"
-    assert loaded_after(probe, ("alembic", "typer.rich_utils", "markdown_it")) == []
+    assert loaded_after(STATUS_PATH, ("alembic", "typer.rich_utils", "markdown_it")) == []
+
+
+def test_the_models_load_no_postgresql_dialect() -> None:
+    """The PostgreSQL-only partial index of the models does not load PostgreSQL's dialect on
+    import: a command on SQLite never loads it."""
+    assert loaded_after(STATUS_PATH, ("sqlalchemy.dialects.postgresql",)) == []
 
 
 def test_the_probe_sees_a_heavy_import() -> None:
