@@ -6,8 +6,8 @@ Each command runs N times as a fresh subprocess; prints the median wall and CPU 
 of the child) seconds, the load average before and after, then which heavy libraries
 ``import duban.cli`` loads. ``status`` reads the demo database in DIR (``DUBAN_HOME``); without
 ``--home`` one is made with ``duban demo`` in a temporary folder (about half a minute).
-``--against``: ``duban status`` of this checkout and of another one (its ``PYTHONPATH``),
-run in turns, for an A/B on a shared machine. Bytecode is written and read as usual (a
+``--against``: each command of this checkout and of another one (its ``PYTHONPATH``), run in
+turns, for an A/B on a shared machine. Bytecode is written and read as usual (a
 ``PYTHONDONTWRITEBYTECODE`` of the caller is dropped): the first, untimed run caches it.
 """
 
@@ -63,7 +63,7 @@ def timed(label: str, argv: list[str], env: dict[str, str], runs: int) -> None:
 def report(label: str, walls: Sequence[float], cpus: Sequence[float]) -> None:
     """One line: the median wall and CPU seconds of the runs."""
     print(
-        f"{label:<36} wall {statistics.median(walls):.3f} s"
+        f"{label:<48} wall {statistics.median(walls):.3f} s"
         f"  cpu {statistics.median(cpus):.3f} s  (median of {len(walls)})"
     )
 
@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per command (median)")
     parser.add_argument("--home", type=Path, help="a DUBAN_HOME holding the demo database")
     parser.add_argument(
-        "--against", type=Path, help="another checkout: `duban status` of both, in turns"
+        "--against", type=Path, help="another checkout: each command of both, in turns"
     )
     args = parser.parse_args()
     env = {
@@ -119,22 +119,22 @@ def main() -> None:
         env["XDG_STATE_HOME"] = tmp  # a fault log, if any, stays out of the user's home
         home = args.home or demo_home(Path(tmp), env)
         env["DUBAN_HOME"] = str(home)
-        timed(
-            "python -c 'import duban.cli'",
-            [sys.executable, "-c", "import duban.cli"],
-            env,
-            args.runs,
-        )
-        timed("duban --help", [DUBAN, "--help"], env, args.runs)
-        status = [DUBAN, "status", "--as-of", "2021-12-27"]
-        timed("duban status --as-of 2021-12-27", status, env, args.runs)
-        if args.against is not None:
-            here = str(Path(__file__).resolve().parent.parent)
-            envs = {
-                f"status, {checkout.name}": env | {"PYTHONPATH": str(checkout)}
-                for checkout in (Path(here), args.against.resolve())
-            }
-            a_b(status, envs, args.runs)
+        commands = {
+            "python -c 'import duban.cli'": [sys.executable, "-c", "import duban.cli"],
+            "duban --help": [DUBAN, "--help"],
+            "duban status --as-of 2021-12-27": [DUBAN, "status", "--as-of", "2021-12-27"],
+        }
+        if args.against is None:
+            for label, argv in commands.items():
+                timed(label, argv, env, args.runs)
+        else:
+            here = Path(__file__).resolve().parent.parent
+            for label, argv in commands.items():
+                envs = {
+                    f"{label}, {checkout.name}": env | {"PYTHONPATH": str(checkout)}
+                    for checkout in (here, args.against.resolve())
+                }
+                a_b(argv, envs, args.runs)
         loaded = heavy_after_import(env)
     print(f"heavy modules after import duban.cli: {', '.join(loaded) or 'none'}")
     print(f"load average {load()}")
