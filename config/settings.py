@@ -4,6 +4,7 @@
 as later parts land, the inbox, outbox, briefings and the local Prefect server's files.
 ``DUBAN_DATABASE_URL`` selects another database (e.g. ``postgresql+psycopg://user@host/db``).
 A ``.env`` file in the working directory is read too (git ignores it): secrets never go in git.
+Names are case-insensitive; the environment wins over ``.env``, values given in code over both.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -30,6 +38,8 @@ from config.pydantic_words import pydantic_reason
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = PACKAGE_ROOT / "tasks_catalog" / "shidian"
+ENV_PREFIX = "duban_"
+ENV_FILE = Path(".env")
 
 
 def default_home() -> Path:
@@ -115,10 +125,30 @@ def mask_url(url: str) -> str:
         return hide_passwords(url)
 
 
-class Settings(BaseSettings):
-    """Everything configurable about duban, read from ``DUBAN_*`` variables."""
+def environment_values() -> dict[str, str]:
+    """The ``DUBAN_*`` variables of ``./.env`` and of the environment (which wins), by lower-case
+    name without the prefix; python-dotenv reads the file, and is loaded only when there is one."""
+    values: dict[str, str | None] = {}
+    if ENV_FILE.is_file():
+        from dotenv import dotenv_values  # noqa: PLC0415 - most runs have no .env file
 
-    model_config = SettingsConfigDict(env_prefix="DUBAN_", env_file=".env", extra="ignore")
+        values |= {k.lower(): v for k, v in dotenv_values(ENV_FILE).items()}
+    values |= {k.lower(): v for k, v in os.environ.items()}
+    return {
+        name[len(ENV_PREFIX) :]: value
+        for name, value in values.items()
+        if name.startswith(ENV_PREFIX) and value is not None
+    }
+
+
+class Settings(BaseModel):
+    """Everything configurable about duban: the values given, else the ``DUBAN_*`` variables
+    (:func:`environment_values`), else the defaults; unknown names are ignored."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, /, **values: Any) -> None:
+        super().__init__(**(environment_values() | values))
 
     home: Path = Field(default_factory=default_home)
     database_url: str | None = None

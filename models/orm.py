@@ -10,7 +10,7 @@ and those that exist raise on lazy loading.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -29,9 +29,13 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    util,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.base import _DialectArgDict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -59,6 +63,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class PostgresPartialIndex(Index):
+    """A partial index made on PostgreSQL only (``postgresql_where``), other databases left
+    alone; its option is set when first read (DDL, Alembic), so the PostgreSQL dialect is not
+    loaded to check it when the models are imported."""
+
+    def __init__(self, name: str, *columns: str, where: str) -> None:
+        super().__init__(name, *columns, info={"dialect": "postgresql"})
+        self.ddl_if(dialect="postgresql")
+        self._where = where
+
+    @property
+    def dialect_options(self) -> util.PopulateDict[str, _DialectArgDict]:
+        options: util.PopulateDict[str, _DialectArgDict] | None = self.__dict__.get("_options")
+        if options is None:
+            options = Index.dialect_options.fget(self)
+            options["postgresql"]["where"] = text(self._where)
+            self.__dict__["_options"] = options
+        return options
 
 
 class Base(DeclarativeBase):
@@ -200,15 +224,12 @@ class WorkItem(Base):
         UniqueConstraint("milestone_id", "unit_id", "occurrence"),
         Index("ix_work_item_plan_id_due", "plan_id", "due"),
         # PostgreSQL only (migration 0008): the active items (open, not waiting) by start date
-        Index(
+        PostgresPartialIndex(
             "ix_work_item_active_start",
             "plan_id",
             "start",
-            postgresql_where=text(
-                "state NOT IN ('submitted', 'closed', 'retired') AND open_prerequisites <= 0"
-            ),
-            info={"dialect": "postgresql"},
-        ).ddl_if(dialect="postgresql"),
+            where="state NOT IN ('submitted', 'closed', 'retired') AND open_prerequisites <= 0",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -158,10 +158,12 @@ def _replayed_active_units(
         select(on.c.n, WorkItem.unit_id)
         .select_from(WorkItem)
         .join(on, true())
-        .outerjoin(own, and_(own.c.n == on.c.n, own.c.item_id == WorkItem.id))
-        .outerjoin(waiting, and_(waiting.c.n == on.c.n, waiting.c.item_id == WorkItem.id))
+        # the due date as it stood first: SQLite then drops the items not yet open on a day
+        # (most of them) before it looks up their states and prerequisites
         .outerjoin(later, and_(later.c.n == on.c.n, later.c.item_id == WorkItem.id))
         .outerjoin(change, change.id == later.c.change_id)
+        .outerjoin(own, and_(own.c.n == on.c.n, own.c.item_id == WorkItem.id))
+        .outerjoin(waiting, and_(waiting.c.n == on.c.n, waiting.c.item_id == WorkItem.id))
         .where(
             WorkItem.plan_id == ctx.plan.id,
             *where,

@@ -7,10 +7,11 @@ period arrived; *on time* when it arrived on or before the cycle's due day.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, Select, Subquery, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, Subquery, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.queries.active import active_items, active_units
@@ -29,32 +30,46 @@ def owing_select(ctx: Context, units: Collection[int] | None = None) -> Select[i
     return select(active.c.unit_id).group_by(active.c.unit_id)
 
 
-def _arrivals(plan_id: str, cycle: Cycle) -> Subquery:
-    """(unit_id, day) of each progress report and landed file of the cycle's period."""
-    reports = select(Report.unit_id.label("unit_id"), Report.received_on.label("day")).where(
-        Report.plan_id == plan_id, Report.period.between(cycle.start, cycle.end)
-    )
-    files = select(InboxFile.unit_id.label("unit_id"), InboxFile.received_on.label("day")).where(
+def _arrivals(plan_id: str, start: date, end: date) -> Subquery:
+    """(unit_id, period, day) of each progress report and landed file of a period from ``start``
+    to ``end``."""
+    reports = select(
+        Report.unit_id.label("unit_id"),
+        Report.period.label("period"),
+        Report.received_on.label("day"),
+    ).where(Report.plan_id == plan_id, Report.period.between(start, end))
+    files = select(
+        InboxFile.unit_id.label("unit_id"),
+        InboxFile.period.label("period"),
+        InboxFile.received_on.label("day"),
+    ).where(
         InboxFile.plan_id == plan_id,
         InboxFile.status == "landed",
-        InboxFile.period.between(cycle.start, cycle.end),
+        InboxFile.period.between(start, end),
     )
     return union_all(reports, files).subquery("arrivals")
 
 
 def _sent_per_cycle(session: Session, plan_id: str, cycles: list[Cycle]) -> list[dict[int, date]]:
-    """:func:`sent_reports` of each of ``cycles``, in one statement."""
-    parts = []
-    for n, cycle in enumerate(cycles):
-        both = _arrivals(plan_id, cycle)
-        parts.append(
-            select(literal(n, Integer).label("n"), both.c.unit_id, func.min(both.c.day))
-            .where(both.c.unit_id.is_not(None))
-            .group_by(both.c.unit_id)
-        )
+    """The day each unit's first arrival of each of ``cycles`` came (none: no day known), in
+    one statement: the first per unit and period over all the cycles, sorted into them here."""
+    both = _arrivals(plan_id, cycles[0].start, cycles[-1].end)
+    firsts = (
+        select(both.c.unit_id, both.c.period, func.min(both.c.day))
+        .where(both.c.unit_id.is_not(None))
+        .group_by(both.c.unit_id, both.c.period)
+    )
+    starts = [cycle.start for cycle in cycles]
     out: list[dict[int, date]] = [{} for _ in cycles]
-    for n, unit_id, day in session.execute(union_all(*parts)):
-        out[n][unit_id] = day
+    for unit_id, period, day in session.execute(firsts):
+        n = bisect_right(starts, period) - 1
+        if n < 0 or period > cycles[n].end:
+            continue
+        days = out[n]
+        if days.get(unit_id) is None:  # SQL's min: a known day wins over none
+            days[unit_id] = day
+        elif day is not None:
+            days[unit_id] = min(days[unit_id], day)
     return out
 
 
@@ -65,7 +80,7 @@ def owed_and_sent(
     cycle's end), ``sent`` its id again if it sent anything for the cycle by ``as_of``, else
     NULL (an anti-join with the senders)."""
     owed = owing_select(ctx, units).subquery("owed")
-    arrived = _arrivals(ctx.plan.id, cycle)
+    arrived = _arrivals(ctx.plan.id, cycle.start, cycle.end)
     senders = (
         select(arrived.c.unit_id)
         .where(arrived.c.day <= as_of, arrived.c.unit_id.is_not(None))
