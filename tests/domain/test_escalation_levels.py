@@ -66,7 +66,7 @@ def outbox(week: Engine) -> Engine:
 
 def levels(engine: Engine, day: date) -> dict[int, str]:
     with session_scope(engine) as s:
-        due = dict(s.execute(select(WorkItem.id, WorkItem.due)))
+        due = {row.id: row.due for row in s.execute(select(WorkItem.id, WorkItem.due))}
         return escalation_levels(s, "demo-plan", day, due)
 
 
