@@ -135,7 +135,7 @@ def escalation_levels(
         .correlate(item)
         .scalar_subquery()
     )
-    asked = item.c.plan_id == plan_id if len(due) > LEVEL_BATCH else item.c.id.in_(due)
+    asked = item.c.plan_id == plan_id if len(due) > LEVEL_BATCH else item.c.id.in_(list(due))
     # two statements, no join: a join would be hashed when the transaction prefers hash joins
     # (models.db.prefer_hash_joins), reading the whole outbox
     ids = [i for i in session.scalars(select(latest).where(asked)) if i is not None]
