@@ -145,13 +145,16 @@ def seed_reports(engine: Engine, plan_id: str, as_of: date, *, share: int, seed:
         return int(done.rowcount)  # type: ignore[attr-defined]
 
 
-def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tuple[int, int]:
+def seed_history(
+    engine: Engine, plan_id: str, as_of: date, *, weeks: int, after: int = 0
+) -> tuple[int, int]:
     """Give the reports received on ``as_of`` a past: a copy of each for each of the ``weeks``
     weeks before, a week earlier each time (period and day received), as if the same items had
     reported weekly; and in the outbox, for each of those weeks, a missing-report notice (sent)
     for each unit that sent nothing for it: the bulk of what the daily cycle leaves there. The
-    reporting queries and the outbox checks must not slow down as history piles up. Returns the
-    reports and notices added."""
+    reporting queries and the outbox checks must not slow down as history piles up. With
+    ``after``, the weeks before the ``after`` weeks already seeded. Returns the reports and
+    notices added."""
     report = Report.__table__
     columns = ["plan_id", "item_id", "unit_id", "period", "received_at", "received_on"]
     with session_scope(engine) as session:
@@ -175,13 +178,13 @@ def seed_history(engine: Engine, plan_id: str, as_of: date, *, weeks: int) -> tu
                     "percent": r.percent,
                     "actor": "synthetic history",
                 }
-                for w in range(1, weeks + 1)
+                for w in range(after + 1, after + weeks + 1)
                 for r in rows
             ),
         )
         notices = sum(
             _missing_notices_of(session, plan_id, as_of - timedelta(weeks=w))
-            for w in range(1, weeks + 1)
+            for w in range(after + 1, after + weeks + 1)
         )
     return len(rows) * weeks, notices
 

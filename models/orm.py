@@ -481,6 +481,14 @@ class Notice(Base):
             "planned_on",
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
+        # an item's latest ladder notice, read newest first (migration 0019)
+        Index(
+            "ix_notice_item_id_id_ladder",
+            "item_id",
+            "id",
+            postgresql_where=text("kind = 'ladder'"),
+            sqlite_where=text("kind = 'ladder'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

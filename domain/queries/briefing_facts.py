@@ -48,6 +48,9 @@ from models.orm import (
 )
 
 CHUNK = 1000
+LEVEL_BATCH = 5_000
+"""Up to this many items :func:`escalation_levels` names them; more, it looks up every item of
+the plan (a list of a million ids costs more than the lookups it saves)."""
 STREAM = {"yield_per": 10_000}
 """Rows fetched from a server-side cursor in batches, not a million at once."""
 
@@ -127,22 +130,35 @@ def escalation_levels(
     session: Session, plan_id: str, as_of: date, due: dict[int, date]
 ) -> dict[int, str]:
     """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
-    date, as of the date."""
-    last = (
-        select(func.max(Notice.id))
+    date, as of the date.
+
+    Each item's latest ladder notice is one lookup in the outbox's index by item (migration
+    0019), so the cost follows the items asked about, not the notices the plan ever sent."""
+    if not due:
+        return {}
+    item = WorkItem.__table__.alias("item")
+    latest = (
+        select(Notice.id)
         .where(
-            Notice.plan_id == plan_id,
+            Notice.item_id == item.c.id,
             Notice.kind == "ladder",
             Notice.status == "sent",
             Notice.planned_on <= as_of,
         )
-        .group_by(Notice.item_id)
+        .order_by(Notice.id.desc())
+        .limit(1)
+        .correlate(item)
+        .scalar_subquery()
     )
+    asked = item.c.plan_id == plan_id if len(due) > LEVEL_BATCH else item.c.id.in_(list(due))
+    # two statements, no join: a join would be hashed when the transaction prefers hash joins
+    # (models.db.prefer_hash_joins), reading the whole outbox
+    ids = [i for i in session.scalars(select(latest).where(asked)) if i is not None]
+    found = select(Notice.item_id, Notice.level_name, Notice.due)
     return {
         n.item_id: n.level_name
-        for n in session.execute(
-            select(Notice.item_id, Notice.level_name, Notice.due).where(Notice.id.in_(last))
-        )
+        for start in range(0, len(ids), LEVEL_BATCH)
+        for n in session.execute(found.where(Notice.id.in_(ids[start : start + LEVEL_BATCH])))
         if n.item_id is not None and due.get(n.item_id) == n.due
     }
 

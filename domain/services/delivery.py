@@ -313,7 +313,7 @@ def send_and_confirm(
         m.sent_on = clock.local_date(now, plan.timezone)
         report.sent.append(Sent.of(m))
         done = delivered(session, [n.id for n in notices], statuses=("sent",))
-        units = {u.id: u for u in session.scalars(select(Unit).where(Unit.plan_id == m.plan_id))}
+        units = recipients_units(session, plan, {n.unit_id for n in notices})
         by_code = {u.code: u for u in units.values()}
         for n in notices:
             wanted = {
@@ -323,6 +323,20 @@ def send_and_confirm(
             n.attempts += 1
             if all((n.id, r) in done for r in wanted):
                 n.status, n.sent_at, n.last_error = "sent", now, None
+
+
+def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[int, Unit]:
+    """Id → unit for the notices' units and the plan's coordinating and leadership units (the
+    units a notice's roles can name), not every unit of the plan."""
+    codes = [plan.coordinator_code, plan.leadership_code]
+    return {
+        u.id: u
+        for u in session.scalars(
+            select(Unit).where(
+                Unit.plan_id == plan.id, Unit.id.in_(unit_ids) | Unit.code.in_(codes)
+            )
+        )
+    }
 
 
 def _channel_named(name: str, address: str | None) -> Channel:
