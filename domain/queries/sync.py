@@ -23,6 +23,7 @@ from domain.queries.sync_items import ItemSyncer
 from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
 from models import clock
+from models.db import insert_rows
 from models.enums import TaskRole
 from models.orm import (
     Contact,
@@ -148,18 +149,19 @@ class _Syncer:
         parents: dict[str, str | None] | None,
         ids: dict[str, int],
     ) -> None:
-        """Insert new rows in a few statements, parents first; adds their ids to ``ids``."""
+        """Insert new rows in bulk (:func:`~models.db.insert_rows`: every column given), parents
+        first; adds their ids to ``ids``."""
         for level in _parents_first(list(specs), parents or {}):
             batch = [{"plan_id": self.plan_id, "code": code, **specs[code]} for code in level]
             if parents is not None:
                 for values in batch:
                     parent = parents[values["code"]]
                     values["parent_id"] = ids[parent] if parent else None
+            insert_rows(self.s, model, batch)
             added = self.s.execute(
-                insert(model).returning(model.id, model.code, sort_by_parameter_order=True),
-                batch,
+                select(model.code, model.id).where(model.plan_id == self.plan_id)
             )
-            ids.update((code, id_) for id_, code in added)
+            ids.update((code, id_) for code, id_ in added)
 
     def plan(self) -> None:
         p = self.c.plan
