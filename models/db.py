@@ -261,6 +261,16 @@ def insert_rows(
     json = {c.name: c.type for c in model.__table__.columns if isinstance(c.type, JSON)}
     wrap = [c in json for c in columns]
     null_as_sql = [c in json and json[c].none_as_null for c in columns]
+    values = (
+        (lambda row: [row[c] for c in columns])
+        if not json
+        else (
+            lambda row: [
+                Json(row[c]) if w and not (row[c] is None and n) else row[c]
+                for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
+            ]
+        )
+    )
     names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with (
         driver.cursor() as cursor,
@@ -271,13 +281,44 @@ def insert_rows(
         written = 0
         for row in chain(first, remaining):
             written += 1
-            copy.write_row(
-                [
-                    Json(row[c]) if w and not (row[c] is None and n) else row[c]
-                    for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
-                ]
-            )
+            copy.write_row(values(row))
     return written
+
+
+BULK_LOAD = 100_000
+"""Rows from which a load checks its foreign keys once at the end (:func:`keys_checked_at_end`)."""
+
+
+@contextmanager
+def keys_checked_at_end(
+    session: Session, models: Iterable[type[DeclarativeBase]], rows: int
+) -> Iterator[None]:
+    """On PostgreSQL, for a load of :data:`BULK_LOAD` rows or more: the foreign keys of the
+    ``models``' tables are dropped for the block and re-created after it (each checked in one
+    pass over its table instead of once per row inserted), in the session's transaction, so a
+    failure restores them. Until the transaction ends, those tables and the ones they reference
+    are locked against every other reader. Elsewhere, or for fewer rows, nothing changes."""
+    if rows < BULK_LOAD or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    keys = [
+        (table, name, definition)
+        for model in models
+        for table in [model.__tablename__]
+        for name, definition in session.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = CAST(:table AS regclass) AND contype = 'f' ORDER BY conname"
+            ),
+            {"table": table},
+        )
+    ]
+    for table, name, _ in keys:
+        session.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    yield
+    session.flush()
+    for table, name, definition in keys:
+        session.execute(text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
 
 
 def insert_or_skip(session: Session, table: Any, **on_conflict: Any) -> Insert:

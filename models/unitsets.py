@@ -28,26 +28,29 @@ U = TypeVar("U", bound=UnitLike)
 
 def in_set(name: UnitSet, unit: UnitLike) -> bool:
     """Whether a unit belongs to a named set."""
-    match name:
-        case UnitSet.TOWNSHIPS:
-            return unit.kind == UnitKind.TOWNSHIP
-        case UnitSet.VILLAGES:
-            return unit.kind in VILLAGE_LEVEL
-        case UnitSet.COMMUNITIES:
-            return unit.kind == UnitKind.COMMUNITY
-        case UnitSet.URBAN_COMMUNITIES:
-            return unit.kind == UnitKind.COMMUNITY and unit.urban
-        case UnitSet.DEPARTMENTS:
-            return unit.kind == UnitKind.DEPARTMENT
+    return _MEMBERSHIP[name](unit)
+
+
+_MEMBERSHIP: dict[UnitSet, Callable[[UnitLike], bool]] = {
+    UnitSet.TOWNSHIPS: lambda u: u.kind == UnitKind.TOWNSHIP,
+    UnitSet.VILLAGES: lambda u: u.kind in VILLAGE_LEVEL,
+    UnitSet.COMMUNITIES: lambda u: u.kind == UnitKind.COMMUNITY,
+    UnitSet.URBAN_COMMUNITIES: lambda u: u.kind == UnitKind.COMMUNITY and u.urban,
+    UnitSet.DEPARTMENTS: lambda u: u.kind == UnitKind.DEPARTMENT,
+}
 
 
 def select_units(names: Iterable[str], units: Sequence[U], key: Callable[[U], str]) -> list[U]:
     """The units named (by ``key``) or in a named set, in ``units`` order, without duplicates."""
-    by_key = {key(u): u for u in units}
+    by_key: dict[str, U] | None = None
     chosen: dict[str, U] = {}
     for name in names:
         if name in SET_NAMES:
-            chosen.update((key(u), u) for u in units if in_set(UnitSet(name), u))
-        elif name in by_key:
+            member = _MEMBERSHIP[UnitSet(name)]
+            chosen.update((key(u), u) for u in units if member(u))
+            continue
+        if by_key is None:
+            by_key = {key(u): u for u in units}
+        if name in by_key:
             chosen[name] = by_key[name]
     return list(chosen.values())

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from config.errors import Problem
 from models.enums import UnitKind
 from models.unitsets import SET_NAMES
-from tasks_catalog.expand import occurrences, resolve, selector_list
-from tasks_catalog.schema import PlanSpec, UnitSelector, UnitSpec
+from tasks_catalog.expand import Resolver, occurrences, selector_list
+from tasks_catalog.schema import PlanSpec, UnitSelector
 from tasks_catalog.sources import Sources, Where
 
 UNITS_PSEUDO_MEASURE = "units"
@@ -102,7 +102,7 @@ def _check_units(sources: Sources, errors: list[Problem]) -> set[str]:
 
 def _check_selector(
     selector: UnitSelector | None,
-    units: list[UnitSpec],
+    units: Resolver,
     unit_ids: set[str],
     where: Where,
     field: str,
@@ -127,7 +127,7 @@ def _check_selector(
         return
     if selector is None or (not names and may_be_empty):
         return
-    if not resolve(selector, units):
+    if not units(selector):
         shown = names[0] if isinstance(selector, str) else "[" + ", ".join(names) + "]"
         errors.append(where.problem(f"{shown} 没有选中任何单位", field))
 
@@ -156,7 +156,7 @@ def _check_village_count(plan: PlanSpec, sources: Sources, warnings: list[Proble
 
 
 def _check_tasks(sources: Sources, unit_ids: set[str], errors: list[Problem]) -> set[str]:
-    units = [u for u, _ in sources.units]
+    units = Resolver([u for u, _ in sources.units])
     _duplicates(((t.code, w) for t, w in sources.tasks), "重点任务编号", errors)
     _duplicates(((str(t.number), w) for t, w in sources.tasks), "重点任务序号", errors, "number")
     milestones = [
@@ -242,7 +242,7 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
 
 
 def _check_indicators(sources: Sources, unit_ids: set[str], errors: list[Problem]) -> None:
-    units = [u for u, _ in sources.units]
+    units = Resolver([u for u, _ in sources.units])
     measure_ids = _duplicates(((m.id, w) for m, w in sources.measures), "指标项编号", errors)
     _duplicates(((i.id, w) for i, w in sources.indicators), "指标编号", errors)
     for measure, where in sources.measures:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from dateutil.rrule import rrulestr
 
@@ -29,9 +29,9 @@ MAX_OCCURRENCES = 400
 """A recurrence producing more than this is surely a mistake (e.g. FREQ=DAILY for five years)."""
 
 
-@dataclass(frozen=True, order=True)
-class ItemKey:
-    """What identifies a work item across syncs: milestone, unit and occurrence number (1-based)."""
+class ItemKey(NamedTuple):
+    """What identifies a work item across syncs: milestone, unit and occurrence number (1-based).
+    A tuple: a million of them are made, hashed and compared in a province's sync."""
 
     milestone: str
     unit: str
@@ -50,8 +50,7 @@ def as_listed(day: date) -> date:
     return day
 
 
-@dataclass(frozen=True)
-class PlannedItem:
+class PlannedItem(NamedTuple):
     """A work item as the catalogue wants it: ``due`` the deadline in force, ``listed_due`` the
     date the catalogue lists (they differ when that is a rest day)."""
 
@@ -71,7 +70,26 @@ def selector_list(selector: UnitSelector | None) -> list[str]:
 
 def resolve(selector: UnitSelector | None, units: Sequence[UnitSpec]) -> list[str]:
     """Unit ids a selector names, in catalogue order, without duplicates. Unknown names drop."""
-    return [u.id for u in select_units(selector_list(selector), units, key=lambda u: u.id)]
+    return [u.id for u in select_units(selector_list(selector), units, key=_unit_id)]
+
+
+def _unit_id(unit: UnitSpec) -> str:
+    return unit.id
+
+
+class Resolver:
+    """:func:`resolve` over one list of units, each distinct selector worked out once (a
+    province's catalogue names "villages" for most of its milestones)."""
+
+    def __init__(self, units: Sequence[UnitSpec]) -> None:
+        self._units = units
+        self._known: dict[tuple[str, ...], list[str]] = {}
+
+    def __call__(self, selector: UnitSelector | None) -> list[str]:
+        names = tuple(selector_list(selector))
+        if names not in self._known:
+            self._known[names] = resolve(list(names), self._units)
+        return list(self._known[names])
 
 
 _RANGES = {
@@ -196,9 +214,13 @@ def windows(
     return [(min(s, d), d) for s, d in zip(starts, dues, strict=True)]
 
 
-def item_units(milestone: MilestoneSpec, task_lead: str, units: Sequence[UnitSpec]) -> list[str]:
+def item_units(
+    milestone: MilestoneSpec, task_lead: str, units: Sequence[UnitSpec] | Resolver
+) -> list[str]:
     """The units that get an item of this milestone."""
     if milestone.fan_out is not None:
+        if isinstance(units, Resolver):
+            return units(milestone.fan_out)
         return resolve(milestone.fan_out, units)
     return [milestone.owner or task_lead]
 
@@ -207,14 +229,21 @@ def plan_items(catalog: Catalog, postpone: Postpone = as_listed) -> list[Planned
     """Every work item the catalogue asks for, in a stable order, due dates postponed by
     ``postpone``."""
     items: list[PlannedItem] = []
+    units = Resolver(catalog.units)
     for task in catalog.tasks:
         for milestone in task.milestones:
             spans = windows(milestone, catalog.plan.period.start, postpone)
-            listed = due_dates(milestone)
-            for unit in item_units(milestone, task.lead, catalog.units):
-                for n, ((start, due), was) in enumerate(zip(spans, listed, strict=True), start=1):
-                    key = ItemKey(milestone.id, unit, n)
-                    items.append(PlannedItem(key, task.code, start, due, was))
+            dated = [
+                (n, start, due, was)
+                for n, ((start, due), was) in enumerate(
+                    zip(spans, due_dates(milestone), strict=True), start=1
+                )
+            ]
+            items += [
+                PlannedItem(ItemKey(milestone.id, unit, n), task.code, start, due, was)
+                for unit in item_units(milestone, task.lead, units)
+                for n, start, due, was in dated
+            ]
     return items
 
 

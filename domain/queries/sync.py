@@ -23,6 +23,7 @@ from domain.queries.sync_items import ItemSyncer
 from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
 from models import clock
+from models.db import insert_rows
 from models.enums import TaskRole
 from models.orm import (
     Contact,
@@ -36,7 +37,7 @@ from models.orm import (
     Unit,
 )
 from models.tally import fold_tally
-from tasks_catalog.expand import resolve, selector_list
+from tasks_catalog.expand import Resolver, selector_list
 from tasks_catalog.schema import Catalog
 
 
@@ -58,6 +59,32 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
     return changes
 
 
+def _parents_first(codes: list[str], parents: dict[str, str | None]) -> list[list[str]]:
+    """``codes`` in levels, each code a level after its parent when the parent is among them
+    (the catalogue's checks refuse a cycle of parents)."""
+    among = set(codes)
+    depth: dict[str, int] = {}
+    for code in codes:
+        chain: list[str] = []
+        current = code
+        while current not in depth:
+            parent = parents.get(current)
+            if parent is None or parent not in among or current in chain:
+                depth[current] = 0
+                break
+            chain.append(current)
+            current = parent
+        level = depth[current]
+        for child in reversed(chain):
+            if child not in depth:
+                level += 1
+                depth[child] = level
+    levels: dict[int, list[str]] = {}
+    for code in codes:
+        levels.setdefault(depth[code], []).append(code)
+    return [levels[d] for d in sorted(levels)]
+
+
 class _Syncer:
     def __init__(self, session: Session, catalog: Catalog) -> None:
         self.s = session
@@ -68,17 +95,24 @@ class _Syncer:
         self.report = SyncReport(self.plan_id)
 
     # -- catalogue entities -------------------------------------------------------------------
-    def upsert(self, model: Any, kind: str, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """Add/update/retire rows of one entity kind keyed by (plan, code); returns code → row."""
+    def upsert(
+        self,
+        model: Any,
+        kind: str,
+        specs: dict[str, dict[str, Any]],
+        parents: dict[str, str | None] | None = None,
+    ) -> dict[str, int]:
+        """Add/update/retire rows of one entity kind keyed by (plan, code); returns code → id.
+        With ``parents`` (code → parent code), ``parent_id`` follows it; new rows are inserted
+        in batches, parents before their children."""
         rows = {
             r.code: r for r in self.s.scalars(select(model).where(model.plan_id == self.plan_id))
         }
+        new: list[str] = []
         for code, values in specs.items():
             row = rows.get(code)
             if row is None:
-                row = model(plan_id=self.plan_id, code=code, **values)
-                self.s.add(row)
-                rows[code] = row
+                new.append(code)
                 self.report.added[kind] += 1
                 if not self.report.new_plan:
                     self.report.details.append(f"新增{CATALOG_KINDS[kind]} {code}")
@@ -97,7 +131,37 @@ class _Syncer:
                 self.report.retired[kind] += 1
                 self.report.details.append(f"撤销{CATALOG_KINDS[kind]} {code}")
         self.s.flush()
-        return rows
+        ids = {code: row.id for code, row in rows.items()}
+        self._insert_new(model, {code: specs[code] for code in new}, parents, ids)
+        if parents is not None:
+            for code, row in rows.items():
+                parent = parents.get(code)
+                wanted = ids[parent] if parent else None
+                if code in specs and row.parent_id != wanted:
+                    row.parent_id = wanted
+            self.s.flush()
+        return ids
+
+    def _insert_new(
+        self,
+        model: Any,
+        specs: dict[str, dict[str, Any]],
+        parents: dict[str, str | None] | None,
+        ids: dict[str, int],
+    ) -> None:
+        """Insert new rows in bulk (:func:`~models.db.insert_rows`: every column given), parents
+        first; adds their ids to ``ids``."""
+        for level in _parents_first(list(specs), parents or {}):
+            batch = [{"plan_id": self.plan_id, "code": code, **specs[code]} for code in level]
+            if parents is not None:
+                for values in batch:
+                    parent = parents[values["code"]]
+                    values["parent_id"] = ids[parent] if parent else None
+            insert_rows(self.s, model, batch)
+            added = self.s.execute(
+                select(model.code, model.id).where(model.plan_id == self.plan_id)
+            )
+            ids.update((code, id_) for code, id_ in added)
 
     def plan(self) -> None:
         p = self.c.plan
@@ -133,7 +197,7 @@ class _Syncer:
             row.synced_at = self.now
         self.s.flush()
 
-    def units(self) -> dict[str, Unit]:
+    def units(self) -> dict[str, int]:
         specs = {
             u.id: {
                 "name": u.name,
@@ -144,27 +208,26 @@ class _Syncer:
             }
             for u in self.c.units
         }
-        rows: dict[str, Unit] = self.upsert(Unit, "units", specs)
-        for u in self.c.units:
-            parent = rows[u.parent].id if u.parent else None
-            if rows[u.id].parent_id != parent:
-                rows[u.id].parent_id = parent
-        self.contacts(rows)
+        parents = {u.id: u.parent for u in self.c.units}
+        ids = self.upsert(Unit, "units", specs, parents)
+        self.contacts(ids)
         self.s.flush()
-        return rows
+        return ids
 
-    def contacts(self, units: dict[str, Unit]) -> None:
-        ids = [units[u.id].id for u in self.c.units]
+    def contacts(self, units: dict[str, int]) -> None:
         existing: dict[int, list[tuple[Any, ...]]] = {}
         for c in self.s.scalars(
-            select(Contact).where(Contact.unit_id.in_(ids)).order_by(Contact.id)
+            select(Contact)
+            .join(Unit, Unit.id == Contact.unit_id)
+            .where(Unit.plan_id == self.plan_id)
+            .order_by(Contact.id)
         ):
             existing.setdefault(c.unit_id, []).append(
                 (c.name, c.role, c.email, c.phone, c.addresses)
             )
         for u in self.c.units:
             want = [(c.name, c.role, c.email, c.phone, list(c.notify)) for c in u.contacts]
-            unit_id = units[u.id].id
+            unit_id = units[u.id]
             if existing.get(unit_id, []) == want:
                 continue
             self.s.execute(delete(Contact).where(Contact.unit_id == unit_id))
@@ -174,7 +237,7 @@ class _Syncer:
             )
             self.report.changed["contacts"] += 1
 
-    def tasks(self, units: dict[str, Unit]) -> dict[str, Task]:
+    def tasks(self, units: dict[str, int]) -> dict[str, int]:
         specs = {
             t.code: {
                 "number": t.number,
@@ -185,14 +248,15 @@ class _Syncer:
             }
             for t in self.c.tasks
         }
-        rows: dict[str, Task] = self.upsert(Task, "tasks", specs)
+        rows = self.upsert(Task, "tasks", specs)
         want: set[tuple[int, int, str]] = set()
+        cooperating = Resolver(self.c.units)
         for t in self.c.tasks:
-            want.add((rows[t.code].id, units[t.lead].id, TaskRole.LEAD.value))
-            for code in resolve(t.cooperating, self.c.units):
+            want.add((rows[t.code], units[t.lead], TaskRole.LEAD.value))
+            for code in cooperating(t.cooperating):
                 if code != t.lead:
-                    want.add((rows[t.code].id, units[code].id, TaskRole.COOPERATING.value))
-        task_ids = [rows[t.code].id for t in self.c.tasks]  # retired tasks keep their units
+                    want.add((rows[t.code], units[code], TaskRole.COOPERATING.value))
+        task_ids = [rows[t.code] for t in self.c.tasks]  # retired tasks keep their units
         have = _rows(
             self.s.execute(
                 select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role).where(
@@ -203,13 +267,13 @@ class _Syncer:
         self._replace_pairs(TaskUnit, ("task_id", "unit_id", "role"), have, want, "task units")
         return rows
 
-    def milestones(self, units: dict[str, Unit], tasks: dict[str, Task]) -> dict[str, Milestone]:
+    def milestones(self, units: dict[str, int], tasks: dict[str, int]) -> dict[str, int]:
         specs: dict[str, dict[str, Any]] = {}
         for t in self.c.tasks:
             for m in t.milestones:
                 r = m.recurrence
                 specs[m.id] = {
-                    "task_id": tasks[t.code].id,
+                    "task_id": tasks[t.code],
                     "title": m.title,
                     "deliverable": m.deliverable,
                     "evidence": list(m.evidence),
@@ -218,18 +282,15 @@ class _Syncer:
                     "rrule_start": r.start if r else None,
                     "rrule_end": r.end if r else None,
                     "start": m.start,
-                    "owner_unit_id": units[m.owner or t.lead].id,
+                    "owner_unit_id": units[m.owner or t.lead],
                     "fan_out": selector_list(m.fan_out) if m.fan_out is not None else None,
                     "proposed": m.proposed,
                 }
-        rows: dict[str, Milestone] = self.upsert(Milestone, "milestones", specs)
+        rows = self.upsert(Milestone, "milestones", specs)
         want = {
-            (rows[m.id].id, rows[d].id)
-            for t in self.c.tasks
-            for m in t.milestones
-            for d in m.depends_on
+            (rows[m.id], rows[d]) for t in self.c.tasks for m in t.milestones for d in m.depends_on
         }
-        ids = [r.id for r in rows.values()]
+        ids = list(rows.values())
         have = _rows(
             self.s.execute(
                 select(MilestoneDependency.milestone_id, MilestoneDependency.depends_on_id).where(

@@ -3,12 +3,13 @@ and their dependencies kept as dated intervals, in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Date, DateTime, String, Text, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from domain.queries.items import Move, record_moves
@@ -21,26 +22,38 @@ from domain.rules.glossary import zh_date
 from domain.rules.lifecycle import finished_values
 from domain.rules.occurrences import match_occurrences
 from domain.rules.sync_report import SyncReport, bump
-from models.db import insert_rows
+from models import clock
+from models.db import insert_rows, keys_checked_at_end
 from models.enums import ItemState
 from models.orm import (
     DeadlineChange,
     ItemDependency,
     ItemTransition,
-    Milestone,
-    Unit,
     WorkItem,
 )
 from tasks_catalog.expand import ItemKey, PlannedItem, Postpone, item_dependencies, plan_items
 from tasks_catalog.schema import Catalog
 
 ACTOR = "catalog-sync"
+CREATED = "交办：按目录生成"
 POSTPONED = "完成时限逢休息日，顺延至下一个工作日"
 
 
 def item_key(row: Any, milestone_code: dict[int, str], unit_code: dict[int, str]) -> ItemKey:
     """The key of an existing item's row (its milestone and unit ids, its occurrence)."""
     return ItemKey(milestone_code[row.milestone_id], unit_code[row.unit_id], row.occurrence)
+
+
+@dataclass
+class _Changes:
+    """What a sync does to the items: new ones (with their occurrence number), and existing
+    rows to retire, restore, move to another deadline or give another window start."""
+
+    new: list[tuple[PlannedItem, int]] = field(default_factory=list)
+    retire: list[Any] = field(default_factory=list)
+    restore: list[tuple[Any, PlannedItem]] = field(default_factory=list)
+    moved: list[tuple[Any, PlannedItem]] = field(default_factory=list)
+    reshaped: list[tuple[int, date]] = field(default_factory=list)
 
 
 class ItemSyncer:
@@ -56,13 +69,11 @@ class ItemSyncer:
         self.today = today
         self.report = report
 
-    def items(
-        self, units: dict[str, Unit], milestones: dict[str, Milestone], postpone: Postpone
-    ) -> None:
+    def items(self, units: dict[str, int], milestones: dict[str, int], postpone: Postpone) -> None:
         """Add, move, retire and restore items, due dates postponed by ``postpone`` (顺延)."""
         planned = plan_items(self.c, postpone)
-        unit_code = {u.id: code for code, u in units.items()}
-        milestone_code = {m.id: code for code, m in milestones.items()}
+        unit_code = {u: code for code, u in units.items()}
+        milestone_code = {m: code for code, m in milestones.items()}
         existing: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for row in self.s.execute(
             select(
@@ -80,16 +91,39 @@ class ItemSyncer:
         self.report.live_items_before = sum(
             1 for rows in existing.values() for r in rows if r.state != ItemState.RETIRED.value
         )
+        ids: dict[ItemKey, int] = {}
+        if existing:
+            change = self._match(planned, existing, ids)
+        else:  # a first load: every item is new, numbered as the catalogue lists it
+            change = _Changes(new=[(p, p.key.occurrence) for p in planned])
+        prerequisites = item_dependencies(self.c, planned)
+        # a first load: every prerequisite is a new item, open until done
+        waiting = None if existing else Counter(item for item, _ in prerequisites)
+        with keys_checked_at_end(
+            self.s, (WorkItem, ItemTransition, ItemDependency), len(change.new)
+        ):
+            self._insert_items(change.new, units, milestones, ids, waiting)
+            self._retire_and_restore(change.retire, change.restore, milestone_code, unit_code)
+            self._move_deadlines(change.moved, milestone_code, unit_code)
+            if change.reshaped:
+                self.s.execute(
+                    update(WorkItem), [{"id": i, "start": s} for i, s in change.reshaped]
+                )
+                bump(self.report.changed, "item windows", len(change.reshaped))
+            self._item_dependencies(prerequisites, ids, counted=waiting is not None)
+
+    def _match(
+        self,
+        planned: list[PlannedItem],
+        existing: dict[tuple[str, str], list[Any]],
+        ids: dict[ItemKey, int],
+    ) -> _Changes:
+        """Pair the planned items with the existing ones, group by group (milestone, unit);
+        the ids of the paired ones go into ``ids``."""
         wanted: dict[tuple[str, str], list[PlannedItem]] = defaultdict(list)
         for p in planned:
             wanted[(p.key.milestone, p.key.unit)].append(p)
-
-        ids: dict[ItemKey, int] = {}
-        new: list[tuple[PlannedItem, int]] = []
-        retire: list[Any] = []
-        restore: list[tuple[Any, PlannedItem]] = []
-        moved: list[tuple[Any, PlannedItem]] = []
-        reshaped: list[tuple[int, date]] = []
+        change = _Changes()
         order = list(wanted) + sorted(existing.keys() - wanted.keys())
         for group in order:
             rows = sorted(existing.get(group, []), key=lambda r: (r.due, r.occurrence))
@@ -99,34 +133,31 @@ class ItemSyncer:
             )
             next_occurrence = max((r.occurrence for r in rows), default=0) + 1
             for n, i in enumerate(fresh):
-                new.append((plans[i], next_occurrence + n))
-            retire += [rows[j] for j in stale if rows[j].state not in finished_values()]
+                change.new.append((plans[i], next_occurrence + n))
+            change.retire += [rows[j] for j in stale if rows[j].state not in finished_values()]
             for i, j in pairs:
                 plan, row = plans[i], rows[j]
                 ids[plan.key] = row.id
                 if row.state == ItemState.RETIRED.value:
-                    restore.append((row, plan))
+                    change.restore.append((row, plan))
                 if row.state in {ItemState.SUBMITTED.value, ItemState.CLOSED.value}:
                     continue  # done items keep the deadline they were done against
                 if plan.due != row.due:
-                    moved.append((row, plan))
+                    change.moved.append((row, plan))
                 elif plan.start != row.start:
-                    reshaped.append((row.id, plan.start))
-        self._insert_items(new, units, milestones, ids)
-        self._retire_and_restore(retire, restore, milestone_code, unit_code)
-        self._move_deadlines(moved, milestone_code, unit_code)
-        if reshaped:
-            self.s.execute(update(WorkItem), [{"id": i, "start": s} for i, s in reshaped])
-            bump(self.report.changed, "item windows", len(reshaped))
-        self._item_dependencies(planned, ids)
+                    change.reshaped.append((row.id, plan.start))
+        return change
 
     def _insert_items(
         self,
         new: list[tuple[PlannedItem, int]],
-        units: dict[str, Unit],
-        milestones: dict[str, Milestone],
+        units: dict[str, int],
+        milestones: dict[str, int],
         ids: dict[ItemKey, int],
+        waiting: Counter[ItemKey] | None,
     ) -> None:
+        """Insert the new items and their creation moves; ``waiting`` (a first load's open
+        prerequisites per item) sets ``open_prerequisites`` as they are written."""
         if not new:
             return
         created_on = None if self.report.new_plan else self.today
@@ -134,7 +165,7 @@ class ItemSyncer:
 
         def values() -> Iterator[dict[str, Any]]:  # one at a time, never a list of them all
             for plan, occurrence in new:
-                m_id, u_id = milestones[plan.key.milestone].id, units[plan.key.unit].id
+                m_id, u_id = milestones[plan.key.milestone], units[plan.key.unit]
                 by_row[(m_id, u_id, occurrence)] = plan.key
                 yield {
                     "plan_id": self.plan_id,
@@ -150,6 +181,7 @@ class ItemSyncer:
                     "moved_on": self.today,  # the creation move below, on the same day
                     "created_at": self.now,
                     "updated_at": self.now,
+                    "open_prerequisites": waiting[plan.key] if waiting else 0,
                 }
 
         insert_rows(self.s, WorkItem, values())
@@ -161,13 +193,16 @@ class ItemSyncer:
             key = by_row.get((row.milestone_id, row.unit_id, row.occurrence))
             if key is not None:
                 ids[key] = row.id
-        record_moves(
-            self.s,
-            [Move(ids[p.key], None, ItemState.ASSIGNED) for p, _ in new],
-            actor=ACTOR,
-            reason="交办：按目录生成",
-            on_date=self.today,
-        )
+        if waiting is None:
+            record_moves(
+                self.s,
+                [Move(ids[p.key], None, ItemState.ASSIGNED) for p, _ in new],
+                actor=ACTOR,
+                reason=CREATED,
+                on_date=self.today,
+            )
+        else:  # every item of the plan is new: their moves in one statement
+            self._creation_moves()
         if not self.report.new_plan:
             self.report.item_details += [
                 f"新增事项 {p.key.milestone}/{p.key.unit}，{zh_date(p.due)}到期" for p, _ in new
@@ -270,9 +305,27 @@ class ItemSyncer:
             for row, plan in moved
         ]
 
-    def _item_dependencies(self, planned: list[PlannedItem], ids: dict[ItemKey, int]) -> None:
-        """Dated intervals: new pairs get a row, dropped pairs get ``retired_on``."""
-        want = {(ids[a], ids[b]) for a, b in item_dependencies(self.c, planned)}
+    def _creation_moves(self) -> None:
+        """The creation move (None → assigned) of every item of the plan, written by the
+        database from the items themselves."""
+        columns = ["item_id", "from_state", "to_state", "at", "on_date", "actor", "reason"]
+        moves = select(
+            WorkItem.id,
+            null(),
+            literal(ItemState.ASSIGNED.value, String),
+            literal(clock.now(), DateTime(timezone=True)),
+            literal(self.today, Date),
+            literal(ACTOR, Text),
+            literal(CREATED, Text),
+        ).where(WorkItem.plan_id == self.plan_id)
+        self.s.execute(insert(ItemTransition).from_select(columns, moves))
+
+    def _item_dependencies(
+        self, pairs: set[tuple[ItemKey, ItemKey]], ids: dict[ItemKey, int], *, counted: bool
+    ) -> None:
+        """Dated intervals: new pairs get a row, dropped pairs get ``retired_on``; then the
+        items' open prerequisites are counted again, unless ``counted`` at their insert."""
+        want = {(ids[a], ids[b]) for a, b in pairs}
         live: dict[tuple[int, int], int] = {
             (row.item_id, row.depends_on_item_id): row.id
             for row in self.s.execute(
@@ -299,6 +352,8 @@ class ItemSyncer:
         bump(self.report.added, "item dependencies", len(new))
         bump(self.report.retired, "item dependencies", len(gone))
         self.s.flush()
+        if counted:
+            return
         touched = {a for a, _ in new} | {a for (a, b) in live.keys() - want}
         if len(touched) > 10 * CHUNK:  # a first load, a large edit: one set-based pass
             count_open_prerequisites(self.s, self.plan_id)

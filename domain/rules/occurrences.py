@@ -17,6 +17,8 @@ def match_occurrences(
     pair in date order, as moved deadlines. Returns (planned index, existing index) pairs, the
     planned indexes left over (new items) and the existing ones left over (to retire).
     """
+    if not existing:  # a first load: every occurrence is new
+        return [], list(range(len(planned))), []
     pairs: list[tuple[int, int]] = []
     free = set(range(len(existing)))
     unmatched: list[int] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import yaml_lines
+from config.settings import DEFAULT_CATALOG
 from config.yaml_lines import MAX_DEPTH, MAX_VALUES, parse_yaml
 
 FILE = Path("plan.yaml")
@@ -66,3 +67,30 @@ def test_unstorable_text_is_found_in_every_kind_of_collection() -> None:
         (2, "p[0][0]"),
         (3, "k.\udc00"),
     ]
+
+
+def test_a_clean_file_gets_the_lines_the_careful_reader_gives() -> None:
+    """libyaml reads a clean file; the lines asked of it later are those of the line-marking
+    reader, for every field of the Shidian plan's files."""
+    for path in sorted(DEFAULT_CATALOG.glob("*.yaml")):
+        raw = path.read_bytes()
+        data, index, found = parse_yaml(path, raw)
+        careful, careful_index, careful_found = yaml_lines._careful_parse(path, raw.decode())
+        assert found == careful_found == [] and data == careful
+        every = careful_index._lines
+        assert isinstance(every, dict) and len(every) > 10
+        assert {loc: index.line(loc) for loc in every} == every, path.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",  # libyaml keeps the last; the careful reader names the duplicate
+        "a: &x [1, *x]\n",  # an alias inside its own anchor
+        "x: " + "9" * 200 + "\n",  # an integer past the bound
+        'a: "\\0"\n',  # text a database cannot store
+    ],
+)
+def test_what_libyaml_reads_without_complaint_is_still_refused(text: str) -> None:
+    """The fast read gives way to the careful reader whenever the careful one has a problem."""
+    assert problems(text)

@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import models.db
@@ -22,10 +23,12 @@ from tests.fixtures.catalog import CatalogWriter
 
 @pytest.fixture(autouse=True, params=["insert", "copy"])
 def bulk_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test twice: with the sync's writes as inserts, and (on PostgreSQL) as COPY even
-    for these few rows, the way a large load writes them (on SQLite both are inserts)."""
+    """Every test twice: with the sync's writes as inserts, and (on PostgreSQL) as COPY with
+    the foreign keys checked once at the end even for these few rows, the way a large load
+    writes them (on SQLite both are inserts)."""
     if request.param == "copy":
         monkeypatch.setattr(models.db, "COPY_FROM", 1)
+        monkeypatch.setattr(models.db, "BULK_LOAD", 1)
 
 
 def sync(session: Session, write_catalog: CatalogWriter, edit: Any = None) -> Any:
@@ -316,3 +319,42 @@ def test_unknown_recipient_lines_are_rejected(write_catalog: CatalogWriter) -> N
 
     with pytest.raises(InputError, match="send_to"):
         load_catalog(write_catalog(edit=typo))
+
+
+def foreign_keys(session: Session) -> set[tuple[str, str, str]]:
+    """(table, name, definition) of every foreign key of the item tables (PostgreSQL)."""
+    rows = session.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid::regclass::text IN ('work_item', 'item_transition', 'item_dependency')"
+        )
+    )
+    return {(table, name, definition) for table, name, definition in rows}
+
+
+def test_a_first_load_keeps_every_foreign_key_and_counts_prerequisites(
+    session: Session, write_catalog: CatalogWriter
+) -> None:
+    """The items of a first load wait for as many open prerequisites as they have, counted as
+    they are written; on PostgreSQL the item tables keep the same foreign keys afterwards, and
+    they still refuse an item of a unit that does not exist."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    before = foreign_keys(session) if postgresql else set()
+    sync(session, write_catalog)
+    waiting = dict(
+        session.execute(
+            select(ItemDependency.item_id, func.count()).group_by(ItemDependency.item_id)
+        ).all()
+    )
+    assert waiting  # the catalogue has dependencies
+    assert {i.id: i.open_prerequisites for i in session.scalars(select(WorkItem))} == {
+        i.id: waiting.get(i.id, 0) for i in session.scalars(select(WorkItem))
+    }
+    if not postgresql:
+        return
+    assert foreign_keys(session) == before and len(before) == 6
+    item = session.scalars(select(WorkItem)).first()
+    assert item is not None
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(update(WorkItem).where(WorkItem.id == item.id).values(unit_id=-1))
