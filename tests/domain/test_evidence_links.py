@@ -44,7 +44,7 @@ def test_a_link_is_for_one_file_only() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature edited
+        lambda t: t[:-5] + ("A" if t[-5] != "A" else "B") + t[-4:],  # the signature edited
         lambda t: t[: len(t) // 2],  # cut short in copying
         lambda _: "",  # no token at all
     ],
