@@ -32,7 +32,8 @@ def escalate(
     from config.ladder import load_ladder
     from config.settings import get_settings
     from domain.queries.calendar import is_workday
-    from domain.queries.context import resolve_plan
+    from domain.queries.context import build_context, resolve_plan
+    from domain.queries.plan_end import reminders_stopped
     from domain.rules.context import LightPolicy
     from domain.services.escalation import run_escalation
     from duban import render
@@ -41,6 +42,7 @@ def escalate(
 
     settings = get_settings()
     ladder = load_ladder(settings.ladder)
+    policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
     requested = parse_date(as_of)
     engine = ready_engine()
     with session_scope(engine) as session:
@@ -54,7 +56,7 @@ def escalate(
             plan_id,
             day,
             ladder,
-            policy=LightPolicy(settings.yellow_workdays, settings.pace_margin),
+            policy=policy,
             dry_run=dry_run,
         )
     result = render.escalation_json(day, due, new, report)
@@ -64,8 +66,11 @@ def escalate(
         return
     with session_scope(engine) as session:
         resting = not is_workday(session, day)
+        stopped = reminders_stopped(session, build_context(session, plan_id, day, policy))
     if resting:
         out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
+    elif stopped is not None:
+        out.print(stopped.words(), markup=False, soft_wrap=True)
     render.escalation(out, result, limit=limit or None)
 
 

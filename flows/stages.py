@@ -33,6 +33,7 @@ from domain.queries.disclosure import disclosure_view
 from domain.queries.escalation import all_due_notices
 from domain.queries.outbox import write_outbox
 from domain.queries.partitions import partition_label, partition_units
+from domain.queries.plan_end import reminders_stopped
 from domain.queries.plans import plan_of
 from domain.queries.status import status_view, task_page_status
 from domain.rules.context import Context, LightPolicy
@@ -190,6 +191,9 @@ def plan_notices(
         )
         due = all_due_notices(session, ctx, ladder, units, only_new=True)
         new = write_outbox(session, ctx, due)
+        stopped = reminders_stopped(session, ctx)
+    if stopped is not None:
+        logger().info(stopped.words())
     scope = "" if units is None else f"（分区 {partition_label(partition)}，{len(units)} 个单位）"
     logger().info("督办提醒 %s%s：新写入发件箱 %d 条", day, scope, new)
     return {"new": new}

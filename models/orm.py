@@ -110,6 +110,10 @@ class Plan(Base):
     reporting_due: Mapped[int] = mapped_column(Integer, server_default="5")
     briefing_title: Mapped[str | None] = mapped_column(Text)
     briefing_distribution: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    close_out_workdays: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    """Working days after ``period_end`` during which reminders are still planned (收尾期)."""
+    close_out_until: Mapped[date | None] = mapped_column(Date)
+    """The coordinator's extension of the close-out: reminders until this day (inclusive)."""
     catalog_checksum: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
 

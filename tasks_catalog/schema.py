@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,6 +33,8 @@ FIRST_DAY = date(2004, 1, 1)
 earlier."""
 LAST_DAY = date(2100, 12, 31)
 """No plan ends later (the calendar is built one year past the period's end)."""
+DEFAULT_CLOSE_OUT_WORKDAYS = 20
+"""Working days after a plan's end during which reminders go on unless the catalogue says."""
 
 UNIT_SET_NAMES = frozenset(s.value for s in UnitSet)
 
@@ -111,7 +114,26 @@ class PlanSpec(Strict):
     briefing_distribution: BriefingDistribution | None = Field(
         default=None, description="the briefing's 报、送、发 lines (default: leadership; all units)"
     )
+    close_out_workdays: int = Field(
+        default=DEFAULT_CLOSE_OUT_WORKDAYS,
+        ge=0,
+        le=1000,
+        description="working days after the period's end during which reminders go on (收尾期)",
+    )
+    close_out_until: date | None = Field(
+        default=None,
+        description="the coordinator's extension: reminders go on until this day (inclusive)",
+    )
     source: str | None = None
+
+    @field_validator("close_out_until")
+    @classmethod
+    def _close_out_after_the_end(cls, until: date | None, info: ValidationInfo) -> date | None:
+        period = info.data.get("period")
+        end = period.end if isinstance(period, Period) else None
+        if until is not None and not (end or until) <= until <= LAST_DAY:
+            raise ValueError(f"{until} 须在规划截止日 {end} 与 {LAST_DAY} 之间")
+        return until
 
 
 class Contact(Strict):

@@ -66,6 +66,8 @@ def plan_facts(plan: Plan) -> PlanFacts:
         period_end=plan.period_end,
         reporting_cycle=plan.reporting_cycle,
         reporting_due=plan.reporting_due,
+        close_out_workdays=plan.close_out_workdays,
+        close_out_until=plan.close_out_until,
     )
 
 

@@ -32,6 +32,7 @@ from domain.queries.calendar import is_workday
 from domain.queries.counts import earliest_open_due
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox, planned_since
+from domain.queries.plan_end import reminders_stopped
 from domain.queries.reminders import behind_pace_notices, missing_report_notices
 from domain.queries.scope import plan_milestones
 from domain.rules.context import Context
@@ -219,8 +220,9 @@ def all_due_notices(
     """Ladder, missing-report and behind-pace notices due on the context's day (of the items
     and units of ``units`` only, if given: one partition of the plan; ``only_new``: leaving
     out the notices already in the outbox). None on a rest day: the next working day plans
-    what fell due meanwhile, at the level then reached."""
-    if not is_workday(session, ctx.day):
+    what fell due meanwhile, at the level then reached; none once a finished plan's close-out
+    is over (:mod:`domain.rules.plan_end`)."""
+    if not is_workday(session, ctx.day) or reminders_stopped(session, ctx) is not None:
         return []
     return [
         *due_notices(session, ctx, ladder, units, only_new=only_new),

@@ -180,6 +180,8 @@ class _Syncer:
             "briefing_distribution": (
                 p.briefing_distribution.model_dump() if p.briefing_distribution else None
             ),
+            "close_out_workdays": p.close_out_workdays,
+            "close_out_until": p.close_out_until,
             "catalog_checksum": self.c.checksum,
         }
         row = self.s.get(Plan, self.plan_id)

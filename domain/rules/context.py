@@ -28,6 +28,8 @@ class PlanFacts:
     period_end: date
     reporting_cycle: str
     reporting_due: int
+    close_out_workdays: int = 20  # 收尾期: reminders go on this many working days after the end
+    close_out_until: date | None = None  # the coordinator's extension, if any
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,8 @@ CATALOG_FIELDS: dict[str, str] = {
     "reporting_due": "报送截止",
     "briefing_title": "简报标题",
     "briefing_distribution": "简报报送范围",
+    "close_out_workdays": "收尾期工作日数",
+    "close_out_until": "收尾期截至",
 }
 """A catalogue field, as a sync's change lines name it."""
 
