@@ -65,22 +65,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class PostgresPartialIndex(Index):
-    """A partial index made on PostgreSQL only (``postgresql_where``), other databases left
-    alone; its option is set when first read (DDL, Alembic), so the PostgreSQL dialect is not
-    loaded to check it when the models are imported."""
+class PartialIndex(Index):
+    """A partial index (``WHERE``) on the dialects named, other databases left alone; its
+    option is set when first read (DDL, Alembic), so no dialect is loaded to check it when the
+    models are imported (a command on SQLite never loads PostgreSQL's)."""
 
-    def __init__(self, name: str, *columns: str, where: str) -> None:
-        super().__init__(name, *columns, info={"dialect": "postgresql"})
-        self.ddl_if(dialect="postgresql")
+    def __init__(
+        self, name: str, *columns: str, where: str, dialects: tuple[str, ...] = ("postgresql",)
+    ) -> None:
+        only = dialects[0] if len(dialects) == 1 else None
+        super().__init__(name, *columns, info={"dialect": only} if only else {})
+        if only is not None:
+            self.ddl_if(dialect=only)
         self._where = where
+        self._dialects = dialects
 
     @property
     def dialect_options(self) -> util.PopulateDict[str, _DialectArgDict]:
         options: util.PopulateDict[str, _DialectArgDict] | None = self.__dict__.get("_options")
         if options is None:
             options = Index.dialect_options.fget(self)
-            options["postgresql"]["where"] = text(self._where)
+            for dialect in self._dialects:
+                options[dialect]["where"] = text(self._where)
             self.__dict__["_options"] = options
         return options
 
@@ -228,7 +234,7 @@ class WorkItem(Base):
         UniqueConstraint("milestone_id", "unit_id", "occurrence"),
         Index("ix_work_item_plan_id_due", "plan_id", "due"),
         # PostgreSQL only (migration 0008): the active items (open, not waiting) by start date
-        PostgresPartialIndex(
+        PartialIndex(
             "ix_work_item_active_start",
             "plan_id",
             "start",
@@ -486,12 +492,12 @@ class Notice(Base):
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
         # an item's latest ladder notice, read newest first (migration 0019)
-        Index(
+        PartialIndex(
             "ix_notice_item_id_id_ladder",
             "item_id",
             "id",
-            postgresql_where=text("kind = 'ladder'"),
-            sqlite_where=text("kind = 'ladder'"),
+            where="kind = 'ladder'",
+            dialects=("postgresql", "sqlite"),
         ),
     )
 
