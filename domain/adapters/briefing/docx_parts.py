@@ -30,9 +30,15 @@ SAN_HAO = Pt(16)  # 三号
 SI_HAO = Pt(14)  # 四号
 WU_HAO = Pt(10.5)  # 五号
 LINE_PITCH = Pt(28.9)
+CELL_PITCH = Pt(13)
+"""Line pitch of 五号 text in tables: fixed, so rows are as tall on every machine (a font's
+own single spacing runs from 1.0 to 1.45 times its size)."""
 TEXT_WIDTH_MM = 156
-CELL_PADDING_MM = 2 * 0.19 * 10 + 1.0
-"""Word's default cell margins (0.19 cm each side) and a millimetre to spare."""
+CELL_MARGIN_MM = 1.0
+"""The tables' cell margins left and right (Word's default is 1.9 mm): narrow columns of
+short Chinese texts keep a character more per line."""
+CELL_PADDING_MM = 2 * CELL_MARGIN_MM + 1.0
+"""Both cell margins and a millimetre to spare."""
 PT_MM = 25.4 / 72
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters Word's XML cannot hold (a stray control character in a unit's report)."""
@@ -247,6 +253,18 @@ def rules(paragraph: Paragraph, *, top: int, bottom: int) -> None:
 KEEP_ROWS = 1
 """Table rows (the header) kept on the page of what introduces the table (LibreOffice moves
 the whole table when more rows are kept with the next)."""
+
+
+def cell_margins(table: object, mm: float = CELL_MARGIN_MM) -> None:
+    """The table's left and right cell margins (``w:tblCellMar``, in twentieths of a point)."""
+    props = table._tbl.tblPr  # type: ignore[attr-defined]
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        margin = OxmlElement(side)
+        margin.set(qn("w:w"), str(round(mm / PT_MM * 20)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    props.append(margins)
 
 
 def keep_row_together(row: object) -> None:

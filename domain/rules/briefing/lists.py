@@ -7,6 +7,7 @@ at most ``OVERDUE_ROWS`` rows, the rest counted.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
@@ -28,6 +29,14 @@ def named_units(names: Sequence[str]) -> str:
     if len(names) <= NAMED_UNITS:
         return "、".join(names)
     return "、".join(names[:NAMED_UNITS]) + f"等{len(names)}个单位"
+
+
+def first_named(named: str) -> str:
+    """甸阳镇、姚关镇、仁和镇等12个单位 (:func:`named_units`) shortened to 甸阳镇等12个单位;
+    two or three names stay as they are."""
+    first, _, rest = named.partition("、")
+    count = re.search(r"等\d+个单位$", rest)
+    return first + count.group(0) if count else named
 
 
 HELD = "因前置事项逾期未启动"
