@@ -188,14 +188,14 @@ def indicators(view: Briefing) -> list[Block]:
     ]
     return [
         TableBlock(
-            headers=["指标", "当前值", "目标值", "差距", "已报/应报", "灯色"],
+            headers=["指标", "当前值", "目标值", "差距", "报送单位", "灯色"],
             rows=rows,
             lights=[i.light for i in view.indicators],
             light_column=5,
             numeric=frozenset({1, 3, 4}),
             nowrap=frozenset({2}),
             widths=(9, 1, 1, 1, 1, 1),
-            note="当前值为已报送单位分项数据之和的比值；已报/应报指报送了数据的单位数。",
+            note="当前值为已报送单位分项数据之和的比值；报送单位为已报送数据的单位数/应报单位数。",
         ),
     ]
 
