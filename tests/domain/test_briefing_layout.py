@@ -105,7 +105,7 @@ def test_lists_beyond_their_limit_go_to_annexes_numbered_in_reading_order() -> N
         "4. 近两周到期事项清单",
         "5. 口径说明",
     ]
-    assert printed.lead.endswith("；各项数字的口径见附件5。")
+    assert printed.lead == "统计截至10月15日，本期10月9日至10月15日，口径见附件5。"
     body = {s.heading: s for s in printed.body}
     tasks = body["二、重点任务推进情况"].blocks
     assert tables(body["二、重点任务推进情况"]) == []

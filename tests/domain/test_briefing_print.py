@@ -27,6 +27,7 @@ from domain.adapters.briefing.docx_parts import (
     PT_MM,
     TEXT_WIDTH_MM,
     column_widths,
+    table_lines,
 )
 from domain.adapters.briefing.docx_writer import write_docx
 from domain.adapters.briefing.fonts import OFFICIAL
@@ -204,6 +205,22 @@ def test_short_headers_levels_and_numbers_do_not_wrap() -> None:
     assert widths[3] >= one_line(3 + 7 * 0.55 + 5 * 0.25)  # 2022年3月31日: 5 digit/CJK meets
     assert widths[4] >= one_line(2 + 3 * 0.55 + 0.25)  # 最长128
     assert widths[1] > widths[2] > widths[0]  # the rest shared by weight
+
+
+def test_columns_share_the_width_so_that_rows_take_fewer_lines() -> None:
+    """A column whose texts are short gives its width to one that would wrap; a row as tall as
+    its tallest cell; the widths still fill the text block."""
+    block = TableBlock(
+        headers=["序号", "反映单位", "事项", "反映的问题"],
+        rows=[[str(n), "常村村、大乌邑村、茨桶村", "设施摸底", "资金未到位"] for n in range(3)],
+        numeric=frozenset({0}),
+        widths=(0.8, 1.9, 4.4, 7.1),
+    )
+    by_weight = [10.4, 145.6 * 1.9 / 13.4, 145.6 * 4.4 / 13.4, 145.6 * 7.1 / 13.4]
+    assert table_lines(block, by_weight, 10.5) == 9  # the units in three lines each
+    widths = column_widths(block, TEXT_WIDTH_MM, 10.5)
+    assert sum(widths) == pytest.approx(TEXT_WIDTH_MM)
+    assert table_lines(block, widths, 10.5) == 3
 
 
 def test_the_word_file_keeps_headings_with_tables_and_ends_with_annexes_and_colophon(

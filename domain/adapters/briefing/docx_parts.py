@@ -224,8 +224,78 @@ def column_widths(block: TableBlock, total_mm: float, size_pt: float) -> list[fl
         share = {c: free * weights[c] / sum(weights[r] for r in rest) for c in rest}
         short = [c for c in rest if share[c] < need[c]]
         if not short:
-            return [fixed[c] if c in fixed else share[c] for c in range(n)]
+            widths = [fixed[c] if c in fixed else share[c] for c in range(n)]
+            return _to_content(block, widths, weights, need, size_pt)
         fixed |= {c: need[c] for c in short}
+
+
+def _to_content(
+    block: TableBlock, widths: list[float], weights: list[float], need: list[float], size_pt: float
+) -> list[float]:
+    """Columns wider than their longest text on one line give the rest to the columns that
+    wrap, by weight (the widths keep their sum)."""
+    n = len(widths)
+    longest = [max((text_em(row[c]) for row in block.rows), default=0.0) for c in range(n)]
+    most = [max(need[c], longest[c] * size_pt * PT_MM + CELL_PADDING_MM) for c in range(n)]
+    for _ in range(n):
+        over = [c for c in range(n) if widths[c] > most[c] + 0.01]
+        under = [c for c in range(n) if widths[c] < most[c] - 0.01]
+        if not over or not under:
+            break
+        spare = sum(widths[c] - most[c] for c in over)
+        for c in over:
+            widths[c] = most[c]
+        for c in under:
+            widths[c] += spare * weights[c] / sum(weights[u] for u in under)
+    return fewest_lines(block, widths, need, size_pt)
+
+
+def cell_lines(text: str, width_mm: float, size_pt: float) -> int:
+    """Lines ``text`` takes in a cell ``width_mm`` wide (at least one)."""
+    em = size_pt * PT_MM
+    return max(1, math.ceil(text_em(text) * em / max(width_mm - CELL_PADDING_MM, em) - 1e-9))
+
+
+def table_lines(block: TableBlock, widths: list[float], size_pt: float) -> int:
+    """Lines the table's rows take at ``widths`` (a row as tall as its tallest cell)."""
+    return sum(
+        max(cell_lines(t, w, size_pt) for t, w in zip(row, widths, strict=True))
+        for row in block.rows
+    )
+
+
+def fewest_lines(
+    block: TableBlock, widths: list[float], need: list[float], size_pt: float
+) -> list[float]:
+    """Widths moved between columns while the rows take fewer lines: a column is widened just
+    enough for one of its cells to lose a line, the width taken from the others in proportion
+    to what they have beyond their need; the best such move, until none helps."""
+    n, em = len(widths), size_pt * PT_MM
+    best = table_lines(block, widths, size_pt)
+    for _ in range(4 * n * max(1, len(block.rows))):
+        found: tuple[int, list[float]] | None = None
+        for b in range(n):
+            for row in block.rows:
+                lines = cell_lines(row[b], widths[b], size_pt)
+                if lines <= 1:
+                    continue
+                target = text_em(row[b]) * em / (lines - 1) + CELL_PADDING_MM + 0.01
+                grow = target - widths[b]
+                slack = {c: widths[c] - need[c] for c in range(n) if c != b}
+                room = sum(v for v in slack.values() if v > 0)
+                if grow <= 0 or grow > room:
+                    continue
+                trial = [
+                    widths[c] + grow if c == b else widths[c] - grow * max(slack[c], 0) / room
+                    for c in range(n)
+                ]
+                total = table_lines(block, trial, size_pt)
+                if total < best and (found is None or total < found[0]):
+                    found = (total, trial)
+        if found is None:
+            break
+        best, widths = found
+    return widths
 
 
 def shade(cell: _Cell, fill: str) -> None:

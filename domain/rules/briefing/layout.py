@@ -42,7 +42,7 @@ __all__ = [
 
 LIGHT_WORD = LIGHT_NAMES
 NAMED_CHANGES = 3
-"""Items named under 与上周相比 (new overdue ones first); the rest are counted."""
+"""New overdue items named under 与上周相比; the rest, and the newly done, are counted."""
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -69,7 +69,7 @@ def overview(view: Briefing) -> list[Block]:
     ahead = (
         f"未到期事项{o.ahead}项，其中已提前完成{o.ahead_done}项，正在办理{o.ahead_open}项"
         + (f"（进度滞后{o.ahead_behind}项）" if o.ahead_behind else "")
-        + f"，尚未启动{o.ahead_not_started}项（未到办理期或等待前置事项完成）。"
+        + f"，尚未启动{o.ahead_not_started}项。"
     )
     sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。{due}{ahead}"
     return [Para(sentence), *changes(view)]
@@ -89,16 +89,11 @@ def changes(view: Briefing) -> list[Block]:
             lead=since,
         )
     )
-    named = NAMED_CHANGES
-    for label, items, total in (
-        ("新增逾期：", c.newly_overdue_items, c.newly_overdue),
-        ("新完成：", c.newly_done_items, c.newly_done),
-    ):
-        shown, named = items[:named], named - len(items[:named])
-        if shown:
-            listed = "；".join(f"{full_width(i.unit)}“{full_width(i.title)}”" for i in shown)
-            more = f"等{total}项" if total > len(shown) else ""
-            blocks.append(Para(listed + more + "。", lead=label))
+    shown = c.newly_overdue_items[:NAMED_CHANGES]
+    if shown:
+        listed = "；".join(f"{full_width(i.unit)}“{full_width(i.title)}”" for i in shown)
+        more = f"等{c.newly_overdue}项" if c.newly_overdue > len(shown) else ""
+        blocks.append(Para(listed + more + "。", lead="新增逾期："))
     return blocks
 
 
@@ -231,7 +226,7 @@ def rankings(view: Briefing) -> list[Block]:
     compared = "、".join(f"{_who(g)}{g.ranked}个" for g in view.rankings)
     return [
         *([Para(line)] if line else []),
-        Para(f"靠前、靠后的单位如下（{compared}参与比较）。"),
+        Para(f"排名靠前、靠后的单位如下（{compared}参与比较）。"),
         TableBlock(
             headers=["比较项", "靠前", "靠后"],
             rows=rows,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from domain.rules.briefing.blocks import Section
+from domain.rules.briefing.blocks import Section, month_day
 from domain.rules.briefing.layout import LEGEND_TITLE, sections
 from domain.rules.briefing.model import Briefing
 
@@ -58,11 +59,12 @@ def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = 
     everything = sections(view)
     annexes = [s for s in everything if s.annex]
     m = view.masthead
+    year = m.printed_on.year
+    first = view.changes.previous_as_of + timedelta(days=1)  # the days covered (period_zh)
     legend = [s.annex for s in annexes if s.title == LEGEND_TITLE]
     return Printed(
-        lead=f"统计截至{m.issued_on_zh}，本期周期{m.period_zh}"
-        + (f"；各项数字的口径见附件{legend[0]}" if legend else "")
-        + "。",
+        lead=f"统计截至{month_day(m.issued_on, year)}，本期{month_day(first, year)}"
+        f"至{month_day(m.issued_on, year)}" + (f"，口径见附件{legend[0]}" if legend else "") + "。",
         body=[s for s in everything if not s.annex],
         annex_note=[f"{s.annex}. {s.title}" for s in annexes],
         signature=(view.masthead.issuer, view.masthead.printed_on_zh),
