@@ -110,7 +110,7 @@ def test_lists_beyond_their_limit_go_to_annexes_numbered_in_reading_order() -> N
     tasks = body["二、重点任务推进情况"].blocks
     assert tables(body["二、重点任务推进情况"]) == []
     assert not any(b.kind == "chart" for b in tasks)  # with the table, in the annex
-    assert isinstance(tasks[-1], Para) and tasks[-1].text.endswith("推进情况表和图见附件1。")
+    assert isinstance(tasks[-1], Para) and tasks[-1].text.endswith("，详见附件1。")
     assert any(b.kind == "chart" for b in printed.annexes[0].blocks)
     (overdue,) = tables(body["三、逾期事项清单"])
     assert [r[0] for r in overdue.rows] == [str(n) for n in range(1, 11)]
@@ -119,7 +119,7 @@ def test_lists_beyond_their_limit_go_to_annexes_numbered_in_reading_order() -> N
     (problems,) = tables(body["六、存在问题"])
     assert len(problems.rows) == 10 and "其余2条见附件3" in problems.note
     assert tables(body["七、下步工作"]) == []
-    assert body["七、下步工作"].blocks[-1].text.endswith("清单见附件4。")  # type: ignore[union-attr]
+    assert body["七、下步工作"].blocks[-1].text.endswith("，清单见附件4。")  # type: ignore[union-attr]
     annex = [tables(a)[0] for a in printed.annexes[:4]]
     assert [len(t.rows) for t in annex] == [8, 25, 2, 5]
     assert annex[1].rows[0][0] == "1" and len(annex[1].headers) == 7  # the whole list
@@ -178,3 +178,14 @@ def test_the_colophon_names_the_catalogues_recipients_or_the_default() -> None:
         lines = colophon(view, empty).lines
         assert lines[:1] == default and lines[-1][0] == "发"
     assert document(view).signature == ("民政局", "2021年10月15日")
+
+
+def test_a_problem_raised_by_several_units_names_the_first_and_how_many() -> None:
+    view = stretched(tasks=2, overdue=0, problems=2, upcoming=0)
+    rows = [
+        view.problems[0].model_copy(update={"unit": "甲镇、乙镇、丙镇", "units": 3}),
+        view.problems[1],
+    ]
+    body = {s.heading: s for s in document(view.model_copy(update={"problems": rows})).body}
+    (problems,) = tables(body["六、存在问题"])
+    assert [r[1] for r in problems.rows] == ["甲镇等3个单位", "甲镇"]

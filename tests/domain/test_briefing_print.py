@@ -69,7 +69,9 @@ def longest(view: Briefing) -> Briefing:
         )
     ] * lists.OVERDUE_ROWS
     problems = [
-        view.problems[0].model_copy(update={"title": TITLE, "problem": PROBLEM, "unit": UNITS})
+        view.problems[0].model_copy(
+            update={"title": TITLE, "problem": PROBLEM, "unit": UNITS, "units": 12}
+        )
     ] * lists.PROBLEM_ROWS
     upcoming = UpcomingRow(
         task="T01",

@@ -35,7 +35,8 @@ class Annexed:
     title: str  # the annex's title
     most: int  # rows the body holds; a longer table or list is cut
     keep: int  # rows the body keeps of a longer one (0: all go to the annex)
-    pointer: str  # the body's words where the rows went ({keep}, {rest}, {annex})
+    pointer: str  # the body's words where the rows went ({keep}, {rest}, {annex}); a clause
+    # without its full stop when nothing is kept (it ends the paragraph before)
     columns: tuple[int, ...] = ()  # the table's columns the body shows (all when empty)
     cut: dict[int, Callable[[str], str]] = field(default_factory=dict)  # column → the body's text
     whole: str = ""  # the pointer when the annex holds the whole table ({annex})
@@ -48,7 +49,7 @@ ANNEXED: dict[str, Annexed] = {
         "重点任务推进情况表",
         6,
         0,
-        "各重点任务的推进情况表和图见附件{annex}。",
+        "详见附件{annex}",
         charts=True,
     ),
     "逾期事项清单": Annexed(
@@ -67,7 +68,7 @@ ANNEXED: dict[str, Annexed] = {
         BODY_ROWS,
         "以上列出前{keep}条，其余{rest}条见附件{annex}。",
     ),
-    "下步工作": Annexed("近两周到期事项清单", 3, 0, "清单见附件{annex}。"),
+    "下步工作": Annexed("近两周到期事项清单", 3, 0, "清单见附件{annex}"),
 }
 """Section title → where its long table or list goes (and its charts, when ``charts``)."""
 
@@ -126,10 +127,10 @@ def annexed(blocks: list[Block], rule: Annexed, annex: int) -> tuple[list[Block]
         pointer = rule.pointer.format(keep=rule.keep, rest=rest, annex=annex)
         before = blocks[n - 1] if n else None
         if not rule.keep and isinstance(before, Para):
-            joined = replace(before, text=before.text + pointer)
+            joined = replace(before, text=before.text.removesuffix("。") + f"，{pointer}。")
             return [*blocks[: n - 1], joined, *blocks[n + 1 :]], tail
         if not rule.keep:
-            shown: list[Block] = [Para(pointer)]
+            shown: list[Block] = [Para(pointer + "。")]
         elif isinstance(head, TableBlock):
             shown = [replace(head, note=pointer + head.note)]
         else:

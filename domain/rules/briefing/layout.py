@@ -22,7 +22,7 @@ from domain.rules.briefing.blocks import (
     pct,
 )
 from domain.rules.briefing.leader import brackets as full_width
-from domain.rules.briefing.lists import first_named
+from domain.rules.briefing.lists import few_units
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
 from domain.rules.briefing.page_one import LEADER_HEADING, leader
 from domain.rules.glossary import LIGHT_NAMES
@@ -80,20 +80,21 @@ def changes(view: Briefing) -> list[Block]:
     blocks: list[Block] = []
     since = f"与{m.last_period}（{month_day(c.previous_as_of, view.as_of.year)}）相比："
     moves = "、".join(f"{LIGHT_WORD[x.before]}转{LIGHT_WORD[x.after]}{x.count}项" for x in c.lights)
+    shown = c.newly_overdue_items[:NAMED_CHANGES]
+    named = "；".join(f"{full_width(i.unit)}“{full_width(i.title)}”" for i in shown)
+    if named and c.newly_overdue > len(shown):
+        named += "等"
     blocks.append(
         Para(
-            f"{m.this_period}新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项"
+            f"{m.this_period}新增逾期{c.newly_overdue}项"
+            + (f"（{named}）" if named else "")
+            + f"，新完成{c.newly_done}项"
             + (f"，经批准延期{c.extended}项" if c.extended else "")
             + "。"
             + (f"灯色变化：{moves}。" if moves else f"各事项灯色与{m.last_period}相同。"),
             lead=since,
         )
     )
-    shown = c.newly_overdue_items[:NAMED_CHANGES]
-    if shown:
-        listed = "；".join(f"{full_width(i.unit)}“{full_width(i.title)}”" for i in shown)
-        more = f"等{c.newly_overdue}项" if c.newly_overdue > len(shown) else ""
-        blocks.append(Para(listed + more + "。", lead="新增逾期："))
     return blocks
 
 
@@ -160,9 +161,9 @@ def overdue(view: Briefing) -> list[Block]:
         note += f"另有{view.overdue_hidden}项逾期事项未列出，详见督办系统。"
     return [
         Para(
-            f"逾期未完成事项共{view.overdue_items}项"
-            + (f"，另有{held}项已过截止日期但因前置事项逾期未启动" if held else "")
-            + "，逾期时间最长的在前。"
+            f"逾期未完成{view.overdue_items}项"
+            + (f"、因前置事项逾期未启动{held}项" if held else "")
+            + "："
         ),
         TableBlock(
             headers=["序号", "事项", "责任单位", "到期日", "逾期天数", "督办层级", "单位说明"],
@@ -287,7 +288,7 @@ def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para(f"{view.masthead.this_period}各单位报送中未反映问题。")]
     rows = [
-        [str(n), full_width(first_named(p.unit)), full_width(p.title), p.problem]
+        [str(n), full_width(few_units(p.unit, p.units)), full_width(p.title), p.problem]
         for n, p in enumerate(view.problems, 1)
     ]
     late = any(p.overdue for p in view.problems)
@@ -319,12 +320,12 @@ def upcoming(view: Briefing) -> list[Block]:
         for r in view.upcoming
     ]
     waiting = (
-        f"另有{view.upcoming_waiting}项同期到期的事项仍在等待前置事项完成，请前置事项责任单位加快办理。"
+        f"；另有{view.upcoming_waiting}项尚在等待前置事项，请前置事项责任单位加快办理"
         if view.upcoming_waiting
         else ""
     )
     return [
-        Para(f"{until}前到期的节点共{len(rows)}个，请责任单位按时办结。{waiting}"),
+        Para(f"{until}前到期的节点{len(rows)}个，请责任单位按时办结{waiting}。"),
         TableBlock(
             headers=["到期日", "事项", "责任单位", "未完成数"],
             rows=rows,

@@ -39,6 +39,11 @@ def first_named(named: str) -> str:
     return first + count.group(0) if count else named
 
 
+def few_units(named: str, units: int) -> str:
+    """A row's units in few words: the one unit, or the first and how many (甲镇等3个单位)."""
+    return named if units <= 1 else f"{named.partition('、')[0]}等{units}个单位"
+
+
 HELD = "因前置事项逾期未启动"
 REASONS_SHOWN = 2
 REASON_CHARS = 24
