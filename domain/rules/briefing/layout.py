@@ -191,7 +191,6 @@ def indicators(view: Briefing) -> list[Block]:
             numeric=frozenset({1, 3, 4}),
             nowrap=frozenset({2}),
             widths=(9, 1, 1, 1, 1, 1),
-            note="当前值为已报送单位分项数据之和的比值；报送单位为已报送数据的单位数/应报单位数。",
         ),
     ]
 
@@ -227,7 +226,7 @@ def rankings(view: Briefing) -> list[Block]:
     compared = "、".join(f"{_who(g)}{g.ranked}个" for g in view.rankings)
     return [
         *([Para(line)] if line else []),
-        Para(f"排名靠前、靠后的单位如下（{compared}参与比较）。"),
+        Para(f"排名如下（参与比较：{compared}）。"),
         TableBlock(
             headers=["比较项", "靠前", "靠后"],
             rows=rows,
@@ -337,6 +336,7 @@ def upcoming(view: Briefing) -> list[Block]:
 
 
 LEGEND_TITLE = "口径说明"
+INDICATOR_TERMS = "当前值为已报送单位分项数据之和的比值；报送单位为已报送数据的单位数/应报单位数。"
 
 
 def legend(view: Briefing) -> list[Block]:
@@ -348,6 +348,7 @@ def legend(view: Briefing) -> list[Block]:
     ]
     if view.indicators:
         marks = "；".join(f"{word}：{meaning}" for word, meaning in view.indicator_legend)
+        blocks.append(Para(INDICATOR_TERMS, lead="指标："))
         blocks.append(Para(marks + "。", lead="指标灯色："))
     return blocks
 
