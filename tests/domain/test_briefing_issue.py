@@ -22,6 +22,7 @@ from config.settings import temporary_settings
 from domain.queries.briefing_facts import gather
 from domain.queries.completeness import reporting_view
 from domain.queries.status import status_view
+from domain.rules.briefing.annexes import REASON_CHARS
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.facts import Facts
 from domain.rules.briefing.layout import sections
@@ -178,11 +179,15 @@ def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> No
         "五、单位推进情况",
         "六、存在问题",
         "七、下步工作",
-        "口径说明",
+        "附件1",  # the overdue list with the units' reasons in full
+        "附件2",  # 口径说明
     ]
-    assert len(doc.tables) == 4  # tasks, overdue, indicators, problems (none due in two weeks)
+    # tasks, overdue, indicators, rankings, problems (none due in two weeks); the whole overdue
+    # list in the annex
+    assert len(doc.tables) == 6
     assert [c.text for c in doc.tables[1].rows[0].cells][:3] == ["序号", "事项", "责任单位"]
-    assert HOSTILE in doc.tables[1].rows[2].cells[6].text
+    assert doc.tables[1].rows[2].cells[4].text == HOSTILE[: REASON_CHARS - 1] + "…"
+    assert HOSTILE in doc.tables[5].rows[2].cells[6].text
     assert len(doc.inline_shapes) == 1  # the task chart; no indicator has a value yet
     footer = section.footer.paragraphs[0]._p.xml
     assert "PAGE" in footer and "— " in footer

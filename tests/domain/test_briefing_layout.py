@@ -87,40 +87,67 @@ def tables(section: Section) -> list[TableBlock]:
 
 
 def test_lists_beyond_their_limit_go_to_annexes_numbered_in_reading_order() -> None:
-    """Tasks beyond six (the chart stays), overdue rows and problems beyond ten, and the next
-    two weeks beyond three leave the body; each annex is pointed to where its rows were."""
+    """Tasks beyond six (table and chart), overdue rows and problems beyond ten, and the next
+    two weeks beyond three leave the body; each annex is pointed to where its rows were; the
+    口径说明 is the last annex."""
     printed = document(stretched(tasks=8, overdue=25, problems=12, upcoming=5))
     assert [(a.heading, a.title) for a in printed.annexes] == [
         ("附件1", "重点任务推进情况表"),
-        ("附件2", "逾期未完成事项清单（续）"),
+        ("附件2", "逾期未完成事项清单"),
         ("附件3", "各单位反映的问题（续）"),
         ("附件4", "近两周到期事项清单"),
+        ("附件5", "口径说明"),
     ]
     assert printed.annex_note == [
         "1. 重点任务推进情况表",
-        "2. 逾期未完成事项清单（续）",
+        "2. 逾期未完成事项清单",
         "3. 各单位反映的问题（续）",
         "4. 近两周到期事项清单",
+        "5. 口径说明",
     ]
+    assert printed.lead == "统计截至10月15日，本期10月9日至10月15日，口径见附件5。"
     body = {s.heading: s for s in printed.body}
+    tasks = body["二、重点任务推进情况"].blocks
     assert tables(body["二、重点任务推进情况"]) == []
-    assert Para("各重点任务的牵头单位和分项数字见附件1。") in body["二、重点任务推进情况"].blocks
-    assert any(b.kind == "chart" for b in body["二、重点任务推进情况"].blocks)
+    assert not any(b.kind == "chart" for b in tasks)  # with the table, in the annex
+    assert isinstance(tasks[-1], Para) and tasks[-1].text.endswith("，详见附件1。")
+    assert any(b.kind == "chart" for b in printed.annexes[0].blocks)
     (overdue,) = tables(body["三、逾期事项清单"])
     assert [r[0] for r in overdue.rows] == [str(n) for n in range(1, 11)]
-    assert overdue.note.startswith("以上列出前10条，其余15条见附件2。")
+    assert overdue.headers == ["序号", "事项", "责任单位", "逾期天数", "单位说明"]
+    assert overdue.note.startswith("以上列出前10条，单位说明为摘要，完整清单见附件2；")
     (problems,) = tables(body["六、存在问题"])
     assert len(problems.rows) == 10 and "其余2条见附件3" in problems.note
     assert tables(body["七、下步工作"]) == []
-    assert Para("清单共5条，见附件4。") in body["七、下步工作"].blocks
-    annex = [tables(a)[0] for a in printed.annexes]
-    assert [len(t.rows) for t in annex] == [8, 15, 2, 5]
-    assert annex[1].rows[0][0] == "11" and annex[2].rows[0][0] == "11"  # numbering continues
+    assert body["七、下步工作"].blocks[-1].text.endswith("，清单见附件4。")  # type: ignore[union-attr]
+    annex = [tables(a)[0] for a in printed.annexes[:4]]
+    assert [len(t.rows) for t in annex] == [8, 25, 2, 5]
+    assert annex[1].rows[0][0] == "1" and len(annex[1].headers) == 7  # the whole list
+    assert annex[2].rows[0][0] == "11"  # numbering continues
+
+
+def test_the_overdue_table_is_narrowed_and_its_reasons_cut_in_the_body() -> None:
+    """The body's overdue table names the first unit of many and a short reason; the annex
+    keeps the three names and the reasons as the units gave them."""
+    view = stretched(tasks=2, overdue=3, problems=0, upcoming=0)
+    long = "项目资金尚未下达（3个单位）；施工队伍未进场（2个单位）"
+    rows = [
+        r.model_copy(update={"unit": "甲镇、乙镇、丙镇等5个单位", "reason": long})
+        for r in view.overdue
+    ]
+    printed = document(view.model_copy(update={"overdue": rows}))
+    body = {s.heading: s for s in printed.body}
+    (overdue,) = tables(body["三、逾期事项清单"])
+    assert overdue.rows[0][2:] == ["甲镇等5个单位", "7", "项目资金尚未下达（3个…"]
+    assert overdue.note.startswith("单位说明为摘要，完整清单见附件")
+    (whole,) = tables(printed.annexes[0])
+    assert whole.rows[0][2] == "甲镇、乙镇、丙镇等5个单位" and whole.rows[0][6] == long
 
 
 def test_lists_within_their_limit_stay_in_the_body() -> None:
     printed = document(stretched(tasks=6, overdue=10, problems=10, upcoming=3))
-    assert printed.annexes == [] and printed.annex_note == []
+    assert [a.title for a in printed.annexes] == ["口径说明"]
+    assert printed.annex_note == ["1. 口径说明"]
     assert [len(t.rows) for s in printed.body for t in tables(s)] == [6, 10, 10, 3]
     assert not any("附件" in t.note for s in printed.body for t in tables(s))
 
@@ -151,3 +178,14 @@ def test_the_colophon_names_the_catalogues_recipients_or_the_default() -> None:
         lines = colophon(view, empty).lines
         assert lines[:1] == default and lines[-1][0] == "发"
     assert document(view).signature == ("民政局", "2021年10月15日")
+
+
+def test_a_problem_raised_by_several_units_names_the_first_and_how_many() -> None:
+    view = stretched(tasks=2, overdue=0, problems=2, upcoming=0)
+    rows = [
+        view.problems[0].model_copy(update={"unit": "甲镇、乙镇、丙镇", "units": 3}),
+        view.problems[1],
+    ]
+    body = {s.heading: s for s in document(view.model_copy(update={"problems": rows})).body}
+    (problems,) = tables(body["六、存在问题"])
+    assert [r[1] for r in problems.rows] == ["甲镇等3个单位", "甲镇"]

@@ -21,7 +21,7 @@ from domain.rules.briefing.layout import (
     LEADER_HEADING,
     ListBlock,
     Para,
-    _ranking_paras,
+    _ranking_rows,
     sections,
 )
 from domain.rules.briefing.lists import brief_reasons, overdue_rows
@@ -256,9 +256,10 @@ def test_a_ranking_where_every_township_ties_says_so() -> None:
         completion_compared=2,
         timeliness_compared=2,
     )
-    texts = [(b.lead, b.text) for b in _ranking_paras(group)]  # type: ignore[union-attr]
-    assert texts[0] == ("按期完成率：", "各乡镇按期完成率均为0%，无先后之分。")
-    assert all("暂无" not in text for _, text in texts)
+    rows = _ranking_rows(group)
+    assert rows[0] == ["乡镇按期完成率", "各乡镇均为0%，无先后之分", "—"]
+    assert rows[1] == ["乡镇报送及时率", "甲镇（50%）", "乙乡（10%）"]
+    assert all("暂无" not in cell for row in rows for cell in row)
 
 
 def test_page_one_comes_first_with_at_most_five_matters_and_no_codes() -> None:

@@ -98,7 +98,7 @@ def task_figure(view: Briefing) -> Figure:
     rows = list(reversed(view.tasks))
     counts = {t.code: _segments(t) for t in rows}
     fig, ax = plt.subplots(
-        figsize=(FIGURE_WIDTH, 0.22 * len(rows) + 0.95), layout="constrained", dpi=DPI
+        figsize=(FIGURE_WIDTH, 0.17 * len(rows) + 0.95), layout="constrained", dpi=DPI
     )
     labels = [f"{t.number}. {textwrap.shorten(t.title, 14, placeholder='…')}" for t in rows]
     left = [0.0] * len(rows)

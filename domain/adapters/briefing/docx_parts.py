@@ -30,9 +30,15 @@ SAN_HAO = Pt(16)  # 三号
 SI_HAO = Pt(14)  # 四号
 WU_HAO = Pt(10.5)  # 五号
 LINE_PITCH = Pt(28.9)
+CELL_PITCH = Pt(13)
+"""Line pitch of 五号 text in tables: fixed, so rows are as tall on every machine (a font's
+own single spacing runs from 1.0 to 1.45 times its size)."""
 TEXT_WIDTH_MM = 156
-CELL_PADDING_MM = 2 * 0.19 * 10 + 1.0
-"""Word's default cell margins (0.19 cm each side) and a millimetre to spare."""
+CELL_MARGIN_MM = 1.0
+"""The tables' cell margins left and right (Word's default is 1.9 mm): narrow columns of
+short Chinese texts keep a character more per line."""
+CELL_PADDING_MM = 2 * CELL_MARGIN_MM + 1.0
+"""Both cell margins and a millimetre to spare."""
 PT_MM = 25.4 / 72
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters Word's XML cannot hold (a stray control character in a unit's report)."""
@@ -218,8 +224,78 @@ def column_widths(block: TableBlock, total_mm: float, size_pt: float) -> list[fl
         share = {c: free * weights[c] / sum(weights[r] for r in rest) for c in rest}
         short = [c for c in rest if share[c] < need[c]]
         if not short:
-            return [fixed[c] if c in fixed else share[c] for c in range(n)]
+            widths = [fixed[c] if c in fixed else share[c] for c in range(n)]
+            return _to_content(block, widths, weights, need, size_pt)
         fixed |= {c: need[c] for c in short}
+
+
+def _to_content(
+    block: TableBlock, widths: list[float], weights: list[float], need: list[float], size_pt: float
+) -> list[float]:
+    """Columns wider than their longest text on one line give the rest to the columns that
+    wrap, by weight (the widths keep their sum)."""
+    n = len(widths)
+    longest = [max((text_em(row[c]) for row in block.rows), default=0.0) for c in range(n)]
+    most = [max(need[c], longest[c] * size_pt * PT_MM + CELL_PADDING_MM) for c in range(n)]
+    for _ in range(n):
+        over = [c for c in range(n) if widths[c] > most[c] + 0.01]
+        under = [c for c in range(n) if widths[c] < most[c] - 0.01]
+        if not over or not under:
+            break
+        spare = sum(widths[c] - most[c] for c in over)
+        for c in over:
+            widths[c] = most[c]
+        for c in under:
+            widths[c] += spare * weights[c] / sum(weights[u] for u in under)
+    return fewest_lines(block, widths, need, size_pt)
+
+
+def cell_lines(text: str, width_mm: float, size_pt: float) -> int:
+    """Lines ``text`` takes in a cell ``width_mm`` wide (at least one)."""
+    em = size_pt * PT_MM
+    return max(1, math.ceil(text_em(text) * em / max(width_mm - CELL_PADDING_MM, em) - 1e-9))
+
+
+def table_lines(block: TableBlock, widths: list[float], size_pt: float) -> int:
+    """Lines the table's rows take at ``widths`` (a row as tall as its tallest cell)."""
+    return sum(
+        max(cell_lines(t, w, size_pt) for t, w in zip(row, widths, strict=True))
+        for row in block.rows
+    )
+
+
+def fewest_lines(
+    block: TableBlock, widths: list[float], need: list[float], size_pt: float
+) -> list[float]:
+    """Widths moved between columns while the rows take fewer lines: a column is widened just
+    enough for one of its cells to lose a line, the width taken from the others in proportion
+    to what they have beyond their need; the best such move, until none helps."""
+    n, em = len(widths), size_pt * PT_MM
+    best = table_lines(block, widths, size_pt)
+    for _ in range(4 * n * max(1, len(block.rows))):
+        found: tuple[int, list[float]] | None = None
+        for b in range(n):
+            for row in block.rows:
+                lines = cell_lines(row[b], widths[b], size_pt)
+                if lines <= 1:
+                    continue
+                target = text_em(row[b]) * em / (lines - 1) + CELL_PADDING_MM + 0.01
+                grow = target - widths[b]
+                slack = {c: widths[c] - need[c] for c in range(n) if c != b}
+                room = sum(v for v in slack.values() if v > 0)
+                if grow <= 0 or grow > room:
+                    continue
+                trial = [
+                    widths[c] + grow if c == b else widths[c] - grow * max(slack[c], 0) / room
+                    for c in range(n)
+                ]
+                total = table_lines(block, trial, size_pt)
+                if total < best and (found is None or total < found[0]):
+                    found = (total, trial)
+        if found is None:
+            break
+        best, widths = found
+    return widths
 
 
 def shade(cell: _Cell, fill: str) -> None:
@@ -247,6 +323,18 @@ def rules(paragraph: Paragraph, *, top: int, bottom: int) -> None:
 KEEP_ROWS = 1
 """Table rows (the header) kept on the page of what introduces the table (LibreOffice moves
 the whole table when more rows are kept with the next)."""
+
+
+def cell_margins(table: object, mm: float = CELL_MARGIN_MM) -> None:
+    """The table's left and right cell margins (``w:tblCellMar``, in twentieths of a point)."""
+    props = table._tbl.tblPr  # type: ignore[attr-defined]
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        margin = OxmlElement(side)
+        margin.set(qn("w:w"), str(round(mm / PT_MM * 20)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    props.append(margins)
 
 
 def keep_row_together(row: object) -> None:

@@ -25,6 +25,7 @@ from docx.text.paragraph import Paragraph
 
 from domain.adapters.briefing.charts import CHART_WIDTH_MM
 from domain.adapters.briefing.docx_parts import (
+    CELL_PITCH,
     CELL_SHADE,
     ER_HAO,
     KEEP_ROWS,
@@ -35,6 +36,7 @@ from domain.adapters.briefing.docx_parts import (
     WU_HAO,
     add_run,
     bottom_rule,
+    cell_margins,
     column_widths,
     keep_row_together,
     page_number,
@@ -83,7 +85,7 @@ class _Writer:
         page_number(section.footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.RIGHT)
         page_number(section.even_page_footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.LEFT)
 
-    def masthead(self, view: Briefing) -> None:
+    def masthead(self, view: Briefing, printed: Printed) -> None:
         m = view.masthead
         title = self.doc.add_paragraph(style="Title")
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -103,9 +105,7 @@ class _Writer:
         bottom_rule(issued)
         lead = self.doc.add_paragraph()
         lead.paragraph_format.first_line_indent = Pt(32)
-        add_run(
-            lead, f"统计截至{m.issued_on_zh}，本期周期{m.period_zh}。", self.faces["body"], SAN_HAO
-        )
+        add_run(lead, printed.lead, self.faces["body"], SAN_HAO)
 
     def section(self, section: Section) -> None:
         if section.annex:
@@ -198,6 +198,7 @@ class _Writer:
         table = self.doc.add_table(rows=1, cols=len(block.headers))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        cell_margins(table)
         repeat_header(table.rows[0])
         widths = [Mm(w) for w in column_widths(block, TEXT_WIDTH_MM, WU_HAO.pt)]
         table.autofit = False
@@ -238,7 +239,8 @@ class _Writer:
         right: bool = False,
     ) -> None:
         p = cell.paragraphs[0]
-        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        p.paragraph_format.line_spacing = CELL_PITCH
         p.paragraph_format.first_line_indent = Pt(0)
         if centre:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -270,7 +272,7 @@ def write_docx(
     ``distribution``: the catalogue's 报、送、发 lists for the 版记."""
     printed = document(view, distribution)
     writer = _Writer(faces, charts)
-    writer.masthead(view)
+    writer.masthead(view, printed)
     for section in printed.body:
         writer.section(section)
     writer.closing(printed)

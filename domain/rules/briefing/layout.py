@@ -22,6 +22,7 @@ from domain.rules.briefing.blocks import (
     pct,
 )
 from domain.rules.briefing.leader import brackets as full_width
+from domain.rules.briefing.lists import few_units
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
 from domain.rules.briefing.page_one import LEADER_HEADING, leader
 from domain.rules.glossary import LIGHT_NAMES
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 LIGHT_WORD = LIGHT_NAMES
+NAMED_CHANGES = 3
+"""New overdue items named under 与上周相比; the rest, and the newly done, are counted."""
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -66,38 +69,32 @@ def overview(view: Briefing) -> list[Block]:
     ahead = (
         f"未到期事项{o.ahead}项，其中已提前完成{o.ahead_done}项，正在办理{o.ahead_open}项"
         + (f"（进度滞后{o.ahead_behind}项）" if o.ahead_behind else "")
-        + f"，尚未启动{o.ahead_not_started}项（未到办理期或等待前置事项完成）。"
+        + f"，尚未启动{o.ahead_not_started}项。"
     )
-    sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。截至{m.issued_on_zh}，{due}{ahead}"
-    return [Subheading("（一）总体情况"), Para(sentence), *changes(view)]
+    sentence = f"《{m.plan_title}》共分解工作事项{o.total}项。{due}{ahead}"
+    return [Para(sentence), *changes(view)]
 
 
 def changes(view: Briefing) -> list[Block]:
     c, m = view.changes, view.masthead
-    blocks: list[Block] = [
-        Subheading(f"（二）与{m.last_period}相比（{month_day(c.previous_as_of, view.as_of.year)}）")
-    ]
+    blocks: list[Block] = []
+    since = f"与{m.last_period}（{month_day(c.previous_as_of, view.as_of.year)}）相比："
     moves = "、".join(f"{LIGHT_WORD[x.before]}转{LIGHT_WORD[x.after]}{x.count}项" for x in c.lights)
+    shown = c.newly_overdue_items[:NAMED_CHANGES]
+    named = "；".join(f"{full_width(i.unit)}“{full_width(i.title)}”" for i in shown)
+    if named and c.newly_overdue > len(shown):
+        named += "等"
     blocks.append(
         Para(
-            f"{m.this_period}新增逾期事项{c.newly_overdue}项，新完成事项{c.newly_done}项"
+            f"{m.this_period}新增逾期{c.newly_overdue}项"
+            + (f"（{named}）" if named else "")
+            + f"，新完成{c.newly_done}项"
             + (f"，经批准延期{c.extended}项" if c.extended else "")
             + "。"
-            + (f"灯色变化：{moves}。" if moves else f"各事项灯色与{m.last_period}相同。")
+            + (f"灯色变化：{moves}。" if moves else f"各事项灯色与{m.last_period}相同。"),
+            lead=since,
         )
     )
-    for label, items, total in (
-        ("新增逾期：", c.newly_overdue_items, c.newly_overdue),
-        ("新完成：", c.newly_done_items, c.newly_done),
-    ):
-        if items:
-            listed = "；".join(
-                f"{full_width(i.unit)}“{full_width(i.title)}”"
-                f"（{month_day(i.due, view.as_of.year)}到期）"
-                for i in items
-            )
-            more = f"等{total}项" if total > len(items) else ""
-            blocks.append(Para(listed + more + "。", lead=label))
     return blocks
 
 
@@ -119,10 +116,7 @@ def tasks(view: Briefing) -> list[Block]:
     red = sum(1 for t in view.tasks if t.light == Light.RED)
     yellow = sum(1 for t in view.tasks if t.light == Light.YELLOW)
     return [
-        Para(
-            f"{len(view.tasks)}项重点任务中，亮红灯{red}项、黄灯{yellow}项"
-            "（任务内有逾期事项即亮红灯，有滞后或临期事项亮黄灯）。"
-        ),
+        Para(f"{len(view.tasks)}项重点任务中，亮红灯{red}项、黄灯{yellow}项。"),
         TableBlock(
             headers=[
                 "序号",
@@ -167,12 +161,12 @@ def overdue(view: Briefing) -> list[Block]:
         note += f"另有{view.overdue_hidden}项逾期事项未列出，详见督办系统。"
     return [
         Para(
-            f"截至{view.masthead.issued_on_zh}，逾期未完成事项共{view.overdue_items}项"
-            + (f"，另有{held}项已过截止日期但因前置事项逾期未启动" if held else "")
-            + "，清单如下。"
+            f"逾期未完成{view.overdue_items}项"
+            + (f"、因前置事项逾期未启动{held}项" if held else "")
+            + "："
         ),
         TableBlock(
-            headers=["序号", "事项", "责任单位", "到期日", "逾期工作日", "督办层级", "单位说明"],
+            headers=["序号", "事项", "责任单位", "到期日", "逾期天数", "督办层级", "单位说明"],
             rows=rows,
             numeric=frozenset({0, 4}),
             nowrap=frozenset({3, 5}),
@@ -188,27 +182,25 @@ def indicators(view: Briefing) -> list[Block]:
     rows = [
         [i.name, i.value, i.target, i.gap, i.reported, LIGHT_WORD[i.light]] for i in view.indicators
     ]
-    legend = "；".join(f"{word}：{meaning}" for word, meaning in view.indicator_legend)
     return [
         TableBlock(
-            headers=["指标", "当前值", "目标值", "差距", "已报/应报单位", "灯色"],
+            headers=["指标", "当前值", "目标值", "差距", "报送单位", "灯色"],
             rows=rows,
             lights=[i.light for i in view.indicators],
             light_column=5,
             numeric=frozenset({1, 3, 4}),
-            widths=(4, 1.3, 1.7, 1, 1.4, 1.2),
-            note="当前值为已报送单位分项数据之和的比值。指标灯色——" + legend + "。",
+            nowrap=frozenset({2}),
+            widths=(9, 1, 1, 1, 1, 1),
         ),
-        ChartBlock("indicators", "图2  指标完成情况"),
     ]
 
 
 def _names(ranks: list[UnitRank]) -> str:
-    return "、".join(f"{full_width(r.name)}（{pct(r.rate)}）" for r in ranks)
+    return "、".join(f"{full_width(r.name)}（{_shortpct(r.rate)}）" for r in ranks) or "—"
 
 
-def _shortpct(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+def _shortpct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 def reporting(view: Briefing) -> str:
@@ -226,57 +218,68 @@ def reporting(view: Briefing) -> str:
 
 
 def rankings(view: Briefing) -> list[Block]:
+    """最近一期报送, then one table: per group and measure, the best and the worst units."""
     line = reporting(view)
-    blocks: list[Block] = [Para(line)] if line else []
     if not view.rankings:
-        return [*blocks, Para("本期尚无可比较的单位。")]
-    for n, group in enumerate(view.rankings, 1):
-        blocks.append(Subheading(f"（{NUMERALS[n - 1]}）{group.group}（{group.ranked}个参与比较）"))
-        blocks.extend(_ranking_paras(group))
-    return blocks
+        return [Para(line + "本期尚无可比较的单位。")]
+    rows = [row for group in view.rankings for row in _ranking_rows(group)]
+    compared = "、".join(f"{_who(g)}{g.ranked}个" for g in view.rankings)
+    return [
+        *([Para(line)] if line else []),
+        Para(f"排名如下（参与比较：{compared}）。"),
+        TableBlock(
+            headers=["比较项", "靠前", "靠后"],
+            rows=rows,
+            nowrap=frozenset({0}),
+            widths=(2.4, 4.8, 4.8),
+        ),
+    ]
 
 
-def _ranking_line(
-    what: str,
+def _ranking_cells(
     who: str,
     tie: float | None,
     compared: int,
     best: list[UnitRank],
     worst: list[UnitRank],
-) -> list[Block]:
+) -> list[str]:
     if tie is not None:
-        return [Para(f"各{who}{what}均为{_shortpct(tie)}，无先后之分。", lead=f"{what}：")]
+        return [f"各{who}均为{_shortpct(tie)}，无先后之分", "—"]
     if not compared:
-        return [Para(f"尚无可比较的{who}。", lead=f"{what}：")]
+        return [f"尚无可比较的{who}", "—"]
     if not best and not worst:
-        return [Para(f"各{who}{what}相差不大，不作排名。", lead=f"{what}：")]
-    out: list[Block] = []
-    if best:
-        out.append(Para(_names(best), lead=f"{what}靠前："))
-    if worst:
-        out.append(Para(_names(worst), lead=f"{what}靠后："))
-    return out
+        return [f"各{who}相差不大，不作排名", "—"]
+    return [_names(best), _names(worst)]
 
 
-def _ranking_paras(group: UnitRankings) -> list[Block]:
-    who = "县直部门" if group.group == "县直部门" else "乡镇"
+def _who(group: UnitRankings) -> str:
+    return "县直部门" if group.group == "县直部门" else "乡镇"
+
+
+def _ranking_rows(group: UnitRankings) -> list[list[str]]:
+    """The group's two rows: 按期完成率 and 报送及时率, each with its best and worst units."""
+    who = _who(group)
     return [
-        *_ranking_line(
-            "按期完成率",
-            who,
-            group.completion_tie,
-            group.completion_compared,
-            group.completion_leaders,
-            group.completion_laggards,
-        ),
-        *_ranking_line(
-            "报送及时率",
-            who,
-            group.timeliness_tie,
-            group.timeliness_compared,
-            group.timeliness_leaders,
-            group.timeliness_laggards,
-        ),
+        [
+            f"{who}按期完成率",
+            *_ranking_cells(
+                who,
+                group.completion_tie,
+                group.completion_compared,
+                group.completion_leaders,
+                group.completion_laggards,
+            ),
+        ],
+        [
+            f"{who}报送及时率",
+            *_ranking_cells(
+                who,
+                group.timeliness_tie,
+                group.timeliness_compared,
+                group.timeliness_leaders,
+                group.timeliness_laggards,
+            ),
+        ],
     ]
 
 
@@ -284,24 +287,22 @@ def problems(view: Briefing) -> list[Block]:
     if not view.problems:
         return [Para(f"{view.masthead.this_period}各单位报送中未反映问题。")]
     rows = [
-        [
-            str(n),
-            full_width(p.unit),
-            full_width(p.title) + ("（已逾期）" if p.overdue else ""),
-            p.problem,
-        ]
+        [str(n), full_width(few_units(p.unit, p.units)), full_width(p.title), p.problem]
         for n, p in enumerate(view.problems, 1)
     ]
+    late = any(p.overdue for p in view.problems)
+    m = view.masthead
     return [
         Para(
-            f"{view.masthead.this_period}（{view.masthead.period_zh}）各单位在进展报送中反映的问题如下（原文摘录，"
-            "同一节点反映相同问题的单位合并列出，逾期事项在前）。"
+            f"{m.this_period}各单位反映的问题如下（原文摘录"
+            + ("，逾期事项在前" if late else "")
+            + "）。"
         ),
         TableBlock(
             headers=["序号", "反映单位", "事项", "反映的问题"],
             rows=rows,
             numeric=frozenset({0}),
-            widths=(0.8, 2.6, 3.4, 5.4),
+            widths=(0.8, 1.9, 4.4, 7.1),
             note=f"另有{view.problems_hidden}条问题反映，详见督办系统。"
             if view.problems_hidden
             else "",
@@ -318,12 +319,12 @@ def upcoming(view: Briefing) -> list[Block]:
         for r in view.upcoming
     ]
     waiting = (
-        f"另有{view.upcoming_waiting}项同期到期的事项仍在等待前置事项完成，请前置事项责任单位加快办理。"
+        f"；另有{view.upcoming_waiting}项尚在等待前置事项，请前置事项责任单位加快办理"
         if view.upcoming_waiting
         else ""
     )
     return [
-        Para(f"{until}前到期的节点共{len(rows)}个，请责任单位抓紧推进、按时办结。{waiting}"),
+        Para(f"{until}前到期的节点{len(rows)}个，请责任单位按时办结{waiting}。"),
         TableBlock(
             headers=["到期日", "事项", "责任单位", "未完成数"],
             rows=rows,
@@ -334,18 +335,28 @@ def upcoming(view: Briefing) -> list[Block]:
     ]
 
 
+LEGEND_TITLE = "口径说明"
+INDICATOR_TERMS = "当前值为已报送单位分项数据之和的比值；报送单位为已报送数据的单位数/应报单位数。"
+
+
 def legend(view: Briefing) -> list[Block]:
-    """口径说明: each figure defined once, then the lights."""
+    """口径说明: each figure defined once, then the lights of items and of indicators."""
     lights = "；".join(f"{word}：{meaning}" for word, meaning in view.legend)
-    return [
+    blocks: list[Block] = [
         ListBlock([(f"{word}：", meaning + "。") for word, meaning in view.definitions]),
         Para(lights + "。", lead="灯色："),
     ]
+    if view.indicators:
+        marks = "；".join(f"{word}：{meaning}" for word, meaning in view.indicator_legend)
+        blocks.append(Para(INDICATOR_TERMS, lead="指标："))
+        blocks.append(Para(marks + "。", lead="指标灯色："))
+    return blocks
 
 
 def sections(view: Briefing) -> list[Section]:
     """The briefing's sections in reading order: what needs the leader first, the body's, then
-    the annexes (``annex`` > 0) holding what the long lists do not show in the body."""
+    the annexes (``annex`` > 0) holding what the long lists do not show in the body and, last,
+    the 口径说明 the body points to."""
     parts = [
         ("总体进展", overview(view)),
         ("重点任务推进情况", tasks(view)),
@@ -364,7 +375,12 @@ def sections(view: Briefing) -> list[Section]:
             number = len(annexes) + 1
             shown, moved = annexed(written, rule, number)
             if moved is not None:
-                annexes.append(Section(f"附件{number}", [moved], annex=number, title=rule.title))
+                charts = [b for b in shown if isinstance(b, ChartBlock)] if rule.charts else []
+                shown = [b for b in shown if b not in charts]
+                annexes.append(
+                    Section(f"附件{number}", [moved, *charts], annex=number, title=rule.title)
+                )
         body.append(Section(f"{NUMERALS[n]}、{title}", shown))
-    body.append(Section("口径说明", legend(view)))
+    number = len(annexes) + 1
+    annexes.append(Section(f"附件{number}", legend(view), annex=number, title=LEGEND_TITLE))
     return body + annexes

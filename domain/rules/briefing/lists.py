@@ -7,6 +7,7 @@ at most ``OVERDUE_ROWS`` rows, the rest counted.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
@@ -28,6 +29,19 @@ def named_units(names: Sequence[str]) -> str:
     if len(names) <= NAMED_UNITS:
         return "、".join(names)
     return "、".join(names[:NAMED_UNITS]) + f"等{len(names)}个单位"
+
+
+def first_named(named: str) -> str:
+    """甸阳镇、姚关镇、仁和镇等12个单位 (:func:`named_units`) shortened to 甸阳镇等12个单位;
+    two or three names stay as they are."""
+    first, _, rest = named.partition("、")
+    count = re.search(r"等\d+个单位$", rest)
+    return first + count.group(0) if count else named
+
+
+def few_units(named: str, units: int) -> str:
+    """A row's units in few words: the one unit, or the first and how many (甲镇等3个单位)."""
+    return named if units <= 1 else f"{named.partition('、')[0]}等{units}个单位"
 
 
 HELD = "因前置事项逾期未启动"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from domain.rules.briefing.blocks import Section
-from domain.rules.briefing.layout import sections
+from domain.rules.briefing.blocks import Section, month_day
+from domain.rules.briefing.layout import LEGEND_TITLE, sections
 from domain.rules.briefing.model import Briefing
 
 
@@ -24,6 +25,7 @@ class Colophon:
 class Printed:
     """The briefing as printed: body, 附件 note, signature (落款), annexes, 版记."""
 
+    lead: str  # under the masthead: the date of the figures, the period, where they are defined
     body: list[Section]
     annex_note: list[str]  # 附件：1. … (the annexes' titles, numbered)
     signature: tuple[str, str]  # issuing unit, date
@@ -56,7 +58,13 @@ def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = 
     ``briefing_distribution`` (报、送、发 lists of names), if any."""
     everything = sections(view)
     annexes = [s for s in everything if s.annex]
+    m = view.masthead
+    year = m.printed_on.year
+    first = view.changes.previous_as_of + timedelta(days=1)  # the days covered (period_zh)
+    legend = [s.annex for s in annexes if s.title == LEGEND_TITLE]
     return Printed(
+        lead=f"统计截至{month_day(m.issued_on, year)}，本期{month_day(first, year)}"
+        f"至{month_day(m.issued_on, year)}" + (f"，口径见附件{legend[0]}" if legend else "") + "。",
         body=[s for s in everything if not s.annex],
         annex_note=[f"{s.annex}. {s.title}" for s in annexes],
         signature=(view.masthead.issuer, view.masthead.printed_on_zh),

@@ -17,7 +17,7 @@ from domain.rules.briefing.facts import ItemFact, TimelinessFact, UnitFact
 from domain.rules.briefing.model import UnitRank, UnitRankings
 from models.enums import Status
 
-RANK_SIZE = 5
+RANK_SIZE = 3
 
 
 def leaders_and_laggards(
