@@ -28,11 +28,11 @@ from domain.rules.briefing.facts import (
     Facts,
     ItemFact,
     ProblemFact,
-    ReportingFact,
     TaskFact,
     TimelinessFact,
     UnitFact,
 )
+from domain.rules.briefing.model import Reporting
 from domain.rules.context import Context
 from domain.rules.periods import Period
 from models.enums import STATUS_LIGHT, Edition, ItemState, Light, Status, UnitKind
@@ -336,7 +336,7 @@ def gather(
         leadership=leadership_items(session, plan.id, as_of, overdue_due),
         waits_on=prerequisites_of(session, as_of, past_waiting),
         baselines=indicator_baselines(session, plan, as_of),
-        reporting=ReportingFact(
+        reporting=Reporting(
             start=done.cycle.start,
             end=done.cycle.end,
             due=done.cycle.due,

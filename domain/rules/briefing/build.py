@@ -30,7 +30,6 @@ from domain.rules.briefing.model import (
     LightChange,
     Masthead,
     Overview,
-    Reporting,
     Share,
     TaskRow,
 )
@@ -318,7 +317,6 @@ def build_briefing(facts: Facts) -> Briefing:
         facts.items, facts.levels, facts.reasons, held
     )
     leader, leader_more = leader_items(facts, held)
-    r = facts.reporting
     problems, problems_hidden = problem_rows(facts.problems, by_id)
     upcoming, until, upcoming_waiting = upcoming_rows(facts.items, as_of)
     legend = [(word, meaning.format(n=facts.yellow_workdays)) for word, meaning in LEGEND]
@@ -341,17 +339,7 @@ def build_briefing(facts: Facts) -> Briefing:
         changes=changes(facts.items, facts.previous, since, facts.extended),
         leader=leader,
         leader_more=leader_more,
-        reporting=None
-        if r is None
-        else Reporting(
-            start=r.start,
-            end=r.end,
-            due=r.due,
-            owed=r.owed,
-            sent=r.sent,
-            on_time=r.on_time,
-            unasked=r.unasked,
-        ),
+        reporting=facts.reporting,
         legend=legend,
         definitions=[(word, meaning.format(n=RECORD_CYCLES)) for word, meaning in DEFINITIONS],
         indicator_legend=INDICATOR_LEGEND,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from domain.rules.briefing.model import Reporting
 from domain.rules.indicators import IndicatorValue
 from domain.rules.periods import Period
 from models.enums import Status
@@ -70,19 +71,6 @@ class TimelinessFact:
 
 
 @dataclass(frozen=True)
-class ReportingFact:
-    """The latest reporting cycle whose report was due by the briefing date (最近一期报送)."""
-
-    start: date
-    end: date
-    due: date
-    owed: int
-    sent: int
-    on_time: int
-    unasked: int = 0  # units that owed nothing and reported all the same
-
-
-@dataclass(frozen=True)
 class Facts:
     """Everything the briefing is built from, gathered in one place."""
 
@@ -110,7 +98,7 @@ class Facts:
     extended: int = 0  # extensions approved during the week
     leadership: frozenset[int] = frozenset()  # items whose ladder notice reached leadership
     next_steps: dict[int, str] = field(default_factory=dict)  # item id → latest next steps
-    reporting: ReportingFact | None = None
+    reporting: Reporting | None = None  # 最近一期报送, as the view shows it
     waits_on: dict[int, tuple[int, ...]] = field(default_factory=dict)
     # past-due waiting item id → the prerequisite items it waits on (not closed on the day)
     baselines: dict[str, tuple[date, float]] = field(default_factory=dict)
