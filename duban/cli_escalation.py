@@ -32,7 +32,7 @@ def escalate(
     from config.ladder import load_ladder
     from config.settings import get_settings
     from domain.queries.calendar import is_workday
-    from domain.queries.context import build_context, resolve_plan
+    from domain.queries.context import plan_facts, resolve_plan
     from domain.queries.plan_end import reminders_stopped
     from domain.rules.context import LightPolicy
     from domain.services.escalation import run_escalation
@@ -66,7 +66,7 @@ def escalate(
         return
     with session_scope(engine) as session:
         resting = not is_workday(session, day)
-        stopped = reminders_stopped(session, build_context(session, plan_id, day, policy))
+        stopped = reminders_stopped(session, plan_facts(resolve_plan(session, plan_id)), day)
     if resting:
         out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
     elif stopped is not None:

@@ -189,9 +189,9 @@ def plan_notices(
         units = (
             None if partition is None else partition_units(session, plan_id, partition, partitions)
         )
-        due = all_due_notices(session, ctx, ladder, units, only_new=True)
+        stopped = reminders_stopped(session, ctx.plan, day)
+        due = [] if stopped else all_due_notices(session, ctx, ladder, units, only_new=True)
         new = write_outbox(session, ctx, due)
-        stopped = reminders_stopped(session, ctx)
     if stopped is not None:
         logger().info(stopped.words())
     scope = "" if units is None else f"（分区 {partition_label(partition)}，{len(units)} 个单位）"

@@ -222,7 +222,7 @@ def all_due_notices(
     out the notices already in the outbox). None on a rest day: the next working day plans
     what fell due meanwhile, at the level then reached; none once a finished plan's close-out
     is over (:mod:`domain.rules.plan_end`)."""
-    if not is_workday(session, ctx.day) or reminders_stopped(session, ctx) is not None:
+    if not is_workday(session, ctx.day) or reminders_stopped(session, ctx.plan, ctx.day):
         return []
     return [
         *due_notices(session, ctx, ladder, units, only_new=only_new),

@@ -71,7 +71,7 @@ def sync(engine: Engine, write_catalog: CatalogWriter, **plan: Any) -> None:
 def planned(engine: Engine, day: date) -> tuple[int, CloseOut | None]:
     with frozen_time(end_of_working_day(day, "Asia/Shanghai")), session_scope(engine) as s:
         ctx = context_of(s, day)
-        return len(all_due_notices(s, ctx, load_ladder())), reminders_stopped(s, ctx)
+        return len(all_due_notices(s, ctx, load_ladder())), reminders_stopped(s, ctx.plan, day)
 
 
 def test_reminders_stop_after_the_close_out_unless_extended(
