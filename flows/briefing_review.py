@@ -67,12 +67,17 @@ def review_and_send(
     written: WrittenBriefing,
     result: dict[str, Any],
     *,
+    send: bool,
     approval: Literal["wait", "auto"] | None,
     send_later: str,
 ) -> dict[str, Any]:
-    """Have the written briefing approved (``approval``, default the setting), then send it now
-    or, outside the delivery hours, leave it to the next working day's daily cycle; ``result``
-    (the flow's result so far) is completed with what happened and returned."""
+    """Unless ``send`` is off, have the written briefing approved (``approval``, default the
+    setting), then send it now or, outside the delivery hours, leave it to the next working day's
+    daily cycle; ``result`` (the flow's result so far) is completed with what happened and
+    returned."""
+    if not send:
+        logger().info("只生成，不发送（send=false）")
+        return result
     settings = get_settings()
     mode = approval or settings.briefing_approval
     title = f"{written.title} 第{written.number}期（{written.label}）"

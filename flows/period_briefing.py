@@ -65,13 +65,11 @@ def edition_briefing(
             "number": written.number,
             "sent": 0,
         }
-        if not send:
-            logger().info("只生成，不发送（send=false）")
-            return result
         return review_and_send(
             pid,
             written,
             result,
+            send=send,
             approval=approval,
             send_later=f"duban brief {OPTIONS[edition]} {written.period} --send",
         )

@@ -12,7 +12,7 @@ from domain.queries.plans import plan_of
 from domain.rules.periods import Period
 from domain.services.briefing.issue import briefing_date, check_date
 from flows.briefing_review import review_and_send
-from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
+from flows.common import RunFormError, alert_on_failure, engine, plan_and_day, run_name
 from flows.forms import field
 from flows.refusals import refusing
 from flows.stages import publish_public_pages, write_briefing
@@ -52,13 +52,11 @@ def weekly_briefing(
         written = write_briefing(pid, day)
         publish_public_pages(pid, day)
         result: dict[str, Any] = {"week": written.period, "number": written.number, "sent": 0}
-        if not send:
-            logger().info("只生成，不发送（send=false）")
-            return result
         return review_and_send(
             pid,
             written,
             result,
+            send=send,
             approval=approval,
             send_later=f"duban brief --week {written.period} --send",
         )
