@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from domain.queries.active import active_units
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.completeness import (
-    _sent_per_cycle,  # the view's own arrivals per cycle
     completeness_view,
+    sent_per_cycle,
 )
 from domain.queries.context import context_on, ordinals
 from domain.queries.item_status import item_status_select, state_as_of
@@ -269,7 +269,7 @@ def _cycles(
     if not counted:
         return []
     owed = session.execute(active_units(at, [c.end for c in counted], list(units))).all()
-    first = _sent_per_cycle(session, at.plan.id, counted)
+    first = sent_per_cycle(session, at.plan.id, counted)
     facts = []
     for n, unit_id in sorted(owed):
         c, day = counted[n], first[n].get(unit_id)

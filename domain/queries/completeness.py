@@ -50,7 +50,7 @@ def _arrivals(plan_id: str, start: date, end: date) -> Subquery:
     return union_all(reports, files).subquery("arrivals")
 
 
-def _sent_per_cycle(session: Session, plan_id: str, cycles: list[Cycle]) -> list[dict[int, date]]:
+def sent_per_cycle(session: Session, plan_id: str, cycles: list[Cycle]) -> list[dict[int, date]]:
     """The day each unit's first arrival of each of ``cycles`` came (none: no day known), in
     one statement: the first per unit and period over all the cycles, sorted into them here."""
     both = _arrivals(plan_id, cycles[0].start, cycles[-1].end)
@@ -229,10 +229,10 @@ def completeness_view(
         )
     }
     owed_per_cycle = _owed_per_cycle(session, ctx, window, units)
-    sent_per_cycle = _sent_per_cycle(session, ctx.plan.id, window)
+    arrived = sent_per_cycle(session, ctx.plan.id, window)
     at = window.index(current)
-    owed_now, sent_now = owed_per_cycle[at], sent_per_cycle[at]
-    per_cycle = zip(window, owed_per_cycle, sent_per_cycle, strict=True)
+    owed_now, sent_now = owed_per_cycle[at], arrived[at]
+    per_cycle = zip(window, owed_per_cycle, arrived, strict=True)
     # a cycle whose report is not due yet is not counted in the rates
     records = _records(names, [(c, o, s) for c, o, s in per_cycle if c.due <= as_of], as_of)
     missing = sorted(names[u] for u in owed_now if u not in sent_now or sent_now[u] > as_of)
