@@ -46,7 +46,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     backend = os.environ.get("DUBAN_TEST_BACKEND", "sqlite")  # as tests/fixtures/db.py reads it
     if backend != "postgresql" or os.environ.get("DUBAN_TEST_EVERYTHING") == "1":
         return
-    kept = [item for item in items if _touches_the_database(item)]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in set(kept)])
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (kept if _touches_the_database(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
         items[:] = kept
