@@ -404,9 +404,9 @@ def escalation(console: Console, result: dict[str, Any], limit: int | None = 20)
     due = result["due"]
     levels = Counter(n["level_name"] for n in due)
     console.print(
-        f"{prefix}{zh_date(date.fromisoformat(result['as_of']))}应发提醒 {len(due)} 条（"
-        + "，".join(f"{lv} {n}" for lv, n in sorted(levels.items()))
-        + "），"
+        f"{prefix}{zh_date(date.fromisoformat(result['as_of']))}应发提醒 {len(due)} 条"
+        + ("（" + "，".join(f"{lv} {n}" for lv, n in sorted(levels.items())) + "）" if due else "")
+        + "，"
         + ("将" if dry else "")
         + f"新写入待发队列 {result['new_in_outbox']} 条",
         markup=False,

@@ -94,6 +94,7 @@ def test_duban_escalate_says_why_nothing_is_planned(synced: Engine) -> None:
     result = CliRunner().invoke(app, ["escalate", "--as-of", FIRST_AFTER.isoformat()])
     assert result.exit_code == 0, result.output
     assert "规划已于2025年12月31日期满，期满后20个工作日的收尾期已过：不再安排提醒" in result.output
+    assert "应发提醒 0 条，" in result.output  # no empty brackets of levels
 
 
 def test_an_extension_before_the_end_is_refused_with_its_line(
