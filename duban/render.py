@@ -329,6 +329,12 @@ def indicators(
 def completeness(console: Console, view: CompletenessView, limit: int = 15) -> None:
     """Who owes this cycle's report and has not sent it; the least timely units."""
     c = view.cycle
+    if view.ended_on is not None:
+        console.print(
+            f"规划已期满，收尾期于{zh_date(view.ended_on)}结束：此后不再要求报送，"
+            "以下是收尾期内最后一期的情况。",
+            markup=False,
+        )
     console.print(
         f"[bold]报送情况[/] 最近一期 {zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）："
         f"应报 {view.owed} 个单位，已报 {view.sent} 个（按时 {view.on_time} 个），"

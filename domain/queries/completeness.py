@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from domain.queries.active import active_items, active_units
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
+from domain.queries.plan_end import reporting_ends
 from domain.rules.context import Context
 from domain.rules.reporting import RECORD_CYCLES, Cycle, cycle_of, cycles_between
 from domain.rules.status_views import CompletenessView, CycleView, UnitTimeliness
@@ -207,15 +208,18 @@ def completeness_view(
     the day (see :func:`reporting_view`)."""
     as_of = ctx.day
     kind, due = ctx.plan.reporting_cycle, ctx.plan.reporting_due
+    # past a finished plan's close-out no report is owed: the cycles stop at its last day
+    ended = reporting_ends(session, ctx.plan, as_of)
+    last = as_of if ended is None else ended
     back = CYCLE_DAYS[kind] * max(cycles, 1)
     postpone = deadline_rule(
         session,
-        as_of - timedelta(days=back),
-        as_of + timedelta(days=31),
+        last - timedelta(days=back),
+        last + timedelta(days=31),
         covered=ctx.calendar,
     )
-    current = cycle_of(as_of, kind, due, postpone)
-    if due_cycle and current.due > as_of:
+    current = cycle_of(last, kind, due, postpone)
+    if (due_cycle or ended is not None) and current.due > last:
         current = cycle_of(current.start - timedelta(days=1), kind, due, postpone)
     if not rates:
         return _missing_now(session, ctx, current, units, missing_limit)
@@ -247,6 +251,7 @@ def completeness_view(
         window_start=window[0].start,
         window_end=window[-1].end,
         units=records,
+        ended_on=ended,
     )
 
 

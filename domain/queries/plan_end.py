@@ -3,9 +3,9 @@ the plan's end)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import ensure_calendar
@@ -25,3 +25,22 @@ def reminders_stopped(session: Session, plan: PlanFacts, day: date) -> CloseOut 
     )
     ordinals: dict[date, int] = dict(rows.all())
     return end if end.over(day, ordinals[day] - ordinals[end.end]) else None
+
+
+def reporting_ends(session: Session, plan: PlanFacts, day: date) -> date | None:
+    """The close-out's last day when ``day`` is past it (no report is owed for a cycle due
+    later), else None. Without an extension it is the day before the working day that ends it."""
+    if day <= plan.period_end or reminders_stopped(session, plan, day) is None:
+        return None
+    if plan.close_out_until is not None:
+        return plan.close_out_until
+    end_ordinal = session.execute(
+        select(CalendarDay.ordinal).where(CalendarDay.day == plan.period_end)
+    ).scalar_one()
+    first_over = session.execute(
+        select(func.min(CalendarDay.day)).where(
+            CalendarDay.ordinal > end_ordinal + plan.close_out_workdays,
+            CalendarDay.is_workday.is_(True),
+        )
+    ).scalar_one()
+    return first_over - timedelta(days=1)

@@ -98,3 +98,4 @@ class CompletenessView(BaseModel):
     unasked: int = 0  # units that owed nothing for the cycle and reported for it all the same
     window_end: date
     units: list[UnitTimeliness]
+    ended_on: date | None = None  # a finished plan's close-out ended: no cycle due later

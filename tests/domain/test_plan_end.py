@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 
 from config.errors import InputError
 from config.ladder import load_ladder
+from domain.queries.completeness import reporting_view
 from domain.queries.escalation import all_due_notices
-from domain.queries.plan_end import reminders_stopped
+from domain.queries.plan_end import reminders_stopped, reporting_ends
 from domain.queries.sync import sync_catalog
 from domain.rules.plan_end import CloseOut
 from duban.cli import app
@@ -106,3 +107,28 @@ def test_an_extension_before_the_end_is_refused_with_its_line(
     with pytest.raises(InputError) as refused:
         load_catalog(write_catalog(edit=edit))
     assert "plan.close_out_until: 2025-06-30 须在规划截止日 2025-12-31" in str(refused.value)
+
+
+def test_no_report_is_owed_for_a_cycle_due_after_the_close_out(
+    synced: Engine, write_catalog: CatalogWriter
+) -> None:
+    """Months later the latest cycle is still the last one due within the close-out, with the
+    same units owing it: the reporting does not go on counting silent cycles for ever."""
+    later = date(2026, 3, 2)
+    with session_scope(synced) as s:
+        plan = context_of(s, later).plan
+        assert reporting_ends(s, plan, LAST_OF_CLOSE_OUT) is None
+        assert reporting_ends(s, plan, FIRST_AFTER) == LAST_OF_CLOSE_OUT
+        assert reporting_ends(s, plan, later) == LAST_OF_CLOSE_OUT
+        within = reporting_view(s, context_of(s, LAST_OF_CLOSE_OUT))
+        after = reporting_view(s, context_of(s, later))
+    assert within.cycle.due <= LAST_OF_CLOSE_OUT
+    assert after.cycle == within.cycle
+    assert (within.ended_on, after.ended_on) == (None, LAST_OF_CLOSE_OUT)
+    assert after.owed == within.owed > 0
+    assert max(r.owed for r in after.units) == max(r.owed for r in within.units)
+    sync(synced, write_catalog, close_out_until=date(2026, 2, 27))
+    with session_scope(synced) as s:
+        plan = context_of(s, later).plan
+        assert reporting_ends(s, plan, later) == date(2026, 2, 27)
+        assert reporting_view(s, context_of(s, later)).cycle.due <= date(2026, 2, 27)
