@@ -1,11 +1,11 @@
 """Whether a finished plan's close-out is over on a day (one calendar lookup, made only after
-the plan's end)."""
+the plan's end), and the close-out's last day."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import ensure_calendar
@@ -25,3 +25,21 @@ def reminders_stopped(session: Session, plan: PlanFacts, day: date) -> CloseOut 
     )
     ordinals: dict[date, int] = dict(rows.all())
     return end if end.over(day, ordinals[day] - ordinals[end.end]) else None
+
+
+def close_out_last_day(session: Session, plan: PlanFacts) -> date:
+    """The last day reminders are planned for a finished plan: the day the coordinator extended
+    the close-out to, else the close-out's last working day after the end."""
+    if plan.close_out_until is not None:
+        return plan.close_out_until
+    end = plan.period_end
+    ensure_calendar(session, end, end + timedelta(days=2 * plan.close_out_workdays + 31))
+    base = session.scalars(select(CalendarDay.ordinal).where(CalendarDay.day == end)).one()
+    last = session.scalar(
+        select(func.min(CalendarDay.day)).where(
+            CalendarDay.day > end,
+            CalendarDay.is_workday.is_(True),
+            CalendarDay.ordinal == base + plan.close_out_workdays,
+        )
+    )
+    return last if last is not None else end
