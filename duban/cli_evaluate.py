@@ -13,7 +13,7 @@ import typer
 
 from config.errors import InputError, Problem
 from domain.rules.glossary import FILE_KINDS, word, zh_date
-from duban.app import AsOf, PlanOpt, app, out, warn
+from duban.app import PlanOpt, app, out, warn
 from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock

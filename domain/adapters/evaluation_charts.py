@@ -56,7 +56,7 @@ def indicator_years_figure(view: Evaluation) -> Figure | None:
         top = max([ind.target, *known]) * 1.15 or 1.0
         ax.set_ylim(0, top)
         ax.set_xticks(years, [f"{y % 100:02d}年" for y in years])
-        label = two_lines(ind.name, 11)
+        label = two_lines(ind.name, 14)
         ax.set_title(label, fontproperties=font)
         if ind.unit_of_measure:
             ax.set_ylabel(ind.unit_of_measure, fontproperties=font)

@@ -63,7 +63,9 @@ class _EvaluationWriter(_Writer):
         add_run(lead, printed.lead, self.faces["body"], SAN_HAO)
 
 
-def write_docx(view: Evaluation, charts: dict[str, Path], faces: dict[str, str], path: Path) -> None:
+def write_docx(
+    view: Evaluation, charts: dict[str, Path], faces: dict[str, str], path: Path
+) -> None:
     """Write the evaluation to ``path`` (its metadata dated by the evaluation day)."""
     printed = document(view)
     writer = _EvaluationWriter(faces, charts)

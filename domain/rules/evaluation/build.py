@@ -48,6 +48,7 @@ PROBLEM_CHARS = 60
 REASONS_SHOWN = 2
 REASON_CHARS = 30
 TITLES_SHOWN = 2
+NUMBERS_SHOWN = 4
 NOT_SAID = "未说明"
 DEPARTMENTS = "县直部门"
 """The group a department is listed under (a village under its township)."""
@@ -203,6 +204,14 @@ def open_lists(
     return summary, rows
 
 
+def numbers_text(numbers: Sequence[int]) -> str:
+    """1、3、8, or 1、2、3、4等9项 when there are more than :data:`NUMBERS_SHOWN`; — for none."""
+    if not numbers:
+        return "—"
+    shown = "、".join(str(n) for n in numbers[:NUMBERS_SHOWN])
+    return shown + (f"等{len(numbers)}项" if len(numbers) > NUMBERS_SHOWN else "")
+
+
 def problem_groups(
     problems: Sequence[ProblemStatement], items: dict[int, ItemFact], numbers: dict[str, int]
 ) -> tuple[list[ProblemGroup], int]:
@@ -215,7 +224,8 @@ def problem_groups(
             groups[text].append(p)
     rows = []
     for text, members in groups.items():
-        tasks = sorted({numbers.get(items[p.item_id].task, 0) for p in members if p.item_id in items} - {0})
+        raised_on = {items[p.item_id].task for p in members if p.item_id in items}
+        tasks = sorted(numbers[t] for t in raised_on if t in numbers)
         rows.append(
             ProblemGroup(
                 problem=shorten(text, PROBLEM_CHARS),
@@ -224,7 +234,7 @@ def problem_groups(
                 items=len({p.item_id for p in members}),
                 first=min(p.received_on for p in members),
                 last=max(p.received_on for p in members),
-                tasks="、".join(str(n) for n in tasks) or "—",
+                tasks=numbers_text(tasks),
             )
         )
     rows.sort(key=lambda r: (-r.units, -r.reports, r.problem))

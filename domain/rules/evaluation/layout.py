@@ -30,6 +30,7 @@ HOW_TO_WRITE = (
     "协调员将评估结论和建议写入一个文本文件（UTF-8 或 GBK 编码，每段一行，"
     "以“（一）”等开头的行作小标题），运行 duban evaluate --conclusions 文件名 重新生成本报告。"
 )
+YEAR_REPORTS = ("应报", "按时", "及时率")
 CHART_INDICATORS = "indicator_years"
 CHART_YEARS = "years"
 DEFINITIONS: list[tuple[str, str]] = [
@@ -186,10 +187,11 @@ def never_closed(view: Evaluation, annex: int) -> list[Block]:
             + f"各单位的清单和原因见附件{annex}。"
         ),
         TableBlock(
-            headers=["乡镇（部门）", "单位数", "未办结", "单位说明的主要原因"],
+            headers=["乡镇、部门", "单位数", "未办结", "单位说明的主要原因"],
             rows=rows,
             numeric=frozenset({1, 2}),
             widths=(3.0, 1.3, 1.3, 8.0),
+            nowrap=frozenset({0, 1, 2}),
             note="原因为各单位最后一次报送中填写的存在问题，原文摘录；括号内为涉及事项数。",
         ),
     ]
@@ -204,7 +206,7 @@ def open_annex(view: Evaluation) -> list[Block]:
     rest = len(view.open_units) - len(shown)
     return [
         TableBlock(
-            headers=["序号", "乡镇（部门）", "单位", "未办结", "事项", "最后说明的原因"],
+            headers=["序号", "乡镇、部门", "单位", "未办结", "事项", "最后说明的原因"],
             rows=rows,
             numeric=frozenset({0, 3}),
             widths=(0.9, 2.0, 2.6, 1.2, 4.0, 4.6),
@@ -230,7 +232,8 @@ def problems(view: Evaluation) -> list[Block]:
             headers=["序号", "反映的问题（原文）", "次数", "单位数", "涉及任务（序号）"],
             rows=rows,
             numeric=frozenset({0, 2, 3}),
-            widths=(0.9, 7.6, 1.2, 1.4, 3.0),
+            nowrap=frozenset({2, 3}),
+            widths=(0.9, 8.4, 1.2, 1.4, 2.6),
         ),
     ]
 
@@ -251,10 +254,9 @@ def years(view: Evaluation) -> list[Block]:
         for y in view.years
     ]
     blocks: list[Block] = [
-        Para("按年度统计当年到期事项的完成情况和当年各报送周期的报送情况" + "如下，见图2。"),
+        Para("按年度统计当年到期事项的完成情况和当年各报送周期的报送情况如下，见图2。"),
         TableBlock(
-            headers=["年度", "到期", "按期", "逾期完成", "未办结", "按期完成率"]
-            + ["应报", "按时", "及时率"],
+            headers=[*("年度", "到期", "按期", "逾期完成", "未办结", "按期完成率"), *YEAR_REPORTS],
             rows=rows,
             numeric=frozenset(range(1, 9)),
             nowrap=frozenset({0}),

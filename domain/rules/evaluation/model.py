@@ -88,7 +88,6 @@ class ProblemGroup(BaseModel):
     first: date
     last: date
     tasks: str  # the key tasks it was raised on (their numbers: 1、3、8)
-    tasks: str  # the key tasks it was raised on (numbers)
 
 
 class YearRow(BaseModel):
