@@ -209,7 +209,7 @@ def open_annex(view: Evaluation) -> list[Block]:
             headers=["序号", "乡镇、部门", "单位", "未办结", "事项", "最后说明的原因"],
             rows=rows,
             numeric=frozenset({0, 3}),
-            widths=(0.9, 2.0, 2.6, 1.2, 4.0, 4.6),
+            widths=(0.9, 1.8, 3.0, 1.2, 3.6, 4.4),
             note=f"另有{rest}个单位，详见督办系统（duban status）。" if rest else "",
         )
     ]
