@@ -266,6 +266,7 @@ def test_a_finished_plans_briefing_points_to_the_evaluation_and_the_close_out() 
     assert [s.heading for s in shown] == list(ENDED_HEADINGS)
     text = " ".join(b.text for s in shown for b in s.blocks)  # type: ignore[union-attr]
     assert "已于2025年12月31日期满" in text and "duban evaluate" in text
+    assert "文件名为 evaluation-2025-12-31.docx，存放在简报文件夹的 evaluation 子文件夹中" in text
     assert "本周新办结事项1项：建机制（甲一村）。" in text
     assert "尚有到期未办结事项1项" in text and "催办提醒发送至1月29日" in text
     after = build_briefing(briefing_facts(date(2026, 2, 6), (END, date(2026, 1, 29))))

@@ -13,13 +13,16 @@ ENDED_HEADINGS = ("一、规划期满", "二、收尾期进展")
 
 
 def plan_ended(view: Briefing, ended: Ended) -> list[Block]:
+    folder, _, name = ended.evaluation.rpartition("/")
     return [
         Para(
             f"《{view.masthead.plan_title}》规划期已于{zh_date(ended.end)}期满。"
-            "各项指标、重点任务和未办结事项的全面情况，以终期评估报告为准"
-            f"（协调员运行 duban evaluate 生成，Word 文件为简报文件夹下 {ended.evaluation}）；"
-            "本简报不再重复各项清单。"
-        )
+            "各项指标、重点任务和未办结事项的全面情况以终期评估报告为准，本简报不再重复各项清单。"
+        ),
+        Para(
+            f"终期评估报告由协调员运行 duban evaluate 生成，Word 文件名为 {name}，"
+            f"存放在简报文件夹的 {folder.rpartition('/')[2]} 子文件夹中。"
+        ),
     ]
 
 

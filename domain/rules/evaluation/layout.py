@@ -311,7 +311,9 @@ def document(view: Evaluation) -> Printed:
     annexes = [s for s in everything if s.annex]
     legend_number = annexes[-1].annex
     return Printed(
-        lead=f"统计截至{view.as_of_zh}，口径见附件{legend_number}。",
+        lead=f"统计截至{view.as_of_zh}"
+        + ("" if view.ended else f"（规划期至{zh_date(view.period_end)}，尚未期满）")
+        + f"，口径见附件{legend_number}。",
         body=[s for s in everything if not s.annex],
         annex_note=[f"{s.annex}. {s.title}" for s in annexes],
         signature=(view.issuer, view.as_of_zh),
