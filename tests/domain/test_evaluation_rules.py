@@ -16,6 +16,7 @@ from domain.rules.briefing.layout import sections as briefing_sections
 from domain.rules.evaluation.build import (
     build_evaluation,
     evaluation_title,
+    milestone_end,
     numbers_text,
     open_lists,
     problem_groups,
@@ -278,3 +279,18 @@ def test_a_running_plans_briefing_keeps_its_lists() -> None:
     view = build_briefing(briefing_facts(date(2025, 10, 10), None))
     assert view.ended is None
     assert "三、逾期事项清单" in [s.heading for s in briefing_sections(view)]
+
+
+def test_a_milestone_ends_as_all_its_items_do() -> None:
+    """T01 has items 1–4, one milestone each; T02's items 5–8 share none: each its own. A
+    milestone of two items is late when one was late, never closed when one is open."""
+    rows = {r.code: r for r in task_results(ITEMS, TASKS, END)}
+    one = rows["T01"]
+    assert (one.milestones, one.milestones_on_time, one.milestones_late) == (4, 1, 1)
+    assert (one.milestones_never, one.milestones_not_due) == (2, 0)
+    shared = [replace(i, milestone="M") for i in (ITEMS[0], ITEMS[1])]
+    assert milestone_end(shared, END) == "late"
+    assert milestone_end([*shared, replace(ITEMS[2], milestone="M")], END) == "never"
+    ahead = [replace(ITEMS[0], milestone="M"), item(9, S.ON_TRACK, date(2026, 3, 31))]
+    assert milestone_end(ahead, END) == "not_due"
+    assert milestone_end([ITEMS[0], ITEMS[4]], END) == "on_time"

@@ -78,10 +78,22 @@ def totals(items: Sequence[ItemFact], as_of: date, held: set[int]) -> Totals:
     )
 
 
+def milestone_end(items: Sequence[ItemFact], as_of: date) -> str:
+    """How a milestone ended, by all its items (every unit, every occurrence): ``never`` when an
+    item due by the day is not done; else ``not_due`` when an item is not due yet; else
+    ``late`` when an item was done late; else ``on_time``."""
+    if any(i.due <= as_of and i.status not in DONE for i in items):
+        return "never"
+    if any(i.due > as_of and i.status not in DONE for i in items):
+        return "not_due"
+    return "late" if any(i.status == Status.DONE_LATE for i in items) else "on_time"
+
+
 def task_results(
     items: Sequence[ItemFact], tasks: Sequence[TaskFact], as_of: date
 ) -> list[TaskResult]:
-    """Each key task's items: due by the day, done on time or late, never closed, not due."""
+    """Each key task's items (due by the day, done on time or late, never closed, not due) and
+    its milestones by how they ended (:func:`milestone_end`)."""
     by_task: dict[str, list[ItemFact]] = defaultdict(list)
     for item in items:
         by_task[item.task].append(item)
@@ -90,6 +102,10 @@ def task_results(
         mine = by_task.get(t.code, [])
         due = [i for i in mine if i.due <= as_of]
         on_time = sum(1 for i in due if i.status == Status.DONE_ON_TIME)
+        per_milestone: dict[str, list[ItemFact]] = defaultdict(list)
+        for i in mine:
+            per_milestone[i.milestone].append(i)
+        ends = Counter(milestone_end(m, as_of) for m in per_milestone.values())
         rows.append(
             TaskResult(
                 code=t.code,
@@ -103,6 +119,11 @@ def task_results(
                 never=sum(1 for i in due if i.status not in DONE),
                 not_due=len(mine) - len(due),
                 on_time_rate=rate(on_time, len(due)),
+                milestones=len(per_milestone),
+                milestones_on_time=ends["on_time"],
+                milestones_late=ends["late"],
+                milestones_never=ends["never"],
+                milestones_not_due=ends["not_due"],
             )
         )
     return rows

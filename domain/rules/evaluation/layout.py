@@ -134,26 +134,21 @@ def _data_days(i: IndicatorResult) -> str:
 
 
 def tasks(view: Evaluation) -> list[Block]:
-    ahead = any(t.not_due for t in view.tasks)
-    headers = ["任务", "牵头单位", "应完成", "按期", "逾期完成", "未办结", "按期完成率"]
+    ahead = any(t.milestones_not_due for t in view.tasks)
+    headers = ["任务", "牵头单位", "节点", "按期办结", "逾期办结", "未办结", "事项按期完成率"]
+    widths: tuple[float, ...] = (4.6, 2.6, 1.1, 1.5, 1.5, 1.3, 2.2)
+    if ahead:
+        headers.insert(6, "未到期")
+        widths = (*widths[:6], 1.3, widths[6])
     rows = []
     for t in view.tasks:
-        row = [
-            f"{t.number}. {t.title}",
-            t.lead,
-            str(t.due),
-            str(t.on_time),
-            str(t.late),
-            str(t.never),
-            pct(t.on_time_rate),
-        ]
-        rows.append([*row, str(t.not_due)] if ahead else row)
-    widths: tuple[float, ...] = (4.6, 2.6, 1.3, 1.1, 1.5, 1.3, 1.7)
-    if ahead:
-        headers.append("未到期")
-        widths = (*widths, 1.3)
+        counts = [t.milestones, t.milestones_on_time, t.milestones_late, t.milestones_never]
+        if ahead:
+            counts.append(t.milestones_not_due)
+        title = brackets(f"{t.number}. {t.title}")
+        rows.append([title, t.lead, *map(str, counts), pct(t.on_time_rate)])
     never = sorted((t for t in view.tasks if t.never), key=lambda t: -t.never)
-    lead = "各重点任务工作事项的完成情况如下（按事项计）。"
+    lead = "各重点任务节点的办结情况和事项按期完成率如下。"
     if never:
         worst = "、".join(f"任务{t.number}（{t.never}项）" for t in never[:3])
         lead += f"未办结事项较多的是{worst}。"
@@ -164,6 +159,8 @@ def tasks(view: Evaluation) -> list[Block]:
             rows=rows,
             numeric=frozenset(range(2, len(headers))),
             widths=widths,
+            note="节点按其全部事项（各责任单位、各次）计：全部按期完成的为按期办结，"
+            "全部完成而有逾期的为逾期办结，尚有到期事项未完成的为未办结。",
         ),
     ]
 

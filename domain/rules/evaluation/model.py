@@ -42,7 +42,8 @@ class IndicatorResult(BaseModel):
 
 
 class TaskResult(BaseModel):
-    """A key task's work items by how they ended."""
+    """A key task's milestones and work items by how they ended (a milestone by all its items:
+    :func:`domain.rules.evaluation.build.milestone_end`)."""
 
     code: str
     number: int
@@ -55,6 +56,11 @@ class TaskResult(BaseModel):
     never: int  # due and never closed
     not_due: int
     on_time_rate: float | None
+    milestones: int = 0
+    milestones_on_time: int = 0
+    milestones_late: int = 0
+    milestones_never: int = 0
+    milestones_not_due: int = 0
 
 
 class OpenUnit(BaseModel):
