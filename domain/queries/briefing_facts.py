@@ -21,6 +21,7 @@ from domain.queries.completeness import reporting_view
 from domain.queries.context import context_on
 from domain.queries.indicators import indicator_values, nearest_of_kind
 from domain.queries.item_status import item_status_select, valid_on
+from domain.queries.plan_end import close_out_last_day
 from domain.queries.scope import subtree
 from domain.queries.status import task_rows
 from domain.rules.briefing.build import covered_days, masthead_title
@@ -354,5 +355,10 @@ def gather(
         period=period,
         warnings=fallback_warnings(
             session, min(as_of, plan.period_start), max(as_of, plan.period_end)
+        ),
+        close_out=(
+            (plan.period_end, close_out_last_day(session, ctx.plan))
+            if as_of > plan.period_end
+            else None
         ),
     )

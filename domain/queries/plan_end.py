@@ -1,5 +1,5 @@
 """Whether a finished plan's close-out is over on a day (one calendar lookup, made only after
-the plan's end)."""
+the plan's end), and the close-out's last day."""
 
 from __future__ import annotations
 
@@ -29,18 +29,25 @@ def reminders_stopped(session: Session, plan: PlanFacts, day: date) -> CloseOut 
 
 def reporting_ends(session: Session, plan: PlanFacts, day: date) -> date | None:
     """The close-out's last day when ``day`` is past it (no report is owed for a cycle due
-    later), else None. Without an extension it is the day before the working day that ends it."""
+    later), else None."""
     if day <= plan.period_end or reminders_stopped(session, plan, day) is None:
         return None
+    return close_out_last_day(session, plan)
+
+
+def close_out_last_day(session: Session, plan: PlanFacts) -> date:
+    """The last day reminders are planned for a finished plan: the day the coordinator extended
+    the close-out to, else the close-out's last working day after the end."""
     if plan.close_out_until is not None:
         return plan.close_out_until
-    end_ordinal = session.execute(
-        select(CalendarDay.ordinal).where(CalendarDay.day == plan.period_end)
-    ).scalar_one()
-    first_over = session.execute(
+    end = plan.period_end
+    ensure_calendar(session, end, end + timedelta(days=2 * plan.close_out_workdays + 31))
+    base = session.scalars(select(CalendarDay.ordinal).where(CalendarDay.day == end)).one()
+    last = session.scalar(
         select(func.min(CalendarDay.day)).where(
-            CalendarDay.ordinal > end_ordinal + plan.close_out_workdays,
+            CalendarDay.day > end,
             CalendarDay.is_workday.is_(True),
+            CalendarDay.ordinal == base + plan.close_out_workdays,
         )
-    ).scalar_one()
-    return first_over - timedelta(days=1)
+    )
+    return last if last is not None else end

@@ -19,12 +19,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
+from domain.rules import evaluation
 from domain.rules.briefing import leader
 from domain.rules.briefing.facts import DONE, Facts, ItemFact, TaskFact
 from domain.rules.briefing.lists import indicator_rows, overdue_rows, problem_rows, upcoming_rows
 from domain.rules.briefing.model import (
     Briefing,
     Changes,
+    Ended,
     ItemChange,
     LeaderItem,
     LightChange,
@@ -306,6 +308,21 @@ def leader_items(facts: Facts, held: set[int]) -> tuple[list[LeaderItem], dict[s
     )
 
 
+def ended(facts: Facts, moved: Changes) -> Ended | None:
+    """What a briefing of a plan past its period says instead of its lists; None before."""
+    if facts.close_out is None or facts.as_of <= facts.close_out[0]:
+        return None
+    end, until = facts.close_out
+    return Ended(
+        end=end,
+        reminders_until=until,
+        evaluation=f"{facts.plan}/{evaluation.FOLDER}/{evaluation.file_stem(end)}.docx",
+        open_items=sum(1 for i in facts.items if i.status not in DONE and i.due <= facts.as_of),
+        closed_since=moved.newly_done,
+        closed_items=moved.newly_done_items,
+    )
+
+
 def build_briefing(facts: Facts) -> Briefing:
     """The whole view model from the facts."""
     as_of = facts.as_of
@@ -320,6 +337,7 @@ def build_briefing(facts: Facts) -> Briefing:
     problems, problems_hidden = problem_rows(facts.problems, by_id)
     upcoming, until, upcoming_waiting = upcoming_rows(facts.items, as_of)
     legend = [(word, meaning.format(n=facts.yellow_workdays)) for word, meaning in LEGEND]
+    moved = changes(facts.items, facts.previous, since, facts.extended)
     return Briefing(
         plan=facts.plan,
         as_of=as_of,
@@ -336,7 +354,7 @@ def build_briefing(facts: Facts) -> Briefing:
         upcoming=upcoming,
         upcoming_until=until,
         upcoming_waiting=upcoming_waiting,
-        changes=changes(facts.items, facts.previous, since, facts.extended),
+        changes=moved,
         leader=leader,
         leader_more=leader_more,
         reporting=facts.reporting,
@@ -344,4 +362,5 @@ def build_briefing(facts: Facts) -> Briefing:
         definitions=[(word, meaning.format(n=RECORD_CYCLES)) for word, meaning in DEFINITIONS],
         indicator_legend=INDICATOR_LEGEND,
         warnings=facts.warnings,
+        ended=ended(facts, moved),
     )

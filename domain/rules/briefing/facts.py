@@ -103,3 +103,5 @@ class Facts:
     # past-due waiting item id → the prerequisite items it waits on (not closed on the day)
     baselines: dict[str, tuple[date, float]] = field(default_factory=dict)
     # indicator id → (an earlier date, its value then): the pace an indicator moves at
+    close_out: tuple[date, date] | None = None
+    # a plan past its period: (its last day, the last day reminders are planned)

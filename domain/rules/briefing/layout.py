@@ -21,6 +21,7 @@ from domain.rules.briefing.blocks import (
     month_day,
     pct,
 )
+from domain.rules.briefing.ended import ended_sections
 from domain.rules.briefing.leader import brackets as full_width
 from domain.rules.briefing.lists import few_units
 from domain.rules.briefing.model import Briefing, UnitRank, UnitRankings
@@ -356,7 +357,9 @@ def legend(view: Briefing) -> list[Block]:
 def sections(view: Briefing) -> list[Section]:
     """The briefing's sections in reading order: what needs the leader first, the body's, then
     the annexes (``annex`` > 0) holding what the long lists do not show in the body and, last,
-    the 口径说明 the body points to."""
+    the 口径说明 the body points to; a plan past its period gets :mod:`.ended`'s two sections."""
+    if view.ended is not None:
+        return ended_sections(view, view.ended)
     parts = [
         ("总体进展", overview(view)),
         ("重点任务推进情况", tasks(view)),

@@ -222,6 +222,18 @@ class Changes(BaseModel):
     lights: list[LightChange]
 
 
+class Ended(BaseModel):
+    """A plan past its period (规划期满): the briefing points to the final evaluation and says
+    only what still moves in the close-out (收尾期)."""
+
+    end: date  # the period's last day
+    reminders_until: date  # the last day reminders are planned (the close-out's end)
+    evaluation: str  # the final evaluation's Word file, under the briefings folder
+    open_items: int  # due and still not done
+    closed_since: int  # done since the previous briefing
+    closed_items: list[ItemChange]
+
+
 class Briefing(BaseModel):
     """The whole briefing for one week of one plan."""
 
@@ -248,8 +260,12 @@ class Briefing(BaseModel):
     definitions: list[tuple[str, str]]  # 口径说明: each figure's definition, once
     indicator_legend: list[tuple[str, str]]
     warnings: list[str]
+    ended: Ended | None = None  # the plan's period is over
 
     def numbers(self) -> str:
         """The briefing's content as canonical JSON, for the checksum of what leadership read
-        (charts and file paths left out: they describe files, not the numbers)."""
-        return self.model_dump_json(exclude={"warnings"})
+        (charts and file paths left out: they describe files, not the numbers; ``ended`` only
+        when set, so a running plan's briefings keep the checksums they were issued with)."""
+        return self.model_dump_json(
+            exclude={"warnings"} | ({"ended"} if self.ended is None else set())
+        )
