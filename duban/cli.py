@@ -16,6 +16,7 @@ from rich.markup import escape
 
 import duban.cli_assess  # registers `assess` on `app`
 import duban.cli_backup  # registers `backup` and `restore` on `app`
+import duban.cli_carry  # registers `catalog carry-over`
 import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
