@@ -109,7 +109,7 @@ def carry_over(session: Session, plan_id: str, as_of: date | None) -> CarryOver:
 
 
 def _standings(session: Session, plan_id: str, day: date) -> list[tuple[int, Standing]]:
-    """(milestone id, standing) of every item unfinished on ``day``, by due date and unit."""
+    """(milestone id, standing) of every item unfinished on ``day``, by unit and due date."""
     history = state_as_of(day, select(WorkItem.id).where(WorkItem.plan_id == plan_id)).subquery()
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
     last_report = (
@@ -138,7 +138,7 @@ def _standings(session: Session, plan_id: str, day: date) -> list[tuple[int, Sta
             or_(WorkItem.created_on.is_(None), WorkItem.created_on <= day),
             state.not_in([ItemState.CLOSED.value, ItemState.RETIRED.value]),
         )
-        .order_by(WorkItem.milestone_id, WorkItem.due, Unit.code, WorkItem.occurrence)
+        .order_by(WorkItem.milestone_id, Unit.code, WorkItem.due, WorkItem.occurrence)
     )
     return [
         (
