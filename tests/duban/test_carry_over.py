@@ -373,3 +373,29 @@ def test_a_reference_to_a_plan_or_milestone_the_database_lacks_is_refused(
     assert code == 2
     said = said.replace("\n", "")
     assert "tasks[0].milestones[0].carried_from.plan: 结转来源须是另一个（原）规划" in said
+
+
+def test_a_carried_unit_with_no_item_in_the_old_milestone_is_named_and_left_unlinked(
+    old_plan: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The coordinator gives JZ-M2 also to 甲镇社区 (v11), which had no M2 item: the sync says
+    so and links only 乙乡's item."""
+    path, _ = draft(monkeypatch, capsys, tmp_path / "draft")
+    lines = fill_in(path.read_text(encoding="utf-8")).splitlines(keepends=True)
+    at_t2 = next(
+        i for i, line in enumerate(lines) if line.strip().startswith('- "t2"  # 乙乡：2021')
+    )
+    lines.insert(at_t2 + 1, '          - "v11"\n')
+    folder = next_plan(tmp_path / "next", "".join(lines))
+    code, said = duban(monkeypatch, capsys, "catalog", "sync", str(folder))
+    assert code == 0, said
+    assert "结转关联 11" in said
+    assert (
+        f"结转节点 JZ-M2：1 个单位在原规划 {OLD} 的节点 M2 中没有事项，"
+        "未关联原规划的办理记录（v11）" in said.replace("\n", "")
+    )
+    assert ("JZ-M2/v11", f"{OLD}:M2/v11/1") not in links(old_plan)
+    assert ("JZ-M2/t2", f"{OLD}:M2/t2/1") in links(old_plan)
