@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
 from domain.queries.item_status import state_as_of
@@ -18,7 +18,17 @@ from domain.rules.carry_over import (
     Standing,
 )
 from models.enums import ItemState, TaskRole
-from models.orm import ItemTransition, Milestone, Plan, Report, Task, TaskUnit, Unit, WorkItem
+from models.orm import (
+    ItemTransition,
+    Milestone,
+    MilestoneDependency,
+    Plan,
+    Report,
+    Task,
+    TaskUnit,
+    Unit,
+    WorkItem,
+)
 
 
 def carry_over(session: Session, plan_id: str, as_of: date | None) -> CarryOver:
@@ -44,6 +54,15 @@ def carry_over(session: Session, plan_id: str, as_of: date | None) -> CarryOver:
     milestones = session.scalars(
         select(Milestone).where(Milestone.id.in_(by_milestone)).order_by(Milestone.id)
     ).all()
+    prerequisite = aliased(Milestone)
+    depends_on: dict[int, list[str]] = {}
+    for milestone_id, code in session.execute(
+        select(MilestoneDependency.milestone_id, prerequisite.code)
+        .join(prerequisite, prerequisite.id == MilestoneDependency.depends_on_id)
+        .where(MilestoneDependency.milestone_id.in_(by_milestone))
+        .order_by(prerequisite.code)
+    ):
+        depends_on.setdefault(milestone_id, []).append(code)
     tasks = {
         t.id: t
         for t in session.scalars(select(Task).where(Task.id.in_({m.task_id for m in milestones})))
@@ -69,6 +88,7 @@ def carry_over(session: Session, plan_id: str, as_of: date | None) -> CarryOver:
                 fanned_out=m.fan_out is not None,
                 items=by_milestone[m.id],
                 all_units=counts.get(m.id, 0),
+                depends_on=depends_on.get(m.id, []),
             )
         )
     code_of = {u.id: u.code for u in units.values()}

@@ -48,6 +48,8 @@ class OpenMilestone:
     items: list[Standing]
     all_units: int
     """How many units the milestone had items for (finished or not)."""
+    depends_on: list[str]
+    """The codes of the milestones it waited for in the old plan (not carried as such)."""
 
     @property
     def units(self) -> list[str]:

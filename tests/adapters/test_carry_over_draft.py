@@ -37,6 +37,7 @@ def carry(problem: str) -> CarryOver:
         fanned_out=False,
         items=[standing],
         all_units=1,
+        depends_on=[],
     )
     task = OpenTask(
         number=4,

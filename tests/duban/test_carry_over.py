@@ -214,6 +214,9 @@ def test_the_draft_lists_each_milestone_not_closed_by_the_end_with_its_open_unit
         f"原因：{BLOCKED}；问题：{PROBLEM}" in text
     )
     # the last quarter's 2022-12-31 is a Saturday of the 2023 New Year holiday: postponed to 1-3
+    assert (
+        "# 原规划中须先完成：M2；如新规划仍有先后顺序，请在 depends_on 中写新规划的节点编号" in text
+    )
     assert "甲镇：2 次未完成，最近一次（2023年1月3日到期）已交办，从未报送进展" in text
     path, said = draft(monkeypatch, capsys, tmp_path / "later", "--as-of", "2026-02-01")
     assert "未完成事项 8 项" in said
