@@ -4,7 +4,9 @@ same unit (matched by unit code: each plan has its own unit rows)."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, insert, select, tuple_
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, insert, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import InputError, Problem
@@ -72,40 +74,52 @@ def _problem(at: SourcePoint | None, message: str) -> Problem:
     return Problem(at.file, at.line, at.field, message)
 
 
-def link_predecessors(session: Session, catalog: Catalog, report: SyncReport) -> None:
-    """Make ``item_predecessor`` match the catalogue for the plan's items (references already
-    checked); a carried item whose unit had no item of the old milestone is named in the
-    report's details, unlinked."""
-    plan_id = catalog.plan.id
+def _carried_items(plan_id: str) -> tuple[Select[int, str, str], Any, Any, Any]:
+    """The plan's items whose milestone carries work over: (id, milestone code, unit code),
+    with the aliases a join to their predecessors needs."""
     item, milestone, unit = aliased(WorkItem), aliased(Milestone), aliased(Unit)
-    old_item, old_milestone, old_unit = aliased(WorkItem), aliased(Milestone), aliased(Unit)
-    carried_items = (
+    query = (
         select(item.id, milestone.code, unit.code)
         .join(milestone, milestone.id == item.milestone_id)
         .join(unit, unit.id == item.unit_id)
         .where(item.plan_id == plan_id, milestone.carried_from_plan.is_not(None))
     )
-    want = {
-        (a, b)
-        for a, b in session.execute(
-            carried_items.with_only_columns(item.id, old_item.id)
-            .join(
-                old_milestone,
-                and_(
-                    old_milestone.plan_id == milestone.carried_from_plan,
-                    old_milestone.code == milestone.carried_from_code,
-                ),
-            )
-            .join(
-                old_unit,
-                and_(old_unit.plan_id == milestone.carried_from_plan, old_unit.code == unit.code),
-            )
-            .join(
-                old_item,
-                and_(old_item.milestone_id == old_milestone.id, old_item.unit_id == old_unit.id),
-            )
+    return query, item, milestone, unit
+
+
+def _wanted(session: Session, plan_id: str) -> set[tuple[int, int]]:
+    """(carried item, predecessor) pairs: the old plan's items of the named milestone for the
+    unit of the same code."""
+    carried, item, milestone, unit = _carried_items(plan_id)
+    old_item, old_milestone, old_unit = aliased(WorkItem), aliased(Milestone), aliased(Unit)
+    query = (
+        carried.with_only_columns(item.id, old_item.id)
+        .join(
+            old_milestone,
+            and_(
+                old_milestone.plan_id == milestone.carried_from_plan,
+                old_milestone.code == milestone.carried_from_code,
+            ),
         )
-    }
+        .join(
+            old_unit,
+            and_(old_unit.plan_id == milestone.carried_from_plan, old_unit.code == unit.code),
+        )
+        .join(
+            old_item,
+            and_(old_item.milestone_id == old_milestone.id, old_item.unit_id == old_unit.id),
+        )
+    )
+    return {(a, b) for a, b in session.execute(query)}
+
+
+def link_predecessors(session: Session, catalog: Catalog, report: SyncReport) -> None:
+    """Make ``item_predecessor`` match the catalogue for the plan's items (references already
+    checked); a carried item whose unit had no item of the old milestone is named in the
+    report's details, unlinked."""
+    plan_id = catalog.plan.id
+    carried = _carried(catalog)
+    want = _wanted(session, plan_id) if carried else set()
     have = {
         (a, b)
         for a, b in session.execute(
@@ -128,19 +142,27 @@ def link_predecessors(session: Session, catalog: Catalog, report: SyncReport) ->
             [{"item_id": a, "predecessor_id": b} for a, b in sorted(new)],
         )
         bump(report.added, KIND, len(new))
-    if gone or new:
-        linked = {a for a, _ in want}
-        unlinked: dict[str, list[str]] = {}
-        for item_id, code, unit_code in session.execute(carried_items):
-            if item_id not in linked:
-                unlinked.setdefault(code, []).append(unit_code)
-        carried = _carried(catalog)
-        for code, units in sorted(unlinked.items()):
-            ref = carried.get(code)
-            if ref is None:
-                continue  # a milestone that left the catalogue
-            report.details.append(
-                f"结转节点 {code}：{len(units)} 个单位在原规划 {ref.plan} 的节点 {ref.milestone} "
-                f"中没有事项，未关联原规划的办理记录（{'、'.join(sorted(set(units))[:10])}）"
-            )
+    if carried and not report.unchanged:
+        _name_unlinked(session, plan_id, carried, {a for a, _ in want}, report)
     session.flush()
+
+
+def _name_unlinked(
+    session: Session,
+    plan_id: str,
+    carried: dict[str, CarriedFrom],
+    linked: set[int],
+    report: SyncReport,
+) -> None:
+    unlinked: dict[str, list[str]] = {}
+    for item_id, code, unit_code in session.execute(_carried_items(plan_id)[0]):
+        if item_id not in linked:
+            unlinked.setdefault(code, []).append(unit_code)
+    for code, units in sorted(unlinked.items()):
+        ref = carried.get(code)
+        if ref is None:
+            continue  # a milestone that left the catalogue
+        report.details.append(
+            f"结转节点 {code}：{len(units)} 个单位在原规划 {ref.plan} 的节点 {ref.milestone} "
+            f"中没有事项，未关联原规划的办理记录（{'、'.join(sorted(set(units))[:10])}）"
+        )
