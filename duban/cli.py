@@ -16,6 +16,7 @@ from rich.markup import escape
 
 import duban.cli_assess  # registers `assess` on `app`
 import duban.cli_backup  # registers `backup` and `restore` on `app`
+import duban.cli_carry  # registers `catalog carry-over`
 import duban.cli_evaluate  # registers `evaluate` on `app`
 import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
@@ -109,6 +110,7 @@ def catalog_sync(
 ) -> None:
     """在一个事务中把规划目录载入数据库，并列出变化。"""
     from config.settings import get_settings
+    from domain.queries.calendar import fallback_warnings
     from domain.queries.sync import sync_catalog
     from domain.rules.retirement import refuse_mass_retirement
     from duban import render
@@ -122,9 +124,12 @@ def catalog_sync(
         report = sync_catalog(session, catalog)
         if not allow_retire:
             refuse_mass_retirement(report)
+        period = catalog.plan.period
+        guessed = fallback_warnings(session, period.start, period.end)  # e.g. a plan past 2026
     if dry_run:
         out.print("试运行：没有写入。这次同步将会：")
     render.sync_report(out, report, limit=None if verbose else 20)
+    warn(guessed)
 
 
 @app.command()

@@ -32,6 +32,7 @@ from domain.rules.glossary import (
     word,
     zh_date,
 )
+from duban.render_carry import carried_history
 from models.enums import Edition, ItemState, Light
 
 if TYPE_CHECKING:
@@ -195,6 +196,7 @@ def item_detail(console: Console, d: ItemDetail) -> None:
             )
     if d.dependents:
         console.print(f"另有 {d.dependents} 项事项以本事项为前置")
+    carried_history(console, d.predecessors)  # 结转: the old plan's items it continues
     console.print(f"办理记录（{d.timezone}）：")
     for e in d.events:
         reason = f" — {e.reason}" if e.reason else ""

@@ -210,6 +210,10 @@ class Milestone(Base):
     owner_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     fan_out: Mapped[list[str] | None] = mapped_column(JSON)
     proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    carried_from_plan: Mapped[str | None] = mapped_column(String(64))
+    """The older plan this milestone carries over (结转) unfinished work from (migration 0021)."""
+    carried_from_code: Mapped[str | None] = mapped_column(String(64))
+    """The code of the milestone it carries over, in ``carried_from_plan``."""
     retired_at: Mapped[datetime | None]
 
 
@@ -307,6 +311,20 @@ class ItemDependency(Base):
     )
     created_on: Mapped[date | None] = mapped_column(Date, index=True)
     retired_on: Mapped[date | None] = mapped_column(Date, index=True)
+
+
+class ItemPredecessor(Base):
+    """Work item ``item_id`` carries over (结转) ``predecessor_id``, an item of an older plan:
+    the same unit's item of the milestone its own milestone names (derived at sync)."""
+
+    __tablename__ = "item_predecessor"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True
+    )
+    predecessor_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ItemTransition(Base):

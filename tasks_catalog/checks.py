@@ -33,6 +33,7 @@ def check(sources: Sources) -> tuple[list[Problem], list[Problem]]:
     _check_dependencies(sources, milestone_ids, errors)
     if plan is not None:
         _check_dates(plan, sources, errors)
+        _check_carried_from(plan, sources, errors)
     _check_indicators(sources, unit_ids, errors)
     if plan is not None and not sources.tasks:
         warnings.append(sources.plans[0][1].problem("目录中没有任何重点任务：同步它会撤销全部事项"))
@@ -239,6 +240,22 @@ def _check_dates(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> Non
                     )
     for indicator, where in sources.indicators:
         inside(indicator.due, where, "due")
+
+
+def _check_carried_from(plan: PlanSpec, sources: Sources, errors: list[Problem]) -> None:
+    """A milestone carries work over from another plan, never from its own (the other plan and
+    its milestone are checked against the database when the catalogue is synced)."""
+    for task, twhere in sources.tasks:
+        for i, milestone in enumerate(task.milestones):
+            if milestone.carried_from is not None and milestone.carried_from.plan == plan.id:
+                where = Where(twhere.file, (*twhere.loc, "milestones", i), twhere.index)
+                errors.append(
+                    where.problem(
+                        f"结转来源须是另一个（原）规划，不能是本规划 {plan.id}",
+                        "carried_from",
+                        "plan",
+                    )
+                )
 
 
 def _check_indicators(sources: Sources, unit_ids: set[str], errors: list[Problem]) -> None:

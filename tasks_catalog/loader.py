@@ -17,7 +17,7 @@ from config.errors import InputError, Problem
 from config.pydantic_words import pydantic_reason
 from config.yaml_lines import LineIndex, Loc, format_loc, parse_yaml, read_bounded
 from tasks_catalog.checks import check
-from tasks_catalog.schema import Catalog, CatalogFile
+from tasks_catalog.schema import Catalog, CatalogFile, SourcePoint
 from tasks_catalog.sources import Sources, Where
 
 
@@ -134,8 +134,27 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
         measures=[m for m, _ in sources.measures],
         indicators=[i for i, _ in sources.indicators],
         checksum=checksum,
+        carried_from_at=_carried_from_at(sources),
     )
     return catalog, warnings
+
+
+def _carried_from_at(sources: Sources) -> dict[str, dict[str, SourcePoint]]:
+    found: dict[str, dict[str, SourcePoint]] = {}
+    for task, where in sources.tasks:
+        for i, milestone in enumerate(task.milestones):
+            if milestone.carried_from is None:
+                continue
+            loc = (*where.loc, "milestones", i, "carried_from")
+            found[milestone.id] = {
+                part: SourcePoint(
+                    file=where.file,
+                    line=where.index.line((*loc, part)),
+                    field=format_loc((*loc, part)),
+                )
+                for part in ("plan", "milestone")
+            }
+    return found
 
 
 def _invalid(path: Path, n: int) -> str:

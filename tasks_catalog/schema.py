@@ -10,6 +10,7 @@ and the loader merges them into a :class:`Catalog`.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -173,6 +174,18 @@ class Recurrence(Strict):
     end: date
 
 
+DUE_TO_FILL = "待填"
+"""What a carry-over draft writes as a due date the coordinator has to set: refused until
+replaced by a date."""
+
+
+class CarriedFrom(Strict):
+    """The milestone of an older plan (in the same database) that a milestone carries over."""
+
+    plan: Id = Field(description="the older plan's id")
+    milestone: Id = Field(description="the milestone's id in that plan")
+
+
 class MilestoneSpec(Strict):
     """A dated deliverable: one due date or a recurrence; one owner or a fan-out to units."""
 
@@ -187,6 +200,19 @@ class MilestoneSpec(Strict):
     fan_out: UnitSelector | None = None
     depends_on: list[Id] = Field(default_factory=list)
     proposed: bool = False
+    carried_from: CarriedFrom | None = Field(
+        default=None, description="结转: the older plan's milestone whose unfinished work this is"
+    )
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _due_filled_in(cls, due: object) -> object:
+        if isinstance(due, str) and due.strip() == DUE_TO_FILL:
+            raise ValueError(
+                f"完成时限还是“{DUE_TO_FILL}”：请把它改为新规划中的日期"
+                "（如 2026-12-31）后再校验、同步"
+            )
+        return due
 
     @model_validator(mode="after")
     def _one_schedule(self) -> MilestoneSpec:
@@ -265,6 +291,14 @@ class CatalogFile(Strict):
     indicators: list[IndicatorSpec] = Field(default_factory=list)
 
 
+class SourcePoint(Strict):
+    """Where a value was written, for a problem found only later (by the sync)."""
+
+    file: Path
+    line: int | None
+    field: str
+
+
 class Catalog(Strict):
     """A whole plan, merged from its files and checked for consistency."""
 
@@ -274,3 +308,6 @@ class Catalog(Strict):
     measures: list[MeasureSpec]
     indicators: list[IndicatorSpec]
     checksum: str
+    carried_from_at: dict[str, dict[str, SourcePoint]] = Field(default_factory=dict)
+    """Per carried-over milestone id, where its ``carried_from`` ``plan`` and ``milestone`` are
+    written: the sync checks them against the database."""

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from config.errors import NotFoundError
+from domain.queries.predecessors import predecessors_of
+from domain.rules.carry_over import Predecessor
 from domain.rules.glossary import (
     DEADLINE_CHANGES,
     EVIDENCE_KINDS,
@@ -77,6 +79,8 @@ class ItemDetail(BaseModel):
     prerequisites: list[Prerequisite]
     dependents: int
     events: list[Event]
+    predecessors: list[Predecessor] = []
+    """The old plan's items this one carries over (结转), latest due first."""
 
 
 def _report_summary(report: Report) -> str:
@@ -235,4 +239,5 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
         prerequisites=_prerequisites(session, item_id),
         dependents=dependents or 0,
         events=_events(session, item_id),
+        predecessors=predecessors_of(session, [item_id]).get(item_id, []),
     )

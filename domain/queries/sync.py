@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import deadline_rule, rebuild_calendar
+from domain.queries.carry_links import check_carried_references, link_predecessors
 from domain.queries.sync_items import ItemSyncer
 from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
@@ -287,6 +288,8 @@ class _Syncer:
                     "owner_unit_id": units[m.owner or t.lead],
                     "fan_out": selector_list(m.fan_out) if m.fan_out is not None else None,
                     "proposed": m.proposed,
+                    "carried_from_plan": m.carried_from.plan if m.carried_from else None,
+                    "carried_from_code": m.carried_from.milestone if m.carried_from else None,
                 }
         rows = self.upsert(Milestone, "milestones", specs)
         want = {
@@ -365,6 +368,7 @@ class _Syncer:
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     """Bring the database in line with ``catalog``; the caller commits."""
+    check_carried_references(session, catalog)
     syncer = _Syncer(session, catalog)
     syncer.plan()
     units = syncer.units()
@@ -378,6 +382,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     ItemSyncer(session, catalog, syncer.report, syncer.now, syncer.today).items(
         units, milestones, postpone
     )
+    link_predecessors(session, catalog, syncer.report)  # 结转: after the items exist
     if not syncer.report.unchanged:
         fold_tally(session, catalog.plan.id)  # the items' triggers appended a row per change
         if session.get_bind().dialect.name == "postgresql":

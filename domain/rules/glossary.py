@@ -146,6 +146,7 @@ CATALOG_KINDS: dict[str, str] = {
     "item windows": "事项办理期",
     "work item deadlines": "事项期限",
     "item dependencies": "事项前后关系",
+    "item predecessors": "结转关联",
 }
 """What a catalogue sync counts (the keys of :class:`domain.sync.SyncReport`'s counters)."""
 
@@ -180,6 +181,8 @@ CATALOG_FIELDS: dict[str, str] = {
     "denominator": "分母",
     "factor": "系数",
     "scope": "范围",
+    "carried_from_plan": "结转自规划",
+    "carried_from_code": "结转自节点",
     "issuing_body": "印发机关",
     "period_start": "规划起始",
     "period_end": "规划截止",

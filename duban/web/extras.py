@@ -1,5 +1,5 @@
 """What the item page shows besides the item and its progress form: the evidence files, whether
-办结申请 may go ahead, and where a 延期申请 stands."""
+办结申请 may go ahead, where a 延期申请 stands, and the old plan's history of a carried item."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from domain.queries.evidence_files import EvidenceView, closing_files, evidence_of
 from domain.queries.owner_page import OwnerItem
+from domain.queries.predecessors import predecessors_of
+from domain.rules.carry_over import Predecessor
 from domain.rules.owner_forms import closing_refusal
 from models.orm import ExtensionRequest
 
@@ -36,6 +38,8 @@ class ItemExtras:
     files_left: int
     max_mb: int
     extension: LastExtension | None
+    history: list[Predecessor]
+    """The old plan's items this one carries over (结转), latest due first."""
 
     @property
     def extension_pending(self) -> bool:
@@ -63,4 +67,5 @@ def item_extras(session: Session, item: OwnerItem, settings: Settings) -> ItemEx
         else LastExtension(
             latest.proposed_due, latest.requested_on, latest.status, latest.decision_reason
         ),
+        history=predecessors_of(session, [item.id]).get(item.id, []),
     )

@@ -36,6 +36,8 @@ STRING_COLUMNS: dict[tuple[type[BaseModel], str], Any] = {
     (schema.TaskSpec, "id"): orm.Task.code,
     (schema.TaskSpec, "responsibility"): orm.Task.responsibility,
     (schema.MilestoneSpec, "id"): orm.Milestone.code,
+    (schema.CarriedFrom, "plan"): orm.Milestone.carried_from_plan,
+    (schema.CarriedFrom, "milestone"): orm.Milestone.carried_from_code,
     (schema.MeasureSpec, "id"): orm.Measure.code,
     (schema.MeasureSpec, "unit_of_measure"): orm.Measure.unit_of_measure,
     (schema.MeasureSpec, "type"): orm.Measure.type,

@@ -1,0 +1,45 @@
+"""``duban catalog carry-over``: a draft catalogue of an old plan's unfinished milestones (结转)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from duban.app import AsOf, catalog_app, out
+from duban.dates import parse_date
+
+
+@catalog_app.command("carry-over")
+def catalog_carry_over(
+    from_plan: Annotated[
+        str, typer.Option("--from", help="原规划的编号（其未完成的节点将结转）。")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="草稿写到这个文件夹。")],
+    as_of: AsOf = None,
+) -> None:
+    """结转草稿：原规划截至某日（默认规划期末）未销号的节点，写成待整理的目录文件。"""
+    from domain.adapters.carry_over_draft import write_draft
+    from domain.queries.carry_over import carry_over
+    from domain.rules.glossary import zh_date
+    from duban.database import ready_engine
+    from models import clock
+    from models.db import session_scope
+    from tasks_catalog.schema import DUE_TO_FILL
+
+    with session_scope(ready_engine(), rollback=True) as session:
+        carry = carry_over(session, from_plan, parse_date(as_of))
+    path = write_draft(carry, out_dir, clock.today(carry.timezone))
+    out.print(
+        f"结转草稿：{path}（{carry.plan_id} 截至 {zh_date(carry.as_of)}："
+        f"重点任务 {len(carry.tasks)} 项，节点 {carry.milestones} 个，"
+        f"未完成事项 {carry.items} 项）",
+        markup=False,
+    )
+    if carry.tasks:
+        out.print(
+            f"请把其中每个“due: {DUE_TO_FILL}”改为新的完成时限，再并入新规划的目录"
+            "（说明见文件开头）",
+            markup=False,
+        )
