@@ -38,9 +38,10 @@ def test_the_printed_notice_reads_in_order(word_file: Path, tmp_path: Path) -> N
     pages = printed_pages(word_file, tmp_path)
     assert len(pages) == 3
     text = re.sub(r"\s+", "", "".join(pages))
-    order = ["考评示例规划实施考评通报", "考评〔2022〕1号", "关于2021年第四季度规划实施考评情况的通报",
-             "各责任单位：", *HEADINGS, "示例县民政局2022年1月4日", "报：本级党委、政府领导。",
-             "发：规划各责任单位。", "示例县民政局2022年1月4日印发"]  # fmt: skip
+    order = ["考评示例规划实施考评通报", "考评〔2022〕1号",
+             "关于2021年第四季度规划实施考评情况的通报", "各责任单位：", *HEADINGS,
+             "示例县民政局2022年1月4日", "报：本级党委、政府领导。", "发：规划各责任单位。",
+             "示例县民政局2022年1月4日印发"]  # fmt: skip
     at = [text.find(part) for part in order]
     assert -1 not in at and at == sorted(at), dict(zip(order, at, strict=True))
     assert "1甲镇83.445.020.018.4" in text and "2乙乡25.40.010.015.4" in text
@@ -56,7 +57,7 @@ def test_the_word_file_has_the_briefings_look(word_file: Path) -> None:
     head = doc.paragraphs[0]
     assert head.text == "考评示例规划实施考评通报"
     assert {str(r.font.color.rgb) for r in head.runs if r.text} == {"C00000"}
-    outline = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    outline = [p.text for p in doc.paragraphs if p.style and p.style.name == "Heading 1"]
     assert outline == HEADINGS
     assert len(doc.tables) == 2
     assert doc.core_properties.created is not None
