@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import typer
+
 from config.errors import InputError, Problem
 from duban.app import out
 from duban.cli_briefing import print_distribution
@@ -93,7 +95,13 @@ def issue_report(
     print_notice(issued)
     if send:
         approve_notice(engine, issued.record_id, settings.actor)
-        print_distribution(out, distribute_notice(engine, issued.record_id))
+        result = distribute_notice(engine, issued.record_id)
+        if result.already:
+            out.print("  未发送：这一版已发给领导", markup=False)
+        else:
+            print_distribution(out, result)
+        if result.failed:
+            raise typer.Exit(1)
 
 
 def print_notice(issued: IssuedNotice) -> None:
