@@ -24,6 +24,7 @@ from domain.queries.owner_assessment import OwnerAssessment, assessed_of, owner_
 from domain.queries.owner_links import Owner
 from domain.queries.plans import plan_of
 from domain.queries.receipts import Receipt
+from domain.rules.assessment_periods import period_of
 from domain.rules.glossary import ASSESSMENT_PARTS, zh_date
 from domain.rules.objections import ObjectionRefusedError
 from domain.services.receipts import send_receipt
@@ -160,7 +161,7 @@ def objection_receipt(session: Session, owner: Owner, number: int) -> Receipt | 
         return None
     o = found[0]
     lines = [
-        ("考评期", o.period),
+        ("考评期", period_of(o.period).label),
         ("申诉项目", ASSESSMENT_PARTS[o.part]),
         ("申诉理由", o.reason),
         ("办理情况", STATUS_WORDS[o.status]),

@@ -127,6 +127,7 @@ def test_the_page_shows_the_score_and_records_an_objection(
         receipt = site.get(f"{base}/objections/1").text
     assert "申诉已登记" in receipt and "20220105-S000001" in receipt
     assert "逾期扣分" in receipt and "待决定" in receipt and "已按时办理" in receipt
+    assert "2021年第四季度" in receipt
     assert objections(assessed) == [
         ("2021-Q4", c, "overdue", "已按时办理", "张三（乙乡·个人链接）")
     ]
