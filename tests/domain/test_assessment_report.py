@@ -14,11 +14,19 @@ from typer.testing import CliRunner
 
 from config.assessment import load_assessment
 from domain.rules.assessment import Counts, Line, UnitScore
-from domain.rules.assessment_report import lost_in_words, method, notice_masthead, ties
+from domain.rules.assessment_periods import quarter
+from domain.rules.assessment_report import (
+    NoticeFacts,
+    colophon,
+    lost_in_words,
+    method,
+    notice_masthead,
+    ties,
+)
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import AssessmentNotice
+from models.orm import AssessmentNotice, Message
 from tests.domain.test_assessment import TZ, assessed, cli  # noqa: F401 - the fixture
 from tests.fixtures.plan_week import item_id
 from tests.tasks_catalog.cli_probe import run_cli
@@ -207,3 +215,45 @@ def test_the_masthead_follows_the_briefing_title() -> None:
     """工作简报 → 考评通报; without a briefing title, the plan's title + 实施考评通报."""
     assert notice_masthead("某规划", "某县规划实施工作简报") == "某县规划实施考评通报"
     assert notice_masthead("某规划", None) == "某规划实施考评通报"
+
+
+def test_send_approves_as_the_actor_and_sends_once(
+    assessed: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``--send``: recorded as approved by DUBAN_ACTOR and sent to leadership; sent again
+    unchanged, nothing goes out twice."""
+    args = ["assess", *Q4, "--report", "--send", "--out", str(tmp_path)]
+    with frozen_time(end_of_working_day(date(2022, 1, 4), TZ)):
+        first = CliRunner().invoke(app, args)
+        again = CliRunner().invoke(app, args)
+    assert first.exit_code == 0 and "已发送给 xzf/head" in first.output, first.output
+    assert again.exit_code == 0 and "未发送：这一版已发给领导" in again.output, again.output
+    with session_scope(assessed) as session:
+        record = session.scalars(select(AssessmentNotice)).one()
+        assert record.approved_by and record.sent_checksum == record.checksum
+        sent = session.scalars(select(Message.subject)).all()
+    assert sent == ["【考评通报】考评示例规划实施考评通报（考评〔2022〕1号）"]
+
+
+def test_the_colophon_names_the_catalogues_recipients() -> None:
+    """版记 from ``plan.briefing_distribution``: 报、送、发 in that order, names joined."""
+    facts = NoticeFacts(
+        plan_title="某规划",
+        masthead="某规划实施考评通报",
+        issuer="某县民政局",
+        period=quarter("2021-Q4"),
+        issued_on=date(2022, 1, 4),
+        year=2022,
+        number=1,
+        rules=load_assessment(),
+        scores=[],
+        before={},
+        decided=[],
+        pending=0,
+        objection_deadline=date(2022, 1, 10),
+        distribution={"issue_to": ["各乡镇", "县直各部门"], "report_to": ["县委书记", "县长"]},
+    )
+    c = colophon(facts)
+    assert c.lines == [("报", "县委书记，县长。"), ("发", "各乡镇，县直各部门。")]
+    assert (c.printer, c.printed_on) == ("某县民政局", "2022年1月4日印发")
