@@ -245,6 +245,12 @@ class Settings(BaseModel):
         description="when the quarterly briefing's flow wakes (cron, schedule_timezone): it "
         "writes last quarter's 季度推进 on the first working day after the quarter; empty: never",
     )
+    assessment_cron: CronOrOff = Field(
+        default="30 9 1-15 1,4,7,10 *",
+        description="when the assessment notice's flow wakes (cron, schedule_timezone): it "
+        "writes last quarter's 考评通报 (and after the fourth, the year's) on the first working "
+        "day after the quarter; empty: never",
+    )
     backups: Path | None = Field(
         default=None,
         description="where snapshots of the data directory go; default <home>/backups "

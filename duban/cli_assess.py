@@ -51,8 +51,24 @@ def assess(
         typer.Option("--rules", help="考评细则文件（默认：config/assessment.yaml）。"),
     ] = None,
     plan: PlanOpt = None,
+    report: Annotated[
+        bool,
+        typer.Option("--report", help="出具考评通报（Markdown、HTML、Word），编号存档。"),
+    ] = False,
+    formats: Annotated[
+        str, typer.Option("--format", help="与 --report 同用，逗号分隔：md、html、docx。")
+    ] = "md,html,docx",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="考评通报写入的文件夹（默认：<DUBAN_HOME>/briefings）。"),
+    ] = None,
+    send: Annotated[
+        bool,
+        typer.Option("--send", help="与 --report 同用：以 DUBAN_ACTOR 审核通过并发送给领导单位。"),
+    ] = False,
 ) -> None:
-    """考评：县直部门、乡镇（含所辖村、社区）分别排名；加 --unit --explain 逐项说明得分。"""
+    """考评：县直部门、乡镇（含所辖村、社区）分别排名；加 --unit --explain 逐项说明得分；
+    加 --report 出具考评通报。"""
     if command.invoked_subcommand is not None:
         return
     from config.assessment import load_assessment
@@ -64,11 +80,24 @@ def assess(
     from domain.rules.assessment import score
     from domain.rules.context import LightPolicy
     from domain.rules.objections import excuse
+    from duban.cli_assess_report import check_report_options, issue_report
     from duban.database import ready_engine
     from models import clock
     from models.db import session_scope
 
     period = period_option(quarter, year)
+    chosen = check_report_options(report, formats, send, unit)
+    if report:
+        issue_report(
+            period,
+            formats=chosen,
+            out_dir=out_dir,
+            send=send,
+            as_of=as_of,
+            rules=rules,
+            plan=plan,
+        )
+        return
     if explain and unit is None:
         raise BadOption("逐项说明须指明单位：--unit 单位代码", param_hint="--explain")
     policy_rules = load_assessment(rules)

@@ -30,6 +30,7 @@ FLOWS = {
     "weekly-briefing": "flows.weekly_briefing:weekly_briefing",
     "monthly-briefing": "flows.period_briefing:monthly_briefing",
     "quarterly-briefing": "flows.period_briefing:quarterly_briefing",
+    "assessment-report": "flows.assessment_report:assessment_report",
     "sync-catalog": "flows.sync_catalog:sync_catalog",
 }
 
@@ -444,7 +445,7 @@ def run_flow(
         str,
         typer.Argument(
             help="流程名：daily-cycle、sync-catalog，或简报 weekly-briefing、monthly-briefing、"
-            "quarterly-briefing 之一。"
+            "quarterly-briefing 之一，或考评通报 assessment-report。"
         ),
     ],
     as_of: AsOf = None,

@@ -144,7 +144,9 @@ def run_name() -> str:
 
     params = flow_run.parameters
     plan = params.get("plan_id") or "plan"
-    when = next((params[k] for k in ("week", "month", "quarter", "as_of") if params.get(k)), None)
+    when = next(
+        (params[k] for k in ("week", "month", "quarter", "period", "as_of") if params.get(k)), None
+    )
     if not when:
         from config.settings import get_settings  # noqa: PLC0415
 

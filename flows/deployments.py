@@ -4,11 +4,12 @@
 Scheduled: the daily cycle (``DUBAN_DAILY_CRON``, default 08:30), the weekly briefing
 (``DUBAN_WEEKLY_CRON``, default Friday 16:00), the monthly and quarterly ones
 (``DUBAN_MONTHLY_CRON``, ``DUBAN_QUARTERLY_CRON``: 09:00 on the first fifteen days of a month, or
-of a quarter's first month; each flow acts only on the first working day after its period), all
-in ``DUBAN_SCHEDULE_TIMEZONE`` (Asia/Shanghai), and the nightly snapshot of the data directory
-(``DUBAN_BACKUP_CRON``, default 02:00). An empty cron turns the monthly, quarterly or backup
-schedule off. On demand, from the Prefect UI's run form: the catalogue sync and the
-coordinator's actions (extension, verify, return, re-send), and the two scheduled flows with
+of a quarter's first month; each flow acts only on the first working day after its period), the
+考评通报 (``DUBAN_ASSESSMENT_CRON``: 09:30 on the first fifteen days of a quarter's first
+month), all in ``DUBAN_SCHEDULE_TIMEZONE`` (Asia/Shanghai), and the nightly snapshot of the data
+directory (``DUBAN_BACKUP_CRON``, default 02:00). An empty cron turns the monthly, quarterly,
+assessment or backup schedule off. On demand, from the Prefect UI's run form: the catalogue sync
+and the coordinator's actions (extension, verify, return, re-send), and the scheduled flows with
 other parameters (a chosen week's briefing, say).
 """
 
@@ -80,6 +81,12 @@ def scheduled(settings: Settings) -> list[Scheduled]:
             settings.quarterly_cron,
             "每季度后第一个工作日：生成上季度的季度推进，协调员审核后发送县领导",
         ),
+        (
+            "assessment-report",
+            "flows.assessment_report:assessment_report",
+            settings.assessment_cron,
+            "每季度、每年后第一个工作日：生成考评通报，协调员审核后发送县领导",
+        ),
     ):
         if cron.strip():
             jobs.append(Scheduled(key, flow, cron, tz, description))
@@ -107,6 +114,7 @@ LABELS = {
     "weekly-briefing": "每周简报",
     "monthly-briefing": "月通报",
     "quarterly-briefing": "季度推进",
+    "assessment-report": "考评通报",
     "nightly-backup": "夜间备份",
     "sync-catalog": "同步规划目录",
     "approve-extension": "延期审批",

@@ -717,3 +717,33 @@ class AssessmentObjection(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     score_before: Mapped[int | None] = mapped_column(Integer)
     score_after: Mapped[int | None] = mapped_column(Integer)
+
+
+class AssessmentNotice(Base):
+    """One 考评通报 as issued for a period assessed (2021-Q4 or 2021): its number within the
+    year it is issued in (〔2022〕1号), the checksum of its numbers, the files written, and which
+    version was approved and which one leadership received (migration 0022). Regenerating the
+    period updates this row and keeps the number."""
+
+    __tablename__ = "assessment_notice"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "period"),
+        UniqueConstraint("plan_id", "year", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
+    period: Mapped[str] = mapped_column(String(8))  # 2021-Q4 | 2021
+    year: Mapped[int] = mapped_column(Integer)  # the year issued in (〔2022〕)
+    number: Mapped[int] = mapped_column(Integer)  # N号 within that year
+    issued_on: Mapped[date] = mapped_column(Date)
+    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the numbers (view model)
+    files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # format → path
+    generations: Mapped[int] = mapped_column(Integer, default=1)
+    generated_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(Text)
+    approved_checksum: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(Text)
+    sent_checksum: Mapped[str | None] = mapped_column(String(64))  # what leadership received
+    sent_at: Mapped[datetime | None]

@@ -117,12 +117,13 @@ LIVE_MESSAGES = ("sent", "sending")
 
 
 def digests_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
-    """Digests per recipient sent, or being sent, today (briefings do not count)."""
+    """Digests per recipient sent, or being sent, today (briefings and notices do not count)."""
     rows = session.execute(
         select(Message.recipient, func.count().label("n"))
         .where(
             Message.plan_id == plan.id,
             Message.briefing_id.is_(None),  # briefings do not count against the digest cap
+            Message.briefing_checksum.is_(None),  # nor 考评通报 (a checksum without a briefing)
             or_(
                 and_(Message.status == "sent", Message.sent_on == today),
                 and_(Message.status == "sending", Message.created_on == today),

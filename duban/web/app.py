@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 
 from config.settings import Settings
 from domain.rules.evidence_links import ROUTE as EVIDENCE_ROUTE
-from duban.web import pages, submissions
+from duban.web import objections, pages, submissions
 from duban.web.evidence import serve_evidence
 from duban.web.ratelimit import RateLimit
 from duban.web.site import Site
@@ -178,4 +178,4 @@ def create_app(settings: Settings) -> FastAPI:
     def evidence(file_id: int, t: str = "") -> Response:
         return serve_evidence(site, file_id, t)
 
-    return app
+    return objections.add_routes(app, site, limited)

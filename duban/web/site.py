@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from config.assessment import load_assessment
 from config.settings import Settings
 from domain.adapters.signing import workbook_secret
 from domain.queries.context import build_context
@@ -27,11 +28,12 @@ from domain.queries.owner_actions import (
     acknowledge,
     report_progress,
 )
+from domain.queries.owner_assessment import owner_assessment
 from domain.queries.owner_links import LinkRevokedError, Owner, coordinator_of, open_link
 from domain.queries.owner_page import OwnerItem, OwnerPage, owner_page
 from domain.queries.plans import plan_of
 from domain.queries.receipts import find_receipt, latest_report_id, receipt_number
-from domain.rules.context import LightPolicy
+from domain.rules.context import Context, LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.lifecycle import ChangedMeanwhileError
 from domain.rules.owner_links import LinkExpiredError, LinkForgedError
@@ -112,13 +114,14 @@ class Site:
             who = coordinator_of(session, exc.plan)
             raise RefusedError(pages.revoked(self.prefix, who)) from None
 
+    def context_of(self, session: Session, owner: Owner) -> Context:
+        """The owner's plan today."""
+        policy = LightPolicy(self.settings.yellow_workdays, self.settings.pace_margin)
+        return build_context(session, owner.plan_id, clock.today(owner.timezone), policy)
+
     def page_of(self, session: Session, owner: Owner) -> OwnerPage:
         """The owner's items today."""
-        policy = LightPolicy(self.settings.yellow_workdays, self.settings.pace_margin)
-        day = clock.today(owner.timezone)
-        return owner_page(
-            session, build_context(session, owner.plan_id, day, policy), owner.unit_id
-        )
+        return owner_page(session, self.context_of(session, owner), owner.unit_id)
 
     def item_of(self, page: OwnerPage, item_id: int, token: str) -> OwnerItem:
         """One item of the page, or RefusedError with a 404 page."""
@@ -143,6 +146,9 @@ class Site:
                 page = self.page_of(session, owner)
                 ids = [i.id for i in page.urgent + page.others]
                 files, extending = file_counts(session, ids), pending_dates(session, ids)
+                assessment = owner_assessment(
+                    session, self.context_of(session, owner), load_assessment(), owner.unit_id
+                )
         except RefusedError as refused:
             return refused.response
         return pages.render(
@@ -157,6 +163,7 @@ class Site:
             notice=_notice(query),
             files=files,
             extending=extending,
+            assessment=assessment,
         )
 
     def show_item(self, token: str, item_id: int) -> Response:

@@ -30,6 +30,15 @@ def test_the_job_table(engine: Engine) -> None:
         row.pop("next_run")  # depends on today
     assert table == [
         {
+            "id": "demo-plan:assessment-report",
+            "function": "duban.scheduler:run_job",
+            "args": ["assessment-report", "demo-plan"],
+            "trigger": "cron[month='1,4,7,10', day='1-15', day_of_week='*', hour='9', minute='30']",
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 3600,
+        },
+        {
             "id": "demo-plan:daily-cycle",
             "function": "duban.scheduler:run_job",
             "args": ["daily-cycle", "demo-plan"],

@@ -26,13 +26,14 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_each_deployment_is_named_for_what_it_does_and_its_plan(forms: dict[str, Any]) -> None:
-    assert len(forms) == 10
+    assert len(forms) == 11
     assert all(name.endswith(" · shidian-2021-2025") for name in forms)
     assert {name.split(" · ")[0] for name in forms} >= ACTIONS | {
         "每日督办",
         "每周简报",
         "月通报",
         "季度推进",
+        "考评通报",
     }
     assert all(CHINESE.search(d.description or "") for d in forms.values())
 
