@@ -294,7 +294,7 @@ def main() -> None:
     except InputError as exc:
         _error(exc.summary, soft_wrap=False)
         for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
+            err.print(f"  {problem}", markup=False, soft_wrap=True)  # one line per problem
         sys.exit(2)
     except EmptyDatabaseError as exc:
         from models.db import database_setting
