@@ -1,0 +1,116 @@
+"""Two plans in one installation, the old one in its close-out and the new one under way: one
+digest per person across both, each plan's items under its own title (see
+:mod:`tests.fixtures.two_plans` for the plans and the hand count of the day)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import Engine, select
+
+from config.errors import NotFoundError
+from config.ladder import load_ladder
+from config.settings import Settings
+from domain.adapters.channels import FileChannel
+from domain.queries.context import resolve_plan
+from domain.rules.context import LightPolicy
+from domain.services.escalation import run_escalation_plans
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.orm import Message, Notice, NoticeDelivery
+from tests.fixtures.two_plans import BOTH_DUE, NEW, NEW_TITLE, OLD, OLD_TITLE
+
+TZ = "Asia/Shanghai"
+
+
+def escalate_both(engine: Engine, settings: Settings) -> dict[str, list[Message]]:
+    """Both plans' notices of :data:`BOTH_DUE` planned and delivered to files; the messages by
+    recipient."""
+    with frozen_time(end_of_working_day(BOTH_DUE, TZ)):
+        run_escalation_plans(
+            engine,
+            [NEW, OLD],
+            BOTH_DUE,
+            load_ladder(),
+            policy=LightPolicy(5),
+            channel=FileChannel(settings.home / "outbox"),
+        )
+    with session_scope(engine) as session:
+        messages = list(session.scalars(select(Message).order_by(Message.id)))
+        session.expunge_all()
+    by: dict[str, list[Message]] = {}
+    for m in messages:
+        by.setdefault(m.recipient, []).append(m)
+    return by
+
+
+def test_a_person_serving_both_plans_gets_one_digest_grouped_by_plan(
+    settings: Settings, two_plans: Engine
+) -> None:
+    """The coordinating unit's liaison is the old plan's coordinator (two townships 10 working
+    days overdue) and owns an item of the new plan due today: one message, the old plan first
+    (the earlier period), each part under its title with its own deadline line, one greeting,
+    one signature, the subject counting both."""
+    by = escalate_both(two_plans, settings)
+    (mzj,) = by["mzj/liaison"]
+    body = mzj.body
+    assert body.startswith("示例县民政局联络员：\n")
+    assert body.count("示例县民政局联络员：") == 1
+    assert body.count("（督办系统发送）") == 1
+    old_at, new_at = body.index(f"一、{OLD_TITLE}"), body.index(f"二、{NEW_TITLE}")
+    assert old_at < new_at
+    old_part, new_part = body[old_at:new_at], body[new_at:]
+    assert "乡镇自查验收" in old_part and "乡镇自查验收" not in new_part
+    assert "印发分工方案" in new_part and "印发分工方案" not in old_part
+    assert "已逾期10个工作日" in old_part and "今天到期" in new_part
+    assert old_part.count("本期报送截止") == 1 and new_part.count("本期报送截止") == 1
+    assert mzj.subject == "【督办】示例县民政局：3项逾期、1项待办"  # a missing report too
+    assert mzj.status == "sent" and mzj.plan_id == OLD
+
+
+def test_every_notice_of_both_plans_is_sent_once_and_the_cap_counts_the_digest_once(
+    settings: Settings, two_plans: Engine
+) -> None:
+    """Each recipient of both plans with the same address gets one message; 乙乡's head, another
+    person in the new plan, gets one per plan. Every notice is sent; a second run the same day
+    sends nothing (the cap of one digest a day holds across the plans)."""
+    by = escalate_both(two_plans, settings)
+    counts = {r: len(ms) for r, ms in by.items()}
+    assert counts == {
+        "mzj/liaison": 1,  # old: coordinator; new: owner of N2
+        "mzj/head": 1,  # new: owner of N2
+        "t1/head": 1,  # old: 逾期通报; new: 到期催办 — one person
+        "t2/head": 2,  # a different address in the new plan: two people
+        "t1/liaison": 1,  # new only
+        "t2/liaison": 1,  # new only
+        "xzf/head": 1,  # old: leadership
+    }
+    with session_scope(two_plans) as session:
+        states = Counter(
+            (n.plan_id, n.kind, n.status)
+            for n in session.scalars(select(Notice).order_by(Notice.id))
+        )
+        assert states == {
+            (OLD, "ladder", "sent"): 2,  # 甲镇, 乙乡
+            (NEW, "ladder", "sent"): 3,  # 甲镇, 乙乡, 民政局
+            (OLD, "missing_report", "sent"): 2,
+            (NEW, "missing_report", "sent"): 3,
+        }
+        t1 = session.scalars(select(Message).where(Message.recipient == "t1/head")).one()
+        plans = session.scalars(
+            select(Notice.plan_id)
+            .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+            .where(NoticeDelivery.message_id == t1.id)
+        ).all()
+        assert sorted(plans) == [NEW, OLD]
+    again = escalate_both(two_plans, settings)
+    assert {r: len(ms) for r, ms in again.items()} == counts
+
+
+def test_without_plan_two_plans_are_named_to_choose_from(two_plans: Engine) -> None:
+    """A command for one plan, with two plans and no --plan, says which ids there are."""
+    with session_scope(two_plans) as session:
+        with pytest.raises(NotFoundError, match=r"多个规划（new-plan、old-plan）；请用 --plan"):
+            resolve_plan(session, None)
+        assert resolve_plan(session, OLD).title == OLD_TITLE
