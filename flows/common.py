@@ -17,7 +17,7 @@ from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State, TaskRun
 from prefect.tasks import Task, exponential_backoff
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.adapters.channels import ChannelError
@@ -28,7 +28,7 @@ from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
-from models.orm import CalendarDay
+from models.orm import CalendarDay, Plan
 from models.schema_version import ready_engine
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -139,14 +139,21 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
 
 def run_name() -> str:
     """A readable flow-run name: the plan and the day (or period), e.g. "shidian-2021-2025
-    2021-12-27", instead of Prefect's random words."""
+    2021-12-27", instead of Prefect's random words; a run of every plan is "全部规划 2026-01-15"."""
     from prefect.runtime import flow_run  # noqa: PLC0415
 
     params = flow_run.parameters
-    plan = params.get("plan_id") or "plan"
+    plan = params.get("plan_id") or unnamed_plan()
     when = next((params[k] for k in ("week", "month", "quarter", "as_of") if params.get(k)), None)
     if not when:
         from config.settings import get_settings  # noqa: PLC0415
 
         when = clock.today(get_settings().schedule_timezone).isoformat()
     return f"{plan} {when}"
+
+
+def unnamed_plan() -> str:
+    """What a run that names no plan works on: the only plan's id, or 全部规划 (every plan)."""
+    with session_scope(engine()) as session:
+        ids = list(session.scalars(select(Plan.id).order_by(Plan.id).limit(2)))
+    return ids[0] if len(ids) == 1 else "全部规划"
