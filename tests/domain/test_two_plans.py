@@ -111,6 +111,8 @@ def test_every_notice_of_both_plans_is_sent_once_and_the_cap_counts_the_digest_o
 def test_without_plan_two_plans_are_named_to_choose_from(two_plans: Engine) -> None:
     """A command for one plan, with two plans and no --plan, says which ids there are."""
     with session_scope(two_plans) as session:
-        with pytest.raises(NotFoundError, match=r"多个规划（new-plan、old-plan）；请用 --plan"):
+        with pytest.raises(NotFoundError) as refused:
             resolve_plan(session, None)
+        choices = f"{NEW}（{NEW_TITLE}）；{OLD}（{OLD_TITLE}）"
+        assert str(refused.value) == f"数据库中有2个规划，请用 --plan 指定其中一个：{choices}"
         assert resolve_plan(session, OLD).title == OLD_TITLE
