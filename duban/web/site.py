@@ -38,6 +38,7 @@ from domain.rules.owner_links import LinkExpiredError, LinkForgedError
 from domain.services.receipts import send_receipt
 from duban.web import pages
 from duban.web.extras import ItemExtras, item_extras
+from duban.web.twins import twin_pages
 from models import clock
 from models.db import engine_for, session_scope
 from models.orm import Plan
@@ -141,7 +142,9 @@ class Site:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 page = self.page_of(session, owner)
-                ids = [i.id for i in page.urgent + page.others]
+                twins = twin_pages(session, self, owner)
+                shown = [page, *(t.page for t in twins)]
+                ids = [i.id for p in shown for i in p.urgent + p.others]
                 files, extending = file_counts(session, ids), pending_dates(session, ids)
         except RefusedError as refused:
             return refused.response
@@ -157,6 +160,7 @@ class Site:
             notice=_notice(query),
             files=files,
             extending=extending,
+            twins=twins,
         )
 
     def show_item(self, token: str, item_id: int) -> Response:
