@@ -5,6 +5,8 @@ digest per person across both, each plan's items under its own title (see
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,10 +17,11 @@ from config.settings import Settings
 from domain.adapters.channels import FileChannel
 from domain.queries.context import resolve_plan
 from domain.rules.context import LightPolicy
+from domain.services.briefing.issue import issue_briefing
 from domain.services.escalation import run_escalation_plans
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message, Notice, NoticeDelivery
+from models.orm import Briefing, Message, Notice, NoticeDelivery, Plan
 from tests.fixtures.two_plans import BOTH_DUE, NEW, NEW_TITLE, OLD, OLD_TITLE
 
 TZ = "Asia/Shanghai"
@@ -116,3 +119,37 @@ def test_without_plan_two_plans_are_named_to_choose_from(two_plans: Engine) -> N
         choices = f"{NEW}（{NEW_TITLE}）；{OLD}（{OLD_TITLE}）"
         assert str(refused.value) == f"数据库中有2个规划，请用 --plan 指定其中一个：{choices}"
         assert resolve_plan(session, OLD).title == OLD_TITLE
+
+
+def test_each_plan_numbers_its_own_briefings(two_plans: Engine, tmp_path: Path) -> None:
+    """The weekly briefings of both plans in the same weeks: each plan's series counts from 第1期
+    on its own, and regenerating one plan's week keeps its number."""
+
+    def issue(plan_id: str, day: date) -> int:
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(two_plans) as session:
+            plan = session.get(Plan, plan_id)
+            assert plan is not None
+            return issue_briefing(
+                session,
+                plan,
+                day,
+                formats=["md"],
+                out=tmp_path / plan_id,
+                policy=LightPolicy(5),
+                fonts="",
+                actor="测试",
+            ).number
+
+    week3, week4 = date(2026, 1, 16), date(2026, 1, 23)
+    assert [issue(OLD, week3), issue(NEW, week3)] == [1, 1]
+    assert [issue(OLD, week4), issue(NEW, week3), issue(NEW, week4)] == [2, 1, 2]
+    with session_scope(two_plans) as session:
+        rows = session.execute(
+            select(Briefing.plan_id, Briefing.period, Briefing.number).order_by(Briefing.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (OLD, "2026-W03", 1),
+        (NEW, "2026-W03", 1),
+        (OLD, "2026-W04", 2),
+        (NEW, "2026-W04", 2),
+    ]
