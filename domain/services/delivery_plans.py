@@ -152,9 +152,13 @@ def destinations(session: Session, plan_id: str) -> dict[str, tuple[str | None, 
 
 def write_across(recipient: str, parts: list[Part]) -> int:
     """One digest of several plans' notices for one recipient: a greeting and the totals, each
-    plan's part under its title, one signature; attachments of every part. Returns its id."""
+    plan's part under its title, the reporting deadline and contact once when the plans share
+    them, one signature; attachments of every part. Returns its id."""
+    footers = {(d.deadline, d.coordinator) for d, _ in parts}
+    shared = len(footers) == 1  # the same deadline and contact: said once, at the end
     made: list[tuple[Digest, Composed]] = [
-        (digest, digest.compose(recipient, notices, section=True)) for digest, notices in parts
+        (digest, digest.compose(recipient, notices, section=True, footer=not shared))
+        for digest, notices in parts
     ]
     first_digest, first = made[0]
     overdue = sum(m.overdue for _, m in made)
@@ -169,6 +173,8 @@ def write_across(recipient: str, parts: list[Part]) -> int:
         sections=[(d.plan.title, m.body.strip()) for d, m in made],
         numerals=NUMERALS,
         coordinator_name="、".join(signers),
+        deadline_zh=zh_date(first_digest.deadline) if shared and first_digest.deadline else "",
+        coordinator=first_digest.coordinator if shared else "",
     )
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return first_digest.record(

@@ -154,10 +154,13 @@ class Digest:
         made = self.compose(recipient, notices)
         return self.record(made, made.subject, made.body, made.attachments, notices)
 
-    def compose(self, recipient: str, notices: list[Notice], *, section: bool = False) -> Composed:
+    def compose(
+        self, recipient: str, notices: list[Notice], *, section: bool = False, footer: bool = True
+    ) -> Composed:
         """The recipient's digest of ``notices``, rendered (attachments written); with
         ``section``, as one plan's part of a digest across plans: no greeting or signature, and
-        its attachments named with the plan's years."""
+        its attachments named with the plan's years; without ``footer``, no reporting deadline
+        and contact lines (the digest across plans says them once when the plans share them)."""
         code, who = recipient.split("/")
         unit = self.units[code]
         contact = self.session.scalars(
@@ -225,6 +228,7 @@ class Digest:
             coordinator=self.coordinator,
             coordinator_name=self.units[self.plan.coordinator_code].name,
             section=section,
+            footer=footer,
         )
         body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"  # optional parts leave no gaps
         subject = digest_subject(unit.name, overdue, soon)
