@@ -230,6 +230,11 @@ def collect_report(
         )
     for o in duplicates:
         console.print(f"  重复  {o.name}：与 {o.first_landed}内容相同，不再重复入库", markup=False)
+    for o in outcomes:
+        if o.status == "elsewhere":
+            console.print(
+                f"  留待  {o.name}：属于规划 {o.other_plan}，留在收件箱由该规划收集", markup=False
+            )
     for o in rejected:
         console.print(
             f"  [red]退回[/]  {escape(o.name)}：{len(o.problems)} 个问题，均未入库；"

@@ -19,9 +19,12 @@ from domain.queries.context import resolve_plan
 from domain.rules.context import LightPolicy
 from domain.services.briefing.issue import issue_briefing
 from domain.services.escalation import run_escalation_plans
+from domain.services.intake.inbox import collect
+from domain.services.workbooks import write_workbook
+from duban.sample import fill_workbook
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Briefing, Message, Notice, NoticeDelivery, Plan
+from models.orm import Briefing, Message, Milestone, Notice, NoticeDelivery, Plan, Unit, WorkItem
 from tests.fixtures.two_plans import BOTH_DUE, NEW, NEW_TITLE, OLD, OLD_TITLE
 
 TZ = "Asia/Shanghai"
@@ -155,3 +158,35 @@ def test_each_plan_numbers_its_own_briefings(two_plans: Engine, tmp_path: Path) 
         (OLD, "2026-W04", 2),
         (NEW, "2026-W04", 2),
     ]
+
+
+def test_a_shared_inbox_leaves_each_plans_workbook_to_that_plan(
+    settings: Settings, two_plans: Engine, tmp_path: Path
+) -> None:
+    """The new plan's signed workbook in the one inbox: the old plan's collection leaves it
+    there (not 退回 as someone else's), the new plan's lands it."""
+    inbox = settings.home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    with frozen_time(end_of_working_day(BOTH_DUE, TZ)):
+        with session_scope(two_plans) as session:
+            plan = session.get(Plan, NEW)
+            unit = session.scalars(select(Unit).where(Unit.plan_id == NEW, Unit.code == "t1")).one()
+            assert plan is not None
+            path = write_workbook(session, plan, unit, BOTH_DUE, tmp_path).path
+            item = session.scalars(
+                select(WorkItem.id)
+                .join(Milestone, Milestone.id == WorkItem.milestone_id)
+                .where(
+                    Milestone.plan_id == NEW,
+                    Milestone.code == "N1",
+                    WorkItem.unit_id == unit.id,
+                )
+            ).one()
+        fill_workbook(path, {item: {"state": "推进中", "percent": 40, "note": "方案初稿已成"}})
+        path.rename(inbox / path.name)
+        (left,) = collect(two_plans, OLD, inbox)
+        assert (left.status, left.other_plan) == ("elsewhere", NEW)
+        assert [p.name for p in inbox.iterdir() if p.is_file()] == [path.name]
+        (landed,) = collect(two_plans, NEW, inbox)
+    assert landed.status == "landed", landed.problems
+    assert landed.landed is not None and landed.landed.reports == 1
