@@ -486,7 +486,13 @@ def run_flow(
         str | None,
         typer.Option(help="daily-cycle 用：单位编号，逗号分隔，分派到工作池运行。"),
     ] = None,
-    plan: PlanOpt = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="规划编号（数据库中有多个规划时才需要；daily-cycle 不写时运行每个规划）。",
+        ),
+    ] = None,
 ) -> None:
     """立即运行一个流程，记录在 Prefect 中（没有服务响应时启动一个本机服务）。"""
     from config.settings import get_settings
@@ -504,7 +510,9 @@ def run_flow(
     settings = get_settings()
     params: dict[str, Any] = {}
     if name != "sync-catalog":
-        params["plan_id"] = _plan_id(plan)
+        every = name == "daily-cycle" and plan is None and partitions is None
+        if not (every and len(_plan_ids(None)) > 1):  # else: every plan, one delivery
+            params["plan_id"] = _plan_id(plan)
         day = parse_date(as_of)
         if day is not None:
             params["as_of"] = day
@@ -522,7 +530,7 @@ def run_flow(
         raise BadOption("sync-catalog 不接受 --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):
         result = _start(name, params, url)
-    out.print(render.flow_result(result), markup=False)
+    out.print(render.run_result(result), markup=False)
     if settings.prefect_api_url or running_local_server(settings):
         out.print(f"在 Prefect 界面查看这次运行：{ui_url(url)}", markup=False)
     else:

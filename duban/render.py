@@ -481,6 +481,16 @@ def _mail_result(mail: dict[str, int]) -> str:
     )
 
 
+def run_result(result: Any) -> str:
+    """A flow run's result: :func:`flow_result`, or for the daily cycle of every plan a line
+    per plan, then the one delivery."""
+    if not (isinstance(result, dict) and "plans" in result):
+        return flow_result(result)
+    lines = [f"规划 {pid}：{flow_result(one)}" for pid, one in result["plans"].items()]
+    delivery = result.get("delivery")
+    return "\n".join([*lines, *([flow_result({"delivery": delivery})] if delivery else [])])
+
+
 def flow_result(result: Any) -> str:
     """A flow run's result (the dict of counts its run returns) as one Chinese line; other
     results (a string, say) as they are."""
