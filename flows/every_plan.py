@@ -18,7 +18,8 @@ from domain.queries.plans import plan_ids
 from domain.services.briefing.approval import send_approved
 from domain.services.delivery_plans import deliver_plans
 from flows.common import engine, logger, plan_and_day, stage
-from flows.plan_day import Prepared, not_today, prepare_plan, publish_plan
+from flows.deployments import EVERY_PLAN
+from flows.plan_day import Prepared, named, not_today, prepare_plan, publish_plan
 from models.db import session_scope
 
 
@@ -28,7 +29,7 @@ def every_plan_id() -> list[str]:
         return plan_ids(session)
 
 
-@stage("发送提醒（各规划合并）")
+@stage("发送提醒")
 def deliver_every_plan(plan_ids: list[str]) -> dict[str, int]:
     """Send the outbox of every plan in ``plan_ids``: one digest per recipient across them,
     within working hours and the daily cap; then the briefings approved outside the hours."""
@@ -76,7 +77,8 @@ def every_plan(
         prepared: dict[str, Prepared] = {
             pid: prepare_plan(pid, day, label=pid) for pid, day in working
         }
-        delivered = deliver_every_plan([pid for pid, _ in working]) if working else None
+        deliver = named(deliver_every_plan, EVERY_PLAN)
+        delivered = deliver([pid for pid, _ in working]) if working else None
         for pid, day in working:
             done = prepared[pid]
             queues = publish_plan(pid, day, done.lights, label=pid)

@@ -30,7 +30,12 @@ def test_a_command_for_one_plan_names_the_plans_to_choose_from(
 def test_escalate_without_plan_works_on_both_and_merges_the_digests(
     two_plans: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each plan's count, then the digests: one to the coordinating unit's liaison."""
+    """Each plan's count, then the digests: one to the coordinating unit's liaison (a dry run
+    shows the same and writes nothing)."""
+    code, said = duban(monkeypatch, capsys, "escalate", "--as-of", "2026-01-15", "--dry-run")
+    assert code == 0 and "将发送" in said and said.count("给 mzj/liaison") == 1
+    with session_scope(two_plans) as session:
+        assert session.scalars(select(Message)).all() == []  # a dry run writes nothing
     code, said = duban(monkeypatch, capsys, "escalate", "--as-of", "2026-01-15")
     assert code == 0, said
     assert f"规划 {OLD}（{OLD_TITLE}）：应发提醒 4 条，新写入 4 条" in said
