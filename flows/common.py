@@ -106,28 +106,30 @@ def outside_plan(plan_id: str, day: date) -> str | None:
 
 
 def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
-    """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
+    """Flow state hook: tell the coordinator (of each plan, for a run of every plan) that a run
+    failed or crashed (never raises)."""
     log = logging.getLogger("duban.flows")
     if state.message and "never resumed" in state.message:
         return  # an unanswered approval: the flow told the coordinator
     try:
         plan_id = flow_run.parameters.get("plan_id")
         with session_scope(engine()) as session:
-            plan = resolve_plan(session, plan_id)
-            pid = plan.id
+            named = [plan_id] if plan_id else list(session.scalars(select(Plan.id)))
+            pids = [resolve_plan(session, p).id for p in named or [None]]
         body = (
             f"督办系统的流程“{flow.name}”运行未成功（{state.type.value}）。\n"
             f"运行：{flow_run.name}（{flow_run.id}）\n"
             f"原因：{state.message or '未知'}\n\n"
             "请在 Prefect 界面查看该运行的日志；排除原因后可重新运行。"
         )
-        alert_coordinator(
-            engine(),
-            pid,
-            key=f"run-{flow_run.id}",
-            subject=f"【督办系统】流程运行失败：{flow.name}（{flow_run.name}）",
-            body=body,
-        )
+        for pid in pids:  # a run of every plan: each plan's coordinator
+            alert_coordinator(
+                engine(),
+                pid,
+                key=f"run-{flow_run.id}",
+                subject=f"【督办系统】流程运行失败：{flow.name}（{flow_run.name}）",
+                body=body,
+            )
     except Exception:  # a hook must not hide the original failure
         log.exception("流程运行 %s 失败，但未能通知督办协调单位", flow_run.id)
 

@@ -67,3 +67,26 @@ def test_one_run_works_on_both_plans_and_delivers_once(both_on_server: Engine) -
     with session_scope(both_on_server) as session:
         to_mzj = session.scalars(select(Message).where(Message.recipient == "mzj/liaison")).all()
     assert len(to_mzj) == 1 and "二、" in to_mzj[0].body
+
+
+def test_a_failed_run_of_every_plan_alerts_each_plans_coordinator(
+    both_on_server: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in the one delivery fails the run; each plan's coordinator is told once."""
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("flows.every_plan.deliver_plans", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        daily_cycle(as_of=BOTH_DUE)
+    with session_scope(both_on_server) as session:
+        alerts = session.scalars(
+            select(Message).where(Message.subject.startswith("【督办系统】流程运行失败"))
+        ).all()
+        assert sorted((m.plan_id, m.recipient) for m in alerts) == [
+            (NEW, "mzj/head"),
+            (NEW, "mzj/liaison"),
+            (OLD, "mzj/head"),
+            (OLD, "mzj/liaison"),
+        ]
