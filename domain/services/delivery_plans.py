@@ -2,7 +2,8 @@
 
 A recipient is the same in two plans when the unit code, the role and the address (e-mail, or
 webhook URLs) are the same: their notices of every plan go out as one digest, each plan's part
-under its title (:func:`write_across`), and count once against the daily cap. The message is
+under its title (:func:`write_across`), and count once against the daily cap (counted per
+recipient and address over all the plans). The message is
 recorded under the plan listed first (the earliest period). The rest is
 :mod:`domain.services.delivery`'s: the three committed steps, the leases, the working hours.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 
 from jinja2 import Template
@@ -22,7 +23,7 @@ from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.jinja import environment
 from domain.adapters.leases import holder_tag
-from domain.queries.outbox import digests_today
+from domain.queries.outbox import digests_to
 from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.glossary import CONTACT_ROLES, zh_date
@@ -107,8 +108,8 @@ def prepare_plans(
     Returns the messages' ids."""
     now = clock.now()
     shares: dict[Destination, list[Part]] = defaultdict(list)
-    sent: Counter[tuple[str, str]] = Counter()
-    for plan in sorted(plans, key=lambda p: (p.period_start, p.id)):
+    ordered = sorted(plans, key=lambda p: (p.period_start, p.id))
+    for plan in ordered:
         units, groups = pending_groups(session, plan, report, now)
         if not groups:
             continue
@@ -116,11 +117,13 @@ def prepare_plans(
         places = destinations(session, plan.id)
         for recipient, notices in groups.items():
             shares[(recipient, *places.get(recipient, (None, ())))].append((digest, notices))
-        for recipient, n in digests_today(session, plan, digest.today).items():
-            sent[recipient, plan.id] = n
+    if not shares:
+        return []
+    today = clock.local_date(now, ordered[0].timezone)
+    sent = digests_to(session, [p.id for p in ordered], today)
     ids = []
-    for (recipient, *_), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
-        if sum(sent[recipient, digest.plan.id] for digest, _ in parts) >= cap:
+    for (recipient, email, urls), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
+        if sent.get((recipient, " ".join(urls) if urls else email), 0) >= cap:
             report.capped.append(recipient)
         elif len(parts) == 1:
             ids.append(parts[0][0].write(recipient, parts[0][1]))

@@ -82,7 +82,8 @@ def test_every_notice_of_both_plans_is_sent_once_and_the_cap_counts_the_digest_o
 ) -> None:
     """Each recipient of both plans with the same address gets one message; 乙乡's head, another
     person in the new plan, gets one per plan. Every notice is sent; a second run the same day
-    sends nothing (the cap of one digest a day holds across the plans)."""
+    sends nothing, even with a new notice of the other plan for a person who had the digest
+    across both (the cap of one digest a day holds across the plans)."""
     by = escalate_both(two_plans, settings)
     counts = {r: len(ms) for r, ms in by.items()}
     assert counts == {
@@ -114,6 +115,37 @@ def test_every_notice_of_both_plans_is_sent_once_and_the_cap_counts_the_digest_o
         assert sorted(plans) == [NEW, OLD]
     again = escalate_both(two_plans, settings)
     assert {r: len(ms) for r, ms in again.items()} == counts
+    late_notice(two_plans, NEW, "t1")  # a new-plan notice for 甲镇's head, the same day
+    capped = escalate_both(two_plans, settings)
+    assert {r: len(ms) for r, ms in capped.items()} == counts  # its one digest went out today
+
+
+def late_notice(engine: Engine, plan_id: str, unit: str) -> None:
+    """A pending ladder notice to ``unit``'s head, planned late on :data:`BOTH_DUE`."""
+    with session_scope(engine) as session:
+        unit_id = session.scalars(
+            select(Unit.id).where(Unit.plan_id == plan_id, Unit.code == unit)
+        ).one()
+        item = session.scalars(select(WorkItem.id).where(WorkItem.unit_id == unit_id)).first()
+        session.add(
+            Notice(
+                plan_id=plan_id,
+                dedupe_key=f"test-late-{unit}",
+                kind="ladder",
+                item_id=item,
+                unit_id=unit_id,
+                level="due",
+                level_name="到期催办",
+                due=BOTH_DUE,
+                cycle=0,
+                workdays=0,
+                roles=["owner:head"],
+                rule="测试",
+                planned_on=BOTH_DUE,
+                planned_at=end_of_working_day(BOTH_DUE, TZ),
+                status="pending",
+            )
+        )
 
 
 def test_without_plan_two_plans_are_named_to_choose_from(two_plans: Engine) -> None:
