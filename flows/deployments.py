@@ -9,7 +9,9 @@ in ``DUBAN_SCHEDULE_TIMEZONE`` (Asia/Shanghai), and the nightly snapshot of the 
 (``DUBAN_BACKUP_CRON``, default 02:00). An empty cron turns the monthly, quarterly or backup
 schedule off. On demand, from the Prefect UI's run form: the catalogue sync and the
 coordinator's actions (extension, verify, return, re-send), and the two scheduled flows with
-other parameters (a chosen week's briefing, say).
+other parameters (a chosen week's briefing, say). With several plans (:func:`deployments_for`),
+each plan's briefings and actions are its own deployments, and the daily cycle and the backup
+are one deployment for all (the day's reminders go out once: one digest per person).
 """
 
 from __future__ import annotations
