@@ -186,15 +186,12 @@ class Digest:
             attachments.append(made.path.replace(named))
         detail = own and who not in OVERSEERS
         mixed = bool(own and others)
-        own_summary = summarize(own) if own and not detail else None
-        # both the unit's own list and everyone's summary: each gets a part of the 40 lines
-        summary = (
-            summarize(others, top=MIXED_TOP, tasks=MIXED_TASKS)
-            if mixed
-            else summarize(others)
-            if others
-            else None
-        )
+        # both the unit's own list and everyone's summary, or one plan's part of a digest
+        # across plans: each gets a part of the 40 lines
+        tight = mixed or section
+        budget = {"top": MIXED_TOP, "tasks": MIXED_TASKS} if tight else {}
+        own_summary = summarize(own, **(budget if section else {})) if own and not detail else None
+        summary = summarize(others, **budget) if others else None
         partial = [s for s in (own_summary, summary) if s is not None and not s.complete]
         full_list = None
         if partial and folder is not None:
@@ -206,7 +203,7 @@ class Digest:
             full_list = full.name
         link, until = self._link(unit, contact) if own else (None, "")
         lines = grouped(own) if detail else []
-        limit = MIXED_DETAIL if mixed else DETAIL_LIMIT
+        limit = MIXED_DETAIL if tight else DETAIL_LIMIT
         body = self.template.render(
             recipient_name=unit.name,
             role_label=CONTACT_ROLES.get(who, ""),
