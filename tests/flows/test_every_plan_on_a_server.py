@@ -3,6 +3,7 @@ artifacts under its own keys, one delivery for both (one digest per recipient)."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,20 +48,28 @@ def test_one_run_works_on_both_plans_and_delivers_once(both_on_server: Engine) -
     assert set(result["plans"]) == {OLD, NEW}
     assert result["delivery"]["sent"] == 8  # seven recipients, 乙乡 head two people
     assert result["plans"][OLD]["lights"]["red"] == 2  # 甲镇, 乙乡 overdue since 2025-12-31
+    expected = {f"亮灯 · {OLD}", f"亮灯 · {NEW}", f"计划提醒 · {OLD}", f"计划提醒 · {NEW}"}
     prefect: Any = get_client(sync_client=True)
     with prefect as c:
-        (run,) = c.read_flow_runs(
+        runs = c.read_flow_runs(
             flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["全部规划 2026-01-15"]))
         )
-        tasks: list[Any] = c.read_task_runs(
-            flow_run_filter=FlowRunFilter(id={"any_": [run.id]}), task_run_filter=TaskRunFilter()
-        )
+        run = max(runs, key=lambda r: r.created)  # the server is shared by the session's tests
+        deadline = time.monotonic() + 30  # the server records task runs a moment later
+        while True:
+            tasks: list[Any] = c.read_task_runs(
+                flow_run_filter=FlowRunFilter(id={"any_": [run.id]}),
+                task_run_filter=TaskRunFilter(),
+            )
+            if expected <= {t.name for t in tasks} or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         keys = [f"{p}-dashboard" for p in (OLD, NEW)]
         found = c.read_latest_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
         )
     names = {t.name for t in tasks}
-    assert {f"亮灯 · {OLD}", f"亮灯 · {NEW}", f"计划提醒 · {OLD}", f"计划提醒 · {NEW}"} <= names
+    assert expected <= names
     assert [n for n in names if n.startswith("发送提醒")] == ["发送提醒 · 全部规划"]
     assert all({OLD, NEW, "daily"} <= set(t.tags) for t in tasks)
     assert sorted(a.key for a in found) == sorted(keys)
