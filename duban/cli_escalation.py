@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +15,9 @@ from duban.app import AsOf, PlanOpt, app, out
 from duban.cli_words import BadOption
 from duban.dates import parse_date
 from models import clock
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ItemArg = Annotated[int, typer.Argument(help="事项编号（同 `status` 所列）。")]
 
@@ -26,7 +30,13 @@ def escalate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的输出。")] = False,
     limit: Annotated[int, typer.Option(min=0, help="列出的消息数；0 为全部。")] = 20,
-    plan: PlanOpt = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="只办这个规划；不写时办数据库中的每个规划，同一收件人各规划的提醒合成一份。",
+        ),
+    ] = None,
 ) -> None:
     """按催办阶梯列出应发的提醒（写入待发队列），再按收件人合并成一份汇总发出。"""
     from config.ladder import load_ladder
@@ -34,6 +44,7 @@ def escalate(
     from domain.queries.calendar import is_workday
     from domain.queries.context import plan_facts, resolve_plan
     from domain.queries.plan_end import reminders_stopped
+    from domain.queries.plans import plan_ids
     from domain.rules.context import LightPolicy
     from domain.services.escalation import run_escalation
     from duban import render
@@ -46,8 +57,15 @@ def escalate(
     requested = parse_date(as_of)
     engine = ready_engine()
     with session_scope(engine) as session:
-        plan_row = resolve_plan(session, plan)
-        plan_id, tz = plan_row.id, plan_row.timezone
+        every = plan_ids(session) if plan is None else []
+        if len(every) > 1:
+            tz = resolve_plan(session, every[0]).timezone
+        else:
+            plan_row = resolve_plan(session, plan)
+            plan_id, tz = plan_row.id, plan_row.timezone
+    if len(every) > 1:
+        _escalate_plans(engine, every, requested, tz, dry_run, as_json, limit)
+        return
     day = requested or clock.today(tz)
     moment = clock.end_of_working_day(day, tz) if requested else clock.now()
     with clock.frozen_time(moment):
@@ -71,6 +89,60 @@ def escalate(
         out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
     elif stopped is not None:
         out.print(stopped.words(), markup=False, soft_wrap=True)
+    render.escalation(out, result, limit=limit or None)
+
+
+def _escalate_plans(
+    engine: Engine,
+    plans: list[str],
+    requested: date | None,
+    tz: str,
+    dry_run: bool,
+    as_json: bool,
+    limit: int,
+) -> None:
+    """`duban escalate` over every plan: each plan's notices planned, then one digest per
+    recipient across the plans; each plan's count and why it plans nothing, then the digests."""
+    from config.ladder import load_ladder
+    from config.settings import get_settings
+    from domain.queries.calendar import is_workday
+    from domain.queries.context import plan_facts, resolve_plan
+    from domain.queries.plan_end import reminders_stopped
+    from domain.rules.context import LightPolicy
+    from domain.services.escalation import run_escalation_plans
+    from duban import render
+    from models.db import session_scope
+
+    settings = get_settings()
+    policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
+    day = requested or clock.today(tz)
+    moment = clock.end_of_working_day(day, tz) if requested else clock.now()
+    with clock.frozen_time(moment):
+        planned, report = run_escalation_plans(
+            engine, plans, day, load_ladder(settings.ladder), policy=policy, dry_run=dry_run
+        )
+    everything = [n for due, _ in planned.values() for n in due]
+    result = render.escalation_json(day, everything, sum(n for _, n in planned.values()), report)
+    result["dry_run"] = dry_run
+    result["plans"] = [
+        {"plan": pid, "due": len(due), "new_in_outbox": new} for pid, (due, new) in planned.items()
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        return
+    with session_scope(engine) as session:
+        if not is_workday(session, day):
+            out.print(f"{zh_date(day)}是休息日：不生成提醒，期间到期的提醒在下一个工作日生成。")
+        for pid, (due, new) in planned.items():
+            facts = plan_facts(resolve_plan(session, pid))
+            stopped = reminders_stopped(session, facts, day)
+            said = (
+                stopped.words()
+                if stopped is not None
+                else f"应发提醒 {len(due)} 条，新写入 {new} 条"
+            )
+            out.print(f"规划 {pid}（{facts.title}）：{said}", markup=False, soft_wrap=True)
+    out.print(f"以上{len(planned)}个规划的提醒按收件人合并发送，每人一份：", markup=False)
     render.escalation(out, result, limit=limit or None)
 
 

@@ -35,6 +35,19 @@ FLOWS = {
 }
 
 
+def _plan_ids(plan: str | None) -> list[str]:
+    """The plan named, or every plan in the database (served and scheduled together)."""
+    if plan is not None:
+        return [_plan_id(plan)]
+    from domain.queries.plans import plan_ids
+    from duban.database import ready_engine
+    from models.db import session_scope
+
+    with session_scope(ready_engine()) as session:
+        found = plan_ids(session)
+    return found or [_plan_id(None)]  # none: the usual "no plan yet" message
+
+
 def _plan_id(plan: str | None) -> str:
     from domain.queries.context import resolve_plan
     from duban.database import ready_engine
@@ -147,15 +160,24 @@ def _until_interrupted() -> Callable[[], bool]:
     return lambda: bool(stopped)
 
 
+EveryPlanOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plan",
+        help="只为这个规划登记部署；不写时为数据库中的每个规划（每日督办合为一个部署）。",
+    ),
+]
+
+
 @app.command()
-def serve(plan: PlanOpt = None) -> None:
+def serve(plan: EveryPlanOpt = None) -> None:
     """登记部署（每日流程、每周简报、操作），并按计划运行；同时提供填报页面（duban web）。"""
     from config.settings import get_settings
     from duban.orchestration import prefect_client, prefect_server, ui_url
-    from flows.deployments import deployments, scheduled
+    from flows.deployments import deployments_for, scheduled
 
     settings = get_settings()
-    plan_id = _plan_id(plan)
+    plan_ids = _plan_ids(plan)
     with (
         prefect_server(settings) as url,
         prefect_client(settings, heartbeat=True),
@@ -171,7 +193,9 @@ def serve(plan: PlanOpt = None) -> None:
         from duban.inline_actions import inline_actions, split
         from flows.deployments import ON_DEMAND, load_flow
 
-        actions, others = split(deployments(settings, plan_id))
+        if len(plan_ids) > 1:
+            out.print(f"规划：{'、'.join(plan_ids)}（每日督办合为一次运行）", markup=False)
+        actions, others = split(deployments_for(settings, plan_ids))
         flows = {f.name: f for f in map(load_flow, ON_DEMAND)}
         # the action forms run in this process (seconds sooner); the others start within
         # seconds too, not after Prefect's default 10 s poll
@@ -294,7 +318,7 @@ def worker(
 
 
 @app.command()
-def scheduler(plan: PlanOpt = None) -> None:
+def scheduler(plan: EveryPlanOpt = None) -> None:
     """用 APScheduler 在本进程内按计划运行流程（内置模式；每个数据库只能有一个）。"""
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -305,13 +329,13 @@ def scheduler(plan: PlanOpt = None) -> None:
 
     settings = get_settings()
     engine = ready_engine()
-    plan_id = _plan_id(plan)
+    plan_ids = _plan_ids(plan)
     holder = embedded.new_holder()
     embedded.acquire_lock(engine, holder)
     try:
         with prefect_server(settings) as url:
             runner = BackgroundScheduler()
-            embedded.configure(runner, engine, settings, plan_id, holder)
+            embedded.configure(runner, engine, settings, plan_ids, holder)
             stop = _until_interrupted()
             runner.start()
             table = Table("作业", "计划", "下次运行", header_style="bold")
@@ -463,7 +487,13 @@ def run_flow(
         str | None,
         typer.Option(help="daily-cycle 用：单位编号，逗号分隔，分派到工作池运行。"),
     ] = None,
-    plan: PlanOpt = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="规划编号（数据库中有多个规划时才需要；daily-cycle 不写时运行每个规划）。",
+        ),
+    ] = None,
 ) -> None:
     """立即运行一个流程，记录在 Prefect 中（没有服务响应时启动一个本机服务）。"""
     from config.settings import get_settings
@@ -481,7 +511,9 @@ def run_flow(
     settings = get_settings()
     params: dict[str, Any] = {}
     if name != "sync-catalog":
-        params["plan_id"] = _plan_id(plan)
+        every = name == "daily-cycle" and plan is None and partitions is None
+        if not (every and len(_plan_ids(None)) > 1):  # else: every plan, one delivery
+            params["plan_id"] = _plan_id(plan)
         day = parse_date(as_of)
         if day is not None:
             params["as_of"] = day
@@ -499,7 +531,7 @@ def run_flow(
         raise BadOption("sync-catalog 不接受 --as-of", param_hint="--as-of")
     with prefect_server(settings) as url, prefect_client(settings):
         result = _start(name, params, url)
-    out.print(render.flow_result(result), markup=False)
+    out.print(render.run_result(result), markup=False)
     if settings.prefect_api_url or running_local_server(settings):
         out.print(f"在 Prefect 界面查看这次运行：{ui_url(url)}", markup=False)
     else:

@@ -232,6 +232,11 @@ def collect_report(
         )
     for o in duplicates:
         console.print(f"  重复  {o.name}：与 {o.first_landed}内容相同，不再重复入库", markup=False)
+    for o in outcomes:
+        if o.status == "elsewhere":
+            console.print(
+                f"  留待  {o.name}：属于规划 {o.other_plan}，留在收件箱由该规划收集", markup=False
+            )
     for o in rejected:
         console.print(
             f"  [red]退回[/]  {escape(o.name)}：{len(o.problems)} 个问题，均未入库；"
@@ -482,6 +487,16 @@ def _mail_result(mail: dict[str, int]) -> str:
         f"收信：处理 {mail['answered']} 封，未能处理 {mail['kept']} 封，"
         f"此前已处理 {mail['repeated']} 封，回复 {mail['replies_sent']} 封"
     )
+
+
+def run_result(result: Any) -> str:
+    """A flow run's result: :func:`flow_result`, or for the daily cycle of every plan a line
+    per plan, then the one delivery."""
+    if not (isinstance(result, dict) and "plans" in result):
+        return flow_result(result)
+    lines = [f"规划 {pid}：{flow_result(one)}" for pid, one in result["plans"].items()]
+    delivery = result.get("delivery")
+    return "\n".join([*lines, *([flow_result({"delivery": delivery})] if delivery else [])])
 
 
 def flow_result(result: Any) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config.errors import ConflictError
 from config.settings import Settings, get_settings
-from flows.deployments import load_flow, scheduled
+from flows.deployments import EVERY_PLAN, SHARED, load_flow, scheduled
 from models import clock
 from models.db import session_scope
 from models.orm import SchedulerLock
@@ -84,7 +84,8 @@ def release_lock(engine: Engine, holder: str) -> None:
 
 
 def run_job(key: str, plan_id: str) -> None:
-    """A scheduled job: run the flow of ``key`` for the plan, reporting to Prefect."""
+    """A scheduled job: run the flow of ``key`` for the plan (``""``: for every plan, one run),
+    reporting to Prefect."""
     from duban.orchestration import prefect_client  # noqa: PLC0415 - Prefect settings first
 
     settings = get_settings()
@@ -92,8 +93,8 @@ def run_job(key: str, plan_id: str) -> None:
     with prefect_client(settings, heartbeat=True):
         from prefect import tags  # noqa: PLC0415
 
-        with tags(plan_id, "scheduler"):
-            load_flow(job.flow)(plan_id=plan_id)
+        with tags(*([plan_id] if plan_id else []), "scheduler"):
+            load_flow(job.flow)(plan_id=plan_id or None)
 
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -122,9 +123,11 @@ def _on_event(event: JobExecutionEvent) -> None:
 
 
 def configure(
-    scheduler: BaseScheduler, engine: Engine, settings: Settings, plan_id: str, holder: str
+    scheduler: BaseScheduler, engine: Engine, settings: Settings, plan_ids: list[str], holder: str
 ) -> None:
-    """Job stores, defaults, the plan's scheduled flows and the lock's heartbeat."""
+    """Job stores, defaults, the plans' scheduled flows and the lock's heartbeat. With several
+    plans, the daily cycle and the backup are one job for them all
+    (:data:`flows.deployments.SHARED`), the briefings one job per plan."""
     scheduler.configure(
         jobstores={
             "default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs"),
@@ -139,14 +142,16 @@ def configure(
     )
     scheduler.add_listener(_on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
     for s in scheduled(settings):
-        scheduler.add_job(
-            "duban.scheduler:run_job",
-            cron_trigger(s.cron, s.timezone),
-            args=[s.key, plan_id],
-            id=f"{plan_id}:{s.key}",
-            name=s.description,
-            replace_existing=True,
-        )
+        shared = len(plan_ids) > 1 and s.key in SHARED
+        for plan_id in [""] if shared else plan_ids:
+            scheduler.add_job(
+                "duban.scheduler:run_job",
+                cron_trigger(s.cron, s.timezone),
+                args=[s.key, plan_id],
+                id=f"{plan_id or EVERY_PLAN}:{s.key}",
+                name=s.description,
+                replace_existing=True,
+            )
     scheduler.add_job(
         _beat,
         "interval",

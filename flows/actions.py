@@ -11,7 +11,7 @@ from typing import Any
 from prefect import flow
 
 from domain.queries.items import extend_item, move_item, verify_item
-from domain.services.delivery import resend_notice as resend
+from domain.services.resend import resend_notice as resend
 from flows.common import alert_on_failure, engine, logger
 from flows.forms import actor_field, field
 from flows.refusals import refusing

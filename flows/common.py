@@ -17,7 +17,7 @@ from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State, TaskRun
 from prefect.tasks import Task, exponential_backoff
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from domain.adapters.channels import ChannelError
@@ -28,7 +28,7 @@ from domain.services.alerts import alert_coordinator
 from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
-from models.orm import CalendarDay
+from models.orm import CalendarDay, Plan
 from models.schema_version import ready_engine
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -106,28 +106,30 @@ def outside_plan(plan_id: str, day: date) -> str | None:
 
 
 def alert_on_failure(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
-    """Flow state hook: tell the coordinator that a run failed or crashed (never raises)."""
+    """Flow state hook: tell the coordinator (of each plan, for a run of every plan) that a run
+    failed or crashed (never raises)."""
     log = logging.getLogger("duban.flows")
     if state.message and "never resumed" in state.message:
         return  # an unanswered approval: the flow told the coordinator
     try:
         plan_id = flow_run.parameters.get("plan_id")
         with session_scope(engine()) as session:
-            plan = resolve_plan(session, plan_id)
-            pid = plan.id
+            named = [plan_id] if plan_id else list(session.scalars(select(Plan.id)))
+            pids = [resolve_plan(session, p).id for p in named or [None]]
         body = (
             f"督办系统的流程“{flow.name}”运行未成功（{state.type.value}）。\n"
             f"运行：{flow_run.name}（{flow_run.id}）\n"
             f"原因：{state.message or '未知'}\n\n"
             "请在 Prefect 界面查看该运行的日志；排除原因后可重新运行。"
         )
-        alert_coordinator(
-            engine(),
-            pid,
-            key=f"run-{flow_run.id}",
-            subject=f"【督办系统】流程运行失败：{flow.name}（{flow_run.name}）",
-            body=body,
-        )
+        for pid in pids:  # a run of every plan: each plan's coordinator
+            alert_coordinator(
+                engine(),
+                pid,
+                key=f"run-{flow_run.id}",
+                subject=f"【督办系统】流程运行失败：{flow.name}（{flow_run.name}）",
+                body=body,
+            )
     except Exception:  # a hook must not hide the original failure
         log.exception("流程运行 %s 失败，但未能通知督办协调单位", flow_run.id)
 
@@ -139,11 +141,11 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
 
 def run_name() -> str:
     """A readable flow-run name: the plan and the day (or period), e.g. "shidian-2021-2025
-    2021-12-27", instead of Prefect's random words."""
+    2021-12-27", instead of Prefect's random words; a run of every plan is "全部规划 2026-01-15"."""
     from prefect.runtime import flow_run  # noqa: PLC0415
 
     params = flow_run.parameters
-    plan = params.get("plan_id") or "plan"
+    plan = params.get("plan_id") or unnamed_plan()
     when = next(
         (params[k] for k in ("week", "month", "quarter", "period", "as_of") if params.get(k)), None
     )
@@ -152,3 +154,10 @@ def run_name() -> str:
 
         when = clock.today(get_settings().schedule_timezone).isoformat()
     return f"{plan} {when}"
+
+
+def unnamed_plan() -> str:
+    """What a run that names no plan works on: the only plan's id, or 全部规划 (every plan)."""
+    with session_scope(engine()) as session:
+        ids = list(session.scalars(select(Plan.id).order_by(Plan.id).limit(2)))
+    return ids[0] if len(ids) == 1 else "全部规划"

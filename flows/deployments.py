@@ -10,7 +10,9 @@ month), all in ``DUBAN_SCHEDULE_TIMEZONE`` (Asia/Shanghai), and the nightly snap
 directory (``DUBAN_BACKUP_CRON``, default 02:00). An empty cron turns the monthly, quarterly,
 assessment or backup schedule off. On demand, from the Prefect UI's run form: the catalogue sync
 and the coordinator's actions (extension, verify, return, re-send), and the scheduled flows with
-other parameters (a chosen week's briefing, say).
+other parameters (a chosen week's briefing, say). With several plans (:func:`deployments_for`),
+each plan's briefings, 考评通报 and actions are its own deployments, and the daily cycle and the
+backup are one deployment for all (the day's reminders go out once: one digest per person).
 """
 
 from __future__ import annotations
@@ -141,26 +143,12 @@ def deployment_name(flow_name: str, plan_id: str) -> str:
 def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
     """Every deployment for one plan, named for what it does and the plan, tagged with the
     plan; its run form in Chinese (:mod:`flows.forms`)."""
-    from prefect.schedules import Cron  # noqa: PLC0415 - import Prefect only when serving
-
     out: list[RunnerDeployment] = []  # to_deployment is sync here (not in an event loop)
     for s in scheduled(settings):
-        flow = load_flow(s.flow)
         params: dict[str, Any] = {"plan_id": plan_id}
         if s.key == "daily-cycle" and settings.partition_codes:
             params["partitions"] = settings.partition_codes
-        deployment = cast(
-            "RunnerDeployment",
-            flow.to_deployment(
-                name=deployment_name(flow.name, plan_id),
-                schedules=[Cron(s.cron, timezone=s.timezone)],
-                parameters=params,
-                tags=[plan_id],
-                description=s.description,
-            ),
-        )
-        chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
-        out.append(deployment)
+        out.append(scheduled_deployment(s, plan_id, params, [plan_id]))
     for reference in ON_DEMAND:
         flow = load_flow(reference)
         params = {"plan_id": plan_id} if "plan_id" in flow.parameters.properties else {}
@@ -175,6 +163,48 @@ def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
         )
         chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
         out.append(deployment)
+    return out
+
+
+def scheduled_deployment(
+    s: Scheduled, label: str, params: dict[str, Any], tags: list[str]
+) -> RunnerDeployment:
+    """The deployment of the scheduled flow ``s``, named with ``label`` (a plan's id, or
+    :data:`EVERY_PLAN`), its run form in Chinese."""
+    from prefect.schedules import Cron  # noqa: PLC0415 - import Prefect only when serving
+
+    flow = load_flow(s.flow)
+    deployment = cast(
+        "RunnerDeployment",
+        flow.to_deployment(
+            name=deployment_name(flow.name, label),
+            schedules=[Cron(s.cron, timezone=s.timezone)],
+            parameters=params,
+            tags=tags,
+            description=s.description,
+        ),
+    )
+    chinese_form(deployment._parameter_openapi_schema.properties, flow.fn)
+    return deployment
+
+
+EVERY_PLAN = "全部规划"
+"""The label of the deployments that serve every plan at once."""
+SHARED = frozenset({"daily-cycle", "nightly-backup"})
+"""Scheduled once for every plan: the daily cycle (one digest per recipient across the plans)
+and the backup (of the whole data directory)."""
+
+
+def deployments_for(settings: Settings, plan_ids: list[str]) -> list[RunnerDeployment]:
+    """The deployments of one plan (:func:`deployments`), or of several: each plan's briefings
+    and actions under its id, and one daily cycle and one backup for them all, named
+    ``每日督办 · 全部规划`` (a day's reminders go out once, one digest per recipient)."""
+    if len(plan_ids) == 1:
+        return deployments(settings, plan_ids[0])
+    out = [d for pid in plan_ids for d in deployments(settings, pid) if d.flow_name not in SHARED]
+    for s in scheduled(settings):
+        if s.key in SHARED:
+            out.append(scheduled_deployment(s, EVERY_PLAN, {}, [*plan_ids]))
     return out
 
 

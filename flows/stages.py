@@ -85,6 +85,8 @@ def collect_reports(plan_id: str) -> dict[str, int]:
         counts["rejected"],
         counts["duplicate"],
     )
+    if counts.get("elsewhere"):
+        log.info("收集报送：%d 个文件属于其他规划，留在收件箱由该规划收集", counts["elsewhere"])
     for outcome in outcomes:
         if outcome.status == "rejected":
             log.warning("退回 %s：%s", outcome.name, outcome.error_report)

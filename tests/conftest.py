@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.web",
     "tests.fixtures.desk",
     "tests.fixtures.imap",
+    "tests.fixtures.two_plans",
 ]
 
 

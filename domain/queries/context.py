@@ -51,8 +51,8 @@ def resolve_plan(session: Session, plan_id: str | None) -> Plan:
     if not plans:
         raise EmptyDatabaseError("数据库中还没有规划；请先运行 `duban catalog sync`")
     if len(plans) > 1:
-        names = "、".join(p.id for p in plans)
-        raise NotFoundError(f"数据库中有多个规划（{names}）；请用 --plan 选一个")
+        names = "；".join(f"{p.id}（{p.title}）" for p in plans)
+        raise NotFoundError(f"数据库中有{len(plans)}个规划，请用 --plan 指定其中一个：{names}")
     return plans[0]
 
 

@@ -134,6 +134,26 @@ def digests_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
     return {r.recipient: r.n for r in rows}
 
 
+def digests_to(
+    session: Session, plan_ids: Sequence[str], today: date
+) -> dict[tuple[str, str | None], int]:
+    """Digests sent, or being sent, today under any of ``plan_ids``, per recipient and address
+    (one person across plans, :mod:`domain.services.delivery_plans`); briefings do not count."""
+    rows = session.execute(
+        select(Message.recipient, Message.address, func.count().label("n"))
+        .where(
+            Message.plan_id.in_(plan_ids),
+            Message.briefing_id.is_(None),
+            or_(
+                and_(Message.status == "sent", Message.sent_on == today),
+                and_(Message.status == "sending", Message.created_on == today),
+            ),
+        )
+        .group_by(Message.recipient, Message.address)
+    )
+    return {(r.recipient, r.address): r.n for r in rows}
+
+
 def delivered(
     session: Session, notice_ids: list[int], statuses: tuple[str, ...] = LIVE_MESSAGES
 ) -> set[tuple[int, str]]:

@@ -193,3 +193,29 @@ def coordinator_of(session: Session, plan_id: str | None) -> str:
         .order_by(Contact.id)
     ).first()
     return f"{unit.name}（督办协调单位，电话 {phone}）" if phone else f"{unit.name}（督办协调单位）"
+
+
+def twin_contacts(session: Session, owner: Owner) -> list[tuple[str, str, int]]:
+    """The same person in the database's other plans: a contact of a live unit with the owner's
+    unit code, role and addresses (e-mail and URLs, the rule a digest across plans follows),
+    as (plan id, plan title, contact id), the earliest period first, one per plan."""
+    me = session.get(Contact, owner.contact_id)
+    if me is None:
+        return []
+    rows = session.execute(
+        select(Plan.id, Plan.title, Contact.id, Contact.email, Contact.addresses)
+        .join(Unit, Unit.id == Contact.unit_id)
+        .join(Plan, Plan.id == Unit.plan_id)
+        .where(
+            Unit.code == owner.unit_code,
+            Unit.plan_id != owner.plan_id,
+            Unit.retired_at.is_(None),
+            Contact.role == owner.contact_role,
+        )
+        .order_by(Plan.period_start, Plan.id, Contact.id)
+    )
+    found: dict[str, tuple[str, str, int]] = {}
+    for plan_id, title, contact_id, email, urls in rows:
+        if email == me.email and list(urls or []) == list(me.addresses or []):
+            found.setdefault(plan_id, (plan_id, title, contact_id))
+    return list(found.values())

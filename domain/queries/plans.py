@@ -25,3 +25,8 @@ def unit_of(session: Session, plan_id: str, code: str) -> Unit:
     if unit is None:
         raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}（或该单位已撤销）")
     return unit
+
+
+def plan_ids(session: Session) -> list[str]:
+    """Every plan in the database, by id."""
+    return list(session.scalars(select(Plan.id).order_by(Plan.id)))

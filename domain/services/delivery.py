@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from config.errors import NotFoundError
 from config.settings import delivery_window, get_settings
 from domain.adapters import leases
 from domain.adapters.channels import (
@@ -105,16 +104,7 @@ def _deliver(
         if not in_working_hours(session, plan, clock.now()):
             report.quiet = True
             return report
-        wall, alive = wall_now(), cache(holder_alive)  # a holder's process is looked up once
-        stuck = [
-            row.id
-            for row in session.execute(
-                select(Message.id, Message.claimed_by, Message.next_attempt_at)
-                .where(Message.plan_id == plan_id, Message.status == "sending")
-                .order_by(Message.id)
-            )
-            if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=alive)
-        ]
+        stuck = stuck_messages(session, plan_id)
     for message_id in stuck:
         send_and_confirm(engine, message_id, channel, report, token)
     with session_scope(engine) as session:
@@ -123,6 +113,20 @@ def _deliver(
     for message_id in fresh:
         send_and_confirm(engine, message_id, channel, report, token)
     return report
+
+
+def stuck_messages(session: Session, plan_id: str) -> list[int]:
+    """The plan's messages a dead run left ``sending`` that this run may take over."""
+    wall, alive = wall_now(), cache(holder_alive)  # a holder's process is looked up once
+    return [
+        row.id
+        for row in session.execute(
+            select(Message.id, Message.claimed_by, Message.next_attempt_at)
+            .where(Message.plan_id == plan_id, Message.status == "sending")
+            .order_by(Message.id)
+        )
+        if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=alive)
+    ]
 
 
 def _claim(session: Session, message_id: int, token: str) -> bool:
@@ -186,6 +190,24 @@ def prepare(
     attachments unless ``attach`` is false, as in a dry run). Returns their ids."""
     now = clock.now()
     today = clock.local_date(now, plan.timezone)
+    units, groups = pending_groups(session, plan, report, now)
+    sent_today = digests_today(session, plan, today)
+    digest = Digest.for_run(session, plan, units, now, token, attach=attach)
+    ids = []
+    for recipient, notices in sorted(groups.items()):
+        if sent_today.get(recipient, 0) >= cap:
+            report.capped.append(recipient)
+            continue
+        ids.append(digest.write(recipient, notices))
+    session.flush()
+    return ids
+
+
+def pending_groups(
+    session: Session, plan: Plan, report: DeliveryReport, now: datetime
+) -> tuple[dict[str, Unit], dict[str, list[Notice]]]:
+    """The plan's units by code, and its pending notices not yet delivered by recipient
+    (``unit/role``), the stale ones marked skipped."""
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
     by_id = {u.id: u for u in units.values()}
     pending = list(
@@ -205,19 +227,10 @@ def prepare(
     groups: dict[str, list[Notice]] = defaultdict(list)
     for notice in pending:
         for role in notice.roles:
-            unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
+            unit, who = recipient_of(role, by_id[notice.unit_id], plan, units)
             if (notice.id, f"{unit.code}/{who}") not in done:
                 groups[f"{unit.code}/{who}"].append(notice)
-    sent_today = digests_today(session, plan, today)
-    digest = Digest.for_run(session, plan, units, now, token, attach=attach)
-    ids = []
-    for recipient, notices in sorted(groups.items()):
-        if sent_today.get(recipient, 0) >= cap:
-            report.capped.append(recipient)
-            continue
-        ids.append(digest.write(recipient, notices))
-    session.flush()
-    return ids
+    return units, groups
 
 
 def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport) -> list[Notice]:
@@ -313,16 +326,30 @@ def send_and_confirm(
         m.sent_on = clock.local_date(now, plan.timezone)
         report.sent.append(Sent.of(m))
         done = delivered(session, [n.id for n in notices], statuses=("sent",))
-        units = recipients_units(session, plan, {n.unit_id for n in notices})
-        by_code = {u.code: u for u in units.values()}
+        wanted = wanted_recipients(session, notices)
         for n in notices:
-            wanted = {
-                f"{u.code}/{who}"
-                for u, who in (_recipient(r, units[n.unit_id], plan, by_code) for r in n.roles)
-            }
             n.attempts += 1
-            if all((n.id, r) in done for r in wanted):
+            if all((n.id, r) in done for r in wanted[n.id]):
                 n.status, n.sent_at, n.last_error = "sent", now, None
+
+
+def wanted_recipients(session: Session, notices: list[Notice]) -> dict[int, set[str]]:
+    """Each notice's recipients (``unit/role``), each read in its own plan (a digest across
+    plans carries notices of several)."""
+    by_plan: dict[str, list[Notice]] = defaultdict(list)
+    for n in notices:
+        by_plan[n.plan_id].append(n)
+    wanted: dict[int, set[str]] = {}
+    for plan_id, some in by_plan.items():
+        plan = plan_of(session, plan_id)
+        units = recipients_units(session, plan, {n.unit_id for n in some})
+        by_code = {u.code: u for u in units.values()}
+        for n in some:
+            wanted[n.id] = {
+                f"{u.code}/{who}"
+                for u, who in (recipient_of(r, units[n.unit_id], plan, by_code) for r in n.roles)
+            }
+    return wanted
 
 
 def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[int, Unit]:
@@ -347,42 +374,10 @@ def _channel_named(name: str, address: str | None) -> Channel:
     return FileChannel()
 
 
-def _recipient(
+def recipient_of(
     role: str, notice_unit: Unit, plan: Plan, units: dict[str, Unit]
 ) -> tuple[Unit, str]:
     if role.startswith("owner:"):
         return notice_unit, role.split(":", 1)[1]
     code = plan.coordinator_code if role == "coordinator" else plan.leadership_code
     return units[code], "head" if role == "leadership" else "liaison"
-
-
-def resend_notice(
-    engine: Engine, notice_id: int, *, channel: Channel | None = None
-) -> DeliveryReport:
-    """重发: send one notice again, now, to each of its recipients (a digest of that notice).
-    A notice whose item was done or rescheduled since is skipped with the reason, as always."""
-    token = str(uuid.uuid4())
-    with leases.running(holder_tag(token)):
-        return _resend_notice(engine, notice_id, channel, token)
-
-
-def _resend_notice(
-    engine: Engine, notice_id: int, channel: Channel | None, token: str
-) -> DeliveryReport:
-    report = DeliveryReport()
-    with session_scope(engine) as session:
-        notice = session.get(Notice, notice_id)
-        if notice is None:
-            raise NotFoundError(f"没有提醒 {notice_id}")
-        plan = plan_of(session, notice.plan_id)
-        units = {u.code: u for u in session.scalars(select(Unit).where(Unit.plan_id == plan.id))}
-        by_id = {u.id: u for u in units.values()}
-        digest = Digest.for_run(session, plan, units, clock.now(), token)
-        notice.status, notice.next_attempt_at, notice.last_error = "pending", None, None
-        ids = []
-        for role in notice.roles:
-            unit, who = _recipient(role, by_id[notice.unit_id], plan, units)
-            ids.append(digest.write(f"{unit.code}/{who}", [notice]))
-    for message_id in ids:
-        send_and_confirm(engine, message_id, channel, report, token)
-    return report

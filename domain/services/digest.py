@@ -70,6 +70,32 @@ def links_from_settings() -> Links | None:
     return Links(workbook_secret(settings), settings.resolved_web_base_url, settings.link_days)
 
 
+@dataclass(frozen=True)
+class Composed:
+    """One recipient's digest as rendered, before it is written: the unit, the contact (if the
+    catalogue names one), the subject, body, attachments and the counts."""
+
+    unit: Unit
+    contact: Contact | None
+    subject: str
+    body: str
+    attachments: list[Path]
+    overdue: int
+    soon: int
+    who: str
+
+
+def digest_subject(name: str, overdue: int, soon: int) -> str:
+    """``【督办】施甸县民政局：2项逾期、3项待办``."""
+    parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
+    return f"【督办】{name}：" + "、".join(parts)
+
+
+def plan_years(plan: Plan) -> str:
+    """A plan named by its period, for file names: ``2021—2025年规划``."""
+    return f"{plan.period_start.year}—{plan.period_end.year}年规划"
+
+
 @dataclass
 class Digest:
     """Renders one recipient's digest and records it as a ``sending`` message.
@@ -124,6 +150,17 @@ class Digest:
             self.coordinator = coordinator_of(self.session, self.plan.id)
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
+        """The recipient's digest of ``notices`` written ``sending``; returns its message id."""
+        made = self.compose(recipient, notices)
+        return self.record(made, made.subject, made.body, made.attachments, notices)
+
+    def compose(
+        self, recipient: str, notices: list[Notice], *, section: bool = False, footer: bool = True
+    ) -> Composed:
+        """The recipient's digest of ``notices``, rendered (attachments written); with
+        ``section``, as one plan's part of a digest across plans: no greeting or signature, and
+        its attachments named with the plan's years; without ``footer``, no reporting deadline
+        and contact lines (the digest across plans says them once when the plans share them)."""
         code, who = recipient.split("/")
         unit = self.units[code]
         contact = self.session.scalars(
@@ -137,34 +174,36 @@ class Digest:
         overdue = sum(1 for i in items if i.overdue > 0)
         soon = len(items) - overdue
         folder = self._folder(recipient)
+        years = f"-{plan_years(self.plan)}" if section else ""
+        if section and folder is not None:
+            folder = folder / self.plan.id
         attachments: list[Path] = []
         if own and who == "liaison" and folder is not None:
             made = write_workbook(self.session, self.plan, unit, self.today, folder)
             named = made.path.with_name(
-                fit_name(f"进展填报表-{unit.name}-{self.today.isoformat()}.xlsx")
+                fit_name(f"进展填报表-{unit.name}{years}-{self.today.isoformat()}.xlsx")
             )
             attachments.append(made.path.replace(named))
         detail = own and who not in OVERSEERS
         mixed = bool(own and others)
-        own_summary = summarize(own) if own and not detail else None
-        # both the unit's own list and everyone's summary: each gets a part of the 40 lines
-        summary = (
-            summarize(others, top=MIXED_TOP, tasks=MIXED_TASKS)
-            if mixed
-            else summarize(others)
-            if others
-            else None
-        )
+        # both the unit's own list and everyone's summary, or one plan's part of a digest
+        # across plans: each gets a part of the 40 lines
+        tight = mixed or section
+        budget = {"top": MIXED_TOP, "tasks": MIXED_TASKS} if tight else {}
+        own_summary = summarize(own, **(budget if section else {})) if own and not detail else None
+        summary = summarize(others, **budget) if others else None
         partial = [s for s in (own_summary, summary) if s is not None and not s.complete]
         full_list = None
         if partial and folder is not None:
-            full = folder / fit_name(f"督办事项清单-{unit.name}-{self.today.isoformat()}.csv")
+            full = folder / fit_name(
+                f"督办事项清单-{unit.name}{years}-{self.today.isoformat()}.csv"
+            )
             listed = (own if own_summary is not None else []) + others
             attachments.append(write_item_list(full, listed))
             full_list = full.name
         link, until = self._link(unit, contact) if own else (None, "")
         lines = grouped(own) if detail else []
-        limit = MIXED_DETAIL if mixed else DETAIL_LIMIT
+        limit = MIXED_DETAIL if tight else DETAIL_LIMIT
         body = self.template.render(
             recipient_name=unit.name,
             role_label=CONTACT_ROLES.get(who, ""),
@@ -185,10 +224,23 @@ class Digest:
             deadline_zh=zh_date(self.deadline) if self.deadline else "",
             coordinator=self.coordinator,
             coordinator_name=self.units[self.plan.coordinator_code].name,
+            section=section,
+            footer=footer,
         )
         body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"  # optional parts leave no gaps
-        parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
-        subject = f"【督办】{unit.name}：" + "、".join(parts)
+        subject = digest_subject(unit.name, overdue, soon)
+        return Composed(unit, contact, subject, body, attachments, overdue, soon, who)
+
+    def record(
+        self,
+        made: Composed,
+        subject: str,
+        body: str,
+        attachments: list[Path],
+        notices: list[Notice],
+    ) -> int:
+        """Write the digest ``sending`` to ``made``'s recipient, linked to ``notices``."""
+        recipient, contact = f"{made.unit.code}/{made.who}", made.contact
         message_id = write_message(
             self.session,
             self.plan,

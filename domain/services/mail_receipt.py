@@ -105,6 +105,12 @@ def compose(answer: Answer, cycle: Period, coordinator: str) -> tuple[str, str]:
                 [f"《{o.name}》与{o.first_landed}内容相同，不再重复入库。" for o in duplicate],
             )
         )
+    elsewhere = [o for o in answer.outcomes if o.status == "elsewhere"]
+    if elsewhere:
+        lines = [
+            f"《{o.name}》属于规划 {o.other_plan}，已转交该规划，随其收集入库。" for o in elsewhere
+        ]
+        sections.append(("转交其他规划", lines))
     if answer.kept:
         sections.append(("未能处理", [*answer.kept, "来信已留存，待协调单位查看；内容均未入库。"]))
     body = ["您好！", "", f"督办系统收到您的来信《{answer.subject or '（无主题）'}》：", ""]
@@ -139,4 +145,6 @@ def _subject(
         return f"回执：已收到{'、'.join(units)}的进展报送"
     if duplicate:
         return "回执：来信附件此前已收到，未重复入库"
+    if any(o.status == "elsewhere" for o in answer.outcomes):
+        return "回执：来信附件已转交所属规划处理"
     return f"未能处理您的来信《{answer.subject or '（无主题）'}》"

@@ -40,6 +40,7 @@ from domain.rules.owner_links import LinkExpiredError, LinkForgedError
 from domain.services.receipts import send_receipt
 from duban.web import pages
 from duban.web.extras import ItemExtras, item_extras
+from duban.web.twins import twin_pages
 from models import clock
 from models.db import engine_for, session_scope
 from models.orm import Plan
@@ -144,7 +145,9 @@ class Site:
             with self.transaction() as session:
                 owner = self.owner(session, token)
                 page = self.page_of(session, owner)
-                ids = [i.id for i in page.urgent + page.others]
+                twins = twin_pages(session, self, owner)
+                shown = [page, *(t.page for t in twins)]
+                ids = [i.id for p in shown for i in p.urgent + p.others]
                 files, extending = file_counts(session, ids), pending_dates(session, ids)
                 assessment = owner_assessment(
                     session, self.context_of(session, owner), load_assessment(), owner.unit_id
@@ -164,6 +167,7 @@ class Site:
             files=files,
             extending=extending,
             assessment=assessment,
+            twins=twins,
         )
 
     def show_item(self, token: str, item_id: int) -> Response:

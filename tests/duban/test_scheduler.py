@@ -20,7 +20,7 @@ NOW = datetime(2026, 10, 9, 0, 0, tzinfo=UTC)  # Friday 08:00 in Shanghai
 def test_the_job_table(engine: Engine) -> None:
     """Five cron jobs in Asia/Shanghai, stored in the database, coalesced, with a grace time."""
     runner = BackgroundScheduler()
-    embedded.configure(runner, engine, get_settings(), "demo-plan", "holder-1")
+    embedded.configure(runner, engine, get_settings(), ["demo-plan"], "holder-1")
     runner.start(paused=True)
     try:
         table = embedded.job_table(runner)
@@ -89,7 +89,7 @@ def test_the_job_table(engine: Engine) -> None:
 
 def test_next_runs_are_shanghai_times(engine: Engine) -> None:
     runner = BackgroundScheduler()
-    embedded.configure(runner, engine, get_settings(), "demo-plan", "holder-1")
+    embedded.configure(runner, engine, get_settings(), ["demo-plan"], "holder-1")
     runner.start(paused=True)
     try:
         runs = {r["id"]: r["next_run"] for r in embedded.job_table(runner)}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from config.settings import temporary_settings
 from domain.adapters.channels import FileChannel
-from domain.services.delivery import resend_notice
+from domain.services.resend import resend_notice
 from duban.cli import app
 from models import clock
 from models.db import session_scope

@@ -48,7 +48,7 @@ from domain.rules.lifecycle import ChangedMeanwhileError
 from models import clock
 from models.db import session_scope
 from models.home_lock import home_lock
-from models.orm import InboxFile
+from models.orm import InboxFile, Plan
 from models.tally import fold_tally
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a county department's workbook is well under 1 MB
@@ -64,7 +64,7 @@ class FileOutcome:
 
     name: str
     sha256: str | None
-    status: str  # landed | rejected | duplicate
+    status: str  # landed | rejected | duplicate | elsewhere (another plan's, left in the inbox)
     kept_at: Path | None
     landed: Landed | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -72,6 +72,7 @@ class FileOutcome:
     first_landed: str | None = None
     vouched_by: str | None = None
     period: date | None = None  # the report period of a landed file
+    other_plan: str | None = None  # the plan a file left in the inbox names
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,18 @@ class _Landing:
     period: date
 
 
+@dataclass(frozen=True)
+class _Elsewhere:
+    """A file that names another plan of the database: left in the inbox for that plan."""
+
+    plan_id: str
+
+
 def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> FileOutcome:
     result = _checked_and_landed(run, shown, data, digest)
+    if isinstance(result, _Elsewhere):
+        run.claims.release(claimed)  # the other plan's collection takes it
+        return FileOutcome(shown, digest, "elsewhere", None, other_plan=result.plan_id)
     if isinstance(result, _First):
         return _duplicate(run, claimed, shown, digest, result)
     if isinstance(result, list):
@@ -217,7 +228,7 @@ def _handle(run: _Run, claimed: Path, shown: str, data: bytes, digest: str) -> F
 
 def _checked_and_landed(
     run: _Run, shown: str, data: bytes, digest: str
-) -> _First | list[Problem] | _Landing:
+) -> _First | list[Problem] | _Landing | _Elsewhere:
     """The file's transaction, tried again (checked afresh) when another collection moved one
     of its items between the check and the landing."""
     for attempt in range(1, RETRIES + 1):
@@ -241,13 +252,16 @@ def _checked_and_landed(
 
 def _in_transaction(
     session: Session, run: _Run, shown: str, data: bytes, digest: str
-) -> _First | list[Problem] | _Landing:
-    """Within the file's transaction: its first landing, its problems, or its landing."""
+) -> _First | list[Problem] | _Landing | _Elsewhere:
+    """Within the file's transaction: its first landing, its problems, its landing, or the
+    other plan of the database it names (two plans side by side share the inbox)."""
     plan = plan_of(session, run.plan_id)
     earlier = _earlier(session, run.plan_id, digest)
     if earlier is not None:
         return earlier
     parsed = read_report_file(Path(shown), data, plan_id=run.plan_id)
+    if parsed.plan not in (None, run.plan_id) and session.get(Plan, parsed.plan) is not None:
+        return _Elsewhere(parsed.plan)
     vouched = None if parsed.signed else run.trusted_actor
     if not parsed.signed and vouched is None:  # a workbook's own problems say why it is not
         unsigned = [_problem(shown, UNSIGNED)] if parsed.kind in {"csv", "json"} else []

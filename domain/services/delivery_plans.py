@@ -1,0 +1,189 @@
+"""Delivering the outbox of several plans at once: one digest per recipient across them.
+
+A recipient is the same in two plans when the unit code, the role and the address (e-mail, or
+webhook URLs) are the same: their notices of every plan go out as one digest, each plan's part
+under its title (:func:`write_across`), and count once against the daily cap (counted per
+recipient and address over all the plans). The message is
+recorded under the plan listed first (the earliest period). The rest is
+:mod:`domain.services.delivery`'s: the three committed steps, the leases, the working hours.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from jinja2 import Template
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from domain.adapters import leases
+from domain.adapters.channels import Channel
+from domain.adapters.jinja import environment
+from domain.adapters.leases import holder_tag
+from domain.queries.outbox import digests_to
+from domain.queries.plans import plan_of
+from domain.rules.briefing.layout import NUMERALS
+from domain.rules.glossary import CONTACT_ROLES, zh_date
+from domain.services.delivery import (
+    DeliveryReport,
+    Sent,
+    in_working_hours,
+    pending_groups,
+    send_and_confirm,
+    stuck_messages,
+)
+from domain.services.digest import Composed, Digest, digest_subject
+from models import clock
+from models.db import session_scope
+from models.orm import Contact, Message, Notice, Plan, Unit
+
+Destination = tuple[str, str | None, tuple[str, ...]]
+"""A recipient (``unit/role``) with its e-mail address and webhook URLs: one person."""
+Part = tuple[Digest, list[Notice]]
+"""One plan's share of a recipient's digest: that plan's digest writer and notices."""
+
+
+def across_template() -> Template:
+    """The plain-text digest across plans (each plan's part rendered by the usual template)."""
+    return environment().get_template("notice_digest_plans.txt.j2")
+
+
+def deliver_plans(
+    engine: Engine, plan_ids: Sequence[str], *, cap: int, channel: Channel | None = None
+) -> DeliveryReport:
+    """Prepare, send and confirm the pending notices of every plan in ``plan_ids`` inside its
+    working hours, one digest per recipient across them (a plan outside its hours waits)."""
+    token = str(uuid.uuid4())
+    report = DeliveryReport()
+    with leases.running(holder_tag(token)):
+        with session_scope(engine) as session:
+            now = clock.now()
+            awake = [p for p in plan_ids if in_working_hours(session, plan_of(session, p), now)]
+            if not awake:
+                report.quiet = True
+                return report
+            stuck = [m for p in awake for m in stuck_messages(session, p)]
+        for message_id in stuck:
+            send_and_confirm(engine, message_id, channel, report, token)
+        with session_scope(engine) as session:
+            plans = [plan_of(session, p) for p in awake]
+            fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
+        for message_id in fresh:
+            send_and_confirm(engine, message_id, channel, report, token)
+    return report
+
+
+def preview_plans(session: Session, plans: Sequence[Plan], *, cap: int) -> DeliveryReport:
+    """What :func:`deliver_plans` would send now, without sending (the caller rolls back)."""
+    report = DeliveryReport()
+    now = clock.now()
+    awake = [p for p in plans if in_working_hours(session, p, now)]
+    if not awake:
+        report.quiet = True
+        return report
+    run = "dry-run"  # the lease holder name; everything is rolled back afterwards
+    with leases.running(holder_tag(run)):
+        ids = prepare_plans(session, awake, cap=cap, report=report, token=run, attach=False)
+    for message_id in ids:
+        message = session.get(Message, message_id)
+        assert message is not None
+        report.sent.append(Sent.of(message))
+    return report
+
+
+def prepare_plans(
+    session: Session,
+    plans: Sequence[Plan],
+    *,
+    cap: int,
+    report: DeliveryReport,
+    token: str,
+    attach: bool = True,
+) -> list[int]:
+    """Step 1 across plans: each plan's pending notices grouped by recipient
+    (:func:`domain.services.delivery.pending_groups`), one ``sending`` digest per person.
+    Returns the messages' ids."""
+    now = clock.now()
+    shares: dict[Destination, list[Part]] = defaultdict(list)
+    ordered = sorted(plans, key=lambda p: (p.period_start, p.id))
+    for plan in ordered:
+        units, groups = pending_groups(session, plan, report, now)
+        if not groups:
+            continue
+        digest = Digest.for_run(session, plan, units, now, token, attach=attach)
+        places = destinations(session, plan.id)
+        for recipient, notices in groups.items():
+            shares[(recipient, *places.get(recipient, (None, ())))].append((digest, notices))
+    if not shares:
+        return []
+    today = clock.local_date(now, ordered[0].timezone)
+    sent = digests_to(session, [p.id for p in ordered], today)
+    ids = []
+    for (recipient, email, urls), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
+        if sent.get((recipient, " ".join(urls) if urls else email), 0) >= cap:
+            report.capped.append(recipient)
+        elif len(parts) == 1:
+            ids.append(parts[0][0].write(recipient, parts[0][1]))
+        else:
+            ids.append(write_across(recipient, parts))
+    session.flush()
+    return ids
+
+
+def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:
+    recipient, email, urls = destination
+    return recipient, email or "", urls
+
+
+def destinations(session: Session, plan_id: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    """Each ``unit/role`` of the plan with a contact: the first contact's e-mail and URLs (the
+    contact a digest goes to)."""
+    out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    rows = session.execute(
+        select(Unit.code, Contact.role, Contact.email, Contact.addresses)
+        .join(Unit, Unit.id == Contact.unit_id)
+        .where(Unit.plan_id == plan_id)
+        .order_by(Contact.id)
+    )
+    for code, role, email, urls in rows:
+        out.setdefault(f"{code}/{role}", (email, tuple(urls or ())))
+    return out
+
+
+def write_across(recipient: str, parts: list[Part]) -> int:
+    """One digest of several plans' notices for one recipient: a greeting and the totals, each
+    plan's part under its title, the reporting deadline and contact once when the plans share
+    them, one signature; attachments of every part. Returns its id."""
+    footers = {(d.deadline, d.coordinator) for d, _ in parts}
+    shared = len(footers) == 1  # the same deadline and contact: said once, at the end
+    made: list[tuple[Digest, Composed]] = [
+        (digest, digest.compose(recipient, notices, section=True, footer=not shared))
+        for digest, notices in parts
+    ]
+    first_digest, first = made[0]
+    overdue = sum(m.overdue for _, m in made)
+    soon = sum(m.soon for _, m in made)
+    signers = dict.fromkeys(d.units[d.plan.coordinator_code].name for d, _ in made)
+    body = across_template().render(
+        recipient_name=first.unit.name,
+        role_label=CONTACT_ROLES.get(first.who, ""),
+        as_of_zh=zh_date(first_digest.today),
+        overdue_count=overdue,
+        soon_count=soon,
+        sections=[(d.plan.title, m.body.strip()) for d, m in made],
+        numerals=NUMERALS,
+        coordinator_name="、".join(signers),
+        deadline_zh=zh_date(first_digest.deadline) if shared and first_digest.deadline else "",
+        coordinator=first_digest.coordinator if shared else "",
+    )
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return first_digest.record(
+        first,
+        digest_subject(first.unit.name, overdue, soon),
+        body,
+        [path for _, m in made for path in m.attachments],
+        [n for _, notices in parts for n in notices],
+    )

@@ -1,0 +1,109 @@
+"""One plan's day, in the steps the daily cycle is made of: whether to work on the day, the
+morning (mail, collect, lights, notices) and the publishing (views, queues, key tasks' pages).
+The daily cycle of one plan and that of every plan (:mod:`flows.every_plan`) share them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Task, flow
+
+from config.settings import get_settings
+from flows.common import logger, outside_plan, working_day
+from flows.desk import publish_desk
+from flows.partitioned import fan_out_notices
+from flows.stages import (
+    Lights,
+    collect_reports,
+    evaluate_lights,
+    plan_notices,
+    publish_plan_view,
+    publish_task_page,
+    read_report_mail,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@flow(
+    name="重点任务",
+    log_prints=False,
+    description="一项重点任务的页面：它的节点和需关注的事项。",
+)
+def key_task(plan_id: str, task_code: str, as_of: date) -> str:
+    """One key task's page (run as a subflow named after the task). Its parameters stay small:
+    they are stored with the run, so no item data passes through them."""
+    return publish_task_page(plan_id, task_code, as_of)
+
+
+def not_today(pid: str, day: date, *, force: bool, label: str = "") -> dict[str, Any] | None:
+    """Why the plan is not worked on ``day`` (outside the plan, or a rest day unless ``force``),
+    said in the log (after ``label``, if any) and as the run's result; None when it is."""
+    outside = outside_plan(pid, day)
+    said = f"{label}：" if label else ""
+    if outside:
+        logger().info("%s%s 不在规划期内，今日不运行（%s）", said, day, outside)
+        return {"as_of": day.isoformat(), "skipped": outside}
+    workday, note = working_day(day)
+    if not workday and not force:
+        logger().info(
+            "%s%s 不是工作日（%s），今日不收集、不督办；下一个工作日照常运行",
+            said,
+            day,
+            note or "休息日",
+        )
+        return {"as_of": day.isoformat(), "skipped": note or "休息日"}
+    return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One plan's morning: mail read, reports collected, lights, notices planned."""
+
+    mailed: dict[str, int] | None
+    collected: dict[str, int]
+    lights: Lights
+    planned: dict[str, int]
+
+    def result(self) -> dict[str, Any]:
+        """The run result's part for these stages."""
+        return {
+            **({"mail": self.mailed} if self.mailed is not None else {}),
+            "collected": self.collected,
+            "lights": {k.value: v for k, v in self.lights.status.summary.items()},
+            "notices": self.planned,
+        }
+
+
+def named(stage: Task[P, R], label: str) -> Task[P, R]:
+    """``stage`` with its runs named after ``label`` too (a run of every plan names the plan)."""
+    return stage.with_options(task_run_name=f"{stage.name} · {label}") if label else stage
+
+
+def prepare_plan(
+    pid: str, day: date, partitions: list[str] | None = None, *, label: str = ""
+) -> Prepared:
+    """Read report mail (when ``DUBAN_IMAP_HOST`` is set), collect, light every item and plan
+    the day's notices of one plan (stage runs named with ``label``, if any)."""
+    mailed = named(read_report_mail, label)(pid) if get_settings().imap_host else None
+    collected = named(collect_reports, label)(pid)
+    lights = named(evaluate_lights, label)(pid, day)
+    planned = (
+        fan_out_notices(pid, day, partitions)
+        if partitions
+        else named(plan_notices, label)(pid, day)
+    )
+    return Prepared(mailed, collected, lights, planned)
+
+
+def publish_plan(pid: str, day: date, lights: Lights, *, label: str = "") -> dict[str, Any]:
+    """Publish one plan's view and queues, then one subflow per key task with its page."""
+    named(publish_plan_view, label)(pid, lights)
+    queues = named(publish_desk, label)(pid, day)
+    prefix = f"{label} " if label else ""
+    for t in lights.status.tasks:
+        key_task.with_options(flow_run_name=f"{prefix}{t.task} {t.title}")(pid, t.task, day)
+    return {"queues": queues}
