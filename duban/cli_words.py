@@ -9,11 +9,11 @@ Our own usage errors are :class:`BadOption`, which words its message in Chinese.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import importlib.util
 import re
 import sys
 from collections.abc import Sequence
-from importlib._abc import Loader  # importlib.abc's, without its 3 ms of imports
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
@@ -208,7 +208,7 @@ def _word_rich_utils(rich_utils: ModuleType) -> None:
             setattr(rich_utils, constant, gettext(english))
 
 
-class _WordRichUtils:
+class _WordRichUtils(importlib.abc.MetaPathFinder):
     """Words Typer's help formatter as soon as it is imported: it loads rich's markdown and
     pygments (60 ms), which only help pages and errors need, so it is not imported up front."""
 
@@ -222,10 +222,10 @@ class _WordRichUtils:
         return spec
 
 
-class _ThenWord(Loader):
+class _ThenWord(importlib.abc.Loader):
     """A loader that runs the real one, then :func:`_word_rich_utils` on the module."""
 
-    def __init__(self, inner: Loader) -> None:
+    def __init__(self, inner: importlib.abc.Loader) -> None:
         self.inner = inner
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:

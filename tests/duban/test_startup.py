@@ -118,6 +118,13 @@ def test_the_status_path_loads_neither_alembic_nor_richs_help() -> None:
     assert loaded_after(STATUS_PATH, ("alembic", "typer.rich_utils", "markdown_it")) == []
 
 
+def test_the_status_path_loads_what_only_other_commands_need() -> None:
+    """chinesecalendar's tables load only to build a calendar (status reads one), the desk's view
+    models and itsdangerous only for the desk."""
+    unneeded = ("chinese_calendar", "domain.rules.desk", "itsdangerous")
+    assert loaded_after(f"{STATUS_PATH}, duban.render", unneeded) == []
+
+
 def test_the_models_load_no_postgresql_dialect() -> None:
     """The PostgreSQL-only partial index of the models does not load PostgreSQL's dialect on
     import: a command on SQLite never loads it."""
