@@ -106,7 +106,7 @@ def test_the_command_index_names_each_commands_module() -> None:
     """`COMMANDS` names every command and group with the module that registers it (running one
     imports that module alone)."""
     where = json.loads(python(WHERE_REGISTERED.format(modules=COMMAND_MODULES)))
-    assert where == COMMANDS
+    assert where == COMMANDS, "a new command goes into duban.cli_index.COMMANDS"
 
 
 STATUS_PATH = "import duban.cli, duban.database, domain.queries.status, domain.queries.completeness"
