@@ -7,38 +7,26 @@ status 2, without a traceback and without changing the database.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-import duban.cli_assess  # registers `assess` on `app`
-import duban.cli_backup  # registers `backup` and `restore` on `app`
-import duban.cli_carry  # registers `catalog carry-over`
-import duban.cli_evaluate  # registers `evaluate` on `app`
-import duban.cli_mail  # noqa: F401 - registers `mail-intake` on `app`
 from config.errors import ConflictError, EmptyDatabaseError, InputError, NotFoundError
 from domain.rules.glossary import CALENDAR_SOURCES, ITEM_STATES, zh_date, zh_weekday
 from domain.rules.lifecycle import TransitionError
 from domain.rules.retirement import MASS_RETIRE_SHARE
-from duban import (
-    cli_briefing,
-    cli_desk,
-    cli_escalation,
-    cli_orchestration,
-    cli_owner,
-    cli_publish,
-    cli_reporting,
-    cli_web,
-)
-from duban.app import AsOf, CatalogPath, PlanOpt, app, catalog_app, err, item_app, out, warn
+from duban import cli_index
+from duban.app import AsOf, CatalogPath, PlanOpt, catalog_app, err, item_app, out, warn
+from duban.app import app as root
 from duban.dates import DEMO_AS_OF, parse_date
 from models.enums import ItemState
 
 
-@app.command()
+@root.command()
 def init() -> None:
     """创建数据库，或把它升级到最新的结构版本（Alembic）。"""
     from duban.database import display_url
@@ -54,7 +42,7 @@ def init() -> None:
         out.print(f"数据库 {where}：结构版本 {before or '空'} → {after}")
 
 
-@app.command()
+@root.command()
 def recount(
     plan: PlanOpt = None,
     check: Annotated[
@@ -132,7 +120,7 @@ def catalog_sync(
     warn(guessed)
 
 
-@app.command()
+@root.command()
 def status(
     as_of: AsOf = None,
     task: Annotated[
@@ -221,7 +209,7 @@ def item_move(
     out.print(f"#{item_id}：{ITEM_STATES[move.from_state]} → {ITEM_STATES[move.to_state]}")
 
 
-@app.command("calendar")
+@root.command("calendar")
 def calendar(
     day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD。")],
     until: Annotated[str | None, typer.Option(help="数到这一天为止的工作日数。")] = None,
@@ -258,7 +246,7 @@ def calendar(
         out.print(f"{zh_date(first)}至{zh_date(last)}的工作日数：{rows[last].ordinal - r.ordinal}")
 
 
-@app.command()
+@root.command()
 def demo(
     home: Annotated[
         Path | None,
@@ -275,9 +263,16 @@ def demo(
     run_demo(out, home or get_settings().home / "demo", parse_date(as_of) or DEMO_AS_OF)
 
 
-# imported for their commands (they register on `app`)
-assert cli_reporting and cli_escalation and cli_briefing and cli_orchestration and cli_web
-assert cli_owner and cli_desk and cli_publish
+if TYPE_CHECKING:
+    app: typer.Typer
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the root with every command (the other ``duban.cli_*`` modules register theirs
+    when first asked for); ``main`` loads only the command it runs."""
+    if name == "app":
+        return cli_index.load_all(root)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _error(text: str, *, soft_wrap: bool = True) -> None:
@@ -288,9 +283,12 @@ def _error(text: str, *, soft_wrap: bool = True) -> None:
 
 
 def main() -> None:
-    """Entry point: run the app, turning user mistakes into exit status 2 without a traceback."""
+    """Entry point: run the app, turning user mistakes into exit status 2 without a traceback.
+    Pydantic's plugins are off unless ``PYDANTIC_DISABLE_PLUGINS`` says otherwise: duban uses
+    none, and looking for them reads every installed package's metadata (1.5 % of `status`)."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
-        app()
+        cli_index.run(root, sys.argv[1:])
     except InputError as exc:
         _error(exc.summary, soft_wrap=False)
         for problem in exc.problems:

@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.errors import where_of
-from domain.rules.desk import QUEUE_TITLES, Queue
 from domain.rules.glossary import (
     APPROVALS,
     CATALOG_KINDS,
@@ -528,6 +527,8 @@ def flow_result(result: Any) -> str:
             + ("，不在发送时段" if delivery.get("quiet") else "")
         )
     if queues := result.get("queues"):
+        from domain.rules.desk import QUEUE_TITLES, Queue  # noqa: PLC0415 - not for `status`
+
         waiting = "，".join(f"{QUEUE_TITLES[Queue(q)]} {n}" for q, n in queues.items())
         parts.append(f"督办待办：{waiting}")
     if "week" in result or "period" in result:

@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-import chinese_calendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.errors import InputError, Problem
@@ -63,17 +62,23 @@ class OverrideFile(BaseModel):
 @lru_cache(maxsize=16384)
 def official_day(day: date) -> tuple[bool, str | None] | None:
     """(is working day, holiday's Chinese name) from chinesecalendar, or None if it lacks the
-    year."""
+    year. chinesecalendar (its tables of every year) loads only when a calendar is built."""
+    import chinese_calendar  # noqa: PLC0415
+
     try:
         workday = chinese_calendar.is_workday(day)
         _, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         return None
-    return bool(workday), HOLIDAY_NAMES.get(name, name) if name else None
+    return bool(workday), holiday_names().get(name, name) if name else None
 
 
-HOLIDAY_NAMES = {h.value: h.chinese for h in chinese_calendar.Holiday}
-"""chinesecalendar's holiday names (English) → the Chinese ones it also carries."""
+@lru_cache(maxsize=1)
+def holiday_names() -> dict[str, str]:
+    """chinesecalendar's holiday names (English) → the Chinese ones it also carries."""
+    import chinese_calendar  # noqa: PLC0415
+
+    return {h.value: h.chinese for h in chinese_calendar.Holiday}
 
 
 def build_calendar(
