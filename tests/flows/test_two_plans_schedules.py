@@ -14,19 +14,20 @@ from flows.deployments import deployments_for
 
 
 def test_two_plans_share_one_daily_cycle_and_one_backup(tmp_path: Path) -> None:
-    """Ten deployments a plan, less its daily cycle and backup, plus the two shared ones,
+    """Eleven deployments a plan, less its daily cycle and backup, plus the two shared ones,
     named 全部规划 and tagged with both plans; the shared daily cycle names no plan."""
     settings = Settings(home=tmp_path)
     found = {d.name: d for d in deployments_for(settings, ["old-plan", "new-plan"])}
-    assert len(found) == 2 * (10 - 2) + 2
+    assert len(found) == 2 * (11 - 2) + 2
     shared = found["每日督办 · 全部规划"]
     assert shared.parameters == {} and set(shared.tags) == {"old-plan", "new-plan"}
     assert "夜间备份 · 全部规划" in found
     for plan in ("old-plan", "new-plan"):
         assert found[f"每周简报 · {plan}"].parameters == {"plan_id": plan}
         assert f"每日督办 · {plan}" not in found and f"核验销号 · {plan}" in found
+        assert f"考评通报 · {plan}" in found
     one = {d.name for d in deployments_for(settings, ["old-plan"])}
-    assert "每日督办 · old-plan" in one and len(one) == 10
+    assert "每日督办 · old-plan" in one and len(one) == 11
 
 
 def test_the_embedded_scheduler_runs_the_daily_cycle_once_for_both(engine: Engine) -> None:
