@@ -1,12 +1,12 @@
 """The 考评通报 written out: Markdown and HTML from ``templates/assessment_report.*.j2``, and a
-Word file in the briefing's GB/T 9704 look (:mod:`domain.adapters.briefing.docx_writer`): a red
+Word file in the briefing's GB/T 9704 look (:mod:`domain.adapters.document_writer`): a red
 文头, the 文号 centred under it above a red rule, the title in 小标宋 二号, 主送, the body, the
 signature and the 版记."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -20,7 +20,7 @@ from domain.adapters.briefing.docx_parts import (
     bottom_rule,
     split_title,
 )
-from domain.adapters.briefing.docx_writer import _Writer
+from domain.adapters.document_writer import DocumentWriter
 from domain.adapters.jinja import environment
 from domain.rules.assessment_report import Notice
 from domain.rules.briefing.blocks import ChartBlock, ListBlock, Para, Subheading, TableBlock
@@ -45,8 +45,8 @@ def render_html(notice: Notice) -> str:
     return re.sub(r"\n\s*\n", "\n", text)
 
 
-class _NoticeWriter(_Writer):
-    """The briefing's writer with a 文件-style head instead of the 简报 masthead."""
+class NoticeWriter(DocumentWriter):
+    """The document writer with a 文件-style head instead of the 简报 masthead."""
 
     def head(self, notice: Notice) -> None:
         top = self.doc.add_paragraph(style="Title")
@@ -101,18 +101,16 @@ def all_text(notice: Notice) -> str:
 
 def write_docx(notice: Notice, faces: dict[str, str], path: Path, issued_on: date) -> None:
     """Write the notice to ``path`` (its metadata dated by the notice, not the clock)."""
-    writer = _NoticeWriter(faces, {})
+    writer = NoticeWriter(faces, {})
     writer.head(notice)
     for section in notice.printed.body:
         writer.section(section)
     writer.closing(notice.printed)
     writer.colophon(notice.printed.colophon)
-    props = writer.doc.core_properties
-    props.title = f"{notice.title}（{notice.number}）"
-    props.author = notice.printed.signature[0]
-    props.subject = notice.masthead
-    props.created = props.modified = datetime.combine(issued_on, time(0, 0))
-    props.last_modified_by = "duban"
-    props.revision = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer.doc.save(str(path))
+    writer.save(
+        path,
+        title=f"{notice.title}（{notice.number}）",
+        author=notice.printed.signature[0],
+        subject=notice.masthead,
+        day=issued_on,
+    )

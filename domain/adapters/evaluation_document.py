@@ -1,13 +1,12 @@
 """The final evaluation as Markdown, HTML (the Jinja2 templates ``evaluation.*.j2``) and a Word
 document in the briefing's GB/T 9704 style: title 小标宋 二号, the issuer and date under a rule,
 body 仿宋 三号, headings 黑体 and 楷体, tables 五号, charts at printed width, annexes each on a new
-page (:mod:`domain.adapters.briefing.docx_writer` lays out the blocks)."""
+page (:mod:`domain.adapters.document_writer` lays out the blocks)."""
 
 from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, time
 from pathlib import Path
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
@@ -15,7 +14,7 @@ from docx.shared import Mm, Pt
 
 from domain.adapters.briefing.charts import LIGHT_COLOURS
 from domain.adapters.briefing.docx_parts import ER_HAO, SAN_HAO, TEXT_WIDTH_MM, add_run, bottom_rule
-from domain.adapters.briefing.docx_writer import _Writer
+from domain.adapters.document_writer import DocumentWriter
 from domain.adapters.jinja import environment
 from domain.rules.briefing.printed import Printed
 from domain.rules.evaluation.layout import document
@@ -45,7 +44,9 @@ def render_html(view: Evaluation, charts: dict[str, Path]) -> str:
     return re.sub(r"\n\s*\n", "\n", text)
 
 
-class _EvaluationWriter(_Writer):
+class EvaluationWriter(DocumentWriter):
+    """The document writer with a report's title instead of the 简报 masthead."""
+
     def cover(self, view: Evaluation, printed: Printed) -> None:
         """The title centred (小标宋 二号, black: a report, not a 简报's red masthead), the
         issuer left and the date right above a rule, then the lead."""
@@ -68,20 +69,11 @@ def write_docx(
 ) -> None:
     """Write the evaluation to ``path`` (its metadata dated by the evaluation day)."""
     printed = document(view)
-    writer = _EvaluationWriter(faces, charts)
+    writer = EvaluationWriter(faces, charts)
     writer.cover(view, printed)
     for section in printed.body:
         writer.section(section)
     writer.closing(printed)
     for section in printed.annexes:
         writer.section(section)
-    props = writer.doc.core_properties
-    props.title = view.title
-    props.author = view.issuer
-    props.subject = view.plan_title
-    stamp = datetime.combine(view.as_of, time(0, 0))
-    props.created = props.modified = stamp
-    props.last_modified_by = "duban"
-    props.revision = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer.doc.save(str(path))
+    writer.save(path, title=view.title, author=view.issuer, subject=view.plan_title, day=view.as_of)

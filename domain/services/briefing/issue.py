@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.errors import ConflictError
-from domain.adapters.briefing.charts import indicator_attainment, task_progress
+from domain.adapters.briefing.charts import task_progress
 from domain.adapters.briefing.documents import render_html, render_markdown
 from domain.adapters.briefing.docx_writer import write_docx
 from domain.adapters.briefing.fonts import choose_fonts
@@ -35,7 +35,7 @@ from domain.queries.context import build_context
 from domain.rules.briefing.blocks import ChartBlock, ListBlock, Para, Subheading, TableBlock
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.model import Briefing
-from domain.rules.briefing.printed import Distribution, document
+from domain.rules.briefing.printed import Printed, document
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek
@@ -203,9 +203,8 @@ def previous_date(session: Session, plan: Plan, period: Period, as_of: date) -> 
     return as_of - timedelta(days=7)
 
 
-def _all_text(view: Briefing, distribution: Distribution | None) -> str:
+def _all_text(view: Briefing, printed: Printed) -> str:
     """Every character the document will show (for font coverage), 版记 included."""
-    printed = document(view, distribution)
     parts = [view.masthead.title, view.masthead.issuer, view.masthead.period_zh]
     parts += [*printed.annex_note, *printed.signature]
     parts += [t for line in printed.colophon.lines for t in line]
@@ -262,25 +261,22 @@ def issue_briefing(
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"brief-{period}"
     charts: dict[str, Path] = {"tasks": task_progress(view, folder / f"{stem}-tasks.png").path}
-    indicator_chart = indicator_attainment(view, folder / f"{stem}-indicators.png")
-    if indicator_chart is not None:
-        charts["indicators"] = indicator_chart.path
     files: dict[str, Path] = {}
-    distribution = plan.briefing_distribution
+    printed = document(view, plan.briefing_distribution)
     if "md" in formats:
         files["md"] = folder / f"{stem}.md"
         relative = {name: os.path.relpath(path, folder) for name, path in charts.items()}
-        markdown = render_markdown(view, relative, distribution)
+        markdown = render_markdown(view, relative, printed)
         write_atomically(files["md"], markdown.encode("utf-8"))
     if "html" in formats:
         files["html"] = folder / f"{stem}.html"
-        html = render_html(view, charts, distribution)
+        html = render_html(view, charts, printed)
         write_atomically(files["html"], html.encode("utf-8"))
-    choice = choose_fonts(fonts, _all_text(view, distribution))
+    choice = choose_fonts(fonts, _all_text(view, printed))
     if "docx" in formats:
         files["docx"] = folder / f"{stem}.docx"
         tmp = folder / f"{stem}.docx.tmp"
-        write_docx(view, charts, choice.faces, tmp, distribution)
+        write_docx(view, charts, choice.faces, tmp, printed)
         tmp.replace(files["docx"])
     reproduced = not new and record.checksum == checksum
     record.as_of, record.checksum, record.actor = as_of, checksum, actor
