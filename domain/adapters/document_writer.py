@@ -19,7 +19,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
@@ -41,6 +41,7 @@ from domain.adapters.briefing.docx_parts import (
     rules,
     set_style,
     shade,
+    split_title,
 )
 from domain.adapters.chart_style import CHART_WIDTH_MM
 from domain.rules.briefing.blocks import (
@@ -83,6 +84,44 @@ class DocumentWriter:
         font = "宋体"
         page_number(section.footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.RIGHT)
         page_number(section.even_page_footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.LEFT)
+
+    def title(
+        self,
+        text: str,
+        size: Pt,
+        *,
+        after: Pt,
+        before: Pt | None = None,
+        colour: RGBColor | None = None,
+        split: bool = True,
+    ) -> Paragraph:
+        """A centred title in the title face; when ``split``, a long one broken in two where a
+        reader would (:func:`~domain.adapters.briefing.docx_parts.split_title`)."""
+        title = self.doc.add_paragraph(style="Title")
+        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
+        if before is not None:
+            title.paragraph_format.space_before = before
+        title.paragraph_format.space_after = after
+        first, second = split_title(text) if split else (text, "")
+        run = add_run(title, first, self.faces["title"], size, colour=colour)
+        if second:
+            run.add_break()
+            add_run(title, second, self.faces["title"], size, colour=colour)
+        return title
+
+    def issued(self, issuer: str, day: str) -> Paragraph:
+        """The issuer at the left and the date at the right of one line (the caller rules it)."""
+        issued = self.doc.add_paragraph()
+        issued.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+        add_run(issued, f"{issuer}\t{day}", self.faces["body"], SAN_HAO)
+        return issued
+
+    def lead(self, text: str) -> None:
+        """The line under the head: two characters in."""
+        lead = self.doc.add_paragraph()
+        lead.paragraph_format.first_line_indent = Pt(32)
+        add_run(lead, text, self.faces["body"], SAN_HAO)
 
     def section(self, section: Section) -> None:
         if section.annex:
@@ -140,13 +179,8 @@ class DocumentWriter:
         label = self.doc.add_paragraph(style="Heading 1")
         label.add_run().add_break(WD_BREAK.PAGE)
         label.add_run(section.heading)
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        title.paragraph_format.space_before = Pt(12)
-        title.paragraph_format.space_after = Pt(12)
+        title = self.title(section.title, ER_HAO, after=Pt(12), before=Pt(12), split=False)
         title.paragraph_format.keep_with_next = True
-        add_run(title, section.title, self.faces["title"], ER_HAO)
 
     def colophon(self, colophon: Colophon) -> None:
         """版记 (GB/T 9704 7.4): 四号, one character in from each side, a thick rule above the

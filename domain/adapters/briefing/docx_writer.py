@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
-from docx.shared import Mm, Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 
 from domain.adapters.briefing.docx_parts import (
     ER_HAO,
     RED,
     SAN_HAO,
-    TEXT_WIDTH_MM,
     add_run,
     bottom_rule,
-    split_title,
 )
 from domain.adapters.document_writer import DocumentWriter
 from domain.rules.briefing.model import Briefing
@@ -28,25 +26,12 @@ class BriefingWriter(DocumentWriter):
 
     def masthead(self, view: Briefing, printed: Printed) -> None:
         m = view.masthead
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        title.paragraph_format.space_after = Pt(6)
-        first, second = split_title(m.title)
-        run = add_run(title, first, self.faces["title"], ER_HAO, colour=RED)
-        if second:
-            run.add_break()
-            add_run(title, second, self.faces["title"], ER_HAO, colour=RED)
+        self.title(m.title, ER_HAO, after=Pt(6), colour=RED)
         number = self.doc.add_paragraph()
         number.alignment = WD_ALIGN_PARAGRAPH.CENTER
         add_run(number, f"{m.year}年第{m.number}期", self.faces["body"], SAN_HAO)
-        issued = self.doc.add_paragraph()
-        issued.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
-        add_run(issued, f"{m.issuer}\t{m.printed_on_zh}", self.faces["body"], SAN_HAO)
-        bottom_rule(issued)
-        lead = self.doc.add_paragraph()
-        lead.paragraph_format.first_line_indent = Pt(32)
-        add_run(lead, printed.lead, self.faces["body"], SAN_HAO)
+        bottom_rule(self.issued(m.issuer, m.printed_on_zh))
+        self.lead(printed.lead)
 
 
 def write_docx(
