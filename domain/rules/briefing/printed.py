@@ -7,15 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.rules.briefing.blocks import (
-    ChartBlock,
-    ListBlock,
-    Para,
-    Section,
-    Subheading,
-    TableBlock,
-    month_day,
-)
+from domain.rules.briefing.blocks import Section, month_day
 from domain.rules.briefing.layout import LEGEND_TITLE, sections
 from domain.rules.briefing.model import Briefing
 
@@ -87,17 +79,5 @@ def printed_text(printed: Printed, *head: str) -> str:
     parts = [*head, printed.lead, *printed.annex_note, *printed.signature]
     parts += [t for line in printed.colophon.lines for t in line]
     parts += [printed.colophon.printer, printed.colophon.printed_on]
-    for section in [*printed.body, *printed.annexes]:
-        parts += [section.heading, section.title]
-        for block in section.blocks:
-            if isinstance(block, Para):
-                parts += [block.lead, block.text]
-            elif isinstance(block, Subheading):
-                parts.append(block.text)
-            elif isinstance(block, TableBlock):
-                parts += [*block.headers, *(c for row in block.rows for c in row), block.note]
-            elif isinstance(block, ListBlock):
-                parts += [t for entry in block.entries for t in entry]
-            elif isinstance(block, ChartBlock):
-                parts.append(block.caption)
+    parts += [t for section in [*printed.body, *printed.annexes] for t in section.texts()]
     return "".join(parts)
