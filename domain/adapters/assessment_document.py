@@ -9,7 +9,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from domain.adapters.briefing.docx_parts import (
@@ -49,10 +48,7 @@ class NoticeWriter(DocumentWriter):
 
     def head(self, notice: Notice) -> None:
         self.title(notice.masthead, MASTHEAD_PT, after=Pt(12), colour=RED)
-        number = self.doc.add_paragraph()
-        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(number, notice.number, self.faces["body"], SAN_HAO)
-        bottom_rule(number, size=18)
+        bottom_rule(self.centred(notice.number), size=18)
         self.title(notice.title, ER_HAO, after=Pt(12), before=Pt(24))
         to = self.doc.add_paragraph()
         add_run(to, notice.addressee, self.faces["body"], SAN_HAO)
@@ -69,10 +65,7 @@ def write_docx(notice: Notice, faces: dict[str, str], path: Path, issued_on: dat
     """Write the notice to ``path`` (its metadata dated by the notice, not the clock)."""
     writer = NoticeWriter(faces, {})
     writer.head(notice)
-    for section in notice.printed.body:
-        writer.section(section)
-    writer.closing(notice.printed)
-    writer.colophon(notice.printed.colophon)
+    writer.printed(notice.printed)
     writer.save(
         path,
         title=f"{notice.title}（{notice.number}）",

@@ -123,6 +123,24 @@ class DocumentWriter:
         lead.paragraph_format.first_line_indent = Pt(32)
         add_run(lead, text, self.faces["body"], SAN_HAO)
 
+    def centred(self, text: str) -> Paragraph:
+        """A line of body text, centred (第N期, a 文号)."""
+        line = self.doc.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        add_run(line, text, self.faces["body"], SAN_HAO)
+        return line
+
+    def printed(self, printed: Printed, *, colophon: bool = True) -> None:
+        """After the head: the body, the 附件 note and signature, the annexes and, when
+        ``colophon``, the 版记."""
+        for section in printed.body:
+            self.section(section)
+        self.closing(printed)
+        for section in printed.annexes:
+            self.section(section)
+        if colophon:
+            self.colophon(printed.colophon)
+
     def section(self, section: Section) -> None:
         if section.annex:
             self.annex_heading(section)

@@ -56,9 +56,5 @@ def write_docx(
     """Write the evaluation to ``path`` (its metadata dated by the evaluation day)."""
     writer = EvaluationWriter(faces, charts)
     writer.cover(view, printed)
-    for section in printed.body:
-        writer.section(section)
-    writer.closing(printed)
-    for section in printed.annexes:
-        writer.section(section)
+    writer.printed(printed, colophon=False)
     writer.save(path, title=view.title, author=view.issuer, subject=view.plan_title, day=view.as_of)

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from domain.adapters.briefing.docx_parts import (
     ER_HAO,
     RED,
-    SAN_HAO,
-    add_run,
     bottom_rule,
 )
 from domain.adapters.document_writer import DocumentWriter
@@ -27,9 +24,7 @@ class BriefingWriter(DocumentWriter):
     def masthead(self, view: Briefing, printed: Printed) -> None:
         m = view.masthead
         self.title(m.title, ER_HAO, after=Pt(6), colour=RED)
-        number = self.doc.add_paragraph()
-        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(number, f"{m.year}年第{m.number}期", self.faces["body"], SAN_HAO)
+        self.centred(f"{m.year}年第{m.number}期")
         bottom_rule(self.issued(m.issuer, m.printed_on_zh))
         self.lead(printed.lead)
 
@@ -48,12 +43,7 @@ def write_docx(
         printed = document(view)
     writer = BriefingWriter(faces, charts)
     writer.masthead(view, printed)
-    for section in printed.body:
-        writer.section(section)
-    writer.closing(printed)
-    for section in printed.annexes:
-        writer.section(section)
-    writer.colophon(printed.colophon)
+    writer.printed(printed)
     m = view.masthead
     title = f"{m.title}（{m.year}年第{m.number}期）"
     writer.save(path, title=title, author=m.issuer, subject=m.plan_title, day=view.as_of)
