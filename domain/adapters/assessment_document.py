@@ -11,13 +11,7 @@ from pathlib import Path
 
 from docx.shared import Pt
 
-from domain.adapters.briefing.docx_parts import (
-    ER_HAO,
-    RED,
-    SAN_HAO,
-    add_run,
-    bottom_rule,
-)
+from domain.adapters.briefing.docx_parts import ER_HAO, RED, SAN_HAO, add_run, bottom_rule
 from domain.adapters.document_writer import DocumentWriter
 from domain.adapters.jinja import environment
 from domain.rules.assessment_report import Notice

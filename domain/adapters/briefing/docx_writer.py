@@ -8,11 +8,7 @@ from pathlib import Path
 
 from docx.shared import Pt
 
-from domain.adapters.briefing.docx_parts import (
-    ER_HAO,
-    RED,
-    bottom_rule,
-)
+from domain.adapters.briefing.docx_parts import ER_HAO, RED, bottom_rule
 from domain.adapters.document_writer import DocumentWriter
 from domain.rules.briefing.model import Briefing
 from domain.rules.briefing.printed import Printed, document
