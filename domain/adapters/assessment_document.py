@@ -1,29 +1,21 @@
 """The 考评通报 written out: Markdown and HTML from ``templates/assessment_report.*.j2``, and a
-Word file in the briefing's GB/T 9704 look (:mod:`domain.adapters.briefing.docx_writer`): a red
+Word file in the briefing's GB/T 9704 look (:mod:`domain.adapters.document_writer`): a red
 文头, the 文号 centred under it above a red rule, the title in 小标宋 二号, 主送, the body, the
 signature and the 版记."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.shared import Pt
 
-from domain.adapters.briefing.docx_parts import (
-    ER_HAO,
-    RED,
-    SAN_HAO,
-    add_run,
-    bottom_rule,
-    split_title,
-)
-from domain.adapters.briefing.docx_writer import _Writer
+from domain.adapters.briefing.docx_parts import ER_HAO, RED, SAN_HAO, add_run, bottom_rule
+from domain.adapters.document_writer import DocumentWriter
 from domain.adapters.jinja import environment
 from domain.rules.assessment_report import Notice
-from domain.rules.briefing.blocks import ChartBlock, ListBlock, Para, Subheading, TableBlock
+from domain.rules.briefing.printed import printed_text
 
 MASTHEAD_PT = Pt(26)
 """The 文头's size: larger than the title, as a 发文机关标志 is."""
@@ -45,33 +37,13 @@ def render_html(notice: Notice) -> str:
     return re.sub(r"\n\s*\n", "\n", text)
 
 
-class _NoticeWriter(_Writer):
-    """The briefing's writer with a 文件-style head instead of the 简报 masthead."""
+class NoticeWriter(DocumentWriter):
+    """The document writer with a 文件-style head instead of the 简报 masthead."""
 
     def head(self, notice: Notice) -> None:
-        top = self.doc.add_paragraph(style="Title")
-        top.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        top.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        top.paragraph_format.space_after = Pt(12)
-        first, second = split_title(notice.masthead)
-        run = add_run(top, first, self.faces["title"], MASTHEAD_PT, colour=RED)
-        if second:
-            run.add_break()
-            add_run(top, second, self.faces["title"], MASTHEAD_PT, colour=RED)
-        number = self.doc.add_paragraph()
-        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(number, notice.number, self.faces["body"], SAN_HAO)
-        bottom_rule(number, size=18)
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        title.paragraph_format.space_before = Pt(24)
-        title.paragraph_format.space_after = Pt(12)
-        first, second = split_title(notice.title)
-        run = add_run(title, first, self.faces["title"], ER_HAO)
-        if second:
-            run.add_break()
-            add_run(title, second, self.faces["title"], ER_HAO)
+        self.title(notice.masthead, MASTHEAD_PT, after=Pt(12), colour=RED)
+        bottom_rule(self.centred(notice.number), size=18)
+        self.title(notice.title, ER_HAO, after=Pt(12), before=Pt(24))
         to = self.doc.add_paragraph()
         add_run(to, notice.addressee, self.faces["body"], SAN_HAO)
         self.para(notice.printed.lead)
@@ -79,40 +51,19 @@ class _NoticeWriter(_Writer):
 
 def all_text(notice: Notice) -> str:
     """Every character the notice shows (for the fonts' coverage)."""
-    printed = notice.printed
-    parts = [notice.masthead, notice.number, notice.title, notice.addressee, printed.lead]
-    parts += [*printed.signature, printed.colophon.printer, printed.colophon.printed_on]
-    parts += [t for line in printed.colophon.lines for t in line]
-    for section in printed.body:
-        parts.append(section.heading)
-        for block in section.blocks:
-            if isinstance(block, Para):
-                parts += [block.lead, block.text]
-            elif isinstance(block, Subheading):
-                parts.append(block.text)
-            elif isinstance(block, TableBlock):
-                parts += [*block.headers, *(c for row in block.rows for c in row), block.note]
-            elif isinstance(block, ListBlock):
-                parts += [t for entry in block.entries for t in entry]
-            elif isinstance(block, ChartBlock):
-                parts.append(block.caption)
-    return "".join(parts)
+    heads = (notice.masthead, notice.number, notice.title, notice.addressee)
+    return printed_text(notice.printed, *heads)
 
 
 def write_docx(notice: Notice, faces: dict[str, str], path: Path, issued_on: date) -> None:
     """Write the notice to ``path`` (its metadata dated by the notice, not the clock)."""
-    writer = _NoticeWriter(faces, {})
+    writer = NoticeWriter(faces, {})
     writer.head(notice)
-    for section in notice.printed.body:
-        writer.section(section)
-    writer.closing(notice.printed)
-    writer.colophon(notice.printed.colophon)
-    props = writer.doc.core_properties
-    props.title = f"{notice.title}（{notice.number}）"
-    props.author = notice.printed.signature[0]
-    props.subject = notice.masthead
-    props.created = props.modified = datetime.combine(issued_on, time(0, 0))
-    props.last_modified_by = "duban"
-    props.revision = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer.doc.save(str(path))
+    writer.printed(notice.printed)
+    writer.save(
+        path,
+        title=f"{notice.title}（{notice.number}）",
+        author=notice.printed.signature[0],
+        subject=notice.masthead,
+        day=issued_on,
+    )

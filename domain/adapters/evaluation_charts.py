@@ -1,4 +1,4 @@
-"""The final evaluation's two charts, drawn with the briefing's matplotlib settings (printed
+"""The final evaluation's two charts, drawn with :mod:`domain.adapters.chart_style` (printed
 width, bundled CJK font, no metadata): each indicator's value at each year's end against its
 target (one small panel per indicator, in its own unit), and each year's on-time rate and
 reporting timeliness side by side."""
@@ -11,14 +11,14 @@ from pathlib import Path
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-from domain.adapters.briefing.charts import (
-    COLOURS,
+from domain.adapters.briefing.charts import COLOURS
+from domain.adapters.chart_style import (
     DPI,
     FIGURE_WIDTH,
     ChartFile,
-    _font,
-    _save,
-    _tick_fonts,
+    chart_font,
+    save_figure,
+    tick_fonts,
     two_lines,
 )
 from domain.rules.evaluation.layout import CHART_INDICATORS, CHART_YEARS
@@ -33,7 +33,7 @@ def indicator_years_figure(view: Evaluation) -> Figure | None:
     shown = [i for i in view.indicators if any(v is not None for _, v in i.yearly)]
     if not shown:
         return None
-    font = _font()
+    font = chart_font()
     rows = math.ceil(len(shown) / PANELS_A_ROW)
     fig, axes = plt.subplots(
         rows,
@@ -61,7 +61,7 @@ def indicator_years_figure(view: Evaluation) -> Figure | None:
         if ind.unit_of_measure:
             ax.set_ylabel(ind.unit_of_measure, fontproperties=font)
         ax.spines[["top", "right"]].set_visible(False)
-        _tick_fonts(ax, font)
+        tick_fonts(ax, font)
     return fig
 
 
@@ -70,14 +70,14 @@ def indicator_years(view: Evaluation, path: Path) -> ChartFile | None:
     fig = indicator_years_figure(view)
     if fig is None:
         return None
-    _save(fig, path)
+    save_figure(fig, path)
     return ChartFile(CHART_INDICATORS, "图1  各项指标逐年完成情况", path)
 
 
 def years_figure(view: Evaluation) -> Figure:
     """Two bars a year of the period: the on-time rate of the items due in it and the reporting
     timeliness of its cycles (percent, printed on the bars); a year not reached has none."""
-    font = _font()
+    font = chart_font()
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.1), layout="constrained", dpi=DPI)
     width = 0.36
     every = list(range(view.period_start.year, view.period_end.year + 1))
@@ -104,12 +104,12 @@ def years_figure(view: Evaluation) -> Figure:
     ax.set_ylim(0, 115)
     ax.set_ylabel("%", fontproperties=font)
     ax.spines[["top", "right"]].set_visible(False)
-    _tick_fonts(ax, font)
+    tick_fonts(ax, font)
     fig.legend(prop=font, ncol=2, loc="outside lower center", frameon=False)
     return fig
 
 
 def yearly_rates(view: Evaluation, path: Path) -> ChartFile:
     """图2 as a PNG at ``path``."""
-    _save(years_figure(view), path)
+    save_figure(years_figure(view), path)
     return ChartFile(CHART_YEARS, "图2  逐年按期完成率和报送及时率", path)

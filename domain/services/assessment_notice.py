@@ -34,7 +34,7 @@ from domain.rules.assessment_periods import AssessedPeriod
 from domain.rules.assessment_report import Notice, NoticeFacts, build_notice, notice_masthead
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
-from domain.services.briefing.distribute import Distribution, _recipients
+from domain.services.briefing.distribute import Distribution, leadership_recipients
 from domain.services.delivery import DeliveryReport, send_and_confirm
 from domain.services.messages import write_message
 from models import clock
@@ -206,7 +206,7 @@ def distribute_notice(
                     attachments=[files["docx"]],
                     briefing_checksum=checksum,
                 )
-                for to in _recipients(session, plan)
+                for to in leadership_recipients(session, plan)
                 if to.key not in served
             ]
         report = DeliveryReport()

@@ -19,7 +19,7 @@ from domain.queries.evaluation import gather
 from domain.rules.context import Context
 from domain.rules.evaluation import FOLDER, file_stem
 from domain.rules.evaluation.build import build_evaluation
-from domain.rules.evaluation.layout import all_text
+from domain.rules.evaluation.layout import all_text, document
 from domain.rules.evaluation.model import Evaluation
 from models.orm import Plan
 
@@ -57,17 +57,18 @@ def write_evaluation(
     second = yearly_rates(view, folder / f"{stem}-years.png")
     charts[second.name] = second.path
     files: dict[str, Path] = {}
+    printed = document(view)
     if "md" in formats:
         files["md"] = folder / f"{stem}.md"
         relative = {name: os.path.relpath(path, folder) for name, path in charts.items()}
-        write_atomically(files["md"], render_markdown(view, relative).encode("utf-8"))
+        write_atomically(files["md"], render_markdown(view, printed, relative).encode("utf-8"))
     if "html" in formats:
         files["html"] = folder / f"{stem}.html"
-        write_atomically(files["html"], render_html(view, charts).encode("utf-8"))
-    choice = choose_fonts(fonts, all_text(view))
+        write_atomically(files["html"], render_html(view, printed, charts).encode("utf-8"))
+    choice = choose_fonts(fonts, all_text(view, printed))
     if "docx" in formats:
         files["docx"] = folder / f"{stem}.docx"
         tmp = folder / f"{stem}.docx.tmp"
-        write_docx(view, charts, choice.faces, tmp)
+        write_docx(view, printed, charts, choice.faces, tmp)
         tmp.replace(files["docx"])
     return Written(view=view, files=files, charts=charts, font_notes=choice.notes)

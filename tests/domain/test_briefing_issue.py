@@ -146,6 +146,15 @@ def test_unit_text_is_escaped_in_html_and_markdown(week: Engine, tmp_path: Path)
     assert (tmp_path / "demo-plan" / "2021-W41" / "brief-2021-W41-tasks.png").exists()
 
 
+def test_every_chart_drawn_is_one_the_documents_show(week: Engine, tmp_path: Path) -> None:
+    """A PNG beside the briefing is linked from its Markdown (no chart drawn for nobody)."""
+    files = issue(week, AS_OF, tmp_path).files
+    markdown = files["md"].read_text(encoding="utf-8")
+    drawn = sorted(p.name for p in files["md"].parent.glob("*.png"))
+    assert drawn == ["brief-2021-W41-tasks.png"]
+    assert all(f"]({name})" in markdown for name in drawn)
+
+
 def test_the_word_document_follows_gb_t_9704(week: Engine, tmp_path: Path) -> None:
     path = issue(week, AS_OF, tmp_path).files["docx"]
     doc = Document(str(path))

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from sqlalchemy import Engine
 
-from domain.adapters.briefing.charts import indicator_attainment, task_progress
+from domain.adapters.briefing.charts import task_progress
 from domain.adapters.briefing.docx_parts import (
     CELL_PADDING_MM,
     PPR_ORDER,
@@ -35,6 +35,7 @@ from domain.rules.briefing import lists
 from domain.rules.briefing.blocks import TableBlock
 from domain.rules.briefing.build import CHANGE_ROWS
 from domain.rules.briefing.model import Briefing, UpcomingRow
+from domain.rules.briefing.printed import document
 from models.enums import Light
 from tests.domain.test_briefing_issue import issue
 from tests.domain.test_briefing_layout import stretched
@@ -146,11 +147,9 @@ def body_pages(pages: list[str]) -> int:
 def printed(week: Engine, tmp_path: Path) -> list[str]:
     view = longest(issue(week, AS_OF, tmp_path / "issued", formats=("md",)).view)
     charts = {"tasks": task_progress(view, tmp_path / "tasks.png").path}
-    indicators = indicator_attainment(view, tmp_path / "indicators.png")
-    assert indicators is not None
-    charts["indicators"] = indicators.path
     path = tmp_path / "brief.docx"
-    write_docx(view, charts, dict(OFFICIAL), path, {"report_to": ["县委、县政府主要领导"]})
+    printed = document(view, {"report_to": ["县委、县政府主要领导"]})
+    write_docx(view, charts, dict(OFFICIAL), path, printed)
     return printed_pages(path, tmp_path)
 
 
@@ -233,7 +232,8 @@ def test_the_word_file_keeps_headings_with_tables_and_ends_with_annexes_and_colo
     between thick rules."""
     view = stretched(tasks=8, overdue=25, problems=12, upcoming=5)
     path = tmp_path / "b.docx"
-    write_docx(view, {}, dict(OFFICIAL), path, {"report_to": ["县委"], "issue_to": ["各乡镇"]})
+    printed = document(view, {"report_to": ["县委"], "issue_to": ["各乡镇"]})
+    write_docx(view, {}, dict(OFFICIAL), path, printed)
     doc = Document(str(path))
     for style in ("Heading 1", "Heading 2", "Title"):
         assert doc.styles[style].paragraph_format.keep_with_next

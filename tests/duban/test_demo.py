@@ -110,7 +110,6 @@ def test_main_job_runs_clean(tmp_path: Path, demo_mailbox: dict[str, Any]) -> No
     week = tmp_path / "demo" / "briefings" / "shidian-2021-2025" / "2021-W52"
     names = sorted(p.name for p in week.iterdir())
     assert names == [
-        "brief-2021-W52-indicators.png",
         "brief-2021-W52-tasks.png",
         "brief-2021-W52.docx",
         "brief-2021-W52.html",

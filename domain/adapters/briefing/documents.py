@@ -9,25 +9,22 @@ from pathlib import Path
 from domain.adapters.briefing.charts import LIGHT_COLOURS
 from domain.adapters.jinja import environment
 from domain.rules.briefing.model import Briefing
-from domain.rules.briefing.printed import Distribution, document
+from domain.rules.briefing.printed import Printed, document
 
 
-def render_markdown(
-    view: Briefing, charts: dict[str, str], distribution: Distribution | None = None
-) -> str:
-    """``charts``: chart name → path relative to the Markdown file."""
+def render_markdown(view: Briefing, charts: dict[str, str], printed: Printed | None = None) -> str:
+    """``charts``: chart name → path relative to the Markdown file; ``printed``: the
+    briefing's :func:`~domain.rules.briefing.printed.document` (default: the default 版记)."""
+    doc = document(view) if printed is None else printed
     text = (
-        environment()
-        .get_template("briefing.md.j2")
-        .render(m=view.masthead, doc=document(view, distribution), charts=charts)
+        environment().get_template("briefing.md.j2").render(m=view.masthead, doc=doc, charts=charts)
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render_html(
-    view: Briefing, charts: dict[str, Path], distribution: Distribution | None = None
-) -> str:
-    """One self-contained page: charts embedded as base64 PNG."""
+def render_html(view: Briefing, charts: dict[str, Path], printed: Printed | None = None) -> str:
+    """One self-contained page: charts embedded as base64 PNG; ``printed`` as for
+    :func:`render_markdown`."""
     images = {
         name: base64.b64encode(path.read_bytes()).decode("ascii") for name, path in charts.items()
     }
@@ -36,7 +33,7 @@ def render_html(
         .get_template("briefing.html.j2")
         .render(
             m=view.masthead,
-            doc=document(view, distribution),
+            doc=document(view) if printed is None else printed,
             images=images,
             colours=LIGHT_COLOURS,
         )

@@ -1,264 +1,28 @@
-"""The briefing as a Word document following GB/T 9704-2012 (党政机关公文格式) conventions.
-
-A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (a 156 × 225 mm text block);
-title 小标宋 二号 (22 pt) in red as a 简报 masthead, with a red rule under the issuer and date;
-body 仿宋 三号 (16 pt) at a fixed 28.9 pt line pitch (22 lines a page); headings 一、 黑体 and
-（一） 楷体, both 三号; tables 仿宋 五号; page numbers 宋体 四号 as "— 1 —", odd pages on the right
-and even pages on the left. After the body: the 附件 note and the signature (落款); each annex on a
-new page under 附件N (黑体) and its title (小标宋 二号); last the 版记 (四号, between a thick rule
-above and below, thin rules between its lines). Which font names are written is
-:mod:`domain.adapters.briefing.fonts`' choice.
-"""
+"""The briefing as a Word document (:mod:`domain.adapters.document_writer`'s GB/T 9704 layout)
+under a 简报 masthead: the title in red 小标宋 二号, 第N期 under it, then the issuer and the date
+above a red rule and the lead line."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from pathlib import Path
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
-from docx.shared import Mm, Pt
-from docx.table import _Cell
-from docx.text.paragraph import Paragraph
+from docx.shared import Pt
 
-from domain.adapters.briefing.charts import CHART_WIDTH_MM
-from domain.adapters.briefing.docx_parts import (
-    CELL_PITCH,
-    CELL_SHADE,
-    ER_HAO,
-    KEEP_ROWS,
-    RED,
-    SAN_HAO,
-    SI_HAO,
-    TEXT_WIDTH_MM,
-    WU_HAO,
-    add_run,
-    bottom_rule,
-    cell_margins,
-    column_widths,
-    keep_row_together,
-    page_number,
-    repeat_header,
-    rules,
-    set_style,
-    shade,
-    split_title,
-)
-from domain.rules.briefing.blocks import (
-    Block,
-    ChartBlock,
-    ListBlock,
-    Para,
-    Section,
-    Subheading,
-    TableBlock,
-)
+from domain.adapters.briefing.docx_parts import ER_HAO, RED, bottom_rule
+from domain.adapters.document_writer import DocumentWriter
 from domain.rules.briefing.model import Briefing
-from domain.rules.briefing.printed import Colophon, Distribution, Printed, document
+from domain.rules.briefing.printed import Printed, document
 
 
-class _Writer:
-    def __init__(self, faces: dict[str, str], charts: dict[str, Path]) -> None:
-        self.faces = faces
-        self.charts = charts
-        self.doc = Document()
-        styles = self.doc.styles
-        set_style(styles["Normal"], faces["body"], SAN_HAO)
-        set_style(styles["Heading 1"], faces["heading1"], SAN_HAO)
-        set_style(styles["Heading 2"], faces["heading2"], SAN_HAO)
-        set_style(styles["Title"], faces["title"], ER_HAO)
-        for name in ("Heading 1", "Heading 2", "Title"):
-            styles[name].paragraph_format.keep_with_next = True
-        self._page()
-
-    def _page(self) -> None:
-        section = self.doc.sections[0]
-        section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = Mm(210), Mm(297)
-        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-        section.left_margin, section.right_margin = Mm(28), Mm(26)
-        section.header_distance, section.footer_distance = Mm(15), Mm(28) - Mm(7)
-        self.doc.settings.odd_and_even_pages_header_footer = True
-        font = "宋体"
-        page_number(section.footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.RIGHT)
-        page_number(section.even_page_footer.paragraphs[0], font, WD_ALIGN_PARAGRAPH.LEFT)
+class BriefingWriter(DocumentWriter):
+    """The document writer with the 简报 masthead."""
 
     def masthead(self, view: Briefing, printed: Printed) -> None:
         m = view.masthead
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        title.paragraph_format.space_after = Pt(6)
-        first, second = split_title(m.title)
-        run = add_run(title, first, self.faces["title"], ER_HAO, colour=RED)
-        if second:
-            run.add_break()
-            add_run(title, second, self.faces["title"], ER_HAO, colour=RED)
-        number = self.doc.add_paragraph()
-        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(number, f"{m.year}年第{m.number}期", self.faces["body"], SAN_HAO)
-        issued = self.doc.add_paragraph()
-        issued.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
-        add_run(issued, f"{m.issuer}\t{m.printed_on_zh}", self.faces["body"], SAN_HAO)
-        bottom_rule(issued)
-        lead = self.doc.add_paragraph()
-        lead.paragraph_format.first_line_indent = Pt(32)
-        add_run(lead, printed.lead, self.faces["body"], SAN_HAO)
-
-    def section(self, section: Section) -> None:
-        if section.annex:
-            self.annex_heading(section)
-        else:
-            self.doc.add_paragraph(section.heading, style="Heading 1")
-        for n, block in enumerate(section.blocks):
-            before_table = n + 1 < len(section.blocks) and isinstance(
-                section.blocks[n + 1], TableBlock
-            )
-            self.block(block, keep_with_next=before_table)
-
-    def block(self, block: Block, *, keep_with_next: bool) -> None:
-        if isinstance(block, Subheading):
-            self.doc.add_paragraph(block.text, style="Heading 2")
-        elif isinstance(block, Para):
-            self.para(block.text, block.lead).paragraph_format.keep_with_next = keep_with_next
-        elif isinstance(block, TableBlock):
-            self.table(block)
-        elif isinstance(block, ListBlock):
-            for n, (lead, text) in enumerate(block.entries, block.start):
-                self.para(text, f"{n}. {lead}")
-        elif isinstance(block, ChartBlock) and block.name in self.charts:
-            self.chart(block)
-
-    def para(self, text: str, lead: str = "") -> Paragraph:
-        p = self.doc.add_paragraph()
-        p.paragraph_format.first_line_indent = Pt(32)  # two characters
-        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        if lead:
-            add_run(p, lead, self.faces["body"], SAN_HAO, bold=True)
-        add_run(p, text, self.faces["body"], SAN_HAO)
-        return p
-
-    def closing(self, printed: Printed) -> None:
-        """The 附件 note (GB/T 9704 7.3.4: a blank line, two characters in, 附件：1. …) and
-        the signature, right-aligned four characters in from the edge."""
-        if printed.annex_note:
-            self.doc.add_paragraph()
-            for n, line in enumerate(printed.annex_note):
-                p = self.doc.add_paragraph()
-                p.paragraph_format.left_indent = Pt(32 + (48 if n else 0))
-                p.paragraph_format.keep_with_next = True
-                add_run(p, ("附件：" if n == 0 else "") + line, self.faces["body"], SAN_HAO)
-        self.doc.add_paragraph().paragraph_format.keep_with_next = True
-        for n, text in enumerate(printed.signature):
-            p = self.doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            p.paragraph_format.right_indent = Pt(64)
-            p.paragraph_format.keep_with_next = n == 0
-            add_run(p, text, self.faces["body"], SAN_HAO)
-
-    def annex_heading(self, section: Section) -> None:
-        """A new page: 附件N at the top left in 黑体, the title centred in 小标宋 二号."""
-        label = self.doc.add_paragraph(style="Heading 1")
-        label.add_run().add_break(WD_BREAK.PAGE)
-        label.add_run(section.heading)
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-        title.paragraph_format.space_before = Pt(12)
-        title.paragraph_format.space_after = Pt(12)
-        title.paragraph_format.keep_with_next = True
-        add_run(title, section.title, self.faces["title"], ER_HAO)
-
-    def colophon(self, colophon: Colophon) -> None:
-        """版记 (GB/T 9704 7.4): 四号, one character in from each side, a thick rule above the
-        first line and below the last, thin rules between; after the last annex (a frame at
-        the page foot is lost by LibreOffice)."""
-        lines = [(f"{word}：", text) for word, text in colophon.lines]
-        lines.append((colophon.printer, colophon.printed_on))
-        gap = self.doc.add_paragraph()
-        gap.paragraph_format.keep_with_next = True
-        for n, (lead, text) in enumerate(lines):
-            p = self.doc.add_paragraph()
-            fmt = p.paragraph_format
-            fmt.left_indent = fmt.right_indent = Pt(14)
-            fmt.keep_with_next = n + 1 < len(lines)
-            fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            fmt.line_spacing = Pt(24)
-            if n + 1 < len(lines):
-                p.alignment = WD_ALIGN_PARAGRAPH.LEFT
-                add_run(p, lead + text, self.faces["body"], SI_HAO)
-            else:  # 印发机关 on the left, 印发日期 on the right
-                fmt.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM) - Pt(28), WD_TAB_ALIGNMENT.RIGHT)
-                add_run(p, f"{lead}\t{text}", self.faces["body"], SI_HAO)
-            rules(p, top=8 if n == 0 else 4, bottom=8 if n + 1 == len(lines) else 0)
-
-    def table(self, block: TableBlock) -> None:
-        table = self.doc.add_table(rows=1, cols=len(block.headers))
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        cell_margins(table)
-        repeat_header(table.rows[0])
-        widths = [Mm(w) for w in column_widths(block, TEXT_WIDTH_MM, WU_HAO.pt)]
-        table.autofit = False
-        for cell, text in zip(table.rows[0].cells, block.headers, strict=True):
-            self._cell(cell, text, bold=True, centre=True)
-            shade(cell, "EEEEEE")
-        for n, values in enumerate(block.rows):
-            cells = table.add_row().cells
-            for column, (cell, text) in enumerate(zip(cells, values, strict=True)):
-                self._cell(cell, text, right=column in block.numeric)
-                if column == block.light_column and block.lights:
-                    light = block.lights[n]
-                    if light is not None:
-                        shade(cell, CELL_SHADE[light])
-        grid = table._tbl.tblGrid
-        for column, width in zip(grid.gridCol_lst, widths, strict=True):
-            column.w = width
-        for n, row in enumerate(table.rows):
-            keep_row_together(row)
-            for cell, width in zip(row.cells, widths, strict=True):
-                cell.width = width
-                if n < KEEP_ROWS:  # the header and first rows never alone at a page foot
-                    for p in cell.paragraphs:
-                        p.paragraph_format.keep_with_next = True
-        if block.note:
-            note = self.doc.add_paragraph()
-            note.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            note.paragraph_format.space_before = Pt(3)
-            add_run(note, block.note, self.faces["body"], WU_HAO)
-
-    def _cell(
-        self,
-        cell: _Cell,
-        text: str,
-        *,
-        bold: bool = False,
-        centre: bool = False,
-        right: bool = False,
-    ) -> None:
-        p = cell.paragraphs[0]
-        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        p.paragraph_format.line_spacing = CELL_PITCH
-        p.paragraph_format.first_line_indent = Pt(0)
-        if centre:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif right:
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        add_run(p, text, self.faces["body"], WU_HAO, bold=bold)
-
-    def chart(self, block: ChartBlock) -> None:
-        picture = self.doc.add_paragraph()
-        picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        picture.paragraph_format.space_before = Pt(12)
-        picture.paragraph_format.keep_with_next = True
-        picture.add_run().add_picture(str(self.charts[block.name]), width=Mm(CHART_WIDTH_MM))
-        caption = self.doc.add_paragraph()
-        caption.paragraph_format.keep_together = True
-        caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(caption, block.caption, self.faces["body"], SI_HAO)
+        self.title(m.title, ER_HAO, after=Pt(6), colour=RED)
+        self.centred(f"{m.year}年第{m.number}期")
+        bottom_rule(self.issued(m.issuer, m.printed_on_zh))
+        self.lead(printed.lead)
 
 
 def write_docx(
@@ -266,27 +30,16 @@ def write_docx(
     charts: dict[str, Path],
     faces: dict[str, str],
     path: Path,
-    distribution: Distribution | None = None,
+    printed: Printed | None = None,
 ) -> None:
     """Write the briefing to ``path`` (its metadata dated by the briefing, not the clock);
-    ``distribution``: the catalogue's 报、送、发 lists for the 版记."""
-    printed = document(view, distribution)
-    writer = _Writer(faces, charts)
+    ``printed``: its :func:`~domain.rules.briefing.printed.document` (default: with the
+    default 版记)."""
+    if printed is None:
+        printed = document(view)
+    writer = BriefingWriter(faces, charts)
     writer.masthead(view, printed)
-    for section in printed.body:
-        writer.section(section)
-    writer.closing(printed)
-    for section in printed.annexes:
-        writer.section(section)
-    writer.colophon(printed.colophon)
-    props = writer.doc.core_properties
+    writer.printed(printed)
     m = view.masthead
-    props.title = f"{m.title}（{m.year}年第{m.number}期）"
-    props.author = m.issuer
-    props.subject = m.plan_title
-    stamp = datetime.combine(view.as_of, time(0, 0))
-    props.created = props.modified = stamp
-    props.last_modified_by = "duban"
-    props.revision = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer.doc.save(str(path))
+    title = f"{m.title}（{m.year}年第{m.number}期）"
+    writer.save(path, title=title, author=m.issuer, subject=m.plan_title, day=view.as_of)

@@ -16,11 +16,18 @@ class Para:
     text: str
     lead: str = ""  # a bold lead-in (e.g. "新增逾期。")
 
+    def texts(self) -> list[str]:
+        """What the block prints (for the fonts' coverage)."""
+        return [self.lead, self.text]
+
 
 @dataclass(frozen=True)
 class Subheading:
     kind: ClassVar[str] = "subheading"
     text: str  # （一）总体情况
+
+    def texts(self) -> list[str]:
+        return [self.text]
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,9 @@ class TableBlock:
     widths: tuple[float, ...] = ()  # relative column widths (Word); equal if empty
     nowrap: frozenset[int] = frozenset()  # columns kept on one line (dates, levels)
 
+    def texts(self) -> list[str]:
+        return [*self.headers, *(cell for row in self.rows for cell in row), self.note]
+
 
 @dataclass(frozen=True)
 class ListBlock:
@@ -42,12 +52,18 @@ class ListBlock:
     entries: list[tuple[str, str]]  # (bold lead, text)
     start: int = 1  # the first entry's number (an annex continues the body's numbering)
 
+    def texts(self) -> list[str]:
+        return [text for entry in self.entries for text in entry]
+
 
 @dataclass(frozen=True)
 class ChartBlock:
     kind: ClassVar[str] = "chart"
-    name: str  # tasks | indicators
+    name: str  # the chart's name among the document's charts (the briefing's: tasks)
     caption: str
+
+    def texts(self) -> list[str]:
+        return [self.caption]
 
 
 Block = Para | Subheading | TableBlock | ListBlock | ChartBlock
@@ -59,6 +75,10 @@ class Section:
     blocks: list[Block]
     annex: int = 0  # 0: the body; N: printed after the signature as 附件N
     title: str = ""  # an annex's title (附件标题)
+
+    def texts(self) -> list[str]:
+        """What the section prints: heading, title and blocks (for the fonts' coverage)."""
+        return [self.heading, self.title, *(t for block in self.blocks for t in block.texts())]
 
 
 def pct(value: float | None) -> str:

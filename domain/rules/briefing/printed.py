@@ -71,3 +71,13 @@ def document(view: Briefing, distribution: Mapping[str, Sequence[str]] | None = 
         annexes=annexes,
         colophon=colophon(view, distribution),
     )
+
+
+def printed_text(printed: Printed, *head: str) -> str:
+    """Every character a printed document shows (for the fonts' coverage): its ``head`` (the
+    masthead, title… each document prints its own), then ``printed`` from the lead to the 版记."""
+    parts = [*head, printed.lead, *printed.annex_note, *printed.signature]
+    parts += [t for line in printed.colophon.lines for t in line]
+    parts += [printed.colophon.printer, printed.colophon.printed_on]
+    parts += [t for section in [*printed.body, *printed.annexes] for t in section.texts()]
+    return "".join(parts)

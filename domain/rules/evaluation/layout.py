@@ -16,7 +16,7 @@ from domain.rules.briefing.blocks import (
 )
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.briefing.leader import brackets
-from domain.rules.briefing.printed import Colophon, Printed
+from domain.rules.briefing.printed import Colophon, Printed, printed_text
 from domain.rules.evaluation.model import Evaluation, IndicatorResult
 from domain.rules.glossary import zh_date
 
@@ -319,21 +319,7 @@ def document(view: Evaluation) -> Printed:
     )
 
 
-def all_text(view: Evaluation) -> str:
-    """Every character the document shows (for the fonts' coverage)."""
-    printed = document(view)
-    parts = [view.title, view.issuer, printed.lead, *printed.annex_note, *printed.signature]
-    for section in [*printed.body, *printed.annexes]:
-        parts += [section.heading, section.title]
-        for block in section.blocks:
-            if isinstance(block, Para):
-                parts += [block.lead, block.text]
-            elif isinstance(block, Subheading):
-                parts.append(block.text)
-            elif isinstance(block, TableBlock):
-                parts += [*block.headers, *(c for row in block.rows for c in row), block.note]
-            elif isinstance(block, ListBlock):
-                parts += [t for entry in block.entries for t in entry]
-            elif isinstance(block, ChartBlock):
-                parts.append(block.caption)
-    return "".join(parts)
+def all_text(view: Evaluation, printed: Printed | None = None) -> str:
+    """Every character the document shows (for the fonts' coverage); ``printed``: its
+    :func:`document`, when already laid out."""
+    return printed_text(document(view) if printed is None else printed, view.title, view.issuer)

@@ -43,7 +43,7 @@ class Distribution:
     already: bool = False  # this version went out before; nothing sent
 
 
-def _recipients(session: Session, plan: Plan) -> list[Recipient]:
+def leadership_recipients(session: Session, plan: Plan) -> list[Recipient]:
     """The leadership's contacts; with mail as the channel each needs an address or URL."""
     unit = session.scalars(
         select(Unit).where(Unit.plan_id == plan.id, Unit.code == plan.leadership_code)
@@ -120,7 +120,7 @@ def distribute_briefing(
                     briefing_id=briefing_id,
                     briefing_checksum=checksum,
                 )
-                for to in _recipients(session, plan)
+                for to in leadership_recipients(session, plan)
                 if to.key not in served
             ]
         report = DeliveryReport()

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.errors import ConflictError
-from domain.adapters.briefing.charts import indicator_attainment, task_progress
+from domain.adapters.briefing.charts import task_progress
 from domain.adapters.briefing.documents import render_html, render_markdown
 from domain.adapters.briefing.docx_writer import write_docx
 from domain.adapters.briefing.fonts import choose_fonts
@@ -32,10 +32,9 @@ from domain.adapters.files import write_atomically
 from domain.queries.briefing_facts import gather
 from domain.queries.calendar import ensure_calendar
 from domain.queries.context import build_context
-from domain.rules.briefing.blocks import ChartBlock, ListBlock, Para, Subheading, TableBlock
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.model import Briefing
-from domain.rules.briefing.printed import Distribution, document
+from domain.rules.briefing.printed import document, printed_text
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek
@@ -203,27 +202,6 @@ def previous_date(session: Session, plan: Plan, period: Period, as_of: date) -> 
     return as_of - timedelta(days=7)
 
 
-def _all_text(view: Briefing, distribution: Distribution | None) -> str:
-    """Every character the document will show (for font coverage), 版记 included."""
-    printed = document(view, distribution)
-    parts = [view.masthead.title, view.masthead.issuer, view.masthead.period_zh]
-    parts += [*printed.annex_note, *printed.signature]
-    parts += [t for line in printed.colophon.lines for t in line]
-    parts += [printed.colophon.printer, printed.colophon.printed_on]
-    for section in [*printed.body, *printed.annexes]:
-        parts.append(section.heading)
-        for block in section.blocks:
-            if isinstance(block, Para | Subheading):
-                parts += [getattr(block, "lead", ""), block.text]
-            elif isinstance(block, TableBlock):
-                parts += [*block.headers, *(c for row in block.rows for c in row), block.note]
-            elif isinstance(block, ListBlock):
-                parts += [t for entry in block.entries for t in entry]
-            elif isinstance(block, ChartBlock):
-                parts.append(block.caption)
-    return "".join(parts)
-
-
 def issue_briefing(
     session: Session,
     plan: Plan,
@@ -262,25 +240,23 @@ def issue_briefing(
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"brief-{period}"
     charts: dict[str, Path] = {"tasks": task_progress(view, folder / f"{stem}-tasks.png").path}
-    indicator_chart = indicator_attainment(view, folder / f"{stem}-indicators.png")
-    if indicator_chart is not None:
-        charts["indicators"] = indicator_chart.path
     files: dict[str, Path] = {}
-    distribution = plan.briefing_distribution
+    printed = document(view, plan.briefing_distribution)
+    m = view.masthead
     if "md" in formats:
         files["md"] = folder / f"{stem}.md"
         relative = {name: os.path.relpath(path, folder) for name, path in charts.items()}
-        markdown = render_markdown(view, relative, distribution)
+        markdown = render_markdown(view, relative, printed)
         write_atomically(files["md"], markdown.encode("utf-8"))
     if "html" in formats:
         files["html"] = folder / f"{stem}.html"
-        html = render_html(view, charts, distribution)
+        html = render_html(view, charts, printed)
         write_atomically(files["html"], html.encode("utf-8"))
-    choice = choose_fonts(fonts, _all_text(view, distribution))
+    choice = choose_fonts(fonts, printed_text(printed, m.title, m.issuer, m.period_zh))
     if "docx" in formats:
         files["docx"] = folder / f"{stem}.docx"
         tmp = folder / f"{stem}.docx.tmp"
-        write_docx(view, charts, choice.faces, tmp, distribution)
+        write_docx(view, charts, choice.faces, tmp, printed)
         tmp.replace(files["docx"])
     reproduced = not new and record.checksum == checksum
     record.as_of, record.checksum, record.actor = as_of, checksum, actor
