@@ -357,7 +357,7 @@ def write_briefing(plan_id: str, day: date, period: str | None = None) -> Writte
     files = {k: str(v) for k, v in issued.files.items()}
     series = "briefing" if m.edition is Edition.WEEK else f"briefing-{m.edition.value}"
     create_markdown_artifact(
-        render_markdown(issued.view, {}) + "\n*图表见简报的 HTML 与 Word 文件。*\n",
+        render_markdown(issued.view, {}, issued.printed) + "\n*图表见简报的 HTML 与 Word 文件。*\n",
         key=artifact_key(plan_id, series),
         description=f"{m.title} {m.year}年第{m.number}期",
     )

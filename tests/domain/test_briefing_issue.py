@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from config.settings import temporary_settings
+from domain.adapters.briefing.documents import render_markdown
 from domain.queries.briefing_facts import gather
 from domain.queries.completeness import reporting_view
 from domain.queries.status import status_view
@@ -390,8 +391,11 @@ def test_the_catalogues_recipients_close_every_format(week: Engine, tmp_path: Pa
             "copy_to": [],
             "issue_to": ["各乡镇"],
         }
-    files = issue(week, AS_OF, tmp_path).files
+    issued = issue(week, AS_OF, tmp_path)
+    files = issued.files
     lines = ("报：县委主要领导，县政府主要领导。", "发：各乡镇。", "2021年10月15日印发")
+    shown = render_markdown(issued.view, {}, issued.printed)  # the Prefect UI's artifact
+    assert all(line in shown for line in lines)
     for fmt in ("md", "html"):
         text = files[fmt].read_text(encoding="utf-8")
         assert all(line in text for line in lines), fmt

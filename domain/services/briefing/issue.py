@@ -34,7 +34,7 @@ from domain.queries.calendar import ensure_calendar
 from domain.queries.context import build_context
 from domain.rules.briefing.build import build_briefing
 from domain.rules.briefing.model import Briefing
-from domain.rules.briefing.printed import document, printed_text
+from domain.rules.briefing.printed import Printed, document, printed_text
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
 from domain.rules.isoweek import IsoWeek
@@ -132,6 +132,7 @@ class Issued:
     new: bool  # first briefing of its period
     reproduced: bool  # same numbers as the previous generation of the period
     font_notes: list[str]
+    printed: Printed  # the document as printed (with the catalogue's 版记)
 
 
 def _record_for(
@@ -275,4 +276,5 @@ def issue_briefing(
         new=new,
         reproduced=reproduced,
         font_notes=choice.notes,
+        printed=printed,
     )
