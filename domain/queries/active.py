@@ -41,7 +41,7 @@ def active_items(
     if ctx.settled:  # plain column tests on work_item: no status worked out per item
         return current.subquery("active_items")
     # the items whose history moved after the day replayed, the others as on a settled day
-    unmoved, moved = history_split(ctx.day)
+    unmoved, moved = history_split(ctx)
     rows = replayed_select(ctx, units=units, where=[moved]).subquery()
     replayed = select(rows.c.id, rows.c.unit_id, rows.c.milestone_id, rows.c.due).where(
         *([rows.c.due <= due_by] if due_by is not None else []),

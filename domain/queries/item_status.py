@@ -85,7 +85,7 @@ def item_status_select(
     where = scope(units, milestones)
     if ctx.settled:
         return _current_select(ctx, where)
-    unmoved, moved = history_split(ctx.day)
+    unmoved, moved = history_split(ctx)
     both = union_all(
         _current_select(ctx, [*where, unmoved]), _replayed_select(ctx, [*where, moved])
     ).subquery("item_status")
@@ -104,9 +104,13 @@ def replayed_select(
     return _replayed_select(ctx, [*scope(units, milestones), *where])
 
 
-def history_split(day: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Conditions on ``work_item``: (not moved, moved) since ``day`` (:func:`moved_since`)."""
-    moved = moved_since(day).subquery("moved")
+def history_split(ctx: Context) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Conditions on ``work_item``: (not moved, moved) since the context's day, by the ids it
+    carries or else by :func:`moved_since` in the statement."""
+    if ctx.moved is not None:
+        ids = sorted(ctx.moved)
+        return WorkItem.id.not_in(ids), WorkItem.id.in_(ids)
+    moved = moved_since(ctx.day).subquery("moved")
     return (
         ~exists().where(moved.c.item_id == WorkItem.id),
         WorkItem.id.in_(select(moved.c.item_id)),

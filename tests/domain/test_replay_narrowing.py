@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from config.errors import NotFoundError
 from domain.queries.active import active_items
 from domain.queries.counts import status_counts
-from domain.queries.item_status import item_status_select, moved_since, replayed_select
+from domain.queries.item_status import item_status_select, replayed_select
 from domain.queries.items import extend_item, move_item, verify_item
 from domain.queries.report_landing import check, land
 from domain.queries.sync import sync_catalog
@@ -207,8 +208,14 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
             ctx = context_of(s, day, pace_margin=25, plan="demo-plan")
             if ctx.settled:  # on or after the history's last day
                 continue
+            assert ctx.moved is not None  # read with the context: the replay looks them up
             whole = _rows(s, replayed_select(ctx))
             assert _rows(s, item_status_select(ctx)) == whole, ctx.day
+            found = replace(ctx, moved=None)  # found by the statement itself
+            assert _rows(s, item_status_select(found)) == whole, ctx.day
+            assert sorted(s.scalars(select(active_items(found).c.id))) == sorted(
+                s.scalars(select(active_items(ctx).c.id))
+            ), ctx.day
             assert _rows(s, item_status_select(ctx, units=t1)) == _rows(
                 s, replayed_select(ctx, units=t1)
             ), ctx.day
@@ -219,7 +226,7 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
                 for r in whole
                 if r["state"] not in done_values() and r["status"] in ACTIVE_STATUSES
             ], ctx.day
-            moved = set(s.scalars(moved_since(ctx.day))) & {r["id"] for r in whole}
+            moved = ctx.moved & {r["id"] for r in whole}
             partly += 0 < len(moved) < len(whole)
             seen |= {r["status"] for r in whole}
             days += 1
