@@ -6,6 +6,8 @@
     .venv/bin/python bench/daily_cycle.py days --db bench_cycle_base --runs 3 [--no-delivery]
     # two years of outbox history: add weeks to the template, run the days again
     .venv/bin/python bench/daily_cycle.py history --db bench_cycle_base --weeks 104
+    # the first day's first N digests delivered (SMTP to a local sink and the file channel)
+    .venv/bin/python bench/daily_cycle.py delivery --db bench_cycle_base --digests 10000
 
 *build* syncs the catalogue (``synthetic.py``) as loaded on 2021-01-04, marks 30 % of the
 started items in progress (``seed_reports``), gives them ``--history-weeks`` weeks of earlier
@@ -411,6 +413,60 @@ def days(args: argparse.Namespace) -> None:
     summary(runs)
 
 
+class FirstRecipients:
+    """Stands in for the digests already sent today: the first ``n`` recipients asked about
+    have none, every later one has reached its cap (so one run writes ``n`` digests)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.asked = n, 0
+
+    def get(self, _recipient: str, _default: int = 0) -> int:
+        self.asked += 1
+        return 0 if self.asked <= self.n else sys.maxsize
+
+
+def delivery(args: argparse.Namespace) -> None:
+    """The first day's notices planned on a fresh copy, then its first ``--digests`` digests
+    delivered as the flow's stage does it, timed."""
+    from flows.stages import deliver_notices, plan_notices  # noqa: PLC0415
+
+    template = url_of(args.server, args.db)
+    upgrade(engine_for(template))
+    dispose_engine(template)
+    url = copy_template(args.server, args.db, f"{args.db}_run")
+    day = args.first_day
+    with tempfile.TemporaryDirectory() as tmp:
+        with temporary_settings(database_url=url, home=Path(tmp), inbox=None):
+            with session_scope(engine_for(url)) as s:
+                plan_id = s.scalars(select(Plan.id)).one()
+            at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=2)
+            with (
+                outside_prefect(Recorder()),
+                clock.frozen_time(at),
+                Sink() as sink,
+                temporary_settings(
+                    channel="smtp", smtp_host="127.0.0.1", smtp_port=sink.port, smtp_security="none"
+                ),
+                mock.patch(
+                    "domain.services.delivery.digests_today",
+                    lambda *_: FirstRecipients(args.digests),
+                ),
+            ):
+                planned = plan_notices.fn(plan_id, day)["new"]
+                load = load_average()
+                start = time.perf_counter()
+                sent = deliver_notices.fn(plan_id)["sent"]
+                took = time.perf_counter() - start
+        dispose_engine(url)
+    with admin(args.server) as a:
+        a.execute(f'DROP DATABASE IF EXISTS "{args.db}_run" WITH (FORCE)')
+    print(
+        f"{day}: {planned} notices planned; {sent} digests delivered in {took:.1f} s "
+        f"({took / max(sent, 1) * 1000:.1f} ms a digest, {sink.count} by SMTP); load {load}",
+        flush=True,
+    )
+
+
 def summary(runs: list[list[Day]]) -> None:
     """Median over the runs of each stage, for each kind of day reported."""
     for i, d0 in enumerate(runs[0]):
@@ -451,8 +507,13 @@ def main() -> None:
     h.add_argument("--db", default="bench_cycle_base")
     h.add_argument("--weeks", type=int, default=104, help="weeks in all (26 are there)")
     h.add_argument("--had", type=int, default=26, help="weeks the template has")
+    v = sub.add_parser("delivery", help="the first day's first N digests delivered, timed")
+    v.add_argument("--db", default="bench_cycle_base")
+    v.add_argument("--digests", type=int, default=10_000)
+    v.add_argument("--first-day", type=date.fromisoformat, default=FIRST_DAY)
     args = parser.parse_args()
-    {"build": build, "days": days, "history": history}[args.command](args)
+    commands = {"build": build, "days": days, "history": history, "delivery": delivery}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

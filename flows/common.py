@@ -25,7 +25,6 @@ from domain.queries.calendar import ensure_calendar
 from domain.queries.context import resolve_plan
 from domain.queries.plans import plan_of
 from domain.services.alerts import alert_coordinator
-from domain.services.briefing.issue import BriefingDateError, check_date
 from models import clock
 from models.db import session_scope
 from models.orm import CalendarDay, Plan
@@ -96,6 +95,9 @@ def working_day(day: date) -> tuple[bool, str]:
 def outside_plan(plan_id: str, day: date) -> str | None:
     """Why ``day`` is outside what the plan's flows work on (before it, or more than a year
     after it ended), or None."""
+    # the briefing's module brings the charts (matplotlib): only the flows that write one load it
+    from domain.services.briefing.issue import BriefingDateError, check_date  # noqa: PLC0415
+
     with session_scope(engine()) as session:
         plan = plan_of(session, plan_id)
         try:

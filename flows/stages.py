@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
 from config.settings import get_settings
-from domain.adapters.briefing.documents import render_markdown
 from domain.adapters.disclosure_site import write_site
 from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
@@ -54,7 +53,6 @@ from domain.rules.periods import Period
 from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
-from domain.services.briefing.issue import FORMATS, issue_briefing
 from domain.services.delivery import deliver
 from domain.services.intake.inbox import collect
 from domain.services.mail_intake import mail_intake
@@ -339,6 +337,10 @@ def publish_public_pages(plan_id: str, day: date) -> str:
 def write_briefing(plan_id: str, day: date, period: str | None = None) -> WrittenBriefing:
     """The briefing of ``period`` (2021-12, 2021-Q4; default the week of ``day``) dated
     ``day``, in every format, numbered and recorded."""
+    # the briefing brings matplotlib and python-docx: loaded only by the flows that write one
+    from domain.adapters.briefing.documents import render_markdown  # noqa: PLC0415
+    from domain.services.briefing.issue import FORMATS, issue_briefing  # noqa: PLC0415
+
     settings = get_settings()
     with session_scope(engine()) as session:
         plan = plan_of(session, plan_id)

@@ -549,7 +549,7 @@ class NoticeDelivery(Base):
     notice_id: Mapped[int] = mapped_column(
         ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True
     )
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), primary_key=True, index=True)
 
 
 class Message(Base):

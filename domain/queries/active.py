@@ -13,7 +13,8 @@ from sqlalchemy.sql.selectable import Subquery
 from domain.queries.item_status import (
     CURRENT_WAITING,
     current_items,
-    item_status_select,
+    history_split,
+    replayed_select,
     scope,
     valid_on,
 )
@@ -30,31 +31,24 @@ def active_items(
     """The items active on the context's day (on track, due soon, behind pace or overdue), of
     ``units`` and due by ``due_by`` only if given: ``id``, ``unit_id``, ``milestone_id``,
     ``due`` (as it stood on the day)."""
-    if ctx.settled:  # plain column tests on work_item: no status worked out per item
-        return (
-            select(WorkItem.id, WorkItem.unit_id, WorkItem.milestone_id, WorkItem.due)
-            .where(
-                *current_items(ctx.plan.id, units),
-                *([WorkItem.due <= due_by] if due_by is not None else []),
-                active_condition(
-                    state=WorkItem.state,
-                    start=WorkItem.start,
-                    waiting=CURRENT_WAITING,
-                    as_of=ctx.day,
-                ),
-            )
-            .subquery("active_items")
-        )
-    rows = item_status_select(ctx, units=units).subquery()
-    return (
-        select(rows.c.id, rows.c.unit_id, rows.c.milestone_id, rows.c.due)
-        .where(
-            *([rows.c.due <= due_by] if due_by is not None else []),
-            rows.c.state.not_in(done_values()),  # no status to work out for the items done
-            rows.c.status.in_(ACTIVE_STATUSES),
-        )
-        .subquery("active_items")
+    current = select(WorkItem.id, WorkItem.unit_id, WorkItem.milestone_id, WorkItem.due).where(
+        *current_items(ctx.plan.id, units),
+        *([WorkItem.due <= due_by] if due_by is not None else []),
+        active_condition(
+            state=WorkItem.state, start=WorkItem.start, waiting=CURRENT_WAITING, as_of=ctx.day
+        ),
     )
+    if ctx.settled:  # plain column tests on work_item: no status worked out per item
+        return current.subquery("active_items")
+    # the items whose history moved after the day replayed, the others as on a settled day
+    unmoved, moved = history_split(ctx)
+    rows = replayed_select(ctx, units=units, where=[moved]).subquery()
+    replayed = select(rows.c.id, rows.c.unit_id, rows.c.milestone_id, rows.c.due).where(
+        *([rows.c.due <= due_by] if due_by is not None else []),
+        rows.c.state.not_in(done_values()),  # no status to work out for the items done
+        rows.c.status.in_(ACTIVE_STATUSES),
+    )
+    return union_all(current.where(unmoved), replayed).subquery("active_items")
 
 
 def active_units(

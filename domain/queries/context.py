@@ -8,7 +8,7 @@ first when it does not cover them.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import EmptyDatabaseError, NotFoundError
 from domain.queries.calendar import ensure_calendar
+from domain.queries.item_status import moved_since
 from domain.rules.context import Context, LightPolicy, PlanFacts
 from models import clock
 from models.db import prefer_hash_joins
@@ -85,7 +86,7 @@ def build_context(
         ensure_calendar(session, on, *(d for d in (facts.first_due, facts.last_due) if d))
         facts = _facts(session, row.id, on)
     assert facts.ordinal is not None and facts.first_day is not None and facts.last_day is not None
-    return Context(
+    ctx = Context(
         plan=plan_facts(row),
         day=on,
         ordinal=facts.ordinal,
@@ -93,6 +94,23 @@ def build_context(
         policy=policy,
         calendar=(facts.first_day, facts.last_day),
     )
+    return with_moved(session, ctx)
+
+
+MOVED_READ = 10_000
+"""The most moved items a context carries by id; beyond, the queries find them themselves (a
+long replay, where hash joins over the whole logs are the right plan anyway)."""
+
+
+def with_moved(session: Session, ctx: Context) -> Context:
+    """``ctx`` carrying the ids of the items moved since its day (:func:`moved_since`), read
+    once, when the history has moved past the day and they are at most :data:`MOVED_READ`: the
+    replay then looks each one's logs up by index, whatever joins the transaction prefers."""
+    if ctx.settled:
+        return ctx
+    moved = moved_since(ctx.day).subquery()
+    ids = session.scalars(select(moved.c.item_id).distinct().limit(MOVED_READ + 1)).all()
+    return ctx if len(ids) > MOVED_READ else replace(ctx, moved=frozenset(ids))
 
 
 @dataclass(frozen=True)
@@ -151,4 +169,4 @@ def context_on(session: Session, ctx: Context, day: date) -> Context:
     """``ctx`` moved to another day (its ordinal looked up; none when it is the same day)."""
     if day == ctx.day:
         return ctx
-    return ctx.on(day, ordinals(session, ctx, [day])[day])
+    return with_moved(session, ctx.on(day, ordinals(session, ctx, [day])[day]))

@@ -1,6 +1,7 @@
 """The one source of item statuses: each live item of a plan with its status on the context's
-day, read from the work items' current columns when the history is settled on that day and
-replayed from the logs otherwise; consumers take the rows without asking which.
+day, read from the work items' current columns when the history is settled on that day; on
+other days only the items whose history moved after it are replayed from the logs, the rest
+read from the current columns. Consumers take the rows without asking which.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    exists,
     func,
     or_,
     select,
     union,
+    union_all,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import CTE, CompoundSelect, Subquery
 
 from domain.rules.context import Context
 from domain.rules.lifecycle import finished_values
@@ -76,10 +79,66 @@ def item_status_select(
     milestones: Collection[int] | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """One row per live item of the plan on the context's day with its status and the columns
-    of :func:`_item_row` (of the items of ``units`` and ``milestones`` only, if given)."""
+    of :func:`_item_row` (of the items of ``units`` and ``milestones`` only, if given). On a
+    day the history has moved past, the items :func:`moved_since` names are replayed and the
+    others read from their current columns: the same rows as :func:`replayed_select`."""
+    where = scope(units, milestones)
     if ctx.settled:
-        return _current_select(ctx, scope(units, milestones))
-    return _replayed_select(ctx, scope(units, milestones))
+        return _current_select(ctx, where)
+    unmoved, moved = history_split(ctx)
+    both = union_all(
+        _current_select(ctx, [*where, unmoved]), _replayed_select(ctx, [*where, moved])
+    ).subquery("item_status")
+    return select(both)
+
+
+def replayed_select(
+    ctx: Context,
+    *,
+    units: Collection[int] | None = None,
+    milestones: Collection[int] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[*tuple[Any, ...]]:
+    """:func:`item_status_select` with every item (meeting ``where``, if given) replayed from
+    the logs, whatever the day."""
+    return _replayed_select(ctx, [*scope(units, milestones), *where])
+
+
+def history_split(ctx: Context) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Conditions on ``work_item``: (not moved, moved) since the context's day, by the ids it
+    carries or else by :func:`moved_since` in the statement."""
+    if ctx.moved is not None:
+        ids = sorted(ctx.moved)
+        return WorkItem.id.not_in(ids), WorkItem.id.in_(ids)
+    moved = moved_since(ctx.day).subquery("moved")
+    return (
+        ~exists().where(moved.c.item_id == WorkItem.id),
+        WorkItem.id.in_(select(moved.c.item_id)),
+    )
+
+
+def moved_since(day: date) -> CompoundSelect[int]:
+    """The ids (repeats possible) of the items whose status on ``day`` may differ from what
+    their current columns say: those with anything in their history dated after the day (a
+    move, a report, a deadline change, a prerequisite added or dropped, the item's creation —
+    a creation is also a move, counted apart all the same as the replay reads ``created_on``),
+    and those depending on an item moved or created after it. For every other item the
+    history up to the day is its whole history, so the current columns are its columns then."""
+    changed = union_all(
+        select(ItemTransition.item_id).where(ItemTransition.on_date > day),
+        select(WorkItem.id).where(WorkItem.created_on > day),
+    ).subquery("changed_after")
+    return union_all(
+        select(changed.c[0].label("item_id")),
+        select(ItemDependency.item_id).where(
+            ItemDependency.depends_on_item_id.in_(select(changed.c[0]))
+        ),
+        select(ItemDependency.item_id).where(
+            or_(ItemDependency.created_on > day, ItemDependency.retired_on > day)
+        ),
+        select(Report.item_id).where(Report.received_on > day),
+        select(DeadlineChange.item_id).where(DeadlineChange.on_date > day),
+    )
 
 
 def _item_row(

@@ -15,6 +15,10 @@ from models import clock
 from models.db import insert_or_skip
 from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan
 
+IDS_PER_STATEMENT = 10_000
+"""Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters a statement; a first
+day at a province's size has ~70,000 pending notices)."""
+
 ANALYZE_AFTER = 10_000
 """Notices written at once after which PostgreSQL's statistics of the outbox are refreshed."""
 
@@ -158,13 +162,15 @@ def delivered(
     session: Session, notice_ids: list[int], statuses: tuple[str, ...] = LIVE_MESSAGES
 ) -> set[tuple[int, str]]:
     """(notice, recipient) pairs already sent (or being sent), so none is sent twice."""
-    if not notice_ids:
-        return set()
     return {
         (row.notice_id, row.recipient)
+        for start in range(0, len(notice_ids), IDS_PER_STATEMENT)
         for row in session.execute(
             select(NoticeDelivery.notice_id, Message.recipient)
             .join(Message, Message.id == NoticeDelivery.message_id)
-            .where(NoticeDelivery.notice_id.in_(notice_ids), Message.status.in_(statuses))
+            .where(
+                NoticeDelivery.notice_id.in_(notice_ids[start : start + IDS_PER_STATEMENT]),
+                Message.status.in_(statuses),
+            )
         )
     }

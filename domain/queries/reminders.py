@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from config.ladder import Ladder
 from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import missing_select
-from domain.queries.context import ordinals
+from domain.queries.context import ordinals, with_moved
 from domain.queries.item_status import item_status_select
 from domain.queries.outbox import due_bounds, in_outbox
 from domain.rules.context import Context
@@ -48,7 +48,8 @@ def missing_report_notices(
     late = ctx.ordinal - known[cycle.due]
     if late < rule.after:
         return []
-    missing = missing_select(ctx.on(cycle.end, known[cycle.end]), cycle, as_of, units)
+    at_end = with_moved(session, ctx.on(cycle.end, known[cycle.end]))
+    missing = missing_select(at_end, cycle, as_of, units)
     query = select(missing.c.unit_id).order_by(missing.c.unit_id)
     if only_new:
         query = query.where(

@@ -36,7 +36,9 @@ class PlanFacts:
 class Context:
     """One plan on one day: ``ordinal`` is the day's working-day ordinal, ``latest`` the latest
     date anything in the history carries (None: no history), ``calendar`` the first and last
-    day the calendar table covered when the context was built."""
+    day the calendar table covered when the context was built; ``moved``, on a day the history
+    has moved past, the ids of the items whose status may have changed since, when they were
+    read (None: not read; the queries then find them themselves)."""
 
     plan: PlanFacts
     day: date
@@ -44,6 +46,7 @@ class Context:
     latest: date | None
     policy: LightPolicy
     calendar: tuple[date, date]
+    moved: frozenset[int] | None = None
 
     @property
     def settled(self) -> bool:
@@ -62,4 +65,4 @@ class Context:
 
     def on(self, day: date, ordinal: int) -> Context:
         """The same plan, history and policy on another day (of working-day ``ordinal``)."""
-        return replace(self, day=day, ordinal=ordinal)
+        return replace(self, day=day, ordinal=ordinal, moved=None)

@@ -34,7 +34,7 @@ from domain.adapters.channels import (
 )
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.queries.calendar import ensure_calendar
-from domain.queries.outbox import delivered, digests_today
+from domain.queries.outbox import IDS_PER_STATEMENT, delivered, digests_today
 from domain.queries.plans import plan_of
 from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
@@ -235,11 +235,14 @@ def pending_groups(
 
 def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport) -> list[Notice]:
     """Mark skipped the notices whose item is done, retired, or due on another date now."""
-    ids = [n.item_id for n in pending if n.item_id is not None]
+    ids = sorted({n.item_id for n in pending if n.item_id is not None})
     items = {
         r.id: r
+        for start in range(0, len(ids), IDS_PER_STATEMENT)
         for r in session.execute(
-            select(WorkItem.id, WorkItem.state, WorkItem.due).where(WorkItem.id.in_(ids))
+            select(WorkItem.id, WorkItem.state, WorkItem.due).where(
+                WorkItem.id.in_(ids[start : start + IDS_PER_STATEMENT])
+            )
         )
     }
     keep = []
@@ -269,13 +272,7 @@ def send_and_confirm(
             return  # another run is sending it
         m = session.get(Message, message_id)
         assert m is not None
-        linked = list(
-            session.scalars(
-                select(Notice)
-                .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
-                .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
-            )
-        )
+        linked = pending_notices_of(session, message_id)
         digest = session.scalar(
             select(NoticeDelivery.notice_id).where(NoticeDelivery.message_id == message_id).limit(1)
         )
@@ -307,13 +304,7 @@ def send_and_confirm(
             return  # our lease ran out and another run took the message over
         plan = plan_of(session, m.plan_id)
         now = clock.now()
-        notices = list(
-            session.scalars(
-                select(Notice)
-                .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
-                .where(NoticeDelivery.message_id == message_id, Notice.status == "pending")
-            )
-        )
+        notices = pending_notices_of(session, message_id)
         if error is not None:
             m.status, m.last_error = "failed", error
             for n in notices:
@@ -350,6 +341,19 @@ def wanted_recipients(session: Session, notices: list[Notice]) -> dict[int, set[
                 for u, who in (recipient_of(r, units[n.unit_id], plan, by_code) for r in n.roles)
             }
     return wanted
+
+
+def pending_notices_of(session: Session, message_id: int) -> list[Notice]:
+    """The pending notices a message carries, found from the message (by its deliveries'
+    index) and sorted out here: a condition on the notice's status would let the outbox's
+    statistics (no pending notice, after a day's burst of new ones) choose a loop over every
+    pending notice instead."""
+    carried = session.scalars(
+        select(Notice)
+        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+        .where(NoticeDelivery.message_id == message_id)
+    )
+    return [n for n in carried if n.status == "pending"]
 
 
 def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[int, Unit]:

@@ -1,0 +1,240 @@
+"""The narrowed replay (only the items whose history moved after a day replayed, the rest read
+from their current columns) gives the whole replay's rows on every day of a random history."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from config.errors import NotFoundError
+from domain.queries.active import active_items
+from domain.queries.counts import status_counts
+from domain.queries.item_status import item_status_select, replayed_select
+from domain.queries.items import extend_item, move_item, verify_item
+from domain.queries.report_landing import check, land
+from domain.queries.sync import sync_catalog
+from domain.rules.intake.rows import ParsedFile, ReportRow
+from domain.rules.lifecycle import TransitionError, done_values
+from domain.rules.reporting import ReportState
+from models.clock import end_of_working_day, frozen_time
+from models.db import session_scope
+from models.enums import ACTIVE_STATUSES, ItemState, Status
+from models.orm import Plan, Unit, WorkItem
+from tasks_catalog.loader import load_catalog
+from tests.fixtures.catalog import CatalogWriter, minimal_catalog
+from tests.fixtures.context import context_of
+
+TZ = "Asia/Shanghai"
+FIRST = date(2021, 6, 1)
+LAST = date(2021, 12, 31)
+
+
+def catalogue() -> dict[str, Any]:
+    """The minimal plan with a chain of prerequisites in each task and a quarterly milestone."""
+    c = minimal_catalog()
+    t1, t2 = c["tasks"]
+    t1["milestones"][1]["due"] = date(2021, 9, 30)  # M2 (townships) waits on M1
+    t1["milestones"][2]["recurrence"] = {
+        "rrule": "FREQ=YEARLY;BYMONTH=9,12;BYMONTHDAY=-1",
+        "start": date(2021, 7, 1),
+        "end": date(2021, 12, 31),
+    }  # M3 (townships) waits on M2
+    t2["milestones"][0]["due"] = date(2021, 8, 31)  # M4 (villages)
+    t2["milestones"].append(
+        {
+            "id": "M5",
+            "title": "设施改造",
+            "due": date(2021, 11, 30),
+            "fan_out": "villages",
+            "depends_on": ["M4"],
+        }
+    )
+    t2["milestones"].append(  # not started before October
+        {
+            "id": "M7",
+            "title": "设施运行评估",
+            "start": date(2021, 10, 1),
+            "due": date(2021, 12, 15),
+            "fan_out": "townships",
+        }
+    )
+    return c
+
+
+EDITS: list[Callable[[dict[str, Any]], None]] = [
+    lambda c: c["tasks"][1]["milestones"][1].pop("depends_on", None),  # M5 no longer waits
+    lambda c: c["tasks"][1]["milestones"][0].update(due=date(2021, 10, 29)),  # M4 later
+    lambda c: c["tasks"][1]["milestones"][2].update(depends_on=["M2"]),  # M7 waits too
+    lambda c: c["tasks"][1]["milestones"].append(  # new items, created on the day
+        {"id": "M6", "title": "设施验收", "due": date(2021, 12, 20), "fan_out": "villages"}
+    ),
+    lambda c: c["tasks"][0]["milestones"].pop(2),  # M3 retired
+]
+"""Catalogue edits a history applies, each once, cumulatively, in a random order."""
+UNTOUCHED = ("t2", "v22")
+"""Units nobody acts for: their items change only through the catalogue and prerequisites, so
+each kind of history a day can be moved past by is, for some item, the only one."""
+
+
+def _report(
+    session: Session, plan: Plan, item: WorkItem, unit: str, rng: random.Random, *, done: bool
+) -> None:
+    """A unit's report on an item: in progress mostly, else done or blocked (``done``: done)."""
+    states = [ReportState.IN_PROGRESS] * 2 + [ReportState.DONE, ReportState.BLOCKED]
+    state = ReportState.DONE if done else rng.choice(states)
+    parsed = ParsedFile(Path("<测试>"), "cli", unit=unit, period=None)
+    parsed.reports.append(
+        ReportRow(
+            row=1,
+            unit=unit,
+            item_id=item.id,
+            state=state,
+            percent=100 if state == ReportState.DONE else rng.randrange(0, 100, 10),
+            note="进展",
+            problem="资金未到位" if state == ReportState.BLOCKED else None,
+            next_steps=None,
+            evidence="印发文件" if state == ReportState.DONE else None,
+        )
+    )
+    checked, _ = check(session, parsed, plan)
+    if checked is not None:
+        land(session, checked, parsed, actor=f"unit:{unit}", file_id=None)
+
+
+def random_history(
+    engine: Engine, write_catalog: CatalogWriter, seed: int
+) -> tuple[list[date], list[date]]:
+    """Reports, verifications, returns, extensions and catalogue edits on random working days
+    between :data:`FIRST` and :data:`LAST`; returns the days something happened, and the days
+    of the catalogue edits and of the first task's head milestone done and closed."""
+    rng = random.Random(seed)
+    data = catalogue()
+    with frozen_time(end_of_working_day(date(2021, 1, 4), TZ)), session_scope(engine) as s:
+        sync_catalog(s, load_catalog(write_catalog(data))[0])
+    edits = rng.sample(EDITS, len(EDITS))
+    days = sorted({FIRST + timedelta(days=rng.randrange((LAST - FIRST).days)) for _ in range(50)})
+    done, marked = [], []
+    for n, day in enumerate(d for d in days if d.weekday() < 5):
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as s:
+            if edits and n % 6 == 5:
+                edits.pop()(data)
+                sync_catalog(s, load_catalog(write_catalog(data))[0])
+                marked.append(day)
+                continue
+            plan = s.scalars(select(Plan)).one()
+            rows = s.execute(
+                select(WorkItem, Unit.code)
+                .join(Unit, Unit.id == WorkItem.unit_id)
+                .where(
+                    WorkItem.state != ItemState.RETIRED.value,
+                    WorkItem.start <= day,
+                    Unit.code.not_in(UNTOUCHED),
+                )
+                .order_by(WorkItem.id)
+            ).all()
+            picked = rng.sample(rows, min(len(rows), rng.randint(1, 4)))
+            submitted = [r for r in rows if r[0].state == ItemState.SUBMITTED.value]
+            picked += [r for r in submitted if r not in picked and rng.random() < 0.4]
+            if n in (7, 8):  # the first task's head milestone done, then closed
+                picked = [r for r in rows if r[1] == "zzb"] + picked
+                marked.append(day)
+            for item, unit in picked:
+                _act(s, plan, item, unit, day, rng, finish=n in (7, 8))
+            done.append(day)
+    return done, marked
+
+
+def _act(
+    s: Session,
+    plan: Plan,
+    item: WorkItem,
+    unit: str,
+    day: date,
+    rng: random.Random,
+    *,
+    finish: bool = False,
+) -> None:
+    """One thing done to an item on ``day``: to a submitted item a verification, a return or a
+    report; to another a report mostly, else an extension (a refusal changes nothing).
+    ``finish``: a report of done, or the verification of a submitted item."""
+    submitted = item.state == ItemState.SUBMITTED.value
+    kinds = ["verify", "verify", "return", "report"] if submitted else ["report"] * 4 + ["extend"]
+    kind = ("verify" if submitted else "done") if finish else rng.choice(kinds)
+    try:
+        with s.begin_nested():
+            if kind in {"report", "done"}:
+                _report(s, plan, item, unit, rng, done=kind == "done")
+            elif kind == "verify":
+                verify_item(s, item.id, actor="测试", note=None)
+            elif kind == "return":
+                move_item(s, item.id, ItemState.RETURNED, actor="测试", reason="材料不全")
+            else:
+                new = max(item.due, day) + timedelta(days=rng.randint(5, 40))
+                extend_item(s, item.id, new, actor="测试", reason="延期")
+    except (TransitionError, NotFoundError):
+        pass
+
+
+def _rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    q = query.subquery()
+    return [dict(r._mapping) for r in session.execute(select(q).order_by(q.c.id))]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
+    engine: Engine, write_catalog: CatalogWriter, seed: int
+) -> None:
+    """On every day the history has moved past, the status rows with only the moved items
+    replayed are the rows of the whole replay, field for field, for the whole plan and for a
+    township's subtree; the counts and the active items made from them too. The history moves
+    some items and not others on most of those days, and leaves every kind of status."""
+    history, marked = random_history(engine, write_catalog, seed)
+    rng = random.Random(seed)
+    before = [d - timedelta(days=1) for d in marked + rng.sample(history, 12)]
+    others = [FIRST + timedelta(days=rng.randrange((LAST - FIRST).days)) for _ in range(8)]
+    days, partly, seen = 0, 0, set()
+    with session_scope(engine, rollback=True) as s:
+        t1 = s.scalars(select(Unit.id).where(Unit.code.in_(["t1", "v11", "v12"]))).all()
+        for day in sorted({*before, *others}):
+            ctx = context_of(s, day, pace_margin=25, plan="demo-plan")
+            if ctx.settled:  # on or after the history's last day
+                continue
+            assert ctx.moved is not None  # read with the context: the replay looks them up
+            whole = _rows(s, replayed_select(ctx))
+            assert _rows(s, item_status_select(ctx)) == whole, ctx.day
+            found = replace(ctx, moved=None)  # found by the statement itself
+            assert _rows(s, item_status_select(found)) == whole, ctx.day
+            assert sorted(s.scalars(select(active_items(found).c.id))) == sorted(
+                s.scalars(select(active_items(ctx).c.id))
+            ), ctx.day
+            assert _rows(s, item_status_select(ctx, units=t1)) == _rows(
+                s, replayed_select(ctx, units=t1)
+            ), ctx.day
+            assert sorted(status_counts(s, ctx)) == _counted(whole), ctx.day
+            active = active_items(ctx)
+            assert sorted(s.scalars(select(active.c.id))) == [
+                r["id"]
+                for r in whole
+                if r["state"] not in done_values() and r["status"] in ACTIVE_STATUSES
+            ], ctx.day
+            moved = ctx.moved & {r["id"] for r in whole}
+            partly += 0 < len(moved) < len(whole)
+            seen |= {r["status"] for r in whole}
+            days += 1
+    assert partly > days // 2, (days, partly)
+    assert seen == {s.value for s in Status}, seen
+
+
+def _counted(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]:
+    """The status rows counted per (task, milestone, title, status)."""
+    counts = Counter((r["task"], r["milestone"], r["title"], r["status"]) for r in rows)
+    return sorted((*key, n) for key, n in counts.items())
