@@ -130,7 +130,7 @@ def review_and_send(
     pid: str, written: WrittenNotice, *, send: bool, approval: Literal["wait", "auto"] | None
 ) -> dict[str, Any]:
     """Unless ``send`` is off, have the notice approved (``approval``, default the setting),
-    then send it now, or leave it for `duban assess … --report --send` outside the hours."""
+    then send it now, or outside the hours leave it to the next daily cycle's delivery."""
     result: dict[str, Any] = {"period": written.period, "number": written.number, "sent": 0}
     send_later = f"duban assess {_option(written.period)} --report --send"
     if not send:
@@ -167,7 +167,8 @@ def review_and_send(
     result["approval"] = "approved"
     if not in_delivery_hours(engine(), pid):
         logger().info(
-            "现在不在发送时段（工作日 %s）：请在发送时段用 `%s` 发送",
+            "现在不在发送时段（工作日 %s）：由下一次每日督办在发送时段发出；也可在发送时段用 `%s`"
+            " 发送",
             settings.delivery_hours,
             send_later,
         )

@@ -52,7 +52,7 @@ def deliver_every_plan(plan_ids: list[str]) -> dict[str, int]:
         log.warning("发送失败 %s：%s", failed.recipient, failed.error)
     for pid in plan_ids:
         for briefing in send_approved(engine(), pid):
-            log.info("已审核的简报在发送时段发出：%s，%d 份", briefing.subject, len(briefing.sent))
+            log.info("已审核的文件在发送时段发出：%s，%d 份", briefing.subject, len(briefing.sent))
     return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
 
 

@@ -220,7 +220,7 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
     for failed in report.failed:
         log.warning("发送失败 %s：%s", failed.recipient, failed.error)
     for briefing in send_approved(engine(), plan_id):  # approved outside the hours before
-        log.info("已审核的简报在发送时段发出：%s，%d 份", briefing.subject, len(briefing.sent))
+        log.info("已审核的文件在发送时段发出：%s，%d 份", briefing.subject, len(briefing.sent))
     return {"sent": len(report.sent), "failed": len(report.failed), "quiet": int(report.quiet)}
 
 

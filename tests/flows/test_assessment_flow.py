@@ -18,6 +18,7 @@ from prefect.client.schemas.objects import State
 from prefect.logging import disable_run_logger
 from sqlalchemy import Engine, select
 
+from domain.services.briefing.approval import send_approved
 from flows import assessment_report as module
 from flows.briefing_review import BriefingApproval
 from models.clock import frozen_time
@@ -170,3 +171,25 @@ def test_a_period_typed_wrong_is_refused(
     assert isinstance(refused, State) and refused.name == "未执行"
     assert why in (refused.message or "")
     assert notices(assessed) == []
+
+
+def test_approved_after_hours_it_goes_with_the_next_daily_delivery(
+    assessed: Engine,  # noqa: F811
+    offline: Offline,
+) -> None:
+    """Approved at 19:00 the notice is held (nothing sent at night); the next working morning
+    the daily cycle's delivery (:func:`send_approved`) sends it, and only once."""
+    offline.answer = BriefingApproval(approve=True, actor="王五")
+    body: Callable[..., Any] = module.assessment_report.fn
+    evening = datetime(2022, 1, 4, 19, tzinfo=ZoneInfo(TZ))
+    with frozen_time(evening):
+        result = body(plan_id="assess-plan", as_of=FIRST_DAY, period="2021-Q4", send=True,
+                      approval=None)  # fmt: skip
+    assert result["held"] is True and result["sent"] == 0
+    assert notices(assessed) == [("2021-Q4", 1, "王五", False)]
+    with frozen_time(datetime(2022, 1, 5, 9, 30, tzinfo=ZoneInfo(TZ))):
+        sent = send_approved(assessed, "assess-plan")
+        again = send_approved(assessed, "assess-plan")
+    assert [d.subject for d in sent] == ["【考评通报】考评示例规划实施考评通报（考评〔2022〕1号）"]
+    assert again == []
+    assert notices(assessed) == [("2021-Q4", 1, "王五", True)]

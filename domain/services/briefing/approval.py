@@ -1,6 +1,6 @@
-"""An approved briefing reaches leadership within the delivery hours, like the reminders: the
-approval (who, when, which version) is recorded; approved outside the hours, or on a rest day,
-it waits for the next daily cycle's delivery (:func:`send_approved`)."""
+"""An approved briefing (or 考评通报) reaches leadership within the delivery hours, like the
+reminders: the approval (who, when, which version) is recorded; approved outside the hours, or on
+a rest day, it waits for the next daily cycle's delivery (:func:`send_approved`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from domain.services.briefing.distribute import Distribution, distribute_briefin
 from domain.services.delivery import in_working_hours
 from models import clock
 from models.db import session_scope
-from models.orm import Briefing
+from models.orm import AssessmentNotice, Briefing
 
 
 def approve_briefing(engine: Engine, briefing_id: int, actor: str) -> None:
@@ -33,18 +33,26 @@ def in_delivery_hours(engine: Engine, plan_id: str) -> bool:
 def send_approved(
     engine: Engine, plan_id: str, *, channel: Channel | None = None
 ) -> list[Distribution]:
-    """Send, within the delivery hours, every approved version not yet sent; outside them,
-    nothing (they wait)."""
+    """Send, within the delivery hours, every approved version not yet sent — briefings, then
+    考评通报; outside them, nothing (they wait)."""
+    from domain.services.assessment_notice import distribute_notice  # noqa: PLC0415 - a cycle
+
     if not in_delivery_hours(engine, plan_id):
         return []
     with session_scope(engine) as session:
-        waiting = session.scalars(
-            select(Briefing.id)
-            .where(
-                Briefing.plan_id == plan_id,
-                Briefing.approved_checksum == Briefing.checksum,
-                or_(Briefing.sent_checksum.is_(None), Briefing.sent_checksum != Briefing.checksum),
-            )
-            .order_by(Briefing.id)
-        ).all()
-    return [distribute_briefing(engine, briefing_id, channel=channel) for briefing_id in waiting]
+        waiting = [
+            session.scalars(
+                select(record.id)
+                .where(
+                    record.plan_id == plan_id,
+                    record.approved_checksum == record.checksum,
+                    or_(record.sent_checksum.is_(None), record.sent_checksum != record.checksum),
+                )
+                .order_by(record.id)
+            ).all()
+            for record in (Briefing, AssessmentNotice)
+        ]
+    briefings, notices = waiting
+    return [distribute_briefing(engine, b, channel=channel) for b in briefings] + [
+        distribute_notice(engine, n, channel=channel) for n in notices
+    ]
