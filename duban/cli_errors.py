@@ -27,7 +27,14 @@ _PERSON_ERRNOS = {
     errno.EROFS: "所在的文件系统只读",
     errno.ENOTDIR: "路径中有一段是文件，不是目录",
     errno.EEXIST: "已有同名的文件",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.ENOENT: "没有这个文件或目录",
 }
+
+
+def os_words(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese where the cause is a person's."""
+    return _PERSON_ERRNOS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,11 @@ def evaluate(
     from config.settings import get_settings
     from domain.queries.context import build_context, resolve_plan
     from domain.rules.context import LightPolicy
+    from domain.rules.evaluation import FOLDER
+    from domain.rules.evaluation.layout import CONCLUSIONS_FILE
     from domain.services.briefing.issue import parse_formats
     from domain.services.evaluation import write_evaluation
+    from duban.cli_errors import os_words
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -61,7 +64,6 @@ def evaluate(
         chosen = parse_formats(formats)
     except ValueError as exc:
         raise BadOption(str(exc), param_hint="--format") from None
-    paragraphs = read_conclusions_file(conclusions) if conclusions is not None else None
     asked = parse_date(as_of)
     settings = get_settings()
     engine = ready_engine()
@@ -71,6 +73,10 @@ def evaluate(
         with session_scope(engine) as session:
             plan_row = resolve_plan(session, plan)
             day = evaluation_day(plan_row, asked, clock.today(plan_row.timezone))
+            beside = target / plan_row.id / FOLDER / CONCLUSIONS_FILE
+            if conclusions is None and beside.is_file():
+                conclusions = beside  # the coordinator's file kept beside the report
+            paragraphs = read_conclusions_file(conclusions) if conclusions is not None else None
             ctx = build_context(session, plan_row, day, policy)
             written = write_evaluation(
                 session,
@@ -84,12 +90,14 @@ def evaluate(
     except OSError as exc:
         raise InputError(
             "终期评估报告未写成",
-            [Problem(target, None, "--out", f"无法写入：{exc.strerror or exc}")],
+            [Problem(target, None, "--out", f"无法写入：{os_words(exc)}")],
         ) from None
     if as_json:
         sys.stdout.write(json.dumps(json_payload(written), ensure_ascii=False, indent=1) + "\n")
     else:
         print_written(written)
+        if conclusions is not None:
+            out.print(f"  评估结论和建议读自 {conclusions}", markup=False)
     warn(written.view.warnings)
 
 
@@ -97,6 +105,7 @@ def read_conclusions_file(path: Path) -> list[str]:
     """The conclusions file's paragraphs (InputError naming the file when it is missing, not
     readable, not text in a known encoding, or empty)."""
     from domain.rules.evaluation.conclusions import ConclusionsError, read_conclusions
+    from duban.cli_errors import os_words
 
     try:
         data = path.read_bytes()
@@ -108,7 +117,7 @@ def read_conclusions_file(path: Path) -> list[str]:
     except OSError as exc:
         raise InputError(
             "评估结论文件无法读取，报告未生成",
-            [Problem(path, None, "--conclusions", f"无法读取：{exc.strerror or exc}")],
+            [Problem(path, None, "--conclusions", f"无法读取：{os_words(exc)}")],
         ) from None
     try:
         return read_conclusions(data)
@@ -154,7 +163,14 @@ def print_written(written: Written) -> None:
         markup=False,
     )
     if v.conclusions is None:
-        out.print("  评估结论和建议：待协调员填写（--conclusions 文件名）", markup=False)
+        from domain.rules.evaluation.layout import CONCLUSIONS_FILE
+
+        out.print(
+            f"  评估结论和建议：待协调员填写（写入报告所在文件夹的 {CONCLUSIONS_FILE}，"
+            "或用 --conclusions 指定文件，再运行本命令）",
+            markup=False,
+        )
+
     for fmt, path in written.files.items():
         out.print(f"  {word(FILE_KINDS, fmt)} {path}", markup=False)
     for note in written.font_notes:

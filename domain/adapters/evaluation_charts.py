@@ -80,7 +80,8 @@ def years_figure(view: Evaluation) -> Figure:
     font = chart_font()
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.1), layout="constrained", dpi=DPI)
     width = 0.36
-    every = list(range(view.period_start.year, view.period_end.year + 1))
+    last = max([view.period_end.year, *(y.year for y in view.years)])  # a close-out year too
+    every = list(range(view.period_start.year, last + 1))
     at = {year: n for n, year in enumerate(every)}
     series = (
         ("按期完成率", [(y.year, y.on_time_rate) for y in view.years], COLOURS["done"], -1),
@@ -99,7 +100,10 @@ def years_figure(view: Evaluation) -> Figure:
                 va="bottom",
                 fontproperties=font,
             )
-    ax.set_xticks(range(len(every)), [f"{year}年" for year in every])
+    ax.set_xticks(
+        range(len(every)),
+        [f"{year}年" + ("\n（期满后）" if year > view.period_end.year else "") for year in every],
+    )
     ax.set_xlim(-0.6, len(every) - 0.4)
     ax.set_ylim(0, 115)
     ax.set_ylabel("%", fontproperties=font)

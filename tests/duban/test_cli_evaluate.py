@@ -100,3 +100,58 @@ def test_a_day_before_the_plan_is_a_usage_error(
     code, said = duban(monkeypatch, capsys, "evaluate", "--as-of", "2020-12-31", "--out", str(out))
     assert code == 2 and "早于规划起始日" in said
     assert not out.exists()
+
+
+def test_a_conclusions_path_that_is_a_folder_is_refused_in_chinese(
+    synced: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, said = duban(
+        monkeypatch,
+        capsys,
+        "evaluate",
+        "--out",
+        str(tmp_path / "o"),
+        "--conclusions",
+        str(tmp_path),
+    )
+    assert code == 2 and "这是一个目录，不是文件" in said and "Is a directory" not in said
+
+
+def test_after_the_plan_end_the_close_out_year_is_drawn_too(
+    synced: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A day in the close-out (the items finished in January count): the yearly chart has a
+    bar for the year after the end instead of failing on it."""
+    out = tmp_path / "out"
+    code, said = duban(monkeypatch, capsys, "evaluate", "--as-of", "2026-01-20", "--out", str(out))
+    assert code == 0, said
+    assert "统计截至2026年1月20日" in said and "规划已于2025年12月31日期满" in said
+    folder = out / "demo-plan" / "evaluation"
+    assert (folder / "evaluation-2026-01-20-years.png").stat().st_size > 0
+    assert (folder / "evaluation-2026-01-20.docx").exists()
+
+
+def test_the_conclusions_kept_beside_the_report_are_read_again(
+    synced: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """评估结论.txt in the report's folder is read when no --conclusions is given, so running
+    the command again (for --json, say) does not drop the coordinator's text."""
+    out = tmp_path / "out"
+    args = ("evaluate", "--as-of", "2025-12-31", "--out", str(out), "--format", "md")
+    code, said = duban(monkeypatch, capsys, *args)
+    assert code == 0 and "评估结论.txt" in said
+    folder = out / "demo-plan" / "evaluation"
+    (folder / "评估结论.txt").write_text("（一）总体评价\n目标基本实现。\n", encoding="utf-8")
+    code, said = duban(monkeypatch, capsys, *args, "--json")
+    assert code == 0, said
+    assert json.loads(said)["evaluation"]["conclusions"] == ["（一）总体评价", "目标基本实现。"]
+    assert "目标基本实现。" in (folder / "evaluation-2025-12-31.md").read_text("utf-8")

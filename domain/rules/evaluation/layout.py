@@ -26,9 +26,12 @@ UNIT_ROWS = 300
 """Units the annex lists; the rest are counted."""
 CONCLUSIONS_TITLE = "评估结论和建议"
 NOT_WRITTEN = "待协调员填写。"
+CONCLUSIONS_FILE = "评估结论.txt"
+"""The conclusions file read from the report's own folder when no other is named."""
 HOW_TO_WRITE = (
-    "协调员将评估结论和建议写入一个文本文件（UTF-8 或 GBK 编码，每段一行，"
-    "以“（一）”等开头的行作小标题），运行 duban evaluate --conclusions 文件名 重新生成本报告。"
+    f"协调员将评估结论和建议写入本报告所在文件夹的“{CONCLUSIONS_FILE}”（UTF-8 或 GBK 编码的"
+    "文本文件，每段一行，以“（一）”等开头的行作小标题；也可用 --conclusions 指定其他文件），"
+    "再运行 duban evaluate 重新生成本报告。"
 )
 YEAR_REPORTS = ("应报", "按时", "及时率")
 CHART_INDICATORS = "indicator_years"
