@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from duban.app import AsOf, catalog_app, out
+from config.errors import InputError, Problem
+from duban.app import catalog_app, out
 from duban.dates import parse_date
 
 
@@ -17,10 +18,16 @@ def catalog_carry_over(
         str, typer.Option("--from", help="原规划的编号（其未完成的节点将结转）。")
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="草稿写到这个文件夹。")],
-    as_of: AsOf = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="截至日期 YYYY-MM-DD（默认：原规划的期末）。"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="覆盖文件夹中已有的草稿（其中的修改会丢失）。")
+    ] = False,
 ) -> None:
     """结转草稿：原规划截至某日（默认规划期末）未销号的节点，写成待整理的目录文件。"""
-    from domain.adapters.carry_over_draft import write_draft
+    from domain.adapters.carry_over_draft import draft_path, write_draft
     from domain.queries.carry_over import carry_over
     from domain.rules.glossary import zh_date
     from duban.database import ready_engine
@@ -28,13 +35,27 @@ def catalog_carry_over(
     from models.db import session_scope
     from tasks_catalog.schema import DUE_TO_FILL
 
+    existing = draft_path(out_dir, from_plan)
+    if existing.exists() and not force:
+        raise InputError(
+            "结转草稿未生成：文件夹中已有草稿",
+            [
+                Problem(
+                    existing,
+                    None,
+                    "--out",
+                    "已有同名的结转草稿（可能已填写或修改过）：如要重新生成，请先改名或移走它，"
+                    "或加 --force 覆盖",
+                )
+            ],
+        )
     with session_scope(ready_engine(), rollback=True) as session:
         carry = carry_over(session, from_plan, parse_date(as_of))
     path = write_draft(carry, out_dir, clock.today(carry.timezone))
     out.print(
         f"结转草稿：{path}（{carry.plan_id} 截至 {zh_date(carry.as_of)}："
         f"重点任务 {len(carry.tasks)} 项，节点 {carry.milestones} 个，"
-        f"未完成事项 {carry.items} 项）",
+        f"未销号事项 {carry.items} 项）",
         markup=False,
     )
     if carry.tasks:

@@ -190,7 +190,7 @@ def test_the_draft_lists_each_milestone_not_closed_by_the_end_with_its_open_unit
     carried milestone keeps only its open units, waits for a due date, is proposed and names
     its predecessor. A later day leaves v21 out."""
     path, said = draft(monkeypatch, capsys, tmp_path / "draft")
-    assert "重点任务 2 项，节点 3 个，未完成事项 9 项" in said
+    assert "重点任务 2 项，节点 3 个，未销号事项 9 项" in said
     assert english_lines(said, [str(path), OLD, "due"]) == []
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     tasks = data["tasks"]
@@ -219,9 +219,28 @@ def test_the_draft_lists_each_milestone_not_closed_by_the_end_with_its_open_unit
     )
     assert "甲镇：2 次未完成，最近一次（2023年1月3日到期）已交办，从未报送进展" in text
     path, said = draft(monkeypatch, capsys, tmp_path / "later", "--as-of", "2026-02-01")
-    assert "未完成事项 8 项" in said
+    assert "未销号事项 8 项" in said
     m4 = yaml.safe_load(path.read_text(encoding="utf-8"))["tasks"][1]["milestones"][0]
     assert m4["fan_out"] == ["v22"]
+
+
+def test_a_draft_already_in_the_folder_is_not_overwritten_without_force(
+    old_plan: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The coordinator may have filled in the draft: running the command again refuses (exit 2,
+    the file untouched) and says how to regenerate; --force overwrites."""
+    path, _ = draft(monkeypatch, capsys, tmp_path)
+    edited = path.read_text(encoding="utf-8").replace("待填", "2026-06-30")
+    path.write_text(edited, encoding="utf-8")
+    code, said = duban(monkeypatch, capsys, "catalog", "carry-over", "--from", OLD,
+                       "--out", str(tmp_path))  # fmt: skip
+    assert code == 2 and "已有同名的结转草稿" in said and "--force" in said
+    assert path.read_text(encoding="utf-8") == edited
+    draft(monkeypatch, capsys, tmp_path, "--force")
+    assert "待填" in path.read_text(encoding="utf-8")
 
 
 def test_a_draft_does_not_sync_until_its_due_dates_are_filled_in(
