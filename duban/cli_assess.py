@@ -74,7 +74,7 @@ def assess(
     from config.assessment import load_assessment
     from config.errors import NotFoundError
     from config.settings import get_settings
-    from domain.queries.assessment import assessment_day, assessment_facts
+    from domain.queries.assessment import assessment_facts
     from domain.queries.context import build_context, resolve_plan
     from domain.queries.objections import objections_of, upheld_excuses
     from domain.rules.assessment import score
@@ -104,9 +104,8 @@ def assess(
     settings = get_settings()
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
-        day = assessment_day(period, parse_date(as_of) or clock.today(plan_row.timezone))
-        if day < period.start:
-            raise BadOption(f"{period.label}尚未开始", param_hint="--as-of")
+        within_plan(period, plan_row.period_start, plan_row.period_end)
+        day = checked_day(period, parse_date(as_of), clock.today(plan_row.timezone))
         policy = LightPolicy(settings.yellow_workdays, settings.pace_margin)
         ctx = build_context(session, plan_row, day, policy)
         facts = assessment_facts(session, ctx, period, unit=unit)
@@ -131,6 +130,27 @@ def assess(
         print_objections(objections)
     else:
         _ranking(period, day, scores, before)
+
+
+def checked_day(period: AssessedPeriod, asked: date | None, today: date) -> date:
+    """The day the period is assessed on (its end, or ``asked``/``today`` while it runs);
+    BadOption when that is before the period began."""
+    from domain.queries.assessment import assessment_day
+
+    day = assessment_day(period, asked or today)
+    if day < period.start:
+        hint = "--as-of" if asked else ("--quarter" if "Q" in period.key else "--year")
+        raise BadOption(f"{period.label}尚未开始", param_hint=hint)
+    return day
+
+
+def within_plan(period: AssessedPeriod, start: date, end: date) -> None:
+    """BadOption when ``period`` lies wholly outside the plan's period."""
+    from domain.rules.assessment_periods import outside_plan
+
+    why = outside_plan(period, start, end)
+    if why is not None:
+        raise BadOption(why, param_hint="--quarter" if "Q" in period.key else "--year")
 
 
 def period_option(quarter: str | None, year: str | None) -> AssessedPeriod:

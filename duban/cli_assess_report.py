@@ -62,6 +62,7 @@ def issue_report(
         distribute_notice,
         issue_notice,
     )
+    from duban.cli_assess import within_plan
     from duban.database import ready_engine
     from models.db import session_scope
 
@@ -72,6 +73,7 @@ def issue_report(
     try:
         with session_scope(engine) as session:
             plan_row = resolve_plan(session, plan)
+            within_plan(period, plan_row.period_start, plan_row.period_end)
             day = parse_date(as_of) or clock.today(plan_row.timezone)
             issued = issue_notice(
                 session,

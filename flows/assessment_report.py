@@ -24,7 +24,13 @@ from config.assessment import load_assessment
 from config.settings import get_settings
 from domain.adapters.assessment_document import render_markdown
 from domain.queries.plans import plan_of
-from domain.rules.assessment_periods import AssessedPeriod, period_of, quarter, year
+from domain.rules.assessment_periods import (
+    AssessedPeriod,
+    outside_plan,
+    period_of,
+    quarter,
+    year,
+)
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import CHANNELS, word, zh_date
 from domain.services.alerts import alert_coordinator
@@ -69,8 +75,12 @@ def due_periods(plan_id: str, day: date) -> list[AssessedPeriod]:
         ended = period_due(session, Edition.QUARTER, day)
         if ended is None:
             return []
-        check_date(plan_of(session, plan_id), ended.last)
+        plan = plan_of(session, plan_id)
+        check_date(plan, ended.last)
+        bounds = plan.period_start, plan.period_end
     chosen = [quarter(str(ended))]
+    if why := outside_plan(chosen[0], *bounds):
+        raise ValueError(why)
     return [*chosen, year(str(ended.year))] if ended.index == 4 else chosen
 
 
@@ -216,6 +226,12 @@ def assessment_report(
         why = f"{zh_date(day)}不是季度（年度）结束后的第一个工作日"
     if period and chosen[0].end >= day:
         raise RunFormError(f"考评期有误：{chosen[0].label}到{zh_date(chosen[0].end)}才结束")
+    if period:
+        with session_scope(engine()) as session:
+            plan = plan_of(session, pid)
+            outside = outside_plan(chosen[0], plan.period_start, plan.period_end)
+        if outside:
+            raise RunFormError(f"考评期有误：{outside}")
     if not chosen:
         logger().info("考评通报未生成：%s", why)
         return {"as_of": day.isoformat(), "skipped": why}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.rules.glossary import zh_date
 from domain.rules.periods import Period, PeriodError
 from models.enums import Edition
 
@@ -41,3 +42,13 @@ def year(text: str) -> AssessedPeriod:
 def period_of(key: str) -> AssessedPeriod:
     """The period a key names: ``2021-Q4`` a quarter, ``2021`` a year."""
     return quarter(key) if "Q" in key.upper() else year(key)
+
+
+def outside_plan(period: AssessedPeriod, start: date, end: date) -> str | None:
+    """Why ``period`` is not assessed for a plan running from ``start`` to ``end`` (it lies
+    wholly after the end or before the start), else None."""
+    if period.start > end:
+        return f"{period.label}在规划期满（{zh_date(end)}）之后：规划期满后不再考评"
+    if period.end < start:
+        return f"{period.label}在规划开始（{zh_date(start)}）之前"
+    return None

@@ -267,6 +267,9 @@ def test_the_text_a_coordinator_reads(assessed: Engine) -> None:
         ([], "二者选一"),
         (["--year", "2021", "--explain"], "须指明单位"),
         (["--year", "2021", "--unit", "nobody"], "规划中没有单位 'nobody'"),
+        (["--quarter", "2023-Q1"], "2023年第一季度在规划期满（2022年12月31日）之后"),
+        (["--year", "2020"], "2020年度在规划开始（2021年1月1日）之前"),
+        (["--quarter", "2022-Q4", "--as-of", "2022-09-30"], "--as-of"),
     ],
 )
 def test_bad_options(

@@ -145,6 +145,7 @@ def test_the_years_notice_takes_the_next_number(assessed: Engine, tmp_path: Path
     ("args", "message"),
     [
         ([*Q4, "--report", "--as-of", "2021-12-31"], "到2021年12月31日才结束"),
+        (["--quarter", "2023-Q1", "--report"], "规划期满后不再考评"),
         ([*Q4, "--report", "--unit", "t1"], "不能与 --unit 同用"),
         ([*Q4, "--report", "--format", "pdf"], "未知的格式 pdf"),
         ([*Q4, "--send"], "--send 只能与 --report 同用"),

@@ -81,6 +81,10 @@ def notices(engine: Engine) -> list[tuple[str, int, str | None, bool]]:
     [
         (date(2022, 1, 3), "2022年1月3日不是季度（年度）结束后的第一个工作日"),
         (date(2022, 1, 5), "2022年1月5日不是季度（年度）结束后的第一个工作日"),
+        (  # the plan ended on 2022-12-31: its close-out quarter is not assessed
+            date(2023, 4, 3),
+            "上季度不在规划期内：2023年第一季度在规划期满（2022年12月31日）之后：规划期满后不再考评",
+        ),
     ],
 )
 def test_any_other_day_ends_at_once_saying_why(
@@ -158,6 +162,7 @@ def test_no_answer_leaves_it_unsent_and_tells_the_coordinator(
         ("2021-Q5", "考评期有误：“2021-Q5”不是季度"),
         ("2022-Q1", "考评期有误：2022年第一季度到2022年3月31日才结束"),
         ("21", "考评期有误：“21”不是年份"),
+        ("2020", "考评期有误：2020年度在规划开始（2021年1月1日）之前"),
     ],
 )
 def test_a_period_typed_wrong_is_refused(
