@@ -139,7 +139,7 @@ def _escalate_plans(
             said = (
                 stopped.words()
                 if stopped is not None
-                else f"应发提醒 {len(due)} 条，新写入 {new} 条"
+                else f"应发提醒 {len(due)} 条，{'将' if dry_run else ''}新写入 {new} 条"
             )
             out.print(f"规划 {pid}（{facts.title}）：{said}", markup=False, soft_wrap=True)
     out.print(f"以上{len(planned)}个规划的提醒按收件人合并发送，每人一份：", markup=False)

@@ -34,6 +34,7 @@ def test_escalate_without_plan_works_on_both_and_merges_the_digests(
     shows the same and writes nothing)."""
     code, said = duban(monkeypatch, capsys, "escalate", "--as-of", "2026-01-15", "--dry-run")
     assert code == 0 and "将发送" in said and said.count("给 mzj/liaison") == 1
+    assert f"规划 {OLD}（{OLD_TITLE}）：应发提醒 4 条，将新写入 4 条" in said  # nothing written
     with session_scope(two_plans) as session:
         assert session.scalars(select(Message)).all() == []  # a dry run writes nothing
     code, said = duban(monkeypatch, capsys, "escalate", "--as-of", "2026-01-15")
