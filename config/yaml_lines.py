@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from config.errors import Problem
+from config.yaml_words import yaml_error_words
 
 Loc = tuple[str | int, ...]
 
@@ -357,8 +358,9 @@ def _careful_parse(path: Path, text: str) -> tuple[Any, LineIndex, list[Problem]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        message = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return None, LineIndex({}), [Problem(path, line, "", f"YAML 格式错误：{message}")]
+        detail = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        line, meaning = yaml_error_words(text.splitlines(), line, detail)
+        return None, LineIndex({}), [Problem(path, line, "", f"YAML 格式错误：{meaning}")]
     except yaml.YAMLError as exc:
         return None, LineIndex({}), [Problem(path, None, "", f"YAML 格式错误：{exc}")]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,28 @@ def test_broken_yaml_syntax(tmp_path: Path) -> None:
     assert problem.file == folder / "tasks.yaml"
     assert problem.line == 2
     assert "YAML 格式错误" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "meaning"),
+    [
+        ("tasks:\n  - title: 甲\n    due：2026-06-30\n", 3, "冒号是全角“：”，请改为半角“:”"),
+        ("tasks:\n\t- title: 甲\n", 2, "用了制表符（Tab）缩进"),
+        ("tasks:\n  - title: 甲\n     due: 2026-06-30\n", 3, "这里不能出现“键: 值”"),
+        ('tasks:\n  - title: "甲\n', 3, "引号或括号没有配对"),
+    ],
+)
+def test_syntax_slips_of_a_chinese_keyboard_are_named_in_chinese(
+    tmp_path: Path, text: str, line: int, meaning: str
+) -> None:
+    """A full-width colon, a tab, a misaligned key, an unclosed quote: the line where the slip
+    is, what it is and how to mend it, with no English of the parser's."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "tasks.yaml").write_text(text, encoding="utf-8")
+    problem = problems_of(folder)[0]
+    assert (problem.line, meaning in problem.message) == (line, True), problem.message
+    assert not re.search("[A-Za-z]{4,}", problem.message.replace("YAML", "").replace("Tab", ""))
 
 
 def test_errors_from_several_files_are_all_reported(write_catalog: CatalogWriter) -> None:
