@@ -154,6 +154,18 @@ def _missing(format_message: Any) -> Any:
     return chinese
 
 
+def _bad_value(error: Any) -> str:
+    """A value Typer could not convert, said in Chinese with the option or argument it was for."""
+    if error.param_hint is not None:
+        hint = error.param_hint
+    elif error.param is not None:
+        hint = error.param.get_error_hint()
+    else:
+        return f"取值无效：{error.message}"
+    joined = hint if isinstance(hint, str) else " / ".join(hint)
+    return f"{joined} 的值无效：{error.message}"
+
+
 def _click_literals() -> None:
     """Chinese for what the vendored Click writes as literals rather than through gettext."""
     core = importlib.import_module("typer._click.core")
@@ -176,6 +188,7 @@ def _click_literals() -> None:
     get_help_option.duban = True  # type: ignore[attr-defined]
     core.Command.get_help_option = get_help_option
     formatting.HelpFormatter.write_usage = usage
+    exceptions.BadParameter.format_message = _bad_value
     exceptions.NoSuchOption.format_message = _no_such_option
     exceptions.BadOptionUsage.format_message = _literal_message
     exceptions.BadArgumentUsage.format_message = _literal_message
@@ -183,9 +196,37 @@ def _click_literals() -> None:
     missing.format_message = _missing(missing.format_message)
 
 
+CHECKS: dict[str, str] = {
+    "int_parsing": "{input!r} 不是整数",
+    "int_from_float": "{input!r} 不是整数",
+    "float_parsing": "{input!r} 不是数",
+    "bool_parsing": "{input!r} 不是“是/否”",
+    "date_parsing": "{input!r} 不是 2025-06-13 这样的日期",
+    "date_from_datetime_parsing": "{input!r} 不是 2025-06-13 这样的日期",
+    "greater_than_equal": "{input!r} 太小（最小为 {ge}）",
+    "less_than_equal": "{input!r} 太大（最大为 {le}）",
+}
+"""pydantic's checks (Typer converts values with it) → Chinese, by the error's type."""
+
+
+def _checked(exc: Any) -> str:
+    """The first of a pydantic ValidationError's errors, in Chinese when :data:`CHECKS` has it."""
+    errors = exc.errors()
+    if not errors:
+        return str(exc)
+    first = errors[0]
+    said = CHECKS.get(first["type"])
+    if said is None:
+        return str(first["msg"])
+    return said.format(input=first.get("input"), **(first.get("ctx") or {}))
+
+
 def install() -> None:
     """Point Typer's word look-ups at :data:`WORDS` (idempotent)."""
     _click_literals()
+    coercion = importlib.import_module("typer._coercion")
+    if hasattr(coercion, "get_error_msg"):
+        coercion.get_error_msg = _checked  # type: ignore[attr-defined]
     for name in _MODULES:
         module = importlib.import_module(name)
         if hasattr(module, "_"):

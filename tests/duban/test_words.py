@@ -329,7 +329,13 @@ def test_json_stays_english(settings: Settings, write_catalog: CatalogWriter) ->
 
 def test_usage_errors_are_chinese() -> None:
     """An unknown option, a missing value and the usage line around them read in Chinese."""
-    for args in (["notices", "--limit", "3"], ["status", "--as-of"], ["nosuch"]):
+    for args in (
+        ["notices", "--limit", "3"],
+        ["status", "--as-of"],
+        ["nosuch"],
+        ["item", "show", "abc"],  # Typer converts with pydantic: its message too
+        ["escalate", "--limit", "-1"],
+    ):
         said = runner.invoke(app, args, prog_name="duban", env={"COLUMNS": "250"})
         assert said.exit_code == 2
         assert_chinese(said.output, frozenset())
