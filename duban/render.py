@@ -32,7 +32,7 @@ from domain.rules.glossary import (
     zh_date,
 )
 from duban.render_carry import carried_history
-from models.enums import Edition, ItemState, Light
+from models.enums import Edition, ItemState, Light, Status
 
 if TYPE_CHECKING:
     from domain.queries.item_detail import ItemDetail
@@ -137,6 +137,10 @@ def status(console: Console, view: StatusView, item_limit: int | None) -> None:
         items(console, view, item_limit)
 
 
+DONE = (Status.DONE_ON_TIME, Status.DONE_LATE)
+"""An item done needs no count of working days left or overdue."""
+
+
 def _workdays(left: int) -> str:
     return f"逾期{-left}" if left < 0 else f"剩{left}"
 
@@ -165,7 +169,7 @@ def items(console: Console, view: StatusView, limit: int | None) -> None:
             str(i.due),
             ITEM_STATES[i.state],
             f"[{style}]{status_word}[/]",
-            _workdays(i.workdays_left),
+            "—" if i.status in DONE else _workdays(i.workdays_left),
         )
     console.print(table)
     if len(shown) < len(view.items):

@@ -328,3 +328,14 @@ def test_run_checks_its_options_before_starting_anything(week: Any, unused_tcp_p
             result = runner.invoke(app, args)
             assert isinstance(result.exception, NotFoundError), (args, result.output)
             assert "请先运行 `duban server`" in str(result.exception)
+
+
+def test_an_item_done_shows_no_working_days_left_or_overdue(
+    settings: Settings, write_catalog: CatalogWriter
+) -> None:
+    """The 工作日 column counts for items still open only: a done item's is a dash."""
+    run("catalog", "sync", str(write_catalog()))
+    run("item", "move", "1", "--to", "submitted", "--actor", "zzb-liaison")
+    listed = run("status", "--task", "1", "--limit", "0").stdout  # today, after the move
+    row = next(line for line in listed.splitlines() if line.lstrip("│ ").startswith("1 "))
+    assert "逾期完成" in row and row.rstrip(" │").endswith("—"), row
