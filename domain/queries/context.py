@@ -46,7 +46,9 @@ def resolve_plan(session: Session, plan_id: str | None) -> Plan:
     if plan_id is not None:
         plan = session.get(Plan, plan_id)
         if plan is None:
-            raise NotFoundError(f"数据库中没有规划 {plan_id!r}；请运行 `duban catalog sync`")
+            known = "、".join(session.scalars(select(Plan.id).order_by(Plan.id)))
+            hint = f"已有的规划：{known}" if known else "请先运行 `duban catalog sync`"
+            raise NotFoundError(f"数据库中没有规划 {plan_id!r}；{hint}")
         return plan
     plans = list(session.scalars(select(Plan).order_by(Plan.id)))
     if not plans:

@@ -25,6 +25,8 @@ def test_a_command_for_one_plan_names_the_plans_to_choose_from(
     assert f"{NEW}（{NEW_TITLE}）" in said and "Traceback" not in said
     code, said = duban(monkeypatch, capsys, "status", "--as-of", "2026-01-15", "--plan", OLD)
     assert code == 0 and "收尾验收" in said and "开局部署" not in said  # the task of each plan
+    code, said = duban(monkeypatch, capsys, "status", "--plan", "nosuch")
+    assert code == 2 and f"数据库中没有规划 'nosuch'；已有的规划：{NEW}、{OLD}" in said
 
 
 def test_escalate_without_plan_works_on_both_and_merges_the_digests(
