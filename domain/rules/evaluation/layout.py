@@ -173,7 +173,7 @@ def never_closed(view: Evaluation, annex: int) -> list[Block]:
     if not t.open_due:
         return [Para("到期应完成事项均已办结。")]
     units = len(view.open_units)
-    held = f"，其中因前置事项未完成而未启动{t.held}项" if t.held else ""
+    held = f"；其中因前置事项未完成而未启动的{t.held}项" if t.held else ""
     rows = [
         [g.name, str(g.units), str(g.items), brackets(g.reasons)]
         for g in view.open_groups[:GROUP_ROWS]
@@ -181,7 +181,7 @@ def never_closed(view: Evaluation, annex: int) -> list[Block]:
     more = len(view.open_groups) - len(rows)
     return [
         Para(
-            f"到期未办结事项{t.open_due}项{held}，涉及{units}个单位。按乡镇（含所辖村、社区）"
+            f"到期未办结事项{t.open_due}项，涉及{units}个单位{held}。按乡镇（含所辖村、社区）"
             f"和县直部门汇总如下，"
             + (f"列出未办结事项最多的{len(rows)}个，" if more > 0 else "")
             + f"各单位的清单和原因见附件{annex}。"
