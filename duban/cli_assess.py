@@ -265,6 +265,14 @@ def _one(
         for d in line.details:
             shown = "" if d.points is None else f"  {_signed_points(d.points)}"
             out.print(f"  {d.text}{shown}", markup=False, soft_wrap=True)
+        each = [d.points for d in line.details if d.points is not None]
+        summed = sum(each)
+        if each and summed != line.points:  # a cap or a floor: not the items' sum
+            out.print(
+                f"  逐项合计 {_signed_points(summed)}，按“{line.basis}”计 {_signed(line)}",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 def points(value: Any) -> str:

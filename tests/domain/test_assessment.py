@@ -259,6 +259,23 @@ def test_the_text_a_coordinator_reads(assessed: Engine) -> None:
     assert "23 × 0.2 = 4.6" in result.output
 
 
+def test_a_capped_deduction_says_what_the_items_sum_to(assessed: Engine, tmp_path: Path) -> None:
+    """t2's 23 working days overdue cost 4.6 in all; capped at 2 the item lines still sum to
+    −4.6, and a closing line says the cap took −2.0, so the lines never seem to disagree."""
+    rules = (Path(__file__).resolve().parents[2] / "config" / "assessment.yaml").read_text(
+        encoding="utf-8"
+    )
+    capped = tmp_path / "capped.yaml"
+    rules = rules.replace("per_workday: 0.2\n    cap: 10", "per_workday: 0.2\n    cap: 2")
+    capped.write_text(rules, encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["assess", "--quarter", "2021-Q4", "--unit", "t2", "--explain", "--rules", str(capped)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "逐项合计 −4.6，按“23 × 0.2 = 4.6，以 2 为限”计 −2.0" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
