@@ -24,14 +24,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import delivery_window, get_settings
 from domain.adapters import leases
-from domain.adapters.channels import (
-    AppriseChannel,
-    Channel,
-    ChannelError,
-    FileChannel,
-    OutgoingMessage,
-    SmtpChannel,
-)
+from domain.adapters.channels import Channel, ChannelError, OutgoingMessage, RunChannels
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.queries.calendar import ensure_calendar
 from domain.queries.outbox import IDS_PER_STATEMENT, delivered, digests_today
@@ -105,13 +98,14 @@ def _deliver(
             report.quiet = True
             return report
         stuck = stuck_messages(session, plan_id)
-    for message_id in stuck:
-        send_and_confirm(engine, message_id, channel, report, token)
-    with session_scope(engine) as session:
-        plan = plan_of(session, plan_id)
-        fresh = prepare(session, plan, cap=cap, report=report, token=token)
-    for message_id in fresh:
-        send_and_confirm(engine, message_id, channel, report, token)
+    with RunChannels() as channels:
+        for message_id in stuck:
+            send_and_confirm(engine, message_id, channel, report, token, channels)
+        with session_scope(engine) as session:
+            plan = plan_of(session, plan_id)
+            fresh = prepare(session, plan, cap=cap, report=report, token=token)
+        for message_id in fresh:
+            send_and_confirm(engine, message_id, channel, report, token, channels)
     return report
 
 
@@ -264,9 +258,15 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
 
 
 def send_and_confirm(
-    engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport, token: str
+    engine: Engine,
+    message_id: int,
+    channel: Channel | None,
+    report: DeliveryReport,
+    token: str,
+    channels: RunChannels | None = None,
 ) -> None:
-    """Steps 2 and 3 for one message, under this run's lease."""
+    """Steps 2 and 3 for one message, under this run's lease, through ``channel`` or else the
+    channel the message names (from the run's ``channels``, so its mail shares one connection)."""
     with session_scope(engine) as session:
         if not _claim(session, message_id, token):
             return  # another run is sending it
@@ -291,12 +291,16 @@ def send_and_confirm(
             html=m.html,
             attachments=tuple(Path(a) for a in m.attachments or ()),
         )
-        chosen = channel or _channel_named(m.channel, m.address)
+        run = channels or RunChannels()  # a message sent on its own: its own connection
+        chosen = channel or run.named(m.channel, m.address)
     error = None
     try:
         chosen.send(outgoing)
     except ChannelError as exc:
         error = str(exc)
+    finally:
+        if channels is None:
+            run.close()
     with session_scope(engine) as session:
         m = session.get(Message, message_id)
         assert m is not None
@@ -368,14 +372,6 @@ def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[i
             )
         )
     }
-
-
-def _channel_named(name: str, address: str | None) -> Channel:
-    if name == "webhook" and address:
-        return AppriseChannel(address.split())
-    if name == "smtp":
-        return SmtpChannel()
-    return FileChannel()
 
 
 def recipient_of(

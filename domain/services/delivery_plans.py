@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from domain.adapters import leases
-from domain.adapters.channels import Channel
+from domain.adapters.channels import Channel, RunChannels
 from domain.adapters.jinja import environment
 from domain.adapters.leases import holder_tag
 from domain.queries.outbox import digests_to
@@ -66,13 +66,14 @@ def deliver_plans(
                 report.quiet = True
                 return report
             stuck = [m for p in awake for m in stuck_messages(session, p)]
-        for message_id in stuck:
-            send_and_confirm(engine, message_id, channel, report, token)
-        with session_scope(engine) as session:
-            plans = [plan_of(session, p) for p in awake]
-            fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
-        for message_id in fresh:
-            send_and_confirm(engine, message_id, channel, report, token)
+        with RunChannels() as channels:
+            for message_id in stuck:
+                send_and_confirm(engine, message_id, channel, report, token, channels)
+            with session_scope(engine) as session:
+                plans = [plan_of(session, p) for p in awake]
+                fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
+            for message_id in fresh:
+                send_and_confirm(engine, message_id, channel, report, token, channels)
     return report
 
 
