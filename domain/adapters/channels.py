@@ -125,9 +125,17 @@ def _mail(message: OutgoingMessage, sender: str, sender_name: str) -> EmailMessa
 
 
 class SmtpChannel:
-    """Mail over SMTP: STARTTLS (port 587) or SSL (465) or plain (tests, local relays)."""
+    """Mail over SMTP: STARTTLS (port 587) or SSL (465) or plain (tests, local relays).
+
+    One connection is kept for every message this channel sends (a delivery run's), checked
+    with ``NOOP`` before each and opened afresh when the server has dropped it; :meth:`close`
+    ends it. A message is never sent twice by the channel itself."""
 
     name = "smtp"
+
+    def __init__(self) -> None:
+        self._client: smtplib.SMTP | None = None
+        self._server: tuple[object, ...] = ()
 
     def send(self, message: OutgoingMessage) -> None:
         s = get_settings()
@@ -137,20 +145,49 @@ class SmtpChannel:
             raise ChannelError("没有设置 DUBAN_SMTP_HOST")
         mail = _mail(message, s.smtp_sender, s.smtp_sender_name)
         try:
-            if s.smtp_security == "ssl":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.smtp_host, s.smtp_port, timeout=30, context=ssl.create_default_context()
-                )
-            else:
-                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=30)
-            with client:
-                if s.smtp_security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if s.smtp_user and s.smtp_password:
-                    client.login(s.smtp_user, s.smtp_password.get_secret_value())
-                client.send_message(mail)
+            self._connected(s.smtp_host).send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise ChannelError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+
+    def _connected(self, host: str) -> smtplib.SMTP:
+        """The kept connection if it is to the server in the settings and still answers, else
+        a new one (logged in when the settings name a user)."""
+        s = get_settings()
+        server = (host, s.smtp_port, s.smtp_security, s.smtp_user)
+        if self._client is not None and self._server == server:
+            try:
+                if self._client.noop()[0] == 250:
+                    return self._client
+            except (OSError, smtplib.SMTPException):
+                pass
+        self.close()
+        if s.smtp_security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, s.smtp_port, timeout=30, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(host, s.smtp_port, timeout=30)
+        try:
+            if s.smtp_security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if s.smtp_user and s.smtp_password:
+                client.login(s.smtp_user, s.smtp_password.get_secret_value())
+        except BaseException:
+            client.close()
+            raise
+        self._client, self._server = client, server
+        return client
+
+    def close(self) -> None:
+        """End the kept connection, if any (a server that is gone is not an error here)."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
 
 
 class AppriseChannel:
@@ -172,6 +209,32 @@ class AppriseChannel:
         attach = [str(a) for a in message.attachments] or None
         if not client.notify(title=message.subject, body=message.body, attach=attach):
             raise ChannelError(f"推送到 {'、'.join(self.urls)} 失败")
+
+
+class RunChannels:
+    """The channels of one run, by the name a message records: one :class:`SmtpChannel` (one
+    connection) for all of the run's mail, ended by :meth:`close` or leaving the ``with``."""
+
+    def __init__(self) -> None:
+        self._smtp: SmtpChannel | None = None
+
+    def named(self, name: str, address: str | None) -> Channel:
+        if name == "webhook" and address:
+            return AppriseChannel(address.split())
+        if name == "smtp":
+            self._smtp = self._smtp or SmtpChannel()
+            return self._smtp
+        return FileChannel()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+
+    def __enter__(self) -> RunChannels:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def channel_for(address: str | None, urls: list[str] | None = None) -> Channel:

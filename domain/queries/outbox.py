@@ -119,6 +119,17 @@ def write_outbox(
 
 LIVE_MESSAGES = ("sent", "sending")
 
+DIGESTS_ANALYZED = 500
+"""Messages written at once after which PostgreSQL's statistics of the messages are refreshed."""
+
+
+def analyze_messages(session: Session, written: int) -> None:
+    """After a burst of messages (:data:`DIGESTS_ANALYZED`) on PostgreSQL, refresh the statistics
+    of ``message`` and ``notice_delivery``: planned as if still empty, each message's confirmation
+    scans every delivery written before it (the run slows with every digest)."""
+    if written >= DIGESTS_ANALYZED and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE message, notice_delivery"))
+
 
 def digests_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
     """Digests per recipient sent, or being sent, today (briefings and notices do not count)."""

@@ -3,10 +3,11 @@ working hours on working days.
 
 Three steps, each committed before the next, so a crash loses nothing and repeats nothing that
 was confirmed: :func:`prepare` skips stale notices and writes each recipient's digest
-``sending``; each message is sent outside any transaction; :func:`send_and_confirm` marks it
-``sent``, or ``failed`` with its notices left pending under a back-off. A message a dead run
-left ``sending`` is taken over (:mod:`domain.adapters.leases`) and sent again under the same
-message id, so the file channel overwrites its file and a mail server can drop the copy.
+``sending``; each message is sent outside any transaction; :func:`send_all` marks it ``sent``,
+or ``failed`` with its notices left pending under a back-off (claims and confirmations go
+:data:`SEND_CHUNK` messages a transaction). A message a dead run left ``sending`` is taken
+over (:mod:`domain.adapters.leases`) and sent again under the same message id, so the file
+channel overwrites its file and a mail server can drop the copy.
 """
 
 from __future__ import annotations
@@ -19,27 +20,20 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from config.settings import delivery_window, get_settings
 from domain.adapters import leases
-from domain.adapters.channels import (
-    AppriseChannel,
-    Channel,
-    ChannelError,
-    FileChannel,
-    OutgoingMessage,
-    SmtpChannel,
-)
+from domain.adapters.channels import Channel, ChannelError, OutgoingMessage, RunChannels
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from domain.queries.calendar import ensure_calendar
-from domain.queries.outbox import IDS_PER_STATEMENT, delivered, digests_today
+from domain.queries.outbox import IDS_PER_STATEMENT, analyze_messages, delivered, digests_today
 from domain.queries.plans import plan_of
 from domain.rules.glossary import ITEM_STATES, word, zh_date
 from domain.rules.lifecycle import DONE_STATES
 from domain.services.digest import Digest
-from domain.services.messages import LEASE
+from domain.services.messages import claim
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
@@ -105,13 +99,12 @@ def _deliver(
             report.quiet = True
             return report
         stuck = stuck_messages(session, plan_id)
-    for message_id in stuck:
-        send_and_confirm(engine, message_id, channel, report, token)
-    with session_scope(engine) as session:
-        plan = plan_of(session, plan_id)
-        fresh = prepare(session, plan, cap=cap, report=report, token=token)
-    for message_id in fresh:
-        send_and_confirm(engine, message_id, channel, report, token)
+    with RunChannels() as channels:
+        send_all(engine, stuck, channel, report, token, channels)
+        with session_scope(engine) as session:
+            plan = plan_of(session, plan_id)
+            fresh = prepare(session, plan, cap=cap, report=report, token=token)
+        send_all(engine, fresh, channel, report, token, channels)
     return report
 
 
@@ -127,38 +120,6 @@ def stuck_messages(session: Session, plan_id: str) -> list[int]:
         )
         if may_take_over(row.claimed_by, row.next_attempt_at, now=wall, alive=alive)
     ]
-
-
-def _claim(session: Session, message_id: int, token: str) -> bool:
-    """Take (or renew) the lease on one ``sending`` message for this run; False if the message
-    is no longer sending or another run holds it and may not be taken over
-    (:func:`domain.adapters.leases.may_take_over`). Of two runs taking over the same message, one
-    wins."""
-    mine = holder_tag(token)
-    held = session.execute(
-        select(Message.claimed_by, Message.next_attempt_at).where(
-            Message.id == message_id, Message.status == "sending"
-        )
-    ).one_or_none()
-    if held is None:
-        return False
-    wall = wall_now()
-    if held.claimed_by != mine and not may_take_over(
-        held.claimed_by, held.next_attempt_at, now=wall, alive=holder_alive
-    ):
-        return False
-    holder = (
-        Message.claimed_by.is_(None)
-        if held.claimed_by is None
-        else Message.claimed_by == held.claimed_by
-    )
-    leases.require_running(mine)
-    taken = session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status == "sending", holder)
-        .values(claimed_by=mine, next_attempt_at=wall + LEASE)
-    )
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def preview(session: Session, plan: Plan, *, cap: int) -> DeliveryReport:
@@ -200,6 +161,8 @@ def prepare(
             continue
         ids.append(digest.write(recipient, notices))
     session.flush()
+    if attach:  # not in a dry run: ANALYZE would survive its rollback
+        analyze_messages(session, len(ids))
     return ids
 
 
@@ -263,65 +226,116 @@ def _skip_stale(session: Session, pending: list[Notice], report: DeliveryReport)
     return keep
 
 
+SEND_CHUNK = 50
+"""Messages claimed in one transaction, sent, then confirmed in one: a crash re-sends at most
+this many (under their own message ids), against three transactions a message."""
+
+
 def send_and_confirm(
-    engine: Engine, message_id: int, channel: Channel | None, report: DeliveryReport, token: str
+    engine: Engine,
+    message_id: int,
+    channel: Channel | None,
+    report: DeliveryReport,
+    token: str,
+    channels: RunChannels | None = None,
 ) -> None:
-    """Steps 2 and 3 for one message, under this run's lease."""
-    with session_scope(engine) as session:
-        if not _claim(session, message_id, token):
-            return  # another run is sending it
-        m = session.get(Message, message_id)
-        assert m is not None
-        linked = pending_notices_of(session, message_id)
-        digest = session.scalar(
-            select(NoticeDelivery.notice_id).where(NoticeDelivery.message_id == message_id).limit(1)
-        )
-        # a digest whose notices all went stale is not sent; a briefing or an alert always is
-        if digest is not None and not _skip_stale(session, linked, report):
-            # everything in it was done or rescheduled since it was written (a held message)
-            m.status, m.last_error = "skipped", "未发送：发出前其中的事项已有变化"
-            return
-        outgoing = OutgoingMessage(
-            message_id=m.id,
-            plan_id=m.plan_id,
-            recipient=m.recipient,
-            address=m.address,
-            subject=m.subject,
-            body=m.body,
-            html=m.html,
-            attachments=tuple(Path(a) for a in m.attachments or ()),
-        )
-        chosen = channel or _channel_named(m.channel, m.address)
-    error = None
+    """Steps 2 and 3 for one message (:func:`send_all`)."""
+    send_all(engine, [message_id], channel, report, token, channels)
+
+
+def send_all(
+    engine: Engine,
+    message_ids: list[int],
+    channel: Channel | None,
+    report: DeliveryReport,
+    token: str,
+    channels: RunChannels | None = None,
+) -> None:
+    """Steps 2 and 3 under this run's lease, :data:`SEND_CHUNK` messages at a time: claimed,
+    each sent through ``channel`` or else the channel it names (from the run's ``channels``, so
+    its mail shares one connection), then confirmed, the ones sent confirmed even if sending a
+    later one raised."""
+    run = channels or RunChannels()  # messages sent on their own: their own connection
     try:
-        chosen.send(outgoing)
-    except ChannelError as exc:
-        error = str(exc)
-    with session_scope(engine) as session:
-        m = session.get(Message, message_id)
-        assert m is not None
-        if m.status != "sending" or m.claimed_by != holder_tag(token):
-            return  # our lease ran out and another run took the message over
-        plan = plan_of(session, m.plan_id)
-        now = clock.now()
-        notices = pending_notices_of(session, message_id)
-        if error is not None:
-            m.status, m.last_error = "failed", error
-            for n in notices:
-                n.attempts += 1
-                n.last_error = f"{m.recipient}: {error}"
-                n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts, 6))
-            report.failed.append(Sent.of(m))
-            return
-        m.status, m.sent_at = "sent", now
-        m.sent_on = clock.local_date(now, plan.timezone)
-        report.sent.append(Sent.of(m))
-        done = delivered(session, [n.id for n in notices], statuses=("sent",))
-        wanted = wanted_recipients(session, notices)
+        for start in range(0, len(message_ids), SEND_CHUNK):
+            with session_scope(engine) as session:
+                part = message_ids[start : start + SEND_CHUNK]
+                taken = [t for m in part if (t := _take(session, m, report, token)) is not None]
+            results: list[tuple[int, str | None]] = []
+            try:
+                for out, name in taken:
+                    try:
+                        (channel or run.named(name, out.address)).send(out)
+                        results.append((out.message_id, None))
+                    except ChannelError as exc:
+                        results.append((out.message_id, str(exc)))
+            finally:
+                with session_scope(engine) as session:
+                    for message_id, error in results:
+                        _confirm(session, message_id, error, report, token)
+    finally:
+        if channels is None:
+            run.close()
+
+
+def _take(
+    session: Session, message_id: int, report: DeliveryReport, token: str
+) -> tuple[OutgoingMessage, str] | None:
+    """Step 2's first half: the message claimed and ready to send, with its channel's name;
+    None if another run holds it or, a digest, everything in it went stale (then skipped)."""
+    if not claim(session, message_id, token):
+        return None  # another run is sending it
+    m = session.get(Message, message_id)
+    assert m is not None
+    carried = carried_notices(session, message_id)
+    linked = [n for n in carried if n.status == "pending"]
+    # a digest whose notices all went stale is not sent; a briefing or an alert always is
+    if carried and not _skip_stale(session, linked, report):
+        # everything in it was done or rescheduled since it was written (a held message)
+        m.status, m.last_error = "skipped", "未发送：发出前其中的事项已有变化"
+        return None
+    outgoing = OutgoingMessage(
+        message_id=m.id,
+        plan_id=m.plan_id,
+        recipient=m.recipient,
+        address=m.address,
+        subject=m.subject,
+        body=m.body,
+        html=m.html,
+        attachments=tuple(Path(a) for a in m.attachments or ()),
+    )
+    return outgoing, m.channel
+
+
+def _confirm(
+    session: Session, message_id: int, error: str | None, report: DeliveryReport, token: str
+) -> None:
+    """Step 3: the message ``sent`` and its notices with it, or ``failed`` with its notices
+    pending under a back-off; nothing if the lease ran out and another run took it over."""
+    m = session.get(Message, message_id)
+    assert m is not None
+    if m.status != "sending" or m.claimed_by != holder_tag(token):
+        return  # our lease ran out and another run took the message over
+    plan = plan_of(session, m.plan_id)
+    now = clock.now()
+    notices = pending_notices_of(session, message_id)
+    if error is not None:
+        m.status, m.last_error = "failed", error
         for n in notices:
             n.attempts += 1
-            if all((n.id, r) in done for r in wanted[n.id]):
-                n.status, n.sent_at, n.last_error = "sent", now, None
+            n.last_error = f"{m.recipient}: {error}"
+            n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts, 6))
+        report.failed.append(Sent.of(m))
+        return
+    m.status, m.sent_at = "sent", now
+    m.sent_on = clock.local_date(now, plan.timezone)
+    report.sent.append(Sent.of(m))
+    done = delivered(session, [n.id for n in notices], statuses=("sent",))
+    wanted = wanted_recipients(session, notices)
+    for n in notices:
+        n.attempts += 1
+        if all((n.id, r) in done for r in wanted[n.id]):
+            n.status, n.sent_at, n.last_error = "sent", now, None
 
 
 def wanted_recipients(session: Session, notices: list[Notice]) -> dict[int, set[str]]:
@@ -348,12 +362,18 @@ def pending_notices_of(session: Session, message_id: int) -> list[Notice]:
     index) and sorted out here: a condition on the notice's status would let the outbox's
     statistics (no pending notice, after a day's burst of new ones) choose a loop over every
     pending notice instead."""
-    carried = session.scalars(
-        select(Notice)
-        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
-        .where(NoticeDelivery.message_id == message_id)
+    return [n for n in carried_notices(session, message_id) if n.status == "pending"]
+
+
+def carried_notices(session: Session, message_id: int) -> list[Notice]:
+    """Every notice a message carries, whatever its status (none: a briefing or an alert)."""
+    return list(
+        session.scalars(
+            select(Notice)
+            .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+            .where(NoticeDelivery.message_id == message_id)
+        )
     )
-    return [n for n in carried if n.status == "pending"]
 
 
 def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[int, Unit]:
@@ -368,14 +388,6 @@ def recipients_units(session: Session, plan: Plan, unit_ids: set[int]) -> dict[i
             )
         )
     }
-
-
-def _channel_named(name: str, address: str | None) -> Channel:
-    if name == "webhook" and address:
-        return AppriseChannel(address.split())
-    if name == "smtp":
-        return SmtpChannel()
-    return FileChannel()
 
 
 def recipient_of(

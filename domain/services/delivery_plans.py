@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from domain.adapters import leases
-from domain.adapters.channels import Channel
+from domain.adapters.channels import Channel, RunChannels
 from domain.adapters.jinja import environment
 from domain.adapters.leases import holder_tag
-from domain.queries.outbox import digests_to
+from domain.queries.outbox import analyze_messages, digests_to
 from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.glossary import CONTACT_ROLES, zh_date
@@ -32,7 +32,7 @@ from domain.services.delivery import (
     Sent,
     in_working_hours,
     pending_groups,
-    send_and_confirm,
+    send_all,
     stuck_messages,
 )
 from domain.services.digest import Composed, Digest, digest_subject
@@ -66,13 +66,12 @@ def deliver_plans(
                 report.quiet = True
                 return report
             stuck = [m for p in awake for m in stuck_messages(session, p)]
-        for message_id in stuck:
-            send_and_confirm(engine, message_id, channel, report, token)
-        with session_scope(engine) as session:
-            plans = [plan_of(session, p) for p in awake]
-            fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
-        for message_id in fresh:
-            send_and_confirm(engine, message_id, channel, report, token)
+        with RunChannels() as channels:
+            send_all(engine, stuck, channel, report, token, channels)
+            with session_scope(engine) as session:
+                plans = [plan_of(session, p) for p in awake]
+                fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
+            send_all(engine, fresh, channel, report, token, channels)
     return report
 
 
@@ -130,6 +129,8 @@ def prepare_plans(
         else:
             ids.append(write_across(recipient, parts))
     session.flush()
+    if attach:  # not in a dry run: ANALYZE would survive its rollback
+        analyze_messages(session, len(ids))
     return ids
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.adapters import leases
 from domain.adapters.channels import channel_for
-from domain.adapters.leases import holder_tag, wall_now
+from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from models import clock
 from models.orm import Contact, Message, Plan, Unit
 
@@ -79,3 +79,43 @@ def write_message(
     session.add(message)
     session.flush()
     return message.id
+
+
+def claim(session: Session, message_id: int, token: str) -> bool:
+    """Take (or renew) the lease on one ``sending`` message for this run; False if the message
+    is no longer sending or another run holds it and may not be taken over
+    (:func:`domain.adapters.leases.may_take_over`). Of two runs taking over the same message, one
+    wins."""
+    mine = holder_tag(token)
+    renewed = session.execute(  # the usual case, one statement: this run wrote the message
+        update(Message)
+        .where(Message.id == message_id, Message.status == "sending", Message.claimed_by == mine)
+        .values(next_attempt_at=wall_now() + LEASE)
+    )
+    if renewed.rowcount == 1:  # type: ignore[attr-defined]
+        leases.require_running(mine)  # raising rolls the renewal back
+        return True
+    held = session.execute(
+        select(Message.claimed_by, Message.next_attempt_at).where(
+            Message.id == message_id, Message.status == "sending"
+        )
+    ).one_or_none()
+    if held is None:
+        return False
+    wall = wall_now()
+    if held.claimed_by != mine and not may_take_over(
+        held.claimed_by, held.next_attempt_at, now=wall, alive=holder_alive
+    ):
+        return False
+    holder = (
+        Message.claimed_by.is_(None)
+        if held.claimed_by is None
+        else Message.claimed_by == held.claimed_by
+    )
+    leases.require_running(mine)
+    taken = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "sending", holder)
+        .values(claimed_by=mine, next_attempt_at=wall + LEASE)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -141,19 +143,31 @@ def _body(sheet: Worksheet, row: int, columns: list[tuple[str, str]], inputs: se
     """One table row's look: font, borders, wrapping, a height that shows its longest text and
     leaves room to write by hand; input cells unlocked and yellow."""
     lines = 1
+    above = row - 1 if row > HEADER_ROW + 1 else None
     for col, (field, _) in enumerate(columns, start=1):
         cell = sheet.cell(row=row, column=col)
-        cell.font = Font(name=FONT, size=FONT_SIZE)
-        cell.border = BORDER
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        if field in inputs:
-            cell.protection = Protection(locked=False)
-            cell.fill = INPUT_FILL
-            if field in TEXT_INPUTS:
-                cell.number_format = "@"
+        assert isinstance(cell, Cell)
+        if above is not None:  # the row above's look, copied (set anew, styles are hashed again)
+            prefixed = cell.quotePrefix  # put_cell's mark on formula-like text stays this cell's
+            cell._style = copy(sheet.cell(row=above, column=col)._style)  # type: ignore[attr-defined,union-attr]
+            cell.quotePrefix = prefixed
+        else:
+            _look(cell, field in inputs, field in TEXT_INPUTS)
         if isinstance(cell.value, str):
             lines = max(lines, text_lines(cell.value, WIDTHS.get(field, 12)))
     sheet.row_dimensions[row].height = max(LINE_POINTS * lines, MIN_ROW_POINTS) + 4
+
+
+def _look(cell: Cell, is_input: bool, is_text: bool) -> None:
+    """A table cell's font, border and wrapping; an input cell unlocked and yellow."""
+    cell.font = Font(name=FONT, size=FONT_SIZE)
+    cell.border = BORDER
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    if is_input:
+        cell.protection = Protection(locked=False)
+        cell.fill = INPUT_FILL
+        if is_text:
+            cell.number_format = "@"
 
 
 LINE_POINTS = 15
