@@ -65,7 +65,8 @@ from duban.sample import fill_workbook, progress_rows, workbook_ids
 from models import clock
 from models.db import dispose_engine, engine_for, session_scope
 from models.migrate import upgrade
-from models.orm import Contact, Plan, Unit, WorkItem
+from models.orm import Plan, Unit, WorkItem
+from models.records import Contact
 from tasks_catalog.loader import load_catalog
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

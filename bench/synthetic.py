@@ -41,7 +41,8 @@ from config.settings import DEFAULT_CATALOG
 from domain.queries.calendar import deadline_rule
 from domain.rules.reporting import cycle_of
 from models.db import insert_rows, session_scope
-from models.orm import CalendarDay, Notice, Plan, Report, Unit, WorkItem
+from models.orm import CalendarDay, Plan, Report, Unit, WorkItem
+from models.records import Notice
 
 PLAN_ID = "province-synthetic"
 

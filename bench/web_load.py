@@ -49,7 +49,8 @@ from domain.rules.context import LightPolicy
 from models.db import engine_for, session_scope
 from models.enums import ItemState
 from models.migrate import upgrade
-from models.orm import Contact, Report, Unit, WorkItem
+from models.orm import Report, Unit, WorkItem
+from models.records import Contact
 from tasks_catalog.loader import load_catalog
 
 NOTE = "本周完成入户走访，资料整理中（压力测试）"

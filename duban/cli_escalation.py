@@ -168,7 +168,8 @@ def notices(
     from duban import render
     from duban.database import ready_engine
     from models.db import session_scope
-    from models.orm import Message, Notice, NoticeDelivery, WorkItem
+    from models.orm import WorkItem
+    from models.records import Message, Notice, NoticeDelivery
 
     with session_scope(ready_engine()) as session:
         plan_row = resolve_plan(session, plan)
@@ -246,7 +247,8 @@ def ack(
     from domain.queries.context import resolve_plan
     from duban.database import ready_engine
     from models.db import session_scope
-    from models.orm import ItemAck, Notice, WorkItem
+    from models.orm import WorkItem
+    from models.records import ItemAck, Notice
 
     with session_scope(ready_engine()) as session:
         work = session.get(WorkItem, item_id)

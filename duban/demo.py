@@ -49,7 +49,8 @@ from duban.sample_cast import (
 from models import clock
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
-from models.orm import Briefing, Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Briefing, Message
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
 

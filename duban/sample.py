@@ -25,7 +25,8 @@ from domain.rules.glossary import MEASURE_SHEET, PROGRESS_SHEET
 from domain.rules.reporting import LABELS, ReportState
 from domain.services.workbooks import HEADER_ROW, unit_items, write_workbook
 from duban.sample_cast import sample_cast
-from models.orm import Contact, Plan, Unit, WorkItem
+from models.orm import Plan, Unit, WorkItem
+from models.records import Contact
 
 PROBLEMS = [
     "资金未到位，等待县财政拨付",

@@ -6,7 +6,7 @@ APScheduler in this process, for installations without Prefect deployments and w
   many runs it missed, and a one-hour ``misfire_grace_time`` means a short outage (a restart, a
   reboot) delays the day's run instead of silently skipping it. Missed and failed runs are
   logged.
-* One scheduler per database: a lock row (:class:`models.orm.SchedulerLock`) refreshed every
+* One scheduler per database: a lock row (:class:`models.records.SchedulerLock`) refreshed every
   30 s; a second ``duban scheduler`` on the same database refuses to start, naming the holder. A
   holder silent for 90 s (killed, machine lost) may be taken over.
 * Each run reports to the Prefect server like a served deployment's would.
@@ -35,7 +35,7 @@ from config.settings import Settings, get_settings
 from flows.deployments import EVERY_PLAN, SHARED, load_flow, scheduled
 from models import clock
 from models.db import session_scope
-from models.orm import SchedulerLock
+from models.records import SchedulerLock
 
 LOCK = "scheduler"
 STALE_AFTER = timedelta(seconds=90)

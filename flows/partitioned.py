@@ -30,7 +30,7 @@ from domain.queries.partitions import REST, partition_label
 from flows.common import engine, logger
 from flows.stages import plan_notices
 from models.db import session_scope
-from models.orm import Notice
+from models.records import Notice
 
 PARTITION_FLOW = "daily-cycle-partition"
 POLL_SECONDS = 1.0

@@ -13,7 +13,8 @@ from domain.queries.escalation import due_notices
 from domain.queries.sync import sync_catalog
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Notice, Report, Unit, WorkItem
+from models.orm import Report, Unit, WorkItem
+from models.records import Notice
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

@@ -24,7 +24,8 @@ from domain.rules.context import Context
 from domain.rules.objections import Excuse, excuse
 from domain.rules.workdays import LONGEST_REST
 from models import clock
-from models.orm import AssessmentNotice, CalendarDay
+from models.orm import CalendarDay
+from models.records import AssessmentNotice
 
 
 @dataclass(frozen=True)

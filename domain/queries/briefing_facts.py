@@ -37,16 +37,8 @@ from domain.rules.briefing.model import Reporting
 from domain.rules.context import Context
 from domain.rules.periods import Period
 from models.enums import STATUS_LIGHT, Edition, ItemState, Light, Status, UnitKind
-from models.orm import (
-    DeadlineChange,
-    ItemDependency,
-    MeasureValue,
-    Notice,
-    Plan,
-    Report,
-    Unit,
-    WorkItem,
-)
+from models.orm import DeadlineChange, ItemDependency, Plan, Report, Unit, WorkItem
+from models.records import MeasureValue, Notice
 
 CHUNK = 1000
 LEVEL_BATCH = 5_000

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, aliased
 
 from config.errors import InputError, Problem
 from domain.rules.sync_report import SyncReport, bump
-from models.orm import ItemPredecessor, Milestone, Plan, Unit, WorkItem
+from models.orm import Milestone, Plan, Unit, WorkItem
+from models.records import ItemPredecessor
 from tasks_catalog.schema import CarriedFrom, Catalog, SourcePoint
 
 KIND = "item predecessors"

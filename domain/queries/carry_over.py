@@ -18,17 +18,8 @@ from domain.rules.carry_over import (
     Standing,
 )
 from models.enums import ItemState, TaskRole
-from models.orm import (
-    ItemTransition,
-    Milestone,
-    MilestoneDependency,
-    Plan,
-    Report,
-    Task,
-    TaskUnit,
-    Unit,
-    WorkItem,
-)
+from models.orm import ItemTransition, Milestone, Plan, Report, Task, TaskUnit, Unit, WorkItem
+from models.records import MilestoneDependency
 
 
 def carry_over(session: Session, plan_id: str, as_of: date | None) -> CarryOver:

@@ -16,17 +16,8 @@ from domain.queries.extension_requests import PENDING, request_rows
 from domain.rules.context import Context
 from domain.rules.desk import DESK_ROWS, Desk, DeskFile, DeskItem, DeskRequest, DeskUnit, Queue
 from models.enums import ItemState, UnitKind
-from models.orm import (
-    Contact,
-    EvidenceFile,
-    ExtensionRequest,
-    ItemTransition,
-    Milestone,
-    Report,
-    Task,
-    Unit,
-    WorkItem,
-)
+from models.orm import ItemTransition, Milestone, Report, Task, Unit, WorkItem
+from models.records import Contact, EvidenceFile, ExtensionRequest
 
 QUEUE_STATES: dict[Queue, ItemState] = {
     Queue.SUBMITTED: ItemState.SUBMITTED,

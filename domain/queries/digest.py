@@ -12,7 +12,8 @@ from domain.queries.calendar import ensure_calendar, reporting_cycle
 from domain.rules.digest import COUNTY, DigestItem, timing
 from domain.rules.glossary import ITEM_STATES, zh_date
 from models.enums import ItemState, UnitKind
-from models.orm import CalendarDay, Milestone, Notice, Plan, Task, Unit, WorkItem
+from models.orm import CalendarDay, Milestone, Plan, Task, Unit, WorkItem
+from models.records import Notice
 
 MISSING_REPORT = "进展报送"
 """The title and the task of a missing-report notice's line."""

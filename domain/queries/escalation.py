@@ -46,7 +46,8 @@ from domain.rules.ladder import (
     special_ladders,
 )
 from models.enums import Status
-from models.orm import CalendarDay, ItemAck
+from models.orm import CalendarDay
+from models.records import ItemAck
 
 
 def _ladder_of_milestone(

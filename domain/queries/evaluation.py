@@ -29,7 +29,8 @@ from domain.rules.evaluation.facts import (
 )
 from domain.rules.indicators import UNITS
 from domain.rules.reporting import Cycle, cycles_between
-from models.orm import Indicator, Measure, MeasureValue, Plan, Report, Unit
+from models.orm import Plan, Report, Unit
+from models.records import Indicator, Measure, MeasureValue
 from models.unitsets import select_units
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import clock
 from models.enums import ItemState
-from models.orm import EvidenceFile, ItemTransition, WorkItem
+from models.orm import ItemTransition, WorkItem
+from models.records import EvidenceFile
 
 
 class EvidenceView(BaseModel):

@@ -15,7 +15,8 @@ from domain.queries.items import extend_item
 from domain.rules.glossary import EXTENSION_STATUSES, zh_date
 from domain.rules.lifecycle import TransitionError
 from models import clock
-from models.orm import ExtensionRequest, Milestone, Plan, Task, Unit, WorkItem
+from models.orm import Milestone, Plan, Task, Unit, WorkItem
+from models.records import ExtensionRequest
 
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain.rules.indicators import UNITS, AreaValue, IndicatorValue, light_for, ratio, unit_value
 from models.enums import UnitKind
-from models.orm import Indicator, Measure, MeasureValue, Unit
+from models.orm import Unit
+from models.records import Indicator, Measure, MeasureValue
 from models.unitsets import select_units
 
 

@@ -23,8 +23,6 @@ from domain.rules.glossary import (
 from models.enums import ItemState
 from models.orm import (
     DeadlineChange,
-    EvidenceFile,
-    ExtensionRequest,
     ItemDependency,
     ItemTransition,
     Milestone,
@@ -34,6 +32,7 @@ from models.orm import (
     Unit,
     WorkItem,
 )
+from models.records import EvidenceFile, ExtensionRequest
 from tasks_catalog.expand import ItemKey
 
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.orm import Contact, InboxFile, Message, Milestone, Plan, Report, Unit, WorkItem
+from models.orm import InboxFile, Milestone, Plan, Report, Unit, WorkItem
+from models.records import Contact, Message
 
 RECIPIENT_MAX = 120  # message.recipient's length
 ANSWER_ATTEMPTS = 10  # an answer that failed this often is left failed, for a person to see

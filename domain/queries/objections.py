@@ -26,7 +26,8 @@ from domain.rules.objections import (
     excuse,
 )
 from models import clock
-from models.orm import AssessmentObjection, Milestone, Unit, WorkItem
+from models.orm import Milestone, Unit, WorkItem
+from models.records import AssessmentObjection
 
 PENDING, UPHELD, REJECTED = "pending", "upheld", "rejected"
 

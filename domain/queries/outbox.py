@@ -13,7 +13,8 @@ from domain.rules.context import Context
 from domain.rules.ladder import PlannedNotice
 from models import clock
 from models.db import insert_or_skip
-from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan
+from models.orm import CalendarDay, Plan
+from models.records import Message, Notice, NoticeDelivery
 
 IDS_PER_STATEMENT = 10_000
 """Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters a statement; a first

@@ -24,7 +24,8 @@ from domain.rules.intake.rows import FIELD_TO_HEADER, ParsedFile
 from domain.rules.reporting import ReportState
 from models import clock
 from models.enums import ItemState
-from models.orm import ItemAck, Notice, Plan, WorkItem
+from models.orm import Plan, WorkItem
+from models.records import ItemAck, Notice
 
 WEB_SOURCE = Path("<网页>")
 """How a problem names where a web report came from (it has no file)."""

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from config.errors import NotFoundError
 from domain.queries.plans import unit_of
 from domain.rules.owner_links import LinkClaim, LinkError, open_token, seal
-from models.orm import Contact, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Contact
 
 ROLE_NAMES = {"head": "负责人", "deputy": "分管负责人", "liaison": "联络员", "staff": "工作人员"}
 PREFERRED_ROLES = ("liaison", "staff", "deputy", "head")

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.rules.carry_over import STATES_WITH_REASON, Predecessor
-from models.orm import ItemPredecessor, ItemTransition, Milestone, Plan, Report, Unit, WorkItem
+from models.orm import ItemTransition, Milestone, Plan, Report, Unit, WorkItem
+from models.records import ItemPredecessor
 
 
 def predecessors_of(session: Session, item_ids: Collection[int]) -> dict[int, list[Predecessor]]:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from domain.queries.calendar import reporting_cycle
 from domain.rules.glossary import EVIDENCE_KINDS, EXTENSION_STATUSES, REPORT_STATES, zh_date
-from models.orm import EvidenceFile, ExtensionRequest, Milestone, Plan, Report, WorkItem
+from models.orm import Milestone, Plan, Report, WorkItem
+from models.records import EvidenceFile, ExtensionRequest
 
 LETTERS = {"report": "B", "evidence": "F", "extension": "Y"}
 _KIND_OF = {letter: kind for kind, letter in LETTERS.items()}

@@ -20,7 +20,8 @@ from domain.rules.glossary import zh_date
 from domain.rules.ladder import PlannedNotice
 from domain.rules.lifecycle import done_values
 from models.enums import Status
-from models.orm import CalendarDay, Notice
+from models.orm import CalendarDay
+from models.records import Notice
 
 
 def missing_report_notices(

@@ -22,7 +22,8 @@ from domain.rules.intake.rows import MeasureRow, ParsedFile, ReportRow
 from domain.rules.reporting import Decision, ReportRejectedError, decide
 from models import clock
 from models.enums import ItemState
-from models.orm import Indicator, Measure, MeasureValue, Milestone, Plan, Report, Unit, WorkItem
+from models.orm import Milestone, Plan, Report, Unit, WorkItem
+from models.records import Indicator, Measure, MeasureValue
 from models.unitsets import select_units
 
 UNITS = "units"

@@ -26,17 +26,8 @@ from domain.rules.sync_report import SyncReport, bump
 from models import clock
 from models.db import insert_rows
 from models.enums import TaskRole
-from models.orm import (
-    Contact,
-    Indicator,
-    Measure,
-    Milestone,
-    MilestoneDependency,
-    Plan,
-    Task,
-    TaskUnit,
-    Unit,
-)
+from models.orm import Milestone, Plan, Task, TaskUnit, Unit
+from models.records import Contact, Indicator, Measure, MilestoneDependency
 from models.tally import fold_tally
 from tasks_catalog.expand import Resolver, selector_list
 from tasks_catalog.schema import Catalog

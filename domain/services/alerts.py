@@ -17,7 +17,8 @@ from domain.adapters.leases import holder_tag
 from domain.services.delivery import DeliveryReport, send_and_confirm
 from domain.services.messages import Recipient, unit_recipients, write_message
 from models.db import session_scope
-from models.orm import Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Message
 
 
 def alert_coordinator(

@@ -39,7 +39,8 @@ from domain.services.delivery import DeliveryReport, send_and_confirm
 from domain.services.messages import write_message
 from models import clock
 from models.db import session_scope
-from models.orm import AssessmentNotice, Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import AssessmentNotice, Message
 
 FORMATS = ("md", "html", "docx")
 

@@ -37,7 +37,8 @@ from domain.services.messages import claim
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
-from models.orm import CalendarDay, Message, Notice, NoticeDelivery, Plan, Unit, WorkItem
+from models.orm import CalendarDay, Plan, Unit, WorkItem
+from models.records import Message, Notice, NoticeDelivery
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ from domain.services.delivery import (
 from domain.services.digest import Composed, Digest, digest_subject
 from models import clock
 from models.db import session_scope
-from models.orm import Contact, Message, Notice, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Contact, Message, Notice
 
 Destination = tuple[str, str | None, tuple[str, ...]]
 """A recipient (``unit/role``) with its e-mail address and webhook URLs: one person."""

@@ -33,7 +33,8 @@ from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, write_message
 from domain.services.workbooks import write_workbook
 from models import clock
-from models.orm import Contact, Notice, NoticeDelivery, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Contact, Notice, NoticeDelivery
 
 OVERSEERS = frozenset({"head"})
 MIXED_DETAIL, MIXED_TASKS, MIXED_TOP = 3, 3, 4

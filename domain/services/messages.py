@@ -12,7 +12,8 @@ from domain.adapters import leases
 from domain.adapters.channels import channel_for
 from domain.adapters.leases import holder_alive, holder_tag, may_take_over, wall_now
 from models import clock
-from models.orm import Contact, Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Contact, Message
 
 LEASE = timedelta(minutes=10)
 """How long, on the wall clock, a run on another machine may hold a message it is about to send

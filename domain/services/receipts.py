@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from domain.adapters.channels import channel_for
 from domain.queries.receipts import Receipt
 from models import clock
-from models.orm import Contact, Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Contact, Message
 
 
 def receipt_text(receipt: Receipt, unit_name: str, contact_name: str, link: str) -> tuple[str, str]:

@@ -15,7 +15,8 @@ from domain.services.delivery import DeliveryReport, recipient_of, send_and_conf
 from domain.services.digest import Digest
 from models import clock
 from models.db import session_scope
-from models.orm import Notice, Unit
+from models.orm import Unit
+from models.records import Notice
 
 
 def resend_notice(

@@ -38,7 +38,8 @@ from domain.rules.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
 from domain.rules.lifecycle import done_values
 from domain.rules.reporting import LABELS, Cycle
 from models.enums import ItemState
-from models.orm import Measure, Milestone, Plan, Task, Unit, WorkItem
+from models.orm import Milestone, Plan, Task, Unit, WorkItem
+from models.records import Measure
 from models.unitsets import select_units
 
 WINDOW = timedelta(days=30)

@@ -15,7 +15,7 @@ from domain.queries.owner_page import OwnerItem
 from domain.queries.predecessors import predecessors_of
 from domain.rules.carry_over import Predecessor
 from domain.rules.owner_forms import closing_refusal
-from models.orm import ExtensionRequest
+from models.records import ExtensionRequest
 
 
 @dataclass(frozen=True)

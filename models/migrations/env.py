@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from models.migrate import schema_filter
-from models.orm import Base
+from models.orm import full_metadata
 
 connection: Connection | None = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs the alembic CLI directly
@@ -15,7 +15,7 @@ if connection is None:  # pragma: no cover - only when someone runs the alembic 
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=full_metadata(),
     include_object=schema_filter(connection.dialect.name),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,

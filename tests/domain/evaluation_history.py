@@ -19,7 +19,8 @@ from domain.rules.reporting import ReportState
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ItemState
-from models.orm import Measure, MeasureValue, Plan, Unit, WorkItem
+from models.orm import Plan, Unit, WorkItem
+from models.records import Measure, MeasureValue
 from models.unitsets import select_units
 from tasks_catalog.loader import load_catalog
 

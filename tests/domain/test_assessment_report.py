@@ -26,7 +26,7 @@ from domain.rules.assessment_report import (
 from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import AssessmentNotice, Message
+from models.records import AssessmentNotice, Message
 from tests.domain.test_assessment import TZ, assessed, cli  # noqa: F401 - the fixture
 from tests.fixtures.plan_week import item_id
 from tests.tasks_catalog.cli_probe import run_cli

@@ -19,7 +19,7 @@ from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import Edition
-from models.orm import Briefing
+from models.records import Briefing
 from tests.domain.test_briefing_issue import issue
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ
 

@@ -42,7 +42,8 @@ from duban.cli import app
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import Light, Status
-from models.orm import Briefing, Message, Plan
+from models.orm import Plan
+from models.records import Briefing, Message
 from tests.fixtures.context import context_of
 from tests.fixtures.plan_week import AS_OF, HOSTILE, TZ, report
 
@@ -321,7 +322,7 @@ def test_smtp_without_leadership_addresses_is_an_error_not_a_file(
     week: Engine, tmp_path: Path
 ) -> None:
     from config.errors import NotFoundError  # noqa: PLC0415
-    from models.orm import Contact  # noqa: PLC0415
+    from models.records import Contact  # noqa: PLC0415
 
     issued = issue(week, AS_OF, tmp_path)
     with session_scope(week) as session:

@@ -30,7 +30,8 @@ from domain.adapters.leases import this_process
 from domain.queries.sync import sync_catalog
 from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import Contact, Message, Notice, NoticeDelivery, Unit
+from models.orm import Unit
+from models.records import Contact, Message, Notice, NoticeDelivery
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 

@@ -30,7 +30,8 @@ from domain.rules.digest import DigestItem, grouped, summarize
 from domain.services.delivery import deliver
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message, Plan
+from models.orm import Plan
+from models.records import Message
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.context import context_of

@@ -26,7 +26,7 @@ from domain.services.delivery import deliver
 from domain.services.messages import LEASE
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message, Notice
+from models.records import Message, Notice
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.context import context_of

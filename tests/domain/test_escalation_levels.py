@@ -10,7 +10,8 @@ from sqlalchemy import Engine, delete, select
 from domain.queries import briefing_facts
 from domain.queries.briefing_facts import escalation_levels
 from models.db import session_scope
-from models.orm import Notice, WorkItem
+from models.orm import WorkItem
+from models.records import Notice
 from tests.fixtures.plan_week import item_id_of
 
 DAY = date(2021, 10, 15)

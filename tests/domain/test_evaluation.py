@@ -19,7 +19,8 @@ from domain.rules.evaluation.model import Evaluation
 from domain.rules.indicators import UNITS
 from models.db import session_scope
 from models.enums import Status
-from models.orm import Indicator, Measure, MeasureValue, Plan, Report, Unit
+from models.orm import Plan, Report, Unit
+from models.records import Indicator, Measure, MeasureValue
 from models.unitsets import select_units
 from tests.domain.evaluation_history import build
 from tests.fixtures.context import context_of

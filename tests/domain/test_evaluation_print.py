@@ -14,7 +14,8 @@ from sqlalchemy import Engine, insert, select
 from domain.queries.context import resolve_plan
 from domain.services.evaluation import write_evaluation
 from models.db import session_scope
-from models.orm import Measure, MeasureValue, Unit
+from models.orm import Unit
+from models.records import Measure, MeasureValue
 from tests.domain.test_briefing_print import printed_pages
 from tests.domain.test_completeness import report_on
 from tests.fixtures.context import context_of

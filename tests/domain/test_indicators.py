@@ -14,7 +14,8 @@ from domain.rules.indicators import light_for
 from models.clock import frozen_time
 from models.db import session_scope
 from models.enums import Light
-from models.orm import Measure, MeasureValue, Unit
+from models.orm import Unit
+from models.records import Measure, MeasureValue
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 

@@ -18,7 +18,6 @@ from models.db import session_scope
 from models.orm import (
     InboxFile,
     ItemTransition,
-    MeasureValue,
     Milestone,
     Plan,
     Report,
@@ -26,6 +25,7 @@ from models.orm import (
     WorkItem,
     work_item_tally,
 )
+from models.records import MeasureValue
 from models.tally import ITEM_KEY, tally_drift
 from tests.fixtures.context import context_of
 from tests.intake.signed import sign_csv, sign_json

@@ -22,7 +22,7 @@ from domain.rules.owner_links import (
     seal,
 )
 from models.db import session_scope
-from models.orm import Contact
+from models.records import Contact
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
 from tests.fixtures.web import NOW, with_village_work

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from config.ladder import Ladder, load_ladder
 from domain.services.digest import top_rung as _top_rung
-from models.orm import Notice
+from models.records import Notice
 
 
 def test_rungs_follow_each_ladders_order() -> None:

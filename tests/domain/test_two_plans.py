@@ -24,7 +24,8 @@ from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Briefing, Message, Milestone, Notice, NoticeDelivery, Plan, Unit, WorkItem
+from models.orm import Milestone, Plan, Unit, WorkItem
+from models.records import Briefing, Message, Notice, NoticeDelivery
 from tests.fixtures.two_plans import BOTH_DUE, NEW, NEW_TITLE, OLD, OLD_TITLE
 
 TZ = "Asia/Shanghai"

@@ -28,7 +28,8 @@ from duban.web import create_app
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
-from models.orm import ItemPredecessor, Milestone, Plan, Unit, WorkItem
+from models.orm import Milestone, Plan, Unit, WorkItem
+from models.records import ItemPredecessor
 from tasks_catalog.loader import load_catalog
 from tests.duban.test_cli_owner import duban
 from tests.fixtures.catalog import CatalogWriter, dump, minimal_catalog

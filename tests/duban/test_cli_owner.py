@@ -13,7 +13,8 @@ from domain.queries.extension_requests import request_extension
 from domain.queries.item_detail import item_detail
 from duban.cli import main
 from models.db import session_scope
-from models.orm import DeadlineChange, ExtensionRequest, Unit, WorkItem
+from models.orm import DeadlineChange, Unit, WorkItem
+from models.records import ExtensionRequest
 from tests.fixtures.plan_week import item_id
 from tests.fixtures.words import english_lines
 

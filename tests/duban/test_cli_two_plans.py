@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from models.db import session_scope
-from models.orm import Message
+from models.records import Message
 from tests.duban.test_cli_owner import duban
 from tests.fixtures.two_plans import NEW, NEW_TITLE, OLD, OLD_TITLE
 

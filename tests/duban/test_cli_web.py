@@ -18,7 +18,7 @@ from domain.queries.owner_links import LinkRevokedError, open_link
 from duban.cli import app
 from models import clock
 from models.db import session_scope
-from models.orm import Contact
+from models.records import Contact
 
 runner = CliRunner()
 

@@ -21,7 +21,8 @@ from duban.dates import DEMO_AS_OF
 from duban.demo import run_demo
 from duban.web import create_app
 from models.db import engine_for
-from models.orm import EvidenceFile, ExtensionRequest, InboxFile, Report
+from models.orm import InboxFile, Report
+from models.records import EvidenceFile, ExtensionRequest
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.imap import DOVECOT
 from tests.fixtures.words import catalog_identifiers, english_lines

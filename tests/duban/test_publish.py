@@ -20,7 +20,7 @@ from domain.rules.disclosure import PUBLIC_STATES, Tally, disclosure
 from duban.cli import app
 from models.db import session_scope
 from models.enums import Status
-from models.orm import Base
+from models.orm import full_metadata
 from tests.duban.test_cli_owner import duban
 from tests.fixtures.web import AS_OF
 from tests.web.chromium import phone
@@ -40,12 +40,12 @@ def private_texts(engine: Engine) -> set[str]:
     found: set[str] = set()
     public: set[str] = set()
     with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
+        for table in full_metadata().sorted_tables:
             if table.name in PUBLIC_TABLES:
                 for column in table.columns:
                     if column.name in {"name", "title"}:
                         public.update(str(v) for v in connection.scalars(select(column)))
-        for table in Base.metadata.sorted_tables:
+        for table in full_metadata().sorted_tables:
             if table.name in PUBLIC_TABLES:
                 continue
             for column in table.columns:

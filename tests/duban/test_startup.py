@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, func, select
 
+from config.settings import Settings
 from duban.cli_index import COMMANDS
+from models.records import Notice
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "apprise", "prefect")
@@ -49,15 +52,16 @@ def test_importing_the_cli_loads_neither_the_database_nor_the_settings() -> None
     assert loaded_after(EVERY_COMMAND, ("sqlalchemy", "pydantic", "config.settings")) == []
 
 
-def python(code: str) -> str:
-    """What ``code`` prints in a fresh interpreter that imports this checkout."""
+def python(code: str, env: dict[str, str] | None = None) -> str:
+    """What ``code`` prints in a fresh interpreter that imports this checkout (``env`` added to
+    the environment)."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
-        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        env=os.environ | (env or {}) | {"PYTHONPATH": str(ROOT)},
     )
     return done.stdout
 
@@ -123,6 +127,53 @@ def test_the_status_path_loads_what_only_other_commands_need() -> None:
     models and itsdangerous only for the desk."""
     unneeded = ("chinese_calendar", "domain.rules.desk", "itsdangerous")
     assert loaded_after(f"{STATUS_PATH}, duban.render", unneeded) == []
+
+
+STATUS_THEN_RECORDS = """
+import sys
+from duban.cli import main
+sys.argv = ["duban", "status", "--as-of", "{day}"{json}]
+try:
+    main()
+except SystemExit as stop:
+    assert not stop.code, stop.code
+print("loaded:", "models.records" in sys.modules)
+from sqlalchemy import func, select
+from models.db import session_scope
+from models.orm import WorkItem
+from models.records import Notice
+with session_scope() as session:
+    ladder = select(func.count()).select_from(Notice).join(WorkItem, Notice.item_id == WorkItem.id)
+    print("notices:", session.scalar(ladder.where(Notice.kind == "ladder")))
+"""
+
+
+@pytest.mark.parametrize(
+    ("day", "as_json"),
+    [("2021-10-11", False), ("2021-10-15", True)],
+    ids=["replayed-table", "settled-json"],
+)
+def test_status_maps_only_the_tables_it_reads(
+    week: Engine, settings: Settings, day: str, as_json: bool
+) -> None:
+    """`duban status` (a replayed day and a settled one, as a table and as JSON) imports
+    ``models.orm`` alone, not the 16 classes of ``models.records`` (outbox, briefings, measures
+    …) it never reads. Imported after status's first query, they map and query as usual (a later
+    module's mappers are configured at their first use)."""
+    env = {"DUBAN_HOME": str(settings.home)}
+    if settings.database_url:
+        env["DUBAN_DATABASE_URL"] = settings.database_url
+    code = STATUS_THEN_RECORDS.format(day=day, json=', "--json"' if as_json else "")
+    printed = python(code, env).splitlines()
+    assert printed[-2:] == ["loaded: False", f"notices: {ladder_notices(week)}"]
+
+
+def ladder_notices(engine: Engine) -> int:
+    """The ladder notices the fixture's escalation planned, counted in this process."""
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).where(Notice.kind == "ladder"))
+    assert count, "the fixture plans ladder notices"
+    return int(count)
 
 
 def test_the_models_load_no_postgresql_dialect() -> None:

@@ -23,7 +23,7 @@ from flows import assessment_report as module
 from flows.briefing_review import BriefingApproval
 from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import AssessmentNotice, Message
+from models.records import AssessmentNotice, Message
 from tests.domain.test_assessment import TZ, assessed  # noqa: F401 - the fixture
 
 FIRST_DAY = date(2022, 1, 4)  # the first working day after 2021-Q4 (1–3 January: New Year)

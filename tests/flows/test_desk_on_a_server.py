@@ -19,7 +19,8 @@ from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle
 from models.clock import frozen_time
 from models.db import session_scope
-from models.orm import EvidenceFile, ExtensionRequest, WorkItem
+from models.orm import WorkItem
+from models.records import EvidenceFile, ExtensionRequest
 from tests.adapters.test_evidence_store import MINIMAL_PDF, image_bytes
 from tests.fixtures.desk import keep_file
 from tests.fixtures.plan_week import item_id

@@ -15,7 +15,7 @@ from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message
+from models.records import Message
 from tests.fixtures.two_plans import BOTH_DUE, NEW, OLD
 
 pytestmark = pytest.mark.slow

@@ -26,7 +26,8 @@ from flows.sync_catalog import sync_catalog
 from flows.weekly_briefing import weekly_briefing
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Briefing, Message, WorkItem
+from models.orm import WorkItem
+from models.records import Briefing, Message
 from tests.fixtures.plan_week import AS_OF, TZ, item_id
 
 pytestmark = pytest.mark.slow

@@ -32,7 +32,8 @@ from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
-from models.orm import Message, Notice, NoticeDelivery, Unit
+from models.orm import Unit
+from models.records import Message, Notice, NoticeDelivery
 from tasks_catalog.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
 from models.db import session_scope
-from models.orm import Message, Plan, Report, Unit
+from models.orm import Plan, Report, Unit
+from models.records import Message
 from tests.intake.signed import PERIOD, PLAN
 from tests.intake.support import item_of
 

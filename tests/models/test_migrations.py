@@ -18,7 +18,7 @@ from domain.queries.status import status_view
 from domain.queries.sync import sync_catalog
 from models.db import engine_for, session_scope
 from models.migrate import downgrade, head_revision, schema_filter, upgrade
-from models.orm import Base
+from models.orm import full_metadata
 from models.schema_version import HEAD_REVISION, current_revision
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter
@@ -31,7 +31,7 @@ def schema_diff(engine: Engine) -> list[object]:
             connection,
             opts={"compare_type": True, "include_object": schema_filter(engine.dialect.name)},
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, full_metadata()))
 
 
 def test_sqlite_migrations_match_the_models(tmp_path: object) -> None:

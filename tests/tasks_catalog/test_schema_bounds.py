@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import Column, String
 
 from domain.rules.workdays import EPOCH
-from models import orm
+from models import orm, records
 from tasks_catalog import schema
 
 INT_MAX = 2**31 - 1
@@ -31,19 +31,19 @@ STRING_COLUMNS: dict[tuple[type[BaseModel], str], Any] = {
     (schema.UnitSpec, "id"): orm.Unit.code,
     (schema.UnitSpec, "kind"): orm.Unit.kind,
     (schema.UnitSpec, "division_code"): orm.Unit.division_code,
-    (schema.Contact, "role"): orm.Contact.role,
-    (schema.Contact, "phone"): orm.Contact.phone,
+    (schema.Contact, "role"): records.Contact.role,
+    (schema.Contact, "phone"): records.Contact.phone,
     (schema.TaskSpec, "id"): orm.Task.code,
     (schema.TaskSpec, "responsibility"): orm.Task.responsibility,
     (schema.MilestoneSpec, "id"): orm.Milestone.code,
     (schema.CarriedFrom, "plan"): orm.Milestone.carried_from_plan,
     (schema.CarriedFrom, "milestone"): orm.Milestone.carried_from_code,
-    (schema.MeasureSpec, "id"): orm.Measure.code,
-    (schema.MeasureSpec, "unit_of_measure"): orm.Measure.unit_of_measure,
-    (schema.MeasureSpec, "type"): orm.Measure.type,
-    (schema.IndicatorSpec, "id"): orm.Indicator.code,
-    (schema.IndicatorSpec, "unit_of_measure"): orm.Indicator.unit_of_measure,
-    (schema.Target, "op"): orm.Indicator.target_op,
+    (schema.MeasureSpec, "id"): records.Measure.code,
+    (schema.MeasureSpec, "unit_of_measure"): records.Measure.unit_of_measure,
+    (schema.MeasureSpec, "type"): records.Measure.type,
+    (schema.IndicatorSpec, "id"): records.Indicator.code,
+    (schema.IndicatorSpec, "unit_of_measure"): records.Indicator.unit_of_measure,
+    (schema.Target, "op"): records.Indicator.target_op,
 }
 """Each catalogue field stored in a length-limited column, with that column."""
 NOT_FROM_THE_CATALOGUE = {"plan.catalog_checksum", "contact.link_key"}
@@ -138,7 +138,7 @@ def test_every_text_fits_its_column() -> None:
 def test_every_limited_column_of_the_catalogue_tables_is_checked() -> None:
     """A new String(n) column in a catalogue table needs its field in STRING_COLUMNS."""
     mapped = {f"{c.table.name}.{c.name}" for c in STRING_COLUMNS.values()}
-    for table in orm.Base.metadata.sorted_tables:
+    for table in orm.full_metadata().sorted_tables:
         if table.name not in CATALOGUE_TABLES:
             continue
         for column in table.columns:

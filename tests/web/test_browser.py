@@ -18,7 +18,8 @@ from domain.services.resend import resend_notice
 from duban.cli import app
 from models import clock
 from models.db import session_scope
-from models.orm import EvidenceFile, ItemAck, Message, Notice, Report, WorkItem
+from models.orm import Report, WorkItem
+from models.records import EvidenceFile, ItemAck, Message, Notice
 from tests.adapters.test_evidence_store import MINIMAL_PDF
 from tests.fixtures.plan_week import item_id
 from tests.fixtures.web import NOW, OwnerSite

@@ -23,7 +23,8 @@ from domain.queries.owner_links import issue_link
 from duban.web import create_app
 from models import clock
 from models.db import session_scope
-from models.orm import AssessmentObjection, Contact, Message, Unit
+from models.orm import Unit
+from models.records import AssessmentObjection, Contact, Message
 from tests.domain.test_assessment import TZ, assessed, cli  # noqa: F401 - the fixture
 from tests.fixtures.plan_week import item_id
 

@@ -15,7 +15,8 @@ from domain.queries.owner_links import revoke_links
 from domain.rules.owner_links import LinkClaim, seal
 from models import clock
 from models.db import session_scope
-from models.orm import ItemAck, ItemTransition, Notice, Report, Unit, WorkItem
+from models.orm import ItemTransition, Report, Unit, WorkItem
+from models.records import ItemAck, Notice
 from tests.fixtures.db import table_checksums
 from tests.fixtures.plan_week import item_id
 from tests.fixtures.web import (

@@ -24,7 +24,8 @@ from domain.services.delivery import deliver
 from models import clock
 from models.db import session_scope
 from models.enums import ItemState
-from models.orm import EvidenceFile, ExtensionRequest, Message, Report, WorkItem
+from models.orm import Report, WorkItem
+from models.records import EvidenceFile, ExtensionRequest, Message
 from tests.adapters.test_evidence_store import MINIMAL_PDF
 from tests.fixtures.db import table_checksums
 from tests.fixtures.plan_week import item_id

@@ -17,7 +17,8 @@ from domain.queries.owner_links import issue_link
 from duban.web import create_app
 from models import clock
 from models.db import session_scope
-from models.orm import Contact, Unit
+from models.orm import Unit
+from models.records import Contact
 from tests.fixtures.two_plans import NEW_TITLE, OLD, OLD_TITLE
 
 NOW = datetime(2026, 1, 15, 2, tzinfo=UTC)  # 10:00 in Shanghai, the day both plans have items

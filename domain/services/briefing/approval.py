@@ -12,7 +12,7 @@ from domain.services.briefing.distribute import Distribution, distribute_briefin
 from domain.services.delivery import in_working_hours
 from models import clock
 from models.db import session_scope
-from models.orm import AssessmentNotice, Briefing
+from models.records import AssessmentNotice, Briefing
 
 
 def approve_briefing(engine: Engine, briefing_id: int, actor: str) -> None:

@@ -30,7 +30,8 @@ from domain.services.messages import Recipient, unit_recipients, write_message
 from models import clock
 from models.db import session_scope
 from models.enums import Edition
-from models.orm import Briefing, Message, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Briefing, Message
 
 
 @dataclass

@@ -42,8 +42,8 @@ from domain.rules.periods import Period, ended_before, issue_day
 from domain.rules.workdays import LONGEST_REST
 from models import clock
 from models.enums import Edition
-from models.orm import Briefing as BriefingRecord
 from models.orm import CalendarDay, Plan
+from models.records import Briefing as BriefingRecord
 
 FORMATS = ("md", "html", "docx")
 LATE_AFTER_PLAN = timedelta(days=366)

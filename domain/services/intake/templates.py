@@ -27,7 +27,8 @@ from domain.rules.glossary import ITEM_STATES
 from domain.rules.intake.rows import FIELD_TO_HEADER, INPUT_FIELDS, REPORT_COLUMNS
 from domain.services.workbooks import unit_items
 from models.enums import ItemState
-from models.orm import Measure, Plan, Unit
+from models.orm import Plan, Unit
+from models.records import Measure
 from models.unitsets import select_units
 
 FORMATS = ("xlsx", "csv", "json")
