@@ -16,14 +16,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from jinja2 import Template
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.jinja import environment
 from domain.adapters.leases import holder_tag
-from domain.queries.outbox import digests_to
+from domain.queries.outbox import address_of, destinations, digests_to
 from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.glossary import CONTACT_ROLES, zh_date
@@ -38,7 +38,7 @@ from domain.services.delivery import (
 from domain.services.digest import Composed, Digest, digest_subject
 from models import clock
 from models.db import session_scope
-from models.orm import Contact, Message, Notice, Plan, Unit
+from models.orm import Message, Notice, Plan
 
 Destination = tuple[str, str | None, tuple[str, ...]]
 """A recipient (``unit/role``) with its e-mail address and webhook URLs: one person."""
@@ -120,10 +120,10 @@ def prepare_plans(
     if not shares:
         return []
     today = clock.local_date(now, ordered[0].timezone)
-    sent = digests_to(session, [p.id for p in ordered], today)
+    sent = digests_to(session, today)
     ids = []
     for (recipient, email, urls), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
-        if sent.get((recipient, " ".join(urls) if urls else email), 0) >= cap:
+        if sent.to(recipient, address_of(email, urls), [d.plan.id for d, _ in parts]) >= cap:
             report.capped.append(recipient)
         elif len(parts) == 1:
             ids.append(parts[0][0].write(recipient, parts[0][1]))
@@ -136,21 +136,6 @@ def prepare_plans(
 def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:
     recipient, email, urls = destination
     return recipient, email or "", urls
-
-
-def destinations(session: Session, plan_id: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
-    """Each ``unit/role`` of the plan with a contact: the first contact's e-mail and URLs (the
-    contact a digest goes to)."""
-    out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    rows = session.execute(
-        select(Unit.code, Contact.role, Contact.email, Contact.addresses)
-        .join(Unit, Unit.id == Contact.unit_id)
-        .where(Unit.plan_id == plan_id)
-        .order_by(Contact.id)
-    )
-    for code, role, email, urls in rows:
-        out.setdefault(f"{code}/{role}", (email, tuple(urls or ())))
-    return out
 
 
 def write_across(recipient: str, parts: list[Part]) -> int:
