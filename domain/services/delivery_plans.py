@@ -35,7 +35,7 @@ from domain.services.delivery import (
     send_and_confirm,
     stuck_messages,
 )
-from domain.services.digest import Composed, Digest, digest_subject
+from domain.services.digest import Composed, Digest, digest_subject, top_rung
 from models import clock
 from models.db import session_scope
 from models.orm import Message, Notice, Plan
@@ -140,8 +140,10 @@ def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:
 
 def write_across(recipient: str, parts: list[Part]) -> int:
     """One digest of several plans' notices for one recipient: a greeting and the totals, each
-    plan's part under its title, the reporting deadline and contact once when the plans share
-    them, one signature; attachments of every part. Returns its id."""
+    plan's part under its title, then once how to report (one personal link, issued in the first
+    plan with the recipient's own items: the owner's page shows every plan), the reporting
+    deadline and contact once when the plans share them, one signature; attachments of every
+    part. Returns its id."""
     footers = {(d.deadline, d.coordinator) for d, _ in parts}
     shared = len(footers) == 1  # the same deadline and contact: said once, at the end
     made: list[tuple[Digest, Composed]] = [
@@ -152,17 +154,28 @@ def write_across(recipient: str, parts: list[Part]) -> int:
     overdue = sum(m.overdue for _, m in made)
     soon = sum(m.soon for _, m in made)
     signers = dict.fromkeys(d.units[d.plan.coordinator_code].name for d, _ in made)
+    owned = [(d, m) for d, m in made if m.reports]  # the link: the first plan with own items
+    link, until = owned[0][0].link_for(owned[0][1]) if owned else (None, "")
     body = across_template().render(
         recipient_name=first.unit.name,
         role_label=CONTACT_ROLES.get(first.who, ""),
         as_of_zh=zh_date(first_digest.today),
         overdue_count=overdue,
         soon_count=soon,
-        sections=[(d.plan.title, m.body.strip()) for d, m in made],
+        sections=[(d.plan.title, m.overdue, m.soon, _dense(m.body)) for d, m in made],
+        top_rung=top_rung([n for _, notices in parts for n in notices], first_digest.rungs),
+        oversees=any(m.oversees for _, m in made),
         numerals=NUMERALS,
         coordinator_name="、".join(signers),
         deadline_zh=zh_date(first_digest.deadline) if shared and first_digest.deadline else "",
         coordinator=first_digest.coordinator if shared else "",
+        link=link,
+        link_until=until,
+        reports=bool(owned),
+        contact_known=all(m.contact is not None for _, m in owned),
+        workbook=any(m.workbook for _, m in owned),
+        workbooks=sum(m.workbook for _, m in made),
+        full_lists=sum(m.full_list for _, m in made),
     )
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return first_digest.record(
@@ -172,3 +185,8 @@ def write_across(recipient: str, parts: list[Part]) -> int:
         [path for _, m in made for path in m.attachments],
         [n for _, notices in parts for n in notices],
     )
+
+
+def _dense(body: str) -> str:
+    """One plan's part without its blank lines (the parts are set apart by their titles)."""
+    return "\n".join(line for line in body.splitlines() if line.strip())
