@@ -3,9 +3,11 @@ digests sent today, notices already delivered)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -140,11 +142,27 @@ class DigestsSent:
     def to(self, recipient: str, address: str | None, plan_ids: Sequence[str]) -> int:
         """Those to one person: ``recipient`` at ``address`` under any plan, or ``recipient``
         under one of ``plan_ids`` at whatever address (a contact changed during the day)."""
-        return sum(
-            n
-            for (p, r, a), n in self.counts.items()
-            if r == recipient and ((address is not None and a == address) or p in plan_ids)
+        at = self._at.get((recipient, address), 0) if address is not None else 0
+        elsewhere = sum(
+            self._under.get((p, recipient), 0)
+            - (self.counts.get((p, recipient, address), 0) if address is not None else 0)
+            for p in set(plan_ids)
         )
+        return at + elsewhere
+
+    @cached_property
+    def _at(self) -> dict[tuple[str, str | None], int]:
+        out: dict[tuple[str, str | None], int] = defaultdict(int)
+        for (_, r, a), n in self.counts.items():
+            out[(r, a)] += n
+        return out
+
+    @cached_property
+    def _under(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for (p, r, _), n in self.counts.items():
+            out[(p, r)] += n
+        return out
 
 
 def digests_to(session: Session, today: date) -> DigestsSent:
