@@ -151,7 +151,8 @@ def deployments(settings: Settings, plan_id: str) -> list[RunnerDeployment]:
         out.append(scheduled_deployment(s, plan_id, params, [plan_id]))
     for reference in ON_DEMAND:
         flow = load_flow(reference)
-        params = {"plan_id": plan_id} if "plan_id" in flow.parameters.properties else {}
+        checks_plan = "plan_id" in flow.parameters.properties and flow.name not in ANY_PLAN
+        params = {"plan_id": plan_id} if checks_plan else {}
         deployment = cast(
             "RunnerDeployment",
             flow.to_deployment(
@@ -188,6 +189,17 @@ def scheduled_deployment(
     return deployment
 
 
+ANY_PLAN = frozenset({"sync-catalog"})
+"""On demand for whichever plan its input holds: the catalogue sync (one plan's deployment
+refuses another plan's catalogue only when there are several, :data:`ONE_CATALOG`)."""
+ONE_CATALOG = (
+    "\n\n本部署只同步规划 {plan} 的目录。数据库只记下各规划目录内容的校验值，不记目录位置；"
+    "“目录位置”留空时用 DUBAN_CATALOG（{path}），它可能是另一个规划的目录：请填写规划 {plan} "
+    "的目录位置。目录若属于另一个规划，本次运行不写入任何内容并说明原因；要载入一个新规划，"
+    "请清空“规划”一栏。"
+)
+"""Said on the run form of each plan's catalogue sync when several plans are served."""
+
 EVERY_PLAN = "全部规划"
 """The label of the deployments that serve every plan at once."""
 SHARED = frozenset({"daily-cycle", "nightly-backup"})
@@ -196,12 +208,22 @@ and the backup (of the whole data directory)."""
 
 
 def deployments_for(settings: Settings, plan_ids: list[str]) -> list[RunnerDeployment]:
-    """The deployments of one plan (:func:`deployments`), or of several: each plan's briefings
-    and actions under its id, and one daily cycle and one backup for them all, named
-    ``每日督办 · 全部规划`` (a day's reminders go out once, one digest per recipient)."""
+    """The deployments of one plan (:func:`deployments`), or of several: each plan's briefings,
+    actions and catalogue sync (refusing another plan's catalogue) under its id, and one daily
+    cycle and one backup for them all, named ``每日督办 · 全部规划`` (a day's reminders go out
+    once, one digest per recipient)."""
     if len(plan_ids) == 1:
         return deployments(settings, plan_ids[0])
-    out = [d for pid in plan_ids for d in deployments(settings, pid) if d.flow_name not in SHARED]
+    out = []
+    for pid in plan_ids:
+        for d in deployments(settings, pid):
+            if d.flow_name in ANY_PLAN:  # this plan's catalogue only, said on its run form
+                d.parameters = {"plan_id": pid}
+                d.description = (
+                    f"{d.description}{ONE_CATALOG.format(plan=pid, path=settings.catalog)}"
+                )
+            if d.flow_name not in SHARED:
+                out.append(d)
     for s in scheduled(settings):
         if s.key in SHARED:
             out.append(scheduled_deployment(s, EVERY_PLAN, {}, [*plan_ids]))

@@ -50,6 +50,7 @@ from domain.rules.dashboard import (
 )
 from domain.rules.glossary import CHANNELS, word
 from domain.rules.periods import Period
+from domain.rules.plan_keys import key_text
 from domain.rules.status_views import CompletenessView, StatusView
 from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
@@ -63,8 +64,7 @@ from models.enums import Edition, Light, Status
 
 def artifact_key(plan_id: str, *parts: str) -> str:
     """Artifact keys: lowercase letters, digits and dashes (Prefect's rule)."""
-    raw = "-".join([plan_id, *parts]).lower()
-    return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in raw)
+    return key_text("-".join([plan_id, *parts]))
 
 
 @stage("收集报送")

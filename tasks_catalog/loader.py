@@ -135,8 +135,13 @@ def load_catalog(path: Path) -> tuple[Catalog, list[Problem]]:
         indicators=[i for i, _ in sources.indicators],
         checksum=checksum,
         carried_from_at=_carried_from_at(sources),
+        plan_id_at=_point(sources.plans[0][1], ("plan", "id")),
     )
     return catalog, warnings
+
+
+def _point(where: Where, loc: Loc) -> SourcePoint:
+    return SourcePoint(file=where.file, line=where.index.line(loc), field=format_loc(loc))
 
 
 def _carried_from_at(sources: Sources) -> dict[str, dict[str, SourcePoint]]:

@@ -311,3 +311,5 @@ class Catalog(Strict):
     carried_from_at: dict[str, dict[str, SourcePoint]] = Field(default_factory=dict)
     """Per carried-over milestone id, where its ``carried_from`` ``plan`` and ``milestone`` are
     written: the sync checks them against the database."""
+    plan_id_at: SourcePoint | None = None
+    """Where the plan's id is written: the sync checks it against the plans already synced."""

@@ -3,8 +3,11 @@ digests sent today, notices already delivered)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -13,8 +16,8 @@ from domain.rules.context import Context
 from domain.rules.ladder import PlannedNotice
 from models import clock
 from models.db import insert_or_skip
-from models.orm import CalendarDay, Plan
-from models.records import Message, Notice, NoticeDelivery
+from models.orm import CalendarDay, Plan, Unit
+from models.records import Contact, Message, Notice, NoticeDelivery
 
 IDS_PER_STATEMENT = 10_000
 """Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters a statement; a first
@@ -133,11 +136,53 @@ def analyze_messages(session: Session, written: int) -> None:
 
 
 def digests_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
-    """Digests per recipient sent, or being sent, today (briefings and notices do not count)."""
+    """Digests per recipient of the plan sent, or being sent, today: the plan's own, and those
+    of any plan to the same person (the same ``unit/role`` and address), so a digest across
+    plans counts against the daily cap of each (briefings and 考评通报 do not count)."""
+    sent = digests_to(session, today)
+    places = destinations(session, plan.id)
+    names = {r for (p, r, _) in sent.counts if p == plan.id or r in places}
+    return {r: sent.to(r, address_of(*places.get(r, (None, ()))), [plan.id]) for r in names}
+
+
+@dataclass(frozen=True)
+class DigestsSent:
+    """Digests sent, or being sent, on one day, counted per plan, recipient and address."""
+
+    counts: dict[tuple[str, str, str | None], int]
+
+    def to(self, recipient: str, address: str | None, plan_ids: Sequence[str]) -> int:
+        """Those to one person: ``recipient`` at ``address`` under any plan, or ``recipient``
+        under one of ``plan_ids`` at whatever address (a contact changed during the day)."""
+        at = self._at.get((recipient, address), 0) if address is not None else 0
+        elsewhere = sum(
+            self._under.get((p, recipient), 0)
+            - (self.counts.get((p, recipient, address), 0) if address is not None else 0)
+            for p in set(plan_ids)
+        )
+        return at + elsewhere
+
+    @cached_property
+    def _at(self) -> dict[tuple[str, str | None], int]:
+        out: dict[tuple[str, str | None], int] = defaultdict(int)
+        for (_, r, a), n in self.counts.items():
+            out[(r, a)] += n
+        return out
+
+    @cached_property
+    def _under(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for (p, r, _), n in self.counts.items():
+            out[(p, r)] += n
+        return out
+
+
+def digests_to(session: Session, today: date) -> DigestsSent:
+    """Digests sent, or being sent, today under every plan (one person may be in several,
+    :mod:`domain.services.delivery_plans`); briefings and 考评通报 do not count."""
     rows = session.execute(
-        select(Message.recipient, func.count().label("n"))
+        select(Message.plan_id, Message.recipient, Message.address, func.count().label("n"))
         .where(
-            Message.plan_id == plan.id,
             Message.briefing_id.is_(None),  # briefings do not count against the digest cap
             Message.briefing_checksum.is_(None),  # nor 考评通报 (a checksum without a briefing)
             or_(
@@ -145,29 +190,33 @@ def digests_today(session: Session, plan: Plan, today: date) -> dict[str, int]:
                 and_(Message.status == "sending", Message.created_on == today),
             ),
         )
-        .group_by(Message.recipient)
+        .group_by(Message.plan_id, Message.recipient, Message.address)
     )
-    return {r.recipient: r.n for r in rows}
+    return DigestsSent({(r.plan_id, r.recipient, r.address): r.n for r in rows})
 
 
-def digests_to(
-    session: Session, plan_ids: Sequence[str], today: date
-) -> dict[tuple[str, str | None], int]:
-    """Digests sent, or being sent, today under any of ``plan_ids``, per recipient and address
-    (one person across plans, :mod:`domain.services.delivery_plans`); briefings do not count."""
+Place = tuple[str | None, tuple[str, ...]]
+"""A contact's e-mail address and webhook URLs."""
+
+
+def destinations(session: Session, plan_id: str) -> dict[str, Place]:
+    """Each ``unit/role`` of the plan with a contact: the first contact's e-mail and URLs (the
+    contact a digest goes to)."""
+    out: dict[str, Place] = {}
     rows = session.execute(
-        select(Message.recipient, Message.address, func.count().label("n"))
-        .where(
-            Message.plan_id.in_(plan_ids),
-            Message.briefing_id.is_(None),
-            or_(
-                and_(Message.status == "sent", Message.sent_on == today),
-                and_(Message.status == "sending", Message.created_on == today),
-            ),
-        )
-        .group_by(Message.recipient, Message.address)
+        select(Unit.code, Contact.role, Contact.email, Contact.addresses)
+        .join(Unit, Unit.id == Contact.unit_id)
+        .where(Unit.plan_id == plan_id)
+        .order_by(Contact.id)
     )
-    return {(r.recipient, r.address): r.n for r in rows}
+    for code, role, email, urls in rows:
+        out.setdefault(f"{code}/{role}", (email, tuple(urls or ())))
+    return out
+
+
+def address_of(email: str | None, urls: Sequence[str]) -> str | None:
+    """The address a message to this contact records (its webhook URLs, else its e-mail)."""
+    return " ".join(urls) if urls else email
 
 
 def delivered(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from domain.queries.calendar import deadline_rule, rebuild_calendar
 from domain.queries.carry_links import check_carried_references, link_predecessors
+from domain.queries.plan_keys import check_plan_key
 from domain.queries.sync_items import ItemSyncer
 from domain.rules.glossary import CATALOG_FIELDS, CATALOG_KINDS, word
 from domain.rules.sync_report import SyncReport, bump
@@ -359,6 +360,7 @@ class _Syncer:
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     """Bring the database in line with ``catalog``; the caller commits."""
+    check_plan_key(session, catalog)
     check_carried_references(session, catalog)
     syncer = _Syncer(session, catalog)
     syncer.plan()

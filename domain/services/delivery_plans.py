@@ -16,14 +16,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from jinja2 import Template
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from domain.adapters import leases
 from domain.adapters.channels import Channel, RunChannels
 from domain.adapters.jinja import environment
 from domain.adapters.leases import holder_tag
-from domain.queries.outbox import analyze_messages, digests_to
+from domain.queries.outbox import address_of, analyze_messages, destinations, digests_to
 from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.glossary import CONTACT_ROLES, zh_date
@@ -35,11 +35,11 @@ from domain.services.delivery import (
     send_all,
     stuck_messages,
 )
-from domain.services.digest import Composed, Digest, digest_subject
+from domain.services.digest import Composed, Digest, digest_subject, top_rung
 from models import clock
 from models.db import session_scope
-from models.orm import Plan, Unit
-from models.records import Contact, Message, Notice
+from models.orm import Plan
+from models.records import Message, Notice
 
 Destination = tuple[str, str | None, tuple[str, ...]]
 """A recipient (``unit/role``) with its e-mail address and webhook URLs: one person."""
@@ -120,10 +120,10 @@ def prepare_plans(
     if not shares:
         return []
     today = clock.local_date(now, ordered[0].timezone)
-    sent = digests_to(session, [p.id for p in ordered], today)
+    sent = digests_to(session, today)
     ids = []
     for (recipient, email, urls), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
-        if sent.get((recipient, " ".join(urls) if urls else email), 0) >= cap:
+        if sent.to(recipient, address_of(email, urls), [d.plan.id for d, _ in parts]) >= cap:
             report.capped.append(recipient)
         elif len(parts) == 1:
             ids.append(parts[0][0].write(recipient, parts[0][1]))
@@ -140,25 +140,12 @@ def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:
     return recipient, email or "", urls
 
 
-def destinations(session: Session, plan_id: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
-    """Each ``unit/role`` of the plan with a contact: the first contact's e-mail and URLs (the
-    contact a digest goes to)."""
-    out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    rows = session.execute(
-        select(Unit.code, Contact.role, Contact.email, Contact.addresses)
-        .join(Unit, Unit.id == Contact.unit_id)
-        .where(Unit.plan_id == plan_id)
-        .order_by(Contact.id)
-    )
-    for code, role, email, urls in rows:
-        out.setdefault(f"{code}/{role}", (email, tuple(urls or ())))
-    return out
-
-
 def write_across(recipient: str, parts: list[Part]) -> int:
     """One digest of several plans' notices for one recipient: a greeting and the totals, each
-    plan's part under its title, the reporting deadline and contact once when the plans share
-    them, one signature; attachments of every part. Returns its id."""
+    plan's part under its title, then once how to report (one personal link, issued in the first
+    plan with the recipient's own items: the owner's page shows every plan), the reporting
+    deadline and contact once when the plans share them, one signature; attachments of every
+    part. Returns its id."""
     footers = {(d.deadline, d.coordinator) for d, _ in parts}
     shared = len(footers) == 1  # the same deadline and contact: said once, at the end
     made: list[tuple[Digest, Composed]] = [
@@ -169,17 +156,28 @@ def write_across(recipient: str, parts: list[Part]) -> int:
     overdue = sum(m.overdue for _, m in made)
     soon = sum(m.soon for _, m in made)
     signers = dict.fromkeys(d.units[d.plan.coordinator_code].name for d, _ in made)
+    owned = [(d, m) for d, m in made if m.reports]  # the link: the first plan with own items
+    link, until = owned[0][0].link_for(owned[0][1]) if owned else (None, "")
     body = across_template().render(
         recipient_name=first.unit.name,
         role_label=CONTACT_ROLES.get(first.who, ""),
         as_of_zh=zh_date(first_digest.today),
         overdue_count=overdue,
         soon_count=soon,
-        sections=[(d.plan.title, m.body.strip()) for d, m in made],
+        sections=[(d.plan.title, m.overdue, m.soon, _dense(m.body)) for d, m in made],
+        top_rung=top_rung([n for _, notices in parts for n in notices], first_digest.rungs),
+        oversees=any(m.oversees for _, m in made),
         numerals=NUMERALS,
         coordinator_name="、".join(signers),
         deadline_zh=zh_date(first_digest.deadline) if shared and first_digest.deadline else "",
         coordinator=first_digest.coordinator if shared else "",
+        link=link,
+        link_until=until,
+        reports=bool(owned),
+        contact_known=all(m.contact is not None for _, m in owned),
+        workbook=any(m.workbook for _, m in owned),
+        workbooks=sum(m.workbook for _, m in made),
+        full_lists=sum(m.full_list for _, m in made),
     )
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return first_digest.record(
@@ -189,3 +187,8 @@ def write_across(recipient: str, parts: list[Part]) -> int:
         [path for _, m in made for path in m.attachments],
         [n for _, notices in parts for n in notices],
     )
+
+
+def _dense(body: str) -> str:
+    """One plan's part without its blank lines (the parts are set apart by their titles)."""
+    return "\n".join(line for line in body.splitlines() if line.strip())

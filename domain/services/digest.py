@@ -40,6 +40,9 @@ OVERSEERS = frozenset({"head"})
 MIXED_DETAIL, MIXED_TASKS, MIXED_TOP = 3, 3, 4
 """A digest with the unit's own items and other units' (the coordinator's liaison): own items
 listed, key tasks counted and groups shown in the summary."""
+SECTION_DETAIL, SECTION_TASKS, SECTION_TOP = 2, 1, 2
+"""The same in one plan's part of a digest across two plans, so that the whole keeps to the
+40 lines of a one-plan digest (the link and the full lists show the rest)."""
 """Roles whose digest about their own unit is a summary rather than a list."""
 
 
@@ -84,6 +87,14 @@ class Composed:
     overdue: int
     soon: int
     who: str
+    reports: bool = False
+    """Whether the recipient reports on items of their own (the digest says how)."""
+    workbook: bool = False
+    """Whether the unit's workbook is attached."""
+    full_list: bool = False
+    """Whether the full list of the items is attached (the summary does not show them all)."""
+    oversees: bool = False
+    """Whether the digest sums up other units' items (the recipient is asked to urge them)."""
 
 
 def digest_subject(name: str, overdue: int, soon: int) -> str:
@@ -191,6 +202,9 @@ class Digest:
         # across plans: each gets a part of the 40 lines
         tight = mixed or section
         budget = {"top": MIXED_TOP, "tasks": MIXED_TASKS} if tight else {}
+        limit = MIXED_DETAIL if tight else DETAIL_LIMIT
+        if section and mixed:
+            budget, limit = {"top": SECTION_TOP, "tasks": SECTION_TASKS}, SECTION_DETAIL
         own_summary = summarize(own, **(budget if section else {})) if own and not detail else None
         summary = summarize(others, **budget) if others else None
         partial = [s for s in (own_summary, summary) if s is not None and not s.complete]
@@ -202,9 +216,10 @@ class Digest:
             listed = (own if own_summary is not None else []) + others
             attachments.append(write_item_list(full, listed))
             full_list = full.name
-        link, until = self._link(unit, contact) if own else (None, "")
+        # one plan's part carries no link: the digest across plans gives one at its end
+        link, until = self._link(unit, contact) if own and not section else (None, "")
         lines = grouped(own) if detail else []
-        limit = MIXED_DETAIL if tight else DETAIL_LIMIT
+        workbook = attachments[0].name if attachments and who == "liaison" and own else None
         body = self.template.render(
             recipient_name=unit.name,
             role_label=CONTACT_ROLES.get(who, ""),
@@ -220,8 +235,9 @@ class Digest:
             full_list=full_list,
             link=link,
             link_until=until,
+            link_below=link is not None or self.linked(own and section, contact),
             contact_known=contact is not None,
-            workbook=attachments[0].name if attachments and who == "liaison" and own else None,
+            workbook=workbook,
             deadline_zh=zh_date(self.deadline) if self.deadline else "",
             coordinator=self.coordinator,
             coordinator_name=self.units[self.plan.coordinator_code].name,
@@ -230,7 +246,20 @@ class Digest:
         )
         body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"  # optional parts leave no gaps
         subject = digest_subject(unit.name, overdue, soon)
-        return Composed(unit, contact, subject, body, attachments, overdue, soon, who)
+        return Composed(
+            unit,
+            contact,
+            subject,
+            body,
+            attachments,
+            overdue,
+            soon,
+            who,
+            reports=bool(lines or own_summary),
+            workbook=workbook is not None,
+            full_list=full_list is not None,
+            oversees=summary is not None,
+        )
 
     def record(
         self,
@@ -263,6 +292,15 @@ class Digest:
         if self.files is None:
             return None
         return self.files / self.today.isoformat() / fit_name(f"{self.token[:8]}-{recipient}")
+
+    def linked(self, own: object, contact: Contact | None) -> bool:
+        """Whether a personal link will be issued to ``contact`` for ``own`` items."""
+        return bool(own) and self.links is not None and contact is not None
+
+    def link_for(self, made: Composed) -> tuple[str | None, str]:
+        """The personal link of a digest across plans (one for the whole message: the owner's
+        page shows every plan), issued in this plan for ``made``'s recipient."""
+        return self._link(made.unit, made.contact)
 
     def _link(self, unit: Unit, contact: Contact | None) -> tuple[str | None, str]:
         """The contact's personal link and the day it lapses, issued now (renewing its term)."""

@@ -18,7 +18,7 @@ from domain.adapters.channels import FileChannel
 from domain.queries.context import resolve_plan
 from domain.rules.context import LightPolicy
 from domain.services.briefing.issue import issue_briefing
-from domain.services.escalation import run_escalation_plans
+from domain.services.escalation import run_escalation, run_escalation_plans
 from domain.services.intake.inbox import collect
 from domain.services.workbooks import write_workbook
 from duban.sample import fill_workbook
@@ -121,23 +121,75 @@ def test_every_notice_of_both_plans_is_sent_once_and_the_cap_counts_the_digest_o
     assert {r: len(ms) for r, ms in capped.items()} == counts  # its one digest went out today
 
 
+@pytest.mark.parametrize("plan_id", [OLD, NEW])
+def test_a_run_of_one_plan_counts_the_digest_across_both_against_the_cap(
+    settings: Settings, two_plans: Engine, plan_id: str
+) -> None:
+    """After the digests across both plans, a late notice of one plan to 甲镇's head and a run of
+    that plan alone (``duban escalate --plan``, one plan's daily cycle) the same day: his one
+    digest of the day, recorded under the old plan, counts, so nothing goes; his dry run says
+    the same; 乙乡's new head (another address) is not that person."""
+    escalate_both(two_plans, settings)
+    late_notice(two_plans, plan_id, "t1")
+    with frozen_time(end_of_working_day(BOTH_DUE, TZ)):
+        _, _, dry = run_escalation(
+            two_plans, plan_id, BOTH_DUE, load_ladder(), policy=LightPolicy(5), dry_run=True
+        )
+        assert (dry.sent, dry.capped) == ([], ["t1/head"])
+        _, _, report = run_escalation(
+            two_plans,
+            plan_id,
+            BOTH_DUE,
+            load_ladder(),
+            policy=LightPolicy(5),
+            channel=FileChannel(settings.home / "outbox"),
+        )
+    assert (report.sent, report.capped) == ([], ["t1/head"])
+    with session_scope(two_plans) as session:
+        heads = session.scalars(select(Message.recipient).where(Message.recipient == "t1/head"))
+        assert len(heads.all()) == 1
+
+
+def test_a_cap_counts_no_other_persons_digest(settings: Settings, two_plans: Engine) -> None:
+    """乙乡's head in the old plan and in the new one are two people (two addresses): the old
+    head's digest today does not hold back the new head's from a run of the new plan alone."""
+    with frozen_time(end_of_working_day(BOTH_DUE, TZ)):
+        for plan_id in (OLD, NEW):
+            _, _, report = run_escalation(
+                two_plans,
+                plan_id,
+                BOTH_DUE,
+                load_ladder(),
+                policy=LightPolicy(5),
+                channel=FileChannel(settings.home / "outbox"),
+            )
+            assert "t2/head" not in report.capped
+    with session_scope(two_plans) as session:
+        addresses = session.scalars(
+            select(Message.address).where(Message.recipient == "t2/head").order_by(Message.id)
+        ).all()
+    assert addresses == ["t2-h@example.cn", "t2-new-h@example.cn"]
+
+
 def late_notice(engine: Engine, plan_id: str, unit: str) -> None:
-    """A pending ladder notice to ``unit``'s head, planned late on :data:`BOTH_DUE`."""
+    """A pending ladder notice to ``unit``'s head about its first item of the plan, planned late
+    on :data:`BOTH_DUE`."""
     with session_scope(engine) as session:
         unit_id = session.scalars(
             select(Unit.id).where(Unit.plan_id == plan_id, Unit.code == unit)
         ).one()
-        item = session.scalars(select(WorkItem.id).where(WorkItem.unit_id == unit_id)).first()
+        item = session.scalars(select(WorkItem).where(WorkItem.unit_id == unit_id)).first()
+        assert item is not None
         session.add(
             Notice(
                 plan_id=plan_id,
                 dedupe_key=f"test-late-{unit}",
                 kind="ladder",
-                item_id=item,
+                item_id=item.id,
                 unit_id=unit_id,
                 level="due",
                 level_name="到期催办",
-                due=BOTH_DUE,
+                due=item.due,
                 cycle=0,
                 workdays=0,
                 roles=["owner:head"],

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from models.db import session_scope
+from models.orm import Plan
 from models.records import Message
 from tests.duban.test_cli_owner import duban
-from tests.fixtures.two_plans import NEW, NEW_TITLE, OLD, OLD_TITLE
+from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.two_plans import NEW, NEW_TITLE, OLD, OLD_TITLE, old_catalog
 
 
 def test_a_command_for_one_plan_names_the_plans_to_choose_from(
@@ -54,3 +56,31 @@ def test_escalate_without_plan_works_on_both_and_merges_the_digests(
         {"plan": OLD, "due": 4, "new_in_outbox": 0},
     ]
     assert result["sent"] == []
+
+
+@pytest.mark.parametrize("clash", ["Old-Plan", "old_plan", "old.plan"])
+def test_a_plan_id_that_would_share_artifact_keys_is_refused(
+    two_plans: Engine,
+    write_catalog: CatalogWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    clash: str,
+) -> None:
+    """A third catalogue whose id differs from ``old-plan`` only in case or ``_`` ``.`` ``-``:
+    exit 2, the file, line and ``plan.id`` named in Chinese, no traceback, nothing written;
+    the old plan itself syncs again as before."""
+    data = old_catalog()
+    data["plan"]["id"] = clash
+    path = write_catalog(data, name="third")
+    code, said = duban(monkeypatch, capsys, "catalog", "sync", str(path))
+    assert code == 2 and "Traceback" not in said
+    assert f"规划 {clash} 的目录未写入任何内容" in said
+    assert (
+        f"{path / 'plan.yaml'}:2: plan.id: 规划编号 '{clash}' 与数据库中已有的规划 'old-plan'"
+        in said
+    )
+    assert "产物键相同（old-plan）" in said
+    with session_scope(two_plans) as session:
+        assert sorted(session.scalars(select(Plan.id))) == [NEW, OLD]
+    code, said = duban(monkeypatch, capsys, "catalog", "sync", str(write_catalog(old_catalog())))
+    assert code == 0, said

@@ -6,11 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from prefect.logging import disable_run_logger
 from sqlalchemy import Engine
 
 from config.settings import Settings, get_settings
 from duban import scheduler as embedded
 from flows.deployments import deployments_for
+from flows.sync_catalog import sync_stage
+from models.db import session_scope
+from models.orm import Plan
+from tests.fixtures.catalog import CatalogWriter
+from tests.fixtures.two_plans import NEW, OLD, OLD_TITLE, old_catalog
 
 
 def test_two_plans_share_one_daily_cycle_and_one_backup(tmp_path: Path) -> None:
@@ -28,6 +34,43 @@ def test_two_plans_share_one_daily_cycle_and_one_backup(tmp_path: Path) -> None:
         assert f"考评通报 · {plan}" in found
     one = {d.name for d in deployments_for(settings, ["old-plan"])}
     assert "每日督办 · old-plan" in one and len(one) == 11
+
+
+def test_each_plans_catalogue_sync_holds_to_that_plans_catalogue(tmp_path: Path) -> None:
+    """The database does not know where a plan's catalogue is: with two plans, each plan's sync
+    form is filled with its plan (another plan's catalogue is refused) and says to give its
+    catalogue's place, DUBAN_CATALOG being perhaps the other's; with one plan, nothing is
+    checked (how a second plan is loaded)."""
+    (tmp_path / "catalog").mkdir()
+    settings = Settings(home=tmp_path, catalog=tmp_path / "catalog")
+    found = {d.name: d for d in deployments_for(settings, ["old-plan", "new-plan"])}
+    for plan in ("old-plan", "new-plan"):
+        sync = found[f"同步规划目录 · {plan}"]
+        assert sync.parameters == {"plan_id": plan}
+        assert sync.description is not None
+        assert f"本部署只同步规划 {plan} 的目录" in sync.description
+        assert f"DUBAN_CATALOG（{tmp_path / 'catalog'}）" in sync.description
+    (alone,) = [d for d in deployments_for(settings, ["old-plan"]) if d.flow_name == "sync-catalog"]
+    assert alone.parameters == {} and "本部署只同步" not in (alone.description or "")
+
+
+def test_a_plans_sync_refuses_another_plans_catalogue(
+    two_plans: Engine, write_catalog: CatalogWriter
+) -> None:
+    """The new plan's sync given the old plan's catalogue (edited): refused, naming both plans
+    and where to give the right one, nothing written."""
+    edited = old_catalog()
+    edited["plan"]["title"] = "改过的标题"
+    path = write_catalog(edited, name="edited")
+    with disable_run_logger():
+        result = sync_stage.fn(path, False, NEW)
+        assert result == {
+            "refused": f"目录 {path} 是规划 {OLD}（改过的标题）的，不是本部署的规划 {NEW}，"
+            f"未写入任何内容；请在“目录位置”填写规划 {NEW} 的目录（要载入另一个规划，"
+            "请清空“规划”一栏）"
+        }
+        with session_scope(two_plans) as session:
+            assert session.get(Plan, OLD).title == OLD_TITLE  # type: ignore[union-attr]
 
 
 def test_the_embedded_scheduler_runs_the_daily_cycle_once_for_both(engine: Engine) -> None:
