@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -108,8 +109,14 @@ def history_split(ctx: Context) -> tuple[ColumnElement[bool], ColumnElement[bool
     """Conditions on ``work_item``: (not moved, moved) since the context's day, by the ids it
     carries or else by :func:`moved_since` in the statement."""
     if ctx.moved is not None:
+        # written into the SQL as numbers, not bound: the ids recur in several subqueries, and
+        # thousands of them bound each time pass SQLite's 32,766 and PostgreSQL's 65,535
+        # parameters a statement
         ids = sorted(ctx.moved)
-        return WorkItem.id.not_in(ids), WorkItem.id.in_(ids)
+        return (
+            WorkItem.id.not_in(bindparam(None, ids, expanding=True, literal_execute=True)),
+            WorkItem.id.in_(bindparam(None, ids, expanding=True, literal_execute=True)),
+        )
     moved = moved_since(ctx.day).subquery("moved")
     return (
         ~exists().where(moved.c.item_id == WorkItem.id),
