@@ -220,8 +220,10 @@ def prefer_hash_joins(session: Session) -> None:
     """For whole-plan queries on PostgreSQL: no nested-loop joins and no JIT for this
     transaction (the planner misjudges the grouped derived tables they join; see BENCHMARKS.md)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL enable_nestloop = off"))
-        session.execute(text("SET LOCAL jit = off"))
+        # both in one statement: set_config(…, true) is SET LOCAL
+        session.execute(
+            text("SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)")
+        )
 
 
 COPY_FROM = 1000
