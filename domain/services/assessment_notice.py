@@ -11,7 +11,6 @@ to ``<briefings>/<plan>/assessment-<period>/``. Approval and sending follow the 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,12 +20,10 @@ from sqlalchemy.orm import Session
 
 from config.assessment import AssessmentRules
 from config.errors import NotFoundError
-from domain.adapters import leases
 from domain.adapters.assessment_document import all_text, render_html, render_markdown, write_docx
 from domain.adapters.briefing.fonts import choose_fonts
 from domain.adapters.channels import Channel
 from domain.adapters.files import write_atomically
-from domain.adapters.leases import holder_tag
 from domain.queries.assessment_notice import notice_record, period_assessment, workday_after
 from domain.queries.context import build_context
 from domain.queries.plans import plan_of
@@ -34,9 +31,7 @@ from domain.rules.assessment_periods import AssessedPeriod
 from domain.rules.assessment_report import Notice, NoticeFacts, build_notice, notice_masthead
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import zh_date
-from domain.services.briefing.distribute import Distribution, leadership_recipients
-from domain.services.delivery import DeliveryReport, send_and_confirm
-from domain.services.messages import write_message
+from domain.services.briefing.distribute import Distribution, send_to_leadership
 from models import clock
 from models.db import session_scope
 from models.orm import Plan, Unit
@@ -188,31 +183,15 @@ def distribute_notice(
     missing = [f for f in FORMATS if f not in files or not Path(files[f]).exists()]
     if missing:
         raise NotFoundError(f"考评通报的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成")
-    body = Path(files["md"]).read_text(encoding="utf-8")
-    html = Path(files["html"]).read_text(encoding="utf-8")
-    token = str(uuid.uuid4())
-    with leases.running(holder_tag(token)):
-        now = clock.now()
-        with session_scope(engine) as session:
-            plan = session.merge(plan)
-            ids = [
-                write_message(
-                    session,
-                    plan,
-                    to,
-                    subject=subject,
-                    body=body,
-                    token=token,
-                    html=html,
-                    attachments=[files["docx"]],
-                    briefing_checksum=checksum,
-                )
-                for to in leadership_recipients(session, plan)
-                if to.key not in served
-            ]
-        report = DeliveryReport()
-        for message_id in ids:
-            send_and_confirm(engine, message_id, channel, report, token)
+    report, now = send_to_leadership(
+        engine,
+        plan,
+        subject=subject,
+        files=files,
+        served=served,
+        checksum=checksum,
+        channel=channel,
+    )
     result.sent, result.failed = report.sent, report.failed
     if not report.failed:
         with session_scope(engine) as session:

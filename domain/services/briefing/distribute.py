@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -101,6 +102,39 @@ def distribute_briefing(
         raise NotFoundError(
             f"简报的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成（--format md,html,docx）"
         )
+    report, now = send_to_leadership(
+        engine,
+        plan,
+        subject=subject,
+        files=files,
+        served=served,
+        checksum=checksum,
+        channel=channel,
+        briefing_id=briefing_id,
+    )
+    result.sent, result.failed = report.sent, report.failed
+    if not report.failed:
+        with session_scope(engine) as session:
+            record = session.get(Briefing, briefing_id)
+            assert record is not None
+            record.sent_checksum, record.sent_at = checksum, now
+    return result
+
+
+def send_to_leadership(
+    engine: Engine,
+    plan: Plan,
+    *,
+    subject: str,
+    files: dict[str, str],
+    served: set[str],
+    checksum: str,
+    channel: Channel | None,
+    briefing_id: int | None = None,
+) -> tuple[DeliveryReport, datetime]:
+    """One message to each leadership recipient not in ``served`` (the Markdown as text, the
+    HTML, the Word file attached), written and sent under one lease; the report and when the
+    sending began."""
     body = Path(files["md"]).read_text(encoding="utf-8")
     html = Path(files["html"]).read_text(encoding="utf-8")
     token = str(uuid.uuid4())
@@ -127,10 +161,4 @@ def distribute_briefing(
         report = DeliveryReport()
         for message_id in ids:
             send_and_confirm(engine, message_id, channel, report, token)
-    result.sent, result.failed = report.sent, report.failed
-    if not report.failed:
-        with session_scope(engine) as session:
-            record = session.get(Briefing, briefing_id)
-            assert record is not None
-            record.sent_checksum, record.sent_at = checksum, now
-    return result
+    return report, now
