@@ -222,7 +222,9 @@ def prefer_hash_joins(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # both in one statement: set_config(…, true) is SET LOCAL
         session.execute(
-            text("SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)")
+            text(
+                "SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+            )
         )
 
 
