@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from prefect import flow, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
-from prefect.states import Completed
 
 from config.assessment import load_assessment
 from config.settings import get_settings
@@ -33,16 +32,15 @@ from domain.rules.assessment_periods import (
 )
 from domain.rules.context import LightPolicy
 from domain.rules.glossary import CHANNELS, word, zh_date
-from domain.services.alerts import alert_coordinator
 from domain.services.assessment_notice import (
     FORMATS,
     approve_notice,
     distribute_notice,
     issue_notice,
 )
-from domain.services.briefing.approval import in_delivery_hours
 from domain.services.briefing.issue import check_date, period_due
-from flows.briefing_review import AUTO_APPROVER, BriefingApproval, ask_for_approval, duration_zh
+from flows.briefing_review import ForReview, ask_for_approval
+from flows.briefing_review import review_and_send as review
 from flows.common import (
     RunFormError,
     alert_on_failure,
@@ -139,53 +137,20 @@ def send_notice(record_id: int) -> dict[str, int]:
 def review_and_send(
     pid: str, written: WrittenNotice, *, send: bool, approval: Literal["wait", "auto"] | None
 ) -> dict[str, Any]:
-    """Unless ``send`` is off, have the notice approved (``approval``, default the setting),
-    then send it now, or outside the hours leave it to the next daily cycle's delivery."""
+    """The notice through the coordinator's review (:func:`flows.briefing_review.review_and_send`):
+    approved, then sent now or with the next daily cycle's delivery."""
     result: dict[str, Any] = {"period": written.period, "number": written.number, "sent": 0}
-    send_later = f"duban assess {_option(written.period)} --report --send"
-    if not send:
-        logger().info("只生成，不发送（send=false）")
-        return result
-    settings = get_settings()
-    title = f"{written.title}（{written.number}）"
-    answer: BriefingApproval | None
-    if (approval or settings.briefing_approval) == "auto":
-        logger().info("自动审核通过（DUBAN_BRIEFING_APPROVAL=auto）")
-        answer = BriefingApproval(approve=True, actor=AUTO_APPROVER)
-    else:
-        answer = ask_for_approval(title, settings.briefing_approval_timeout)
-    if answer is None:
-        waited = duration_zh(settings.briefing_approval_timeout)
-        logger().warning("%s内未审核，考评通报未发送；审核后可用 `%s` 发送", waited, send_later)
-        alert_coordinator(
-            engine(),
-            pid,
-            key=f"assessment-notice-{written.record_id}-unapproved",
-            subject=f"【督办系统】考评通报待审核：{title}",
-            body=f"{title} 已生成，但在{waited}内未审核，尚未发送给县领导。\n"
-            f"审核后发送：`{send_later}`\n文件：\n" + "\n".join(written.files.values()),
-        )
-        result["approval"] = "timed out"
-        message = f"{waited}内未审核，考评通报未发送；审核后可用 `{send_later}` 发送"
-        return cast(dict[str, Any], Completed(name="未审核", message=message, data=result))
-    if not answer.approve:
-        logger().info("审核未通过，不发送。意见：%s", answer.comment or "（无）")
-        result["approval"] = "rejected"
-        return result
-    logger().info("%s 审核通过%s", answer.actor, f"，意见：{answer.comment}" * bool(answer.comment))
-    approve_notice(engine(), written.record_id, answer.actor)
-    result["approval"] = "approved"
-    if not in_delivery_hours(engine(), pid):
-        logger().info(
-            "现在不在发送时段（工作日 %s）：由下一次每日督办在发送时段发出；也可在发送时段用 `%s`"
-            " 发送",
-            settings.delivery_hours,
-            send_later,
-        )
-        result["held"] = True
-        return result
-    result["sent"] = send_notice(written.record_id)["sent"]
-    return result
+    doc = ForReview(
+        kind="考评通报",
+        title=f"{written.title}（{written.number}）",
+        record_id=written.record_id,
+        files=written.files,
+        alert_key=f"assessment-notice-{written.record_id}-unapproved",
+        send_later=f"duban assess {_option(written.period)} --report --send",
+        approve=approve_notice,
+        send=send_notice,
+    )
+    return review(pid, doc, result, send=send, approval=approval, ask=ask_for_approval)
 
 
 def _option(period: str) -> str:

@@ -1,5 +1,6 @@
-"""The coordinator's review of a written briefing, shared by every edition: wait for approval of
-the draft (or approve by itself), then send it to leadership within the delivery hours.
+"""The coordinator's review of a written document for leadership, shared by every briefing
+edition and the 考评通报: wait for approval of the draft (or approve by itself), then send it to
+leadership within the delivery hours.
 
 The approval is Prefect's wait-for-input form on the paused run (approve or not, with a
 comment). Unattended installations set ``DUBAN_BRIEFING_APPROVAL=auto``. Without an answer
@@ -9,6 +10,8 @@ recorded; ``send_later``, a `duban brief … --send` command, sends it) and the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from prefect.exceptions import FlowPauseTimeout
@@ -16,6 +19,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import Field
+from sqlalchemy import Engine
 
 from config.settings import get_settings
 from domain.services.alerts import alert_coordinator
@@ -48,11 +52,12 @@ def duration_zh(seconds: float) -> str:
     return f"{seconds:g}秒"
 
 
-def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
+def ask_for_approval(title: str, timeout: int, kind: str = "简报") -> BriefingApproval | None:
     """Pause the run until the coordinator answers; None if nobody did in time (Prefect then
     marks the run failed, "never resumed"; the failure hook knows this case)."""
     logger().info(
-        "简报草稿已生成，请在 Prefect 界面审核（运行页的 Resume 表单），%s内有效：%s",
+        "%s草稿已生成，请在 Prefect 界面审核（运行页的 Resume 表单），%s内有效：%s",
+        kind,
         duration_zh(timeout),
         title,
     )
@@ -62,48 +67,78 @@ def ask_for_approval(title: str, timeout: int) -> BriefingApproval | None:
         return None
 
 
+@dataclass(frozen=True)
+class ForReview:
+    """A document written and recorded, awaiting the coordinator's approval: what it is called
+    (``kind``: 简报, 考评通报), how to approve its record and send it, and the command that
+    sends it later."""
+
+    kind: str
+    title: str
+    record_id: int
+    files: dict[str, str]
+    alert_key: str
+    send_later: str
+    approve: Callable[[Engine, int, str], None]
+    send: Callable[[int], dict[str, int]]
+
+
+def briefing_for_review(written: WrittenBriefing, send_later: str) -> ForReview:
+    """A written briefing of any edition, for :func:`review_and_send`."""
+    return ForReview(
+        kind="简报",
+        title=f"{written.title} 第{written.number}期（{written.label}）",
+        record_id=written.record_id,
+        files=written.files,
+        alert_key=f"briefing-{written.record_id}-unapproved",
+        send_later=send_later,
+        approve=approve_briefing,
+        send=send_briefing,
+    )
+
+
 def review_and_send(
     pid: str,
-    written: WrittenBriefing,
+    doc: ForReview,
     result: dict[str, Any],
     *,
     send: bool,
     approval: Literal["wait", "auto"] | None,
-    send_later: str,
+    ask: Callable[[str, int, str], BriefingApproval | None] = ask_for_approval,
 ) -> dict[str, Any]:
-    """Unless ``send`` is off, have the written briefing approved (``approval``, default the
-    setting), then send it now or, outside the delivery hours, leave it to the next working day's
-    daily cycle; ``result`` (the flow's result so far) is completed with what happened and
-    returned."""
+    """Unless ``send`` is off, have the written document approved (``approval``, default the
+    setting; ``ask`` puts the question), then send it now or, outside the delivery hours, leave it
+    to the next working day's daily cycle; ``result`` (the flow's result so far) is completed
+    with what happened and returned."""
     if not send:
         logger().info("只生成，不发送（send=false）")
         return result
     settings = get_settings()
     mode = approval or settings.briefing_approval
-    title = f"{written.title} 第{written.number}期（{written.label}）"
+    title, kind, send_later = doc.title, doc.kind, doc.send_later
     if mode == "auto":
         logger().info("自动审核通过（DUBAN_BRIEFING_APPROVAL=auto）")
         answer: BriefingApproval | None = BriefingApproval(approve=True, actor=AUTO_APPROVER)
     else:
-        answer = ask_for_approval(title, settings.briefing_approval_timeout)
+        answer = ask(title, settings.briefing_approval_timeout, kind)
     if answer is None:
         waited = duration_zh(settings.briefing_approval_timeout)
-        logger().warning("%s内未审核，简报未发送；审核后可用 `%s` 发送", waited, send_later)
+        logger().warning("%s内未审核，%s未发送；审核后可用 `%s` 发送", waited, kind, send_later)
         alert_coordinator(
             engine(),
             pid,
-            key=f"briefing-{written.record_id}-unapproved",
-            subject=f"【督办系统】简报待审核：{title}",
+            key=doc.alert_key,
+            subject=f"【督办系统】{kind}待审核：{title}",
             body=f"{title} 已生成，但在{waited}内未审核，尚未发送给县领导。\n"
             f"审核后发送：`{send_later}`\n"
-            "文件：\n" + "\n".join(written.files.values()),
+            "文件：\n" + "\n".join(doc.files.values()),
         )
         result["approval"] = "timed out"
         return cast(  # see flows.refusals.refusing: a caller gets the result
             dict[str, Any],
             Completed(
                 name="未审核",
-                message=f"{waited}内未审核，简报未发送；审核后可用 `{send_later}` 发送",
+                message=f"{waited}内未审核，{kind}未发送；审核后可用 `{send_later}` 发送",
                 data=result,
             ),
         )
@@ -114,15 +149,15 @@ def review_and_send(
     logger().info(
         "%s 审核通过%s", answer.actor, f"，意见：{answer.comment}" if answer.comment else ""
     )
-    approve_briefing(engine(), written.record_id, answer.actor)
+    doc.approve(engine(), doc.record_id, answer.actor)
     result["approval"] = "approved"
     if not in_delivery_hours(engine(), pid):
         logger().info(
-            "现在不在发送时段（工作日 %s）：简报将在下一个工作日随每日流程发送给县领导",
+            "现在不在发送时段（工作日 %s）：%s将在下一个工作日随每日流程发送给县领导",
             settings.delivery_hours,
+            kind,
         )
         result["held"] = True
         return result
-    sent = send_briefing(written.record_id)
-    result["sent"] = sent["sent"]
+    result["sent"] = doc.send(doc.record_id)["sent"]
     return result

@@ -19,7 +19,7 @@ from domain.queries.plans import plan_of
 from domain.rules.glossary import EDITION_NAMES, LAST_PERIOD, zh_date
 from domain.rules.periods import Period
 from domain.services.briefing.issue import check_date, period_due
-from flows.briefing_review import review_and_send
+from flows.briefing_review import briefing_for_review, review_and_send
 from flows.common import RunFormError, alert_on_failure, engine, logger, plan_and_day, run_name
 from flows.forms import field
 from flows.refusals import refusing
@@ -65,14 +65,10 @@ def edition_briefing(
             "number": written.number,
             "sent": 0,
         }
-        return review_and_send(
-            pid,
-            written,
-            result,
-            send=send,
-            approval=approval,
-            send_later=f"duban brief {OPTIONS[edition]} {written.period} --send",
+        doc = briefing_for_review(
+            written, f"duban brief {OPTIONS[edition]} {written.period} --send"
         )
+        return review_and_send(pid, doc, result, send=send, approval=approval)
 
 
 @flow(

@@ -11,7 +11,7 @@ from prefect import flow, tags
 from domain.queries.plans import plan_of
 from domain.rules.periods import Period
 from domain.services.briefing.issue import briefing_date, check_date
-from flows.briefing_review import review_and_send
+from flows.briefing_review import briefing_for_review, review_and_send
 from flows.common import RunFormError, alert_on_failure, engine, plan_and_day, run_name
 from flows.forms import field
 from flows.refusals import refusing
@@ -52,11 +52,5 @@ def weekly_briefing(
         written = write_briefing(pid, day)
         publish_public_pages(pid, day)
         result: dict[str, Any] = {"week": written.period, "number": written.number, "sent": 0}
-        return review_and_send(
-            pid,
-            written,
-            result,
-            send=send,
-            approval=approval,
-            send_later=f"duban brief --week {written.period} --send",
-        )
+        doc = briefing_for_review(written, f"duban brief --week {written.period} --send")
+        return review_and_send(pid, doc, result, send=send, approval=approval)

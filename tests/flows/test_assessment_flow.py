@@ -48,7 +48,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Offline]:
     def artifact(text: str, key: str, description: str) -> None:
         seen.artifacts[key] = text
 
-    def ask(title: str, timeout: int) -> BriefingApproval | None:
+    def ask(title: str, timeout: int, kind: str) -> BriefingApproval | None:
         seen.asked.append(title)
         return seen.answer
 
