@@ -96,18 +96,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 class BadOption(typer.BadParameter):
-    """A usage error in an option or argument (exit status 2), worded in Chinese."""
+    """A usage error in an option or argument (exit status 2), worded in Chinese (by
+    :func:`_bad_value`, which :func:`install` makes every bad value's wording)."""
 
     def __init__(self, message: str, *, param_hint: Sequence[str] | str) -> None:
         super().__init__(message, param_hint=param_hint)
-
-    def format_message(self) -> str:
-        hint = (
-            self.param_hint
-            if isinstance(self.param_hint, str)
-            else " / ".join(self.param_hint or ())
-        )
-        return f"{hint} 的值无效：{self.message}"
 
 
 def _no_such_option(error: Any) -> str:
