@@ -52,7 +52,7 @@ def evaluate(
     from config.settings import get_settings
     from domain.queries.context import build_context, resolve_plan
     from domain.rules.context import LightPolicy
-    from domain.rules.evaluation import FOLDER
+    from domain.rules.evaluation import folder_of
     from domain.rules.evaluation.layout import CONCLUSIONS_FILE
     from domain.services.briefing.issue import parse_formats
     from domain.services.evaluation import write_evaluation
@@ -73,7 +73,7 @@ def evaluate(
         with session_scope(engine) as session:
             plan_row = resolve_plan(session, plan)
             day = evaluation_day(plan_row, asked, clock.today(plan_row.timezone))
-            beside = target / plan_row.id / FOLDER / CONCLUSIONS_FILE
+            beside = folder_of(target, plan_row.id) / CONCLUSIONS_FILE
             if conclusions is None and beside.is_file():
                 conclusions = beside  # the coordinator's file kept beside the report
             paragraphs = read_conclusions_file(conclusions) if conclusions is not None else None

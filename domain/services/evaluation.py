@@ -17,7 +17,7 @@ from domain.adapters.evaluation_document import render_html, render_markdown, wr
 from domain.adapters.files import write_atomically
 from domain.queries.evaluation import gather
 from domain.rules.context import Context
-from domain.rules.evaluation import FOLDER, file_stem
+from domain.rules.evaluation import file_stem, folder_of
 from domain.rules.evaluation.build import build_evaluation
 from domain.rules.evaluation.layout import all_text, document
 from domain.rules.evaluation.model import Evaluation
@@ -47,7 +47,7 @@ def write_evaluation(
     """The evaluation of ``plan`` on the context's day in ``formats`` under ``out`` (OSError
     when the files cannot be written)."""
     view = build_evaluation(gather(session, plan, ctx), conclusions)
-    folder = out / plan.id / FOLDER
+    folder = folder_of(out, plan.id)
     folder.mkdir(parents=True, exist_ok=True)
     stem = file_stem(view.as_of)
     charts: dict[str, Path] = {}
