@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
-from domain.rules.carry_over import Predecessor
 from domain.rules.glossary import ITEM_STATES, zh_date
 from models.enums import ItemState
+
+if TYPE_CHECKING:  # `duban status` renders through this module's neighbours: no need to load
+    from rich.console import Console
+
+    from domain.rules.carry_over import Predecessor
 
 
 def carried_history(console: Console, predecessors: list[Predecessor]) -> None:

@@ -42,12 +42,14 @@ def active_items(
         return current.subquery("active_items")
     # the items whose history moved after the day replayed, the others as on a settled day
     unmoved, moved = history_split(ctx)
-    rows = replayed_select(ctx, units=units, where=[moved]).subquery()
+    rows = replayed_select(ctx, units=units, where=[] if ctx.replay_all else [moved]).subquery()
     replayed = select(rows.c.id, rows.c.unit_id, rows.c.milestone_id, rows.c.due).where(
         *([rows.c.due <= due_by] if due_by is not None else []),
         rows.c.state.not_in(done_values()),  # no status to work out for the items done
         rows.c.status.in_(ACTIVE_STATUSES),
     )
+    if ctx.replay_all:
+        return replayed.subquery("active_items")
     return union_all(current.where(unmoved), replayed).subquery("active_items")
 
 

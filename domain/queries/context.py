@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from config.errors import EmptyDatabaseError, NotFoundError
 from domain.queries.calendar import ensure_calendar
-from domain.queries.item_status import moved_since
-from domain.rules.context import Context, LightPolicy, PlanFacts
+from domain.queries.item_status import current_items, moved_since
+from domain.rules.context import Context, LightPolicy, PlanFacts, replays_all
 from models import clock
 from models.db import prefer_hash_joins
 from models.orm import (
@@ -107,12 +107,20 @@ long replay, where hash joins over the whole logs are the right plan anyway)."""
 def with_moved(session: Session, ctx: Context) -> Context:
     """``ctx`` carrying the ids of the items moved since its day (:func:`moved_since`), read
     once, when the history has moved past the day and they are at most :data:`MOVED_READ`: the
-    replay then looks each one's logs up by index, whatever joins the transaction prefers."""
+    replay then looks each one's logs up by index, whatever joins the transaction prefers. When
+    they are most of the plan's live items (counted up to twice :data:`MOVED_READ`, in the same
+    statement), the context replays every item instead."""
     if ctx.settled:
         return ctx
-    moved = moved_since(ctx.day).subquery()
-    ids = session.scalars(select(moved.c.item_id).distinct().limit(MOVED_READ + 1)).all()
-    return ctx if len(ids) > MOVED_READ else replace(ctx, moved=frozenset(ids))
+    moved = select(moved_since(ctx.day).subquery().c.item_id).distinct()
+    ids_read = moved.limit(MOVED_READ + 1).subquery()
+    live = select(WorkItem.id).where(*current_items(ctx.plan.id)).limit(2 * MOVED_READ + 1)
+    live_count = select(func.count()).select_from(live.subquery()).scalar_subquery()
+    rows = session.execute(select(ids_read.c.item_id, live_count)).all()
+    if len(rows) > MOVED_READ:
+        return ctx
+    ids = frozenset(row[0] for row in rows)
+    return replace(ctx, moved=ids, replay_all=bool(rows) and replays_all(len(ids), rows[0][1]))
 
 
 @dataclass(frozen=True)

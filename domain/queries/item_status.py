@@ -82,10 +82,13 @@ def item_status_select(
     """One row per live item of the plan on the context's day with its status and the columns
     of :func:`_item_row` (of the items of ``units`` and ``milestones`` only, if given). On a
     day the history has moved past, the items :func:`moved_since` names are replayed and the
-    others read from their current columns: the same rows as :func:`replayed_select`."""
+    others read from their current columns (all replayed when the context says most moved): the
+    same rows as :func:`replayed_select`."""
     where = scope(units, milestones)
     if ctx.settled:
         return _current_select(ctx, where)
+    if ctx.replay_all:
+        return _replayed_select(ctx, where)
     unmoved, moved = history_split(ctx)
     both = union_all(
         _current_select(ctx, [*where, unmoved]), _replayed_select(ctx, [*where, moved])

@@ -38,7 +38,8 @@ class Context:
     date anything in the history carries (None: no history), ``calendar`` the first and last
     day the calendar table covered when the context was built; ``moved``, on a day the history
     has moved past, the ids of the items whose status may have changed since, when they were
-    read (None: not read; the queries then find them themselves)."""
+    read (None: not read; the queries then find them themselves); ``replay_all``, when most of
+    the plan's items moved: every item is replayed, which costs less than telling them apart."""
 
     plan: PlanFacts
     day: date
@@ -47,6 +48,7 @@ class Context:
     policy: LightPolicy
     calendar: tuple[date, date]
     moved: frozenset[int] | None = None
+    replay_all: bool = False
 
     @property
     def settled(self) -> bool:
@@ -65,4 +67,10 @@ class Context:
 
     def on(self, day: date, ordinal: int) -> Context:
         """The same plan, history and policy on another day (of working-day ``ordinal``)."""
-        return replace(self, day=day, ordinal=ordinal, moved=None)
+        return replace(self, day=day, ordinal=ordinal, moved=None, replay_all=False)
+
+
+def replays_all(moved: int, live: int) -> bool:
+    """Whether a replay should take every item rather than the ``moved`` of the plan's ``live``
+    ones: when at least half moved, telling them apart costs more than it saves."""
+    return 2 * moved >= live

@@ -23,6 +23,7 @@ from domain.queries.item_status import item_status_select, replayed_select
 from domain.queries.items import extend_item, move_item, verify_item
 from domain.queries.report_landing import check, land
 from domain.queries.sync import sync_catalog
+from domain.rules.context import replays_all
 from domain.rules.intake.rows import ParsedFile, ReportRow
 from domain.rules.lifecycle import TransitionError, done_values
 from domain.rules.reporting import ReportState
@@ -202,7 +203,7 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
     rng = random.Random(seed)
     before = [d - timedelta(days=1) for d in marked + rng.sample(history, 12)]
     others = [FIRST + timedelta(days=rng.randrange((LAST - FIRST).days)) for _ in range(8)]
-    days, partly, seen = 0, 0, set()
+    days, partly, all_moved, seen = 0, 0, 0, set()
     with session_scope(engine, rollback=True) as s:
         t1 = s.scalars(select(Unit.id).where(Unit.code.in_(["t1", "v11", "v12"]))).all()
         for day in sorted({*before, *others}):
@@ -212,8 +213,15 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
             assert ctx.moved is not None  # read with the context: the replay looks them up
             whole = _rows(s, replayed_select(ctx))
             assert _rows(s, item_status_select(ctx)) == whole, ctx.day
-            found = replace(ctx, moved=None)  # found by the statement itself
+            found = replace(ctx, moved=None, replay_all=False)  # found by the statement itself
             assert _rows(s, item_status_select(found)) == whole, ctx.day
+            split, everything = replace(ctx, replay_all=False), replace(ctx, replay_all=True)
+            assert _rows(s, item_status_select(split)) == whole, ctx.day
+            assert _rows(s, item_status_select(everything)) == whole, ctx.day
+            assert sorted(s.scalars(select(active_items(everything).c.id))) == sorted(
+                s.scalars(select(active_items(split).c.id))
+            ), ctx.day
+            all_moved += ctx.replay_all
             if days == 0:  # the most ids a context carries, most matching no item: same rows
                 padded = ctx.moved | frozenset(range(10**7, 10**7 + MOVED_READ))
                 assert _rows(s, item_status_select(replace(ctx, moved=padded))) == whole
@@ -235,6 +243,7 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
             seen |= {r["status"] for r in whole}
             days += 1
     assert partly > days // 2, (days, partly)
+    assert 0 < all_moved < days, (days, all_moved)  # the context chose each way on some days
     assert seen == {s.value for s in Status}, seen
 
 
@@ -242,3 +251,11 @@ def _counted(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]
     """The status rows counted per (task, milestone, title, status)."""
     counts = Counter((r["task"], r["milestone"], r["title"], r["status"]) for r in rows)
     return sorted((*key, n) for key, n in counts.items())
+
+
+def test_a_context_replays_every_item_once_half_the_plan_moved() -> None:
+    """Telling the moved items apart pays only while they are fewer than half of the plan's."""
+    assert not replays_all(moved=0, live=10)
+    assert not replays_all(moved=4, live=10)
+    assert replays_all(moved=5, live=10)
+    assert replays_all(moved=12, live=10)  # ids of another plan's items count too
