@@ -3,9 +3,10 @@
 Usage (from the repository root, with Python 3.11 or newer):
 
     python3 dev.py demo [ARGS...]   # the main job on the embedded default (SQLite)
-    python3 dev.py test [ARGS...]   # ruff, mypy, then the whole pytest suite on SQLite and
-                                    # again on PostgreSQL (127.0.0.1:5432, database `test`;
-                                    # DUBAN_TEST_BACKENDS=sqlite runs only the first)
+    python3 dev.py test [ARGS...]   # ruff, mypy, then the whole pytest suite on SQLite and,
+                                    # alongside it, on PostgreSQL (127.0.0.1:5432, database
+                                    # `test`; DUBAN_TEST_BACKENDS=sqlite runs only the first,
+                                    # DUBAN_TEST_SERIAL=1 runs the backends one after the other)
     python3 dev.py setup            # only create or refresh .venv
 
 The virtual environment lives in `.venv/`. It is (re)installed when `pyproject.toml` changes;
@@ -18,6 +19,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -60,10 +62,15 @@ def ensure_venv() -> None:
     STAMP.write_text(_fingerprint())
 
 
-def run(args: list[str]) -> int:
-    """Run one step inside the virtual environment and return its exit code."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(args, cwd=ROOT, env=env, check=False).returncode
+def run(args: list[str], env: dict[str, str] | None = None) -> int:
+    """Run one step inside the virtual environment (``env`` added to ours) and return its exit
+    code."""
+    return subprocess.run(args, cwd=ROOT, env=step_env(env), check=False).returncode
+
+
+def step_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment for a step, without telemetry or bytecode files, plus ``extra``."""
+    return {**os.environ, "DO_NOT_TRACK": "1", "PYTHONDONTWRITEBYTECODE": "1", **(extra or {})}
 
 
 def main(argv: list[str]) -> int:
@@ -86,14 +93,65 @@ def main(argv: list[str]) -> int:
             print(f"{Path(step[0]).name} failed (exit {code})", file=sys.stderr)
             return code
     # the whole suite on each backend (DUBAN_TEST_BACKENDS=sqlite for a machine without PostgreSQL)
-    backends = os.environ.get("DUBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
-    for backend in (b.strip() for b in backends if b.strip()):
-        print(f"== tests on {backend} ==", flush=True)
-        os.environ["DUBAN_TEST_BACKEND"] = backend
-        code = run([str(BIN / "python"), "-m", "pytest", *rest])
-        if code != 0:
-            return code
-    return 0
+    backends = [b.strip() for b in os.environ.get("DUBAN_TEST_BACKENDS", DEFAULT).split(",")]
+    return run_suites([b for b in backends if b], rest)
+
+
+DEFAULT = "sqlite,postgresql"
+
+
+def run_suites(backends: list[str], rest: list[str]) -> int:
+    """Run pytest once per backend: the first in the foreground, the others alongside it, their
+    output shown when the first ends (each suite is mostly one busy core, and CI has two). With
+    DUBAN_TEST_SERIAL=1, one after the other. The exit code is the first failure's, else 0."""
+    if os.environ.get("DUBAN_TEST_SERIAL") == "1" or len(backends) < 2:
+        for backend in backends:
+            print(f"== tests on {backend} ==", flush=True)
+            code = run(pytest_command(rest), env=suite_env(backend))
+            if code != 0:
+                return code
+        return 0
+    first, *others = backends
+    with tempfile.TemporaryDirectory(prefix="duban-tests-") as folder:
+        logs = {b: Path(folder) / f"{b}.log" for b in others}
+        alongside = {}
+        for backend in others:
+            print(f"== tests on {backend}: running alongside, shown when it ends ==", flush=True)
+            with logs[backend].open("wb") as log:
+                alongside[backend] = subprocess.Popen(
+                    pytest_command(rest),
+                    cwd=ROOT,
+                    env=step_env(suite_env(backend)),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+        try:
+            print(f"== tests on {first} ==", flush=True)
+            codes = [run(pytest_command(rest), env=suite_env(first))]
+            for backend, process in alongside.items():
+                codes.append(process.wait())
+                print(f"== tests on {backend} ==", flush=True)
+                sys.stdout.write(logs[backend].read_text(encoding="utf-8", errors="replace"))
+                sys.stdout.flush()
+        finally:
+            for process in alongside.values():
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
+    return next((code for code in codes if code != 0), 0)
+
+
+def pytest_command(rest: list[str]) -> list[str]:
+    """The pytest command line of a suite."""
+    return [str(BIN / "python"), "-m", "pytest", *rest]
+
+
+def suite_env(backend: str) -> dict[str, str]:
+    """The environment of one backend's suite: its backend, and a temporary root of its own so
+    that suites running side by side never clean up each other's folders."""
+    root = Path(tempfile.gettempdir()) / f"duban-pytest-{backend}"
+    root.mkdir(exist_ok=True)
+    return {"DUBAN_TEST_BACKEND": backend, "PYTEST_DEBUG_TEMPROOT": str(root)}
 
 
 if __name__ == "__main__":
