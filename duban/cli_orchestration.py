@@ -173,11 +173,20 @@ EveryPlanOpt = Annotated[
 def serve(plan: EveryPlanOpt = None) -> None:
     """登记部署（每日流程、每周简报、操作），并按计划运行；同时提供填报页面（duban web）。"""
     from config.settings import get_settings
-    from duban.orchestration import prefect_client, prefect_server, ui_url
-    from flows.deployments import deployments_for, scheduled
 
     settings = get_settings()
     plan_ids = _plan_ids(plan)
+    try:
+        _serve(settings, plan_ids)
+    except KeyboardInterrupt:  # Ctrl-C before Prefect's runner took over stops it as well
+        out.print("已停止", markup=False)
+
+
+def _serve(settings: Settings, plan_ids: list[str]) -> None:
+    """What `duban serve` runs until Ctrl-C."""
+    from duban.orchestration import prefect_client, prefect_server, ui_url
+    from flows.deployments import deployments_for, scheduled
+
     with (
         prefect_server(settings) as url,
         prefect_client(settings, heartbeat=True),

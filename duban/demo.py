@@ -53,6 +53,7 @@ from models.orm import Plan, Unit
 from models.records import Briefing, Message
 from tasks_catalog.expand import plan_items
 from tasks_catalog.loader import load_catalog
+from tasks_catalog.schema import Catalog
 
 SEED = 2021
 """The sample's random seed: the same run gives the same figures."""
@@ -94,14 +95,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
             "供他们用个人链接或邮件报送",
             markup=False,
         )
-        with session_scope(engine) as session:
-            report = sync_catalog(session, catalog)
-        render.sync_report(console, report, limit=5)
-        with session_scope(engine) as session:
-            again = sync_catalog(session, catalog)
-        console.print(
-            "   再同步一次：" + ("没有变化（幂等）" if again.unchanged else "出现了意外的变化")
-        )
+        _sync_twice(console, engine, catalog)
 
         _sample_contacts(console, engine, catalog.plan.id)
         last_friday = as_of - timedelta(days=(as_of.weekday() - 4) % 7 or 7)
@@ -135,6 +129,7 @@ def run_demo(console: Console, home: Path, as_of: date) -> None:
         console.print(
             f"试一试：DUBAN_HOME={home} .venv/bin/duban status --as-of {as_of} --task 1",
             markup=False,
+            soft_wrap=True,  # a command to copy: never broken across lines
         )
         _print_link(console, engine, plan, arrivals)
 
@@ -211,6 +206,19 @@ def _sample_weeks(
     return Arrivals(inbox_reports, web, mailed, cast.web[0])
 
 
+def _sync_twice(console: Console, engine: Engine, catalog: Catalog) -> None:
+    """Load the catalogue, then again to show nothing changes; as when the plan began, as a
+    coordinator would have: the items' history starts there, before the reports that follow."""
+    loaded_at = _at(catalog.plan.period.start, 9, catalog.plan.timezone)
+    with clock.frozen_time(loaded_at), session_scope(engine) as session:
+        report = sync_catalog(session, catalog)
+    render.sync_report(console, report, limit=5)
+    with clock.frozen_time(loaded_at), session_scope(engine) as session:
+        again = sync_catalog(session, catalog)
+    said = "没有变化（幂等）" if again.unchanged else "出现了意外的变化"
+    console.print("   再同步一次：" + said)
+
+
 def _at(day: date, hour: int, timezone: str) -> datetime:
     """``hour`` o'clock local time on ``day``."""
     return datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone))
@@ -234,6 +242,7 @@ def _print_link(console: Console, engine: Engine, plan: Plan, arrivals: Arrivals
         f"填报页面：先运行 `DUBAN_HOME={settings.home} .venv/bin/duban web`，"
         f"再打开{issued.unit_name}{issued.contact_name}的个人链接（有效期至 {until}）：",
         markup=False,
+        soft_wrap=True,  # a command to copy: never broken across lines
     )
     console.print(
         f"{settings.resolved_web_base_url}/l/{issued.token}", markup=False, soft_wrap=True
@@ -246,6 +255,7 @@ def _print_link(console: Console, engine: Engine, plan: Plan, arrivals: Arrivals
         console.print(
             f"待审批的延期申请：`DUBAN_HOME={settings.home} .venv/bin/duban extension-requests`",
             markup=False,
+            soft_wrap=True,  # a command to copy: never broken across lines
         )
 
 

@@ -6,7 +6,20 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import Date, Integer, Select, and_, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import Subquery
 
@@ -14,6 +27,7 @@ from domain.queries.item_status import (
     CURRENT_WAITING,
     current_items,
     history_split,
+    moved_since,
     replayed_select,
     scope,
     valid_on,
@@ -63,23 +77,18 @@ def active_units(
     replayed = [(n, d) for n, d in enumerate(days) if not ctx.settled_on(d)]
     parts: list[Select[int, int]] = []
     if settled:
-        on = _days(settled, "settled_days")
-        parts.append(
-            select(on.c.n, WorkItem.unit_id)
-            .join(on, true())
-            .where(
-                *current_items(ctx.plan.id, units),
-                active_condition(
-                    state=WorkItem.state,
-                    start=WorkItem.start,
-                    waiting=CURRENT_WAITING,
-                    as_of=on.c.day,
-                ),
-            )
-            .group_by(on.c.n, WorkItem.unit_id)
-        )
-    if replayed:
-        parts.append(_replayed_active_units(ctx, _days(replayed, "replayed_days"), units))
+        parts.append(_current_active_units(ctx, _days(settled, "settled_days"), units))
+    if replayed and ctx.replay_all:  # most moved since the context's day, so since these too
+        on = _days(replayed, "replayed_days")
+        parts.append(_replayed_active_units(ctx, on, units, select(WorkItem.id)))
+    elif replayed:
+        # the items unmoved since the first of these days stood then as they stand now, on every
+        # one of them: only the others are replayed
+        moved = moved_since(min(d for _, d in replayed)).subquery("moved_since_first")
+        unmoved = ~exists().where(moved.c.item_id == WorkItem.id)
+        on = _days(replayed, "replayed_days")
+        parts.append(_current_active_units(ctx, on, units, unmoved))
+        parts.append(_replayed_active_units(ctx, on, units, select(moved.c.item_id)))
     if len(parts) == 1:
         return parts[0]
     both = union_all(*parts).subquery()
@@ -93,15 +102,35 @@ def _days(days: list[tuple[int, date]], name: str) -> Subquery:
     ).subquery(name)
 
 
-def _replayed_active_units(
-    ctx: Context, on: Subquery, units: Collection[int] | None
+def _current_active_units(
+    ctx: Context, on: Subquery, units: Collection[int] | None, *where: ColumnElement[bool]
 ) -> Select[int, int]:
-    """:func:`active_units` on days the history has moved past: per (day, item) the state then,
-    its open prerequisites then and its due date as it stood, from the logs. Active as the light
-    rule has it: not done, not waiting, and the window open or the due date passed."""
-    where = scope(units, None)
-    scoped = select(WorkItem.id).where(*where) if where else None
-    among = [] if scoped is None else [ItemTransition.item_id.in_(_with_prerequisites(scoped))]
+    """:func:`active_units` read from the items' current columns on the days of ``on`` (those
+    the history is settled on, or for the items it has not moved since)."""
+    return (
+        select(on.c.n, WorkItem.unit_id)
+        .join(on, true())
+        .where(
+            *current_items(ctx.plan.id, units),
+            *where,
+            active_condition(
+                state=WorkItem.state, start=WorkItem.start, waiting=CURRENT_WAITING, as_of=on.c.day
+            ),
+        )
+        .group_by(on.c.n, WorkItem.unit_id)
+    )
+
+
+def _replayed_active_units(
+    ctx: Context, on: Subquery, units: Collection[int] | None, moved: Select[int]
+) -> Select[int, int]:
+    """:func:`active_units` of the ``moved`` items on days the history has moved past: per (day,
+    item) the state then, its open prerequisites then and its due date as it stood, from the
+    logs. Active as the light rule has it: not done, not waiting, and the window open or the due
+    date passed."""
+    where = [*scope(units, None), WorkItem.id.in_(moved)]
+    scoped = select(WorkItem.id).where(*where)
+    among = [ItemTransition.item_id.in_(_with_prerequisites(scoped))]
 
     def states(name: str) -> Subquery:
         """(n, item_id, state): each item's state on each day (a subquery of its own per use:
@@ -134,7 +163,7 @@ def _replayed_active_units(
         )
         .where(
             func.coalesce(prerequisite.c.state, ItemState.ASSIGNED.value).not_in(finished_values()),
-            *([] if scoped is None else [ItemDependency.item_id.in_(scoped)]),
+            ItemDependency.item_id.in_(scoped),
         )
         .group_by(on.c.n, ItemDependency.item_id)
         .subquery("waiting_on_days")
@@ -142,7 +171,7 @@ def _replayed_active_units(
     later = (
         select(on.c.n, DeadlineChange.item_id, func.min(DeadlineChange.id).label("change_id"))
         .join(on, DeadlineChange.on_date > on.c.day)
-        .where(*([] if scoped is None else [DeadlineChange.item_id.in_(scoped)]))
+        .where(DeadlineChange.item_id.in_(scoped))
         .group_by(on.c.n, DeadlineChange.item_id)
         .subquery("first_later_change")
     )

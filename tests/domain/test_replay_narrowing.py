@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
-from domain.queries.active import active_items
+from domain.queries.active import active_items, active_units
 from domain.queries.context import MOVED_READ
 from domain.queries.counts import status_counts
 from domain.queries.item_status import item_status_select, replayed_select
@@ -259,3 +259,34 @@ def test_a_context_replays_every_item_once_half_the_plan_moved() -> None:
     assert not replays_all(moved=4, live=10)
     assert replays_all(moved=5, live=10)
     assert replays_all(moved=12, live=10)  # ids of another plan's items count too
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_units_owing_on_several_days_are_the_whole_replays(
+    engine: Engine, write_catalog: CatalogWriter, seed: int
+) -> None:
+    """The units with an active item on each of several days at once (what reporting
+    completeness asks for the cycles it counts), read from the current columns for the items
+    unmoved since the first of the days and replayed for the others, are each day's units of
+    the whole replay, with the days settled, moved past, or both."""
+    history, marked = random_history(engine, write_catalog, seed)
+    rng = random.Random(seed)
+    ends = sorted({d - timedelta(days=1) for d in marked + rng.sample(history, 10)})
+    spans = [ends[i : i + rng.randrange(1, 6)] for i in range(0, len(ends), 3)]
+    spans.append([*ends[-2:], LAST + timedelta(days=3)])  # the last day settled
+    with session_scope(engine, rollback=True) as s:
+        t1 = s.scalars(select(Unit.id).where(Unit.code.in_(["t1", "v11", "v12"]))).all()
+        for days in spans:
+            ctx = context_of(s, days[-1], pace_margin=25, plan="demo-plan")
+            for units in (None, t1):
+                expected = set()
+                for n, day in enumerate(days):
+                    on = context_of(s, day, pace_margin=25, plan="demo-plan")
+                    expected |= {
+                        (n, r["unit_id"])
+                        for r in _rows(s, replayed_select(on, units=units))
+                        if r["state"] not in done_values() and r["status"] in ACTIVE_STATUSES
+                    }
+                for each in (replace(ctx, replay_all=False), replace(ctx, replay_all=True)):
+                    got = {(n, u) for n, u in s.execute(active_units(each, days, units))}
+                    assert got == expected, (days, units, each.replay_all)
