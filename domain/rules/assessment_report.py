@@ -174,7 +174,8 @@ def _done(s: UnitScore, on_time: int) -> str:
 
 
 def _main_loss(s: UnitScore, rules: AssessmentRules) -> str:
-    """The ranking's 主要失分 cell: each part that cost points, with the points."""
+    """The ranking's 主要失分 cell: each part that cost points, with the points (「逾期失2.0分」:
+    points, not days or items)."""
     lost = {
         "按期完成": rules.completion.points - s.part("completion"),
         "报送及时": rules.timeliness.points - s.part("timeliness"),
@@ -183,7 +184,7 @@ def _main_loss(s: UnitScore, rules: AssessmentRules) -> str:
             for p in ("overdue", "returned", "late_extension", "early_extension")
         },
     }
-    return "、".join(f"{word}{points(v)}" for word, v in lost.items() if v > 0) or "无"
+    return "、".join(f"{word}失{points(v)}分" for word, v in lost.items() if v > 0) or "无"
 
 
 def ties(group: Sequence[tuple[int, UnitScore]]) -> str:
