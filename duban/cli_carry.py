@@ -9,6 +9,7 @@ import typer
 
 from config.errors import InputError, Problem
 from duban.app import catalog_app, out
+from duban.cli_words import BadOption
 from duban.dates import parse_date
 
 
@@ -33,6 +34,7 @@ def catalog_carry_over(
     from duban.database import ready_engine
     from models import clock
     from models.db import session_scope
+    from models.orm import Plan
     from tasks_catalog.schema import DUE_TO_FILL
 
     existing = draft_path(out_dir, from_plan)
@@ -49,8 +51,16 @@ def catalog_carry_over(
                 )
             ],
         )
+    day = parse_date(as_of)
     with session_scope(ready_engine(), rollback=True) as session:
-        carry = carry_over(session, from_plan, parse_date(as_of))
+        plan = session.get(Plan, from_plan)
+        if plan is not None and day is not None and day < plan.period_start:
+            raise BadOption(
+                f"{zh_date(day)}在原规划开始（{zh_date(plan.period_start)}）之前，"
+                "那时还没有事项可结转；请写原规划期内或期满后的日期",
+                param_hint="--as-of",
+            )
+        carry = carry_over(session, from_plan, day)
     path = write_draft(carry, out_dir, clock.today(carry.timezone))
     out.print(
         f"结转草稿：{path}（{carry.plan_id} 截至 {zh_date(carry.as_of)}："

@@ -244,6 +244,22 @@ def test_a_draft_already_in_the_folder_is_not_overwritten_without_force(
     assert "待填" in path.read_text(encoding="utf-8")
 
 
+def test_a_day_before_the_old_plan_began_is_refused(
+    old_plan: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nothing existed to carry over before the plan began: exit 2, the option and both dates
+    named, no draft written."""
+    out = tmp_path / "drafts"
+    code, said = duban(monkeypatch, capsys, "catalog", "carry-over", "--from", OLD,
+                       "--out", str(out), "--as-of", "2020-12-31")  # fmt: skip
+    assert code == 2, said
+    assert "--as-of" in said and "2020年12月31日" in said and "2021年1月1日" in said
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_a_draft_does_not_sync_until_its_due_dates_are_filled_in(
     old_plan: Engine,
     tmp_path: Path,
