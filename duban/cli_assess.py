@@ -72,11 +72,11 @@ def assess(
     if command.invoked_subcommand is not None:
         return
     from config.assessment import load_assessment
-    from config.errors import NotFoundError
     from config.settings import get_settings
     from domain.queries.assessment import assessment_facts
     from domain.queries.context import build_context, resolve_plan
     from domain.queries.objections import objections_of, upheld_excuses
+    from domain.queries.plans import unknown_unit
     from domain.rules.assessment import score
     from domain.rules.context import LightPolicy
     from domain.rules.objections import excuse
@@ -113,8 +113,8 @@ def assess(
         objections: list[ObjectionView] = (
             objections_of(session, plan_row.id, period.key, unit) if unit else []
         )
-    if unit is not None and not facts:
-        raise NotFoundError(f"规划中没有单位 {unit!r}")
+        if unit is not None and not facts:
+            raise unknown_unit(session, plan_row.id, unit)
     scores = [score(policy_rules, excuse(f, upheld.get(f.unit, []))) for f in facts]
     original = {f.unit: score(policy_rules, f).score for f in facts if f.unit in upheld}
     before = {s.unit: original[s.unit] for s in scores if original.get(s.unit, s.score) != s.score}

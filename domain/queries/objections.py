@@ -14,6 +14,7 @@ from config.assessment import AssessmentRules
 from config.errors import NotFoundError
 from domain.queries.assessment import assessment_facts
 from domain.queries.context import ordinals
+from domain.queries.plans import unknown_unit
 from domain.rules.assessment import UnitScore, assessed_unit, score
 from domain.rules.assessment_periods import AssessedPeriod, period_of
 from domain.rules.context import Context
@@ -60,7 +61,7 @@ def _assessed(session: Session, plan_id: str, code: str) -> Unit:
         select(Unit).where(Unit.plan_id == plan_id, Unit.code == code, Unit.retired_at.is_(None))
     ).first()
     if unit is None:
-        raise NotFoundError(f"规划中没有单位 {code!r}")
+        raise unknown_unit(session, plan_id, code)
     return unit
 
 

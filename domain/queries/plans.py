@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
@@ -23,8 +23,29 @@ def unit_of(session: Session, plan_id: str, code: str) -> Unit:
         select(Unit).where(Unit.plan_id == plan_id, Unit.code == code, Unit.retired_at.is_(None))
     ).first()
     if unit is None:
-        raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}（或该单位已撤销）")
+        raise unknown_unit(session, plan_id, code, "（或该单位已撤销）")
     return unit
+
+
+def unknown_unit(session: Session, plan_id: str, code: str, note: str = "") -> NotFoundError:
+    """The error for a unit code the plan lacks, naming the codes of up to three units whose
+    names contain what was typed (people type 旧城乡 where 530521204 is asked for)."""
+    said = f"规划 {plan_id} 中没有单位代码 {code!r}{note}"
+    typed = code.strip()
+    named = session.execute(
+        select(Unit.name, Unit.code)
+        .where(
+            Unit.plan_id == plan_id,
+            Unit.retired_at.is_(None),
+            Unit.name.contains(typed, autoescape=True),
+        )
+        .order_by(func.length(Unit.name), Unit.code)
+        .limit(3)
+    ).all()
+    if typed and named:
+        codes = "、".join(f"{name}（{unit_code}）" for name, unit_code in named)
+        return NotFoundError(f"{said}；请写单位代码，名称相近的单位：{codes}")
+    return NotFoundError(f"{said}；请写单位代码（见规划目录的单位清单）")
 
 
 def plan_ids(session: Session) -> list[str]:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from config.errors import NotFoundError
+from domain.queries.plans import unknown_unit
 from models.orm import Milestone, Task, Unit
 
 
@@ -20,7 +21,7 @@ def subtree(session: Session, plan_id: str, code: str) -> list[int]:
     ).all()
     root = next((r.id for r in rows if r.code == code), None)
     if root is None:
-        raise NotFoundError(f"规划 {plan_id} 中没有单位 {code!r}")
+        raise unknown_unit(session, plan_id, code)
     children: dict[int | None, list[int]] = {}
     for r in rows:
         children.setdefault(r.parent_id, []).append(r.id)
