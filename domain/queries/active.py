@@ -80,7 +80,7 @@ def active_units(
         parts.append(_current_active_units(ctx, _days(settled, "settled_days"), units))
     if replayed and ctx.replay_all:  # most moved since the context's day, so since these too
         on = _days(replayed, "replayed_days")
-        parts.append(_replayed_active_units(ctx, on, units, select(WorkItem.id)))
+        parts.append(_replayed_active_units(ctx, on, units, None))
     elif replayed:
         # the items unmoved since the first of these days stood then as they stand now, on every
         # one of them: only the others are replayed
@@ -122,15 +122,15 @@ def _current_active_units(
 
 
 def _replayed_active_units(
-    ctx: Context, on: Subquery, units: Collection[int] | None, moved: Select[int]
+    ctx: Context, on: Subquery, units: Collection[int] | None, moved: Select[int] | None
 ) -> Select[int, int]:
-    """:func:`active_units` of the ``moved`` items on days the history has moved past: per (day,
-    item) the state then, its open prerequisites then and its due date as it stood, from the
-    logs. Active as the light rule has it: not done, not waiting, and the window open or the due
-    date passed."""
-    where = [*scope(units, None), WorkItem.id.in_(moved)]
-    scoped = select(WorkItem.id).where(*where)
-    among = [ItemTransition.item_id.in_(_with_prerequisites(scoped))]
+    """:func:`active_units` of the ``moved`` items (None: every item) on days the history has
+    moved past: per (day, item) the state then, its open prerequisites then and its due date as
+    it stood, from the logs. Active as the light rule has it: not done, not waiting, and the
+    window open or the due date passed."""
+    where = [*scope(units, None), *([] if moved is None else [WorkItem.id.in_(moved)])]
+    scoped = select(WorkItem.id).where(*where) if where else None
+    among = [] if scoped is None else [ItemTransition.item_id.in_(_with_prerequisites(scoped))]
 
     def states(name: str) -> Subquery:
         """(n, item_id, state): each item's state on each day (a subquery of its own per use:
@@ -163,7 +163,7 @@ def _replayed_active_units(
         )
         .where(
             func.coalesce(prerequisite.c.state, ItemState.ASSIGNED.value).not_in(finished_values()),
-            ItemDependency.item_id.in_(scoped),
+            *([] if scoped is None else [ItemDependency.item_id.in_(scoped)]),
         )
         .group_by(on.c.n, ItemDependency.item_id)
         .subquery("waiting_on_days")
@@ -171,7 +171,7 @@ def _replayed_active_units(
     later = (
         select(on.c.n, DeadlineChange.item_id, func.min(DeadlineChange.id).label("change_id"))
         .join(on, DeadlineChange.on_date > on.c.day)
-        .where(DeadlineChange.item_id.in_(scoped))
+        .where(*([] if scoped is None else [DeadlineChange.item_id.in_(scoped)]))
         .group_by(on.c.n, DeadlineChange.item_id)
         .subquery("first_later_change")
     )
