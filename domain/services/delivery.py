@@ -42,7 +42,7 @@ from domain.services.delivery_send import (
     skip_stale,
     wanted_recipients,
 )
-from domain.services.digest import Digest
+from domain.services.digest import Digest, Written, flush
 from models import clock
 from models.db import session_scope
 from models.orm import CalendarDay, Plan, Unit
@@ -155,16 +155,25 @@ def prepare(
     units, groups = pending_groups(session, plan, report, now)
     sent_today = digests_today(session, plan, today)
     digest = Digest.for_run(session, plan, units, now, token, attach=attach)
-    ids = []
+    chosen = []
     for recipient, notices in sorted(groups.items()):
         if sent_today.get(recipient, 0) >= cap:
             report.capped.append(recipient)
             continue
-        ids.append(digest.write(recipient, notices))
-    session.flush()
+        chosen.append((recipient, notices))
+    written: list[Written] = []
+    for start in range(0, len(chosen), PREPARE_CHUNK):
+        part = chosen[start : start + PREPARE_CHUNK]
+        digest.prefetch(part)
+        written.extend(digest.add(recipient, notices) for recipient, notices in part)
+    ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))
     return ids
+
+
+PREPARE_CHUNK = 200
+"""Digests whose items, contacts and workbook rows are read together."""
 
 
 def pending_groups(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
@@ -30,7 +32,7 @@ from domain.adapters import signing
 from domain.adapters.files import fit_name
 from domain.adapters.intake.workbook_reader import META_SHEET
 from domain.queries.calendar import reporting_cycle
-from domain.queries.indicators import latest_values
+from domain.queries.indicators import measure_table
 from domain.queries.plans import unit_of
 from domain.rules.cell_text import CellValue, put_cell
 from domain.rules.glossary import ITEM_STATES, MEASURE_SHEET, PROGRESS_SHEET, zh_date
@@ -110,13 +112,13 @@ def _title(sheet: Worksheet, text: str, width: int) -> None:
 
 
 def _header(sheet: Worksheet, columns: list[tuple[str, str]], inputs: set[str]) -> None:
-    for col, (field, label) in enumerate(columns, start=1):
+    for col, (key, label) in enumerate(columns, start=1):
         cell = put_cell(sheet.cell(row=HEADER_ROW, column=col), label)
         cell.font = Font(name=FONT, size=FONT_SIZE, bold=True)
-        cell.fill = INPUT_FILL if field in inputs else HEADER_FILL
+        cell.fill = INPUT_FILL if key in inputs else HEADER_FILL
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[cell.column_letter].width = WIDTHS.get(field, 12)
+        sheet.column_dimensions[cell.column_letter].width = WIDTHS.get(key, 12)
     sheet.row_dimensions[HEADER_ROW].height = 30
     sheet.freeze_panes = f"D{HEADER_ROW + 1}"
     _print_setup(sheet, landscape=True)
@@ -145,7 +147,7 @@ def _body(sheet: Worksheet, row: int, columns: list[tuple[str, str]], inputs: se
     leaves room to write by hand; input cells unlocked and yellow."""
     lines = 1
     above = row - 1 if row > HEADER_ROW + 1 else None
-    for col, (field, _) in enumerate(columns, start=1):
+    for col, (key, _) in enumerate(columns, start=1):
         cell = sheet.cell(row=row, column=col)
         assert isinstance(cell, Cell)
         if above is not None:  # the row above's look, copied (set anew, styles are hashed again)
@@ -153,9 +155,9 @@ def _body(sheet: Worksheet, row: int, columns: list[tuple[str, str]], inputs: se
             cell._style = copy(sheet.cell(row=above, column=col)._style)  # type: ignore[attr-defined,union-attr]
             cell.quotePrefix = prefixed
         else:
-            _look(cell, field in inputs, field in TEXT_INPUTS)
+            _look(cell, key in inputs, key in TEXT_INPUTS)
         if isinstance(cell.value, str):
-            lines = max(lines, text_lines(cell.value, WIDTHS.get(field, 12)))
+            lines = max(lines, text_lines(cell.value, WIDTHS.get(key, 12)))
     sheet.row_dimensions[row].height = max(LINE_POINTS * lines, MIN_ROW_POINTS) + 4
 
 
@@ -190,9 +192,19 @@ def text_lines(text: str, width: float) -> int:
 
 def unit_items(session: Session, plan: Plan, unit: Unit, as_of: date) -> list[tuple[object, ...]]:
     """The unit's open items whose window opens within 30 days, and items due ±30 days."""
-    return list(
-        session.execute(
+    return units_items(session, plan, [unit.id], as_of).get(unit.id, [])
+
+
+def units_items(
+    session: Session, plan: Plan, unit_ids: Sequence[int], as_of: date
+) -> dict[int, list[tuple[object, ...]]]:
+    """:func:`unit_items` of several units, by unit id, in one statement a thousand units."""
+    out: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
             select(
+                WorkItem.unit_id,
                 WorkItem.id,
                 Task.code,
                 Milestone.code,
@@ -205,52 +217,98 @@ def unit_items(session: Session, plan: Plan, unit: Unit, as_of: date) -> list[tu
             .join(Task, Task.id == Milestone.task_id)
             .where(
                 WorkItem.plan_id == plan.id,
-                WorkItem.unit_id == unit.id,
+                WorkItem.unit_id.in_(ids[start : start + 1000]),
                 WorkItem.state != ItemState.RETIRED.value,
                 or_(
                     (WorkItem.state.not_in(done_values())) & (WorkItem.start <= as_of + WINDOW),
                     WorkItem.due.between(as_of - WINDOW, as_of + WINDOW),
                 ),
             )
-            .order_by(WorkItem.due, Milestone.code, WorkItem.id)
-        ).all()
-    )
+            .order_by(WorkItem.unit_id, WorkItem.due, Milestone.code, WorkItem.id)
+        )
+        for unit_id, *item in rows:
+            out[unit_id].append(tuple(item))
+    return out
 
 
 def write_workbook(
     session: Session, plan: Plan, unit: Unit, as_of: date, out: Path
 ) -> WorkbookFile:
     """Write one unit's workbook into ``out``."""
-    items = unit_items(session, plan, unit, as_of)
-    measures = [
-        m
-        for m in session.scalars(
-            select(Measure)
-            .where(Measure.plan_id == plan.id, Measure.retired_at.is_(None))
-            .order_by(Measure.id)
+    return PlanWorkbooks.read(session, plan, as_of).write(unit, out)
+
+
+@dataclass
+class PlanWorkbooks:
+    """The plan's part of its units' workbooks on one day, read once (measures, coordinating
+    unit, reporting cycle), and the units' items and latest measure values, read for many units
+    at a time by :meth:`prefetch` or else for each unit by :meth:`write`."""
+
+    session: Session
+    plan: Plan
+    as_of: date
+    measures: list[Measure]
+    coordinator: str
+    cycle: Cycle
+    items: dict[int, list[tuple[object, ...]]] = field(default_factory=dict)
+    previous: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, plan: Plan, as_of: date) -> PlanWorkbooks:
+        measures = list(
+            session.scalars(
+                select(Measure)
+                .where(Measure.plan_id == plan.id, Measure.retired_at.is_(None))
+                .order_by(Measure.id)
+            )
         )
-        if select_units(m.reported_by, [unit], key=lambda u: u.code)
-    ]
-    coordinator = (
-        session.scalars(
-            select(Unit.name).where(Unit.plan_id == plan.id, Unit.code == plan.coordinator_code)
-        ).first()
-        or ""
-    )
-    cycle = reporting_cycle(session, plan.reporting_cycle, plan.reporting_due, as_of)
-    book = Workbook()
-    _guide_sheet(book, unit, cycle, coordinator, bool(measures))
-    _progress_sheet(book, items, _titled(unit, "进展填报表", cycle))
-    if measures:
-        previous = latest_values(session, plan.id, unit.id)
-        _measure_sheet(book, measures, previous, _titled(unit, "指标数据", cycle))
-    item_ids = [int(str(i[0])) for i in items]
-    _identity_sheet(book, signing.payload(plan.id, unit.code, as_of, item_ids))
-    book.active = 1
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / fit_name(f"{unit.code}-{unit.name}-{as_of.isoformat()}.xlsx")
-    book.save(path)
-    return WorkbookFile(unit.code, unit.name, path, len(items), len(measures))
+        coordinator = (
+            session.scalars(
+                select(Unit.name).where(Unit.plan_id == plan.id, Unit.code == plan.coordinator_code)
+            ).first()
+            or ""
+        )
+        cycle = reporting_cycle(session, plan.reporting_cycle, plan.reporting_due, as_of)
+        return cls(session, plan, as_of, measures, coordinator, cycle)
+
+    def measures_of(self, unit: Unit) -> list[Measure]:
+        """The measures ``unit`` reports."""
+        return [
+            m for m in self.measures if select_units(m.reported_by, [unit], key=lambda u: u.code)
+        ]
+
+    def prefetch(self, units: Sequence[Unit]) -> None:
+        """Read the items of ``units`` and the latest measure values of those that report
+        measures, a few statements for all of them."""
+        todo = [u for u in units if u.id not in self.items]
+        if not todo:
+            return
+        found = units_items(self.session, self.plan, [u.id for u in todo], self.as_of)
+        self.items.update({u.id: found.get(u.id, []) for u in todo})
+        measured = [u.id for u in todo if self.measures_of(u)]
+        if measured:
+            table = measure_table(self.session, self.plan.id, unit_ids=measured)
+            self.previous.update({u: table.get(u, {}) for u in measured})
+
+    def write(self, unit: Unit, out: Path) -> WorkbookFile:
+        """Write ``unit``'s workbook into ``out``."""
+        self.prefetch([unit])
+        items = self.items[unit.id]
+        measures = self.measures_of(unit)
+        cycle, as_of = self.cycle, self.as_of
+        book = Workbook()
+        _guide_sheet(book, unit, cycle, self.coordinator, bool(measures))
+        _progress_sheet(book, items, _titled(unit, "进展填报表", cycle))
+        if measures:
+            previous = self.previous.get(unit.id, {})
+            _measure_sheet(book, measures, previous, _titled(unit, "指标数据", cycle))
+        item_ids = [int(str(i[0])) for i in items]
+        _identity_sheet(book, signing.payload(self.plan.id, unit.code, as_of, item_ids))
+        book.active = 1
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / fit_name(f"{unit.code}-{unit.name}-{as_of.isoformat()}.xlsx")
+        book.save(path)
+        return WorkbookFile(unit.code, unit.name, path, len(items), len(measures))
 
 
 def _titled(unit: Unit, what: str, cycle: Cycle) -> str:
