@@ -12,6 +12,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter
@@ -83,6 +84,7 @@ TITLE = Style(FONT, 14, bold=True, horizontal="center", vertical="center", wrap=
 HEADER = Style(
     FONT, FONT_SIZE, True, HEADER_FILL, BORDER, horizontal="center", vertical="center", wrap=True
 )
+HEADER_INPUT = replace(HEADER, fill=INPUT_FILL)
 BODY = Style(FONT, FONT_SIZE, border=BORDER, vertical="center", wrap=True)
 
 
@@ -145,8 +147,37 @@ def _titled(unit_name: str, what: str, cycle: Cycle) -> str:
 def _put(sheet: Sheet, row: int, col: int, value: Value, style: Style) -> None:
     """A cell; formula-like text is quote-prefixed (:func:`domain.rules.cell_text.put_cell`)."""
     if isinstance(value, str) and looks_like_formula(value):
-        style = replace(style, quote_prefix=True)
+        style = _quoted(style)
     sheet.put(row, col, value, style)
+
+
+@cache
+def _quoted(style: Style) -> Style:
+    return replace(style, quote_prefix=True)
+
+
+Formats = tuple[tuple[int, str], ...]
+"""Number formats by column (counted from 1)."""
+
+
+@cache
+def _column_looks(
+    columns: tuple[tuple[str, str], ...],
+    inputs: frozenset[str],
+    formats: tuple[tuple[int, str], ...],
+) -> tuple[Style, ...]:
+    """Each table column's look: bordered and wrapped; input cells unlocked and yellow (text
+    inputs stored as text); ``formats``: number formats by column."""
+    looks = []
+    for col, (key, _) in enumerate(columns, start=1):
+        look = BODY
+        if key in inputs:
+            text = "@" if key in TEXT_INPUTS else None
+            look = replace(BODY, fill=INPUT_FILL, unlocked=True, number_format=text)
+        if col in dict(formats):
+            look = replace(look, number_format=dict(formats)[col])
+        looks.append(look)
+    return tuple(looks)
 
 
 def _guide(unit_name: str, cycle: Cycle, coordinator: str, has_measures: bool) -> Sheet:
@@ -180,7 +211,7 @@ def _table(name: str, columns: list[tuple[str, str]], inputs: set[str]) -> Sheet
         print_rows=f"1:{HEADER_ROW}",
     )
     for col, (key, label) in enumerate(columns, start=1):
-        look = replace(HEADER, fill=INPUT_FILL) if key in inputs else HEADER
+        look = HEADER_INPUT if key in inputs else HEADER
         _put(sheet, HEADER_ROW, col, label, look)
         sheet.widths[col] = WIDTHS.get(key, 12)
     sheet.heights[1] = 42  # two lines of size 14, when the title wraps
@@ -199,24 +230,15 @@ def _body_row(
     columns: list[tuple[str, str]],
     inputs: set[str],
     values: list[Value],
-    formats: dict[int, str] | None = None,
+    formats: Formats = (),
 ) -> None:
     """One table row: every column's cell (the values given, the rest empty) bordered and
     wrapped, input cells unlocked and yellow; the row as high as its longest text and room to
     write by hand."""
     lines = 1
-    for col, (key, _) in enumerate(columns, start=1):
+    looks = _column_looks(tuple(columns), frozenset(inputs), formats)
+    for col, ((key, _), look) in enumerate(zip(columns, looks, strict=True), start=1):
         value = values[col - 1] if col <= len(values) else None
-        look = BODY
-        if key in inputs:
-            look = replace(
-                BODY,
-                fill=INPUT_FILL,
-                unlocked=True,
-                number_format="@" if key in TEXT_INPUTS else None,
-            )
-        if formats and col in formats:
-            look = replace(look, number_format=formats[col])
         _put(sheet, row, col, value, look)
         if isinstance(value, str):
             lines = max(lines, text_lines(value, WIDTHS.get(key, 12)))
@@ -232,7 +254,7 @@ def _progress(items: list[tuple[object, ...]], title: str) -> Sheet:
     for row, (item_id, task, milestone, title_, due, state, pct) in enumerate(items, start=first):
         label = ITEM_STATES[ItemState(str(state))]
         values = [item_id, task, milestone, title_, due, label, pct]
-        _body_row(sheet, row, REPORT_COLUMNS, inputs, values, {5: "yyyy-mm-dd"})  # type: ignore[arg-type]
+        _body_row(sheet, row, REPORT_COLUMNS, inputs, values, ((5, "yyyy-mm-dd"),))  # type: ignore[arg-type]
     last = len(items) + HEADER_ROW
     ranges = (f"H{first}:H{last}",) if items else ()
     sheet.validations.append(

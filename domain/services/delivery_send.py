@@ -198,7 +198,7 @@ def confirm(
     carried = carried_notices_of(session, [m.id for m, _ in ours])
     now = clock.now()
     plans: dict[str, Plan] = {}
-    sent_notices: list[Notice] = []
+    sent_notices: list[tuple[Notice, str]] = []  # with the recipient the message reached
     for m, error in ours:
         notices = [n for n in carried.get(m.id, []) if n.status == "pending"]
         if error is not None:
@@ -215,11 +215,14 @@ def confirm(
         report.sent.append(Sent.of(m))
         for n in notices:
             n.attempts += 1
-        sent_notices.extend(notices)
-    unique = list({n.id: n for n in sent_notices}.values())
-    # the messages just marked sent count: the query flushes them first
-    done = delivered(session, [n.id for n in unique], statuses=("sent",))
+        sent_notices.extend((n, m.recipient) for n in notices)
+    unique = list({n.id: n for n, _ in sent_notices}.values())
     wanted = wanted_recipients(session, unique)
+    done = {(n.id, recipient) for n, recipient in sent_notices}  # sent in this chunk
+    # a notice some of whose recipients are not in this chunk: sent to them before? (the
+    # query flushes the messages just marked sent first)
+    unsure = [n.id for n in unique if any((n.id, r) not in done for r in wanted[n.id])]
+    done |= delivered(session, unsure, statuses=("sent",))
     for n in unique:
         if all((n.id, r) in done for r in wanted[n.id]):
             n.status, n.sent_at, n.last_error = "sent", now, None

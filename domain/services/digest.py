@@ -131,6 +131,7 @@ class Digest:
     coordinator: str = ""
     facts: DigestFacts = field(default_factory=DigestFacts)
     contacts: dict[tuple[int, str], Contact | None] = field(default_factory=dict)
+    _contacts_read: set[int] = field(default_factory=set)
     _sheets: PlanWorkbooks | None = None
 
     @classmethod
@@ -201,10 +202,10 @@ class Digest:
 
     def _read_contacts(self, units: Iterable[Unit]) -> None:
         """Each role's first contact (by id) of ``units`` not read yet."""
-        ids = sorted({u.id for u in units} - {unit_id for unit_id, _ in self.contacts})
+        ids = sorted({u.id for u in units} - self._contacts_read)
+        self._contacts_read.update(ids)
         for start in range(0, len(ids), IDS_PER_STATEMENT):
             part = ids[start : start + IDS_PER_STATEMENT]
-            self.contacts.update(((u, ""), None) for u in part)  # read, whatever it has
             for c in self.session.scalars(
                 select(Contact).where(Contact.unit_id.in_(part)).order_by(Contact.id)
             ):
