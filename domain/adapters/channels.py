@@ -62,9 +62,12 @@ class FileChannel:
         self.folder = folder or get_settings().home / "outbox"
         self.deferred = deferred
         self._unsynced: dict[int, list[Path]] = {}
+        self._made = False
 
     def send(self, message: OutgoingMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once a channel: a run sends thousands
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._made = True
         path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
         to = message.address or f"（{message.recipient}：目录中没有地址）"
         text = f"收件人：{to}\n主题：{message.subject}\n\n{message.body}"
