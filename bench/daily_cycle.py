@@ -459,7 +459,12 @@ def delivery(args: argparse.Namespace) -> None:
                 clock.frozen_time(at),
                 Sink() as sink,
                 temporary_settings(
-                    channel="smtp", smtp_host="127.0.0.1", smtp_port=sink.port, smtp_security="none"
+                    channel="smtp",
+                    smtp_host="127.0.0.1",
+                    smtp_port=sink.port,
+                    smtp_security="none",
+                    # personal links in the liaisons' digests, as where the owner's page is served
+                    web_base_url=None if args.no_links else "https://duban.example.gov.cn",
                 ),
                 mock.patch(
                     "domain.services.delivery.digests_today",
@@ -555,6 +560,9 @@ def main() -> None:
     v.add_argument("--digests", type=int, default=10_000)
     v.add_argument("--first-day", type=date.fromisoformat, default=FIRST_DAY)
     v.add_argument("--profile", type=Path, help="write the delivery's cProfile statistics here")
+    v.add_argument(
+        "--no-links", action="store_true", help="no personal links (no DUBAN_WEB_BASE_URL)"
+    )
     args = parser.parse_args()
     commands = {"build": build, "days": days, "history": history, "delivery": delivery}
     commands[args.command](args)

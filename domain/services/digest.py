@@ -29,7 +29,7 @@ from domain.adapters.jinja import environment
 from domain.adapters.signing import workbook_secret
 from domain.queries.digest import DigestFacts, digest_items, reporting_deadline
 from domain.queries.outbox import IDS_PER_STATEMENT
-from domain.queries.owner_links import coordinator_of, issue_link
+from domain.queries.owner_links import coordinator_of, issue_link, link_for
 from domain.rules.digest import DETAIL_LIMIT, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, new_message
@@ -354,15 +354,25 @@ class Digest:
         """The contact's personal link and the day it lapses, issued now (renewing its term)."""
         if self.links is None or contact is None:
             return None, ""
-        issued = issue_link(
-            self.session,
-            self.links.secret,
-            plan_id=self.plan.id,
-            unit_code=unit.code,
-            contact_id=contact.id,
-            now=self.now,
-            days=self.links.days,
-        )
+        if unit.retired_at is None and unit.plan_id == self.plan.id:
+            issued = link_for(  # unit and contact at hand: no statement
+                self.links.secret,
+                plan_id=self.plan.id,
+                unit=unit,
+                contact=contact,
+                now=self.now,
+                days=self.links.days,
+            )
+        else:  # as issue_link has it: a retired unit gets no link
+            issued = issue_link(
+                self.session,
+                self.links.secret,
+                plan_id=self.plan.id,
+                unit_code=unit.code,
+                contact_id=contact.id,
+                now=self.now,
+                days=self.links.days,
+            )
         until = zh_date(clock.local_date(issued.expires, self.plan.timezone))
         return f"{self.links.base_url}/l/{issued.token}", until
 
