@@ -21,6 +21,8 @@ from xml.sax.saxutils import escape, quoteattr
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.theme import theme_xml
 
+from domain.adapters.xlsx_parts import APP, CORE, ROOT_RELS, content_types, workbook_rels
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -93,7 +95,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], *, active: int = 0) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     buffer = io.BytesIO(_fixed_parts(len(sheets)))
     with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as book:
-        book.writestr("docProps/core.xml", _CORE.format(now=now))
+        book.writestr("docProps/core.xml", CORE.format(now=now))
         book.writestr("xl/workbook.xml", _workbook_xml(sheets, active))
         book.writestr("xl/styles.xml", styles.xml())
         for n, part in enumerate(parts, start=1):
@@ -106,10 +108,10 @@ def _fixed_parts(sheets: int) -> bytes:
     """The parts every workbook of ``sheets`` sheets shares, zipped once (the theme is most)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
-        book.writestr("[Content_Types].xml", _content_types(sheets))
-        book.writestr("_rels/.rels", _ROOT_RELS)
-        book.writestr("docProps/app.xml", _APP)
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(sheets))
+        book.writestr("[Content_Types].xml", content_types(sheets))
+        book.writestr("_rels/.rels", ROOT_RELS)
+        book.writestr("docProps/app.xml", APP)
+        book.writestr("xl/_rels/workbook.xml.rels", workbook_rels(sheets))
         book.writestr("xl/theme/theme1.xml", theme_xml)
     return buffer.getvalue()
 
@@ -323,31 +325,6 @@ class _Styles:
         return f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>"
 
 
-def _content_types(sheets: int) -> str:
-    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-    return (
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" '
-        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        '<Override PartName="/xl/theme/theme1.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.theme+xml"/>'
-        '<Override PartName="/docProps/core.xml" ContentType="application/'
-        'vnd.openxmlformats-package.core-properties+xml"/>'
-        '<Override PartName="/docProps/app.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-        + "".join(
-            f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{sheet}"/>'
-            for n in range(1, sheets + 1)
-        )
-        + "</Types>"
-    )
-
-
 def _workbook_xml(sheets: list[Sheet], active: int) -> str:
     out = [
         f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><workbookPr/><bookViews>'
@@ -370,44 +347,3 @@ def _workbook_xml(sheets: list[Sheet], active: int) -> str:
         out.append("</definedNames>")
     out.append('<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
     return "".join(out)
-
-
-def _workbook_rels(sheets: int) -> str:
-    kinds = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    rels = [
-        f'<Relationship Id="rId{n}" Type="{kinds}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-        for n in range(1, sheets + 1)
-    ]
-    rels.append(f'<Relationship Id="rId{sheets + 1}" Type="{kinds}/styles" Target="styles.xml"/>')
-    rels.append(
-        f'<Relationship Id="rId{sheets + 2}" Type="{kinds}/theme" Target="theme/theme1.xml"/>'
-    )
-    return (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(rels)
-        + "</Relationships>"
-    )
-
-
-_ROOT_RELS = (
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="xl/workbook.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
-    'relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/extended-properties" Target="docProps/app.xml"/></Relationships>'
-)
-_APP = (
-    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'extended-properties"><Application>duban</Application></Properties>'
-)
-_CORE = (
-    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
-    'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-    'xmlns:dcterms="http://purl.org/dc/terms/" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>duban</dc:creator>'
-    '<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created>'
-    '<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified>'
-    "</cp:coreProperties>"
-)
