@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import logging
 import os
 import random
@@ -51,7 +52,7 @@ from typing import Any
 from unittest import mock
 
 import psycopg
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -374,9 +375,18 @@ def one_day(
 
 
 def copy_template(server: str, template: str, db: str) -> str:
+    """A fresh copy of ``template`` named ``db``; while another process is connected to the
+    template (another run checking its schema), tried again for up to a minute."""
     with admin(server) as a:
         a.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        a.execute(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+        for attempt in range(60):
+            try:
+                a.execute(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 59:
+                    raise
+                time.sleep(1)
     return url_of(server, db)
 
 
@@ -428,14 +438,17 @@ class FirstRecipients:
 
 def delivery(args: argparse.Namespace) -> None:
     """The first day's notices planned on a fresh copy, then its first ``--digests`` digests
-    delivered as the flow's stage does it, timed."""
+    delivered as the flow's stage does it, timed: wall clock, this process's CPU time and the
+    SQL statements sent (``--profile FILE``: the delivery under cProfile)."""
     from flows.stages import deliver_notices, plan_notices  # noqa: PLC0415
 
     template = url_of(args.server, args.db)
     upgrade(engine_for(template))
     dispose_engine(template)
-    url = copy_template(args.server, args.db, f"{args.db}_run")
+    copy = f"{args.db}_deliver"  # not the `days` copy's name: both may run at once
+    url = copy_template(args.server, args.db, copy)
     day = args.first_day
+    statements = Statements()
     with tempfile.TemporaryDirectory() as tmp:
         with temporary_settings(database_url=url, home=Path(tmp), inbox=None):
             with session_scope(engine_for(url)) as s:
@@ -446,7 +459,12 @@ def delivery(args: argparse.Namespace) -> None:
                 clock.frozen_time(at),
                 Sink() as sink,
                 temporary_settings(
-                    channel="smtp", smtp_host="127.0.0.1", smtp_port=sink.port, smtp_security="none"
+                    channel="smtp",
+                    smtp_host="127.0.0.1",
+                    smtp_port=sink.port,
+                    smtp_security="none",
+                    # personal links in the liaisons' digests, as where the owner's page is served
+                    web_base_url=None if args.no_links else "https://duban.example.gov.cn",
                 ),
                 mock.patch(
                     "domain.services.delivery.digests_today",
@@ -455,17 +473,46 @@ def delivery(args: argparse.Namespace) -> None:
             ):
                 planned = plan_notices.fn(plan_id, day)["new"]
                 load = load_average()
-                start = time.perf_counter()
-                sent = deliver_notices.fn(plan_id)["sent"]
-                took = time.perf_counter() - start
+                profile = cProfile.Profile() if args.profile else None
+                with statements.counting(engine_for(url)):
+                    start, cpu = time.perf_counter(), time.process_time()
+                    if profile is not None:
+                        profile.enable()
+                    sent = deliver_notices.fn(plan_id)["sent"]
+                    if profile is not None:
+                        profile.disable()
+                    took, cpu = time.perf_counter() - start, time.process_time() - cpu
+                if profile is not None:
+                    profile.dump_stats(args.profile)
         dispose_engine(url)
     with admin(args.server) as a:
-        a.execute(f'DROP DATABASE IF EXISTS "{args.db}_run" WITH (FORCE)')
+        a.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    n = max(sent, 1)
     print(
         f"{day}: {planned} notices planned; {sent} digests delivered in {took:.1f} s "
-        f"({took / max(sent, 1) * 1000:.1f} ms a digest, {sink.count} by SMTP); load {load}",
+        f"({took / n * 1000:.1f} ms a digest, {sink.count} by SMTP; this process's CPU "
+        f"{cpu:.1f} s, {statements.count} statements, {statements.count / n:.1f} a digest); "
+        f"load {load} → {load_average()}",
         flush=True,
     )
+
+
+class Statements:
+    """Counts the SQL statements an engine sends (an executemany counts once)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _seen(self, *_: object) -> None:
+        self.count += 1
+
+    @contextmanager
+    def counting(self, engine: Engine) -> Iterator[None]:
+        event.listen(engine, "before_cursor_execute", self._seen)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", self._seen)
 
 
 def summary(runs: list[list[Day]]) -> None:
@@ -512,6 +559,10 @@ def main() -> None:
     v.add_argument("--db", default="bench_cycle_base")
     v.add_argument("--digests", type=int, default=10_000)
     v.add_argument("--first-day", type=date.fromisoformat, default=FIRST_DAY)
+    v.add_argument("--profile", type=Path, help="write the delivery's cProfile statistics here")
+    v.add_argument(
+        "--no-links", action="store_true", help="no personal links (no DUBAN_WEB_BASE_URL)"
+    )
     args = parser.parse_args()
     commands = {"build": build, "days": days, "history": history, "delivery": delivery}
     commands[args.command](args)

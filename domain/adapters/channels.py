@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import os
 import re
 import smtplib
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -47,27 +49,81 @@ class Channel(Protocol):
 
 
 class FileChannel:
-    """Writes each message to ``<DUBAN_HOME>/outbox/<message id>-<recipient>.txt`` (idempotent)."""
+    """Writes each message to ``<DUBAN_HOME>/outbox/<message id>-<recipient>.txt`` (idempotent).
+
+    Each file is written whole under a temporary name and renamed into place. On its own the
+    channel flushes each file to disk before :meth:`send` returns; ``deferred`` (a delivery
+    run's), it leaves that to :meth:`settle`, which flushes every file written since, and
+    the folder, at once (the filesystem commits them together)."""
 
     name = "file"
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, deferred: bool = False) -> None:
         self.folder = folder or get_settings().home / "outbox"
+        self.deferred = deferred
+        self._unsynced: dict[int, list[Path]] = {}
+        self._made = False
 
     def send(self, message: OutgoingMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once a channel: a run sends thousands
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._made = True
         path = self.folder / f"{message.message_id:06d}-{message.recipient.replace('/', '-')}.txt"
         to = message.address or f"（{message.recipient}：目录中没有地址）"
         text = f"收件人：{to}\n主题：{message.subject}\n\n{message.body}"
         if message.attachments:
             text += "\n\n附件：\n" + "\n".join(f"  {a.name}" for a in message.attachments)
-        write_atomically(path, text.encode("utf-8"))
+        self._write(message.message_id, path, text.encode("utf-8"))
         if message.html is not None:
-            write_atomically(path.with_suffix(".html"), message.html.encode("utf-8"))
+            self._write(message.message_id, path.with_suffix(".html"), message.html.encode("utf-8"))
         for attachment in message.attachments:
-            write_atomically(
-                path.with_name(f"{path.stem}-{attachment.name}"), attachment.read_bytes()
+            self._write(
+                message.message_id,
+                path.with_name(f"{path.stem}-{attachment.name}"),
+                attachment.read_bytes(),
             )
+
+    def _write(self, message_id: int, path: Path, data: bytes) -> None:
+        if not self.deferred:
+            write_atomically(path, data)
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        self._unsynced.setdefault(message_id, []).append(path)
+
+    def settle(self, results: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+        """``results`` (message id, error) once every file written since the last call is on
+        disk with its name; a message whose file could not be flushed gets that error."""
+        written, self._unsynced = self._unsynced, {}
+        if not written:
+            return results
+        paths = [(m, p) for m, some in written.items() for p in some]
+        with ThreadPoolExecutor(SYNC_THREADS) as pool:  # fsyncs at once share a journal commit
+            errors = dict(e for e in pool.map(_fsync, paths) if e is not None)
+        # the renames are durable once the folder is (Windows cannot open a folder for this)
+        folder = _fsync((0, self.folder)) if os.name != "nt" else None
+        if folder is not None:
+            errors = dict.fromkeys(written, folder[1])
+        return [(m, error or errors.get(m)) for m, error in results]
+
+
+SYNC_THREADS = 8
+"""Files flushed to disk at once by :meth:`FileChannel.settle`."""
+
+
+def _fsync(target: tuple[int, Path]) -> tuple[int, str] | None:
+    """Flush a message's file (or a folder) to disk: None, or the message and the error."""
+    message_id, path = target
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return message_id, f"写入 {path} 失败：{exc}"
+    return None
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -213,10 +269,12 @@ class AppriseChannel:
 
 class RunChannels:
     """The channels of one run, by the name a message records: one :class:`SmtpChannel` (one
-    connection) for all of the run's mail, ended by :meth:`close` or leaving the ``with``."""
+    connection) for all of the run's mail and one deferred :class:`FileChannel`, whose files
+    :meth:`settle` puts on disk; :meth:`close` or leaving the ``with`` ends the connection."""
 
     def __init__(self) -> None:
         self._smtp: SmtpChannel | None = None
+        self._file: FileChannel | None = None
 
     def named(self, name: str, address: str | None) -> Channel:
         if name == "webhook" and address:
@@ -224,7 +282,13 @@ class RunChannels:
         if name == "smtp":
             self._smtp = self._smtp or SmtpChannel()
             return self._smtp
-        return FileChannel()
+        self._file = self._file or FileChannel(deferred=True)
+        return self._file
+
+    def settle(self, results: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+        """``results`` once what the run's channels wrote is durable
+        (:meth:`FileChannel.settle`)."""
+        return self._file.settle(results) if self._file is not None else results
 
     def close(self) -> None:
         if self._smtp is not None:

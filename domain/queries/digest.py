@@ -3,12 +3,16 @@ the reporting deadline it names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import ensure_calendar, reporting_cycle
+from domain.queries.outbox import IDS_PER_STATEMENT
 from domain.rules.digest import COUNTY, DigestItem, timing
 from domain.rules.glossary import ITEM_STATES, zh_date
 from models.enums import ItemState, UnitKind
@@ -30,34 +34,19 @@ def place_of(unit: Unit, units: dict[int, Unit]) -> str:
 
 
 def digest_items(
-    session: Session, notices: list[Notice], units: dict[int, Unit], today: date
+    session: Session,
+    notices: list[Notice],
+    units: dict[int, Unit],
+    today: date,
+    facts: DigestFacts | None = None,
 ) -> list[DigestItem]:
-    """The digest's lines, with working days counted on the day it is sent."""
+    """The digest's lines, with working days counted on the day it is sent (``facts``: what is
+    already read of the notices' items and days; what it lacks is read here)."""
     if not notices:
         return []
-    ids = [n.item_id for n in notices if n.item_id is not None]
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(
-                WorkItem.id,
-                WorkItem.state,
-                WorkItem.percent,
-                Milestone.title,
-                Milestone.evidence,
-                Task.title.label("task"),
-            )
-            .join(Milestone, Milestone.id == WorkItem.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .where(WorkItem.id.in_(ids))
-        )
-    }
-    days = {today} | {n.due for n in notices if n.due}
-    ensure_calendar(session, *days)
-    ordinal = {
-        d.day: d.ordinal
-        for d in session.scalars(select(CalendarDay).where(CalendarDay.day.in_(days)))
-    }
+    facts = facts or DigestFacts()
+    facts.read(session, notices, today)
+    ordinal, rows = facts.ordinals, facts.rows
     out = []
     for n in sorted(notices, key=lambda n: (n.due or date.min, n.item_id or 0)):
         r = rows.get(n.item_id or -1)
@@ -80,6 +69,47 @@ def digest_items(
             )
         )
     return out
+
+
+@dataclass
+class DigestFacts:
+    """What digests' lines are made of, read for many notices at once and kept: each item's
+    state, percent, milestone and task, and each day's working-day ordinal."""
+
+    rows: dict[int, Any] = field(default_factory=dict)
+    ordinals: dict[date, int] = field(default_factory=dict)
+    asked: set[int] = field(default_factory=set)
+
+    def read(self, session: Session, notices: Iterable[Notice], today: date) -> None:
+        """Read what ``notices`` need and is not yet known (one statement for the items, and
+        the calendar's for days not seen before)."""
+        notices = list(notices)
+        ids = sorted({n.item_id for n in notices if n.item_id is not None} - self.asked)
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            self.rows.update(
+                (r.id, r)
+                for r in session.execute(
+                    select(
+                        WorkItem.id,
+                        WorkItem.state,
+                        WorkItem.percent,
+                        Milestone.title,
+                        Milestone.evidence,
+                        Task.title.label("task"),
+                    )
+                    .join(Milestone, Milestone.id == WorkItem.milestone_id)
+                    .join(Task, Task.id == Milestone.task_id)
+                    .where(WorkItem.id.in_(ids[start : start + IDS_PER_STATEMENT]))
+                )
+            )
+        self.asked.update(ids)
+        days = ({today} | {n.due for n in notices if n.due}) - self.ordinals.keys()
+        if days:
+            ensure_calendar(session, *days)
+            self.ordinals.update(
+                (d.day, d.ordinal)
+                for d in session.scalars(select(CalendarDay).where(CalendarDay.day.in_(days)))
+            )
 
 
 def reporting_deadline(session: Session, plan: Plan, today: date) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import func, select
@@ -16,10 +17,15 @@ from models.unitsets import select_units
 
 
 def measure_table(
-    session: Session, plan_id: str, as_of: date | None = None, unit_id: int | None = None
+    session: Session,
+    plan_id: str,
+    as_of: date | None = None,
+    unit_id: int | None = None,
+    *,
+    unit_ids: Collection[int] | None = None,
 ) -> dict[int, dict[str, float]]:
     """unit id → measure code → newest value (received on or before ``as_of``, if given; for one
-    unit, if given)."""
+    unit, or some units, if given)."""
     newest = (
         select(func.max(MeasureValue.id))
         .where(MeasureValue.plan_id == plan_id)
@@ -29,6 +35,8 @@ def measure_table(
         newest = newest.where(MeasureValue.received_on <= as_of)
     if unit_id is not None:
         newest = newest.where(MeasureValue.unit_id == unit_id)
+    if unit_ids is not None:
+        newest = newest.where(MeasureValue.unit_id.in_(sorted(unit_ids)))
     table: dict[int, dict[str, float]] = defaultdict(dict)
     for row in session.execute(
         select(MeasureValue.unit_id, Measure.code, MeasureValue.value)

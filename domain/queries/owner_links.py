@@ -106,9 +106,20 @@ def issue_link(
     missing."""
     unit = unit_of(session, plan_id, unit_code)
     contact = _contact_of(session, unit, contact_id)
+    new_key = contact.link_key is None
+    issued = link_for(secret, plan_id=plan_id, unit=unit, contact=contact, now=now, days=days)
+    if new_key:
+        session.flush()
+    return issued
+
+
+def link_for(
+    secret: bytes, *, plan_id: str, unit: Unit, contact: Contact, now: datetime, days: int
+) -> IssuedLink:
+    """:func:`issue_link` for a unit and contact already read (a delivery run's many digests):
+    a contact without a link key gets one, written with the session's next flush."""
     if contact.link_key is None:
         contact.link_key = secrets.token_hex(8)
-        session.flush()
     expires = now + timedelta(days=days)
     claim = LinkClaim(plan_id, unit.code, contact.id, contact.link_key, expires)
     return IssuedLink(

@@ -28,6 +28,7 @@ from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.delivery import (
+    PREPARE_CHUNK,
     DeliveryReport,
     Sent,
     in_working_hours,
@@ -35,7 +36,7 @@ from domain.services.delivery import (
     send_all,
     stuck_messages,
 )
-from domain.services.digest import Composed, Digest, digest_subject, top_rung
+from domain.services.digest import Composed, Digest, Written, digest_subject, flush, top_rung
 from models import clock
 from models.db import session_scope
 from models.orm import Plan
@@ -121,15 +122,28 @@ def prepare_plans(
         return []
     today = clock.local_date(now, ordered[0].timezone)
     sent = digests_to(session, today)
-    ids = []
+    chosen = []
     for (recipient, email, urls), parts in sorted(shares.items(), key=lambda kv: _order(kv[0])):
         if sent.to(recipient, address_of(email, urls), [d.plan.id for d, _ in parts]) >= cap:
             report.capped.append(recipient)
-        elif len(parts) == 1:
-            ids.append(parts[0][0].write(recipient, parts[0][1]))
         else:
-            ids.append(write_across(recipient, parts))
-    session.flush()
+            chosen.append((recipient, parts))
+    written: list[Written] = []
+    for start in range(0, len(chosen), PREPARE_CHUNK):
+        some = chosen[start : start + PREPARE_CHUNK]
+        by_digest: dict[int, tuple[Digest, list[tuple[str, list[Notice]]]]] = {}
+        for recipient, shared in some:
+            for d, notices in shared:
+                by_digest.setdefault(id(d), (d, []))[1].append((recipient, notices))
+        for d, wanted in by_digest.values():
+            d.prefetch(wanted)
+        written.extend(
+            shared[0][0].add(recipient, shared[0][1])
+            if len(shared) == 1
+            else write_across(recipient, shared)
+            for recipient, shared in some
+        )
+    ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))
     return ids
@@ -140,12 +154,12 @@ def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:
     return recipient, email or "", urls
 
 
-def write_across(recipient: str, parts: list[Part]) -> int:
+def write_across(recipient: str, parts: list[Part]) -> Written:
     """One digest of several plans' notices for one recipient: a greeting and the totals, each
     plan's part under its title, then once how to report (one personal link, issued in the first
     plan with the recipient's own items: the owner's page shows every plan), the reporting
     deadline and contact once when the plans share them, one signature; attachments of every
-    part. Returns its id."""
+    part. Returns it unwritten (:func:`domain.services.digest.flush` writes it)."""
     footers = {(d.deadline, d.coordinator) for d, _ in parts}
     shared = len(footers) == 1  # the same deadline and contact: said once, at the end
     made: list[tuple[Digest, Composed]] = [

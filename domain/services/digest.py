@@ -12,12 +12,13 @@ digest says to use the attached workbook or ask the coordinating unit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import Template
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from config.ladder import load_ladder
@@ -26,15 +27,16 @@ from domain.adapters.files import fit_name
 from domain.adapters.item_list import write_item_list
 from domain.adapters.jinja import environment
 from domain.adapters.signing import workbook_secret
-from domain.queries.digest import digest_items, reporting_deadline
-from domain.queries.owner_links import coordinator_of, issue_link
+from domain.queries.digest import DigestFacts, digest_items, reporting_deadline
+from domain.queries.outbox import IDS_PER_STATEMENT
+from domain.queries.owner_links import coordinator_of, issue_link, link_for
 from domain.rules.digest import DETAIL_LIMIT, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
-from domain.services.messages import Recipient, write_message
-from domain.services.workbooks import write_workbook
+from domain.services.messages import Recipient, new_message
+from domain.services.workbooks import PlanWorkbooks
 from models import clock
 from models.orm import Plan, Unit
-from models.records import Contact, Notice, NoticeDelivery
+from models.records import Contact, Message, Notice, NoticeDelivery
 
 OVERSEERS = frozenset({"head"})
 MIXED_DETAIL, MIXED_TASKS, MIXED_TOP = 3, 3, 4
@@ -127,6 +129,10 @@ class Digest:
     files: Path | None = None
     deadline: date | None = None
     coordinator: str = ""
+    facts: DigestFacts = field(default_factory=DigestFacts)
+    contacts: dict[tuple[int, str], Contact | None] = field(default_factory=dict)
+    _contacts_read: set[int] = field(default_factory=set)
+    _sheets: PlanWorkbooks | None = None
 
     @classmethod
     def for_run(
@@ -163,8 +169,52 @@ class Digest:
 
     def write(self, recipient: str, notices: list[Notice]) -> int:
         """The recipient's digest of ``notices`` written ``sending``; returns its message id."""
+        return flush(self.session, [self.add(recipient, notices)])[0]
+
+    def add(self, recipient: str, notices: list[Notice]) -> Written:
+        """The recipient's digest of ``notices``, to be written ``sending`` by :func:`flush`
+        with others."""
         made = self.compose(recipient, notices)
         return self.record(made, made.subject, made.body, made.attachments, notices)
+
+    def prefetch(self, groups: Sequence[tuple[str, list[Notice]]]) -> None:
+        """Read what the digests of ``groups`` (recipient, notices) need, a few statements for
+        all of them: their items, days, contacts and, for liaisons, their units' workbooks'
+        items."""
+        self.facts.read(self.session, (n for _, notices in groups for n in notices), self.today)
+        units = [self.units[recipient.split("/")[0]] for recipient, _ in groups]
+        self._read_contacts(units)
+        if self.files is not None:
+            self.sheets.prefetch(
+                [
+                    unit
+                    for unit, (recipient, notices) in zip(units, groups, strict=True)
+                    if recipient.endswith("/liaison") and any(n.unit_id == unit.id for n in notices)
+                ]
+            )
+
+    @property
+    def sheets(self) -> PlanWorkbooks:
+        """The plan's workbooks on this day (read on first use)."""
+        if self._sheets is None:
+            self._sheets = PlanWorkbooks.read(self.session, self.plan, self.today)
+        return self._sheets
+
+    def _read_contacts(self, units: Iterable[Unit]) -> None:
+        """Each role's first contact (by id) of ``units`` not read yet."""
+        ids = sorted({u.id for u in units} - self._contacts_read)
+        self._contacts_read.update(ids)
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            part = ids[start : start + IDS_PER_STATEMENT]
+            for c in self.session.scalars(
+                select(Contact).where(Contact.unit_id.in_(part)).order_by(Contact.id)
+            ):
+                self.contacts.setdefault((c.unit_id, c.role), c)
+
+    def contact(self, unit: Unit, who: str) -> Contact | None:
+        """The unit's first contact in role ``who`` (None if the catalogue names none)."""
+        self._read_contacts([unit])
+        return self.contacts.get((unit.id, who))
 
     def compose(
         self, recipient: str, notices: list[Notice], *, section: bool = False, footer: bool = True
@@ -175,13 +225,11 @@ class Digest:
         and contact lines (the digest across plans says them once when the plans share them)."""
         code, who = recipient.split("/")
         unit = self.units[code]
-        contact = self.session.scalars(
-            select(Contact).where(Contact.unit_id == unit.id, Contact.role == who)
-        ).first()
+        contact = self.contact(unit, who)
         own_notices = [n for n in notices if n.unit_id == unit.id]
         other_notices = [n for n in notices if n.unit_id != unit.id]
-        own = digest_items(self.session, own_notices, self.by_id, self.today)
-        others = digest_items(self.session, other_notices, self.by_id, self.today)
+        own = digest_items(self.session, own_notices, self.by_id, self.today, self.facts)
+        others = digest_items(self.session, other_notices, self.by_id, self.today, self.facts)
         items = own + others
         overdue = sum(1 for i in items if i.overdue > 0)
         soon = len(items) - overdue
@@ -191,7 +239,7 @@ class Digest:
             folder = folder / self.plan.id
         attachments: list[Path] = []
         if own and who == "liaison" and folder is not None:
-            made = write_workbook(self.session, self.plan, unit, self.today, folder)
+            made = self.sheets.write(unit, folder)
             named = made.path.with_name(
                 fit_name(f"进展填报表-{unit.name}{years}-{self.today.isoformat()}.xlsx")
             )
@@ -268,11 +316,11 @@ class Digest:
         body: str,
         attachments: list[Path],
         notices: list[Notice],
-    ) -> int:
-        """Write the digest ``sending`` to ``made``'s recipient, linked to ``notices``."""
+    ) -> Written:
+        """The digest to ``made``'s recipient, ``sending``, with the ``notices`` it carries
+        (added to the session; :func:`flush` writes it)."""
         recipient, contact = f"{made.unit.code}/{made.who}", made.contact
-        message_id = write_message(
-            self.session,
+        message = new_message(
             self.plan,
             Recipient(
                 recipient,
@@ -285,8 +333,8 @@ class Digest:
             now=self.now,
             attachments=[str(p) for p in attachments] or None,
         )
-        self.session.add_all(NoticeDelivery(notice_id=n.id, message_id=message_id) for n in notices)
-        return message_id
+        self.session.add(message)
+        return message, notices
 
     def _folder(self, recipient: str) -> Path | None:
         if self.files is None:
@@ -306,15 +354,25 @@ class Digest:
         """The contact's personal link and the day it lapses, issued now (renewing its term)."""
         if self.links is None or contact is None:
             return None, ""
-        issued = issue_link(
-            self.session,
-            self.links.secret,
-            plan_id=self.plan.id,
-            unit_code=unit.code,
-            contact_id=contact.id,
-            now=self.now,
-            days=self.links.days,
-        )
+        if unit.retired_at is None and unit.plan_id == self.plan.id:
+            issued = link_for(  # unit and contact at hand: no statement
+                self.links.secret,
+                plan_id=self.plan.id,
+                unit=unit,
+                contact=contact,
+                now=self.now,
+                days=self.links.days,
+            )
+        else:  # as issue_link has it: a retired unit gets no link
+            issued = issue_link(
+                self.session,
+                self.links.secret,
+                plan_id=self.plan.id,
+                unit_code=unit.code,
+                contact_id=contact.id,
+                now=self.now,
+                days=self.links.days,
+            )
         until = zh_date(clock.local_date(issued.expires, self.plan.timezone))
         return f"{self.links.base_url}/l/{issued.token}", until
 
@@ -323,6 +381,20 @@ def top_rung(notices: list[Notice], rungs: dict[str, tuple[int, int]]) -> bool:
     """Whether a notice stands on the last level of its ladder (the digest then says the items
     are reported to the leadership). Notices outside the ladder (missing reports, pace) never do."""
     return any(place == count - 1 for place, count in (rungs.get(n.level, (0, 0)) for n in notices))
+
+
+Written = tuple[Message, list[Notice]]
+"""A digest added to the session, not yet written, and the notices it carries."""
+
+
+def flush(session: Session, written: Sequence[Written]) -> list[int]:
+    """Write the digests (one statement for many messages, one for their deliveries); returns
+    their message ids in order."""
+    session.flush()
+    rows = [{"notice_id": n.id, "message_id": m.id} for m, notices in written for n in notices]
+    if rows:
+        session.execute(insert(NoticeDelivery), rows)
+    return [m.id for m, _ in written]
 
 
 def ladder_rungs() -> dict[str, tuple[int, int]]:

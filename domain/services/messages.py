@@ -56,10 +56,42 @@ def write_message(
     """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
     (another run takes over after it); :func:`domain.services.delivery.send_and_confirm` sends
     it. Returns its id."""
+    message = new_message(
+        plan,
+        to,
+        subject=subject,
+        body=body,
+        token=token,
+        html=html,
+        attachments=attachments,
+        briefing_id=briefing_id,
+        briefing_checksum=briefing_checksum,
+        now=now,
+    )
+    session.add(message)
+    session.flush()
+    return message.id
+
+
+def new_message(
+    plan: Plan,
+    to: Recipient,
+    *,
+    subject: str,
+    body: str,
+    token: str,
+    html: str | None = None,
+    attachments: list[str] | None = None,
+    briefing_id: int | None = None,
+    briefing_checksum: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """The message :func:`write_message` writes, not yet added to a session (many are then
+    written in one statement)."""
     now = now or clock.now()
     leases.require_running(holder_tag(token))
     chosen = channel_for(to.email, to.urls)
-    message = Message(
+    return Message(
         plan_id=plan.id,
         recipient=to.key,
         address=" ".join(to.urls) if chosen.name == "webhook" else to.email,
@@ -77,9 +109,6 @@ def write_message(
         next_attempt_at=wall_now() + LEASE,
         claimed_by=holder_tag(token),
     )
-    session.add(message)
-    session.flush()
-    return message.id
 
 
 def claim(session: Session, message_id: int, token: str) -> bool:
