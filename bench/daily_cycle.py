@@ -385,8 +385,8 @@ def days(args: argparse.Namespace) -> None:
     upgrade(engine_for(template))  # the template at the code's schema (new indexes built once)
     dispose_engine(template)
     runs: list[list[Day]] = []
+    copy = args.copy or f"{args.db}_days"  # not delivery's copy: both may run at once
     for n in range(args.runs):
-        copy = f"{args.db}_run"
         started = time.perf_counter()
         url = copy_template(args.server, args.db, copy)
         copied = time.perf_counter() - started
@@ -410,7 +410,7 @@ def days(args: argparse.Namespace) -> None:
             dispose_engine(url)
         print(f"(copy of the template {copied:.1f} s)", flush=True)
     with admin(args.server) as a:
-        a.execute(f'DROP DATABASE IF EXISTS "{args.db}_run" WITH (FORCE)')
+        a.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     summary(runs)
 
 
@@ -504,6 +504,7 @@ def main() -> None:
         action="store_false",
         help="leave the outbox pending (delivery at 10⁶ takes hours: see BENCHMARKS.md)",
     )
+    d.add_argument("--copy", help="the copy's database name (default: DB_days)")
     h = sub.add_parser("history", help="more weeks of outbox history in the template")
     h.add_argument("--db", default="bench_cycle_base")
     h.add_argument("--weeks", type=int, default=104, help="weeks in all (26 are there)")
