@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain, islice
+from json import dumps as json_text
 from pathlib import Path
 from typing import Any
 
@@ -266,7 +267,6 @@ def copy_rows(
     """``COPY`` ``rows`` (with ``model``'s columns' types) into the table ``target`` through the
     session's psycopg connection; returns how many."""
     from psycopg import Connection, sql  # noqa: PLC0415 - lazy: SQLite never loads the driver
-    from psycopg.types.json import Json  # noqa: PLC0415 - same
 
     # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
     driver = session.connection().connection.driver_connection
@@ -275,8 +275,8 @@ def copy_rows(
     remaining = iter(rows)
     first = next(remaining)
     columns = list(first)
-    # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON
-    # (None as JSON null unless the column stores SQL NULL for it, as an ordinary insert does)
+    # JSON columns: COPY would write a list as an array; written as JSON text instead, as an
+    # ordinary insert serialises it (None as JSON null unless the column stores SQL NULL for it)
     json = {c.name: c.type for c in model.__table__.columns if isinstance(c.type, JSON)}
     wrap = [c in json for c in columns]
     null_as_sql = [c in json and json[c].none_as_null for c in columns]
@@ -285,7 +285,7 @@ def copy_rows(
         if not json
         else (
             lambda row: [
-                Json(row[c]) if w and not (row[c] is None and n) else row[c]
+                json_text(row[c]) if w and not (row[c] is None and n) else row[c]
                 for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
             ]
         )
