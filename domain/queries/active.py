@@ -13,11 +13,11 @@ from sqlalchemy.sql.selectable import Subquery
 from domain.queries.item_status import (
     CURRENT_WAITING,
     current_items,
-    history_split,
     replayed_select,
     scope,
     valid_on,
 )
+from domain.queries.moved import history_split
 from domain.rules.context import Context
 from domain.rules.lifecycle import done_values, finished_values
 from domain.rules.lights import active_condition

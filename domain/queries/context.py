@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from config.errors import EmptyDatabaseError, NotFoundError
 from domain.queries.calendar import ensure_calendar
-from domain.queries.item_status import current_items, moved_since
+from domain.queries.item_status import current_items
+from domain.queries.moved import moved_since
 from domain.rules.context import Context, LightPolicy, PlanFacts, replays_all
 from models import clock
 from models.db import prefer_hash_joins

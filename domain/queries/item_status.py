@@ -15,8 +15,6 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
-    bindparam,
-    exists,
     func,
     or_,
     select,
@@ -24,9 +22,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.selectable import CTE, CompoundSelect, Subquery
+from sqlalchemy.sql.selectable import CTE, Subquery
 
+from domain.queries.moved import history_split, literal_ids
 from domain.rules.context import Context
 from domain.rules.lifecycle import finished_values
 from domain.rules.lights import status_expression
@@ -109,49 +107,6 @@ def replayed_select(
     since the day only, if ``moved_only``: see :func:`history_split`) replayed from the logs,
     whatever the day."""
     return _replayed_select(ctx, [*scope(units, milestones), *where], moved_only=moved_only)
-
-
-def history_split(ctx: Context) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Conditions on ``work_item``: (not moved, moved) since the context's day, by the ids it
-    carries or else by :func:`moved_since` in the statement."""
-    if ctx.moved is not None:
-        return WorkItem.id.not_in(_ids(ctx.moved)), WorkItem.id.in_(_ids(ctx.moved))
-    moved = moved_since(ctx.day).subquery("moved")
-    return (
-        ~exists().where(moved.c.item_id == WorkItem.id),
-        WorkItem.id.in_(select(moved.c.item_id)),
-    )
-
-
-def _ids(ids: Collection[int]) -> BindParameter[Any]:
-    """``ids`` for an IN list, written into the SQL as numbers, not bound: the ids recur in
-    several subqueries, and thousands of them bound each time pass SQLite's 32,766 and
-    PostgreSQL's 65,535 parameters a statement."""
-    return bindparam(None, sorted(ids), expanding=True, literal_execute=True)
-
-
-def moved_since(day: date) -> CompoundSelect[int]:
-    """The ids (repeats possible) of the items whose status on ``day`` may differ from what
-    their current columns say: those with anything in their history dated after the day (a
-    move, a report, a deadline change, a prerequisite added or dropped, the item's creation —
-    a creation is also a move, counted apart all the same as the replay reads ``created_on``),
-    and those depending on an item moved or created after it. For every other item the
-    history up to the day is its whole history, so the current columns are its columns then."""
-    changed = union_all(
-        select(ItemTransition.item_id).where(ItemTransition.on_date > day),
-        select(WorkItem.id).where(WorkItem.created_on > day),
-    ).subquery("changed_after")
-    return union_all(
-        select(changed.c[0].label("item_id")),
-        select(ItemDependency.item_id).where(
-            ItemDependency.depends_on_item_id.in_(select(changed.c[0]))
-        ),
-        select(ItemDependency.item_id).where(
-            or_(ItemDependency.created_on > day, ItemDependency.retired_on > day)
-        ),
-        select(Report.item_id).where(Report.received_on > day),
-        select(DeadlineChange.item_id).where(DeadlineChange.on_date > day),
-    )
 
 
 def _item_row(
@@ -262,7 +217,7 @@ def _replayed_select(
         moved = ctx.moved
 
         def among(column: SQLColumnExpression[int]) -> list[ColumnElement[bool]]:
-            return [column.in_(_ids(moved))]
+            return [column.in_(literal_ids(moved))]
 
         history = state_as_of(as_of, moved | ctx.prerequisites).cte(f"state_as_of_{as_of:%Y%m%d}")
         # the logs' rows joined by id are narrowed by item too: else, without nested loops,
@@ -384,7 +339,7 @@ def state_as_of(
     elif isinstance(items, Select):
         among = [ItemTransition.item_id.in_(items)]
     else:
-        among = [ItemTransition.item_id.in_(_ids(items))]
+        among = [ItemTransition.item_id.in_(literal_ids(items))]
     last = (
         select(ItemTransition.item_id, func.max(ItemTransition.id).label("tid"))
         .where(ItemTransition.on_date <= as_of, *among)
@@ -404,7 +359,9 @@ def state_as_of(
     t = aliased(ItemTransition)
     # ids known: the transitions joined by id narrowed by item too (else a scan of them all)
     by_item = (
-        [t.item_id.in_(_ids(items))] if items is not None and not isinstance(items, Select) else []
+        [t.item_id.in_(literal_ids(items))]
+        if items is not None and not isinstance(items, Select)
+        else []
     )
     return (
         select(
