@@ -25,8 +25,9 @@ file channel), publish (the coordinator's view and the desk's queues) and the tw
 pages. Each stage is the Prefect task's own body (``.fn``), the artifacts it would upload built
 and kept in memory (uploading them is Prefect's part). Beside them: the bare scan (a ``GROUP BY
 state`` over ``work_item``, median of three) in the same run, the ratio of the database stages
-(lights, notices, publish, pages) to it, and the load average. Prefect's own overhead is not in
-these figures (see BENCHMARKS.md).
+(lights, notices, publish, pages) to it, the load average, and those stages' CPU time (the
+client's and the local server's processes serving the copy: other load barely moves it).
+Prefect's own overhead is not in these figures (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ class Day:
     counts: dict[str, int] = field(default_factory=dict)
     bare: float = 0.0
     load: str = ""
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def database(self) -> float:
@@ -227,6 +229,23 @@ class Day:
 
 DB_STAGES = ("lights", "notices", "publish", "pages")
 STAGES = ("collect", "lights", "notices", "delivery", "publish", "pages")
+
+
+def server_cpu(url: str) -> float:
+    """The CPU seconds the server's processes serving ``url``'s database have used so far (0
+    for a server on another machine: its processes are not in this one's ``/proc``)."""
+    u = make_url(url)
+    if u.host not in {"127.0.0.1", "localhost", "::1"}:
+        return 0.0
+    with admin(url_of(url, "postgres")) as a:
+        rows = a.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [u.database])
+        pids = [r[0] for r in rows]
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def week_of(first: date) -> list[tuple[str, date]]:
@@ -340,9 +359,15 @@ def one_day(
         result.load = load_average()
 
         def timed(stage: str, fn: Callable[[], Any]) -> Any:
+            # CPU beside the wall time: the client's and the server's (its processes serving
+            # the copy, pooled connections kept between stages), robust to other load
+            cpu = time.process_time() + (server := server_cpu(url))
             start = time.perf_counter()
             value = fn()
             result.stages[stage] = time.perf_counter() - start
+            after = server_cpu(url)
+            result.cpu[stage] = time.process_time() + after - cpu
+            result.cpu[f"{stage} server"] = after - server
             return value
 
         collected = timed("collect", lambda: collect_reports.fn(plan_id))
@@ -395,8 +420,8 @@ def days(args: argparse.Namespace) -> None:
     upgrade(engine_for(template))  # the template at the code's schema (new indexes built once)
     dispose_engine(template)
     runs: list[list[Day]] = []
+    copy = args.copy or f"{args.db}_days"  # not delivery's copy: both may run at once
     for n in range(args.runs):
-        copy = f"{args.db}_run"
         started = time.perf_counter()
         url = copy_template(args.server, args.db, copy)
         copied = time.perf_counter() - started
@@ -412,7 +437,10 @@ def days(args: argparse.Namespace) -> None:
                     print(
                         f"run {n + 1} {kind:8} {day}  "
                         + "  ".join(f"{k}={v:.2f}s" for k, v in d.stages.items())
-                        + f"  db work={d.database:.2f}s  bare={d.bare * 1000:.0f}ms"
+                        + f"  db work={d.database:.2f}s"
+                        + f" (cpu {sum(d.cpu[k] for k in DB_STAGES):.2f}s,"
+                        + f" server {sum(d.cpu[f'{k} server'] for k in DB_STAGES):.2f}s)"
+                        + f"  bare={d.bare * 1000:.0f}ms"
                         f"  ratio={d.database / d.bare:.1f}x  {d.counts}  load {d.load}",
                         flush=True,
                     )
@@ -420,7 +448,7 @@ def days(args: argparse.Namespace) -> None:
             dispose_engine(url)
         print(f"(copy of the template {copied:.1f} s)", flush=True)
     with admin(args.server) as a:
-        a.execute(f'DROP DATABASE IF EXISTS "{args.db}_run" WITH (FORCE)')
+        a.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     summary(runs)
 
 
@@ -521,11 +549,13 @@ def summary(runs: list[list[Day]]) -> None:
         same = [week[i] for week in runs]
         med = {k: statistics.median(d.stages[k] for d in same) for k in STAGES if k in d0.stages}
         db = statistics.median(d.database for d in same)
+        cpu = statistics.median(sum(d.cpu[k] for k in DB_STAGES) for d in same)
         bare = statistics.median(d.bare for d in same)
         print(
             f"median of {len(same)} — {d0.kind} ({d0.day}): "
             + "  ".join(f"{k}={v:.2f}s" for k, v in med.items())
-            + f"  db work={db:.2f}s  bare={bare * 1000:.0f}ms  ratio={db / bare:.1f}x"
+            + f"  db work={db:.2f}s (cpu {cpu:.2f}s)  bare={bare * 1000:.0f}ms"
+            f"  ratio={db / bare:.1f}x"
             f"  counts {next(d.counts for d in same)}  loads {[d.load for d in same]}",
             flush=True,
         )
@@ -551,6 +581,7 @@ def main() -> None:
         action="store_false",
         help="leave the outbox pending (delivery at 10⁶ takes hours: see BENCHMARKS.md)",
     )
+    d.add_argument("--copy", help="the copy's database name (default: DB_days)")
     h = sub.add_parser("history", help="more weeks of outbox history in the template")
     h.add_argument("--db", default="bench_cycle_base")
     h.add_argument("--weeks", type=int, default=104, help="weeks in all (26 are there)")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain, islice
+from json import dumps as json_text
 from pathlib import Path
 from typing import Any
 
@@ -245,23 +246,37 @@ def insert_rows(
     first = list(islice(remaining, COPY_FROM))
     if not first:
         return 0
-    # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
-    driver = session.connection().connection.driver_connection
-    if session.get_bind().dialect.driver != "psycopg" or len(first) < COPY_FROM:
+    if not copies(session, first):
         written, batch = 0, first
         while batch:
             session.execute(insert(model), batch)
             written += len(batch)
             batch = list(islice(remaining, INSERT_BATCH))
         return written
-    from psycopg import Connection, sql  # noqa: PLC0415 - lazy: SQLite never loads the driver
-    from psycopg.types.json import Json  # noqa: PLC0415 - same
+    return copy_rows(session, model, model.__tablename__, chain(first, remaining))
 
+
+def copies(session: Session, first: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether rows starting with ``first`` (up to :data:`COPY_FROM` of them) are copied."""
+    return session.get_bind().dialect.driver == "psycopg" and len(first) >= COPY_FROM
+
+
+def copy_rows(
+    session: Session, model: type[DeclarativeBase], target: str, rows: Iterable[Mapping[str, Any]]
+) -> int:
+    """``COPY`` ``rows`` (with ``model``'s columns' types) into the table ``target`` through the
+    session's psycopg connection; returns how many."""
+    from psycopg import Connection, sql  # noqa: PLC0415 - lazy: SQLite never loads the driver
+
+    # the raw DBAPI connection of the session's transaction: COPY needs psycopg 3's
+    driver = session.connection().connection.driver_connection
     assert isinstance(driver, Connection)
     session.flush()  # the copy bypasses the ORM: what it holds must be in the database first
-    columns = list(first[0])
-    # JSON columns: COPY would write a list as an array; the driver's Json adapter writes JSON
-    # (None as JSON null unless the column stores SQL NULL for it, as an ordinary insert does)
+    remaining = iter(rows)
+    first = next(remaining)
+    columns = list(first)
+    # JSON columns: COPY would write a list as an array; written as JSON text instead, as an
+    # ordinary insert serialises it (None as JSON null unless the column stores SQL NULL for it)
     json = {c.name: c.type for c in model.__table__.columns if isinstance(c.type, JSON)}
     wrap = [c in json for c in columns]
     null_as_sql = [c in json and json[c].none_as_null for c in columns]
@@ -270,7 +285,7 @@ def insert_rows(
         if not json
         else (
             lambda row: [
-                Json(row[c]) if w and not (row[c] is None and n) else row[c]
+                json_text(row[c]) if w and not (row[c] is None and n) else row[c]
                 for c, w, n in zip(columns, wrap, null_as_sql, strict=True)
             ]
         )
@@ -279,11 +294,11 @@ def insert_rows(
     with (
         driver.cursor() as cursor,
         cursor.copy(
-            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(model.__tablename__), names)
+            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(target), names)
         ) as copy,
     ):
         written = 0
-        for row in chain(first, remaining):
+        for row in chain([first], remaining):
             written += 1
             copy.write_row(values(row))
     return written

@@ -26,12 +26,11 @@ from sqlalchemy.sql.selectable import Subquery
 from domain.queries.item_status import (
     CURRENT_WAITING,
     current_items,
-    history_split,
-    moved_since,
     replayed_select,
     scope,
     valid_on,
 )
+from domain.queries.moved import history_split, moved_since
 from domain.rules.context import Context
 from domain.rules.lifecycle import done_values, finished_values
 from domain.rules.lights import active_condition
@@ -55,8 +54,8 @@ def active_items(
     if ctx.settled:  # plain column tests on work_item: no status worked out per item
         return current.subquery("active_items")
     # the items whose history moved after the day replayed, the others as on a settled day
-    unmoved, moved = history_split(ctx)
-    rows = replayed_select(ctx, units=units, where=[] if ctx.replay_all else [moved]).subquery()
+    unmoved, _ = history_split(ctx)
+    rows = replayed_select(ctx, units=units, moved_only=not ctx.replay_all).subquery()
     replayed = select(rows.c.id, rows.c.unit_id, rows.c.milestone_id, rows.c.due).where(
         *([rows.c.due <= due_by] if due_by is not None else []),
         rows.c.state.not_in(done_values()),  # no status to work out for the items done

@@ -11,12 +11,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from config.errors import EmptyDatabaseError, NotFoundError
 from domain.queries.calendar import ensure_calendar
-from domain.queries.item_status import current_items, moved_since
+from domain.queries.item_status import current_items
+from domain.queries.moved import moved_since
 from domain.rules.context import Context, LightPolicy, PlanFacts, replays_all
 from models import clock
 from models.db import prefer_hash_joins
@@ -105,22 +106,36 @@ long replay, where hash joins over the whole logs are the right plan anyway)."""
 
 
 def with_moved(session: Session, ctx: Context) -> Context:
-    """``ctx`` carrying the ids of the items moved since its day (:func:`moved_since`), read
-    once, when the history has moved past the day and they are at most :data:`MOVED_READ`: the
-    replay then looks each one's logs up by index, whatever joins the transaction prefers. When
-    they are most of the plan's live items (counted up to twice :data:`MOVED_READ`, in the same
-    statement), the context replays every item instead."""
+    """``ctx`` carrying the ids of the items moved since its day (:func:`moved_since`) and of
+    the items they depend on, read once in one statement, when the history has moved past the
+    day and the moved are at most :data:`MOVED_READ`: the replay then looks each one's logs up
+    by index, whatever joins the transaction prefers. When they are most of the plan's live
+    items (counted up to twice :data:`MOVED_READ`, in the same statement), the context replays
+    every item instead."""
     if ctx.settled:
         return ctx
     moved = select(moved_since(ctx.day).subquery().c.item_id).distinct()
-    ids_read = moved.limit(MOVED_READ + 1).subquery()
+    ids_read = moved.limit(MOVED_READ + 1).cte("moved_read")
     live = select(WorkItem.id).where(*current_items(ctx.plan.id)).limit(2 * MOVED_READ + 1)
     live_count = select(func.count()).select_from(live.subquery()).scalar_subquery()
-    rows = session.execute(select(ids_read.c.item_id, live_count)).all()
-    if len(rows) > MOVED_READ:
+    # (id, whether moved: else a prerequisite of one) and the live count, on every row
+    both = union_all(
+        select(ids_read.c.item_id, true().label("moved")),
+        select(ItemDependency.depends_on_item_id, false()).where(
+            ItemDependency.item_id.in_(select(ids_read.c.item_id))
+        ),
+    ).subquery()
+    rows = session.execute(select(both.c.item_id, both.c.moved, live_count)).all()
+    ids = frozenset(row[0] for row in rows if row[1])
+    if len(ids) > MOVED_READ:
         return ctx
-    ids = frozenset(row[0] for row in rows)
-    return replace(ctx, moved=ids, replay_all=bool(rows) and replays_all(len(ids), rows[0][1]))
+    prerequisites = frozenset(row[0] for row in rows if not row[1])
+    return replace(
+        ctx,
+        moved=ids,
+        prerequisites=prerequisites,
+        replay_all=bool(rows) and replays_all(len(ids), rows[0][2]),
+    )
 
 
 @dataclass(frozen=True)

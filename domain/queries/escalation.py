@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -189,12 +190,6 @@ def _not_in_outbox(
 def _ladder_notice(row: Any, lv: Level) -> PlannedNotice:
     """The notice of a reached level (a row of :func:`_levels_reached`), with why it is due."""
     cycle: int = row.cycle
-    when = (
-        "到期当日"
-        if lv.offset == 0
-        else (f"到期前{-lv.offset}个工作日" if lv.offset < 0 else f"逾期{lv.offset}个工作日")
-    )
-    repeat_text = f"，第{cycle}次重复（每{lv.repeat_every}个工作日）" if cycle else ""
     return PlannedNotice(
         dedupe_key=f"ladder:{row.id}:{lv.id}:{row.due}:{cycle}",
         kind="ladder",
@@ -206,8 +201,20 @@ def _ladder_notice(row: Any, lv: Level) -> PlannedNotice:
         cycle=cycle,
         workdays=row.overdue,
         roles=list(lv.to),
-        rule=f"{ladder_name(row.ladder)}，{lv.name}（{when}）{repeat_text}",
+        rule=_why(row.ladder, lv.name, lv.offset, lv.repeat_every, cycle),
     )
+
+
+@cache
+def _why(ladder: str, name: str, offset: int, repeat_every: int | None, cycle: int) -> str:
+    """Why a level's notice is due: the same words for every item at that level and cycle."""
+    when = (
+        "到期当日"
+        if offset == 0
+        else (f"到期前{-offset}个工作日" if offset < 0 else f"逾期{offset}个工作日")
+    )
+    repeat_text = f"，第{cycle}次重复（每{repeat_every}个工作日）" if cycle else ""
+    return f"{ladder_name(ladder)}，{name}（{when}）{repeat_text}"
 
 
 def all_due_notices(

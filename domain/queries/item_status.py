@@ -6,7 +6,7 @@ read from the current columns. Consumers take the rows without asking which.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,8 +15,6 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
-    bindparam,
-    exists,
     func,
     or_,
     select,
@@ -24,8 +22,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import CTE, CompoundSelect, Subquery
+from sqlalchemy.sql.selectable import CTE, Subquery
 
+from domain.queries.moved import history_split, literal_ids
 from domain.rules.context import Context
 from domain.rules.lifecycle import finished_values
 from domain.rules.lights import status_expression
@@ -89,9 +88,9 @@ def item_status_select(
         return _current_select(ctx, where)
     if ctx.replay_all:
         return _replayed_select(ctx, where)
-    unmoved, moved = history_split(ctx)
+    unmoved, _ = history_split(ctx)
     both = union_all(
-        _current_select(ctx, [*where, unmoved]), _replayed_select(ctx, [*where, moved])
+        _current_select(ctx, [*where, unmoved]), _replayed_select(ctx, where, moved_only=True)
     ).subquery("item_status")
     return select(both)
 
@@ -102,53 +101,12 @@ def replayed_select(
     units: Collection[int] | None = None,
     milestones: Collection[int] | None = None,
     where: Sequence[ColumnElement[bool]] = (),
+    moved_only: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """:func:`item_status_select` with every item (meeting ``where``, if given) replayed from
-    the logs, whatever the day."""
-    return _replayed_select(ctx, [*scope(units, milestones), *where])
-
-
-def history_split(ctx: Context) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Conditions on ``work_item``: (not moved, moved) since the context's day, by the ids it
-    carries or else by :func:`moved_since` in the statement."""
-    if ctx.moved is not None:
-        # written into the SQL as numbers, not bound: the ids recur in several subqueries, and
-        # thousands of them bound each time pass SQLite's 32,766 and PostgreSQL's 65,535
-        # parameters a statement
-        ids = sorted(ctx.moved)
-        return (
-            WorkItem.id.not_in(bindparam(None, ids, expanding=True, literal_execute=True)),
-            WorkItem.id.in_(bindparam(None, ids, expanding=True, literal_execute=True)),
-        )
-    moved = moved_since(ctx.day).subquery("moved")
-    return (
-        ~exists().where(moved.c.item_id == WorkItem.id),
-        WorkItem.id.in_(select(moved.c.item_id)),
-    )
-
-
-def moved_since(day: date) -> CompoundSelect[int]:
-    """The ids (repeats possible) of the items whose status on ``day`` may differ from what
-    their current columns say: those with anything in their history dated after the day (a
-    move, a report, a deadline change, a prerequisite added or dropped, the item's creation —
-    a creation is also a move, counted apart all the same as the replay reads ``created_on``),
-    and those depending on an item moved or created after it. For every other item the
-    history up to the day is its whole history, so the current columns are its columns then."""
-    changed = union_all(
-        select(ItemTransition.item_id).where(ItemTransition.on_date > day),
-        select(WorkItem.id).where(WorkItem.created_on > day),
-    ).subquery("changed_after")
-    return union_all(
-        select(changed.c[0].label("item_id")),
-        select(ItemDependency.item_id).where(
-            ItemDependency.depends_on_item_id.in_(select(changed.c[0]))
-        ),
-        select(ItemDependency.item_id).where(
-            or_(ItemDependency.created_on > day, ItemDependency.retired_on > day)
-        ),
-        select(Report.item_id).where(Report.received_on > day),
-        select(DeadlineChange.item_id).where(DeadlineChange.on_date > day),
-    )
+    """:func:`item_status_select` with every item (meeting ``where``, if given; of those moved
+    since the day only, if ``moved_only``: see :func:`history_split`) replayed from the logs,
+    whatever the day."""
+    return _replayed_select(ctx, [*scope(units, milestones), *where], moved_only=moved_only)
 
 
 def _item_row(
@@ -242,20 +200,42 @@ def _current_select(ctx: Context, where: Sequence[ColumnElement[bool]]) -> Selec
 
 
 def _replayed_select(
-    ctx: Context, where: Sequence[ColumnElement[bool]]
+    ctx: Context, where: Sequence[ColumnElement[bool]], *, moved_only: bool = False
 ) -> Select[*tuple[Any, ...]]:
     """:func:`item_status_select` on a day the history has moved past: state, due date,
     prerequisites and percent replayed from the logs up to the day, each a join against a
-    grouped derived table (no correlated subquery), so the whole table hash-joins at once."""
+    grouped derived table (no correlated subquery), so the whole table hash-joins at once.
+    ``moved_only``: of the items moved since the day only; when the context carries their ids
+    and their prerequisites', every log is read by those ids (index lookups, not a scan)."""
     as_of = ctx.day
+    if moved_only:
+        where = [*where, history_split(ctx)[1]]
     scoped = select(WorkItem.id).where(*where) if where else None
-    history = _history(as_of, scoped)
+    among: Among
+    by_item: Among
+    if moved_only and ctx.moved is not None and ctx.prerequisites is not None:
+        moved = ctx.moved
+
+        def among(column: SQLColumnExpression[int]) -> list[ColumnElement[bool]]:
+            return [column.in_(literal_ids(moved))]
+
+        history = state_as_of(as_of, moved | ctx.prerequisites).cte(f"state_as_of_{as_of:%Y%m%d}")
+        # the logs' rows joined by id are narrowed by item too: else, without nested loops,
+        # the join by id reads the whole table
+        by_item = among
+    else:
+
+        def among(column: SQLColumnExpression[int]) -> list[ColumnElement[bool]]:
+            return [column.in_(scoped)] if scoped is not None else []
+
+        history = _history(as_of, scoped)
+        by_item = _everything
     state = func.coalesce(history.c.state, ItemState.ASSIGNED.value)
     later = aliased(DeadlineChange)
-    first_later = _first_later_change(as_of, scoped)
+    first_later = _first_later_change(as_of, among)
     due = func.coalesce(later.old_due, WorkItem.due)
-    prerequisites = _open_prerequisites(as_of, history, scoped)
-    last_report = _last_report(as_of, scoped)
+    prerequisites = _open_prerequisites(as_of, history, among)
+    last_report = _last_report(as_of, among)
     reported = aliased(Report)
     percent = func.coalesce(reported.percent, 0)
     waiting = prerequisites.c.item_id.is_not(None)
@@ -274,13 +254,15 @@ def _replayed_select(
     return (
         _item_row(ctx, state, due, percent, waiting, status)
         .outerjoin(first_later, first_later.c.item_id == WorkItem.id)
-        .outerjoin(later, later.id == first_later.c.change_id)
+        .outerjoin(later, and_(later.id == first_later.c.change_id, *by_item(later.item_id)))
         .join(CalendarDay, CalendarDay.day == due)
         .outerjoin(history, history.c.item_id == WorkItem.id)
         .outerjoin(prerequisites, prerequisites.c.item_id == WorkItem.id)
         .outerjoin(start_day, start_day.day == WorkItem.start)
         .outerjoin(last_report, last_report.c.item_id == WorkItem.id)
-        .outerjoin(reported, reported.id == last_report.c.report_id)
+        .outerjoin(
+            reported, and_(reported.id == last_report.c.report_id, *by_item(reported.item_id))
+        )
         .where(
             WorkItem.plan_id == ctx.plan.id,
             state != ItemState.RETIRED.value,
@@ -290,10 +272,12 @@ def _replayed_select(
     )
 
 
-def _among(
-    column: SQLColumnExpression[int], scoped: Select[int] | None
-) -> list[ColumnElement[bool]]:
-    return [column.in_(scoped)] if scoped is not None else []
+Among = Callable[[SQLColumnExpression[int]], list[ColumnElement[bool]]]
+"""Conditions narrowing a log's ``item_id`` to the items a replay is about (none: all)."""
+
+
+def _everything(_column: SQLColumnExpression[int]) -> list[ColumnElement[bool]]:
+    return []
 
 
 def _history(as_of: date, scoped: Select[int] | None) -> CTE:
@@ -309,17 +293,17 @@ def _history(as_of: date, scoped: Select[int] | None) -> CTE:
     return state_as_of(as_of, select(needed.subquery().c[0])).cte(name)
 
 
-def _first_later_change(as_of: date, scoped: Select[int] | None) -> Subquery:
+def _first_later_change(as_of: date, among: Among) -> Subquery:
     """Per item, its first deadline change logged after ``as_of``: before it, its old date."""
     return (
         select(DeadlineChange.item_id, func.min(DeadlineChange.id).label("change_id"))
-        .where(DeadlineChange.on_date > as_of, *_among(DeadlineChange.item_id, scoped))
+        .where(DeadlineChange.on_date > as_of, *among(DeadlineChange.item_id))
         .group_by(DeadlineChange.item_id)
         .subquery("first_later_change")
     )
 
 
-def _open_prerequisites(as_of: date, history: CTE, scoped: Select[int] | None) -> Subquery:
+def _open_prerequisites(as_of: date, history: CTE, among: Among) -> Subquery:
     """The items with a prerequisite in force on ``as_of`` that was not closed then."""
     pred = aliased(history)
     return (
@@ -328,27 +312,34 @@ def _open_prerequisites(as_of: date, history: CTE, scoped: Select[int] | None) -
         .where(
             valid_on(as_of),
             func.coalesce(pred.c.state, ItemState.ASSIGNED.value).not_in(finished_values()),
-            *_among(ItemDependency.item_id, scoped),
+            *among(ItemDependency.item_id),
         )
         .group_by(ItemDependency.item_id)
         .subquery("open_prerequisites")
     )
 
 
-def _last_report(as_of: date, scoped: Select[int] | None) -> Subquery:
+def _last_report(as_of: date, among: Among) -> Subquery:
     """Per item, its last report received on or before ``as_of`` (the percent then)."""
     return (
         select(Report.item_id, func.max(Report.id).label("report_id"))
-        .where(Report.received_on <= as_of, *_among(Report.item_id, scoped))
+        .where(Report.received_on <= as_of, *among(Report.item_id))
         .group_by(Report.item_id)
         .subquery("last_report")
     )
 
 
-def state_as_of(as_of: date, items: Select[int] | None = None) -> Select[int, str, date | None]:
-    """Per item with history up to ``as_of`` (of ``items`` only, if given): its state then and
-    the date it was done."""
-    among = [ItemTransition.item_id.in_(items)] if items is not None else []
+def state_as_of(
+    as_of: date, items: Select[int] | Collection[int] | None = None
+) -> Select[int, str, date | None]:
+    """Per item with history up to ``as_of`` (of ``items`` only, if given: a query or ids): its
+    state then and the date it was done."""
+    if items is None:
+        among: list[ColumnElement[bool]] = []
+    elif isinstance(items, Select):
+        among = [ItemTransition.item_id.in_(items)]
+    else:
+        among = [ItemTransition.item_id.in_(literal_ids(items))]
     last = (
         select(ItemTransition.item_id, func.max(ItemTransition.id).label("tid"))
         .where(ItemTransition.on_date <= as_of, *among)
@@ -366,13 +357,19 @@ def state_as_of(as_of: date, items: Select[int] | None = None) -> Select[int, st
         .subquery()
     )
     t = aliased(ItemTransition)
+    # ids known: the transitions joined by id narrowed by item too (else a scan of them all)
+    by_item = (
+        [t.item_id.in_(literal_ids(items))]
+        if items is not None and not isinstance(items, Select)
+        else []
+    )
     return (
         select(
             last.c.item_id,
             t.to_state.label("state"),
             func.coalesce(submitted.c.day, t.on_date).label("done_on"),
         )
-        .join(t, t.id == last.c.tid)
+        .join(t, and_(t.id == last.c.tid, *by_item))
         .outerjoin(submitted, submitted.c.item_id == last.c.item_id)
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from domain.rules.context import Context
 from domain.rules.ladder import PlannedNotice
 from models import clock
-from models.db import insert_or_skip
+from models.bulk import insert_new_rows
 from models.orm import CalendarDay, Plan, Unit
 from models.records import Contact, Message, Notice, NoticeDelivery
 
@@ -107,15 +107,8 @@ def write_outbox(
         }
         for n in notices
     ]
-    dialect = session.get_bind().dialect.name
-    # the rows each chunk inserted (a conflict inserts nothing), with no query after
-    statement = insert_or_skip(
-        session, Notice.__table__, index_elements=["plan_id", "dedupe_key"]
-    ).execution_options(preserve_rowcount=True)
-    inserted = 0
-    for start in range(0, len(rows), 1000):
-        inserted += session.connection().execute(statement, rows[start : start + 1000]).rowcount
-    if analyze and inserted >= ANALYZE_AFTER and dialect == "postgresql":
+    inserted = insert_new_rows(session, Notice, rows, ["plan_id", "dedupe_key"])
+    if analyze and inserted >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # a burst: fresh statistics, or the next "not yet in the outbox" check is planned badly
         session.execute(text("ANALYZE notice"))
     return inserted

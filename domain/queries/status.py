@@ -3,7 +3,7 @@ and the items themselves when filtered or asked for."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import fallback_warnings
@@ -20,7 +20,7 @@ from domain.rules.status_views import (
     empty_lights,
 )
 from models.enums import STATUS_LIGHT, Light, Status, TaskRole
-from models.orm import Task, TaskUnit, Unit
+from models.orm import CalendarDay, Task, TaskUnit, Unit
 
 
 def status_view(
@@ -109,7 +109,9 @@ def _status_view(
     if only_statuses == frozenset({Status.OVERDUE}) and not with_items:
         items = overdue_items(session, ctx, units, milestones, item_limit)
     elif with_items or filters or only_statuses is not None:
-        items = _listed_items(session, ctx, units, milestones, only_statuses, item_limit)
+        items = _listed_items(
+            session, ctx, units, milestones, only_statuses, item_limit, counted=statuses
+        )
     view = StatusView(
         plan=plan.id,
         plan_title=plan.title,
@@ -127,6 +129,12 @@ def _status_view(
     return view, counts
 
 
+WINDOW = frozenset({Status.OVERDUE, Status.DUE_SOON})
+"""Statuses of items due by the yellow window's last day (the day's ordinal + yellow days)."""
+AFTER_WINDOW = frozenset({Status.BEHIND_PACE, Status.ON_TRACK})
+"""Statuses of items due after it (the light rule tells an item due soon first)."""
+
+
 def _listed_items(
     session: Session,
     ctx: Context,
@@ -134,8 +142,16 @@ def _listed_items(
     milestones: list[int] | None,
     only_statuses: frozenset[Status] | None,
     limit: int | None,
+    *,
+    counted: dict[Status, int],
 ) -> list[ItemStatus]:
-    """The items (with these statuses only, if given) earliest due first, the first ``limit``."""
+    """The items (with these statuses only, if given) earliest due first, the first ``limit``;
+    ``counted``, how many items there are of each status, bounds the search: none when none
+    has a status asked for; only those due within the yellow window when all of them, or the
+    first ``limit``, are overdue or due soon (every item behind pace or on track is due after
+    it)."""
+    if only_statuses is not None and not any(counted[st] for st in only_statuses):
+        return []
     rows = item_status_select(ctx, units=units, milestones=milestones).subquery()
     wanted = select(rows).order_by(
         rows.c.due, rows.c.task, rows.c.milestone, rows.c.unit, rows.c.occurrence
@@ -144,6 +160,18 @@ def _listed_items(
         wanted = wanted.where(rows.c.status.in_([st.value for st in only_statuses]))
     if only_statuses == frozenset({Status.OVERDUE}):  # due before the day: the due index
         wanted = wanted.where(rows.c.due < ctx.day)
+    elif (
+        only_statuses is not None
+        and only_statuses <= WINDOW | AFTER_WINDOW
+        and (
+            not any(counted[st] for st in only_statuses & AFTER_WINDOW)
+            or (limit is not None and sum(counted[st] for st in only_statuses & WINDOW) >= limit)
+        )
+    ):  # all those listed are due within the window: the due index
+        window_end = select(func.max(CalendarDay.day)).where(
+            CalendarDay.ordinal <= ctx.ordinal + ctx.policy.yellow_workdays
+        )
+        wanted = wanted.where(rows.c.due <= window_end.scalar_subquery())
     if limit is not None:
         wanted = wanted.limit(limit)
     return [

@@ -38,8 +38,9 @@ class Context:
     date anything in the history carries (None: no history), ``calendar`` the first and last
     day the calendar table covered when the context was built; ``moved``, on a day the history
     has moved past, the ids of the items whose status may have changed since, when they were
-    read (None: not read; the queries then find them themselves); ``replay_all``, when most of
-    the plan's items moved: every item is replayed, which costs less than telling them apart."""
+    read (None: not read; the queries then find them themselves), and ``prerequisites`` the ids
+    of the items they depend on, read with them; ``replay_all``, when most of the plan's items
+    moved: every item is replayed, which costs less than telling them apart."""
 
     plan: PlanFacts
     day: date
@@ -48,6 +49,7 @@ class Context:
     policy: LightPolicy
     calendar: tuple[date, date]
     moved: frozenset[int] | None = None
+    prerequisites: frozenset[int] | None = None
     replay_all: bool = False
 
     @property
@@ -67,7 +69,9 @@ class Context:
 
     def on(self, day: date, ordinal: int) -> Context:
         """The same plan, history and policy on another day (of working-day ``ordinal``)."""
-        return replace(self, day=day, ordinal=ordinal, moved=None, replay_all=False)
+        return replace(
+            self, day=day, ordinal=ordinal, moved=None, prerequisites=None, replay_all=False
+        )
 
 
 def replays_all(moved: int, live: int) -> bool:

@@ -30,7 +30,7 @@ from domain.rules.reporting import ReportState
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
 from models.enums import ACTIVE_STATUSES, ItemState, Status
-from models.orm import Plan, Unit, WorkItem
+from models.orm import ItemDependency, Milestone, Plan, Unit, WorkItem
 from tasks_catalog.loader import load_catalog
 from tests.fixtures.catalog import CatalogWriter, minimal_catalog
 from tests.fixtures.context import context_of
@@ -211,8 +211,12 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
             if ctx.settled:  # on or after the history's last day
                 continue
             assert ctx.moved is not None  # read with the context: the replay looks them up
+            assert ctx.prerequisites == _prerequisites_of(s, ctx.moved), ctx.day
             whole = _rows(s, replayed_select(ctx))
             assert _rows(s, item_status_select(ctx)) == whole, ctx.day
+            # the moved ids known, their prerequisites' not: the statement finds those itself
+            unknown = replace(ctx, prerequisites=None, replay_all=False)
+            assert _rows(s, item_status_select(unknown)) == whole, ctx.day
             found = replace(ctx, moved=None, replay_all=False)  # found by the statement itself
             assert _rows(s, item_status_select(found)) == whole, ctx.day
             split, everything = replace(ctx, replay_all=False), replace(ctx, replay_all=True)
@@ -245,6 +249,55 @@ def test_the_narrowed_replay_equals_the_whole_replay_on_every_day(
     assert partly > days // 2, (days, partly)
     assert 0 < all_moved < days, (days, all_moved)  # the context chose each way on some days
     assert seen == {s.value for s in Status}, seen
+
+
+def test_a_moved_items_prerequisites_are_replayed_by_the_ids_read(
+    engine: Engine, write_catalog: CatalogWriter
+) -> None:
+    """A township's item reported after the day waits on the lead's item closed before it: the
+    lead's item did not move, yet its state that day is read, by the id the context carries
+    (without it, the township's item would seem to wait)."""
+    with frozen_time(end_of_working_day(date(2021, 1, 4), TZ)), session_scope(engine) as s:
+        sync_catalog(s, load_catalog(write_catalog(catalogue()))[0])
+    rng, ids = random.Random(0), {}
+    for day, unit, milestone in [
+        (date(2021, 6, 1), "zzb", "M1"),  # done
+        (date(2021, 6, 2), "zzb", "M1"),  # verified: closed
+        (date(2021, 7, 1), "t1", "M2"),  # in progress, after the day asked about
+    ]:
+        with frozen_time(end_of_working_day(day, TZ)), session_scope(engine) as s:
+            plan = s.scalars(select(Plan)).one()
+            item = s.scalars(
+                select(WorkItem)
+                .join(Unit, Unit.id == WorkItem.unit_id)
+                .join(Milestone, Milestone.id == WorkItem.milestone_id)
+                .where(Unit.code == unit, Milestone.code == milestone)
+            ).one()
+            _act(s, plan, item, unit, day, rng, finish=unit == "zzb")
+            ids[milestone] = item.id
+    with session_scope(engine, rollback=True) as s:
+        ctx = context_of(s, date(2021, 6, 15), plan="demo-plan")
+        assert ctx.moved is not None and ctx.prerequisites is not None
+        assert ids["M2"] in ctx.moved and ids["M1"] not in ctx.moved  # (and M2's dependants)
+        assert ids["M1"] in ctx.prerequisites
+        assert not ctx.replay_all
+        whole = _rows(s, replayed_select(ctx))
+        assert _rows(s, item_status_select(ctx)) == whole
+        assert _status(whole, ids["M2"]) != Status.WAITING.value
+        unread = _rows(s, item_status_select(replace(ctx, prerequisites=frozenset())))
+        assert _status(unread, ids["M2"]) == Status.WAITING.value
+
+
+def _status(rows: list[dict[str, Any]], item: int) -> str:
+    return str(next(r["status"] for r in rows if r["id"] == item))
+
+
+def _prerequisites_of(session: Session, items: frozenset[int]) -> frozenset[int]:
+    """The items any of ``items`` depends on or depended on (retired prerequisites too)."""
+    found = select(ItemDependency.depends_on_item_id).where(
+        ItemDependency.item_id.in_(sorted(items))
+    )
+    return frozenset(session.scalars(found))
 
 
 def _counted(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]:
