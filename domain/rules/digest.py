@@ -178,3 +178,9 @@ def summarize(items: list[DigestItem], *, top: int = TOP_LIMIT, tasks: int = TAS
         shown=sum(len(line.units) for line in chosen),
         total=len(items),
     )
+
+
+def digest_subject(name: str, overdue: int, soon: int) -> str:
+    """``【督办】施甸县民政局：2项逾期、3项待办``."""
+    parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
+    return f"【督办】{name}：" + "、".join(parts)

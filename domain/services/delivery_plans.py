@@ -26,6 +26,7 @@ from domain.adapters.leases import holder_tag
 from domain.queries.outbox import address_of, analyze_messages, destinations, digests_to
 from domain.queries.plans import plan_of
 from domain.rules.briefing.layout import NUMERALS
+from domain.rules.digest import digest_subject
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.delivery import (
     PREPARE_CHUNK,
@@ -36,7 +37,7 @@ from domain.services.delivery import (
     send_all,
     stuck_messages,
 )
-from domain.services.digest import Composed, Digest, Written, digest_subject, flush, top_rung
+from domain.services.digest import Composed, Digest, Written, flush, top_rung
 from models import clock
 from models.db import session_scope
 from models.orm import Plan

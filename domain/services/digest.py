@@ -30,7 +30,7 @@ from domain.adapters.signing import workbook_secret
 from domain.queries.digest import DigestFacts, digest_items, reporting_deadline
 from domain.queries.outbox import IDS_PER_STATEMENT
 from domain.queries.owner_links import coordinator_of, issue_link, link_for
-from domain.rules.digest import DETAIL_LIMIT, grouped, summarize
+from domain.rules.digest import DETAIL_LIMIT, digest_subject, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
 from domain.services.messages import Recipient, new_message
 from domain.services.workbooks import PlanWorkbooks
@@ -97,12 +97,6 @@ class Composed:
     """Whether the full list of the items is attached (the summary does not show them all)."""
     oversees: bool = False
     """Whether the digest sums up other units' items (the recipient is asked to urge them)."""
-
-
-def digest_subject(name: str, overdue: int, soon: int) -> str:
-    """``【督办】施甸县民政局：2项逾期、3项待办``."""
-    parts = ([f"{overdue}项逾期"] if overdue else []) + ([f"{soon}项待办"] if soon else [])
-    return f"【督办】{name}：" + "、".join(parts)
 
 
 def plan_years(plan: Plan) -> str:
