@@ -1,5 +1,5 @@
 """A unit's workbook (台账) as a person sees it: its four sheets, their cells and their look,
-written with :mod:`domain.adapters.xlsx_writer`.
+written with XlsxWriter.
 
 Sheets: 填报说明 (instructions), 进展填报 (one row per item: the id columns are locked, the input
 columns have dropdowns and range checks), 指标数据 (for units that report measures), and a very
@@ -16,10 +16,11 @@ from functools import cache
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter
+from xlsxwriter.worksheet import Worksheet
 
 from domain.adapters import signing
 from domain.adapters.intake.workbook_reader import META_SHEET
-from domain.adapters.xlsx_writer import Sheet, Style, Validation, Value, write_xlsx
+from domain.adapters.xlsx_book import Book, Style, Value
 from domain.rules.cell_text import looks_like_formula
 from domain.rules.glossary import ITEM_STATES, MEASURE_SHEET, PROGRESS_SHEET, zh_date
 from domain.rules.intake.rows import MEASURE_COLUMNS, REPORT_COLUMNS
@@ -86,6 +87,8 @@ HEADER = Style(
 )
 HEADER_INPUT = replace(HEADER, fill=INPUT_FILL)
 BODY = Style(FONT, FONT_SIZE, border=BORDER, vertical="center", wrap=True)
+FOOTER = f'&C&"{FONT}"第 &P 页，共 &N 页'
+"""The printed pages' footer: the page number and the page count, centred, in the body font."""
 
 
 @dataclass(frozen=True)
@@ -125,15 +128,14 @@ def write_unit_workbook(
 ) -> None:
     """Write one unit's workbook at ``path``: its ``items`` (id, task, milestone, title, due,
     state, percent) to report on, its ``measures``, signed for ``as_of``."""
-    sheets = [
-        _guide(unit_name, cycle, coordinator, bool(measures)),
-        _progress(items, _titled(unit_name, "进展填报表", cycle)),
-    ]
-    if measures:
-        sheets.append(_measure_sheet(measures, _titled(unit_name, "指标数据", cycle)))
-    item_ids = [int(str(i[0])) for i in items]
-    sheets.append(_identity(signing.payload(plan_id, unit_code, as_of, item_ids)))
-    write_xlsx(path, sheets, active=1)
+    with Book(path) as book:
+        _guide(book, unit_name, cycle, coordinator, bool(measures))
+        progress = _progress(book, items, _titled(unit_name, "进展填报表", cycle))
+        if measures:
+            _measure_sheet(book, measures, _titled(unit_name, "指标数据", cycle))
+        item_ids = [int(str(i[0])) for i in items]
+        _identity(book, signing.payload(plan_id, unit_code, as_of, item_ids))
+        progress.activate()
 
 
 def _titled(unit_name: str, what: str, cycle: Cycle) -> str:
@@ -144,11 +146,12 @@ def _titled(unit_name: str, what: str, cycle: Cycle) -> str:
     )
 
 
-def _put(sheet: Sheet, row: int, col: int, value: Value, style: Style) -> None:
-    """A cell; formula-like text is quote-prefixed (:func:`domain.rules.cell_text.put_cell`)."""
+def _put(book: Book, sheet: Worksheet, row: int, col: int, value: Value, style: Style) -> None:
+    """A cell (row and column counted from 1); formula-like text is quote-prefixed
+    (:func:`domain.rules.cell_text.put_cell`)."""
     if isinstance(value, str) and looks_like_formula(value):
         style = _quoted(style)
-    sheet.put(row, col, value, style)
+    book.put(sheet, row, col, value, style)
 
 
 @cache
@@ -180,8 +183,22 @@ def _column_looks(
     return tuple(looks)
 
 
-def _guide(unit_name: str, cycle: Cycle, coordinator: str, has_measures: bool) -> Sheet:
-    guide = Sheet("填报说明", widths={1: 110}, landscape_a4=True, footer_font=FONT)
+def _print_a4(sheet: Worksheet) -> None:
+    """A4 landscape, every column on one page width, centred, narrow margins, page numbers in
+    the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.center_horizontally()
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.75)
+    sheet.set_header("", {"margin": 0.3})
+    sheet.set_footer(FOOTER, {"margin": 0.35})
+
+
+def _guide(book: Book, unit_name: str, cycle: Cycle, coordinator: str, has_measures: bool) -> None:
+    guide = book.add_sheet("填报说明")
+    book.width(guide, 1, 110)
+    _print_a4(guide)
     measures = (
         "在“指标数据”表中填写本单位各项指标的本期值（是/否 项填“是”或“否”）。"
         if has_measures
@@ -195,37 +212,32 @@ def _guide(unit_name: str, cycle: Cycle, coordinator: str, has_measures: bool) -
         measures=measures,
     )
     for row, line in enumerate(text.splitlines(), start=1):
-        _put(guide, row, 1, line, GUIDE_TITLE if row == 1 else GUIDE_LINE)
-    return guide
+        _put(book, guide, row, 1, line, GUIDE_TITLE if row == 1 else GUIDE_LINE)
 
 
-def _table(name: str, columns: list[tuple[str, str]], inputs: set[str]) -> Sheet:
-    """An input sheet with its header row, the columns' widths, frozen panes, protection and
-    print settings (the title is :func:`_title`'s)."""
-    sheet = Sheet(
-        name,
-        freeze=f"D{HEADER_ROW + 1}",
-        protected=True,
-        landscape_a4=True,
-        footer_font=FONT,
-        print_rows=f"1:{HEADER_ROW}",
-    )
+def _table(
+    book: Book, name: str, columns: list[tuple[str, str]], inputs: set[str], title: str, width: int
+) -> Worksheet:
+    """An input sheet with its title row (merged over ``width`` columns), its header row, the
+    columns' widths, frozen panes and print settings."""
+    sheet = book.add_sheet(name)
+    sheet.merge_range(0, 0, 0, width - 1, None, book.look(TITLE))
+    _put(book, sheet, 1, 1, title, TITLE)  # after the merge: XlsxWriter's merge takes no text
     for col, (key, label) in enumerate(columns, start=1):
         look = HEADER_INPUT if key in inputs else HEADER
-        _put(sheet, HEADER_ROW, col, label, look)
-        sheet.widths[col] = WIDTHS.get(key, 12)
-    sheet.heights[1] = 42  # two lines of size 14, when the title wraps
-    sheet.heights[HEADER_ROW] = 30
+        _put(book, sheet, HEADER_ROW, col, label, look)
+        book.width(sheet, col, WIDTHS.get(key, 12))
+    book.height(sheet, 1, 42)  # two lines of size 14, when the title wraps
+    book.height(sheet, HEADER_ROW, 30)
+    sheet.freeze_panes(f"D{HEADER_ROW + 1}")
+    _print_a4(sheet)
+    sheet.repeat_rows(0, HEADER_ROW - 1)
     return sheet
 
 
-def _title(sheet: Sheet, text: str, width: int) -> None:
-    _put(sheet, 1, 1, text, TITLE)
-    sheet.merged.append(f"A1:{get_column_letter(width)}1")
-
-
 def _body_row(
-    sheet: Sheet,
+    book: Book,
+    sheet: Worksheet,
     row: int,
     columns: list[tuple[str, str]],
     inputs: set[str],
@@ -239,65 +251,58 @@ def _body_row(
     looks = _column_looks(tuple(columns), frozenset(inputs), formats)
     for col, ((key, _), look) in enumerate(zip(columns, looks, strict=True), start=1):
         value = values[col - 1] if col <= len(values) else None
-        _put(sheet, row, col, value, look)
+        _put(book, sheet, row, col, value, look)
         if isinstance(value, str):
             lines = max(lines, text_lines(value, WIDTHS.get(key, 12)))
-    sheet.heights[row] = max(LINE_POINTS * lines, MIN_ROW_POINTS) + 4
+    book.height(sheet, row, max(LINE_POINTS * lines, MIN_ROW_POINTS) + 4)
 
 
-def _progress(items: list[tuple[object, ...]], title: str) -> Sheet:
+def _progress(book: Book, items: list[tuple[object, ...]], title: str) -> Worksheet:
     inputs = {"state", "percent", "note", "problem", "next_steps", "evidence"}
-    sheet = _table(PROGRESS_SHEET, REPORT_COLUMNS, inputs)
-    sheet.format_rows_columns = True
-    _title(sheet, title, len(REPORT_COLUMNS))
+    sheet = _table(book, PROGRESS_SHEET, REPORT_COLUMNS, inputs, title, len(REPORT_COLUMNS))
+    sheet.protect("", {"format_columns": True, "format_rows": True})
     first = HEADER_ROW + 1
     for row, (item_id, task, milestone, title_, due, state, pct) in enumerate(items, start=first):
         label = ITEM_STATES[ItemState(str(state))]
         values = [item_id, task, milestone, title_, due, label, pct]
-        _body_row(sheet, row, REPORT_COLUMNS, inputs, values, ((5, "yyyy-mm-dd"),))  # type: ignore[arg-type]
-    last = len(items) + HEADER_ROW
-    ranges = (f"H{first}:H{last}",) if items else ()
-    sheet.validations.append(
-        Validation(
-            "list",
-            '"' + ",".join(LABELS.values()) + '"',
-            ranges,
-            error="请选择：未开始、推进中、已完成、受阻",
-        )
-    )
-    sheet.validations.append(  # decimal: 70% typed is 0.7, read back as 70
-        Validation(
-            "decimal",
-            "0",
-            (f"I{first}:I{last}",) if items else (),
-            formula2="100",
-            error="进度为 0–100 的整数（写 70 或 70% 均可）",
-        )
-    )
+        _body_row(book, sheet, row, REPORT_COLUMNS, inputs, values, ((5, "yyyy-mm-dd"),))  # type: ignore[arg-type]
+    if items:
+        last = len(items) + HEADER_ROW
+        states = {"validate": "list", "source": list(LABELS.values())}
+        error = "请选择：未开始、推进中、已完成、受阻"
+        book.check(sheet, [f"H{first}:H{last}"], states, error)
+        percent = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100}
+        error = "进度为 0–100 的整数（写 70 或 70% 均可）"
+        book.check(sheet, [f"I{first}:I{last}"], percent, error)  # 70% typed is 0.7: read as 70
     return sheet
 
 
-def _measure_sheet(measures: list[MeasureRow], title: str) -> Sheet:
+def _measure_sheet(book: Book, measures: list[MeasureRow], title: str) -> None:
     header = dict(MEASURE_COLUMNS)
     columns = [(f, header[f]) for f in MEASURE_ORDER]
-    sheet = _table(MEASURE_SHEET, columns, {"value"})
-    sheet.freeze = f"B{HEADER_ROW + 1}"
-    sheet.hidden_columns.add(len(columns))
-    _title(sheet, title, len(columns) - 1)
+    sheet = _table(book, MEASURE_SHEET, columns, {"value"}, title, len(columns) - 1)
+    sheet.protect()
+    sheet.freeze_panes(f"B{HEADER_ROW + 1}")
+    book.width(sheet, len(columns), WIDTHS["measure"], hidden=True)
     value_column = get_column_letter(MEASURE_ORDER.index("value") + 1)
     yes_no = []
     for row, m in enumerate(measures, start=HEADER_ROW + 1):
         values: list[Value] = [m.name, m.unit_of_measure, m.previous, None, m.code]
-        _body_row(sheet, row, columns, {"value"}, values)
+        _body_row(book, sheet, row, columns, {"value"}, values)
         if m.yes_no:
             yes_no.append(f"{value_column}{row}")
-    sheet.validations.append(Validation("list", '"是,否"', tuple(yes_no)))
-    return sheet
+    if yes_no:
+        book.check(sheet, yes_no, {"validate": "list", "source": ["是", "否"]})
 
 
-def _identity(payload: str) -> Sheet:
+def _identity(book: Book, payload: str) -> None:
     plan, unit, period, items = payload.split("|")
-    meta = Sheet(META_SHEET, very_hidden=True, protected=True)
+    meta = book.add_sheet(META_SHEET)
+    meta.very_hidden()
+    meta.protect()
+    meta.set_margins(left=0.75, right=0.75, top=1, bottom=1)  # Excel's defaults, as before
+    meta.set_header("", {"margin": 0.5})
+    meta.set_footer("", {"margin": 0.5})
     rows = [
         ("plan", plan),
         ("unit", unit),
@@ -306,6 +311,5 @@ def _identity(payload: str) -> Sheet:
         ("signature", signing.sign(payload)),
     ]
     for row, (label, value) in enumerate(rows, start=1):
-        _put(meta, row, 1, label, Style())
-        _put(meta, row, 2, value, Style())
-    return meta
+        _put(book, meta, row, 1, label, Style())
+        _put(book, meta, row, 2, value, Style())

@@ -101,7 +101,8 @@ def test_sheets_print_on_a4_landscape_one_page_wide_with_repeating_title_and_hea
         sheet = book[name]
         setup = sheet.page_setup
         assert (setup.orientation, str(setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
-        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        width = 1 if setup.fitToWidth is None else setup.fitToWidth  # absent: 1, the default
+        assert (width, setup.fitToHeight) == (1, 0)
         fit = sheet.sheet_properties.pageSetUpPr
         assert fit is not None and fit.fitToPage
         assert sheet.print_title_rows == "$1:$2"

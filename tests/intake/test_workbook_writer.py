@@ -1,4 +1,4 @@
-"""The unit workbook written by the small SpreadsheetML writer reads back, with openpyxl, exactly
+"""The unit workbook written with XlsxWriter reads back, with openpyxl, exactly
 as the openpyxl builder it replaced wrote it (:mod:`tests.intake.reference_workbook`): every
 cell's value, type and look, row heights, column widths, merges, panes, validations, protection
 and print settings; formula-like text quote-prefixed, empty and awkward values alike."""
@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 
 from domain.adapters.unit_workbook import MeasureRow, write_unit_workbook
-from domain.adapters.xlsx_writer import Sheet, write_xlsx
 from domain.rules.reporting import Cycle
 from tests.intake.reference_workbook import reference_workbook
 
@@ -24,8 +24,18 @@ AS_OF = date(2021, 12, 21)
 STATES = ["assigned", "in_progress", "submitted", "blocked", "closed"]
 
 
+def rgb(color: str | None) -> str | None:
+    """A colour without its alpha byte: XlsxWriter writes FF (as Excel does), openpyxl 00, and
+    Excel ignores it in cell colours."""
+    return color[-6:] if color else color
+
+
 def describe(path: Path) -> dict[str, Any]:
-    """Everything a person or the intake reader can see of a workbook, as plain data."""
+    """Everything a person or the intake reader can see of a workbook, as plain data. An empty
+    cell has no type (XlsxWriter writes an empty text as a blank cell, openpyxl as an empty
+    inline string: both read back as None); an absent ``fitToWidth`` is 1, the format's
+    default (XlsxWriter writes it only when it is not 1); a column range stands for each of its
+    columns."""
     book = openpyxl.load_workbook(path)
     out: dict[str, Any] = {
         "sheets": [(ws.title, ws.sheet_state) for ws in book.worksheets],
@@ -39,20 +49,21 @@ def describe(path: Path) -> dict[str, Any]:
                 sides = [getattr(b, s) for s in ("left", "right", "top", "bottom")]
                 d[c.coordinate] = (
                     c.value,
-                    c.data_type,
+                    c.data_type if c.value is not None else None,
                     (f.name, f.sz, f.b),
-                    (fill.patternType, fill.fgColor.rgb if fill.patternType else None),
-                    tuple((s.style, s.color.rgb if s.color else None) for s in sides),
+                    (fill.patternType, rgb(fill.fgColor.rgb) if fill.patternType else None),
+                    tuple((s.style, rgb(s.color.rgb) if s.color else None) for s in sides),
                     (a.horizontal, a.vertical, a.wrap_text),
                     c.protection.locked,
                     c.number_format,
                     c.quotePrefix,
                 )
         d["rows"] = {r: dim.height for r, dim in ws.row_dimensions.items() if dim.height}
-        d["cols"] = {
-            k: (dim.width, dim.hidden)
-            for k, dim in ws.column_dimensions.items()
+        d["cols"] = {  # XlsxWriter writes neighbouring columns alike as one range
+            get_column_letter(n): (dim.width, dim.hidden)
+            for dim in ws.column_dimensions.values()
             if dim.width or dim.hidden
+            for n in range(dim.min or 1, (dim.max or dim.min or 1) + 1)
         }
         d["merged"] = sorted(str(m) for m in ws.merged_cells.ranges)
         d["freeze"] = ws.freeze_panes
@@ -72,7 +83,7 @@ def describe(path: Path) -> dict[str, Any]:
         d["protection"] = (p.sheet, p.formatColumns, p.formatRows, p.formatCells, p.insertRows)
         page, margins, fit = ws.page_setup, ws.page_margins, ws.sheet_properties.pageSetUpPr
         d["print"] = (
-            (page.orientation, page.paperSize, page.fitToWidth, page.fitToHeight),
+            (page.orientation, page.paperSize, page.fitToWidth or 1, page.fitToHeight),
             fit.fitToPage if fit is not None else None,
             ws.print_options.horizontalCentered,
             (margins.left, margins.right, margins.top, margins.bottom, margins.footer),
@@ -165,9 +176,22 @@ def test_any_text_reads_back_the_same(
     assert new == old
 
 
+def test_line_breaks_read_back_as_newlines(tmp_path: Path) -> None:
+    """A carriage return, alone or before a newline, reads back as a newline (Excel's line
+    break), not as an escape code."""
+    row: tuple[object, ...] = (7, "a\rb", "c\r\nd", "e\nf", date(2021, 12, 31), "assigned", 0)
+    path = tmp_path / "breaks.xlsx"
+    write_unit_workbook(path, **inputs([row], []))
+    sheet = openpyxl.load_workbook(path)["进展填报"]
+    assert [c.value for c in sheet[3][1:4]] == ["a\nb", "c\nd", "e\nf"]
+
+
 def test_control_characters_are_refused(tmp_path: Path) -> None:
     """A text XML cannot hold is refused, not written into a workbook no program opens."""
-    sheet = Sheet("s")
-    sheet.put(1, 1, "a\x01b")
+    bad: list[tuple[object, ...]] = [
+        (7, "T01", "T01-M1", "a\x01b", date(2021, 12, 31), "assigned", 0)
+    ]
+    path = tmp_path / "bad.xlsx"
     with pytest.raises(ValueError, match="cannot hold"):
-        write_xlsx(tmp_path / "bad.xlsx", [sheet])
+        write_unit_workbook(path, **inputs(bad, []))
+    assert not path.exists()
