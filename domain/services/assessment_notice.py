@@ -19,7 +19,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from config.assessment import AssessmentRules
-from config.errors import NotFoundError
 from domain.adapters.assessment_document import all_text, render_html, render_markdown, write_docx
 from domain.adapters.briefing.fonts import choose_fonts
 from domain.adapters.channels import Channel
@@ -180,12 +179,10 @@ def distribute_notice(
                 )
             )
         )
-    missing = [f for f in FORMATS if f not in files or not Path(files[f]).exists()]
-    if missing:
-        raise NotFoundError(f"考评通报的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成")
-    report, now = send_to_leadership(
+    report = send_to_leadership(
         engine,
         plan,
+        (AssessmentNotice, notice_id, "考评通报"),
         subject=subject,
         files=files,
         served=served,
@@ -193,9 +190,4 @@ def distribute_notice(
         channel=channel,
     )
     result.sent, result.failed = report.sent, report.failed
-    if not report.failed:
-        with session_scope(engine) as session:
-            record = session.get(AssessmentNotice, notice_id)
-            assert record is not None
-            record.sent_checksum, record.sent_at = checksum, now
     return result

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -32,7 +31,7 @@ from models import clock
 from models.db import session_scope
 from models.enums import Edition
 from models.orm import Plan, Unit
-from models.records import Briefing, Message
+from models.records import AssessmentNotice, Briefing, Message
 
 
 @dataclass
@@ -97,44 +96,44 @@ def distribute_briefing(
         )
         if again:
             served = set()
-    missing = [f for f in ("md", "html", "docx") if f not in files or not Path(files[f]).exists()]
-    if missing:
-        raise NotFoundError(
-            f"简报的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成（--format md,html,docx）"
-        )
-    report, now = send_to_leadership(
+    report = send_to_leadership(
         engine,
         plan,
+        (Briefing, briefing_id, "简报"),
         subject=subject,
         files=files,
         served=served,
         checksum=checksum,
         channel=channel,
-        briefing_id=briefing_id,
     )
     result.sent, result.failed = report.sent, report.failed
-    if not report.failed:
-        with session_scope(engine) as session:
-            record = session.get(Briefing, briefing_id)
-            assert record is not None
-            record.sent_checksum, record.sent_at = checksum, now
     return result
+
+
+IssuedAs = tuple[type[Briefing] | type[AssessmentNotice], int, str]
+"""The record a document was issued as (its model, its id) and what the document is called."""
 
 
 def send_to_leadership(
     engine: Engine,
     plan: Plan,
+    issued: IssuedAs,
     *,
     subject: str,
     files: dict[str, str],
     served: set[str],
     checksum: str,
     channel: Channel | None,
-    briefing_id: int | None = None,
-) -> tuple[DeliveryReport, datetime]:
+) -> DeliveryReport:
     """One message to each leadership recipient not in ``served`` (the Markdown as text, the
-    HTML, the Word file attached), written and sent under one lease; the report and when the
-    sending began."""
+    HTML, the Word file attached), written and sent under one lease; when none failed, the
+    record notes the checksum sent and when. NotFoundError when one of the files is missing."""
+    model, record_id, what = issued
+    missing = [f for f in ("md", "html", "docx") if f not in files or not Path(files[f]).exists()]
+    if missing:
+        raise NotFoundError(
+            f"{what}的 {'、'.join(missing)} 文件缺失；请用全部格式重新生成（--format md,html,docx）"
+        )
     body = Path(files["md"]).read_text(encoding="utf-8")
     html = Path(files["html"]).read_text(encoding="utf-8")
     token = str(uuid.uuid4())
@@ -152,7 +151,7 @@ def send_to_leadership(
                     token=token,
                     html=html,
                     attachments=[files["docx"]],
-                    briefing_id=briefing_id,
+                    briefing_id=record_id if model is Briefing else None,
                     briefing_checksum=checksum,
                 )
                 for to in leadership_recipients(session, plan)
@@ -161,4 +160,9 @@ def send_to_leadership(
         report = DeliveryReport()
         for message_id in ids:
             send_and_confirm(engine, message_id, channel, report, token)
-    return report, now
+    if not report.failed:
+        with session_scope(engine) as session:
+            record = session.get(model, record_id)
+            assert isinstance(record, Briefing | AssessmentNotice)
+            record.sent_checksum, record.sent_at = checksum, now
+    return report
