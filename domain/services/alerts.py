@@ -15,7 +15,7 @@ from domain.adapters import leases
 from domain.adapters.channels import Channel
 from domain.adapters.leases import holder_tag
 from domain.services.delivery import DeliveryReport, send_and_confirm
-from domain.services.messages import Recipient, unit_recipients, write_message
+from domain.services.messages import Recipient, new_message, unit_recipients, write_message
 from models.db import session_scope
 from models.orm import Plan, Unit
 from models.records import Message
@@ -56,6 +56,6 @@ def _write(
             return []  # this alert went out already
         targets = unit_recipients(session, unit) or [Recipient(f"{unit.code}/liaison", None, [])]
         return [
-            write_message(session, plan, to, subject=subject, body=body, token=token)
+            write_message(session, new_message(plan, to, subject=subject, body=body, token=token))
             for to in targets
         ]

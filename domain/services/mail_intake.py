@@ -56,7 +56,7 @@ from domain.rules.reporting import cycle_of
 from domain.services.delivery import DeliveryReport, send_and_confirm
 from domain.services.intake.inbox import FileOutcome, take
 from domain.services.mail_receipt import REPORT_SUFFIXES, Answer, compose, marker
-from domain.services.messages import LEASE, Recipient, write_message
+from domain.services.messages import LEASE, Recipient, new_message, write_message
 from models import clock
 from models.db import session_scope
 
@@ -234,7 +234,8 @@ def _answer(run: _Run, outcome: MailOutcome) -> int:
     with session_scope(run.engine) as session:
         plan = plan_of(session, run.plan_id)
         to = Recipient(reply_recipient(heading.reply_to), heading.reply_to, [])
-        message_id = write_message(session, plan, to, subject=subject, body=body, token=run.token)
+        message = new_message(plan, to, subject=subject, body=body, token=run.token)
+        message_id = write_message(session, message)
     send_and_confirm(run.engine, message_id, run.channel, run.report.delivery, run.token)
     return message_id
 

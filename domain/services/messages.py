@@ -39,35 +39,10 @@ def unit_recipients(session: Session, unit: Unit) -> list[Recipient]:
     ]
 
 
-def write_message(
-    session: Session,
-    plan: Plan,
-    to: Recipient,
-    *,
-    subject: str,
-    body: str,
-    token: str,
-    html: str | None = None,
-    attachments: list[str] | None = None,
-    briefing_id: int | None = None,
-    briefing_checksum: str | None = None,
-    now: datetime | None = None,
-) -> int:
-    """A message (a digest, a briefing, an alert) written ``sending`` under this run's lease
-    (another run takes over after it); :func:`domain.services.delivery.send_and_confirm` sends
-    it. Returns its id."""
-    message = new_message(
-        plan,
-        to,
-        subject=subject,
-        body=body,
-        token=token,
-        html=html,
-        attachments=attachments,
-        briefing_id=briefing_id,
-        briefing_checksum=briefing_checksum,
-        now=now,
-    )
+def write_message(session: Session, message: Message) -> int:
+    """``message`` (a digest, a briefing, an alert; made by :func:`new_message`) written
+    ``sending`` under its run's lease (another run takes over after it);
+    :func:`domain.services.delivery.send_and_confirm` sends it. Returns its id."""
     session.add(message)
     session.flush()
     return message.id
@@ -86,8 +61,8 @@ def new_message(
     briefing_checksum: str | None = None,
     now: datetime | None = None,
 ) -> Message:
-    """The message :func:`write_message` writes, not yet added to a session (many are then
-    written in one statement)."""
+    """A message to ``to``, not yet added to a session: :func:`write_message` writes one, or many
+    are written in one statement."""
     now = now or clock.now()
     leases.require_running(holder_tag(token))
     chosen = channel_for(to.email, to.urls)

@@ -26,7 +26,7 @@ from domain.queries.plans import plan_of
 from domain.rules.briefing.build import masthead_title
 from domain.rules.periods import Period
 from domain.services.delivery import DeliveryReport, Sent, send_and_confirm
-from domain.services.messages import Recipient, unit_recipients, write_message
+from domain.services.messages import Recipient, new_message, unit_recipients, write_message
 from models import clock
 from models.db import session_scope
 from models.enums import Edition
@@ -144,15 +144,17 @@ def send_to_leadership(
             ids = [
                 write_message(
                     session,
-                    plan,
-                    to,
-                    subject=subject,
-                    body=body,
-                    token=token,
-                    html=html,
-                    attachments=[files["docx"]],
-                    briefing_id=record_id if model is Briefing else None,
-                    briefing_checksum=checksum,
+                    new_message(
+                        plan,
+                        to,
+                        subject=subject,
+                        body=body,
+                        token=token,
+                        html=html,
+                        attachments=[files["docx"]],
+                        briefing_id=record_id if model is Briefing else None,
+                        briefing_checksum=checksum,
+                    ),
                 )
                 for to in leadership_recipients(session, plan)
                 if to.key not in served
