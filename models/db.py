@@ -217,6 +217,10 @@ def session_scope(engine: Engine | None = None, *, rollback: bool = False) -> It
             transaction.commit()
 
 
+HASH_JOINS = "duban_prefer_hash_joins"
+"""The key in ``session.info`` saying :func:`prefer_hash_joins` is in effect."""
+
+
 def prefer_hash_joins(session: Session) -> None:
     """For whole-plan queries on PostgreSQL: no nested-loop joins and no JIT for this
     transaction (the planner misjudges the grouped derived tables they join; see BENCHMARKS.md)."""
@@ -227,6 +231,22 @@ def prefer_hash_joins(session: Session) -> None:
                 "SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
             )
         )
+        session.info[HASH_JOINS] = session.get_transaction()
+
+
+@contextmanager
+def nested_loops_allowed(session: Session) -> Iterator[None]:
+    """Nested-loop joins allowed again for the statements of the block, in a transaction where
+    :func:`prefer_hash_joins` turned them off: a join on a range of days (``on_date <= day``)
+    has no other plan, and without them PostgreSQL's planner picks one that takes minutes."""
+    if session.info.get(HASH_JOINS) is not session.get_transaction():
+        yield  # nested loops are allowed already
+        return
+    session.execute(text("SELECT set_config('enable_nestloop', 'on', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('enable_nestloop', 'off', true)"))
 
 
 COPY_FROM = 1000

@@ -20,7 +20,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Subquery
 
 from domain.queries.item_status import (
@@ -34,6 +34,7 @@ from domain.queries.moved import history_split, moved_since
 from domain.rules.context import Context
 from domain.rules.lifecycle import done_values, finished_values
 from domain.rules.lights import active_condition
+from models.db import nested_loops_allowed
 from models.enums import ACTIVE_STATUSES, ItemState
 from models.orm import DeadlineChange, ItemDependency, ItemTransition, WorkItem
 
@@ -92,6 +93,24 @@ def active_units(
         return parts[0]
     both = union_all(*parts).subquery()
     return select(both.c.n, both.c.unit_id)
+
+
+def units_active_on(
+    session: Session, ctx: Context, days: Sequence[date], units: Collection[int] | None = None
+) -> list[set[int]]:
+    """For each of ``days``, the units (of ``units``, if given) with an active item on it
+    (:func:`active_units`): one statement, run with nested loops allowed when days are replayed
+    (their logs are joined on a range of days)."""
+    out: list[set[int]] = [set() for _ in days]
+    statement = active_units(ctx, days, units)
+    if all(ctx.settled_on(d) for d in days):
+        rows = session.execute(statement).all()
+    else:
+        with nested_loops_allowed(session):
+            rows = session.execute(statement).all()
+    for n, unit_id in rows:
+        out[n].add(unit_id)
+    return out
 
 
 def _days(days: list[tuple[int, date]], name: str) -> Subquery:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Date, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from domain.queries.active import active_units
+from domain.queries.active import units_active_on
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.completeness import (
     completeness_view,
@@ -268,10 +268,10 @@ def _cycles(
     counted = [c for c in cycles if c.due <= at.day]
     if not counted:
         return []
-    owed = session.execute(active_units(at, [c.end for c in counted], list(units))).all()
+    owed = units_active_on(session, at, [c.end for c in counted], list(units))
     first = sent_per_cycle(session, at.plan.id, counted)
     facts = []
-    for n, unit_id in sorted(owed):
+    for n, unit_id in sorted((n, u) for n, owing in enumerate(owed) for u in owing):
         c, day = counted[n], first[n].get(unit_id)
         sent = day is not None and day <= at.day
         on_time = sent and day is not None and day <= c.due

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, Subquery, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from domain.queries.active import active_items, active_units
+from domain.queries.active import active_items, units_active_on
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule
 from domain.queries.context import context_on
 from domain.queries.plan_end import reporting_ends
@@ -146,10 +146,7 @@ def _owed_per_cycle(
     session: Session, ctx: Context, cycles: list[Cycle], units: Collection[int] | None
 ) -> list[set[int]]:
     """:func:`owing_units` at the end of each of ``cycles``, in one statement."""
-    out: list[set[int]] = [set() for _ in cycles]
-    for n, unit_id in session.execute(active_units(ctx, [c.end for c in cycles], units)):
-        out[n].add(unit_id)
-    return out
+    return units_active_on(session, ctx, [c.end for c in cycles], units)
 
 
 def _records(

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.queries.active import active_units
+from domain.queries.active import units_active_on
 from domain.queries.briefing_facts import item_facts, statements, task_facts, unit_facts
 from domain.queries.calendar import CYCLE_DAYS, deadline_rule, fallback_warnings
 from domain.queries.completeness import sent_per_cycle
@@ -121,9 +121,7 @@ def reporting_years(session: Session, ctx: Context, first: date) -> list[Reporti
     cycles = period_cycles(session, ctx, first, ctx.day)
     if not cycles:
         return []
-    owed: list[set[int]] = [set() for _ in cycles]
-    for n, unit_id in session.execute(active_units(ctx, [c.end for c in cycles])):
-        owed[n].add(unit_id)
+    owed = units_active_on(session, ctx, [c.end for c in cycles])
     arrived = sent_per_cycle(session, ctx.plan.id, cycles)
     per_year: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for cycle, units, sent in zip(cycles, owed, arrived, strict=True):
