@@ -27,6 +27,7 @@ from config.settings import get_settings
 from domain.adapters import leases
 from domain.adapters.channels import Channel, RunChannels
 from domain.adapters.leases import holder_tag
+from domain.adapters.signing import workbook_secret
 from domain.adapters.unit_workbook import write_unit_workbook
 from domain.services import delivery_send
 from domain.services.delivery_send import DeliveryReport, send_all
@@ -145,26 +146,46 @@ signature."""
 
 
 class WorkbookPool:
-    """Workbooks written in worker processes while the run goes on; :meth:`finish` waits for
-    them all (and raises the first error) before the digests that attach them are written."""
+    """Workbooks written in worker processes while the run goes on, :data:`BATCH` a task;
+    :meth:`finish` waits for them all (and raises the first error) before the digests that
+    attach them are written."""
 
     def __init__(self, executor: ProcessPoolExecutor) -> None:
         self._executor = executor
+        self._batch: list[tuple[Path, dict[str, Any]]] = []
         self._pending: list[Future[None]] = []
 
     def writer(self, name: str) -> WorkbookWriter:
         """A writer that writes the workbook in a worker, under the file name ``name`` in the
         folder of the path it is given."""
 
-        def submit(path: Path, **values: Any) -> None:
-            self._pending.append(self._executor.submit(_write_named, path.with_name(name), values))
+        def add(path: Path, **values: Any) -> None:
+            self._batch.append((path.with_name(name), values))
+            if len(self._batch) >= BATCH:
+                self._submit()
 
-        return submit
+        return add
+
+    def _submit(self) -> None:
+        if self._batch:
+            self._pending.append(self._executor.submit(_write_all, self._batch))
+            self._batch = []
 
     def finish(self) -> None:
+        self._submit()
         pending, self._pending = self._pending, []
         for future in pending:
             future.result()
+
+
+BATCH = 8
+"""Workbooks handed to a worker at a time: one hand-over (and one wake-up of the pool's
+thread, which contends with the run's for the interpreter) for several workbooks."""
+
+
+def _write_all(batch: list[tuple[Path, dict[str, Any]]]) -> None:
+    for path, values in batch:
+        write_unit_workbook(path, **values)
 
 
 def write_named(sheets: PlanWorkbooks, unit: Unit, path: Path, pool: WorkbookPool | None) -> Path:
@@ -176,10 +197,6 @@ def write_named(sheets: PlanWorkbooks, unit: Unit, path: Path, pool: WorkbookPoo
     return path
 
 
-def _write_named(path: Path, values: dict[str, Any]) -> None:
-    write_unit_workbook(path, **values)
-
-
 @contextmanager
 def workbook_pool(digests: int) -> Iterator[WorkbookPool | None]:
     """A pool of :func:`workers_for` processes for a run of ``digests`` digests, or None when
@@ -188,5 +205,6 @@ def workbook_pool(digests: int) -> Iterator[WorkbookPool | None]:
     if n == 1:
         yield None
         return
+    workbook_secret()  # the key file created here, if missing, not by two workers at once
     with ProcessPoolExecutor(max_workers=n, mp_context=_FORK) as executor:
         yield WorkbookPool(executor)
