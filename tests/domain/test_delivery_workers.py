@@ -24,7 +24,7 @@ from domain.queries.sync import sync_catalog
 from domain.rules.context import LightPolicy
 from domain.services import delivery_send
 from domain.services.delivery import DeliveryReport
-from domain.services.escalation import run_escalation
+from domain.services.escalation import run_escalation, run_escalation_plans
 from domain.services.workbooks import write_workbook
 from models.clock import end_of_working_day, frozen_time
 from models.db import session_scope
@@ -68,8 +68,9 @@ def county(
     return engine
 
 
-def escalate(engine: Engine, port: int) -> DeliveryReport:
-    """The due day's notices planned and delivered by SMTP, by two workers."""
+def escalate(engine: Engine, port: int, *, across: bool = False) -> DeliveryReport:
+    """The due day's notices planned and delivered by SMTP, by two workers (with ``across``,
+    as delivery across plans does it, for the one plan)."""
     with (
         temporary_settings(
             channel="smtp",
@@ -81,9 +82,14 @@ def escalate(engine: Engine, port: int) -> DeliveryReport:
         ),
         frozen_time(end_of_working_day(DUE, TZ)),
     ):
-        _, _, report = run_escalation(
-            engine, "demo-plan", DUE, load_ladder(), policy=LightPolicy(5, 25)
-        )
+        if across:
+            _, report = run_escalation_plans(
+                engine, ["demo-plan"], DUE, load_ladder(), policy=LightPolicy(5, 25)
+            )
+        else:
+            _, _, report = run_escalation(
+                engine, "demo-plan", DUE, load_ladder(), policy=LightPolicy(5, 25)
+            )
     return report
 
 
@@ -109,12 +115,15 @@ def check_delivered_once(engine: Engine, received: list[tuple[str, tuple[str, ..
     assert {mail for mail, _ in received} == expected
 
 
-def test_two_workers_send_each_digest_once(county: Engine, sink: tuple[Sink, int]) -> None:
+@pytest.mark.parametrize("across", [False, True], ids=["one plan", "across plans"])
+def test_two_workers_send_each_digest_once(
+    county: Engine, sink: tuple[Sink, int], across: bool
+) -> None:
     """Two worker processes, not the run's, send the 20 digests: each mail arrives once, the
     report lists each message once in id order, and each liaison's workbook is the one the
     run's own process writes."""
     handler, port = sink
-    report = escalate(county, port)
+    report = escalate(county, port, across=across)
 
     check_delivered_once(county, handler.received)
     assert len(handler.received) == 2 * UNITS  # no copy
