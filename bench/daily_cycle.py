@@ -473,7 +473,7 @@ def delivery(args: argparse.Namespace) -> None:
     template = url_of(args.server, args.db)
     upgrade(engine_for(template))
     dispose_engine(template)
-    copy = f"{args.db}_deliver"  # not the `days` copy's name: both may run at once
+    copy = args.copy or f"{args.db}_deliver"  # not the `days` copy's name: both may run at once
     url = copy_template(args.server, args.db, copy)
     day = args.first_day
     statements = Statements()
@@ -503,13 +503,14 @@ def delivery(args: argparse.Namespace) -> None:
                 load = load_average()
                 profile = cProfile.Profile() if args.profile else None
                 with statements.counting(engine_for(url)):
-                    start, cpu = time.perf_counter(), time.process_time()
+                    start, cpu, server = time.perf_counter(), os.times(), server_cpu(url)
                     if profile is not None:
                         profile.enable()
                     sent = deliver_notices.fn(plan_id)["sent"]
                     if profile is not None:
                         profile.disable()
-                    took, cpu = time.perf_counter() - start, time.process_time() - cpu
+                    took, server = time.perf_counter() - start, server_cpu(url) - server
+                    own, workers = cpu_since(cpu)
                 if profile is not None:
                     profile.dump_stats(args.profile)
         dispose_engine(url)
@@ -519,9 +520,21 @@ def delivery(args: argparse.Namespace) -> None:
     print(
         f"{day}: {planned} notices planned; {sent} digests delivered in {took:.1f} s "
         f"({took / n * 1000:.1f} ms a digest, {sink.count} by SMTP; this process's CPU "
-        f"{cpu:.1f} s, {statements.count} statements, {statements.count / n:.1f} a digest); "
+        f"{own:.1f} s, its worker processes' {workers:.1f} s, the server's {server:.1f} s; "
+        f"{statements.count} statements in this process, {statements.count / n:.1f} a digest); "
         f"load {load} → {load_average()}",
         flush=True,
+    )
+
+
+def cpu_since(before: os.times_result) -> tuple[float, float]:
+    """The CPU seconds this process and its ended child processes (the delivery workers) have
+    used since ``before``."""
+    now = os.times()
+    own = now.user + now.system - before.user - before.system
+    return (
+        own,
+        now.children_user + now.children_system - before.children_user - before.children_system,
     )
 
 
@@ -591,6 +604,7 @@ def main() -> None:
     v.add_argument("--digests", type=int, default=10_000)
     v.add_argument("--first-day", type=date.fromisoformat, default=FIRST_DAY)
     v.add_argument("--profile", type=Path, help="write the delivery's cProfile statistics here")
+    v.add_argument("--copy", help="the copy's database name (default: DB_deliver)")
     v.add_argument(
         "--no-links", action="store_true", help="no personal links (no DUBAN_WEB_BASE_URL)"
     )

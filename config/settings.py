@@ -186,6 +186,13 @@ class Settings(BaseModel):
     delivery_hours: Annotated[str, AfterValidator(_checked_delivery_hours)] = Field(
         default="08:30-18:00", description="when notices may go out on a working day (HH:MM-HH:MM)"
     )
+    delivery_workers: int = Field(
+        default_factory=lambda: min(len(os.sched_getaffinity(0)), 4),
+        ge=1,
+        le=32,
+        description="processes that write a large delivery run's workbooks and send its "
+        "messages; 1: all in the run's own process (default: the CPUs, at most 4)",
+    )
     smtp_host: str | None = None
     smtp_port: Port = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"

@@ -8,7 +8,8 @@ or ``failed`` with its notices left pending under a back-off (claims and confirm
 :data:`SEND_CHUNK` messages a transaction). A message a dead run left ``sending`` is taken
 over (:mod:`domain.adapters.leases`) and sent again under the same message id, so the file
 channel overwrites its file and a mail server can drop the copy. Sending and confirming are
-:mod:`domain.services.delivery_send`'s.
+:mod:`domain.services.delivery_send`'s; a large run's workbooks and sending are spread over
+worker processes (:mod:`domain.services.delivery_workers`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from domain.services.delivery_send import (
     skip_stale,
     wanted_recipients,
 )
+from domain.services.delivery_workers import send_spread, workbook_pool
 from domain.services.digest import Digest, Written, flush
 from models import clock
 from models.db import session_scope
@@ -101,11 +103,11 @@ def _deliver(
             return report
         stuck = stuck_messages(session, plan_id)
     with RunChannels() as channels:
-        send_all(engine, stuck, channel, report, token, channels)
+        send_spread(engine, stuck, channel, report, token, channels)
         with session_scope(engine) as session:
             plan = plan_of(session, plan_id)
             fresh = prepare(session, plan, cap=cap, report=report, token=token)
-        send_all(engine, fresh, channel, report, token, channels)
+        send_spread(engine, fresh, channel, report, token, channels)
     return report
 
 
@@ -162,10 +164,13 @@ def prepare(
             continue
         chosen.append((recipient, notices))
     written: list[Written] = []
-    for start in range(0, len(chosen), PREPARE_CHUNK):
-        part = chosen[start : start + PREPARE_CHUNK]
-        digest.prefetch(part)
-        written.extend(digest.add(recipient, notices) for recipient, notices in part)
+    with workbook_pool(len(chosen) if attach else 0) as digest.pool:
+        for start in range(0, len(chosen), PREPARE_CHUNK):
+            part = chosen[start : start + PREPARE_CHUNK]
+            digest.prefetch(part)
+            written.extend(digest.add(recipient, notices) for recipient, notices in part)
+        if digest.pool is not None:
+            digest.pool.finish()  # every attachment written before its digest is
     ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))

@@ -34,9 +34,9 @@ from domain.services.delivery import (
     Sent,
     in_working_hours,
     pending_groups,
-    send_all,
     stuck_messages,
 )
+from domain.services.delivery_workers import send_spread, workbook_pool
 from domain.services.digest import Composed, Digest, Written, flush, top_rung
 from models import clock
 from models.db import session_scope
@@ -70,11 +70,11 @@ def deliver_plans(
                 return report
             stuck = [m for p in awake for m in stuck_messages(session, p)]
         with RunChannels() as channels:
-            send_all(engine, stuck, channel, report, token, channels)
+            send_spread(engine, stuck, channel, report, token, channels)
             with session_scope(engine) as session:
                 plans = [plan_of(session, p) for p in awake]
                 fresh = prepare_plans(session, plans, cap=cap, report=report, token=token)
-            send_all(engine, fresh, channel, report, token, channels)
+            send_spread(engine, fresh, channel, report, token, channels)
     return report
 
 
@@ -129,25 +129,38 @@ def prepare_plans(
             report.capped.append(recipient)
         else:
             chosen.append((recipient, parts))
-    written: list[Written] = []
-    for start in range(0, len(chosen), PREPARE_CHUNK):
-        some = chosen[start : start + PREPARE_CHUNK]
-        by_digest: dict[int, tuple[Digest, list[tuple[str, list[Notice]]]]] = {}
-        for recipient, shared in some:
-            for d, notices in shared:
-                by_digest.setdefault(id(d), (d, []))[1].append((recipient, notices))
-        for d, wanted in by_digest.values():
-            d.prefetch(wanted)
-        written.extend(
-            shared[0][0].add(recipient, shared[0][1])
-            if len(shared) == 1
-            else write_across(recipient, shared)
-            for recipient, shared in some
-        )
+    written = _compose_chosen(chosen, attach=attach)
     ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))
     return ids
+
+
+def _compose_chosen(chosen: list[tuple[str, list[Part]]], *, attach: bool) -> list[Written]:
+    """The chosen recipients' digests, :data:`PREPARE_CHUNK` at a time, their workbooks
+    written (by workers, for a large run) before they are returned."""
+    written: list[Written] = []
+    digests = list({id(d): d for _, shared in chosen for d, _ in shared}.values())
+    with workbook_pool(len(chosen) if attach else 0) as pool:
+        for d in digests:
+            d.pool = pool
+        for start in range(0, len(chosen), PREPARE_CHUNK):
+            some = chosen[start : start + PREPARE_CHUNK]
+            by_digest: dict[int, tuple[Digest, list[tuple[str, list[Notice]]]]] = {}
+            for recipient, shared in some:
+                for d, notices in shared:
+                    by_digest.setdefault(id(d), (d, []))[1].append((recipient, notices))
+            for d, wanted in by_digest.values():
+                d.prefetch(wanted)
+            written.extend(
+                shared[0][0].add(recipient, shared[0][1])
+                if len(shared) == 1
+                else write_across(recipient, shared)
+                for recipient, shared in some
+            )
+        if pool is not None:
+            pool.finish()  # every attachment written before its digest is
+    return written
 
 
 def _order(destination: Destination) -> tuple[str, str, tuple[str, ...]]:

@@ -32,6 +32,7 @@ from domain.queries.outbox import IDS_PER_STATEMENT
 from domain.queries.owner_links import coordinator_of, issue_link, link_for
 from domain.rules.digest import DETAIL_LIMIT, digest_subject, grouped, summarize
 from domain.rules.glossary import CONTACT_ROLES, zh_date
+from domain.services.delivery_workers import WorkbookPool, write_named
 from domain.services.messages import Recipient, new_message
 from domain.services.workbooks import PlanWorkbooks
 from models import clock
@@ -127,6 +128,8 @@ class Digest:
     contacts: dict[tuple[int, str], Contact | None] = field(default_factory=dict)
     _contacts_read: set[int] = field(default_factory=set)
     _sheets: PlanWorkbooks | None = None
+    pool: WorkbookPool | None = None
+    """Where workbooks are written (None: here); they are waited for before :func:`flush`."""
 
     @classmethod
     def for_run(
@@ -233,11 +236,8 @@ class Digest:
             folder = folder / self.plan.id
         attachments: list[Path] = []
         if own and who == "liaison" and folder is not None:
-            made = self.sheets.write(unit, folder)
-            named = made.path.with_name(
-                fit_name(f"进展填报表-{unit.name}{years}-{self.today.isoformat()}.xlsx")
-            )
-            attachments.append(made.path.replace(named))
+            name = fit_name(f"进展填报表-{unit.name}{years}-{self.today.isoformat()}.xlsx")
+            attachments.append(write_named(self.sheets, unit, folder / name, self.pool))
         detail = own and who not in OVERSEERS
         mixed = bool(own and others)
         # both the unit's own list and everyone's summary, or one plan's part of a digest

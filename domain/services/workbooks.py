@@ -6,7 +6,7 @@ hold read from the database, a plan's part once a day and many units' items at a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -151,15 +151,18 @@ class PlanWorkbooks:
             table = measure_table(self.session, self.plan.id, unit_ids=measured)
             self.previous.update({u: table.get(u, {}) for u in measured})
 
-    def write(self, unit: Unit, out: Path) -> WorkbookFile:
-        """Write ``unit``'s workbook into ``out``."""
+    def write(
+        self, unit: Unit, out: Path, writer: Callable[..., None] = write_unit_workbook
+    ) -> WorkbookFile:
+        """Write ``unit``'s workbook into ``out`` (through ``writer``, which takes
+        :func:`write_unit_workbook`'s arguments)."""
         self.prefetch([unit])
         items = self.items[unit.id]
         measures = self.measures_of(unit)
         previous = self.previous.get(unit.id, {})
         out.mkdir(parents=True, exist_ok=True)
         path = out / fit_name(f"{unit.code}-{unit.name}-{self.as_of.isoformat()}.xlsx")
-        write_unit_workbook(
+        writer(
             path,
             plan_id=self.plan.id,
             unit_code=unit.code,
