@@ -14,7 +14,9 @@ import hmac
 import os
 import secrets
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import date
+from pathlib import Path
 
 from config.settings import Settings, get_settings
 
@@ -27,11 +29,26 @@ def workbook_secret(settings: Settings | None = None) -> bytes:
         return settings.workbook_secret.get_secret_value().encode()
     path = settings.home / "workbook.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_key(path)
+    return path.read_text().strip().encode()
+
+
+def _create_key(path: Path) -> None:
+    """A new random key at ``path``, whole or not at all: written under a name of its own, then
+    linked into place, so a process that finds the file finds it written, and of two processes
+    creating it at once one key wins and both read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            handle.flush()
+            os.fsync(handle.fileno())
+        with suppress(FileExistsError):  # another process's key is in place: it is the key
+            os.link(draft, path)
+    finally:
+        draft.unlink()
 
 
 def payload(plan: str, unit: str, period: date, item_ids: Iterable[int]) -> str:
