@@ -125,8 +125,8 @@ def escalation_levels(
     """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
     date, as of the date.
 
-    Each item's latest ladder notice is one lookup in the outbox's index by item (migration
-    0019), so the cost follows the items asked about, not the notices the plan ever sent."""
+    Each item's latest ladder notice is one lookup in the outbox's index by (item, id)
+    (migration 0024), so the cost follows the items asked about, not the notices ever sent."""
     if not due:
         return {}
     item = WorkItem.__table__.alias("item")
