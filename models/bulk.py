@@ -3,7 +3,9 @@ skipped, in the order given."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -66,3 +68,17 @@ def insert_new_rows(
         written = int(cursor.rowcount)
         cursor.execute(sql.SQL("DROP TABLE {staged}").format(staged=staged))
     return written
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for a block that builds many rows (tens of thousands of
+    tuples, dicts and lists, none in a cycle), which each collection would otherwise scan
+    again; running again after it, if it ran before."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -156,12 +156,12 @@ class Notice(Base):
             "planned_on",
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
-        # an item's latest ladder notice, read newest first (migration 0019)
+        # the notices held for an item; its latest ladder notice, read newest first (0024)
         PartialIndex(
-            "ix_notice_item_id_id_ladder",
+            "ix_notice_item_id_id",
             "item_id",
             "id",
-            where="kind = 'ladder'",
+            where="item_id IS NOT NULL",
             dialects=("postgresql", "sqlite"),
         ),
     )
@@ -170,7 +170,7 @@ class Notice(Base):
     plan_id: Mapped[str] = mapped_column(ForeignKey("plan.id"))
     dedupe_key: Mapped[str] = mapped_column(String(160))
     kind: Mapped[str] = mapped_column(String(16))  # ladder | missing_report | behind_pace
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("work_item.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("work_item.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     level: Mapped[str] = mapped_column(String(40))
     level_name: Mapped[str] = mapped_column(Text)

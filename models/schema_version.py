@@ -13,7 +13,7 @@ from config.errors import NotFoundError
 from config.settings import hide_passwords
 from models.db import database_setting, open_engine
 
-HEAD_REVISION = "0023"
+HEAD_REVISION = "0024"
 """The newest migration in ``models/migrations/versions``; raise it with each new migration."""
 VERSION_TABLE = "alembic_version"
 

@@ -9,11 +9,12 @@ their view, now and on an earlier date (their pace).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import date, timedelta
 from sys import intern
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import fallback_warnings
@@ -42,8 +43,10 @@ from models.records import MeasureValue, Notice
 
 CHUNK = 1000
 LEVEL_BATCH = 5_000
-"""Up to this many items :func:`escalation_levels` names them; more, it looks up every item of
-the plan (a list of a million ids costs more than the lookups it saves)."""
+"""Ids named in one statement by :func:`escalation_levels` and :func:`leadership_items`."""
+WHOLE_PLAN = 100_000
+"""From this many items on, they look up every item of the plan instead of naming them (a list
+of a million ids costs more than the lookups it saves)."""
 STREAM = {"yield_per": 10_000}
 """Rows fetched from a server-side cursor in batches, not a million at once."""
 
@@ -125,10 +128,28 @@ def escalation_levels(
     """The last ladder level sent about each item (id → its due date on ``as_of``) for that due
     date, as of the date.
 
-    Each item's latest ladder notice is one lookup in the outbox's index by item (migration
-    0019), so the cost follows the items asked about, not the notices the plan ever sent."""
+    Each item's latest ladder notice is one lookup in the outbox's index by (item, id)
+    (migration 0024), so the cost follows the items asked about, not the notices ever sent."""
+    found = select(Notice.item_id, Notice.level_name, Notice.due)
+    return {
+        n.item_id: n.level_name
+        for n in _latest_ladder(session, plan_id, as_of, due, found)
+        if n.item_id is not None and due.get(n.item_id) == n.due
+    }
+
+
+def _latest_ladder(
+    session: Session,
+    plan_id: str,
+    as_of: date,
+    due: dict[int, date],
+    found: Select[*tuple[Any, ...]],
+) -> Iterator[Row[*tuple[Any, ...]]]:
+    """``found``'s rows (a select from ``notice``) of each item's latest ladder notice sent by
+    ``as_of`` (items: the keys of ``due``): one backward walk of the index by (item, id) per
+    item, then the notices read by id."""
     if not due:
-        return {}
+        return
     item = WorkItem.__table__.alias("item")
     latest = (
         select(Notice.id)
@@ -143,17 +164,20 @@ def escalation_levels(
         .correlate(item)
         .scalar_subquery()
     )
-    asked = item.c.plan_id == plan_id if len(due) > LEVEL_BATCH else item.c.id.in_(list(due))
+    named = sorted(due)
+    asked = (
+        [item.c.plan_id == plan_id]
+        if len(due) >= WHOLE_PLAN
+        else [
+            item.c.id.in_(named[start : start + LEVEL_BATCH])
+            for start in range(0, len(named), LEVEL_BATCH)
+        ]
+    )
     # two statements, no join: a join would be hashed when the transaction prefers hash joins
     # (models.db.prefer_hash_joins), reading the whole outbox
-    ids = [i for i in session.scalars(select(latest).where(asked)) if i is not None]
-    found = select(Notice.item_id, Notice.level_name, Notice.due)
-    return {
-        n.item_id: n.level_name
-        for start in range(0, len(ids), LEVEL_BATCH)
-        for n in session.execute(found.where(Notice.id.in_(ids[start : start + LEVEL_BATCH])))
-        if n.item_id is not None and due.get(n.item_id) == n.due
-    }
+    ids = [i for a in asked for i in session.scalars(select(latest).where(a)) if i is not None]
+    for start in range(0, len(ids), LEVEL_BATCH):
+        yield from session.execute(found.where(Notice.id.in_(ids[start : start + LEVEL_BATCH])))
 
 
 def statements(session: Session, plan: Plan, as_of: date) -> tuple[dict[int, str], dict[int, str]]:
@@ -180,28 +204,12 @@ def leadership_items(
 ) -> frozenset[int]:
     """The items (id → due date on ``as_of``; pass the overdue ones) whose last ladder notice
     sent by the date, for that due date, went to the leadership."""
-    out: set[int] = set()
-    ids = sorted(due)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        last = (
-            select(func.max(Notice.id))
-            .where(
-                Notice.plan_id == plan_id,
-                Notice.kind == "ladder",
-                Notice.status == "sent",
-                Notice.planned_on <= as_of,
-                Notice.item_id.in_(chunk),
-            )
-            .group_by(Notice.item_id)
-        )
-        query = select(Notice.item_id, Notice.due, Notice.roles).where(Notice.id.in_(last))
-        out.update(
-            item_id
-            for item_id, notice_due, roles in session.execute(query)
-            if item_id is not None and due.get(item_id) == notice_due and "leadership" in roles
-        )
-    return frozenset(out)
+    found = select(Notice.item_id, Notice.due, Notice.roles)
+    return frozenset(
+        n.item_id
+        for n in _latest_ladder(session, plan_id, as_of, due, found)
+        if n.item_id is not None and due.get(n.item_id) == n.due and "leadership" in n.roles
+    )
 
 
 def prerequisites_of(session: Session, as_of: date, items: list[int]) -> dict[int, tuple[int, ...]]:

@@ -46,6 +46,7 @@ from domain.rules.ladder import (
     rungs,
     special_ladders,
 )
+from models.bulk import collector_paused
 from models.enums import Status
 from models.orm import CalendarDay
 from models.records import ItemAck
@@ -232,11 +233,12 @@ def all_due_notices(
     is over (:mod:`domain.rules.plan_end`)."""
     if not is_workday(session, ctx.day) or reminders_stopped(session, ctx.plan, ctx.day):
         return []
-    return [
-        *due_notices(session, ctx, ladder, units, only_new=only_new),
-        *missing_report_notices(session, ctx, ladder, units, only_new=only_new),
-        *behind_pace_notices(session, ctx, ladder, units, only_new=only_new),
-    ]
+    with collector_paused():  # tens of thousands of notices on a first day
+        return [
+            *due_notices(session, ctx, ladder, units, only_new=only_new),
+            *missing_report_notices(session, ctx, ladder, units, only_new=only_new),
+            *behind_pace_notices(session, ctx, ladder, units, only_new=only_new),
+        ]
 
 
 def explain_quiet(session: Session, ctx: Context, item_id: int, ladder: Ladder) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from domain.rules.context import Context
 from domain.rules.ladder import PlannedNotice
 from models import clock
-from models.bulk import insert_new_rows
+from models.bulk import collector_paused, insert_new_rows
 from models.orm import CalendarDay, Plan, Unit
 from models.records import Contact, Message, Notice, NoticeDelivery
 
@@ -85,6 +85,16 @@ def write_outbox(
     statistics, unless ``analyze`` is false (a run that will roll back: ANALYZE survives it)."""
     if not notices:
         return 0
+    with collector_paused():
+        inserted = _write(session, ctx, notices)
+    if analyze and inserted >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # a burst: fresh statistics, or the next "not yet in the outbox" check is planned badly
+        session.execute(text("ANALYZE notice"))
+    return inserted
+
+
+def _write(session: Session, ctx: Context, notices: list[PlannedNotice]) -> int:
+    """The notices as outbox rows, inserted where new; returns how many were."""
     now = clock.now()
     rows = [
         {
@@ -107,11 +117,7 @@ def write_outbox(
         }
         for n in notices
     ]
-    inserted = insert_new_rows(session, Notice, rows, ["plan_id", "dedupe_key"])
-    if analyze and inserted >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
-        # a burst: fresh statistics, or the next "not yet in the outbox" check is planned badly
-        session.execute(text("ANALYZE notice"))
-    return inserted
+    return insert_new_rows(session, Notice, rows, ["plan_id", "dedupe_key"])
 
 
 LIVE_MESSAGES = ("sent", "sending")

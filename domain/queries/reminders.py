@@ -65,6 +65,10 @@ def missing_report_notices(
                 + literal(f":{cycle.start}"),
             )
         )
+    why = (
+        f"应报{zh_date(cycle.start)}至{zh_date(cycle.end)}的进展"
+        f"（{zh_date(cycle.due)}截止），未报送"
+    )
     return [
         PlannedNotice(
             dedupe_key=f"missing:{unit_id}:{cycle.start}",
@@ -77,8 +81,7 @@ def missing_report_notices(
             cycle=0,
             workdays=late,
             roles=list(rule.to),
-            rule=f"应报{zh_date(cycle.start)}至{zh_date(cycle.end)}的进展"
-            f"（{zh_date(cycle.due)}截止），未报送",
+            rule=why,
         )
         for unit_id in session.scalars(query)
     ]

@@ -3,7 +3,7 @@ and the items themselves when filtered or asked for."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.queries.calendar import fallback_warnings
@@ -12,6 +12,7 @@ from domain.queries.item_status import item_status_select
 from domain.queries.overdue import item_status, overdue_items
 from domain.queries.scope import subtree, task_code, task_milestones
 from domain.rules.context import Context
+from domain.rules.lifecycle import done_values
 from domain.rules.status_views import (
     ItemStatus,
     MilestoneLights,
@@ -149,7 +150,8 @@ def _listed_items(
     ``counted``, how many items there are of each status, bounds the search: none when none
     has a status asked for; only those due within the yellow window when all of them, or the
     first ``limit``, are overdue or due soon (every item behind pace or on track is due after
-    it)."""
+    it); else those due within it and the started, open items not waiting (all an item behind
+    pace or on track can be)."""
     if only_statuses is not None and not any(counted[st] for st in only_statuses):
         return []
     rows = item_status_select(ctx, units=units, milestones=milestones).subquery()
@@ -160,18 +162,21 @@ def _listed_items(
         wanted = wanted.where(rows.c.status.in_([st.value for st in only_statuses]))
     if only_statuses == frozenset({Status.OVERDUE}):  # due before the day: the due index
         wanted = wanted.where(rows.c.due < ctx.day)
-    elif (
-        only_statuses is not None
-        and only_statuses <= WINDOW | AFTER_WINDOW
-        and (
-            not any(counted[st] for st in only_statuses & AFTER_WINDOW)
-            or (limit is not None and sum(counted[st] for st in only_statuses & WINDOW) >= limit)
+    elif only_statuses is not None and only_statuses <= WINDOW | AFTER_WINDOW:
+        window_end = (
+            select(func.max(CalendarDay.day))
+            .where(CalendarDay.ordinal <= ctx.ordinal + ctx.policy.yellow_workdays)
+            .scalar_subquery()
         )
-    ):  # all those listed are due within the window: the due index
-        window_end = select(func.max(CalendarDay.day)).where(
-            CalendarDay.ordinal <= ctx.ordinal + ctx.policy.yellow_workdays
-        )
-        wanted = wanted.where(rows.c.due <= window_end.scalar_subquery())
+        if not any(counted[st] for st in only_statuses & AFTER_WINDOW) or (
+            limit is not None and sum(counted[st] for st in only_statuses & WINDOW) >= limit
+        ):  # all those listed are due within the window: the due index
+            wanted = wanted.where(rows.c.due <= window_end)
+        else:  # or started, open and not waiting: the index of the active items by start
+            started = and_(
+                rows.c.state.not_in(done_values()), ~rows.c.waiting, rows.c.start <= ctx.day
+            )
+            wanted = wanted.where(or_(rows.c.due <= window_end, started))
     if limit is not None:
         wanted = wanted.limit(limit)
     return [

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 
 from domain.queries import briefing_facts
-from domain.queries.briefing_facts import escalation_levels
+from domain.queries.briefing_facts import escalation_levels, leadership_items
 from models.db import session_scope
 from models.orm import WorkItem
 from models.records import Notice
@@ -83,10 +83,38 @@ def test_the_last_level_sent_by_the_day_for_the_item_s_due_date(outbox: Engine) 
 def test_many_items_read_the_whole_plan_with_the_same_answer(
     outbox: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the batch size every item of the plan is looked up: the same levels."""
+    """The items named in batches, or past the whole-plan size every item of the plan looked
+    up: the same levels."""
     few = levels(outbox, DAY)
     monkeypatch.setattr(briefing_facts, "LEVEL_BATCH", 1)
     assert levels(outbox, DAY) == few
+    monkeypatch.setattr(briefing_facts, "WHOLE_PLAN", 1)
+    assert levels(outbox, DAY) == few
+
+
+def test_the_items_whose_last_notice_went_to_the_leadership(
+    outbox: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item counts when its newest sent notice by the day names the leadership; named in
+    batches or looked up plan-wide, the same items."""
+    late = item_id_of[("M1", "zzb")]
+    with session_scope(outbox) as s:
+        item = s.get(WorkItem, late)
+        assert item is not None
+        roles = ["owner:head", "leadership"]
+        s.add(ladder_notice(item, "leadership-0", "逾期通报", DAY - timedelta(days=1), roles=roles))
+
+    def leading(day: date) -> frozenset[int]:
+        with session_scope(outbox) as s:
+            due = {row.id: row.due for row in s.execute(select(WorkItem.id, WorkItem.due))}
+            return leadership_items(s, "demo-plan", day, due)
+
+    assert leading(DAY) == {late}
+    assert leading(DAY - timedelta(days=2)) == frozenset()  # then the liaison's was the newest
+    monkeypatch.setattr(briefing_facts, "LEVEL_BATCH", 1)
+    assert leading(DAY) == {late}
+    monkeypatch.setattr(briefing_facts, "WHOLE_PLAN", 1)
+    assert leading(DAY) == {late}
 
 
 def test_only_the_items_asked_about(outbox: Engine) -> None:

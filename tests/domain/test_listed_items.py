@@ -26,8 +26,9 @@ def test_the_listed_items_are_the_first_of_all_rows_earliest_due(week: Engine) -
     asked and each limit: the items listed are the rows with those statuses, sorted by due
     date, task, milestone, unit and occurrence, the first ``limit``; some cases list fewer
     than there are overdue and due soon while others are behind pace or on track (where the
-    query is bounded to the yellow window)."""
-    bounded = 0
+    query is bounded to the yellow window), others more (where it also reads the started, open
+    items not waiting)."""
+    bounded = started = 0
     with session_scope(week, rollback=True) as s:
         for day in [date(2021, 9, 20) + timedelta(days=n) for n in range(0, 40, 3)]:
             ctx = context_of(s, day, yellow_workdays=3, pace_margin=10)
@@ -43,4 +44,6 @@ def test_the_listed_items_are_the_first_of_all_rows_earliest_due(week: Engine) -
                     window = [r for r in rows if Status(r.status) in asked & WINDOW]
                     after = [r for r in rows if Status(r.status) in asked & AFTER_WINDOW]
                     bounded += limit is not None and len(window) >= limit and bool(after)
+                    started += (limit is None or len(window) < limit) and bool(after)
     assert bounded > 0
+    assert started > 0
