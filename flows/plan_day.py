@@ -4,11 +4,13 @@ The daily cycle of one plan and that of every plan (:mod:`flows.every_plan`) sha
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task
+from prefect.futures import PrefectFuture
 
 from config.settings import get_settings
 from flows.common import logger, outside_plan, working_day
@@ -26,6 +28,10 @@ from flows.stages import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+PAGES_AT_ONCE = 4
+"""Key-task pages published at once: one page's queries run in the database while another's
+artifact goes to Prefect. Few enough for the database connection pool (5 + 10 overflow)."""
 
 
 def not_today(pid: str, day: date, *, force: bool, label: str = "") -> dict[str, Any] | None:
@@ -91,11 +97,16 @@ def prepare_plan(
 def publish_plan(pid: str, day: date, lights: Lights, *, label: str = "") -> dict[str, Any]:
     """Publish one plan's view and queues, then each key task's page in a task run named after
     the key task ("T03 不断创新城乡社区服务机制"; a task run, not a subflow run: one costs a
-    fraction of the other)."""
+    fraction of the other), ``PAGES_AT_ONCE`` at a time."""
     named(publish_plan_view, label)(pid, lights)
     queues = named(publish_desk, label)(pid, day)
     prefix = f"{label} " if label else ""
+    running: deque[PrefectFuture[str]] = deque()
     for t in lights.status.tasks:
+        if len(running) == PAGES_AT_ONCE:
+            running.popleft().result()  # a failed page fails the run, as it did in turn
         name = f"{prefix}{t.task} {t.title}".replace("{", "{{").replace("}", "}}")  # a template
-        publish_task_page.with_options(task_run_name=name)(pid, t.task, day)
+        running.append(publish_task_page.with_options(task_run_name=name).submit(pid, t.task, day))
+    for page in running:
+        page.result()
     return {"queues": queues}
