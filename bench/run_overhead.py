@@ -4,7 +4,7 @@
         [--as-of 2021-12-27] [--rest-day 2021-12-26] [--server-only]
     PYTHONPATH=. .venv/bin/python bench/run_overhead.py --db bench_cycle_base --copy NAME
         [--runs 3] [--port 4627] [--as-of 2021-12-28] [--rest-day 2021-12-26]
-        [--delivery-hours 08:30-09:00]
+        [--delivery-hours 08:30-09:00] [--day-before 2021-12-27]
 
 DIR is a data directory with a synced plan (``duban demo``'s, or any ``DUBAN_HOME``; set
 ``DUBAN_DATABASE_URL`` for PostgreSQL). Each command runs as a fresh process, first with no
@@ -17,7 +17,9 @@ With ``--db TEMPLATE`` (PostgreSQL, e.g. the 10⁶-item ``bench_cycle_base`` of
 bench/daily_cycle.py), every run works on a fresh copy of it named ``--copy`` (dropped at the
 end), in an empty temporary data directory (no inbox), with `duban server` up only; give
 ``--delivery-hours`` outside the current time to hold the delivery, as an ordinary day's run
-before the hours would be.
+before the hours would be, and ``--day-before`` the day before ``--as-of``: its cycle is run
+once (untimed) and each run copies the state after it, so the day timed is an ordinary day (on
+the template itself, any later day is a first day: it writes the whole backlog of notices).
 
 Prints, for each run, the wall seconds, the command's CPU (its process and children), the CPU
 the Prefect server's processes used meanwhile, and the load average; then the medians.
@@ -190,7 +192,7 @@ class Fresh:
             engine.dispose()
 
     def copy(self) -> None:
-        self.drop()
+        self.admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         for attempt in range(60):  # another session may be copying the template
             try:
                 self.admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
@@ -202,6 +204,25 @@ class Fresh:
 
     def drop(self) -> None:
         self.admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        if self.template == f"{self.name}_before":
+            self.admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+    def after_day(self, env: dict[str, str], day: str) -> None:
+        """Copy the template's state after the daily cycle of ``day`` instead (made once, in
+        ``NAME_before``): the day timed next is then an ordinary one, not a first day."""
+        before = Fresh(self.server, self.template, f"{self.name}_before")
+        before.copy()
+        done = subprocess.run(  # noqa: S603 - our own interpreter
+            duban("run", "daily-cycle", "--as-of", day),
+            env={**env, "DUBAN_DATABASE_URL": before.url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            sys.exit(f"the day before failed ({done.returncode}):\n{done.stderr}")
+        print(f"  (the cycle of {day} run on {before.name} first)", flush=True)
+        self.template = before.name
 
 
 @contextmanager
@@ -233,6 +254,7 @@ def main() -> None:
     parser.add_argument("--as-of", default="2021-12-27")
     parser.add_argument("--rest-day", default="2021-12-26")
     parser.add_argument("--delivery-hours", help="DUBAN_DELIVERY_HOURS for the runs")
+    parser.add_argument("--day-before", help="with --db: a day whose cycle runs first, once")
     parser.add_argument("--server-only", action="store_true", help="only with `duban server` up")
     args = parser.parse_args()
     if (args.home is None) == (args.db is None):
@@ -272,6 +294,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], fresh: Fresh | None) 
     if fresh is not None:
         fresh.copy()  # `duban server` checks the database it serves
     with duban_server(env, url) as pid:
+        if fresh is not None and args.day_before:
+            fresh.after_day(env, args.day_before)
         with_server = {
             label: series(env, day, args.runs, True, pid, fresh) for label, day in days.items()
         }
