@@ -96,8 +96,7 @@ def prepare_plan(
 
 def publish_plan(pid: str, day: date, lights: Lights, *, label: str = "") -> dict[str, Any]:
     """Publish one plan's view and queues, then each key task's page in a task run named after
-    the key task ("T03 不断创新城乡社区服务机制"; a task run, not a subflow run: one costs a
-    fraction of the other), ``PAGES_AT_ONCE`` at a time."""
+    the key task ("T03 不断创新城乡社区服务机制"), ``PAGES_AT_ONCE`` at a time."""
     named(publish_plan_view, label)(pid, lights)
     queues = named(publish_desk, label)(pid, day)
     prefix = f"{label} " if label else ""
