@@ -95,11 +95,14 @@ def working_day(day: date) -> tuple[bool, str]:
 def outside_plan(plan_id: str, day: date) -> str | None:
     """Why ``day`` is outside what the plan's flows work on (before it, or more than a year
     after it ended), or None."""
-    # the briefing's module brings the charts (matplotlib): only the flows that write one load it
-    from domain.services.briefing.issue import BriefingDateError, check_date  # noqa: PLC0415
-
     with session_scope(engine()) as session:
         plan = plan_of(session, plan_id)
+        if plan.period_start <= day <= plan.period_end:
+            return None  # within the plan, which check_date never refuses: no need to load it
+        # the briefing's module brings the charts (matplotlib): only the flows that write one,
+        # or a day outside the plan, load it
+        from domain.services.briefing.issue import BriefingDateError, check_date  # noqa: PLC0415
+
         try:
             check_date(plan, day)
         except BriefingDateError as exc:

@@ -1,7 +1,7 @@
 """The daily cycle: read report mail (when ``DUBAN_IMAP_HOST`` is set) → collect reports →
 light every item → plan the ladder's notices (in one process, or per partition on a work pool's
 workers) → deliver them → publish the coordinator's view and queues (待核验销号, 受阻, 延期申请,
-退回待重报), then one subflow per key task with its own page.
+退回待重报), then each key task's page in a task run named after it.
 
 With several plans in the database and no plan named, one run works on every plan and delivers
 once for them all: one digest per recipient across the plans (:mod:`flows.every_plan`).
@@ -20,10 +20,10 @@ from prefect import flow, tags
 from flows.common import alert_on_failure, plan_and_day, run_name
 from flows.every_plan import every_plan, every_plan_id
 from flows.forms import field
-from flows.plan_day import key_task, not_today, prepare_plan, publish_plan
+from flows.plan_day import not_today, prepare_plan, publish_plan
 from flows.stages import deliver_notices
 
-__all__ = ["daily_cycle", "key_task"]
+__all__ = ["daily_cycle"]
 
 
 @flow(

@@ -4,11 +4,13 @@ The daily cycle of one plan and that of every plan (:mod:`flows.every_plan`) sha
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
-from prefect import Task, flow
+from prefect import Task
+from prefect.futures import PrefectFuture
 
 from config.settings import get_settings
 from flows.common import logger, outside_plan, working_day
@@ -27,16 +29,9 @@ from flows.stages import (
 P = ParamSpec("P")
 R = TypeVar("R")
 
-
-@flow(
-    name="重点任务",
-    log_prints=False,
-    description="一项重点任务的页面：它的节点和需关注的事项。",
-)
-def key_task(plan_id: str, task_code: str, as_of: date) -> str:
-    """One key task's page (run as a subflow named after the task). Its parameters stay small:
-    they are stored with the run, so no item data passes through them."""
-    return publish_task_page(plan_id, task_code, as_of)
+PAGES_AT_ONCE = 4
+"""Key-task pages published at once: one page's queries run in the database while another's
+artifact goes to Prefect. Few enough for the database connection pool (5 + 10 overflow)."""
 
 
 def not_today(pid: str, day: date, *, force: bool, label: str = "") -> dict[str, Any] | None:
@@ -100,10 +95,17 @@ def prepare_plan(
 
 
 def publish_plan(pid: str, day: date, lights: Lights, *, label: str = "") -> dict[str, Any]:
-    """Publish one plan's view and queues, then one subflow per key task with its page."""
+    """Publish one plan's view and queues, then each key task's page in a task run named after
+    the key task ("T03 不断创新城乡社区服务机制"), ``PAGES_AT_ONCE`` at a time."""
     named(publish_plan_view, label)(pid, lights)
     queues = named(publish_desk, label)(pid, day)
     prefix = f"{label} " if label else ""
+    running: deque[PrefectFuture[str]] = deque()
     for t in lights.status.tasks:
-        key_task.with_options(flow_run_name=f"{prefix}{t.task} {t.title}")(pid, t.task, day)
+        if len(running) == PAGES_AT_ONCE:
+            running.popleft().result()  # a failed page fails the run, as it did in turn
+        name = f"{prefix}{t.task} {t.title}".replace("{", "{{").replace("}", "}}")  # a template
+        running.append(publish_task_page.with_options(task_run_name=name).submit(pid, t.task, day))
+    for page in running:
+        page.result()
     return {"queues": queues}

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from config.ladder import load_ladder
 from config.settings import get_settings
 from domain.adapters.disclosure_site import write_site
-from domain.adapters.mailbox import MailboxError, MailBusyError, why
 from domain.queries.briefing_facts import escalation_levels
 from domain.queries.calendar import reporting_cycle
 from domain.queries.completeness import completeness_view
@@ -56,7 +55,6 @@ from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.delivery import deliver
 from domain.services.intake.inbox import collect
-from domain.services.mail_intake import mail_intake
 from flows.common import engine, logger, stage
 from models.db import session_scope
 from models.enums import Edition, Light, Status
@@ -95,6 +93,10 @@ def collect_reports(plan_id: str) -> dict[str, int]:
 def read_report_mail(plan_id: str) -> dict[str, int]:
     """Land the reports mailed to the ``DUBAN_IMAP_*`` mailbox and answer each sender. A mail
     server that cannot be read is logged and the cycle goes on; its mails wait for the next run."""
+    # the mail client (imap_tools) is loaded only where DUBAN_IMAP_HOST asks for this stage
+    from domain.adapters.mailbox import MailboxError, MailBusyError, why  # noqa: PLC0415
+    from domain.services.mail_intake import mail_intake  # noqa: PLC0415
+
     log = logger()
     try:
         report = mail_intake(engine(), plan_id)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from config.settings import get_settings, temporary_settings
 from duban.orchestration import prefect_client
 from flows.daily_cycle import daily_cycle
+from flows.stages import publish_task_page
 from flows.sync_catalog import sync_catalog
 from flows.weekly_briefing import weekly_briefing
 from models.clock import end_of_working_day, frozen_time
@@ -83,13 +84,30 @@ def runs_named(flow_name: str, parent: Any = None) -> list[Any]:
         )
 
 
+def task_runs(flow_run: Any, task: Any, expected: int) -> list[Any]:
+    """The runs of ``task`` (a Prefect task) in flow run ``flow_run``, once ``expected`` of
+    them are recorded (the server records task runs a moment after they ran) or after 30 s."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: PLC0415
+
+    deadline = time.monotonic() + 30
+    with client() as c:
+        while True:
+            runs = c.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run]))
+            )
+            found = [r for r in runs if r.task_key == task.task_key]
+            if len(found) >= expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
+
+
 def test_daily_cycle_publishes_the_coordinators_view(on_server: Engine) -> None:
     result = daily_cycle(plan_id="demo-plan", as_of=AS_OF)
     assert result["lights"]["red"] == 3
     (run,) = [r for r in runs_named("daily-cycle") if r.name == "demo-plan 2021-10-15"]
     assert run.state.is_completed()
-    subflows = sorted((r.name, tuple(sorted(r.tags))) for r in runs_named("重点任务", run.id))
-    assert subflows == [
+    pages = sorted((r.name, tuple(sorted(r.tags))) for r in task_runs(run.id, publish_task_page, 2))
+    assert pages == [
         ("T01 加强领导", ("daily", "demo-plan")),
         ("T02 服务设施", ("daily", "demo-plan")),
     ]
