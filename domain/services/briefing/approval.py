@@ -34,9 +34,8 @@ def send_approved(
     engine: Engine, plan_id: str, *, channel: Channel | None = None
 ) -> list[Distribution]:
     """Send, within the delivery hours, every approved version not yet sent — briefings, then
-    考评通报; outside them, nothing (they wait)."""
-    from domain.services.assessment_notice import distribute_notice  # noqa: PLC0415 - a cycle
-
+    考评通报; outside them, nothing (they wait). The 考评通报's module (its charts and Word
+    writer) is loaded only when one waits."""
     if not in_delivery_hours(engine, plan_id):
         return []
     with session_scope(engine) as session:
@@ -53,6 +52,9 @@ def send_approved(
             for record in (Briefing, AssessmentNotice)
         ]
     briefings, notices = waiting
-    return [distribute_briefing(engine, b, channel=channel) for b in briefings] + [
-        distribute_notice(engine, n, channel=channel) for n in notices
-    ]
+    sent = [distribute_briefing(engine, b, channel=channel) for b in briefings]
+    if notices:
+        from domain.services.assessment_notice import distribute_notice  # noqa: PLC0415
+
+        sent += [distribute_notice(engine, n, channel=channel) for n in notices]
+    return sent
