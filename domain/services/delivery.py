@@ -171,6 +171,7 @@ def prepare(
             written.extend(digest.add(recipient, notices) for recipient, notices in part)
         if digest.pool is not None:
             digest.pool.finish()  # every attachment written before its digest is
+    digest.pool = None  # its workers are gone
     ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))

@@ -160,6 +160,8 @@ def _compose_chosen(chosen: list[tuple[str, list[Part]]], *, attach: bool) -> li
             )
         if pool is not None:
             pool.finish()  # every attachment written before its digest is
+    for d in digests:
+        d.pool = None  # its workers are gone
     return written
 
 
