@@ -199,14 +199,15 @@ def confirm(
     now = clock.now()
     plans: dict[str, Plan] = {}
     sent_notices: list[tuple[Notice, str]] = []  # with the recipient the message reached
+    tries: dict[Notice, int] = {}  # messages of this chunk that carried each notice
     for m, error in ours:
         notices = [n for n in carried.get(m.id, []) if n.status == "pending"]
         if error is not None:
             m.status, m.last_error = "failed", error
             for n in notices:
-                n.attempts += 1
+                tries[n] = tries.get(n, 0) + 1
                 n.last_error = f"{m.recipient}: {error}"
-                n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts, 6))
+                n.next_attempt_at = now + timedelta(minutes=5 * 2 ** min(n.attempts + tries[n], 6))
             report.failed.append(Sent.of(m))
             continue
         plan = plans.get(m.plan_id) or plans.setdefault(m.plan_id, plan_of(session, m.plan_id))
@@ -214,8 +215,10 @@ def confirm(
         m.sent_on = clock.local_date(now, plan.timezone)
         report.sent.append(Sent.of(m))
         for n in notices:
-            n.attempts += 1
+            tries[n] = tries.get(n, 0) + 1
         sent_notices.extend((n, m.recipient) for n in notices)
+    for n, k in tries.items():  # added in SQL: other workers may send its other messages
+        n.attempts = Notice.attempts + k
     unique = list({n.id: n for n, _ in sent_notices}.values())
     wanted = wanted_recipients(session, unique)
     done = {(n.id, recipient) for n, recipient in sent_notices}  # sent in this chunk
