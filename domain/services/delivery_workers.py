@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -148,12 +149,14 @@ signature."""
 class WorkbookPool:
     """Workbooks written in worker processes while the run goes on, :data:`BATCH` a task;
     :meth:`finish` waits for them all (and raises the first error) before the digests that
-    attach them are written."""
+    attach them are written. A worker that dies breaks the pool: what it had not written, and
+    every workbook after, is written in the run's own process."""
 
     def __init__(self, executor: ProcessPoolExecutor) -> None:
         self._executor = executor
         self._batch: list[tuple[Path, dict[str, Any]]] = []
-        self._pending: list[Future[None]] = []
+        self._pending: list[tuple[Future[None], list[tuple[Path, dict[str, Any]]]]] = []
+        self._broken = False
 
     def writer(self, name: str) -> WorkbookWriter:
         """A writer that writes the workbook in a worker, under the file name ``name`` in the
@@ -167,15 +170,26 @@ class WorkbookPool:
         return add
 
     def _submit(self) -> None:
-        if self._batch:
-            self._pending.append(self._executor.submit(_write_all, self._batch))
-            self._batch = []
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if not self._broken:
+            try:
+                self._pending.append((self._executor.submit(_write_all, batch), batch))
+                return
+            except BrokenProcessPool:
+                self._broken = True
+        _write_all(batch)
 
     def finish(self) -> None:
         self._submit()
         pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+        for future, batch in pending:
+            try:
+                future.result()
+            except BrokenProcessPool:  # its worker died: written here instead
+                self._broken = True
+                _write_all(batch)
 
 
 BATCH = 8

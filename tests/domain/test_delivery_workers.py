@@ -19,10 +19,11 @@ from config.ladder import load_ladder
 from config.settings import Settings, temporary_settings
 from domain.adapters.channels import OutgoingMessage, SmtpChannel, mail_id
 from domain.adapters.leases import process_of, this_process
+from domain.adapters.unit_workbook import write_unit_workbook
 from domain.queries.plans import plan_of
 from domain.queries.sync import sync_catalog
 from domain.rules.context import LightPolicy
-from domain.services import delivery_send
+from domain.services import delivery_send, delivery_workers
 from domain.services.delivery import DeliveryReport
 from domain.services.escalation import run_escalation, run_escalation_plans
 from domain.services.workbooks import write_workbook
@@ -180,3 +181,28 @@ def test_a_worker_that_dies_leaves_its_share_to_the_run(
     assert sum(copies.values()) - len(copies) <= 2  # the unconfirmed chunk's mails, again
     assert sorted(s.id for s in report.sent) == sorted({s.id for s in report.sent})
     assert len(report.sent) == 2 * UNITS and not report.failed
+
+
+def test_a_workbook_worker_that_dies_leaves_its_workbooks_to_the_run(
+    county: Engine, sink: tuple[Sink, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A workbook worker killed at its first workbook: the run writes what it had not, every
+    digest goes out once with its workbook, whole."""
+    handler, port = sink
+    run, died = os.getpid(), tmp_path / "died"
+
+    def write(path: Path, **values: Any) -> None:
+        if os.getpid() != run and not died.exists():
+            died.touch()  # one process in the pool writes first: the other finds the file
+            os._exit(9)
+        write_unit_workbook(path, **values)
+
+    monkeypatch.setattr(delivery_workers, "write_unit_workbook", write)
+    report = escalate(county, port)
+
+    assert died.exists()
+    check_delivered_once(county, handler.received)
+    assert len(report.sent) == 2 * UNITS and not report.failed
+    with session_scope(county) as session:
+        attached = [Path(p) for m in session.scalars(select(Message)) for p in m.attachments or ()]
+    assert len(attached) == UNITS and all(describe(path) for path in attached)
