@@ -207,6 +207,16 @@ def test_the_report_is_titled_for_the_plan_and_says_whether_it_has_ended() -> No
     assert headings[-2:] == ["附件1", "附件2"]
 
 
+def test_the_overview_adds_up_to_the_plans_items_those_done_early_said_apart() -> None:
+    """Before the end, the items due by the day and those not due add up to all of them; the
+    ones done ahead of their due date are counted with the latter and said apart."""
+    running = all_text(build_evaluation(facts(as_of=date(2024, 12, 31), close_out_last=None), None))
+    # due by then: items 1-4; due after: 5-8, of which 5 and 8 already done on time
+    assert "规划共分解工作事项8项" in running and "到期应完成4项" in running
+    assert "尚未到期4项（其中已提前完成2项）" in running
+    assert "尚未到期" not in all_text(build_evaluation(facts(), None))  # at the end: none
+
+
 @pytest.mark.parametrize(
     ("data", "paragraphs"),
     [

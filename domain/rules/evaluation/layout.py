@@ -17,7 +17,7 @@ from domain.rules.briefing.blocks import (
 from domain.rules.briefing.layout import NUMERALS
 from domain.rules.briefing.leader import brackets
 from domain.rules.briefing.printed import Colophon, Printed, printed_text
-from domain.rules.evaluation.model import Evaluation, IndicatorResult
+from domain.rules.evaluation.model import Evaluation, IndicatorResult, Totals
 from domain.rules.glossary import zh_date
 
 GROUP_ROWS = 10
@@ -48,6 +48,16 @@ DEFINITIONS: list[tuple[str, str]] = [
 ]
 
 
+def _not_due_yet(t: Totals) -> str:
+    """The items not due by the day, those already done among them said apart, so the
+    sentence's parts add up to the plan's items."""
+    later = t.total - t.due
+    early = t.on_time - t.due_on_time  # done on time, due after the day
+    if not later:
+        return ""
+    return f"；尚未到期{later}项" + (f"（其中已提前完成{early}项）" if early else "")
+
+
 def overview(view: Evaluation) -> list[Block]:
     t = view.totals
     span = f"{zh_date(view.period_start)}至{zh_date(view.period_end)}"
@@ -58,9 +68,7 @@ def overview(view: Evaluation) -> list[Block]:
     done = (
         f"《{view.plan_title}》{when}规划共分解工作事项{t.total}项，截至{view.as_of_zh}"
         f"到期应完成{t.due}项，其中按期完成{t.due_on_time}项、逾期完成{t.late}项、"
-        f"未办结{t.open_due}项，按期完成率{pct(t.on_time_rate)}"
-        + (f"；尚未到期{t.not_due}项" if t.not_due else "")
-        + "。"
+        f"未办结{t.open_due}项，按期完成率{pct(t.on_time_rate)}" + _not_due_yet(t) + "。"
     )
     blocks: list[Block] = [Para(done)]
     if view.indicators:
