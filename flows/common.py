@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -24,6 +25,7 @@ from domain.adapters.channels import ChannelError
 from domain.queries.calendar import ensure_calendar
 from domain.queries.context import resolve_plan
 from domain.queries.plans import plan_of
+from domain.rules.glossary import zh_date, zh_weekday
 from domain.services.alerts import alert_coordinator
 from models import clock
 from models.db import session_scope
@@ -166,3 +168,16 @@ def unnamed_plan() -> str:
     with session_scope(engine()) as session:
         ids = list(session.scalars(select(Plan.id).order_by(Plan.id).limit(2)))
     return ids[0] if len(ids) == 1 else "全部规划"
+
+
+def outside_delivery_hours(plan_id: str, hours: str) -> str:
+    """Why a run's delivery waited, in the plan's time: the clock now is outside the sending
+    hours (a run for a past day still sends on today's clock, not on that day's)."""
+    with session_scope(engine()) as session:
+        timezone = plan_of(session, plan_id).timezone
+    now = clock.now().astimezone(ZoneInfo(timezone))
+    today = now.date()
+    return (
+        f"发送：现在是{zh_date(today)}{zh_weekday(today)} {now:%H:%M}，不在发送时段"
+        f"（工作日 {hours}），提醒留在发件箱，到发送时段再发"
+    )

@@ -17,7 +17,7 @@ from config.settings import get_settings
 from domain.queries.plans import plan_ids
 from domain.services.briefing.approval import send_approved
 from domain.services.delivery_plans import deliver_plans
-from flows.common import engine, logger, plan_and_day, stage
+from flows.common import engine, logger, outside_delivery_hours, plan_and_day, stage
 from flows.deployments import EVERY_PLAN
 from flows.plan_day import Prepared, named, not_today, prepare_plan, publish_plan
 from models.db import session_scope
@@ -37,7 +37,7 @@ def deliver_every_plan(plan_ids: list[str]) -> dict[str, int]:
     report = deliver_plans(engine(), plan_ids, cap=load_ladder(settings.ladder).daily_cap)
     log = logger()
     if report.quiet:
-        log.info("发送：当前不在工作时间（%s，工作日），提醒留待下次发送", settings.delivery_hours)
+        log.info(outside_delivery_hours(plan_ids[0], settings.delivery_hours))
     else:
         log.info(
             "发送（%s 合并，每人一份）：%d 封成功，%d 封失败，%d 个收件人达到当日上限，"

@@ -55,7 +55,7 @@ from domain.services.briefing.approval import send_approved
 from domain.services.briefing.distribute import distribute_briefing
 from domain.services.delivery import deliver
 from domain.services.intake.inbox import collect
-from flows.common import engine, logger, stage
+from flows.common import engine, logger, outside_delivery_hours, stage
 from models.db import session_scope
 from models.enums import Edition, Light, Status
 
@@ -208,9 +208,7 @@ def deliver_notices(plan_id: str) -> dict[str, int]:
     report = deliver(engine(), plan_id, cap=ladder.daily_cap)
     log = logger()
     if report.quiet:
-        log.info(
-            "发送：当前不在工作时间（%s，工作日），提醒留待下次发送", get_settings().delivery_hours
-        )
+        log.info(outside_delivery_hours(plan_id, get_settings().delivery_hours))
     else:
         log.info(
             "发送：%d 封成功，%d 封失败，%d 个收件人达到当日上限，%d 条因事项变化跳过",
