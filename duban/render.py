@@ -464,7 +464,9 @@ def notices(
             f"#{n['id']} {word(NOTICE_KINDS, n['kind'])}·{n['level_name']}"
             f" {target}"
             + (f"，{zh_date(date.fromisoformat(n['due']))}到期" if n["due"] else "")
-            + f" · {word(SENDING_STATES, n['status'])} · 已尝试 {n['attempts']} 次",
+            + f" · {word(SENDING_STATES, n['status'])}"
+            # a sent notice's messages are listed below; the tries count for the back-off
+            + (f" · 已尝试 {n['attempts']} 次" if n["status"] != "sent" and n["attempts"] else ""),
             markup=False,
         )
         roles = "、".join(word(ROLES, r) for r in n["roles"])
