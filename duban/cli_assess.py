@@ -254,7 +254,7 @@ def _one(
     table.add_column("计算")
     for line in s.lines:
         table.add_row(line.title, _signed(line), line.basis)
-    table.add_row("合计", points(s.score), " ".join(_signed(line) for line in s.lines))
+    table.add_row("合计", points(s.score), _sum_text([line.points for line in s.lines], s.score))
     out.print(table)
     if not details:
         return
@@ -287,6 +287,17 @@ def _signed_points(value: Any) -> str:
 
 def _signed(line: Line) -> str:
     return _signed_points(line.points)
+
+
+def _sum_text(parts: list[Any], score: Any) -> str:
+    """The total as a sum of its non-zero parts: 30.0 + 2.3 + 20.0 − 10.0 = 42.3."""
+    text = ""
+    for value in (v for v in parts if v != 0):
+        if not text:
+            text = f"{value:.1f}" if value > 0 else f"−{-value:.1f}"
+        else:
+            text += f" + {value:.1f}" if value > 0 else f" − {-value:.1f}"
+    return f"{text or '0.0'} = {score:.1f}"
 
 
 def _json(

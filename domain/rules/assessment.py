@@ -273,8 +273,11 @@ def _cycles(name: str, cycles: list[CycleFact]) -> Detail:
 
 
 def _cycle(c: CycleFact) -> str:
-    """A cycle by its days and its due day: 9月27日至10月3日（10月8日截止）."""
-    return f"{_md(c.start)}至{_md(c.end)}（{_md(c.due)}截止）"
+    """A cycle by its days and its due day: 9月27日至10月3日（10月8日截止）; with the years
+    when it spans two (2020年12月28日至2021年1月3日（2021年1月4日截止））."""
+    if c.start.year == c.end.year == c.due.year:
+        return f"{_md(c.start)}至{_md(c.end)}（{_md(c.due)}截止）"
+    return f"{zh_date(c.start)}至{zh_date(c.end)}（{zh_date(c.due)}截止）"
 
 
 def _md(day: date) -> str:

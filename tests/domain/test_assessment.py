@@ -257,6 +257,8 @@ def test_the_text_a_coordinator_reads(assessed: Engine) -> None:
     assert result.exit_code == 0, result.output
     assert "25.4 分" in result.output
     assert "23 × 0.2 = 4.6" in result.output
+    total = next(line for line in result.output.splitlines() if line.lstrip().startswith("合计"))
+    assert total.rstrip(" │").endswith("= 25.4")  # the parts, as a sum, then the score
 
 
 def test_a_capped_deduction_says_what_the_items_sum_to(assessed: Engine, tmp_path: Path) -> None:

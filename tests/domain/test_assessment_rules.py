@@ -307,6 +307,19 @@ def test_cycles_explain_the_timeliness_line() -> None:
     ]
 
 
+def test_a_cycle_across_the_new_year_is_named_with_its_years() -> None:
+    """A weekly cycle from one year into the next (a year's first cycle, or its last) says the
+    years: 12月28日至1月3日 alone could be either end of the year."""
+    cycles = (
+        CycleFact("丙村", date(2020, 12, 28), date(2021, 1, 3), date(2021, 1, 4), False, False),
+        CycleFact("丙村", date(2021, 1, 4), date(2021, 1, 10), date(2021, 1, 8), True, True),
+    )
+    s = score(RULES, UnitFacts("t", "镇", "township", owed=2, on_time=1, cycles=cycles))
+    assert [d.text for d in s.lines[1].details] == [
+        "丙村：应报送 2 次，按时 1 次；未报送：2020年12月28日至2021年1月3日（2021年1月4日截止）"
+    ]
+
+
 def test_shipped_rules_add_up_to_a_hundred() -> None:
     """The default follows common county practice: 60 on-time completion, 20 timely reporting,
     20 conduct."""
