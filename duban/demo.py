@@ -340,6 +340,13 @@ def _print_daily(
             )
         )
     console.print(f"   已写出 {len(messages)} 份提醒汇总，在 {FileChannel().folder}", markup=False)
+    delivery = daily.get("delivery")
+    earlier = (delivery.get("sent", 0) if isinstance(delivery, dict) else 0) - len(messages)
+    if earlier > 0:  # what the replayed weeks left waiting went out with them
+        console.print(
+            f"   另有 {earlier} 份是重放此前各周时留在发件箱的消息（如报送回执），这次一并发出",
+            markup=False,
+        )
     if messages:
         sample = max(messages, key=lambda m: len(m.body))
         console.print(f"   最长的一份，发给 {sample.recipient} — {sample.subject}：", markup=False)
