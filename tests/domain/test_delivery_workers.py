@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,24 +31,13 @@ from models.db import session_scope
 from models.orm import Unit
 from models.records import Message, Notice, NoticeDelivery
 from tasks_catalog.loader import load_catalog
+from tests.domain import test_delivery_crash
 from tests.domain.test_delivery_crash import DUE, SENDER, UNITS, Sink, many_recipients
 from tests.fixtures.catalog import CatalogWriter
 from tests.intake.test_workbook_writer import describe
 
 TZ = "Asia/Shanghai"
-
-
-@pytest.fixture
-def sink(unused_tcp_port: int) -> Iterator[tuple[Sink, int]]:
-    from aiosmtpd.controller import Controller  # noqa: PLC0415
-
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    try:
-        yield handler, unused_tcp_port
-    finally:
-        controller.stop()
+sink = test_delivery_crash.sink  # the local SMTP server the crash tests send to
 
 
 @pytest.fixture
