@@ -43,7 +43,7 @@ from domain.services.delivery_send import (
     skip_stale,
     wanted_recipients,
 )
-from domain.services.delivery_workers import send_spread, workbook_pool
+from domain.services.delivery_workers import pooled, send_spread
 from domain.services.digest import Digest, Written, flush
 from models import clock
 from models.db import session_scope
@@ -164,14 +164,11 @@ def prepare(
             continue
         chosen.append((recipient, notices))
     written: list[Written] = []
-    with workbook_pool(len(chosen) if attach else 0) as digest.pool:
+    with pooled([digest], len(chosen) if attach else 0):
         for start in range(0, len(chosen), PREPARE_CHUNK):
             part = chosen[start : start + PREPARE_CHUNK]
             digest.prefetch(part)
             written.extend(digest.add(recipient, notices) for recipient, notices in part)
-        if digest.pool is not None:
-            digest.pool.finish()  # every attachment written before its digest is
-    digest.pool = None  # its workers are gone
     ids = flush(session, written)
     if attach:  # not in a dry run: ANALYZE would survive its rollback
         analyze_messages(session, len(ids))

@@ -36,7 +36,7 @@ from domain.services.delivery import (
     pending_groups,
     stuck_messages,
 )
-from domain.services.delivery_workers import send_spread, workbook_pool
+from domain.services.delivery_workers import pooled, send_spread
 from domain.services.digest import Composed, Digest, Written, flush, top_rung
 from models import clock
 from models.db import session_scope
@@ -141,9 +141,7 @@ def _compose_chosen(chosen: list[tuple[str, list[Part]]], *, attach: bool) -> li
     written (by workers, for a large run) before they are returned."""
     written: list[Written] = []
     digests = list({id(d): d for _, shared in chosen for d, _ in shared}.values())
-    with workbook_pool(len(chosen) if attach else 0) as pool:
-        for d in digests:
-            d.pool = pool
+    with pooled(digests, len(chosen) if attach else 0):
         for start in range(0, len(chosen), PREPARE_CHUNK):
             some = chosen[start : start + PREPARE_CHUNK]
             by_digest: dict[int, tuple[Digest, list[tuple[str, list[Notice]]]]] = {}
@@ -158,10 +156,6 @@ def _compose_chosen(chosen: list[tuple[str, list[Part]]], *, attach: bool) -> li
                 else write_across(recipient, shared)
                 for recipient, shared in some
             )
-        if pool is not None:
-            pool.finish()  # every attachment written before its digest is
-    for d in digests:
-        d.pool = None  # its workers are gone
     return written
 
 

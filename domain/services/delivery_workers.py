@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
@@ -209,6 +209,30 @@ def write_named(sheets: PlanWorkbooks, unit: Unit, path: Path, pool: WorkbookPoo
         return sheets.write(unit, path.parent).path.replace(path)
     sheets.write(unit, path.parent, pool.writer(path.name))
     return path
+
+
+class Pooled(Protocol):
+    """What writes workbooks through a pool: a run's digest (:class:`~domain.services.digest.
+    Digest`)."""
+
+    pool: WorkbookPool | None
+
+
+@contextmanager
+def pooled(writers: Sequence[Pooled], digests: int) -> Iterator[None]:
+    """For the block, ``writers`` write their workbooks through a :func:`workbook_pool` for a
+    run of ``digests`` digests; when it ends, every workbook is written (unless it failed) and
+    the writers no longer hold the pool."""
+    with workbook_pool(digests) as pool:
+        for writer in writers:
+            writer.pool = pool
+        try:
+            yield
+            if pool is not None:
+                pool.finish()  # every attachment written before its digest is
+        finally:
+            for writer in writers:
+                writer.pool = None  # its workers are gone
 
 
 @contextmanager
