@@ -4,6 +4,7 @@ report for and the ladder chases), on one day or on several days in one statemen
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from datetime import date
 
 from sqlalchemy import (
@@ -102,14 +103,10 @@ def units_active_on(
     (:func:`active_units`): one statement, run with nested loops allowed when days are replayed
     (their logs are joined on a range of days)."""
     out: list[set[int]] = [set() for _ in days]
-    statement = active_units(ctx, days, units)
-    if all(ctx.settled_on(d) for d in days):
-        rows = session.execute(statement).all()
-    else:
-        with nested_loops_allowed(session):
-            rows = session.execute(statement).all()
-    for n, unit_id in rows:
-        out[n].add(unit_id)
+    replayed = not all(ctx.settled_on(d) for d in days)
+    with nested_loops_allowed(session) if replayed else nullcontext():
+        for n, unit_id in session.execute(active_units(ctx, days, units)):
+            out[n].add(unit_id)
     return out
 
 
